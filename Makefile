@@ -1,0 +1,35 @@
+# Trialdesk: `make run` and `make test` work on a fresh machine with Python 3.11+ (uv is installed if missing).
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+
+.PHONY: install uv run test test-postgres test-sqlite test-browser chromium lint bench schema clean
+
+uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+install: uv
+	@$(UV) sync --frozen --quiet
+
+## make run: migrate, seed the demo partner, start web + worker (SQLite + embedded Redis unless DATABASE_URL/REDIS_URL)
+run: install
+	@$(UV) run trialdesk run
+
+## make test: the whole suite, on PostgreSQL/Redis (when reachable) and on the embedded default
+test: install chromium
+	@bash scripts/test.sh
+
+lint: install
+	@$(UV) run lint-imports
+
+chromium:
+	@bash scripts/ensure-chromium.sh
+
+bench: install
+	@$(UV) run python -m bench
+
+schema: install
+	@$(UV) run trialdesk schema export
+
+clean:
+	rm -rf var/*.db var/*.db-* .pytest_cache test-output

@@ -1,0 +1,131 @@
+"""Starlette app factory: routes, middleware, lifespan."""
+from __future__ import annotations
+
+import gc
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from arq.connections import ArqRedis
+from redis.asyncio import ConnectionPool
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from server import clock
+from server import graphql_http as gql
+from server.auth.authenticate import authenticate
+from server.db.engine import make_engine, make_sessionmaker
+from server.logging import configure as configure_logging
+from server.middleware import RequestIdMiddleware
+from server.schema.context import Context
+from server.settings import Settings, get_settings
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+templates = Jinja2Templates(directory=str(WEB / "templates"))
+log = structlog.get_logger("app")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """200 when the database and Redis answer; 503 naming the one that does not."""
+    checks: dict[str, str] = {}
+    try:
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means "down"
+        checks["database"] = f"down: {type(error).__name__}"
+    try:
+        await request.app.state.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as error:  # noqa: BLE001
+        checks["redis"] = f"down: {type(error).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "unavailable", **checks}, status_code=200 if healthy else 503)
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    state = request.app.state
+    media_type = gql._media_type(request)
+    if request.method == "GET" and "text/html" in request.headers.get("accept", "") \
+            and "query" not in request.query_params and state.settings.is_dev:
+        return gql.graphiql_page()
+    if media_type is None:
+        return gql.respond({"errors": [{"message": "Accept application/graphql-response+json or application/json."}]},
+                           406, gql.JSON)
+    try:
+        query, variables, name = gql.check_params(await gql.read_params(request))
+    except gql.RequestError as error:
+        status = error.status if (media_type == gql.GRAPHQL_RESPONSE or error.status != 400) else 400
+        return gql.respond({"errors": error.errors}, status, media_type, error.headers)
+    actor = await authenticate(request)
+    context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor, request=request,
+                      redis=state.redis, request_id=request.scope.get("state", {}).get("request_id"))
+    await _refresh_clock(state)
+    status, body, headers = await gql.run(state.graphql_schema, state.documents, context, query, variables, name,
+                                          method=request.method, expose_errors=state.settings.env != "production")
+    if status == 405:
+        return gql.respond(body, 405, media_type, headers)
+    if media_type == gql.JSON:
+        status = 200
+    return gql.respond(body, status, media_type, headers)
+
+
+async def _refresh_clock(state) -> None:
+    if clock.enabled():
+        async with state.sessionmaker() as db:
+            await clock.refresh(db)
+
+
+async def home(request: Request) -> Response:
+    return templates.TemplateResponse(request, "home.html", {"title": "Trialdesk"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    configure_logging(settings.env)
+    clock.configure(settings.test_clock)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        from server.schema.schema import schema
+
+        app.state.settings = settings
+        app.state.engine = make_engine(settings.database_url)
+        app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        embedded = None
+        redis_url = settings.redis_url
+        if not redis_url:
+            from server.embedded_redis import EmbeddedRedis
+
+            embedded = EmbeddedRedis()
+            redis_url = embedded.url
+        # Connect lazily: a Redis that is down must not stop the web app (healthz says so).
+        app.state.redis = ArqRedis(connection_pool=ConnectionPool.from_url(redis_url, socket_connect_timeout=2),
+                                   default_queue_name=settings.queue_name)
+        app.state.graphql_schema = schema._schema
+        app.state.documents = gql.DocumentCache(schema._schema)
+        gc.collect()
+        gc.freeze()  # start-up objects live forever: keep them out of every later collection
+        log.info("started", database=settings.database_url.split("@")[-1], env=settings.env)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await app.state.engine.dispose()
+            if embedded:
+                embedded.stop()
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        Route("/", home),
+        Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,31 @@
+"""Who is calling: bearer token (API clients) or session cookie (portal, customer admins)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.requests import Request
+
+from server import clock
+from server.auth.tokens import hash_token
+from server.db.models import ApiToken
+from server.domain.actor import ANONYMOUS, Actor, ActorKind
+from server.enums import Role
+
+
+async def actor_from_bearer(sessionmaker, token: str) -> Actor | None:
+    async with sessionmaker() as db, db.begin():
+        row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+        if row is None or row.revoked_at is not None:
+            return None
+        row.last_used_at = clock.now()
+        return Actor(kind=ActorKind.API_TOKEN, user_id=row.user_id, partner_id=row.partner_id,
+                     roles=frozenset(Role(r) for r in row.roles), token_id=row.id,
+                     email=f"token-{row.id}@api")
+
+
+async def authenticate(request: Request) -> Actor:
+    """The request's actor, or ANONYMOUS. A bad bearer token is ANONYMOUS too (never an error page)."""
+    state = request.app.state
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return await actor_from_bearer(state.sessionmaker, header[7:].strip()) or ANONYMOUS
+    return ANONYMOUS

@@ -1,0 +1,317 @@
+"""`trialdesk …`: admin and operations commands. Output for scripts on stdout, messages on stderr."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Optional, TypeVar
+
+import typer
+
+from server.domain.errors import DomainError
+from server.enums import PartnerTier, Role, ServiceType
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Trialdesk: trial management for Webex partners.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+demo_app = typer.Typer(no_args_is_help=True, help="Demo data.")
+schema_app = typer.Typer(no_args_is_help=True, help="GraphQL schema.")
+partner_app = typer.Typer(no_args_is_help=True, help="Partner organizations.")
+user_app = typer.Typer(no_args_is_help=True, help="Partner and trials-team users.")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
+customer_app = typer.Typer(no_args_is_help=True, help="Customer organizations.")
+clock_app = typer.Typer(no_args_is_help=True, help="The test clock (TRIALDESK_TEST_CLOCK=1 only).")
+jobs_app = typer.Typer(no_args_is_help=True, help="Background work.")
+for sub, name in [(db_app, "db"), (demo_app, "demo"), (schema_app, "schema"), (partner_app, "partner"),
+                  (user_app, "user"), (token_app, "token"), (customer_app, "customer"), (clock_app, "clock"),
+                  (jobs_app, "jobs")]:
+    app.add_typer(sub, name=name)
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def run_in_transaction(work: Callable[..., Awaitable[T]]) -> T:
+    """Run `work(db)` in one transaction; DomainErrors become a clear message and exit 1."""
+    from jobs.runtime import Runtime
+
+    async def main() -> T:
+        runtime = Runtime.create()
+        try:
+            async with runtime.sessionmaker() as db, db.begin():
+                from server import clock
+
+                await clock.refresh(db)
+                return await work(db)
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        fail("; ".join(e.message for e in error.errors))
+    except (OSError, ConnectionError) as error:
+        fail(f"cannot reach the database: {error}")
+    raise AssertionError("unreachable")
+
+
+def decode(global_id: str, type_name: str, option: str) -> int:
+    from server.schema.node import decode_id
+
+    pk = decode_id(global_id, type_name)
+    if pk is None:
+        if global_id.isdigit():
+            return int(global_id)
+        fail(f"{option}: '{global_id}' is not a {type_name} ID")
+    return pk  # type: ignore[return-value]
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to the newest schema."""
+    from server.db import migrate
+    from server.settings import get_settings
+
+    url = get_settings().database_url
+    migrate.upgrade(url, revision)
+    typer.echo(f"database at {revision}", err=True)
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="target revision, e.g. base")) -> None:
+    from server.db import migrate
+    from server.settings import get_settings
+
+    migrate.downgrade(get_settings().database_url, revision)
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Seed the demo partner, its users (one per role) and a few customers. Idempotent."""
+    from server.demo import seed
+    from server.schema.node import to_global_id
+
+    result = run_in_transaction(seed)
+    typer.echo(to_global_id("Partner", result.partner_id))
+    _print_credentials(result.credentials, created=result.created)
+
+
+def _print_credentials(credentials: list[tuple[str, str, str]], created: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Demo sign-ins" + ("" if created else " (already seeded)"))
+    for col in ("email", "role", "password"):
+        table.add_column(col)
+    for row in credentials:
+        table.add_row(*row)
+    Console(stderr=True).print(table)
+
+
+@schema_app.command("export")
+def schema_export(path: Path = typer.Option(Path("schema.graphql"), "--path", help="where to write the SDL")) -> None:
+    """Write the GraphQL SDL (schema.graphql)."""
+    from server.schema.schema import sdl
+
+    path.write_text(sdl())
+    typer.echo(f"wrote {path}", err=True)
+
+
+@partner_app.command("create")
+def partner_create(name: str = typer.Option(..., "--name"), tier: int = typer.Option(1, "--tier", min=1, max=2),
+                   uncertified: bool = typer.Option(False, "--uncertified"),
+                   distributor: Optional[str] = typer.Option(None, "--distributor", help="distributor's partner ID")) -> None:
+    """Create a partner organization; prints its global ID."""
+    from server.domain import directory
+    from server.schema.node import to_global_id
+
+    distributor_id = decode(distributor, "Partner", "--distributor") if distributor else None
+    partner = run_in_transaction(lambda db: directory.create_partner(
+        db, name, tier=PartnerTier.TIER1 if tier == 1 else PartnerTier.TIER2, certified=not uncertified,
+        distributor_id=distributor_id))
+    typer.echo(to_global_id("Partner", partner.id))
+
+
+@user_app.command("create")
+def user_create(email: str = typer.Option(..., "--email"), role: list[Role] = typer.Option(..., "--role"),
+                partner: Optional[str] = typer.Option(None, "--partner"),
+                password: Optional[str] = typer.Option(None, "--password")) -> None:
+    """Create a partner user (or, with --role TRIALS_TEAM and no --partner, a trials-team user)."""
+    from server.domain import directory
+    from server.schema.node import to_global_id
+
+    partner_id = decode(partner, "Partner", "--partner") if partner else None
+    user = run_in_transaction(lambda db: directory.create_user(db, email, role, partner_id=partner_id,
+                                                               password=password))
+    typer.echo(to_global_id("User", user.id))
+
+
+@token_app.command("create")
+def token_create(email: str = typer.Option(..., "--email", help="the user the token acts for"),
+                 name: str = typer.Option("cli", "--name")) -> None:
+    """Create an API token with the user's roles; prints only the bearer token (shown once)."""
+    from sqlalchemy import select
+
+    from server.auth.tokens import hash_token, new_token
+    from server.db.models import User
+    from server.domain import directory
+
+    token = new_token()
+
+    async def work(db):
+        user = await db.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or not user.active:
+            fail(f"no active user with email {email}")
+        if user.partner_id is None:
+            fail("API tokens belong to partner users")
+        await directory.create_api_token(db, user, hash_token(token), await directory.roles_of(db, user.id), name)
+
+    run_in_transaction(work)
+    typer.echo(token)
+
+
+@customer_app.command("create")
+def customer_create(name: str = typer.Option(..., "--name"), country: str = typer.Option(..., "--country"),
+                    admin_email: str = typer.Option(..., "--admin-email"),
+                    full_admin: bool = typer.Option(True, "--full-admin/--not-full-admin"),
+                    extra_admin: list[str] = typer.Option([], "--extra-admin"),
+                    purchased: list[ServiceType] = typer.Option([], "--purchased"),
+                    managed_by: Optional[str] = typer.Option(None, "--managed-by"),
+                    vertical: str = typer.Option("Other", "--vertical")) -> None:
+    """Create an existing customer organization; prints its global ID."""
+    from server.domain import directory
+    from server.schema.node import to_global_id
+
+    managed_id = decode(managed_by, "Partner", "--managed-by") if managed_by else None
+    customer = run_in_transaction(lambda db: directory.create_customer(
+        db, name, country, admin_email, full_admin=full_admin, extra_admins=extra_admin, purchased=purchased,
+        managed_by=managed_id, vertical=vertical))
+    typer.echo(to_global_id("Customer", customer.id))
+
+
+@clock_app.command("advance")
+def clock_advance(days: int = typer.Option(0, "--days", min=0), hours: int = typer.Option(0, "--hours", min=0)) -> None:
+    """Move the test clock forward; prints the new now."""
+    from server import clock
+    from server.settings import get_settings
+
+    if not get_settings().test_clock:
+        fail("the test clock is off: set TRIALDESK_TEST_CLOCK=1 (never in production)")
+    now = run_in_transaction(lambda db: clock.advance(db, timedelta(days=days, hours=hours)))
+    typer.echo(now.isoformat())
+
+
+@jobs_app.command("run-due")
+def jobs_run_due() -> None:
+    """Run everything due now (deadlines, the outbox) until nothing is left, then exit."""
+    from jobs.runtime import Runtime
+    from jobs.sweep import run_due
+
+    async def main():
+        runtime = Runtime.create()
+        try:
+            return await run_due(runtime)
+        finally:
+            await runtime.close()
+
+    report = asyncio.run(main())
+    typer.echo(f"deadlines={report.deadlines} emails={report.emails} failures={len(report.failures)}")
+    if report.failures:
+        for failure in report.failures:
+            typer.echo(f"failed: {failure}", err=True)
+
+
+@app.command("serve")
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+          workers: int = typer.Option(1, "--workers", min=1, help="web processes (stateless)")) -> None:
+    """Run the web server (uvicorn)."""
+    import uvicorn
+
+    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", access_log=False, proxy_headers=True)
+
+
+@app.command("worker")
+def worker(burst: bool = typer.Option(False, "--burst", help="run queued work, then exit")) -> None:
+    """Run the arq worker: cron sweep every minute (deadlines and outbox)."""
+    from arq.worker import run_worker
+
+    from jobs.worker import worker_settings
+    from server.settings import get_settings
+
+    url = get_settings().redis_url
+    if not url:
+        fail("REDIS_URL is not set (`trialdesk run` starts an embedded Redis for you)")
+    run_worker(worker_settings(url, burst=burst))  # type: ignore[arg-type]
+
+
+@app.command("run")
+def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+        seed_demo: bool = typer.Option(True, "--seed/--no-seed")) -> None:
+    """What `make run` does: migrate, seed the demo, start Redis if needed, the web server and a worker."""
+    from server.settings import get_settings
+
+    settings = get_settings()
+    Path("var").mkdir(exist_ok=True)
+    db_upgrade("head")
+    if seed_demo:
+        demo_seed()
+    env = dict(os.environ)
+    embedded = None
+    if not settings.redis_url:
+        from server.embedded_redis import EmbeddedRedis
+
+        embedded = EmbeddedRedis("var")
+        env["REDIS_URL"] = embedded.url
+        typer.echo(f"embedded Redis at {embedded.url}", err=True)
+    env.setdefault("BASE_URL", f"http://{host}:{port}")
+    exe = [sys.executable, "-m", "server.cli"]
+    children = [subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=env),
+                subprocess.Popen([*exe, "worker"], env=env)]
+    typer.echo(f"Trialdesk is running at http://{host}:{port}/  (GraphiQL at /graphql). Ctrl-C stops it.", err=True)
+
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if embedded:
+            embedded.stop()
+        typer.echo("stopped", err=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except Exception as error:  # noqa: BLE001 - a CLI answers with a message, never a traceback
+        if os.environ.get("TRIALDESK_DEBUG"):
+            raise
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The only source of "now".
+
+In production this is the wall clock. With TRIALDESK_TEST_CLOCK=1 an offset stored in the
+database (table clock_state) is added, so web, worker and CLI agree on the moved time, like a
+billing system's test clock: a 120-day trial life runs in a second.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_offset = timedelta(0)
+_enabled = False
+
+
+def configure(test_clock: bool) -> None:
+    global _enabled, _offset
+    _enabled = test_clock
+    _offset = timedelta(0)
+
+
+def enabled() -> bool:
+    return _enabled
+
+
+def now() -> datetime:
+    return datetime.now(UTC) + _offset
+
+
+def today():
+    return now().date()
+
+
+async def refresh(db: AsyncSession) -> datetime:
+    """Load the shared offset (test clock only); called at the start of each request and job."""
+    global _offset
+    if _enabled:
+        from server.db.models import ClockState
+
+        seconds = await db.scalar(select(ClockState.offset_seconds).where(ClockState.id == 1))
+        _offset = timedelta(seconds=seconds or 0)
+    return now()
+
+
+async def advance(db: AsyncSession, delta: timedelta) -> datetime:
+    """Move the test clock forward. Refused unless the test clock is on."""
+    global _offset
+    if not _enabled:
+        raise RuntimeError("the test clock is off (set TRIALDESK_TEST_CLOCK=1, never in production)")
+    if delta < timedelta(0):
+        raise ValueError("the clock only moves forward")
+    from server.db.models import ClockState
+
+    state = await db.get(ClockState, 1, with_for_update=True)
+    if state is None:
+        state = ClockState(id=1, offset_seconds=0)
+        db.add(state)
+    state.offset_seconds = int(state.offset_seconds or 0) + int(delta.total_seconds())
+    _offset = timedelta(seconds=state.offset_seconds)
+    return now()

@@ -1,0 +1,101 @@
+"""Rows that make the system durable: deadlines, outbox, audit, idempotency, the test clock."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.base import Base, BigId, Json, UTCDateTime
+
+
+class Deadline(Base):
+    """A future event ("time is data"): claimed by the sweep when due, applied once, marked done."""
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str] = mapped_column(String(24))
+    subject_id: Mapped[int] = mapped_column(BigId)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # The sweep reads only open rows by due time: O(due rows), not O(all rows).
+        Index("ix_deadlines_open_due", "due_at", postgresql_where=text("done_at IS NULL AND cancelled_at IS NULL"),
+              sqlite_where=text("done_at IS NULL AND cancelled_at IS NULL")),
+        Index("ix_deadlines_subject", "subject_type", "subject_id", "kind"),
+    )
+
+
+class OutboxEmail(Base):
+    """A transactional email, written with the change that causes it; sent later exactly once."""
+    __tablename__ = "outbox_emails"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: event + recipient: a retried transaction cannot queue the same mail twice.
+    dedup_key: Mapped[str] = mapped_column(String(400), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    recipient: Mapped[str] = mapped_column(String(320), index=True)
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    trial_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+              sqlite_where=text("sent_at IS NULL AND failed_at IS NULL")),
+    )
+
+
+class AuditEvent(Base):
+    """Who did what, when, with the state before and after (SPEC §9)."""
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(400))
+    action: Mapped[str] = mapped_column(String(80))
+    subject_type: Mapped[str] = mapped_column(String(24))
+    subject_id: Mapped[int | None] = mapped_column(BigId)
+    partner_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    customer_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    before: Mapped[dict | None] = mapped_column(Json)
+    after: Mapped[dict | None] = mapped_column(Json)
+
+
+class IdempotencyKey(Base):
+    """`clientMutationId`: the first answer, replayed for 24 h to the same caller."""
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(80))
+    response: Mapped[dict] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ClockState(Base):
+    """The test clock's offset from real time; one row, shared by web, worker and CLI."""
+    __tablename__ = "clock_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offset_seconds: Mapped[int] = mapped_column(BigId, default=0)
+
+
+__all__ = ["Deadline", "OutboxEmail", "AuditEvent", "IdempotencyKey", "ClockState"]

@@ -1,0 +1,171 @@
+"""POST/GET /graphql following the GraphQL-over-HTTP spec.
+
+- `application/graphql-response+json` (when the client accepts it): 400 for request errors
+  (unparsable body, parse, validation, operation selection, variable coercion); 200 otherwise.
+- `application/json` (legacy clients): 200 with `errors` for GraphQL errors, 400 only for a body
+  that is not a GraphQL request at all.
+- Queries over GET; mutations only over POST (405 with `Allow: POST`).
+- Documents are parsed and validated once per distinct text (LRU caches): a page's stored
+  document costs nothing after its first use.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+import structlog
+from graphql import (
+    DocumentNode, GraphQLError, GraphQLSchema, OperationType, execute, get_operation_ast, parse, validate,
+)
+from graphql.execution.values import get_variable_values
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from server.schema.context import Context
+
+log = structlog.get_logger("graphql")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+MAX_QUERY_CHARS = 100_000
+
+
+class DocumentCache:
+    """Parsed and validated documents by their text; validation errors cached too."""
+
+    def __init__(self, schema: GraphQLSchema, rules: list | None = None, size: int = 512) -> None:
+        self.schema = schema
+        self.rules = rules
+        self.size = size
+        self._docs: OrderedDict[str, tuple[DocumentNode | None, list[GraphQLError]]] = OrderedDict()
+
+    def get(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+        hit = self._docs.get(query)
+        if hit is not None:
+            self._docs.move_to_end(query)
+            return hit
+        try:
+            document = parse(query, max_tokens=5000)
+        except GraphQLError as error:
+            entry: tuple[DocumentNode | None, list[GraphQLError]] = (None, [error])
+        else:
+            rules = None if self.rules is None else [*__import__("graphql").specified_rules, *self.rules]
+            errors = validate(self.schema, document, rules)
+            entry = (None if errors else document, list(errors))
+        self._docs[query] = entry
+        if len(self._docs) > self.size:
+            self._docs.popitem(last=False)
+        return entry
+
+
+class RequestError(Exception):
+    """The request is not a GraphQL request we can execute (answered before execution)."""
+
+    def __init__(self, status: int, errors: list[dict[str, Any]], headers: dict[str, str] | None = None):
+        self.status = status
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def _media_type(request: Request) -> str | None:
+    accept = request.headers.get("accept", "")
+    if not accept:
+        return JSON
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if GRAPHQL_RESPONSE in types:
+        return GRAPHQL_RESPONSE
+    if JSON in types or "*/*" in types or "application/*" in types:
+        return JSON
+    return None
+
+
+async def read_params(request: Request) -> dict[str, Any]:
+    if request.method == "GET":
+        q = request.query_params
+        params: dict[str, Any] = {"query": q.get("query"), "operationName": q.get("operationName")}
+        for key in ("variables", "extensions"):
+            if q.get(key):
+                try:
+                    params[key] = orjson.loads(q[key])
+                except orjson.JSONDecodeError:
+                    raise RequestError(400, [{"message": f"`{key}` is not valid JSON."}])
+        return params
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise RequestError(415, [{"message": "Send the request body as application/json."}])
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise RequestError(400, [{"message": "The request body is not valid JSON."}])
+    if not isinstance(body, dict):
+        raise RequestError(400, [{"message": "The request body must be a JSON object."}])
+    return body
+
+
+def check_params(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
+    query, variables, name = params.get("query"), params.get("variables"), params.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError(400, [{"message": "`query` must be a non-empty string."}])
+    if len(query) > MAX_QUERY_CHARS:
+        raise RequestError(400, [{"message": "The query is too long."}])
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError(400, [{"message": "`variables` must be an object."}])
+    if name is not None and not isinstance(name, str):
+        raise RequestError(400, [{"message": "`operationName` must be a string."}])
+    return query, variables, name
+
+
+def _error_json(error: GraphQLError, expose: bool, request_id: str | None) -> dict[str, Any]:
+    original = error.original_error
+    if original is None or isinstance(original, (GraphQLError, PermissionError, ValueError)):
+        formatted = error.formatted
+        if isinstance(original, PermissionError) and "extensions" not in formatted:
+            formatted["extensions"] = {"code": "FORBIDDEN"}
+        return formatted
+    log.error("graphql_internal_error", path=error.path, error=repr(original), exc_info=original)
+    formatted = error.formatted
+    if not expose:
+        formatted["message"] = "Internal server error."
+    formatted["extensions"] = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    return formatted
+
+
+def respond(body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
+
+
+async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context, query: str,
+              variables: dict[str, Any] | None, operation_name: str | None, *, method: str = "POST",
+              expose_errors: bool = False) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Parse (cached), validate (cached), select, coerce and execute. Returns (status for
+    graphql-response+json, body, headers). Used by the HTTP endpoint and by the portal pages."""
+    document, errors = documents.get(query)
+    if document is None:
+        return 400, {"errors": [e.formatted for e in errors]}, {}
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 400, {"errors": [{"message": "Pick one operation with `operationName`."}]}, {}
+    if method == "GET" and operation.operation is not OperationType.QUERY:
+        return 405, {"errors": [{"message": "Send mutations with POST."}]}, {"Allow": "POST"}
+    coerced = get_variable_values(schema, operation.variable_definitions or [], variables or {})
+    if isinstance(coerced, list):
+        return 400, {"errors": [e.formatted for e in coerced]}, {}
+    try:
+        result = execute(schema, document, context_value=context, variable_values=variables,
+                         operation_name=operation_name)
+        if hasattr(result, "__await__"):
+            result = await result
+    finally:
+        await context.close()
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [_error_json(e, expose_errors, context.request_id) for e in result.errors]
+    body["data"] = result.data
+    return 200, body, {}
+
+
+def graphiql_page() -> HTMLResponse:
+    from strawberry.http.ide import get_graphql_ide_html
+
+    return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))

@@ -1,0 +1,22 @@
+"""Query.viewer: who am I."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from server.db.models import PartnerOrg
+from server.schema.permissions import IsAuthenticated
+from server.schema.types.organizations import Partner, Viewer
+
+
+@strawberry.type
+class ViewerQuery:
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    async def viewer(self, info: Info) -> Viewer:
+        actor = info.context.actor
+        partner = None
+        if actor.partner_id is not None:
+            db = await info.context.db()
+            row = await db.get(PartnerOrg, actor.partner_id)
+            partner = Partner.from_row(row) if row else None
+        return Viewer(email=actor.email or "", roles=sorted(actor.roles), partner=partner)

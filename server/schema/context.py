@@ -1,0 +1,55 @@
+"""Per-request GraphQL context: the actor, a read session, units of work and the loaders."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.domain.actor import Actor
+from server.settings import Settings
+
+
+@dataclass
+class Context:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings
+    actor: Actor
+    request: Any = None
+    redis: Any = None
+    request_id: str | None = None
+    _read_session: AsyncSession | None = None
+    loaders: dict[str, Any] = field(default_factory=dict)
+    #: Set when a mutation committed, so jobs it queued are pushed after the commit.
+    after_commit: list[Any] = field(default_factory=list)
+
+    async def db(self) -> AsyncSession:
+        """The request's read session (one per request, closed by `close()`)."""
+        if self._read_session is None:
+            self._read_session = self.sessionmaker()
+        return self._read_session
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for one mutation: committed on success, rolled back on any error."""
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+        # Reads after a write must see it: drop cached state of the read session.
+        if self._read_session is not None:
+            await self._read_session.rollback()
+            self._read_session.expire_all()
+        self.loaders.clear()
+
+    def loader(self, name: str, factory):
+        """A per-request DataLoader, created on first use."""
+        if name not in self.loaders:
+            self.loaders[name] = factory(self)
+        return self.loaders[name]
+
+    async def close(self) -> None:
+        if self._read_session is not None:
+            await self._read_session.close()
+            self._read_session = None

@@ -1,0 +1,20 @@
+"""Assembles the Strawberry schema from the resolver modules (one per area)."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.tools import merge_types
+
+from server.resolvers.clock import ClockMutation
+from server.resolvers.viewer import ViewerQuery
+
+QUERIES: tuple[type, ...] = (ViewerQuery,)
+MUTATIONS: tuple[type, ...] = (ClockMutation,)
+
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS)
+
+schema = strawberry.Schema(query=Query, mutation=Mutation)
+
+
+def sdl() -> str:
+    return schema.as_str() + "\n"

@@ -1,0 +1,142 @@
+"""Test setup: real databases and a real Redis, no mocks.
+
+`TRIALDESK_TEST_BACKEND=postgres` runs against PostgreSQL (127.0.0.1:5432, a fresh database per
+run, created from `test`) and the machine's Redis (127.0.0.1:6379); `sqlite` (the default) runs
+against the embedded default: a SQLite file and an embedded redis-server. `make test` runs both.
+Each test starts from empty tables (the device catalog stays).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+
+from server.db import migrate
+from server.db.models import Base
+from server.settings import Settings
+
+BACKEND = os.environ.get("TRIALDESK_TEST_BACKEND", "sqlite")
+PG_ADMIN_URL = os.environ.get("TRIALDESK_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_REDIS_URL = os.environ.get("TRIALDESK_TEST_REDIS", "redis://127.0.0.1:6379/0")
+KEEP_TABLES = {"device_models"}
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def pytest_report_header(config):
+    return f"trialdesk backend: {BACKEND}"
+
+
+def _pg_url(dbname: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    dsn = PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database_url(tmp_path_factory) -> AsyncIterator[str]:
+    if BACKEND == "postgres":
+        name = f"td_test_{RUN_ID}"
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        url = _pg_url(name)
+        await asyncio.to_thread(migrate.upgrade, url)
+        yield url
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        path = tmp_path_factory.mktemp("db") / "trialdesk.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        await asyncio.to_thread(migrate.upgrade, url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    if BACKEND == "postgres":
+        yield PG_REDIS_URL
+    else:
+        from server.embedded_redis import EmbeddedRedis
+
+        embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+        yield embedded.url
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, redis_url) -> Settings:
+    values = {
+        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "TRIALDESK_ENV": "test", "TRIALDESK_TEST_CLOCK": "1",
+        "SECRET_KEY": "test-secret-key-" + "x" * 32, "TRIALDESK_QUEUE": f"trialdesk-test-{RUN_ID}",
+        "BASE_URL": "http://testserver",
+    }
+    os.environ.update(values)  # subprocesses (CLI, server) and get_settings() see the same
+    from server.settings import get_settings
+
+    get_settings.cache_clear()
+    return Settings(**values)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def app(settings):
+    from server.app import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest_asyncio.fixture(scope="session")
+async def sessionmaker(app):
+    return app.state.sessionmaker
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def clean_tables(request):
+    """Empty every table before each test that uses the database (catalog rows stay)."""
+    if "sessionmaker" not in request.fixturenames and "app" not in request.fixturenames \
+            and "client" not in request.fixturenames:
+        yield
+        return
+    engine = request.getfixturevalue("app").state.engine
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(text(f"DELETE FROM {table}"))
+    from server import clock
+
+    clock.configure(True)
+    yield
+
+
+@pytest_asyncio.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+@pytest_asyncio.fixture
+async def db(sessionmaker):
+    """A transaction for arranging rows directly; committed when the test body leaves the block."""
+    async with sessionmaker() as session:
+        yield session
+        await session.rollback()
+
+
+ROOT = Path(__file__).resolve().parent.parent
