@@ -1,0 +1,62 @@
+"""Transactional outbox: an email is a row written in the same transaction as the change that
+causes it. The dedup key (event + recipient) is unique, so a retried transaction or a replayed
+deadline cannot queue the same mail twice. The sender (jobs/) delivers and marks it sent.
+"""
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import clock
+from server.db.models import OutboxEmail
+
+
+class EmailKind(StrEnum):
+    """SPEC §8."""
+    WELCOME = "welcome"
+    CONSENT_REQUEST = "consent_request"
+    CONSENT_REMINDER = "consent_reminder"
+    TRIAL_STARTED = "trial_started"
+    WARNING_CUSTOMER = "warning_customer"
+    WARNING_PARTNER = "warning_partner"
+    EXPIRED_CUSTOMER = "expired_customer"
+    EXPIRED_PARTNER = "expired_partner"
+    ACCESS_ENDED = "access_ended"
+    PURCHASE_INTEREST = "purchase_interest"
+    DEVICE_EXTENSION_DECIDED = "device_extension_decided"
+    RETURN_OVERDUE = "return_overdue"
+    TRIAL_CANCELLED = "trial_cancelled"
+    CONVERTED = "converted"
+    DEVICE_LICENSE = "device_license"
+    MAGIC_LINK = "magic_link"
+    INVITE = "invite"
+
+
+def render(kind: EmailKind, locale: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
+    """(subject, text, html) for an email. Templates live in web/templates/emails/ (issue 6)."""
+    from server.domain import emails  # rendering lives beside the templates' loader
+
+    return emails.render(kind, locale, context)
+
+
+async def enqueue(db: AsyncSession, kind: EmailKind, recipient: str, dedup_key: str, context: dict[str, Any], *,
+                  locale: str = "en", customer_id: int | None = None, trial_id: int | None = None) -> bool:
+    """Queue one email; returns False when this dedup key was queued before (nothing written)."""
+    subject, text, html = render(kind, locale, context)
+    values = dict(dedup_key=f"{dedup_key}:{recipient.lower()}", kind=kind.value, recipient=recipient.lower(),
+                  locale=locale, subject=subject, body_text=text, body_html=html,
+                  message_id=f"<{uuid.uuid4().hex}@trialdesk>", customer_id=customer_id, trial_id=trial_id,
+                  created_at=clock.now(), attempts=0)
+    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    result = await db.execute(insert(OutboxEmail).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"]))
+    return bool(result.rowcount)
+
+
+async def queued_for(db: AsyncSession, trial_id: int) -> list[OutboxEmail]:
+    return list(await db.scalars(select(OutboxEmail).where(OutboxEmail.trial_id == trial_id).order_by(OutboxEmail.id)))

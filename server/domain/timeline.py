@@ -1,0 +1,96 @@
+"""Time is data: every future event is a Deadline row written in the same transaction as the
+change that causes it, moved or cancelled with the trial, and applied once by the sweep.
+
+Handlers (what happens when a deadline comes due) register with `@handles(kind)`; the sweep in
+jobs/ claims due rows and calls `apply()`.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import clock
+from server.db.models import Deadline
+
+WARNING_BEFORE_END = timedelta(days=7)     # R-TIME-01
+GRACE = timedelta(days=30)                 # R-TIME-03/04/05
+NUMBER_HOLD = timedelta(days=15)           # R-TIME-06
+CONSENT_WINDOW = timedelta(days=30)        # R-EX-03/06
+RETURN_WINDOW = timedelta(days=14)         # R-RMA-01
+
+
+class DeadlineKind(StrEnum):
+    PROVISION = "provision"                      # R-NEW-04 (subject Trial)
+    CONSENT_TIMEOUT = "consent_timeout"          # R-EX-06 (subject ConsentRequest)
+    TRIAL_WARNING = "trial_warning"              # R-TIME-01 (subject Trial)
+    TRIAL_EXPIRY = "trial_expiry"                # R-TIME-02
+    USERS_ACCESS_ENDED = "users_access_ended"    # R-TIME-04
+    GRACE_END = "grace_end"                      # R-TIME-05, R-TIME-06 calling stops
+    NUMBER_RELEASE = "number_release"            # R-TIME-06 (+15 days)
+    RETURN_DUE = "return_due"                    # R-RMA-01 (subject Shipment)
+    RETURN_OVERDUE = "return_overdue"            # R-RMA-02
+
+
+#: The deadlines that follow a trial's end date; re-planned whenever the end moves.
+TRIAL_END_KINDS = (DeadlineKind.TRIAL_WARNING, DeadlineKind.TRIAL_EXPIRY, DeadlineKind.USERS_ACCESS_ENDED,
+                   DeadlineKind.GRACE_END, DeadlineKind.NUMBER_RELEASE)
+
+Handler = Callable[[AsyncSession, Deadline], Awaitable[None]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(kind: DeadlineKind) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind.value] = fn
+        return fn
+    return register
+
+
+def schedule(db: AsyncSession, kind: DeadlineKind, subject_type: str, subject_id: int, due_at: datetime) -> Deadline:
+    deadline = Deadline(kind=kind.value, subject_type=subject_type, subject_id=subject_id, due_at=due_at,
+                        attempts=0, created_at=clock.now())
+    db.add(deadline)
+    return deadline
+
+
+async def cancel(db: AsyncSession, subject_type: str, subject_id: int, kinds: Iterable[DeadlineKind] | None = None) -> None:
+    """Cancel the subject's open deadlines (all, or of `kinds`)."""
+    stmt = (update(Deadline)
+            .where(Deadline.subject_type == subject_type, Deadline.subject_id == subject_id,
+                   Deadline.done_at.is_(None), Deadline.cancelled_at.is_(None))
+            .values(cancelled_at=clock.now()))
+    if kinds is not None:
+        stmt = stmt.where(Deadline.kind.in_([k.value for k in kinds]))
+    await db.execute(stmt)
+
+
+def trial_end_schedule(ends_at: datetime) -> dict[DeadlineKind, datetime]:
+    """When each end-related event of a trial falls, from its end date."""
+    grace_end = ends_at + GRACE
+    return {
+        DeadlineKind.TRIAL_WARNING: ends_at - WARNING_BEFORE_END,
+        DeadlineKind.TRIAL_EXPIRY: ends_at,
+        DeadlineKind.USERS_ACCESS_ENDED: grace_end,
+        DeadlineKind.GRACE_END: grace_end,
+    }
+
+
+async def plan_trial(db: AsyncSession, trial) -> None:
+    """(Re)plan a trial's end-related deadlines from its current `ends_at` (start, extend, reactivate).
+    Events already in the past for the new end are not re-planned (they happened)."""
+    await cancel(db, "Trial", trial.id, TRIAL_END_KINDS)
+    now = clock.now()
+    for kind, due in trial_end_schedule(trial.ends_at).items():
+        if due > now or kind in (DeadlineKind.TRIAL_EXPIRY, DeadlineKind.GRACE_END):
+            schedule(db, kind, "Trial", trial.id, due)
+
+
+async def open_deadlines(db: AsyncSession, subject_type: str, subject_id: int) -> list[Deadline]:
+    rows = await db.scalars(select(Deadline).where(
+        Deadline.subject_type == subject_type, Deadline.subject_id == subject_id,
+        Deadline.done_at.is_(None), Deadline.cancelled_at.is_(None)).order_by(Deadline.due_at))
+    return list(rows)
