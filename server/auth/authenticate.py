@@ -17,6 +17,10 @@ async def actor_from_bearer(sessionmaker, token: str) -> Actor | None:
         if row is None or row.revoked_at is not None:
             return None
         row.last_used_at = clock.now()
+        roles = frozenset(Role(r) for r in row.roles)
+        if row.partner_id is None and roles == {Role.TRIALS_TEAM}:
+            return Actor(kind=ActorKind.TRIALS_TEAM, user_id=row.user_id, roles=roles, token_id=row.id,
+                         email=f"token-{row.id}@api")
         return Actor(kind=ActorKind.API_TOKEN, user_id=row.user_id, partner_id=row.partner_id,
                      roles=frozenset(Role(r) for r in row.roles), token_id=row.id,
                      email=f"token-{row.id}@api")
