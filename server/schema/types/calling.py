@@ -1,0 +1,62 @@
+"""Location, PhoneNumber, AddressInput (R-SVC-03, R-TIME-06). Owned by the calling area; the
+lifecycle area uses Location for Customer.locations."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from server.db.models import Location as LocationRow
+from server.db.models import PhoneNumber as NumberRow
+from server.schema.enums import NumberStatus
+from server.schema.errors import UserError
+from server.schema.node import Node, to_global_id
+
+
+@strawberry.type
+class PhoneNumber:
+    e164: str
+    status: NumberStatus
+    release_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: NumberRow) -> "PhoneNumber":
+        return cls(e164=row.e164, status=NumberStatus(row.status), release_at=row.release_at)
+
+
+@strawberry.type
+class Location(Node):
+    name: str
+    country: str
+    time_zone: str
+    _pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def numbers(self, info: Info) -> list[PhoneNumber]:
+        from sqlalchemy import select
+
+        db = await info.context.db()
+        rows = await db.scalars(select(NumberRow).where(NumberRow.location_id == self._pk).order_by(NumberRow.e164))
+        return [PhoneNumber.from_row(r) for r in rows]
+
+    @classmethod
+    def from_row(cls, row: LocationRow) -> "Location":
+        return cls(id=to_global_id("Location", row.id), name=row.name, country=row.country, time_zone=row.time_zone,
+                   _pk=row.id)
+
+
+@strawberry.type
+class LocationPayload:
+    location: Location | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class AddressInput:
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    region: str | None = None
+    country: str
