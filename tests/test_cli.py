@@ -1,0 +1,98 @@
+"""Issue 3: the `trialdesk` CLI really works, and `make run`'s server starts and answers."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+
+
+def cli(*args: str, env: dict | None = None, timeout: int = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_partner_user_token_customer_create_print_ids(app):
+    partner = cli("partner", "create", "--name", "CLI Partner", "--tier", "1")
+    assert partner.returncode == 0, partner.stderr
+    partner_id = partner.stdout.strip()
+    tier2 = cli("partner", "create", "--name", "CLI Tier 2", "--tier", "2", "--distributor", partner_id)
+    assert tier2.returncode == 0, tier2.stderr
+    user = cli("user", "create", "--partner", partner_id, "--email", "cli.sales@cli.example",
+               "--role", "SALES_ADMIN", "--role", "READ_ONLY", "--password", "pw-123456")
+    assert user.returncode == 0, user.stderr
+    token = cli("token", "create", "--email", "cli.sales@cli.example")
+    assert token.returncode == 0 and token.stdout.strip().startswith("td_")
+    customer = cli("customer", "create", "--name", "CLI Customer", "--country", "NO", "--admin-email",
+                   "admin@clicustomer.example", "--purchased", "MEETINGS", "--managed-by", partner_id)
+    assert customer.returncode == 0, customer.stderr
+    trials_team = cli("user", "create", "--email", "tt@platform.example", "--role", "TRIALS_TEAM")
+    assert trials_team.returncode == 0, trials_team.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("partner", "create", "--name", "X", "--tier", "3"), "--tier"),
+    (("partner", "create", "--name", "X", "--distributor", "bogus"), "not a Partner ID"),
+    (("user", "create", "--email", "not-an-email", "--role", "READ_ONLY", "--partner", "UGFydG5lcjo5OTk"), "valid email"),
+    (("user", "create", "--email", "a@b.example", "--role", "KING"), "KING"),
+    (("customer", "create", "--name", "C", "--country", "ZZ", "--admin-email", "a@c.example"), "ISO 3166"),
+    (("token", "create", "--email", "nobody@nowhere.example"), "no active user"),
+    (("clock", "advance", "--days", "-1"), "greater than or equal to 0"),
+])
+async def test_bad_arguments_give_a_clear_message_and_non_zero_exit(app, args, message):
+    result = cli(*args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_clock_advance_and_jobs_run_due(app):
+    result = cli("clock", "advance", "--days", "3")
+    assert result.returncode == 0, result.stderr
+    assert cli("jobs", "run-due").returncode == 0
+
+
+def test_clock_advance_is_refused_without_the_test_clock(settings):
+    result = cli("clock", "advance", "--days", "1", env={"TRIALDESK_TEST_CLOCK": "0"})
+    assert result.returncode == 1 and "test clock is off" in result.stderr
+
+
+def test_schema_export_writes_sdl(tmp_path, settings):
+    result = cli("schema", "export", "--path", str(tmp_path / "s.graphql"))
+    assert result.returncode == 0 and "type Query" in (tmp_path / "s.graphql").read_text()
+
+
+async def test_serve_starts_answers_healthz_and_graphql_then_stops(app):
+    """What `make run` starts: a real uvicorn process on a free port."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 30
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            while True:
+                try:
+                    health = await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None, proc.stderr.read().decode()
+                    assert time.monotonic() < deadline, "server did not start"
+                    time.sleep(0.2)
+            assert health.status_code == 200 and health.json()["database"] == "ok"
+            answer = await client.post("/graphql", json={"query": "{ __typename }"})
+            assert answer.json() == {"data": {"__typename": "Query"}}
+    finally:
+        proc.terminate()
+        proc.wait(10)
