@@ -96,3 +96,32 @@ async def test_serve_starts_answers_healthz_and_graphql_then_stops(app):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+async def test_run_starts_web_and_worker_and_ctrl_c_stops_everything(app, tmp_path):
+    """`make run` = `trialdesk run`: migrate, seed, embedded Redis, web + worker; Ctrl-C stops all."""
+    import signal
+
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": "", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/run.db"}
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "run", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            while True:
+                try:
+                    health = await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None, proc.stderr.read().decode()
+                    assert time.monotonic() < deadline, "trialdesk run did not serve"
+                    time.sleep(0.3)
+        assert health.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode is not None
+    assert b"trialdesk-demo" in err  # printed demo credentials
+    leftovers = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.strip()
+    assert leftovers == "", f"processes left running: {leftovers}"
