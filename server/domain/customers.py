@@ -1,0 +1,131 @@
+"""The partner's customer list and the customer look-ups (R-ORG-02, R-EX-01, R-TIME-07).
+
+Lists are filtered in SQL by the actor's reach (server.domain.visibility), so a page never reads
+another tenant's rows. Cursors are opaque offsets; `first` is capped at 100 (DESIGN contract).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import exists, func, nulls_last, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import clock
+from server.db.models import AuditEvent, CustomerOrg, CustomerUser, LoginAttempt, Trial
+from server.domain import audit, permissions, status, visibility
+from server.domain.actor import Actor
+from server.domain.directory import normalize_email
+from server.domain.errors import DomainError
+from server.domain.permissions import Action
+from server.enums import CustomerRole, ErrorCode, TrialState
+
+MAX_PAGE = 100
+LOOKUPS_PER_HOUR = 20
+
+
+class CustomerOrder(StrEnum):
+    NAME = "NAME"
+    DAYS_LEFT = "DAYS_LEFT"
+
+
+@dataclass
+class CustomerFilter:
+    search: str | None = None
+    status: str | None = None
+    provisioning_status: str | None = None
+    expiring_within_days: int | None = None
+
+
+def _conditions(actor: Actor, where: CustomerFilter) -> list:
+    if permissions.scope(actor, Action.VIEW) is None:
+        raise permissions.forbidden()
+    conditions = [visibility.customer_condition(actor)]
+    if where.search and where.search.strip():
+        term = f"%{where.search.strip().lower()}%"
+        conditions.append(or_(func.lower(CustomerOrg.name).like(term), func.lower(CustomerOrg.admin_email).like(term)))
+    if where.status:
+        conditions.append(status.sql_expression(visibility.trial_condition(actor)) == where.status)
+    if where.provisioning_status:
+        conditions.append(CustomerOrg.provisioning_status == where.provisioning_status)
+    if where.expiring_within_days is not None:
+        horizon = clock.now() + timedelta(days=where.expiring_within_days)
+        conditions.append(exists(select(Trial.id).where(
+            Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
+            Trial.state == TrialState.ACTIVE.value, Trial.ends_at <= horizon)))
+    return conditions
+
+
+async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, *, first: int, offset: int,
+                         order: CustomerOrder = CustomerOrder.NAME) -> tuple[list[CustomerOrg], bool]:
+    """One page of the customers the actor sees, and whether there is a next page."""
+    if first < 0 or first > MAX_PAGE:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"`first` must be between 0 and {MAX_PAGE}.", "first")
+    stmt = select(CustomerOrg).where(*_conditions(actor, where))
+    if order is CustomerOrder.DAYS_LEFT:
+        soonest = (select(func.min(Trial.ends_at))
+                   .where(Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
+                          Trial.state.in_([TrialState.ACTIVE.value, TrialState.EXPIRED.value]))
+                   .scalar_subquery())
+        stmt = stmt.order_by(nulls_last(soonest.asc()), CustomerOrg.id)
+    else:
+        stmt = stmt.order_by(func.lower(CustomerOrg.name), CustomerOrg.id)
+    rows = list(await db.scalars(stmt.offset(max(0, offset)).limit(first + 1)))
+    return rows[:first], len(rows) > first
+
+
+async def count_customers(db: AsyncSession, actor: Actor, where: CustomerFilter) -> int:
+    return int(await db.scalar(select(func.count()).select_from(CustomerOrg).where(*_conditions(actor, where))) or 0)
+
+
+async def _rate_limit(db: AsyncSession, actor: Actor) -> None:
+    """R-EX-01: at most LOOKUPS_PER_HOUR organization look-ups per user per hour (DB-backed,
+    rows of login_attempts keyed "orglookup:<actor>")."""
+    key, now = f"orglookup:{actor.label}", clock.now()
+    row = await db.get(LoginAttempt, key, with_for_update=True)
+    if row is None:
+        db.add(LoginAttempt(key=key, window_start=now, failures=1))
+        await db.flush()
+        return
+    if now - row.window_start >= timedelta(hours=1):
+        row.window_start, row.failures = now, 1
+        return
+    if row.failures >= LOOKUPS_PER_HOUR:
+        raise DomainError(ErrorCode.RATE_LIMITED, "Too many organization look-ups; try again in an hour.",
+                          "adminEmail")
+    row.failures += 1
+
+
+async def find_org_by_email(db: AsyncSession, email: str) -> CustomerOrg | None:
+    user = await db.scalar(select(CustomerUser).where(CustomerUser.email == email,
+                                                      CustomerUser.moved_to_consumer_at.is_(None)))
+    return await db.get(CustomerOrg, user.customer_id) if user else None
+
+
+async def lookup_existing_org(db: AsyncSession, actor: Actor, admin_email: str) -> CustomerOrg | None:
+    """R-EX-01: the org an email belongs to (the caller shows name and country only), or None.
+    Only for roles that may start trials; rate-limited per user; audited."""
+    permissions.require(actor, Action.START_TRIAL)
+    await _rate_limit(db, actor)
+    email = normalize_email(admin_email, "adminEmail")
+    org = await find_org_by_email(db, email)
+    audit.record(db, actor, "organization.lookup", "Customer", org.id if org else None,
+                 after={"email": email, "found": org is not None})
+    return org
+
+
+async def audit_events(db: AsyncSession, actor: Actor, customer_id: int | None, limit: int = 200) -> list[AuditEvent]:
+    """A customer's audit trail as this partner sees it: its own events and the platform's."""
+    customer = await visibility.get_customer(db, actor, customer_id)
+    stmt = select(AuditEvent).where(AuditEvent.customer_id == customer.id)
+    if actor.is_partner:
+        stmt = stmt.where(or_(AuditEvent.partner_id == actor.partner_id, AuditEvent.partner_id.is_(None)))
+    return list(await db.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+async def customer_admins(db: AsyncSession, customer_id: int) -> list[CustomerUser]:
+    """R-ROLE-04: FULL_ADMIN and ADMIN users of the org (still in it)."""
+    return list(await db.scalars(select(CustomerUser).where(
+        CustomerUser.customer_id == customer_id, CustomerUser.moved_to_consumer_at.is_(None),
+        CustomerUser.role.in_([CustomerRole.FULL_ADMIN.value, CustomerRole.ADMIN.value])).order_by(CustomerUser.id)))

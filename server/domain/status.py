@@ -1,0 +1,83 @@
+"""Derived statuses: days left and the customer's subscription status (R-TIME-07, R-TIME-02).
+
+Decision (SPEC is silent on the thresholds): `daysLeft` is the ceiling of (ends_at − now) in days,
+never negative. A customer's subscription status comes from the trials the viewer sees, first
+match wins:
+
+1. an ACTIVE trial with ≤ 30 days left → TRIAL_EXPIRING_30; ≤ 60 → TRIAL_EXPIRING_60; else TRIAL_ACTIVE
+2. a trial PENDING_PROVISIONING → PENDING_PROVISIONING
+3. a trial PENDING_CONSENT → PENDING_CONSENT
+4. an EXPIRED trial (in grace) → TRIAL_EXPIRED
+5. otherwise the stored status of the org (ACTIVE or SUSPENDED).
+
+`derive()` works on loaded rows (the API); `sql_expression()` is the same rule as a SQL CASE for
+filters (`customers(status:)`). ceil(x) ≤ n ⟺ x ≤ n, so "≤ 30 days left" is `ends_at ≤ now + 30 d`
+in both.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, exists, select
+
+from server import clock
+from server.db.models import CustomerOrg, Trial
+from server.enums import SubscriptionStatus as Sub
+from server.enums import TrialState
+
+EXPIRING_SOON = (30, 60)
+
+
+def days_left(ends_at: datetime | None, now: datetime | None = None) -> int | None:
+    if ends_at is None:
+        return None
+    seconds = (ends_at - (now or clock.now())).total_seconds()
+    return max(0, math.ceil(seconds / 86400))
+
+
+def derive(stored: str, trials: Iterable[Trial], now: datetime | None = None) -> Sub:
+    now = now or clock.now()
+    states: dict[str, list[Trial]] = {}
+    for trial in trials:
+        states.setdefault(trial.state, []).append(trial)
+    active = [t for t in states.get(TrialState.ACTIVE.value, []) if t.ends_at is not None]
+    if active:
+        soonest = min(days_left(t.ends_at, now) for t in active)
+        if soonest <= EXPIRING_SOON[0]:
+            return Sub.TRIAL_EXPIRING_30
+        if soonest <= EXPIRING_SOON[1]:
+            return Sub.TRIAL_EXPIRING_60
+        return Sub.TRIAL_ACTIVE
+    if TrialState.ACTIVE.value in states:
+        return Sub.TRIAL_ACTIVE
+    for state, status in ((TrialState.PENDING_PROVISIONING, Sub.PENDING_PROVISIONING),
+                          (TrialState.PENDING_CONSENT, Sub.PENDING_CONSENT),
+                          (TrialState.EXPIRED, Sub.TRIAL_EXPIRED)):
+        if state.value in states:
+            return status
+    return Sub(stored)
+
+
+def sql_expression(trial_filter, now: datetime | None = None):
+    """The same rule as `derive()`, as a SQL CASE over CustomerOrg; `trial_filter` limits the trials
+    to those the viewer sees (a SQL condition on Trial)."""
+    now = now or clock.now()
+
+    def has(*conditions):
+        return exists(select(Trial.id).where(Trial.customer_id == CustomerOrg.id, trial_filter, *conditions))
+
+    active = Trial.state == TrialState.ACTIVE.value
+    return case(
+        (has(active, Trial.ends_at <= now + timedelta(days=EXPIRING_SOON[0])), Sub.TRIAL_EXPIRING_30.value),
+        (has(active, Trial.ends_at <= now + timedelta(days=EXPIRING_SOON[1])), Sub.TRIAL_EXPIRING_60.value),
+        (has(active), Sub.TRIAL_ACTIVE.value),
+        (has(Trial.state == TrialState.PENDING_PROVISIONING.value), Sub.PENDING_PROVISIONING.value),
+        (has(Trial.state == TrialState.PENDING_CONSENT.value), Sub.PENDING_CONSENT.value),
+        (has(Trial.state == TrialState.EXPIRED.value), Sub.TRIAL_EXPIRED.value),
+        else_=CustomerOrg.subscription_status,
+    )
+
+
+__all__ = ["days_left", "derive", "sql_expression"]

@@ -1,0 +1,201 @@
+"""Starting trials: new customer (R-NEW-01..04) and paid customer (R-PAID-01); shared pieces for
+the existing-customer flow (server.domain.consent).
+
+Decisions:
+- R-ORG-03: a partner's own org is `PartnerOrg.own_customer_id`, or any org whose admin email has
+  the same domain as one of the partner's users.
+- Dates: new- and paid-customer trials start now (ends = now + duration, grace ends 30 days
+  later); existing-customer trials start when consent is accepted.
+- A new customer's trial is PENDING_PROVISIONING with a PROVISION deadline due now (the handler
+  makes it ACTIVE and sends the welcome email, R-NEW-04). A paid customer is provisioned already:
+  its trial is ACTIVE at once and every customer admin is told (R-PAID-01).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import clock
+from server.db.models import CustomerOrg, CustomerUser, PartnerAccessGrant, PartnerOrg, Trial, User
+from server.domain import audit, availability, devices_order, geography, notify, permissions, service_options, timeline
+from server.domain import visibility
+from server.domain.actor import Actor
+from server.domain.directory import normalize_email
+from server.domain.errors import DomainError, raise_all
+from server.domain.outbox import EmailKind
+from server.domain.permissions import Action
+from server.domain.service_options import BUSINESS_VERTICALS, TrialRequest
+from server.enums import (
+    CustomerRole, ErrorCode, PartnerAccess, ProvisioningStatus, TrialKind, TrialState,
+)
+
+
+@dataclass
+class CustomerForm:
+    """R-NEW-01 / R-EX-01: who the customer is."""
+    company_name: str
+    admin_email: str
+    business_vertical: str
+    country: str
+    supported_location_confirmed: bool
+
+
+def snapshot(trial: Trial, services: list | None = None) -> dict[str, Any]:
+    """The audit view of a trial."""
+    data = {"state": trial.state, "license_count": trial.license_count, "version": trial.version,
+            "starts_at": trial.starts_at.isoformat() if trial.starts_at else None,
+            "ends_at": trial.ends_at.isoformat() if trial.ends_at else None}
+    if services is not None:
+        data["services"] = [s.service for s in services if s.removed_at is None]
+    return data
+
+
+async def startable_partner(db: AsyncSession, actor: Actor) -> PartnerOrg:
+    """R-ROLE-01 (sales roles only) and R-ORG-01 (certified partners only)."""
+    permissions.require(actor, Action.START_TRIAL)
+    partner = await visibility.partner_of(db, actor)
+    if not partner.certified:
+        raise DomainError(ErrorCode.PARTNER_NOT_CERTIFIED, "Only certified partners may start trials.")
+    return partner
+
+
+def check_form(form: CustomerForm, errors: list[DomainError]) -> tuple[str | None, str]:
+    """R-NEW-01 / R-EX-01 / R-GEO-01 checks; returns (normalized email or None, country)."""
+    if not form.company_name or not form.company_name.strip():
+        errors.append(DomainError(ErrorCode.INVALID_INPUT, "Enter the company name.", "companyName"))
+    if form.business_vertical not in BUSINESS_VERTICALS:
+        errors.append(DomainError(ErrorCode.INVALID_INPUT, "Pick a business vertical from the list.",
+                                  "businessVertical"))
+    country = (form.country or "").strip().upper()
+    if not geography.is_country(country):
+        errors.append(DomainError(ErrorCode.INVALID_COUNTRY, f"'{form.country}' is not a country code.", "country"))
+    elif not geography.is_supported(country):
+        errors.append(DomainError(ErrorCode.UNSUPPORTED_LOCATION, "Trials are not offered in this country.", "country"))
+    if not form.supported_location_confirmed:
+        errors.append(DomainError(ErrorCode.UNSUPPORTED_LOCATION, "Confirm that the customer is in a supported location.",
+                                  "supportedLocationConfirmed"))
+    try:
+        email = normalize_email(form.admin_email, "adminEmail")
+    except DomainError as error:
+        errors.append(error)
+        email = None
+    return email, country
+
+
+async def refuse_own_org(db: AsyncSession, partner: PartnerOrg, *, email: str | None = None,
+                         customer_id: int | None = None) -> None:
+    """R-ORG-03: no trial for the partner's own organization through these flows."""
+    own = customer_id is not None and customer_id == partner.own_customer_id
+    if email and not own:
+        domain = email.rsplit("@", 1)[-1]
+        own = bool(await db.scalar(select(func.count()).select_from(User).where(
+            User.partner_id == partner.id, func.lower(User.email).like(f"%@{domain}"))))
+    if own:
+        raise DomainError(ErrorCode.OWN_ORG_NOT_ALLOWED,
+                          "A partner cannot start a trial for its own organization here; order it separately.",
+                          "adminEmail")
+
+
+def start_clock(trial: Trial) -> None:
+    now = clock.now()
+    trial.starts_at = now
+    trial.ends_at = now + timedelta(days=trial.duration_days)
+    trial.grace_ends_at = trial.ends_at + timeline.GRACE
+
+
+async def create_trial(db: AsyncSession, actor: Actor, customer: CustomerOrg, request: TrialRequest, *,
+                       kind: TrialKind, state: TrialState, setup_now: bool = False) -> Trial:
+    """Trial + services (+ device orders); holds the services (R-SVC-06), audited."""
+    trial = Trial(customer_id=customer.id, partner_id=actor.partner_id, started_by_user_id=actor.user_id,
+                  kind=kind.value, state=state.value, license_count=request.license_count,
+                  duration_days=request.duration_days, setup_now=setup_now, version=1, created_at=clock.now())
+    if state is not TrialState.PENDING_CONSENT:
+        start_clock(trial)
+    db.add(trial)
+    await db.flush()
+    services = service_options.service_rows(request, trial.id, customer.id)
+    db.add_all(services)
+    await service_options.flush_services(db)
+    if request.devices:
+        await devices_order.order(db, actor, trial, customer, request.devices)
+    if trial.ends_at is not None:
+        await timeline.plan_trial(db, trial)
+    audit.record(db, actor, "trial.started", "Trial", trial.id, customer_id=customer.id,
+                 after={**snapshot(trial, services), "kind": kind.value})
+    return trial
+
+
+async def start_trial(db: AsyncSession, actor: Actor, form: CustomerForm, request: TrialRequest, *,
+                      setup_now: bool, max_licenses: int) -> Trial:
+    """R-NEW-01..04: a new customer org and its trial; provisioning runs asynchronously."""
+    partner = await startable_partner(db, actor)
+    errors: list[DomainError] = []
+    email, country = check_form(form, errors)
+    try:
+        service_options.check(request, max_licenses, errors)
+    except DomainError as error:
+        errors = error.errors
+    raise_all(errors)
+    await refuse_own_org(db, partner, email=email)
+    if await customers_by_email(db, email):
+        raise DomainError(ErrorCode.ORG_EXISTS, "This email belongs to an existing organization: use the "
+                          "existing-customer flow.", "adminEmail")
+    now = clock.now()
+    customer = CustomerOrg(name=form.company_name.strip(), business_vertical=form.business_vertical, country=country,
+                           region=geography.region_for(country).value, admin_email=email,
+                           managing_partner_id=partner.id, provisioning_status=ProvisioningStatus.PROVISIONING.value,
+                           subscription_status="ACTIVE", locale=partner.locale, region_locked=False, created_at=now)
+    db.add(customer)
+    await db.flush()
+    db.add(CustomerUser(customer_id=customer.id, email=email, role=CustomerRole.FULL_ADMIN.value,
+                        locale=partner.locale, created_at=now))
+    db.add(PartnerAccessGrant(customer_id=customer.id, partner_id=partner.id, access=PartnerAccess.FULL_ADMIN.value,
+                              granted_at=now))
+    audit.record(db, actor, "customer.created", "Customer", customer.id, customer_id=customer.id,
+                 after={"name": customer.name, "country": country, "region": customer.region, "admin": email})
+    trial = await create_trial(db, actor, customer, request, kind=TrialKind.NEW_CUSTOMER,
+                               state=TrialState.PENDING_PROVISIONING, setup_now=setup_now)
+    timeline.schedule(db, timeline.DeadlineKind.PROVISION, "Trial", trial.id, now)
+    return trial
+
+
+async def customers_by_email(db: AsyncSession, email: str | None) -> bool:
+    if email is None:
+        return False
+    return bool(await db.scalar(select(func.count()).select_from(CustomerUser).where(CustomerUser.email == email)))
+
+
+async def add_trial_to_paid_customer(db: AsyncSession, actor: Actor, customer_id: int | None, request: TrialRequest,
+                                     *, max_licenses: int) -> Trial:
+    """R-PAID-01: a customer this partner manages picks available services; the trial starts now and
+    every customer admin is told."""
+    partner = await startable_partner(db, actor)
+    # A sales admin may add a trial to any customer the partner manages (R-ROLE-02 "add to paid: yes").
+    customer = await visibility.get_customer(db, actor, customer_id, Action.START_TRIAL)
+    if customer.managing_partner_id != partner.id:
+        raise DomainError(ErrorCode.INVALID_STATE, "Only the managing partner may add a trial to a paid customer.",
+                          "customerId")
+    service_options.check(request, max_licenses)
+    await refuse_own_org(db, partner, customer_id=customer.id)
+    await availability.require(db, customer.id, partner.id, request.services)
+    trial = await create_trial(db, actor, customer, request, kind=TrialKind.PAID_CUSTOMER, state=TrialState.ACTIVE)
+    await notify.to_customer_admins(db, EmailKind.TRIAL_STARTED, trial, "trial_started",
+                                    services=[s.value for s in request.services])
+    return trial
+
+
+async def release_holds(db: AsyncSession, trial: Trial, *, free_site: bool = False) -> None:
+    """A trial that leaves HOLDING_STATES no longer blocks its services (R-SVC-06); a cancelled one
+    also frees its Meetings site URL."""
+    from sqlalchemy import update
+
+    from server.db.models import TrialService
+
+    values: dict[str, Any] = {"holds": False}
+    if free_site:
+        values["site_url"] = None
+    await db.execute(update(TrialService).where(TrialService.trial_id == trial.id).values(**values))

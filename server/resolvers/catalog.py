@@ -1,0 +1,50 @@
+"""Catalog queries, open to anonymous callers (DESIGN contract): countries with their data
+residency region (R-GEO-01), business verticals (R-NEW-01), the device catalog, time zones and
+trial durations (R-SVC-02/05)."""
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from server import loaders
+from server.db.models import DeviceModel as DeviceModelRow
+from server.domain import geography
+from server.domain.service_options import BUSINESS_VERTICALS, DURATIONS
+from server.schema.enums import DataRegion, DeviceType
+from server.schema.types.catalog import Country
+from server.schema.types.devices import DeviceModel
+
+
+@lru_cache
+def _time_zones() -> list[str]:
+    return sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+
+
+@strawberry.type
+class CatalogQuery:
+    @strawberry.field
+    def countries(self) -> list[Country]:
+        return [Country(code=code, name=name, region=DataRegion(region.value), supported=supported)
+                for code, name, region, supported in geography.countries()]
+
+    @strawberry.field
+    def business_verticals(self) -> list[str]:
+        return list(BUSINESS_VERTICALS)
+
+    @strawberry.field
+    async def device_catalog(self, info: Info) -> list[DeviceModel]:
+        async with loaders.read(info.context) as db:
+            rows = list(await db.scalars(select(DeviceModelRow).order_by(DeviceModelRow.type, DeviceModelRow.model)))
+        return [DeviceModel(type=DeviceType(r.type), model=r.model, max_quantity=r.max_quantity) for r in rows]
+
+    @strawberry.field(description="IANA time zones for a Meetings site (R-SVC-02).")
+    def time_zones(self) -> list[str]:
+        return _time_zones()
+
+    @strawberry.field(description="R-SVC-05: the durations (and extensions, R-EXT-01) to choose from.")
+    def trial_durations(self) -> list[int]:
+        return list(DURATIONS)

@@ -1,0 +1,125 @@
+"""Queries: customers (connection), customer, trial, availableServices, existingOrganization,
+auditEvents. Reads go through the domain with the viewer's tenant scope; relations via loaders."""
+from __future__ import annotations
+
+import base64
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from server import loaders
+from server.domain import audit, availability, customers, visibility
+from server.domain.errors import DomainError
+from server.enums import ErrorCode
+from server.schema.enums import ProvisioningStatus, SubscriptionStatus
+from server.schema.node import decode_id
+from server.schema.permissions import IsAuthenticated
+from server.schema.types.catalog import AuditEvent, ExistingOrganization, ServiceAvailability
+from server.schema.types.customers import Customer, CustomerConnection, CustomerEdge, CustomerOrder, PageInfo
+from server.schema.types.trials import Trial
+
+AUTH = [IsAuthenticated]
+
+
+def cursor_of(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def offset_of(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind == "offset" and int(value) >= 0:
+            return int(value) + 1
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise GraphQLError("`after` is not a cursor from this list.", extensions={"code": "INVALID_INPUT"})
+
+
+async def as_graphql_error(info: Info, error: DomainError, operation: str) -> GraphQLError:
+    """A query's DomainError as a GraphQL error carrying the code (FORBIDDEN is logged)."""
+    if error.code is ErrorCode.FORBIDDEN:
+        await audit.denied(info.context.sessionmaker, info.context.actor, operation)
+    return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})
+
+
+async def _count(info: Info, where: customers.CustomerFilter) -> int:
+    async with loaders.read(info.context) as db:
+        return await customers.count_customers(db, info.context.actor, where)
+
+
+@strawberry.type
+class CustomerQuery:
+    @strawberry.field(permission_classes=AUTH, description="Your customers (R-ORG-02), at most 100 a page.")
+    async def customers(self, info: Info, first: int | None = 25, after: str | None = None, search: str | None = None,
+                        status: SubscriptionStatus | None = None,
+                        provisioning_status: ProvisioningStatus | None = None,
+                        expiring_within_days: int | None = None,
+                        order_by: CustomerOrder = CustomerOrder.NAME) -> CustomerConnection:
+        actor = info.context.actor
+        where = customers.CustomerFilter(search=search, status=status.value if status else None,
+                                         provisioning_status=provisioning_status.value if provisioning_status else None,
+                                         expiring_within_days=expiring_within_days)
+        start = offset_of(after)
+        try:
+            async with loaders.read(info.context) as db:
+                rows, has_next = await customers.list_customers(db, actor, where, first=25 if first is None else first,
+                                                                offset=start, order=customers.CustomerOrder(order_by.value))
+        except DomainError as error:
+            raise await as_graphql_error(info, error, "customers")
+        edges = [CustomerEdge(cursor=cursor_of(start + i), node=Customer.from_row(r)) for i, r in enumerate(rows)]
+        return CustomerConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
+                                                                  end_cursor=edges[-1].cursor if edges else None),
+                                  _count=lambda: _count(info, where))
+
+    @strawberry.field(permission_classes=AUTH)
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+        pk = decode_id(str(id), "Customer")
+        return await Customer.load(info, pk) if pk is not None else None
+
+    @strawberry.field(permission_classes=AUTH)
+    async def trial(self, info: Info, id: strawberry.ID) -> Trial | None:
+        pk = decode_id(str(id), "Trial")
+        return await Trial.load(info, pk) if pk is not None else None
+
+    @strawberry.field(permission_classes=AUTH, description="R-SVC-06 / R-EX-02: which services may still be tried, "
+                      "and why not.")
+    async def available_services(self, info: Info, customer_id: strawberry.ID | None = None,
+                                 admin_email: str | None = None) -> list[ServiceAvailability]:
+        actor = info.context.actor
+        try:
+            async with info.context.unit_of_work() as db:
+                target, detailed = None, True
+                if customer_id is not None:
+                    target = (await visibility.get_customer(db, actor, decode_id(str(customer_id), "Customer"))).id
+                elif admin_email is not None:
+                    org = await customers.lookup_existing_org(db, actor, admin_email)
+                    target = org.id if org else None
+                    detailed = org is not None and org.managing_partner_id == actor.partner_id
+                result = await availability.for_customer(db, target, actor.partner_id, detailed)
+        except DomainError as error:
+            raise await as_graphql_error(info, error, "availableServices")
+        return [ServiceAvailability(type=a.service, available=a.available, reason=a.reason) for a in result]
+
+    @strawberry.field(permission_classes=AUTH, description="Confirmation step of the existing-customer flow: name "
+                      "and country only, or null (R-EX-01: sales roles only, rate-limited, audited).")
+    async def existing_organization(self, info: Info, admin_email: str) -> ExistingOrganization | None:
+        try:
+            async with info.context.unit_of_work() as db:
+                org = await customers.lookup_existing_org(db, info.context.actor, admin_email)
+        except DomainError as error:
+            raise await as_graphql_error(info, error, "existingOrganization")
+        return ExistingOrganization(name=org.name, country=org.country) if org else None
+
+    @strawberry.field(permission_classes=AUTH, description="A customer's audit trail (SPEC §9), newest first.")
+    async def audit_events(self, info: Info, customer_id: strawberry.ID) -> list[AuditEvent]:
+        try:
+            async with loaders.read(info.context) as db:
+                rows = await customers.audit_events(db, info.context.actor, decode_id(str(customer_id), "Customer"))
+        except DomainError as error:
+            raise await as_graphql_error(info, error, "auditEvents")
+        return [AuditEvent(at=r.at, actor=r.actor, action=r.action, subject_type=r.subject_type, before=r.before,
+                           after=r.after) for r in rows]
+

@@ -1,0 +1,55 @@
+"""The one way the lifecycle mutations answer: run one domain call in a unit of work, replay or
+remember its `clientMutationId`, turn DomainErrors into userErrors (FORBIDDEN is also logged,
+R-ROLE-02) and the trial row into a `Trial`."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from strawberry.types import Info
+
+from server.domain import audit, idempotency
+from server.domain.errors import DomainError
+from server.enums import ErrorCode
+from server.schema.errors import user_errors
+from server.schema.node import decode_id
+from server.schema.types.trials import Trial, TrialPayload
+
+
+def trial_pk(global_id: str) -> int | None:
+    """None for a malformed or foreign-typed ID: the domain answers NOT_FOUND."""
+    return decode_id(str(global_id), "Trial")
+
+
+async def _replayed(info: Info, stored: dict[str, Any]) -> TrialPayload:
+    return TrialPayload(trial=await Trial.load(info, stored["trial"]), user_errors=[])
+
+
+async def trial_payload(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]],
+                        client_mutation_id: str | None = None) -> TrialPayload:
+    context, actor = info.context, info.context.actor
+    key = client_mutation_id
+    try:
+        if key is not None:
+            async with context.unit_of_work() as db:
+                stored = await idempotency.replay(db, actor, key, operation)
+            if stored is not None:
+                return await _replayed(info, stored)
+        async with context.unit_of_work() as db:
+            row = await call(db)
+            if key is not None:
+                await idempotency.remember(db, actor, key, operation, {"trial": row.id})
+    except DomainError as error:
+        if error.code is ErrorCode.FORBIDDEN:
+            await audit.denied(context.sessionmaker, actor, operation)
+        return TrialPayload(trial=None, user_errors=user_errors(error))
+    except IntegrityError:
+        if key is None:
+            raise
+        async with context.unit_of_work() as db:
+            stored = await idempotency.replay(db, actor, key, operation)
+        if stored is None:
+            raise
+        return await _replayed(info, stored)
+    return TrialPayload(trial=Trial.from_row(row), user_errors=[])

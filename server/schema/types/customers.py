@@ -1,0 +1,98 @@
+"""Customer and the customers connection (API.graphql). Relations come from per-request loaders."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from server import loaders
+from server.db.models import CustomerOrg
+from server.domain import customers as customers_domain
+from server.domain import status
+from server.schema.enums import DataRegion, PartnerAccess, ProvisioningStatus, ServiceType, SubscriptionStatus
+from server.schema.node import Node, to_global_id
+from server.schema.types.calling import Location
+from server.schema.types.organizations import Partner
+from server.schema.types.trials import Trial
+
+
+@strawberry.type
+class Customer(Node):
+    name: str
+    country: str
+    region: DataRegion
+    business_vertical: str
+    admin_email: str
+    provisioning_status: ProvisioningStatus
+    _row: strawberry.Private[CustomerOrg]
+
+    async def _trials(self, info: Info) -> list:
+        return await loaders.load(info, "trials_by_customer", loaders.trials_by_customer, self._row.id)
+
+    @strawberry.field(description="R-TIME-07, derived from the trials you see (server.domain.status).")
+    async def subscription_status(self, info: Info) -> SubscriptionStatus:
+        return SubscriptionStatus(status.derive(self._row.subscription_status, await self._trials(info)))
+
+    @strawberry.field(description="R-ROLE-03: your partner's access on this org.")
+    async def partner_access(self, info: Info) -> PartnerAccess | None:
+        if info.context.actor.partner_id is None:
+            return None
+        grant = await loaders.load(info, "access_by_customer", loaders.access_by_customer, self._row.id)
+        return PartnerAccess(grant.access) if grant else None
+
+    @strawberry.field
+    async def purchased_services(self, info: Info) -> list[ServiceType]:
+        rows = await loaders.load(info, "purchased_by_customer", loaders.purchased_by_customer, self._row.id)
+        return [ServiceType(r.service) for r in rows]
+
+    @strawberry.field
+    async def managing_partner(self, info: Info) -> Partner | None:
+        if self._row.managing_partner_id is None:
+            return None
+        row = await loaders.load(info, "partners", loaders.partners, self._row.managing_partner_id)
+        return Partner.from_row(row) if row else None
+
+    @strawberry.field(description="The trials you see: your partner's (or, for a customer admin, all of the org's).")
+    async def trials(self, info: Info) -> list[Trial]:
+        return [Trial.from_row(r) for r in await self._trials(info)]
+
+    @strawberry.field
+    async def locations(self, info: Info) -> list[Location]:
+        rows = await loaders.load(info, "locations_by_customer", loaders.locations_by_customer, self._row.id)
+        return [Location.from_row(r) for r in rows]
+
+    @classmethod
+    def from_row(cls, row: CustomerOrg) -> "Customer":
+        return cls(id=to_global_id("Customer", row.id), name=row.name, country=row.country, region=DataRegion(row.region),
+                   business_vertical=row.business_vertical, admin_email=row.admin_email,
+                   provisioning_status=ProvisioningStatus(row.provisioning_status), _row=row)
+
+    @classmethod
+    async def load(cls, info: Info, pk: int) -> "Customer | None":
+        row = await loaders.load(info, "customers", loaders.customers, pk)
+        return cls.from_row(row) if row is not None else None
+
+
+@strawberry.type
+class CustomerEdge:
+    cursor: str
+    node: Customer
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class CustomerConnection:
+    edges: list[CustomerEdge]
+    page_info: PageInfo
+    _count: strawberry.Private[object]
+
+    @strawberry.field(description="All customers matching the filters (one COUNT, only when asked).")
+    async def total_count(self) -> int:
+        return await self._count()
+
+
+CustomerOrder = strawberry.enum(customers_domain.CustomerOrder, name="CustomerOrder")

@@ -1,0 +1,168 @@
+"""Trial, Service and its options, TrialPayload and the trial inputs (API.graphql)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from server import loaders
+from server.db.models import Trial as TrialRow
+from server.db.models import TrialService
+from server.domain import status
+from server.enums import TrialState as TrialStateValue
+from server.schema.enums import (
+    DeviceType, MeetingsEdition, MeetingsFeature, PstnOption, ServiceType, TrialState,
+)
+from server.schema.errors import UserError
+from server.schema.node import Node, to_global_id
+from server.schema.types.devices import DeviceExtensionRequest, Shipment
+
+if TYPE_CHECKING:
+    from server.schema.types.customers import Customer
+
+
+@strawberry.type
+class MeetingsOptions:
+    edition: MeetingsEdition
+    site_url: str | None
+    time_zone: str | None
+    features: list[MeetingsFeature]
+
+
+@strawberry.type
+class CallingOptions:
+    pstn: PstnOption
+
+
+@strawberry.type
+class Service:
+    type: ServiceType
+    license_count: int | None
+    expired: bool = strawberry.field(description="R-TIME-02: the trial ended; licenses show an Expired tag.")
+    meetings: MeetingsOptions | None
+    calling: CallingOptions | None
+
+    @classmethod
+    def from_row(cls, row: TrialService, trial_state: str) -> "Service":
+        meetings = calling = None
+        if row.service == "MEETINGS":
+            meetings = MeetingsOptions(edition=MeetingsEdition(row.meetings_edition or "BASIC"), site_url=row.site_url,
+                                       time_zone=row.time_zone,
+                                       features=[MeetingsFeature(f) for f in row.meetings_features or []])
+        if row.service == "CALLING":
+            calling = CallingOptions(pstn=PstnOption(row.pstn or "CCP"))
+        return cls(type=ServiceType(row.service), license_count=row.license_count,
+                   expired=trial_state == TrialStateValue.EXPIRED.value, meetings=meetings, calling=calling)
+
+
+@strawberry.type
+class Trial(Node):
+    state: TrialState
+    license_count: int
+    duration_days: int
+    kind: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    grace_ends_at: datetime | None
+    version: int
+    _row: strawberry.Private[TrialRow]
+
+    @strawberry.field(description="Whole days to the end date, rounded up; never negative.")
+    def days_left(self) -> int | None:
+        return status.days_left(self._row.ends_at)
+
+    @strawberry.field
+    async def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("server.schema.types.customers")]:
+        from server.schema.types.customers import Customer
+
+        row = await loaders.load(info, "customers", loaders.customers, self._row.customer_id)
+        return Customer.from_row(row)
+
+    @strawberry.field
+    async def services(self, info: Info) -> list[Service]:
+        rows = await loaders.load(info, "services_by_trial", loaders.services_by_trial, self._row.id)
+        return [Service.from_row(r, self._row.state) for r in rows]
+
+    @strawberry.field
+    async def shipments(self, info: Info) -> list[Shipment]:
+        rows = await loaders.load(info, "shipments_by_trial", loaders.shipments_by_trial, self._row.id)
+        return [Shipment.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def device_extension_requests(self, info: Info) -> list[DeviceExtensionRequest]:
+        rows = await loaders.load(info, "extensions_by_trial", loaders.extension_requests_by_trial, self._row.id)
+        return [DeviceExtensionRequest.from_row(r) for r in rows]
+
+    @classmethod
+    def from_row(cls, row: TrialRow) -> "Trial":
+        return cls(id=to_global_id("Trial", row.id), state=TrialState(row.state), license_count=row.license_count,
+                   duration_days=row.duration_days, kind=row.kind, starts_at=row.starts_at, ends_at=row.ends_at,
+                   grace_ends_at=row.grace_ends_at, version=row.version, _row=row)
+
+    @classmethod
+    async def load(cls, info: Info, pk: int) -> "Trial | None":
+        """The trial within the viewer's reach, or None (tenant isolation)."""
+        row = await loaders.load(info, "trials", loaders.trials, pk)
+        return cls.from_row(row) if row is not None else None
+
+
+@strawberry.type
+class TrialPayload:
+    trial: Trial | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class MeetingsInput:
+    edition: MeetingsEdition
+    site_url: str | None = None
+    time_zone: str | None = None
+    features: list[MeetingsFeature] | None = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CallingInput:
+    pstn: PstnOption
+
+
+@strawberry.input
+class DeviceRequest:
+    type: DeviceType
+    model: str
+    quantity: int
+    poe_confirmed: bool | None = False
+
+
+@strawberry.input
+class StartTrialInput:
+    company_name: str
+    admin_email: str
+    business_vertical: str
+    country: str
+    supported_location_confirmed: bool
+    services: list[ServiceType]
+    license_count: int
+    duration_days: int
+    meetings: MeetingsInput | None = None
+    calling: CallingInput | None = None
+    devices: list[DeviceRequest] | None = strawberry.field(default_factory=list)
+    setup_now: bool | None = False
+    client_mutation_id: str | None = None
+
+
+@strawberry.input
+class ExistingCustomerTrialInput:
+    company_name: str
+    admin_email: str
+    business_vertical: str
+    country: str
+    supported_location_confirmed: bool
+    services: list[ServiceType]
+    license_count: int
+    duration_days: int
+    meetings: MeetingsInput | None = None
+    calling: CallingInput | None = None
+    devices: list[DeviceRequest] | None = strawberry.field(default_factory=list)
+    client_mutation_id: str | None = None

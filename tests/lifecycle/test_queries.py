@@ -1,0 +1,104 @@
+"""Customers list, lookups, catalogs, node, tenant isolation (R-ORG-02, R-GEO-01, R-EX-01, R-SVC-06)."""
+from __future__ import annotations
+
+from server.enums import Role
+from server.schema.node import to_global_id
+from tests.factories import existing_customer, partner_team
+from tests.helpers import gql
+from tests.lifecycle.conftest import CUSTOMERS, START, new_customer_input
+
+
+async def test_catalogs_are_open_to_anonymous_callers(client):
+    body = await gql(client, "{ countries { code region supported } businessVerticals deviceCatalog { model } "
+                             "timeZones trialDurations }")
+    assert "errors" not in body, body
+    regions = {c["code"]: c["region"] for c in body["data"]["countries"]}
+    assert regions["GB"] == "UK" and regions["DE"] == "EU" and regions["BR"] == "US"
+    assert body["data"]["trialDurations"] == [30, 60, 90] and "Europe/Oslo" in body["data"]["timeZones"]
+
+
+async def test_r_geo_01_region_follows_country(kit):
+    for country, region in [("GB", "UK"), ("NZ", "AUSTRALIA"), ("FR", "EU"), ("ZA", "EU"), ("MX", "US"),
+                            ("KR", "US"), ("AE", "UAE")]:
+        trial = await kit.start(adminEmail=f"admin@{country.lower()}-co.example", country=country)
+        assert trial["customer"]["region"] == region, country
+
+
+async def test_r_org_02_other_partners_customers_are_invisible(kit, client, sessionmaker):
+    trial = await kit.start()
+    other = await partner_team(sessionmaker)
+    token = other.tokens[Role.PARTNER_FULL_ADMIN]
+    listed = await gql(client, CUSTOMERS, token=token)
+    assert listed["data"]["customers"]["totalCount"] == 0
+    customer_id = trial["customer"]["id"]
+    body = await gql(client, "query($id: ID!, $t: ID!) { customer(id: $id) { name } trial(id: $t) { id } "
+                             "node(id: $id) { id } }", {"id": customer_id, "t": trial["id"]}, token=token)
+    assert body["data"] == {"customer": None, "trial": None, "node": None}
+    forged = to_global_id("Customer", 999999)
+    missing = await gql(client, "query($id: ID!) { customer(id: $id) { name } }", {"id": forged}, token=token)
+    assert missing["data"] == {"customer": None}
+    extend = await gql(client, "mutation($t: ID!) { extendTrial(trialId: $t, days: 30) { userErrors { code } } }",
+                       {"t": trial["id"]}, token=token)
+    assert extend["data"]["extendTrial"]["userErrors"] == [{"code": "NOT_FOUND"}]
+
+
+async def test_customers_search_paging_and_status(kit):
+    for i in range(5):
+        await kit.start(companyName=f"Company {i}", adminEmail=f"a{i}@company{i}.example")
+    first = (await kit.call(CUSTOMERS, {"first": 2}))["data"]["customers"]
+    assert first["totalCount"] == 5 and first["pageInfo"]["hasNextPage"]
+    names = [e["node"]["name"] for e in first["edges"]]
+    second = (await kit.call(CUSTOMERS, {"first": 2, "after": first["pageInfo"]["endCursor"]}))["data"]["customers"]
+    names += [e["node"]["name"] for e in second["edges"]]
+    assert names == ["Company 0", "Company 1", "Company 2", "Company 3"]
+    found = (await kit.call(CUSTOMERS, {"search": "a3@company3"}))["data"]["customers"]
+    assert [e["node"]["name"] for e in found["edges"]] == ["Company 3"]
+    pending = (await kit.call(CUSTOMERS, {"status": "PENDING_PROVISIONING"}))["data"]["customers"]
+    assert pending["totalCount"] == 5
+    assert (await kit.call(CUSTOMERS, {"status": "TRIAL_ACTIVE"}))["data"]["customers"]["totalCount"] == 0
+
+
+async def test_first_over_100_is_refused(kit):
+    body = await kit.call(CUSTOMERS, {"first": 101})
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+async def test_r_ex_01_lookup_shows_name_and_country_only(kit, sessionmaker):
+    await existing_customer(sessionmaker, name="Hidden Corp", country="DE", admin_email="boss@hidden.example")
+    query = "query($e: String!) { existingOrganization(adminEmail: $e) { name country } }"
+    body = await kit.call(query, {"e": "boss@hidden.example"})
+    assert body["data"]["existingOrganization"] == {"name": "Hidden Corp", "country": "DE"}
+    assert (await kit.call(query, {"e": "nobody@nowhere.example"}))["data"]["existingOrganization"] is None
+
+
+async def test_r_ex_01_lookup_only_for_roles_that_start_trials(kit):
+    query = "query { existingOrganization(adminEmail: \"x@y.example\") { name } }"
+    body = await kit.call(query, role=Role.PARTNER_FULL_ADMIN)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_r_ex_01_lookup_is_rate_limited(kit):
+    query = "query { existingOrganization(adminEmail: \"x@y.example\") { name } }"
+    for _ in range(20):
+        assert "errors" not in await kit.call(query)
+    body = await kit.call(query)
+    assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_r_svc_06_available_services_say_why(kit):
+    customer = await kit.paid_customer(purchased=["MEETINGS"])
+    await kit.paid_trial(customer, services=("CALLING",))
+    body = await kit.call("query($c: ID) { availableServices(customerId: $c) { type available reason } }",
+                          {"c": to_global_id("Customer", customer)})
+    rows = {r["type"]: r for r in body["data"]["availableServices"]}
+    assert rows["MESSAGING"]["available"] and not rows["MEETINGS"]["available"]
+    assert "purchased" in rows["MEETINGS"]["reason"] and "trial" in rows["CALLING"]["reason"]
+
+
+async def test_start_trial_is_shown_in_the_customers_list(kit):
+    trial = await kit.start()
+    listed = (await kit.call(CUSTOMERS))["data"]["customers"]
+    assert listed["edges"][0]["node"]["trials"][0]["id"] == trial["id"]
+    assert listed["edges"][0]["node"]["subscriptionStatus"] == "PENDING_PROVISIONING"
+    assert START
+    assert new_customer_input()
