@@ -1,0 +1,130 @@
+"""Starting a trial for a new customer: R-ORG-01/03, R-ROLE-01, R-NEW-01..04, R-SVC-01..05."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from server.db.models import CustomerOrg, Deadline, Trial
+from server.enums import PartnerTier, Role
+from tests.factories import existing_customer, partner_team
+from tests.helpers import gql
+from tests.lifecycle.conftest import START, errors_of, new_customer_input
+
+
+async def count(sessionmaker, model) -> int:
+    async with sessionmaker() as db:
+        return await db.scalar(select(func.count()).select_from(model))
+
+
+async def test_r_org_01_uncertified_partner_cannot_start(client, sessionmaker):
+    team = await partner_team(sessionmaker, certified=False)
+    body = await gql(client, START, {"input": new_customer_input()}, token=team.tokens[Role.SALES_ADMIN])
+    assert errors_of(body, "startTrial") == ["PARTNER_NOT_CERTIFIED"]
+    assert await count(sessionmaker, Trial) == 0
+
+
+async def test_r_org_03_own_org_not_allowed(kit):
+    own_domain = kit.team.emails[Role.SALES_ADMIN].split("@")[1]
+    body = await kit.call(START, {"input": new_customer_input(adminEmail=f"it@{own_domain}")})
+    assert errors_of(body, "startTrial") == ["OWN_ORG_NOT_ALLOWED"]
+
+
+async def test_r_role_01_only_sales_roles_start_trials(kit, sessionmaker):
+    for role in (Role.PARTNER_FULL_ADMIN, Role.PARTNER_ADMIN, Role.READ_ONLY):
+        body = await kit.call(START, {"input": new_customer_input()}, role)
+        assert errors_of(body, "startTrial") == ["FORBIDDEN"], role
+    assert await count(sessionmaker, Trial) == 0
+    assert (await kit.start(Role.SALES_FULL_ADMIN))["state"] == "PENDING_PROVISIONING"
+
+
+async def test_r_new_01_embargoed_country_is_refused(kit):
+    body = await kit.call(START, {"input": new_customer_input(country="CU")})
+    assert errors_of(body, "startTrial") == ["UNSUPPORTED_LOCATION"]
+    body = await kit.call(START, {"input": new_customer_input(supportedLocationConfirmed=False)})
+    assert errors_of(body, "startTrial") == ["UNSUPPORTED_LOCATION"]
+
+
+async def test_r_new_01_bad_input_lists_every_error_and_changes_nothing(kit, sessionmaker):
+    body = await kit.call(START, {"input": new_customer_input(
+        adminEmail="not-an-email", businessVertical="Space Piracy", country="XX", licenseCount=0, durationDays=45,
+        companyName=" ")})
+    assert set(errors_of(body, "startTrial")) == {"INVALID_EMAIL", "INVALID_INPUT", "INVALID_COUNTRY",
+                                                  "LICENSE_COUNT_OUT_OF_RANGE", "INVALID_DURATION"}
+    assert await count(sessionmaker, CustomerOrg) == 0
+
+
+async def test_r_new_02_admin_email_of_existing_org(kit, sessionmaker):
+    await existing_customer(sessionmaker, admin_email="boss@existing.example")
+    body = await kit.call(START, {"input": new_customer_input(adminEmail="Boss@Existing.example")})
+    assert errors_of(body, "startTrial") == ["ORG_EXISTS"]
+
+
+async def test_r_new_03_setup_now_is_recorded(kit, sessionmaker):
+    trial = await kit.start(setupNow=True)
+    async with sessionmaker() as db:
+        assert (await db.scalar(select(Trial))).setup_now is True
+    assert trial["customer"]["partnerAccess"] == "FULL_ADMIN"
+
+
+async def test_r_new_04_provisioning_runs_asynchronously(kit, sessionmaker):
+    trial = await kit.start()
+    assert trial["state"] == "PENDING_PROVISIONING"
+    assert trial["customer"]["provisioningStatus"] == "PROVISIONING"
+    assert trial["daysLeft"] == 90 and trial["customer"]["managingPartner"] is not None
+    async with sessionmaker() as db:
+        kinds = set(await db.scalars(select(Deadline.kind)))
+    assert {"provision", "trial_warning", "trial_expiry", "grace_end"} <= kinds
+
+
+async def test_r_svc_01_meetings_features(kit):
+    trial = await kit.start(meetings={"edition": "BASIC", "features": ["MEETINGS_1000", "WEBEX_ASSISTANT"]})
+    meetings = next(s for s in trial["services"] if s["type"] == "MEETINGS")["meetings"]
+    assert meetings["features"] == ["MEETINGS_1000", "WEBEX_ASSISTANT"]
+
+
+async def test_r_svc_02_enterprise_needs_valid_site_url_and_time_zone(kit):
+    bad = await kit.call(START, {"input": new_customer_input(
+        meetings={"edition": "ENTERPRISE", "siteUrl": "-acme.webex.com", "timeZone": "Mars/Olympus"})})
+    assert set(errors_of(bad, "startTrial")) == {"INVALID_SITE_URL", "INVALID_TIME_ZONE"}
+    trial = await kit.start(meetings={"edition": "ENTERPRISE", "siteUrl": "Acme-Oslo.webex.com",
+                                      "timeZone": "Europe/Oslo"})
+    meetings = next(s for s in trial["services"] if s["type"] == "MEETINGS")["meetings"]
+    assert meetings == {"edition": "ENTERPRISE", "siteUrl": "acme-oslo.webex.com", "timeZone": "Europe/Oslo",
+                        "features": []}
+
+
+async def test_r_svc_02_site_url_is_unique_case_insensitive(kit):
+    await kit.start(meetings={"edition": "ENTERPRISE", "siteUrl": "acme.webex.com", "timeZone": "Europe/Oslo"})
+    body = await kit.call(START, {"input": new_customer_input(
+        adminEmail="admin@other.example", meetings={"edition": "ENTERPRISE", "siteUrl": "ACME.webex.com",
+                                                    "timeZone": "Europe/Oslo"})})
+    assert errors_of(body, "startTrial") == ["SITE_URL_TAKEN"]
+
+
+async def test_r_svc_03_calling_pstn_choice(kit):
+    trial = await kit.start(services=["CALLING"], calling={"pstn": "PARTNER_DIDS"})
+    assert trial["services"][0]["calling"] == {"pstn": "PARTNER_DIDS"}
+    ccp = await kit.start(adminEmail="a@ccp.example", services=["CALLING"])
+    assert ccp["services"][0]["calling"] == {"pstn": "CCP"}
+
+
+async def test_r_svc_04_license_count_applies_to_every_service_but_devices(kit):
+    trial = await kit.start(services=["MESSAGING", "MEETINGS", "DEVICES"], licenseCount=200)
+    counts = {s["type"]: s["licenseCount"] for s in trial["services"]}
+    assert counts == {"MESSAGING": 200, "MEETINGS": 200, "DEVICES": None}
+    body = await kit.call(START, {"input": new_customer_input(adminEmail="b@b.example", licenseCount=1001)})
+    assert errors_of(body, "startTrial") == ["LICENSE_COUNT_OUT_OF_RANGE"]
+
+
+async def test_r_svc_05_duration_is_30_60_or_90(kit):
+    for days in (30, 60, 90):
+        trial = await kit.start(adminEmail=f"d{days}@dur.example", durationDays=days)
+        assert trial["daysLeft"] == days and trial["durationDays"] == days
+    body = await kit.call(START, {"input": new_customer_input(durationDays=120)})
+    assert errors_of(body, "startTrial") == ["INVALID_DURATION"]
+
+
+async def test_tier2_partner_may_start_trials(client, sessionmaker):
+    distributor = await partner_team(sessionmaker)
+    team = await partner_team(sessionmaker, tier=PartnerTier.TIER2, distributor_id=distributor.partner_id)
+    body = await gql(client, START, {"input": new_customer_input()}, token=team.tokens[Role.SALES_ADMIN])
+    assert errors_of(body, "startTrial") == []
