@@ -97,6 +97,12 @@ def customers(ctx) -> DataLoader:
     return _by_id(ctx, lambda ks: select(CustomerOrg).where(CustomerOrg.id.in_(ks), condition))
 
 
+def trial_customers(ctx) -> DataLoader:
+    """The customer of a trial the viewer already holds (a Trial object is only built from a row in
+    reach, e.g. a mutation's answer about a request that just left the list): no scope again."""
+    return _by_id(ctx, lambda ks: select(CustomerOrg).where(CustomerOrg.id.in_(ks)))
+
+
 def trials(ctx) -> DataLoader:
     """Trials by ID, within the actor's reach (None otherwise)."""
     async def load(keys: Sequence[int]) -> list:

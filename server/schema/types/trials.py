@@ -77,7 +77,7 @@ class Trial(Node):
     async def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("server.schema.types.customers")]:
         from server.schema.types.customers import Customer
 
-        row = await loaders.load(info, "customers", loaders.customers, self._row.customer_id)
+        row = await loaders.load(info, "trial_customers", loaders.trial_customers, self._row.customer_id)
         return Customer.from_row(row)
 
     @strawberry.field
