@@ -1,7 +1,11 @@
-"""arq WorkerSettings: a cron sweep every minute (deadlines → domain, outbox → SMTP)."""
+"""arq WorkerSettings: a cron sweep every minute (deadlines → domain, outbox → SMTP) and the
+`provision_now` job the web app enqueues after a commit that made something due now (R-NEW-04:
+provisioning completes within seconds, not at the next minute). Redis only carries these wake-up
+calls: if it loses them, the cron sweep finds the same rows in the database a minute later.
+"""
 from __future__ import annotations
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
 
 from jobs.runtime import Runtime
@@ -19,13 +23,18 @@ async def shutdown(ctx: dict) -> None:
 
 async def sweep(ctx: dict) -> dict:
     report = await run_due(ctx["runtime"])
-    return {"deadlines": report.deadlines, "emails": report.emails}
+    return {"deadlines": report.deadlines, "emails": report.emails, "failures": len(report.failures)}
+
+
+async def provision_now(ctx: dict) -> dict:
+    """Run the sweep at once (for the PROVISION deadline just committed, and its welcome email)."""
+    return await sweep(ctx)
 
 
 def worker_settings(redis_url: str, burst: bool = False) -> dict:
     settings = get_settings()
     return dict(
-        functions=[sweep],
+        functions=[func(sweep, keep_result=0), func(provision_now, keep_result=0, max_tries=3)],
         cron_jobs=[cron(sweep, second=0, run_at_startup=True, unique=True, timeout=300)],
         on_startup=startup,
         on_shutdown=shutdown,
