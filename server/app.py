@@ -18,7 +18,8 @@ from starlette.templating import Jinja2Templates
 
 from server import clock
 from server import graphql_http as gql
-from server.auth.authenticate import authenticate
+from server.auth import pages as auth_pages
+from server.auth.middleware import AuthMiddleware
 from server.db.engine import make_engine, make_sessionmaker
 from server.logging import configure as configure_logging
 from server.middleware import RequestIdMiddleware
@@ -62,7 +63,7 @@ async def graphql_endpoint(request: Request) -> Response:
     except gql.RequestError as error:
         status = error.status if (media_type == gql.GRAPHQL_RESPONSE or error.status != 400) else 400
         return gql.respond({"errors": error.errors}, status, media_type, error.headers)
-    actor = await authenticate(request)
+    actor = request.state.actor  # AuthMiddleware: bearer token or session cookie (CSRF checked there)
     context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor, request=request,
                       redis=state.redis, request_id=request.scope.get("state", {}).get("request_id"))
     await _refresh_clock(state)
@@ -82,7 +83,7 @@ async def _refresh_clock(state) -> None:
 
 
 async def home(request: Request) -> Response:
-    return templates.TemplateResponse(request, "home.html", {"title": "Trialdesk"})
+    return templates.TemplateResponse(request, "home.html", {"title": "Trialdesk", "csrf_token": request.state.csrf_token})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -124,8 +125,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         Route("/", home),
+        *auth_pages.routes,
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(AuthMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

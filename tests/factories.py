@@ -66,3 +66,17 @@ async def existing_customer(sessionmaker, *, country: str = "NO", admin_email: s
             db, name or f"Customer {n}", country, admin_email or f"admin{n}@customer{n}.example",
             full_admin=full_admin, extra_admins=list(extra_admins), purchased=list(purchased), managed_by=managed_by)
         return customer.id
+
+
+async def login(client, email: str, password: str = "correct horse battery staple") -> str:
+    """Sign in through the real `/login` form (the client keeps the cookie); returns the session's
+    CSRF token, to send as `X-CSRF-Token` (htmx, /graphql) or the `csrf_token` form field."""
+    import re
+
+    def meta_token(html: str) -> str:
+        return re.search(r'<meta name="csrf-token" content="([^"]*)"', html).group(1)
+
+    anonymous = meta_token((await client.get("/login")).text)
+    response = await client.post("/login", data={"email": email, "password": password, "csrf_token": anonymous})
+    assert response.status_code == 303, response.text
+    return meta_token((await client.get("/login")).text)

@@ -1,0 +1,179 @@
+"""Who is calling, for every HTTP request: pure ASGI middleware used by `/graphql` and the pages.
+
+How pages (and any endpoint) get the caller — read these, never the cookies:
+
+    request.state.actor        # server.domain.actor.Actor; ANONYMOUS when nobody signed in
+    request.state.csrf_token   # put it in every template context as `csrf_token`
+                               # (base.html renders <meta name="csrf-token"> and hx-headers)
+    request.state.auth_method  # "bearer", "session" or None
+    request.state.session_hash # the web_sessions row id of a cookie session, else None
+
+The actor comes from `Authorization: Bearer <token>` (API clients) or from the signed session
+cookie (`td_session`, portal users and customer admins). Anonymous visitors get a CSRF token in a
+signed cookie (`td_csrf`).
+
+CSRF is enforced here, before any endpoint runs: an unsafe request (POST, PUT, PATCH, DELETE)
+that is not bearer-authenticated must carry the token in the `X-CSRF-Token` header or a
+`csrf_token` form field (urlencoded or multipart), else 403. On `/graphql` only cookie sessions
+need it (header only; anonymous callers have no authority to borrow), answered as JSON.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import Headers
+from starlette.requests import Request, cookie_parser
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server import clock
+from server.auth import csrf, sessions
+from server.auth.authenticate import actor_from_bearer
+from server.domain.actor import ANONYMOUS, Actor
+
+SKIP_PREFIXES = ("/static/", "/healthz")
+MAX_FORM_BYTES = 1_000_000
+
+
+@dataclass
+class Auth:
+    actor: Actor = ANONYMOUS
+    method: str | None = None
+    csrf_token: str | None = None
+    session_hash: str | None = None
+    set_cookies: list[str] = field(default_factory=list)
+
+
+def secure_cookies(settings) -> bool:
+    return settings.env not in ("dev", "test")
+
+
+def cookie_header(settings, name: str, value: str, *, max_age: int | None = None) -> str:
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if secure_cookies(settings):
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def set_session_cookie(response: Response, settings, session_id: str) -> None:
+    value = sessions.cookie_value(settings.secret_key, session_id)
+    response.headers.append("set-cookie", cookie_header(settings, sessions.COOKIE, value,
+                                                        max_age=int(sessions.TTL.total_seconds())))
+
+
+def clear_session_cookie(response: Response, settings) -> None:
+    response.headers.append("set-cookie", cookie_header(settings, sessions.COOKIE, "", max_age=0))
+
+
+async def resolve(state, headers: Headers, cookies: dict[str, str], path: str) -> Auth:
+    settings = state.settings
+    authorization = headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        actor = await actor_from_bearer(state.sessionmaker, authorization[7:].strip())
+        return Auth(actor=actor or ANONYMOUS, method="bearer")
+    session_id = sessions.session_id_from_cookie(settings.secret_key, cookies.get(sessions.COOKIE))
+    if session_id:
+        async with state.sessionmaker() as db:
+            await clock.refresh(db)
+            row = await sessions.load(db, session_id)
+            actor = await sessions.actor_for(db, row) if row else None
+        if actor is not None:
+            return Auth(actor=actor, method="session", csrf_token=row.csrf_token, session_hash=row.id)
+    auth = Auth()
+    if sessions.COOKIE in cookies:
+        auth.set_cookies.append(cookie_header(settings, sessions.COOKIE, "", max_age=0))
+    auth.csrf_token = csrf.token_from_cookie(settings.secret_key, cookies.get(csrf.COOKIE))
+    if auth.csrf_token is None:
+        auth.csrf_token = csrf.new_token()
+        if path != "/graphql":
+            auth.set_cookies.append(cookie_header(settings, csrf.COOKIE,
+                                                  csrf.cookie_value(settings.secret_key, auth.csrf_token)))
+    return auth
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(SKIP_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        auth = await resolve(scope["app"].state, headers, cookie_parser(headers.get("cookie", "")), path)
+        scope.setdefault("state", {}).update(actor=auth.actor, csrf_token=auth.csrf_token,
+                                             auth_method=auth.method, session_hash=auth.session_hash)
+
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start" and auth.set_cookies:
+                message["headers"] = [*message.get("headers", []),
+                                      *((b"set-cookie", c.encode("latin-1")) for c in auth.set_cookies)]
+            await send(message)
+
+        if scope["method"] in csrf.UNSAFE_METHODS and auth.method != "bearer":
+            ok, receive = await self._csrf_ok(scope, receive, headers, auth, path)
+            if not ok:
+                await _refusal(path)(scope, receive, send_with_cookies)
+                return
+        await self.app(scope, receive, send_with_cookies)
+
+    async def _csrf_ok(self, scope: Scope, receive: Receive, headers: Headers, auth: Auth,
+                       path: str) -> tuple[bool, Receive]:
+        if path == "/graphql":
+            return auth.method != "session" or csrf.matches(auth.csrf_token, headers.get(csrf.HEADER)), receive
+        if csrf.matches(auth.csrf_token, headers.get(csrf.HEADER)):
+            return True, receive
+        content_type = headers.get("content-type", "")
+        if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            return False, receive
+        body = await _read_body(receive)
+        if body is None:
+            return False, receive
+        replay = _replayer(body, receive)
+        try:
+            form = await Request(scope, replay()).form()
+            given = form.get(csrf.FIELD)
+            await form.close()
+        except Exception:  # noqa: BLE001 - a malformed form is simply not a valid token
+            given = None
+        return csrf.matches(auth.csrf_token, given if isinstance(given, str) else None), replay()
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when it is larger than a form may be."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replayer(body: bytes, receive: Receive):
+    def replay() -> Receive:
+        sent = False
+
+        async def again() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+        return again
+    return replay
+
+
+def _refusal(path: str) -> Response:
+    message = "Missing or invalid CSRF token. Reload the page and try again."
+    if path == "/graphql":
+        return JSONResponse({"errors": [{"message": message, "extensions": {"code": "CSRF_FAILED"}}]}, status_code=403)
+    return HTMLResponse(f"<!doctype html><title>Forbidden</title><h1>Forbidden</h1><p>{message}</p>", status_code=403)

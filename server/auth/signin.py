@@ -1,0 +1,94 @@
+"""Signing in and out: partner and trials-team users by password, customer admins by a magic link.
+
+One message for every failed password sign-in (unknown email, wrong password, deactivated user,
+no password set yet), so the form never tells which emails exist; throttled per account and IP
+(`throttle`). Magic links (purpose "magic") are signed, bound to the email, valid 15 minutes and
+single-use (`links.consume`); asking for one never reveals whether the email belongs to an admin.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth import links, passwords, sessions, throttle
+from server.db.models import CustomerUser, User
+from server.domain import audit, outbox
+from server.domain.actor import Actor
+from server.domain.outbox import EmailKind
+
+FAILED_MESSAGE = "Wrong email or password."
+MAGIC_PURPOSE = "magic"
+MAGIC_MAX_AGE = 15 * 60
+
+
+class SignInError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _clean(email: str) -> str:
+    return (email or "").strip().lower()[:320]
+
+
+async def with_password(db: AsyncSession, email: str, password: str, ip: str | None) -> tuple[str, Actor]:
+    """(new session id, actor) for a partner or trials-team user, or SignInError. Failures are recorded in
+    `db` (the caller commits either way, so the count survives the refusal)."""
+    email = _clean(email)
+    if await throttle.locked(db, email, ip):
+        passwords.burn(password or "")
+        raise SignInError(throttle.LOCKED_MESSAGE)
+    user = await db.scalar(select(User).where(func.lower(User.email) == email)) if email else None
+    ok = passwords.verify(user.password_hash if user else None, password or "")
+    if not ok or user is None or not user.active:
+        await throttle.record_failure(db, email, ip)
+        if await throttle.locked(db, email, ip):
+            raise SignInError(throttle.LOCKED_MESSAGE)
+        raise SignInError(FAILED_MESSAGE)
+    await throttle.clear_account(db, email)
+    if passwords.hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    session_id, row = await sessions.create(db, user_id=user.id)
+    actor = await sessions.user_actor(db, user)
+    audit.record(db, actor, "session.signed_in", "User", user.id, after={"method": "password"})
+    return session_id, actor
+
+
+async def sign_out(db: AsyncSession, session_id: str | None) -> None:
+    if session_id:
+        await sessions.revoke(db, session_id)
+
+
+async def request_magic_link(db: AsyncSession, secret: str, base_url: str, email: str) -> None:
+    """Queue a sign-in link when `email` is a customer admin; do nothing visible otherwise."""
+    email = _clean(email)
+    person = await db.scalar(select(CustomerUser).where(func.lower(CustomerUser.email) == email)) if email else None
+    if person is None or not sessions.is_customer_admin(person):
+        return
+    token = links.sign(secret, MAGIC_PURPOSE, {"email": person.email, "cu": person.id})
+    jti = links.verify(secret, MAGIC_PURPOSE, token, MAGIC_MAX_AGE)["jti"]
+    await outbox.enqueue(db, EmailKind.MAGIC_LINK, person.email, f"magic:{jti}",
+                         {"link": f"{base_url.rstrip('/')}/auth/magic/{token}", "minutes": MAGIC_MAX_AGE // 60},
+                         locale=person.locale, customer_id=person.customer_id)
+
+
+async def with_magic_link(db: AsyncSession, secret: str, token: str) -> str:
+    """A session id for the customer admin the link was made for; LinkError when invalid, expired or used."""
+    payload = links.verify(secret, MAGIC_PURPOSE, token, MAGIC_MAX_AGE)
+    person = await db.get(CustomerUser, payload.get("cu")) if isinstance(payload.get("cu"), int) else None
+    if person is None or person.email != payload.get("email") or not sessions.is_customer_admin(person):
+        raise links.LinkError("invalid")
+    await links.consume(db, payload["jti"])
+    return await customer_admin_session(db, person.id)
+
+
+async def customer_admin_session(db: AsyncSession, customer_user_id: int) -> str:
+    """A new session for a customer admin (magic link, consent link). LinkError("invalid") when the
+    person is not (or no longer) a customer admin."""
+    person = await db.get(CustomerUser, customer_user_id)
+    if person is None or not sessions.is_customer_admin(person):
+        raise links.LinkError("invalid")
+    session_id, _ = await sessions.create(db, customer_user_id=person.id)
+    audit.record(db, sessions.customer_admin_actor(person), "session.signed_in", "CustomerUser", person.id,
+                 customer_id=person.customer_id, after={"method": "link"})
+    return session_id
