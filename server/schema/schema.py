@@ -4,16 +4,18 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from server.resolvers.calling import CallingMutation, CallingQuery
 from server.resolvers.catalog import CatalogQuery
 from server.resolvers.clock import ClockMutation
 from server.resolvers.consent import ConsentMutation
 from server.resolvers.customers import CustomerQuery
+from server.resolvers.devices import DevicesMutation, DevicesQuery
 from server.resolvers.node import NodeQuery
 from server.resolvers.trials import TrialMutation
 from server.resolvers.viewer import ViewerQuery
 
-QUERIES: tuple[type, ...] = (ViewerQuery, NodeQuery, CustomerQuery, CatalogQuery)
-MUTATIONS: tuple[type, ...] = (ClockMutation, TrialMutation, ConsentMutation)
+QUERIES: tuple[type, ...] = (ViewerQuery, NodeQuery, CustomerQuery, CatalogQuery, DevicesQuery, CallingQuery)
+MUTATIONS: tuple[type, ...] = (ClockMutation, TrialMutation, ConsentMutation, DevicesMutation, CallingMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from server.db.models import Location as LocationRow
 from server.db.models import PhoneNumber as NumberRow
-from server.schema.enums import NumberStatus
+from server.schema.enums import NumberStatus, PstnOption
 from server.schema.errors import UserError
 from server.schema.node import Node, to_global_id
 
@@ -30,19 +30,28 @@ class Location(Node):
     name: str
     country: str
     time_zone: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    region: str | None = strawberry.field(description="ISO 3166-2 subdivision code, e.g. US-CA.")
     _pk: strawberry.Private[int]
 
     @strawberry.field
     async def numbers(self, info: Info) -> list[PhoneNumber]:
         from sqlalchemy import select
 
-        db = await info.context.db()
-        rows = await db.scalars(select(NumberRow).where(NumberRow.location_id == self._pk).order_by(NumberRow.e164))
-        return [PhoneNumber.from_row(r) for r in rows]
+        from server import loaders
+
+        async with loaders.read(info.context) as db:
+            rows = await db.scalars(select(NumberRow).where(NumberRow.location_id == self._pk)
+                                    .order_by(NumberRow.e164, NumberRow.id))
+            return [PhoneNumber.from_row(r) for r in rows]
 
     @classmethod
     def from_row(cls, row: LocationRow) -> "Location":
         return cls(id=to_global_id("Location", row.id), name=row.name, country=row.country, time_zone=row.time_zone,
+                   line1=row.line1, line2=row.line2, city=row.city, postal_code=row.postal_code, region=row.region,
                    _pk=row.id)
 
 
@@ -60,3 +69,21 @@ class AddressInput:
     postal_code: str
     region: str | None = None
     country: str
+
+
+@strawberry.type(description="R-SVC-03: numbers a calling trial needs (PARTNER_DIDS) or may take (CALLING_PLAN).")
+class NumberRequirement:
+    pstn: PstnOption
+    licenses: int
+    locations: int
+    required: int = strawberry.field(description="PARTNER_DIDS: one per licensed user plus 2 per location.")
+    assigned: int
+    missing: int
+    limit: int | None = strawberry.field(description="CALLING_PLAN: at most 10 numbers.")
+    description: str
+
+    @classmethod
+    def from_domain(cls, value) -> "NumberRequirement":
+        return cls(pstn=PstnOption(value.pstn), licenses=value.licenses, locations=value.locations,
+                   required=value.required, assigned=value.assigned, missing=value.missing, limit=value.limit,
+                   description=value.description)

@@ -5,7 +5,7 @@ Trial.deviceExtensionRequests.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -34,15 +34,30 @@ class ShipmentItem:
     serial_number: str | None
 
 
-@strawberry.type
+@strawberry.type(description="R-RMA-02: what came back that was not shipped, and what is still missing.")
+class ReturnMismatch:
+    missing: list[str]
+    unexpected: list[str]
+
+
+@strawberry.type(description="R-DEV-01/02, R-RMA-01/02: devices shipped for a trial and their return.")
 class Shipment(Node):
     device_type: DeviceType
     status: ShipmentStatus
     demo_order_number: str | None
     carrier: str | None
-    due_date: date | None
-    return_by: date | None
+    due_date: date | None = strawberry.field(description="Device due date (shipped on + trial duration).")
+    return_by: date | None = strawberry.field(description="R-RMA-01: due date + 14 days, the last day to return.")
+    model: str
+    quantity: int
+    poe_confirmed: bool
+    country: str
+    shipped_on: date | None
+    return_labels_requested: int
+    return_mismatch: ReturnMismatch | None
+    return_instructions: str = strawberry.field(description="R-RMA-01: how the customer sends the devices back.")
     _pk: strawberry.Private[int]
+    _trial_id: strawberry.Private[int]
     _items: strawberry.Private[list[ShipmentItem] | None] = None
 
     @strawberry.field
@@ -51,17 +66,33 @@ class Shipment(Node):
             return self._items
         from sqlalchemy import select
 
+        from server import loaders
         from server.db.models import ShipmentItem as ItemRow
 
-        db = await info.context.db()
-        rows = await db.scalars(select(ItemRow).where(ItemRow.shipment_id == self._pk).order_by(ItemRow.id))
-        return [ShipmentItem(model=r.model, serial_number=r.serial_number) for r in rows]
+        async with loaders.read(info.context) as db:
+            rows = await db.scalars(select(ItemRow).where(ItemRow.shipment_id == self._pk).order_by(ItemRow.id))
+            return [ShipmentItem(model=r.model, serial_number=r.serial_number) for r in rows]
+
+    @strawberry.field
+    async def trial(self, info: Info) -> Annotated["Trial", strawberry.lazy("server.schema.types.trials")] | None:
+        from server.schema.types.trials import Trial
+
+        return await Trial.load(info, self._trial_id)
 
     @classmethod
     def from_row(cls, row: ShipmentRow, items: list[ShipmentItem] | None = None) -> "Shipment":
+        from server.domain.shipments import return_instructions
+
+        mismatch = row.mismatch or None
         return cls(id=to_global_id("Shipment", row.id), device_type=DeviceType(row.device_type),
                    status=ShipmentStatus(row.status), demo_order_number=row.demo_order_number, carrier=row.carrier,
-                   due_date=row.due_date, return_by=row.return_by, _pk=row.id, _items=items)
+                   due_date=row.due_date, return_by=row.return_by, model=row.model, quantity=row.quantity,
+                   poe_confirmed=bool(row.poe_confirmed), country=row.country, shipped_on=row.shipped_on,
+                   return_labels_requested=row.return_labels_requested or 0,
+                   return_mismatch=ReturnMismatch(missing=list(mismatch.get("missing", [])),
+                                                  unexpected=list(mismatch.get("unexpected", []))) if mismatch else None,
+                   return_instructions=return_instructions(row.country, row.demo_order_number),
+                   _pk=row.id, _trial_id=row.trial_id, _items=items)
 
 
 @strawberry.type
@@ -70,11 +101,14 @@ class ShipmentPayload:
     user_errors: list[UserError]
 
 
-@strawberry.type
+@strawberry.type(description="R-EXT-02: a device trial extension asked by the partner, decided by the trials team.")
 class DeviceExtensionRequest(Node):
     days: int
     status: ExtensionStatus
     note: str | None
+    reason: str | None
+    created_at: datetime
+    decided_at: datetime | None
     _trial_id: strawberry.Private[int]
 
     @strawberry.field
@@ -86,7 +120,8 @@ class DeviceExtensionRequest(Node):
     @classmethod
     def from_row(cls, row: ExtensionRow) -> "DeviceExtensionRequest":
         return cls(id=to_global_id("DeviceExtensionRequest", row.id), days=row.days,
-                   status=ExtensionStatus(row.status), note=row.note, _trial_id=row.trial_id)
+                   status=ExtensionStatus(row.status), note=row.note, reason=row.reason, created_at=row.created_at,
+                   decided_at=row.decided_at, _trial_id=row.trial_id)
 
 
 @strawberry.type

@@ -1,0 +1,132 @@
+"""Devices on trial (SPEC §6, R-EXT-02): shipment, return and device extension operations. Thin:
+each resolver calls one domain function."""
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from server import loaders
+from server.db.models import Shipment as ShipmentRow
+from server.domain import demo_orders, device_extensions, returns, shipments, visibility
+from server.enums import ShipmentStatus as StatusValue
+from server.resolvers.answer import answer
+from server.resolvers.node import NODE_RESOLVERS
+from server.schema.enums import DeviceSkip, ExtensionStatus
+from server.schema.node import decode_id
+from server.schema.permissions import IsAuthenticated
+from server.schema.types.devices import DeviceExtensionPayload, DeviceExtensionRequest, Shipment, ShipmentPayload
+from server.schema.types.trials import DeviceRequest, Trial, TrialPayload
+
+AUTH = [IsAuthenticated]
+TO_RECONCILE = (StatusValue.RETURN_DUE, StatusValue.OVERDUE, StatusValue.RETURN_MISMATCH)
+
+
+async def load_shipment(info: Info, pk: int) -> Shipment | None:
+    """node(id:) for shipments: within the viewer's reach, else null (R-ORG-02)."""
+    async with loaders.read(info.context) as db:
+        row = await db.get(ShipmentRow, pk)
+        if row is None or await visibility.find_trial(db, info.context.actor, row.trial_id) is None:
+            return None
+        return Shipment.from_row(row)
+
+
+async def load_extension_request(info: Info, pk: int) -> DeviceExtensionRequest | None:
+    from server.db.models import DeviceExtensionRequest as RequestRow
+
+    async with loaders.read(info.context) as db:
+        row = await db.get(RequestRow, pk)
+        if row is None or await visibility.find_trial(db, info.context.actor, row.trial_id) is None:
+            return None
+        return DeviceExtensionRequest.from_row(row)
+
+
+NODE_RESOLVERS["Shipment"] = load_shipment
+NODE_RESOLVERS["DeviceExtensionRequest"] = load_extension_request
+
+
+@strawberry.type
+class DevicesQuery:
+    @strawberry.field(permission_classes=AUTH, description="Trials team: requests waiting for a decision.")
+    async def device_extension_requests(self, info: Info, status: ExtensionStatus | None = ExtensionStatus.PENDING
+                                        ) -> list[DeviceExtensionRequest]:
+        async with loaders.read(info.context) as db:
+            rows = await device_extensions.list_requests(db, info.context.actor, status)
+        return [DeviceExtensionRequest.from_row(r) for r in rows]
+
+    @strawberry.field(permission_classes=AUTH, description="R-RMA-03: by org ID and admin email, or by serial numbers; "
+                      "only the caller's own customers.")
+    async def demo_orders(self, info: Info, customer_org_id: strawberry.ID | None = None,
+                          admin_email: str | None = None, serial_numbers: list[str] | None = None) -> list[Shipment]:
+        customer_pk = decode_id(str(customer_org_id), "Customer") if customer_org_id else None
+        async with loaders.read(info.context) as db:
+            rows = await demo_orders.find(db, info.context.actor, customer_pk, admin_email, serial_numbers)
+            return [Shipment.from_row(r) for r in rows]
+
+    @strawberry.field(permission_classes=AUTH, description="Trials team: requested shipments to record, oldest first.")
+    async def shipments_to_record(self, info: Info) -> list[Shipment]:
+        async with loaders.read(info.context) as db:
+            rows = await shipments.trials_team_queue(db, info.context.actor, [StatusValue.REQUESTED])
+            return [Shipment.from_row(r) for r in rows]
+
+    @strawberry.field(permission_classes=AUTH, description="Trials team: returns due, overdue or mismatched.")
+    async def returns_to_reconcile(self, info: Info) -> list[Shipment]:
+        async with loaders.read(info.context) as db:
+            rows = await shipments.trials_team_queue(db, info.context.actor, TO_RECONCILE)
+            return [Shipment.from_row(r) for r in rows]
+
+
+def _shipment_pk(shipment_id: strawberry.ID) -> int | None:
+    return decode_id(str(shipment_id), "Shipment")
+
+
+@strawberry.type
+class DevicesMutation:
+    @strawberry.mutation(permission_classes=AUTH, description="Partner: one shipment per device type per trial (R-DEV-01).")
+    async def request_shipment(self, info: Info, trial_id: strawberry.ID, device: DeviceRequest) -> ShipmentPayload:
+        actor, pk = info.context.actor, decode_id(str(trial_id), "Trial")
+        return await answer(info, "requestShipment", ShipmentPayload, "shipment",
+                            lambda db: shipments.request_shipment(db, actor, pk, device), Shipment.from_row)
+
+    @strawberry.mutation(permission_classes=AUTH, description="R-DEV-01: ship no devices, and say why.")
+    async def skip_devices(self, info: Info, trial_id: strawberry.ID, skip: DeviceSkip) -> TrialPayload:
+        actor, pk = info.context.actor, decode_id(str(trial_id), "Trial")
+        return await answer(info, "skipDevices", TrialPayload, "trial",
+                            lambda db: shipments.skip_devices(db, actor, pk, skip), Trial.from_row)
+
+    @strawberry.mutation(permission_classes=AUTH, description="Trials team (R-DEV-02).")
+    async def record_shipment(self, info: Info, shipment_id: strawberry.ID, demo_order_number: str,
+                              serial_numbers: list[str], shipped_on: date) -> ShipmentPayload:
+        actor, pk = info.context.actor, _shipment_pk(shipment_id)
+        return await answer(info, "recordShipment", ShipmentPayload, "shipment", lambda db: shipments.record_shipment(
+            db, actor, pk, demo_order_number, serial_numbers, shipped_on), Shipment.from_row)
+
+    @strawberry.mutation(permission_classes=AUTH, description="Trials team (R-RMA-02): a mismatch is recorded and "
+                         "the return stays open.")
+    async def record_return(self, info: Info, shipment_id: strawberry.ID, serial_numbers: list[str]) -> ShipmentPayload:
+        actor, pk = info.context.actor, _shipment_pk(shipment_id)
+        return await answer(info, "recordReturn", ShipmentPayload, "shipment",
+                            lambda db: returns.record_return(db, actor, pk, serial_numbers), Shipment.from_row)
+
+    @strawberry.mutation(permission_classes=AUTH, description="US only (R-RMA-01).")
+    async def request_return_label(self, info: Info, shipment_id: strawberry.ID) -> ShipmentPayload:
+        actor, pk = info.context.actor, _shipment_pk(shipment_id)
+        return await answer(info, "requestReturnLabel", ShipmentPayload, "shipment",
+                            lambda db: shipments.request_return_label(db, actor, pk), Shipment.from_row)
+
+    @strawberry.mutation(permission_classes=AUTH, description="R-EXT-02: ask the trials team for more device days.")
+    async def request_device_extension(self, info: Info, trial_id: strawberry.ID, days: int,
+                                       reason: str | None = None) -> DeviceExtensionPayload:
+        actor, pk = info.context.actor, decode_id(str(trial_id), "Trial")
+        return await answer(info, "requestDeviceExtension", DeviceExtensionPayload, "request",
+                            lambda db: device_extensions.request_extension(db, actor, pk, days, reason),
+                            DeviceExtensionRequest.from_row)
+
+    @strawberry.mutation(permission_classes=AUTH, description="Trials team (R-EXT-02).")
+    async def decide_device_extension(self, info: Info, request_id: strawberry.ID, approve: bool,
+                                      note: str | None = None) -> DeviceExtensionPayload:
+        actor, pk = info.context.actor, decode_id(str(request_id), "DeviceExtensionRequest")
+        return await answer(info, "decideDeviceExtension", DeviceExtensionPayload, "request",
+                            lambda db: device_extensions.decide_extension(db, actor, pk, approve, note),
+                            DeviceExtensionRequest.from_row)
