@@ -211,6 +211,35 @@ def clock_advance(days: int = typer.Option(0, "--days", min=0), hours: int = typ
     typer.echo(now.isoformat())
 
 
+@app.command("consent-link")
+def consent_link(trial: str = typer.Option(..., "--trial", help="the trial's global ID"),
+                 email: str = typer.Option(..., "--email", help="a customer admin who got the request")) -> None:
+    """Test clock only: print the consent URL that the consent email to EMAIL carries."""
+    from sqlalchemy import select
+
+    from server.db.models import ConsentRequest, CustomerUser
+    from server.domain import consent
+    from server.settings import get_settings
+
+    settings = get_settings()
+    if not settings.test_clock:
+        fail("consent-link works with the test clock only (TRIALDESK_TEST_CLOCK=1)")
+    trial_id = decode(trial, "Trial", "--trial")
+
+    async def work(db):
+        request = await db.scalar(select(ConsentRequest).where(ConsentRequest.trial_id == trial_id,
+                                                               ConsentRequest.status == "PENDING"))
+        if request is None:
+            fail("that trial has no consent request waiting for an answer")
+        user = await db.scalar(select(CustomerUser).where(CustomerUser.email == email.strip().lower(),
+                                                          CustomerUser.customer_id == request.customer_id))
+        if user is None:
+            fail(f"{email} is not a user of that customer")
+        return consent.link_url(settings, request, user.email)
+
+    typer.echo(run_in_transaction(work))
+
+
 @jobs_app.command("run-due")
 def jobs_run_due() -> None:
     """Run everything due now (deadlines, the outbox) until nothing is left, then exit."""

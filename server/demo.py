@@ -1,6 +1,9 @@
 """`trialdesk demo seed`: a demo partner with one user of each role and a few customers.
 
-Idempotent: seeding twice changes nothing. Later issues add trials in different states here.
+Idempotent: seeding twice changes nothing. The demo partner gets trials in several states: a new
+customer pending provisioning, an active paid-customer trial, an existing customer's request
+pending consent, and a trial expired and in grace (its dates are moved back directly, as if the
+clock had run).
 """
 from __future__ import annotations
 
@@ -52,4 +55,45 @@ async def seed(db: AsyncSession) -> SeedResult:
                                     managed_by=partner.id)
     await directory.create_customer(db, "Harbour Bank Ltd", "GB", "sysadmin@harbourbank.example",
                                     vertical="Financial Services", full_admin=True)
+    await seed_trials(db, partner.id)
     return SeedResult(partner.id, True, credentials)
+
+
+async def seed_trials(db: AsyncSession, partner_id: int) -> None:
+    """Trials in different states for the demo partner, made through the domain like the API does."""
+    from datetime import timedelta
+
+    from server import clock
+    from server.db.models import CustomerOrg, User
+    from server.domain import consent, timeline, trials
+    from server.domain.actor import Actor, ActorKind
+    from server.domain.service_options import MeetingsOptions, TrialRequest
+    from server.enums import MeetingsEdition
+    from server.settings import get_settings
+
+    settings = get_settings()
+    user = await db.scalar(select(User).where(User.email == "sales.full@nordlys.example"))
+    actor = Actor(kind=ActorKind.PARTNER_USER, user_id=user.id, partner_id=partner_id, roles=frozenset({Role.SALES_FULL_ADMIN}),
+                  email=user.email)
+    cap = settings.max_license_count
+    await trials.start_trial(db, actor, trials.CustomerForm("Aurora Retail AS", "it@aurora-retail.example", "Retail",
+                                                            "NO", True),
+                             TrialRequest([ServiceType.MESSAGING, ServiceType.MEETINGS], 50, 90,
+                                          meetings=MeetingsOptions(MeetingsEdition.ENTERPRISE, "aurora-retail",
+                                                                   "Europe/Oslo")),
+                             setup_now=False, max_licenses=cap)
+    fjord = await db.scalar(select(CustomerOrg).where(CustomerOrg.name == "Fjord Shipping ASA"))
+    await trials.add_trial_to_paid_customer(db, actor, fjord.id, TrialRequest([ServiceType.CALLING], 120, 60),
+                                            max_licenses=cap)
+    await consent.request_trial(db, actor, trials.CustomerForm("Harbour Bank Ltd", "sysadmin@harbourbank.example",
+                                                               "Financial Services", "GB", True),
+                                TrialRequest([ServiceType.CALLING, ServiceType.MEETINGS], 300, 30), settings=settings)
+    maple = await db.scalar(select(CustomerOrg).where(CustomerOrg.name == "Maple Dental Group"))
+    expired = await trials.add_trial_to_paid_customer(db, actor, maple.id, TrialRequest([ServiceType.CALLING], 25, 30),
+                                                      max_licenses=cap)
+    expired.starts_at = clock.now() - timedelta(days=40)
+    expired.ends_at = clock.now() - timedelta(days=10)
+    expired.grace_ends_at = expired.ends_at + timeline.GRACE
+    expired.state = "EXPIRED"
+    await db.flush()
+    await timeline.plan_trial(db, expired)
