@@ -167,15 +167,6 @@ async def withdraw(db: AsyncSession, actor: Actor, trial_id: int | None) -> Tria
     return trial
 
 
-async def time_out(db: AsyncSession, actor: Actor, request_id: int) -> None:
-    """R-EX-06: 30 days without an answer (called by the CONSENT_TIMEOUT deadline handler)."""
-    request = await db.get(ConsentRequest, request_id)
-    if request is None or request.status != ConsentStatus.PENDING.value:
-        return
-    trial = await db.get(Trial, request.trial_id)
-    await _close(db, actor, trial, request, TrialEvent.CONSENT_TIMED_OUT)
-
-
 async def redeem_link(db: AsyncSession, settings: Any, token: str) -> tuple[CustomerUser, ConsentRequest]:
     """Open a consent link once: (the customer admin to sign in, the request). LinkError("invalid",
     "expired", "used") when signature, age, nonce, request state or recipient do not match."""

@@ -128,12 +128,14 @@ async def test_r_ex_06_consent_link_is_single_use_and_dies_on_resend(kit, settin
 
 
 async def test_r_ex_06_consent_timeout_cancels_the_request(kit):
-    from server.domain.actor import SYSTEM
+    from server.db.models import Deadline
+    from server.domain import timed, timeline  # noqa: F401 - registers the deadline handlers
 
     trial = await request_trial(kit)
+    await kit.call("mutation { advanceClock(days: 31) }")
     async with kit.sessionmaker() as db, db.begin():
-        request = await db.scalar(select(ConsentRequest))
-        await consent.time_out(db, SYSTEM, request.id)
+        deadline = await db.scalar(select(Deadline).where(Deadline.kind == "consent_timeout"))
+        await timeline.HANDLERS["consent_timeout"](db, deadline)
     assert (await kit.call(CUSTOMERS))["data"]["customers"]["totalCount"] == 0
     body = await kit.call("query($id: ID!) { trial(id: $id) { state } }", {"id": trial["id"]})
     assert body["data"]["trial"] is None

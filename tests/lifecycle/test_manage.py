@@ -154,3 +154,18 @@ async def test_r_role_02_read_only_cannot_manage_and_sales_admin_only_own(kit):
     body = await kit.call(EXTEND, {"t": trial["id"], "d": 30}, Role.SALES_ADMIN)
     assert errors_of(body, "extendTrial") == ["NOT_FOUND"]
     assert trial_of(await kit.call(EXTEND, {"t": trial["id"], "d": 30}, Role.PARTNER_ADMIN), "extendTrial")
+
+
+async def test_r_time_07_subscription_status_follows_days_left(kit):
+    trial = await kit.paid_trial(await kit.paid_customer(), days=90)
+    query = "query($id: ID!) { trial(id: $id) { daysLeft customer { subscriptionStatus } } }"
+    seen = []
+    for days in (0, 31, 30, 30):
+        await kit.call(f"mutation {{ advanceClock(days: {days}) }}")
+        view = (await kit.call(query, {"id": trial["id"]}))["data"]["trial"]
+        seen.append((view["daysLeft"], view["customer"]["subscriptionStatus"]))
+    assert seen == [(90, "TRIAL_ACTIVE"), (59, "TRIAL_EXPIRING_60"), (29, "TRIAL_EXPIRING_30"),
+                    (0, "TRIAL_EXPIRING_30")]
+    await set_trial(kit.sessionmaker, trial, state="EXPIRED")
+    filtered = await kit.call("{ customers(status: TRIAL_EXPIRED) { totalCount } }")
+    assert filtered["data"]["customers"]["totalCount"] == 1
