@@ -136,7 +136,8 @@ async def decide_extension(db: AsyncSession, actor: Actor, request_id: int | Non
 
 async def _email_decision(db: AsyncSession, trial: Trial, request: DeviceExtensionRequest) -> None:
     due = await db.scalar(select(func.max(Shipment.due_date)).where(Shipment.trial_id == trial.id))
-    details = dict(decision=request.status, days=request.days, note=request.note or "",
+    details = dict(decision=request.status, status=request.status,
+                   approved=request.status == ExtensionStatus.APPROVED.value, days=request.days, note=request.note or "",
                    device_due_date=due.isoformat() if due else "")
     event = f"device_extension:{request.id}"
     await notify.to_partner_admins(db, EmailKind.DEVICE_EXTENSION_DECIDED, trial, event, **details)

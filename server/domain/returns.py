@@ -90,6 +90,7 @@ async def on_return_overdue(db: AsyncSession, deadline: Deadline) -> None:
     audit.record(db, SYSTEM, "shipment.overdue", "Shipment", shipment.id, customer_id=trial.customer_id,
                  partner_id=trial.partner_id, before=before, after=snapshot(shipment))
     details = dict(device_type=shipment.device_type, demo_order_number=shipment.demo_order_number,
+                   order_number=shipment.demo_order_number, carrier=shipment.carrier,
                    return_by=shipment.return_by.isoformat(), missing=", ".join((shipment.mismatch or {}).get("missing", [])),
                    return_instructions=return_instructions(shipment.country, shipment.demo_order_number))
     event = f"shipment:{shipment.id}:overdue"

@@ -257,7 +257,8 @@ async def record_shipment(db: AsyncSession, actor: Actor, shipment_id: int | Non
     await notify.to_customer_admins(
         db, EmailKind.DEVICE_LICENSE, trial, f"shipment:{shipment.id}:license",
         device_type=shipment.device_type, model=shipment.model, serial_numbers=", ".join(serials),
-        demo_order_number=order, due_date=shipment.due_date.isoformat(), return_by=shipment.return_by.isoformat(),
+        demo_order_number=order, order_number=order, device_due_at=shipment.due_date.isoformat(),
+        due_date=shipment.due_date.isoformat(), return_by=shipment.return_by.isoformat(),
         carrier=shipment.carrier or "the trials team", return_instructions=return_instructions(shipment.country, order))
     audit.record(db, actor, "shipment.recorded", "Shipment", shipment.id, customer_id=trial.customer_id,
                  partner_id=trial.partner_id, before=before, after={**snapshot(shipment), "serials": serials})
@@ -321,3 +322,7 @@ async def trials_team_queue(db: AsyncSession, actor: Actor, statuses: Iterable[S
     return list(await db.scalars(select(Shipment).where(Shipment.status.in_([s.value for s in statuses]))
                                  .order_by(Shipment.created_at, Shipment.id)))
 
+
+
+# The sweep imports this module for its handlers; the return handlers live beside record_return.
+from server.domain import returns as _returns  # noqa: E402,F401
