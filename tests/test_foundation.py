@@ -27,7 +27,7 @@ def test_production_refuses_test_clock():
 
 
 def test_production_with_strong_key_starts():
-    assert Settings(TRIALDESK_ENV="production", SECRET_KEY="k" * 40).env == "production"
+    assert Settings(TRIALDESK_ENV="production", SECRET_KEY="k" * 40, TRIALDESK_TEST_CLOCK="0").env == "production"
 
 
 async def test_migrations_upgrade_to_head_and_back_to_base(tmp_path):
