@@ -19,7 +19,9 @@ from starlette.templating import Jinja2Templates
 from server.auth import links, signin
 from server.auth.middleware import clear_session_cookie, set_session_cookie
 from server.auth.sessions import COOKIE, session_id_from_cookie
+from server.domain import users
 from server.domain.actor import ActorKind
+from server.domain.errors import DomainError
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "web" / "templates"))
 
@@ -97,6 +99,24 @@ async def magic(request: Request) -> Response:
     return response
 
 
+async def set_password(request: Request) -> Response:
+    """The set-password link from an invitation: choose a password, then sign in."""
+    token = request.path_params["token"]
+    context = {"title": "Choose a password", "token": token}
+    if request.method == "GET":
+        return _render(request, "auth/set_password.html", context)
+    form = await request.form()
+    try:
+        async with request.app.state.sessionmaker() as db, db.begin():
+            await users.set_password_by_link(db, token, str(form.get("password", "")))
+    except links.LinkError as error:
+        message = LINK_PROBLEMS.get(error.reason, LINK_PROBLEMS["invalid"]).replace("sign-in", "set-password")
+        return _render(request, "auth/set_password.html", {**context, "error": message, "dead": True}, 400)
+    except DomainError as error:
+        return _render(request, "auth/set_password.html", {**context, "error": error.message}, 400)
+    return RedirectResponse("/login", status_code=303)
+
+
 async def sign_in_customer_admin(request: Request, response: Response, customer_user_id: int) -> None:
     """Start a customer-admin session and set its cookie on `response` (consent links, R-EX-04).
     Raises links.LinkError("invalid") when that person is not a customer admin."""
@@ -112,4 +132,5 @@ routes = [
     Route("/logout", logout, methods=["POST"]),
     Route("/my/login", request_link, methods=["GET", "POST"]),
     Route("/auth/magic/{token}", magic),
+    Route("/auth/set-password/{token}", set_password, methods=["GET", "POST"]),
 ]

@@ -12,10 +12,11 @@ from server.resolvers.customers import CustomerQuery
 from server.resolvers.devices import DevicesMutation, DevicesQuery
 from server.resolvers.node import NodeQuery
 from server.resolvers.trials import TrialMutation
+from server.resolvers.users import UserMutation, UserQuery
 from server.resolvers.viewer import ViewerQuery
 
-QUERIES: tuple[type, ...] = (ViewerQuery, NodeQuery, CustomerQuery, CatalogQuery, DevicesQuery, CallingQuery)
-MUTATIONS: tuple[type, ...] = (ClockMutation, TrialMutation, ConsentMutation, DevicesMutation, CallingMutation)
+QUERIES: tuple[type, ...] = (ViewerQuery, NodeQuery, CustomerQuery, CatalogQuery, DevicesQuery, CallingQuery, UserQuery)
+MUTATIONS: tuple[type, ...] = (ClockMutation, TrialMutation, ConsentMutation, DevicesMutation, CallingMutation, UserMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
