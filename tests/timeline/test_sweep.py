@@ -1,0 +1,176 @@
+"""The sweep: exactly once, idempotent handlers, failures retried without blocking (SPEC §5, R-NEW-04)."""
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from jobs.runtime import Runtime
+from jobs.sweep import run_due
+from server import clock
+from server.db.engine import make_engine, make_sessionmaker
+from server.db.models import AuditEvent, CustomerOrg, Deadline, OutboxEmail, Trial, TrialService
+from server.domain import provisioning, timeline
+from server.domain.actor import Actor, ActorKind
+from server.enums import Role
+from tests.timeline.conftest import emails_in_db, new_customer_trial
+
+
+async def test_r_new_04_provisioning_makes_the_trial_active_and_welcomes_the_admin(sessionmaker, runtime, smtp_sink):
+    t = await new_customer_trial(sessionmaker)
+    report = await run_due(runtime)
+    assert report.deadlines == 1 and report.emails == 1
+    async with sessionmaker() as db:
+        trial = await db.get(Trial, t.trial_id)
+        customer = await db.get(CustomerOrg, t.customer_id)
+    assert trial.state == "ACTIVE"
+    assert (customer.provisioning_status, customer.region_locked) == ("PROVISIONED", True)
+    [welcome] = smtp_sink.messages
+    assert welcome.kind == "welcome" and welcome.to.startswith("boss")
+    assert welcome.subject == "Velkommen til prøveversjonen av Webex"       # the admin's locale is nb
+    assert "Logg på: http://testserver/my" in welcome.text
+
+
+async def test_r_new_04_failure_is_unable_to_provision_with_reason_then_retried(sessionmaker, runtime, smtp_sink):
+    t = await new_customer_trial(sessionmaker, site_missing=True)
+    await run_due(runtime)
+    async with sessionmaker() as db:
+        customer = await db.get(CustomerOrg, t.customer_id)
+        assert customer.provisioning_status == "UNABLE_TO_PROVISION"
+        assert "site URL" in customer.provisioning_error
+        assert (await db.get(Trial, t.trial_id)).state == "PENDING_PROVISIONING"
+    assert smtp_sink.messages == []
+    async with sessionmaker() as db, db.begin():
+        service = await db.scalar(select(TrialService).where(TrialService.trial_id == t.trial_id,
+                                                             TrialService.service == "MEETINGS"))
+        service.site_url = f"fixed{t.trial_id}.webex.com"
+        actor = Actor(kind=ActorKind.PARTNER_USER, user_id=t.team.user_ids[Role.PARTNER_ADMIN],
+                      partner_id=t.partner_id, roles=frozenset({Role.PARTNER_ADMIN}), email="pa@x.example")
+        await provisioning.retry_provisioning(db, actor, t.trial_id)
+    await run_due(runtime)
+    async with sessionmaker() as db:
+        customer = await db.get(CustomerOrg, t.customer_id)
+        assert (customer.provisioning_status, customer.provisioning_error) == ("PROVISIONED", None)
+        assert (await db.get(Trial, t.trial_id)).state == "ACTIVE"
+    assert [m.kind for m in smtp_sink.messages] == ["welcome"]
+
+
+async def test_r_time_handlers_reapplied_change_nothing_and_send_nothing_twice(sessionmaker, runtime, smtp_sink):
+    t = await new_customer_trial(sessionmaker, days=30)
+    async with sessionmaker() as db, db.begin():
+        await clock.advance(db, timedelta(days=61))
+    await run_due(runtime)
+    sent = len(smtp_sink.messages)
+    async with sessionmaker() as db, db.begin():
+        await clock.refresh(db)
+        for deadline in await db.scalars(select(Deadline).where(Deadline.subject_id == t.trial_id,
+                                                                Deadline.subject_type == "Trial")):
+            await timeline.HANDLERS[deadline.kind](db, deadline)       # applied a second time
+    await run_due(runtime)
+    assert len(smtp_sink.messages) == sent
+    async with sessionmaker() as db:
+        assert (await db.get(Trial, t.trial_id)).state == "RELEASED"
+        releases = await db.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "trial.released"))
+    assert releases == 1
+
+
+async def test_r_time_missed_days_are_caught_up_in_due_order(sessionmaker, runtime, smtp_sink):
+    """The worker was down for the trial's whole life: one sweep applies everything in order."""
+    t = await new_customer_trial(sessionmaker, days=30)
+    async with sessionmaker() as db, db.begin():
+        await clock.advance(db, timedelta(days=70))
+    await run_due(runtime)
+    kinds = [m.kind for m in smtp_sink.messages]
+    assert kinds.index("welcome") < kinds.index("warning_customer") < kinds.index("expired_customer") \
+        < kinds.index("access_ended")
+    assert Counter(kinds)["access_ended"] == len(t.customer_users)
+    async with sessionmaker() as db:
+        assert (await db.get(Trial, t.trial_id)).state == "RELEASED"
+
+
+async def test_r_time_a_failing_deadline_backs_off_and_never_blocks_the_others(sessionmaker, runtime, smtp_sink):
+    async def boom(db, deadline):
+        raise RuntimeError("provider unavailable")
+
+    timeline.HANDLERS["test_boom"] = boom
+    try:
+        async with sessionmaker() as db, db.begin():
+            await clock.refresh(db)
+            db.add(Deadline(kind="test_boom", subject_type="Trial", subject_id=0, due_at=clock.now() - timedelta(hours=1),
+                            attempts=0, created_at=clock.now()))
+        t = await new_customer_trial(sessionmaker)
+        report = await run_due(runtime)
+        assert report.deadlines == 1 and len(report.failures) == 1
+        async with sessionmaker() as db:
+            bad = await db.scalar(select(Deadline).where(Deadline.kind == "test_boom"))
+            assert bad.attempts == 1 and bad.done_at is None and "provider unavailable" in bad.last_error
+            assert bad.next_attempt_at > clock.now()
+            assert (await db.get(Trial, t.trial_id)).state == "ACTIVE"
+        assert (await run_due(runtime)).failures == []                # backing off: not tried again yet
+        timeline.HANDLERS["test_boom"] = lambda db, deadline: asyncio.sleep(0)
+        async with sessionmaker() as db, db.begin():
+            await clock.advance(db, timedelta(minutes=2))
+        report = await run_due(runtime)
+        assert report.deadlines == 1 and report.failures == []
+    finally:
+        timeline.HANDLERS.pop("test_boom", None)
+
+
+async def test_r_time_two_sweeps_at_once_apply_each_deadline_and_send_each_email_once(
+        sessionmaker, runtime, smtp_sink, settings):
+    arranged = [await new_customer_trial(sessionmaker, days=30) for _ in range(6)]
+    await run_due(runtime)
+    async with sessionmaker() as db, db.begin():
+        await clock.advance(db, timedelta(days=61))
+    other_engine = make_engine(settings.database_url)
+    other = Runtime(settings=runtime.settings, engine=other_engine, sessionmaker=make_sessionmaker(other_engine))
+    try:
+        await asyncio.gather(run_due(runtime), run_due(other), run_due(runtime))
+    finally:
+        await other_engine.dispose()
+    ids = Counter(m.message_id for m in smtp_sink.messages)
+    assert ids and max(ids.values()) == 1
+    rows = await emails_in_db(sessionmaker)
+    assert len(rows) == len(ids) and all(r.sent_at for r in rows)
+    async with sessionmaker() as db:
+        expired = await db.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "trial.expired"))
+        states = set(await db.scalars(select(Trial.state)))
+    assert expired == len(arranged) and states == {"RELEASED"}
+
+
+async def test_r_time_sweep_reads_only_due_rows_through_the_partial_index(sessionmaker, runtime):
+    """Cost is O(rows due): the claim query is planned on ix_deadlines_open_due."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from jobs.sweep import due_query
+
+    async with sessionmaker() as db:
+        await clock.refresh(db)
+        postgres = db.bind.dialect.name == "postgresql"
+        stmt = due_query(clock.now(), 100, postgres)
+        dialect = postgresql.dialect() if postgres else sqlite.dialect()
+        sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if postgres:
+            from sqlalchemy import text
+
+            await db.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(str(r[-1]) for r in await db.execute(
+            __import__("sqlalchemy").text(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql)))
+    assert "ix_deadlines_open_due" in plan, plan
+
+
+async def test_r_time_deadline_rows_survive_and_are_kept_as_history(sessionmaker, runtime):
+    t = await new_customer_trial(sessionmaker, days=30)
+    async with sessionmaker() as db, db.begin():
+        await clock.advance(db, timedelta(days=61))
+    await run_due(runtime)
+    async with sessionmaker() as db:
+        done = list(await db.scalars(select(Deadline.kind).where(Deadline.subject_id == t.trial_id,
+                                                                 Deadline.done_at.is_not(None))))
+        outbox_unsent = await db.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.sent_at.is_(None)))
+    assert set(done) >= {"provision", "trial_warning", "trial_expiry", "users_access_ended", "grace_end"}
+    assert outbox_unsent == 0
