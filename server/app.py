@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from server import clock
 from server import graphql_http as gql
+from server import graphql_limits
 from server.auth import pages as auth_pages
 from server.auth.middleware import AuthMiddleware
 from server.db.engine import make_engine, make_sessionmaker
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.redis = ArqRedis(connection_pool=ConnectionPool.from_url(redis_url, socket_connect_timeout=2),
                                    default_queue_name=settings.queue_name)
         app.state.graphql_schema = schema._schema
-        app.state.documents = gql.DocumentCache(schema._schema)
+        app.state.documents = gql.DocumentCache(schema._schema, rules=graphql_limits.rules(settings.introspection_enabled))
         gc.collect()
         gc.freeze()  # start-up objects live forever: keep them out of every later collection
         log.info("started", database=settings.database_url.split("@")[-1], env=settings.env)
