@@ -4,6 +4,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from server import loaders
 from server.db.models import PartnerOrg
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.organizations import Partner, Viewer
@@ -16,7 +17,7 @@ class ViewerQuery:
         actor = info.context.actor
         partner = None
         if actor.partner_id is not None:
-            db = await info.context.db()
-            row = await db.get(PartnerOrg, actor.partner_id)
+            async with loaders.read(info.context) as db:  # sibling fields share the read session
+                row = await db.get(PartnerOrg, actor.partner_id)
             partner = Partner.from_row(row) if row else None
         return Viewer(email=actor.email or "", roles=sorted(actor.roles), partner=partner)

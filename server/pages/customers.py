@@ -1,0 +1,38 @@
+"""`/customers`: the partner's customer list with active search, a status filter and cursor pages."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.pages import guard, rendering
+from server.pages.operations import run_operation
+
+STATUSES = ("TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXPIRED", "PENDING_CONSENT",
+            "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED")
+
+
+def _filters(request: Request) -> dict[str, str]:
+    params = request.query_params
+    status = params.get("status", "")
+    return {"q": params.get("q", "").strip()[:200], "status": status if status in STATUSES else ""}
+
+
+@guard.signed_in(*guard.PARTNER)
+async def customer_list(request: Request) -> Response:
+    filters = _filters(request)
+    after = request.query_params.get("after") or None
+    result = await run_operation(request, "CustomersPage", {
+        "search": filters["q"] or None, "status": filters["status"] or None, "after": after})
+    connection = result.data["customers"]
+    kept = {k: v for k, v in filters.items() if v}
+    context = {
+        "title": rendering._("Customers"), "viewer": result.data["viewer"], "filters": filters,
+        "statuses": STATUSES, "customers": [e["node"] for e in connection["edges"]],
+        "total": connection["totalCount"], "page_info": connection["pageInfo"], "after": after,
+        "next_url": "/customers?" + urlencode({**kept, "after": connection["pageInfo"]["endCursor"] or ""}),
+        "first_url": "/customers" + ("?" + urlencode(kept) if kept else ""),
+    }
+    template = "customers/_results.html" if rendering.is_htmx(request) else "customers/index.html"
+    return rendering.render(request, template, context)

@@ -1,0 +1,73 @@
+"""The GraphQL documents the pages run (`web/operations/<Name>.graphql`), executed in-process.
+
+Every document is read, parsed and validated once (through the app's `DocumentCache`) the first
+time a page runs one; `validate_all()` is the contract test's entry point. A page calls
+`run_operation(request, "CustomersPage", {...})` with the request's actor (set by
+`server.auth.middleware`): the same schema, the same checks as `POST /graphql`, no HTTP hop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+
+from server import graphql_http
+from server.schema.context import Context
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "web" / "operations"
+
+
+class OperationFailed(Exception):
+    """A stored document did not run (invalid document, GraphQL errors without data)."""
+
+
+@dataclass
+class Result:
+    data: dict[str, Any]
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def payload(self, key: str) -> dict[str, Any]:
+        """A mutation's payload (`{trial, userErrors}`) under `key`."""
+        return self.data.get(key) or {"userErrors": []}
+
+
+def read_operations(directory: Path = OPERATIONS) -> dict[str, str]:
+    """Document text by operation name (the file's stem)."""
+    return {path.stem: path.read_text() for path in sorted(directory.glob("*.graphql"))}
+
+
+def validate_all(documents: graphql_http.DocumentCache, directory: Path = OPERATIONS) -> dict[str, list[str]]:
+    """Errors by document name; empty when every stored document validates against the schema."""
+    problems = {}
+    for name, text in read_operations(directory).items():
+        document, errors = documents.get(text)
+        if document is None:
+            problems[name] = [e.message for e in errors]
+    return problems
+
+
+def load_operations(state: Any) -> dict[str, str]:
+    """Read and validate every stored document once per app (kept on `app.state`)."""
+    operations = getattr(state, "page_operations", None)
+    if operations is None:
+        operations = read_operations()
+        for text in operations.values():
+            state.documents.get(text)  # parse + validate now, not on a user's first visit
+        state.page_operations = operations
+    return operations
+
+
+async def run_operation(request: Request, name: str, variables: dict[str, Any] | None = None) -> Result:
+    """Execute the stored document `name` as the request's actor; raise OperationFailed when it
+    could not run at all (a page bug or an unavailable service, never bad user input)."""
+    state = request.app.state
+    text = load_operations(state)[name]
+    context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=request.state.actor,
+                      request=request, redis=state.redis, request_id=request.scope.get("state", {}).get("request_id"))
+    status, body, _ = await graphql_http.run(state.graphql_schema, state.documents, context, text, variables, name,
+                                             expose_errors=state.settings.env != "production")
+    if status != 200 or body.get("data") is None:
+        raise OperationFailed(f"{name}: {body.get('errors')}")
+    return Result(data=body["data"], errors=body.get("errors", []))
