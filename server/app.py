@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from server import clock
+from server import devtools
 from server import graphql_http as gql
 from server import graphql_limits
 from server.auth import pages as auth_pages
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/", home),
         *auth_pages.routes,
         *page_routes(),
+        *devtools.routes(settings.env),
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

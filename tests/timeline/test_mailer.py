@@ -99,3 +99,13 @@ async def test_r_email_every_kind_renders_in_en_and_nb_with_html():
             assert subject and text.strip() and html and "<p>" in html
             subjects.add(subject)
         assert len(subjects) == 2, kind
+
+
+async def test_r_email_dev_outbox_page_lists_queued_emails(sessionmaker, client):
+    await _queue(sessionmaker, 1, EmailKind.WARNING_CUSTOMER)
+    response = await client.get("/dev/outbox")
+    assert response.status_code == 200 and "person0@example.com" in response.text
+    assert "Your Webex trial ends in 7 days" in response.text
+    [row] = await emails_in_db(sessionmaker)
+    one = await client.get(f"/dev/outbox?id={row.id}")
+    assert one.status_code == 200 and "my#buy" in one.text
