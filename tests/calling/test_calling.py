@@ -198,3 +198,26 @@ async def test_r_conv_01_converting_keeps_calling_config_and_numbers(client, ses
     assert [n["status"] for n in numbers["data"]["node"]["numbers"]] == ["ASSIGNED"] * 3
     more = await gql(client, ASSIGN, {"l": location["id"], "n": us_numbers(1, start=300)}, token=t.sales)
     assert codes(more, "assignNumbers") == []
+
+
+async def test_r_time_06_grace_end_deadline_stops_calling_through_the_sweep_handlers(client, sessionmaker):
+    """The same life driven only by deadlines: the trial's GRACE_END handler reserves, NUMBER_RELEASE frees."""
+    import server.domain.timed  # noqa: F401  (registers the trial deadlines' handlers)
+    from server.domain import timeline
+
+    t = await calling_trial(sessionmaker, country="NO", licenses=12, duration=90)
+    async with sessionmaker() as db, db.begin():
+        await timeline.plan_trial(db, await db.get(Trial, t.trial_id))
+    oslo = await add_location(client, t, name="Oslo", address=NO_ADDRESS, tz="Europe/Oslo")
+    ok(await gql(client, ASSIGN, {"l": oslo["id"], "n": ["+4722000001", "+4722000002"]}, token=t.sales),
+       "assignNumbers", "location")
+    for days in (83, 7, 30):
+        await advance(sessionmaker, days)
+        await run_due(sessionmaker)
+    async with sessionmaker() as db:
+        assert (await db.get(Trial, t.trial_id)).state == "RELEASED"
+        assert {n.status for n in await db.scalars(select(PhoneNumber))} == {"RESERVED"}
+    await advance(sessionmaker, 15)
+    assert "number_release" in await run_due(sessionmaker)
+    async with sessionmaker() as db:
+        assert {n.status for n in await db.scalars(select(PhoneNumber))} == {"RELEASED"}
