@@ -1,0 +1,136 @@
+"""Sweep benchmark (issue 6): 100k trials on PostgreSQL with their end deadlines (400k rows), then
+1k and 10k TRIAL_EXPIRY deadlines made due. Prints the claim query's time (it must grow with the
+due rows, not the total), and transitions/s through the real handlers (lock, state machine, audit,
+recipients, rendered outbox rows) with 1 worker process and with 2.
+
+    uv run python -m bench.sweep            # TRIALDESK_BENCH_PG to point elsewhere; own throw-away database
+"""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import time
+import uuid
+
+PG = os.environ.get("TRIALDESK_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+TRIALS = int(os.environ.get("TRIALDESK_BENCH_TRIALS", "100000"))
+
+ARRANGE = [
+    "INSERT INTO partner_orgs (id, name, certified, tier, locale, created_at) VALUES (1, 'Bench Partner', true, 'TIER1', 'en', now())",
+    "INSERT INTO users (id, partner_id, email, name, locale, active, created_at) VALUES (1, 1, 'pa@bench.example', '', 'en', true, now())",
+    "INSERT INTO role_grants (user_id, role) VALUES (1, 'PARTNER_ADMIN')",
+    """INSERT INTO customer_orgs (id, name, business_vertical, country, region, admin_email, managing_partner_id,
+         provisioning_status, subscription_status, locale, region_locked, created_at)
+       SELECT g, 'Customer ' || g, 'Other', 'NO', 'EU', 'a' || g || '@c.example', 1, 'PROVISIONED', 'ACTIVE', 'en', true, now()
+       FROM generate_series(1, {n}) g""",
+    """INSERT INTO customer_users (id, customer_id, email, name, role, locale, created_at)
+       SELECT g, g, 'a' || g || '@c.example', '', 'FULL_ADMIN', CASE WHEN g % 2 = 0 THEN 'nb' ELSE 'en' END, now()
+       FROM generate_series(1, {n}) g""",
+    """INSERT INTO trials (id, customer_id, partner_id, started_by_user_id, kind, state, license_count, duration_days,
+         starts_at, ends_at, grace_ends_at, setup_now, version, created_at)
+       SELECT g, g, 1, 1, 'NEW_CUSTOMER', 'ACTIVE', 10, 90, now(), now() + interval '60 days',
+              now() + interval '90 days', false, 1, now() FROM generate_series(1, {n}) g""",
+    """INSERT INTO deadlines (kind, subject_type, subject_id, due_at, attempts, created_at)
+       SELECT k, 'Trial', g, now() + interval '60 days', 0, now()
+       FROM generate_series(1, {n}) g, unnest(ARRAY['trial_warning','trial_expiry','users_access_ended','grace_end']) k""",
+    "SELECT setval(pg_get_serial_sequence('customer_users', 'id'), {n})",
+    "ANALYZE",
+]
+
+
+def make_due(first: int, last: int) -> str:
+    """Trials first..last reach their end now: their expiry deadline is due."""
+    return (f"UPDATE trials SET ends_at = now() - interval '1 minute' WHERE id BETWEEN {first} AND {last};"
+            f"UPDATE deadlines SET due_at = now() - interval '1 minute' WHERE kind = 'trial_expiry' "
+            f"AND subject_id BETWEEN {first} AND {last}")
+
+
+def _worker(url: str, out) -> None:
+    """One worker process: sweep until nothing is due."""
+    os.environ["DATABASE_URL"] = url
+    os.environ["SMTP_HOST"] = ""
+    from jobs.runtime import Runtime
+    from jobs.sweep import run_deadlines
+    from server.settings import Settings
+
+    async def go() -> int:
+        runtime = Runtime.create(Settings(DATABASE_URL=url))
+        try:
+            return (await run_deadlines(runtime)).deadlines
+        finally:
+            await runtime.close()
+
+    out.put(asyncio.run(go()))
+
+
+def sweep_with(url: str, workers: int) -> tuple[int, float]:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(url, queue)) for _ in range(workers)]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    done = sum(queue.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return done, time.perf_counter() - started
+
+
+async def claim_ms(conn) -> tuple[float, str]:
+    from jobs.sweep import BATCH
+
+    sql = ("SELECT id FROM deadlines WHERE done_at IS NULL AND cancelled_at IS NULL AND due_at <= now() "
+           "AND (next_attempt_at IS NULL OR next_attempt_at <= now()) ORDER BY due_at, id LIMIT $1")
+    rows = await conn.fetch("EXPLAIN (ANALYZE, FORMAT TEXT) " + sql, BATCH)
+    plan = "\n".join(r[0] for r in rows)
+    ms = float(plan.rsplit("Execution Time:", 1)[1].split("ms")[0])
+    return ms, ("index" if "ix_deadlines_open_due" in plan else "NO INDEX")
+
+
+async def main_async() -> None:
+    import asyncpg
+
+    from server.db import migrate
+
+    name = f"td_bench_sweep_{uuid.uuid4().hex[:6]}"
+    admin = PG.replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = PG.rsplit("/", 1)[0] + "/" + name
+    try:
+        await asyncio.to_thread(migrate.upgrade, url)
+        db = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        started = time.perf_counter()
+        for sql in ARRANGE:
+            await db.execute(sql.format(n=TRIALS))
+        total = await db.fetchval("SELECT count(*) FROM deadlines")
+        print(f"arranged {TRIALS} trials, {total} deadlines in {time.perf_counter() - started:.1f}s")
+        ms, how = await claim_ms(db)
+        print(f"claim query, 0 due: {ms:.2f} ms ({how})")
+        phases = [(1_000, 1), (10_000, 1), (10_000, 2)]
+        first = 1
+        for due, workers in phases:
+            await db.execute(make_due(first, first + due - 1))
+            await db.execute("ANALYZE deadlines")
+            ms, how = await claim_ms(db)
+            done, seconds = sweep_with(url, workers)
+            print(f"{due:>6} due of {total} rows: claim {ms:.2f} ms ({how}); {workers} worker(s) applied {done} "
+                  f"in {seconds:.1f}s = {done / seconds:.0f} transitions/s (incl. process start-up)")
+            first += due
+        emails = await db.fetchval("SELECT count(*) FROM outbox_emails")
+        print(f"outbox rows written: {emails}")
+        await db.close()
+    finally:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+def main() -> None:
+    asyncio.run(main_async())
+
+
+if __name__ == "__main__":
+    main()
