@@ -5,7 +5,7 @@ from functools import wraps
 
 from starlette.routing import Route
 
-from server.pages import customers, locale, rendering
+from server.pages import customers, locale, rendering, trial_wizard
 
 
 def localized(endpoint):
@@ -21,5 +21,8 @@ def routes() -> list[Route]:
     pages = [
         Route("/customers", customers.customer_list),
         Route("/locale", locale.set_locale, methods=["POST"]),
+        Route("/trials/new", trial_wizard.new_trial, methods=["GET", "POST"]),
+        Route("/trials/new/site-url", trial_wizard.site_url_check),
+        Route("/trials/existing", trial_wizard.existing_trial, methods=["GET", "POST"]),
     ]
     return [Route(r.path, localized(r.endpoint), methods=r.methods, name=r.name) for r in pages]

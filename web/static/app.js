@@ -30,3 +30,11 @@ document.addEventListener("click", (event) => {
   const closer = event.target.closest("[data-close]");
   if (closer) { event.preventDefault(); closer.closest("dialog").close(); }
 });
+// R-GEO-01: the data residency region appears as soon as a country is picked.
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("select[data-region-output]");
+  if (!select) return;
+  const output = document.getElementById(select.dataset.regionOutput);
+  const option = select.selectedOptions[0];
+  if (output) output.textContent = (option && option.dataset.region) || "—";
+});

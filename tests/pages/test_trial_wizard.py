@@ -1,0 +1,110 @@
+"""`/trials/new` and `/trials/existing`: steps in hidden fields, errors next to fields, 303 at the end."""
+import re
+
+from server.enums import Role, ServiceType
+from tests import factories
+
+CUSTOMER = {"companyName": "Nordlys Energi AS", "adminEmail": "it@nordlys.example", "businessVertical": "Education",
+            "country": "NO", "supportedLocationConfirmed": "on"}
+
+
+def hidden_fields(html: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html):
+        found.setdefault(name, []).append(value)
+    return found
+
+
+async def post(client, csrf, url, data):
+    return await client.post(url, data={"csrf_token": csrf, **data})
+
+
+async def test_step_one_shows_countries_with_their_region(client, sales):
+    response = await client.get("/trials/new")
+    assert response.status_code == 200
+    assert 'data-region="European Union"' in response.text
+    assert 'name="supportedLocationConfirmed"' in response.text
+
+
+async def test_missing_answers_are_shown_next_to_their_fields_and_kept(client, sales):
+    response = await post(client, sales, "/trials/new", {"step": "customer", "go": "next", "companyName": "Kept AS"})
+    assert response.status_code == 422
+    assert 'value="Kept AS"' in response.text
+    assert 'id="adminEmail-error"' in response.text and 'aria-invalid="true"' in response.text
+
+
+async def test_next_carries_answers_in_hidden_fields_and_back_restores_them(client, sales):
+    response = await post(client, sales, "/trials/new", {"step": "customer", "go": "next", **CUSTOMER})
+    assert response.status_code == 200 and 'name="licenseCount"' in response.text
+    assert hidden_fields(response.text)["companyName"] == ["Nordlys Energi AS"]
+    back = await post(client, sales, "/trials/new", {"step": "services", "go": "back", **CUSTOMER,
+                                                      "services": "MESSAGING", "licenseCount": "25"})
+    assert 'value="Nordlys Energi AS"' in back.text
+    assert hidden_fields(back.text)["licenseCount"] == ["25"]
+
+
+async def test_save_asks_set_up_now_and_no_opens_the_customer(client, sales):
+    answers = {**CUSTOMER, "services": ["MESSAGING", "MEETINGS"], "licenseCount": "20", "durationDays": "60",
+               "meetings.edition": "BASIC"}
+    review = await post(client, sales, "/trials/new", {"step": "services", "go": "next", **answers})
+    assert "Nordlys Energi AS" in review.text and 'value="save"' in review.text
+    question = await post(client, sales, "/trials/new", {"step": "review", "go": "save", **answers})
+    assert "Set up now?" in question.text
+    saved = await post(client, sales, "/trials/new", {"step": "setup", "go": "setup-no", **answers})
+    assert saved.status_code == 303
+    assert re.fullmatch(r"/customers/[^/]+", saved.headers["location"])
+
+
+async def test_api_errors_return_to_their_step_with_everything_kept(client, sales):
+    answers = {**CUSTOMER, "services": ["MEETINGS"], "licenseCount": "20", "durationDays": "30",
+               "meetings.edition": "ENTERPRISE", "meetings.siteUrl": "-bad-", "meetings.timeZone": ""}
+    response = await post(client, sales, "/trials/new", {"step": "setup", "go": "setup-yes", **answers})
+    assert response.status_code == 422
+    assert 'id="meetings-siteUrl-error"' in response.text
+    assert 'value="-bad-"' in response.text
+    assert hidden_fields(response.text)["companyName"] == ["Nordlys Energi AS"]
+
+
+async def test_org_exists_sends_the_partner_back_to_the_email(client, sessionmaker, sales):
+    await factories.existing_customer(sessionmaker, admin_email="boss@taken.example")
+    answers = {**CUSTOMER, "adminEmail": "boss@taken.example", "services": ["MESSAGING"], "licenseCount": "5",
+               "durationDays": "30"}
+    response = await post(client, sales, "/trials/new", {"step": "setup", "go": "setup-no", **answers})
+    assert response.status_code == 422
+    assert 'id="adminEmail-error"' in response.text
+
+
+async def test_site_url_check_answers_a_fragment(client, sales):
+    good = await client.get("/trials/new/site-url", params={"meetings.siteUrl": "acme"},
+                            headers={"HX-Request": "true"})
+    assert "acme.webex.com" in good.text and "<html" not in good.text
+    bad = await client.get("/trials/new/site-url", params={"meetings.siteUrl": "a"}, headers={"HX-Request": "true"})
+    assert "field-error" in bad.text
+
+
+async def test_read_only_users_cannot_start_trials(client, team):
+    await factories.login(client, team.emails[Role.READ_ONLY], team.password)
+    response = await client.get("/trials/new")
+    assert response.status_code == 403
+
+
+async def test_existing_flow_confirms_the_org_then_sends_the_request(client, sessionmaker, sales):
+    await factories.existing_customer(sessionmaker, admin_email="cio@existing.example", name="Eksisterende AS",
+                                      purchased=[ServiceType.MEETINGS])
+    answers = {**CUSTOMER, "adminEmail": "cio@existing.example"}
+    confirm = await post(client, sales, "/trials/existing", {"step": "customer", "go": "next", **answers})
+    assert "Eksisterende AS" in confirm.text
+    services = await post(client, sales, "/trials/existing", {"step": "confirm", "go": "next", **answers})
+    assert re.search(r'value="MEETINGS"[^>]*disabled', services.text)
+    sent = await post(client, sales, "/trials/existing", {"step": "review", "go": "send", **answers,
+                                                          "services": "CALLING", "licenseCount": "5",
+                                                          "durationDays": "30", "calling.pstn": "CCP"})
+    assert sent.status_code == 303, sent.text
+
+
+async def test_existing_flow_unknown_email_says_go_back(client, sales):
+    response = await post(client, sales, "/trials/existing", {"step": "customer", "go": "next", **CUSTOMER,
+                                                               "adminEmail": "nobody@nowhere.example"})
+    assert response.status_code == 422
+    assert "No organization uses this email" in response.text
+    assert 'value="back"' in response.text
