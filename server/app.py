@@ -25,6 +25,7 @@ from server.auth.middleware import AuthMiddleware
 from server.db.engine import make_engine, make_sessionmaker
 from server.logging import configure as configure_logging
 from server.middleware import RequestIdMiddleware
+from server.pages import settings as settings_pages
 from server.pages.routes import routes as page_routes
 from server.schema.context import Context
 from server.settings import Settings, get_settings
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         Route("/", home),
         *auth_pages.routes,
+        *settings_pages.routes,
         *page_routes(),
         *devtools.routes(settings.env),
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
