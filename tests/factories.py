@@ -80,3 +80,12 @@ async def login(client, email: str, password: str = "correct horse battery stapl
     response = await client.post("/login", data={"email": email, "password": password, "csrf_token": anonymous})
     assert response.status_code == 303, response.text
     return meta_token((await client.get("/login")).text)
+
+
+async def provisioned(sessionmaker, trial_global_id: str) -> None:
+    """Run a trial's provisioning now (what the worker does when the PROVISION deadline is due)."""
+    from server.domain import provisioning
+    from server.schema.node import decode_id
+
+    async with sessionmaker() as db, db.begin():
+        await provisioning.provision(db, decode_id(trial_global_id, "Trial"))

@@ -5,7 +5,7 @@ from functools import wraps
 
 from starlette.routing import Route
 
-from server.pages import customers, locale, rendering, trial_wizard
+from server.pages import customer_detail, customers, locale, rendering, trial_wizard
 
 
 def localized(endpoint):
@@ -23,6 +23,9 @@ def routes() -> list[Route]:
         Route("/locale", locale.set_locale, methods=["POST"]),
         Route("/trials/new", trial_wizard.new_trial, methods=["GET", "POST"]),
         Route("/trials/new/site-url", trial_wizard.site_url_check),
+        Route("/customers/{id}", customer_detail.customer_page),
+        Route("/customers/{id}/setup", customer_detail.setup_page),
+        Route("/customers/{id}/trials/{trial}/{action}", customer_detail.trial_action, methods=["GET", "POST"]),
         Route("/trials/existing", trial_wizard.existing_trial, methods=["GET", "POST"]),
     ]
     return [Route(r.path, localized(r.endpoint), methods=r.methods, name=r.name) for r in pages]

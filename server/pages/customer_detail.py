@@ -1,0 +1,131 @@
+"""`/customers/{id}`: the customer, its trials and their actions (edit, extend, convert, cancel,
+resend consent, cancel the request), shipments, calling locations and the audit timeline.
+
+Each action is `POST /customers/{id}/trials/{trial}/{action}`: 303 back to the customer page, or,
+when htmx asked, the trial's card again plus `HX-Trigger: trialChanged`. userErrors re-render the
+card's form with the typed values and the errors next to their fields (422).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.pages import guard, rendering, timeline
+from server.pages.operations import run_operation
+
+SERVICES = ("MESSAGING", "MEETINGS", "CALLING", "DEVICES")
+
+
+async def _load(request: Request, customer_id: str) -> dict[str, Any]:
+    data = (await run_operation(request, "CustomerPage", {"id": customer_id})).data
+    data["auditEvents"] = []
+    if data["customer"] is not None:  # auditEvents refuses (and nulls the whole answer) for a stranger
+        data["auditEvents"] = (await run_operation(request, "CustomerHistory", {"id": customer_id})).data["auditEvents"]
+    for trial in (data["customer"] or {}).get("trials", []):
+        trial["milestones"] = timeline.milestones(trial)
+        end = datetime.fromisoformat(trial["endsAt"]) if trial.get("endsAt") else None
+        trial["extensions"] = [(d, (end + timedelta(days=d)).date().isoformat() if end else "")
+                               for d in data["trialDurations"]]
+    return data
+
+
+def _context(data: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    customer = data["customer"]
+    roles = set(data["viewer"]["roles"])
+    return {"title": customer["name"], "viewer": data["viewer"], "customer": customer, "events": data["auditEvents"],
+            "may_manage": bool(roles & {"PARTNER_FULL_ADMIN", "PARTNER_ADMIN", "SALES_FULL_ADMIN", "SALES_ADMIN"}),
+            "services": SERVICES, "forms": {}, **extra}
+
+
+def _not_found(request: Request) -> Response:
+    return rendering.render(request, "not_found.html", {"title": rendering._("Not found")}, status_code=404)
+
+
+@guard.signed_in(*guard.PARTNER)
+async def customer_page(request: Request) -> Response:
+    data = await _load(request, request.path_params["id"])
+    if data["customer"] is None:
+        return _not_found(request)
+    done = request.query_params.get("done", "")
+    return rendering.render(request, "customers/detail.html", _context(data, done=done))
+
+
+@guard.signed_in(*guard.PARTNER)
+async def setup_page(request: Request) -> Response:
+    """R-NEW-03 "Set up now": the first-time setup wizard's next steps for this customer."""
+    data = await _load(request, request.path_params["id"])
+    if data["customer"] is None:
+        return _not_found(request)
+    return rendering.render(request, "customers/setup.html", _context(data))
+
+
+def _ints(values: list[str]) -> list[str]:
+    return [v for v in values if v in SERVICES]
+
+
+async def _variables(action: str, trial_id: str, form) -> dict[str, Any]:
+    base: dict[str, Any] = {"trialId": trial_id}
+    if action == "edit":
+        current = set(form.getlist("current"))
+        wanted = set(_ints([str(v) for v in form.getlist("services")]))
+        count = str(form.get("licenseCount", "")).strip()
+        return {**base, "expectedVersion": _int(form.get("version")), "licenseCount": _int(count) if count else None,
+                "addServices": sorted(wanted - current) or None, "removeServices": sorted(current - wanted) or None}
+    if action == "extend":
+        return {**base, "days": _int(form.get("days"))}
+    if action == "convert":
+        return {**base, "orderNumber": str(form.get("orderNumber", "")).strip(),
+                "provisioningEmail": str(form.get("provisioningEmail", "")).strip(),
+                "services": _ints([str(v) for v in form.getlist("services")]),
+                "confirmOmitted": form.get("confirmOmitted") == "on"}
+    return base
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(-(2**31), min(int(str(value).strip()), 2**31 - 1))
+    except ValueError:
+        return 0
+
+
+ACTIONS = {"edit": ("UpdateTrial", "updateTrial"), "extend": ("ExtendTrial", "extendTrial"),
+           "convert": ("ConvertTrial", "convertTrial"), "cancel": ("CancelTrial", "cancelTrial"),
+           "resend": ("ResendConsent", "resendConsent"), "withdraw": ("CancelTrialRequest", "cancelTrialRequest")}
+
+
+@guard.signed_in(*guard.PARTNER)
+async def trial_action(request: Request) -> Response:
+    customer_id, trial_id, action = (request.path_params[k] for k in ("id", "trial", "action"))
+    if action not in ACTIONS:
+        return _not_found(request)
+    if request.method == "GET":  # the no-JavaScript confirmation step of a cancel
+        data = await _load(request, customer_id)
+        if data["customer"] is None:
+            return _not_found(request)
+        trial = next((t for t in data["customer"]["trials"] if t["id"] == trial_id), None)
+        return rendering.render(request, "customers/confirm.html", _context(data, trial=trial, action=action))
+    form = await request.form()
+    operation, key = ACTIONS[action]
+    result = await run_operation(request, operation, await _variables(action, trial_id, form))
+    errors = result.payload(key)["userErrors"]
+    if not errors and action == "withdraw":  # R-EX-05: the customer leaves the partner's list
+        return rendering.see_other("/customers")
+    if not errors and not rendering.is_htmx(request):
+        return rendering.see_other(f"/customers/{customer_id}?done={action}")
+    data = await _load(request, customer_id)
+    if data["customer"] is None:  # e.g. a cancelled consent request: the customer left the list
+        return rendering.see_other("/customers")
+    context = _context(data, forms={trial_id: {"action": action, "values": form,
+                                               "errors": rendering.errors_by_field(errors)}},
+                       done="" if errors else action)
+    if rendering.is_htmx(request):
+        trial = next((t for t in data["customer"]["trials"] if t["id"] == trial_id), None)
+        if trial is None:
+            return rendering.see_other(f"/customers/{customer_id}")
+        response = rendering.render(request, "customers/_trial.html", {**context, "trial": trial},
+                                    status_code=422 if errors else 200)
+        return response if errors else rendering.trigger(response, "trialChanged", {"action": action})
+    return rendering.render(request, "customers/detail.html", context, status_code=422)
