@@ -1,25 +1,32 @@
-"""Customers page benchmark (issue 5): the customers query for 50 and 10 customers, executed
-in-process as a portal page does (cached document, per-request loaders), against a raw asyncpg
-floor that reads the same rows with the same number of round trips. Interleaved; prints p50/p95
-and the ratio. Needs PostgreSQL at 127.0.0.1:5432 (TRIALDESK_BENCH_PG to change); uses its own
-throw-away database.
+"""Customers page benchmark (issue 5): the customers query for 50 and 10 customers with trials,
+services and shipments, executed in-process as a portal page does (cached document, per-request
+context, a process that called `gc.freeze()` after start-up), against a raw asyncpg floor that
+reads the same rows with the same round trips (page, count, trials, services, shipments, managing
+partners, purchased services) and serializes them with orjson. Interleaved; prints p50/p95 of both
+and the ratios. Needs PostgreSQL at 127.0.0.1:5432 (TRIALDESK_BENCH_PG to change); uses its own
+throw-away database. `TRIALDESK_BENCH_PROFILE=1` prints a cProfile of the 50-customer page instead.
 
     uv run python -m bench.customers
+
+Targets: API p50 ≤ 5× raw p50, API p95 ≤ 1.5× its own p50.
 """
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import statistics
 import time
 import uuid
 
+import orjson
+
 PG = os.environ.get("TRIALDESK_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 CUSTOMERS = 120
-ROUNDS = 60
+ROUNDS = int(os.environ.get("TRIALDESK_BENCH_ROUNDS", "200"))
 PAGE = """query Page($first: Int) { customers(first: $first) { totalCount edges { node {
   id name subscriptionStatus provisioningStatus purchasedServices managingPartner { name }
-  trials { id state daysLeft services { type licenseCount expired } } } } } }"""
+  trials { id state daysLeft services { type licenseCount expired } shipments { id deviceType status } } } } } }"""
 
 RAW = {
     "page": """SELECT c.id, c.name, c.provisioning_status, c.subscription_status, c.managing_partner_id
@@ -30,26 +37,49 @@ RAW = {
     "trials": "SELECT id, customer_id, state, ends_at FROM trials WHERE customer_id = ANY($1) AND partner_id = $2",
     "services": "SELECT trial_id, service, license_count FROM trial_services WHERE trial_id = ANY($1) "
                 "AND removed_at IS NULL",
+    "shipments": "SELECT id, trial_id, device_type, status FROM shipments WHERE trial_id = ANY($1)",
     "partners": "SELECT id, name FROM partner_orgs WHERE id = ANY($1)",
     "purchased": "SELECT customer_id, service FROM purchased_services WHERE customer_id = ANY($1)",
 }
 
 
-async def raw_page(conn, partner_id: int, first: int) -> dict:
+async def raw_page(conn, partner_id: int, first: int) -> bytes:
+    """The floor: the same rows by hand, grouped in dicts, dumped with orjson (no derivations)."""
     rows = await conn.fetch(RAW["page"], partner_id, first)
     ids = [r["id"] for r in rows]
     total = await conn.fetchval(RAW["count"], partner_id)
     trials = await conn.fetch(RAW["trials"], ids, partner_id)
-    services = await conn.fetch(RAW["services"], [t["id"] for t in trials])
-    partners = await conn.fetch(RAW["partners"], list({r["managing_partner_id"] for r in rows}))
-    purchased = await conn.fetch(RAW["purchased"], ids)
-    return {"total": total, "rows": len(rows), "n": len(trials) + len(services) + len(partners) + len(purchased)}
+    trial_ids = [t["id"] for t in trials]
+    services = await conn.fetch(RAW["services"], trial_ids)
+    shipments = await conn.fetch(RAW["shipments"], trial_ids)
+    partners = {p["id"]: p["name"] for p in await conn.fetch(RAW["partners"],
+                                                              list({r["managing_partner_id"] for r in rows}))}
+    purchased: dict[int, list] = {}
+    for p in await conn.fetch(RAW["purchased"], ids):
+        purchased.setdefault(p["customer_id"], []).append(p["service"])
+    by_trial: dict[int, list] = {}
+    for s in services:
+        by_trial.setdefault(s["trial_id"], []).append({"type": s["service"], "licenseCount": s["license_count"]})
+    ships: dict[int, list] = {}
+    for s in shipments:
+        ships.setdefault(s["trial_id"], []).append({"id": s["id"], "deviceType": s["device_type"],
+                                                    "status": s["status"]})
+    by_customer: dict[int, list] = {}
+    for t in trials:
+        by_customer.setdefault(t["customer_id"], []).append({"id": t["id"], "state": t["state"],
+                                                             "services": by_trial.get(t["id"], []),
+                                                             "shipments": ships.get(t["id"], [])})
+    return orjson.dumps({"totalCount": total, "edges": [
+        {"node": {"id": r["id"], "name": r["name"], "provisioningStatus": r["provisioning_status"],
+                  "purchasedServices": purchased.get(r["id"], []),
+                  "managingPartner": {"name": partners.get(r["managing_partner_id"])},
+                  "trials": by_customer.get(r["id"], [])}} for r in rows]})
 
 
 async def arrange(sessionmaker) -> tuple[int, object]:
     from server.domain import directory, trials
     from server.domain.actor import Actor, ActorKind
-    from server.domain.service_options import TrialRequest
+    from server.domain.service_options import DeviceOrder, TrialRequest
     from server.enums import Role, ServiceType
 
     async with sessionmaker() as db, db.begin():
@@ -60,9 +90,9 @@ async def arrange(sessionmaker) -> tuple[int, object]:
         for i in range(CUSTOMERS):
             customer = await directory.create_customer(db, f"Customer {i:03}", "NO", f"admin{i}@c{i}.example",
                                                        purchased=[ServiceType.MESSAGING], managed_by=partner.id)
-            await trials.add_trial_to_paid_customer(db, actor, customer.id,
-                                                    TrialRequest([ServiceType.CALLING, ServiceType.MEETINGS], 25, 90),
-                                                    max_licenses=1000)
+            request = TrialRequest([ServiceType.CALLING, ServiceType.MEETINGS, ServiceType.DEVICES], 25, 90,
+                                   devices=[DeviceOrder("HEADSET", "Cisco Headset 730", 2)])
+            await trials.add_trial_to_paid_customer(db, actor, customer.id, request, max_licenses=1000)
     return partner.id, actor
 
 
@@ -76,6 +106,7 @@ async def run() -> None:
 
     from server import clock
     from server import graphql_http as gql
+    from server.app import settle_memory
     from server.db import migrate
     from server.db.engine import make_engine, make_sessionmaker
     from server.schema.context import Context
@@ -97,16 +128,22 @@ async def run() -> None:
         documents = gql.DocumentCache(schema._schema)
         conn = await asyncpg.connect(admin_dsn.rsplit("/", 1)[0] + "/" + name)
 
-        async def api(first: int) -> None:
+        async def api(first: int) -> bytes:
             context = Context(sessionmaker=sessionmaker, settings=settings, actor=actor)
             status, body, _ = await gql.run(schema._schema, documents, context, PAGE, {"first": first}, "Page")
             assert status == 200 and "errors" not in body, body
+            return orjson.dumps(body)
 
-        timings: dict[tuple[str, int], list[float]] = {}
         for first in (50, 10):
-            for _ in range(5):  # warm both paths
+            for _ in range(10):  # warm both paths (statement caches, prepared statements)
                 await api(first)
                 await raw_page(conn, partner_id, first)
+        settle_memory()  # as the web process does after start-up
+        if os.environ.get("TRIALDESK_BENCH_PROFILE"):
+            await profile(lambda: api(50))
+            return
+        timings: dict[tuple[str, int], list[float]] = {}
+        for first in (50, 10):
             for _ in range(ROUNDS):  # interleaved, so both see the same machine noise
                 for label, call in (("api", lambda: api(first)), ("raw", lambda: raw_page(conn, partner_id, first))):
                     started = time.perf_counter()
@@ -114,17 +151,31 @@ async def run() -> None:
                     timings.setdefault((label, first), []).append(time.perf_counter() - started)
         await conn.close()
         await engine.dispose()
-        print(f"customers page, {CUSTOMERS} customers with a 2-service trial each, {ROUNDS} interleaved rounds")
-        print(f"{'page':>6} {'path':>5} {'p50 ms':>8} {'p95 ms':>8}")
+        print(f"customers page, {CUSTOMERS} customers with a 3-service trial and a shipment each, "
+              f"{ROUNDS} interleaved rounds")
+        print(f"{'page':>6} {'path':>5} {'p50 ms':>8} {'p95 ms':>8} {'p95/p50':>8}")
         for first in (50, 10):
             for label in ("api", "raw"):
                 values = timings[label, first]
-                print(f"{first:>6} {label:>5} {pct(values, .5):8.2f} {pct(values, .95):8.2f}")
+                print(f"{first:>6} {label:>5} {pct(values, .5):8.2f} {pct(values, .95):8.2f} "
+                      f"{pct(values, .95) / pct(values, .5):8.2f}")
             ratio = statistics.median(timings["api", first]) / statistics.median(timings["raw", first])
             print(f"{first:>6} ratio api/raw p50 = {ratio:.1f}x")
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def profile(call, rounds: int = 50) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(rounds):
+        await call()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from server import clock
 from server import devtools
 from server import graphql_http as gql
 from server import graphql_limits
+from server.auth import consent_link
 from server.auth import pages as auth_pages
 from server.auth.middleware import AuthMiddleware
 from server.db.engine import make_engine, make_sessionmaker
@@ -90,6 +91,13 @@ async def home(request: Request) -> Response:
     return templates.TemplateResponse(request, "home.html", {"title": "Trialdesk", "csrf_token": request.state.csrf_token})
 
 
+def settle_memory() -> None:
+    """After start-up: start-up objects (schema, documents, mappers, templates) live forever, so
+    move them out of every later collection (`gc.freeze()`)."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     configure_logging(settings.env)
@@ -114,8 +122,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                    default_queue_name=settings.queue_name)
         app.state.graphql_schema = schema._schema
         app.state.documents = gql.DocumentCache(schema._schema, rules=graphql_limits.rules(settings.introspection_enabled))
-        gc.collect()
-        gc.freeze()  # start-up objects live forever: keep them out of every later collection
+        settle_memory()
         log.info("started", database=settings.database_url.split("@")[-1], env=settings.env)
         try:
             yield
@@ -132,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *auth_pages.routes,
         *settings_pages.routes,
         *page_routes(),
+        *consent_link.routes,
         *devtools.routes(settings.env),
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
     ]
