@@ -89,3 +89,17 @@ async def provisioned(sessionmaker, trial_global_id: str) -> None:
 
     async with sessionmaker() as db, db.begin():
         await provisioning.provision(db, decode_id(trial_global_id, "Trial"))
+
+
+async def consent_url(sessionmaker, settings, trial_global_id: str, email: str) -> str:
+    """The consent link a consent request email to `email` carries (R-EX-03)."""
+    from sqlalchemy import select
+
+    from server.db.models import ConsentRequest
+    from server.domain import consent
+    from server.schema.node import decode_id
+
+    async with sessionmaker() as db:
+        request = await db.scalar(select(ConsentRequest).where(
+            ConsentRequest.trial_id == decode_id(trial_global_id, "Trial")).order_by(ConsentRequest.id.desc()))
+        return consent.link_url(settings, request, email)

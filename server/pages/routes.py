@@ -5,7 +5,7 @@ from functools import wraps
 
 from starlette.routing import Route
 
-from server.pages import customer_detail, customers, locale, rendering, trial_wizard
+from server.pages import customer_detail, customer_view, customers, locale, rendering, trial_wizard
 
 
 def localized(endpoint):
@@ -26,6 +26,10 @@ def routes() -> list[Route]:
         Route("/customers/{id}", customer_detail.customer_page),
         Route("/customers/{id}/setup", customer_detail.setup_page),
         Route("/customers/{id}/trials/{trial}/{action}", customer_detail.trial_action, methods=["GET", "POST"]),
+        Route("/my", customer_view.my_page),
+        Route("/my/consent/{trial}", customer_view.consent_page, methods=["GET", "POST"]),
+        Route("/my/trials/{trial}/cancel-confirm", customer_view.my_cancel_confirm),
+        Route("/my/trials/{trial}/{action}", customer_view.my_trial_action, methods=["POST"]),
         Route("/trials/existing", trial_wizard.existing_trial, methods=["GET", "POST"]),
     ]
     return [Route(r.path, localized(r.endpoint), methods=r.methods, name=r.name) for r in pages]

@@ -1,0 +1,73 @@
+"""The customer administrator's pages: `/my` (their trials, Buy, "I'm interested in buying",
+cancel) and `/my/consent/{trial}` (accept or decline a partner's trial request, R-EX-04)."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.pages import guard, rendering
+from server.pages.operations import run_operation
+
+LOGIN = "/my/login"
+MY_ACTIONS = {"interest": ("ExpressPurchaseInterest", "expressPurchaseInterest"), "cancel": ("CancelTrial", "cancelTrial")}
+
+
+@guard.signed_in(*guard.CUSTOMER_ADMIN, login=LOGIN)
+async def my_page(request: Request) -> Response:
+    data = (await run_operation(request, "MyPage")).data
+    orgs = [edge["node"] for edge in data["customers"]["edges"]]
+    return rendering.render(request, "my/index.html", {
+        "title": rendering._("Your trials"), "viewer": data["viewer"], "orgs": orgs,
+        "done": request.query_params.get("done", ""), "errors": {}})
+
+
+@guard.signed_in(*guard.CUSTOMER_ADMIN, login=LOGIN)
+async def my_trial_action(request: Request) -> Response:
+    action, trial_id = request.path_params["action"], request.path_params["trial"]
+    if action not in MY_ACTIONS:
+        return rendering.render(request, "not_found.html", {"title": rendering._("Not found")}, status_code=404)
+    operation, key = MY_ACTIONS[action]
+    errors = (await run_operation(request, operation, {"trialId": trial_id})).payload(key)["userErrors"]
+    if errors:
+        data = (await run_operation(request, "MyPage")).data
+        return rendering.render(request, "my/index.html", {
+            "title": rendering._("Your trials"), "viewer": data["viewer"],
+            "orgs": [e["node"] for e in data["customers"]["edges"]], "done": "",
+            "errors": rendering.errors_by_field(errors)}, status_code=422)
+    return rendering.see_other(f"/my?done={action}")
+
+
+@guard.signed_in(*guard.CUSTOMER_ADMIN, login=LOGIN)
+async def consent_page(request: Request) -> Response:
+    trial_id = request.path_params["trial"]
+    errors: dict = {}
+    if request.method == "POST":
+        form = await request.form()
+        go = str(form.get("go", ""))
+        if go == "accept":
+            result = await run_operation(request, "AcceptTrialConsent", {
+                "trialId": trial_id, "grantFullAdmin": form.get("grantFullAdmin") == "on"})
+            errors = rendering.errors_by_field(result.payload("acceptTrialConsent")["userErrors"])
+        elif go == "decline":
+            result = await run_operation(request, "DeclineTrialConsent", {"trialId": trial_id})
+            errors = rendering.errors_by_field(result.payload("declineTrialConsent")["userErrors"])
+        else:
+            errors = {"": [rendering._("Choose Accept or Decline.")]}
+        if not errors:
+            return rendering.see_other(f"/my?done={'accepted' if go == 'accept' else 'declined'}")
+    data = (await run_operation(request, "ConsentPage", {"trialId": trial_id})).data
+    trial = data["trial"]
+    if trial is None:
+        return rendering.render(request, "not_found.html", {"title": rendering._("Not found"),
+                                                            "viewer": data["viewer"]}, status_code=404)
+    return rendering.render(request, "consent/page.html", {
+        "title": rendering._("Consent"), "viewer": data["viewer"], "trial": trial, "errors": errors},
+        status_code=422 if errors else 200)
+
+
+@guard.signed_in(*guard.CUSTOMER_ADMIN, login=LOGIN)
+async def my_cancel_confirm(request: Request) -> Response:
+    """The no-JavaScript confirmation before a customer admin cancels (R-CANCEL-01)."""
+    data = (await run_operation(request, "Shell")).data
+    return rendering.render(request, "my/confirm.html", {"title": rendering._("Cancel trial"), "viewer": data["viewer"],
+                                                         "trial_id": request.path_params["trial"]})
