@@ -5,7 +5,7 @@ from functools import wraps
 
 from starlette.routing import Route
 
-from server.pages import customer_detail, customer_view, customers, locale, rendering, trial_wizard
+from server.pages import customer_detail, customer_view, customers, locale, rendering, trial_wizard, trials_team
 
 
 def localized(endpoint):
@@ -30,6 +30,8 @@ def routes() -> list[Route]:
         Route("/my/consent/{trial}", customer_view.consent_page, methods=["GET", "POST"]),
         Route("/my/trials/{trial}/cancel-confirm", customer_view.my_cancel_confirm),
         Route("/my/trials/{trial}/{action}", customer_view.my_trial_action, methods=["POST"]),
+        Route("/trials-team", trials_team.queue),
+        Route("/trials-team/{kind}/{id}", trials_team.decide, methods=["POST"]),
         Route("/trials/existing", trial_wizard.existing_trial, methods=["GET", "POST"]),
     ]
     return [Route(r.path, localized(r.endpoint), methods=r.methods, name=r.name) for r in pages]
