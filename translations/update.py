@@ -24,9 +24,10 @@ def source_messages() -> list[str]:
     with open(ROOT / "translations" / "babel.cfg") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = [m[2] for m in extract_from_dir(str(ROOT), method_map, options_map, keywords={"_": None, "t": None})]
-    from server.pages import labels, rendering
+    from server.pages import labels, rendering, timeline, wizard_form
 
-    found += list(labels.LABELS.values()) + list(rendering.ERROR_MESSAGES.values())
+    found += list(labels.LABELS.values()) + list(rendering.ERROR_MESSAGES.values()) + list(timeline.LABELS.values())
+    found += [message for fields in wizard_form.REQUIRED.values() for _, message in fields]
     return list(dict.fromkeys(m for m in found if isinstance(m, str) and m))
 
 

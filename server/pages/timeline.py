@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 WIDTH, LEFT, RIGHT = 720, 40, 680
-NUMBER_HOLD = timedelta(days=15)  # R-TIME-06: numbers are kept 15 days after grace
+NUMBER_HOLD = timedelta(days=15)
+LABELS = {"start": "Start", "warning": "7-day warning", "end": "End", "grace": "Grace end", "release": "Release"}  # R-TIME-06: numbers are kept 15 days after grace
 
 
 def _when(value: str | None) -> datetime | None:
@@ -36,8 +37,9 @@ def milestones(trial: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     grace = grace or end + timedelta(days=30)
     calling = any(s["type"] == "CALLING" for s in trial.get("services", []))
-    points = [("start", "Start", start), ("warning", "7-day warning", end - timedelta(days=7)), ("end", "End", end),
-              ("grace", "Grace end", grace), ("release", "Release", grace + NUMBER_HOLD if calling else grace)]
+    dates = {"start": start, "warning": end - timedelta(days=7), "end": end, "grace": grace,
+             "release": grace + NUMBER_HOLD if calling else grace}
+    points = [(key, LABELS[key], dates[key]) for key in LABELS]
     first, last = points[0][2], points[-1][2]
     span = max((last - first).total_seconds(), 1)
     result = []

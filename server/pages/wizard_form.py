@@ -56,6 +56,15 @@ def steps(state: dict[str, Any], existing: bool = False) -> list[str]:
     return [*order, "review"]
 
 
+REQUIRED = {
+    "customer": [("companyName", "Enter the company name."), ("adminEmail", "Enter the admin email address."),
+                 ("businessVertical", "Choose a business vertical."), ("country", "Choose a country."),
+                 ("supportedLocationConfirmed", "Confirm that the customer is in a supported location.")],
+    "services": [("services", "Choose at least one service."), ("licenseCount", "Enter the license count."),
+                 ("durationDays", "Choose the trial duration.")],
+}
+
+
 def _int(value: Any) -> int:
     """A whole number within GraphQL's Int (out-of-range input is the API's to refuse, not a crash)."""
     try:
@@ -70,13 +79,7 @@ def _one_of(value: Any, allowed: tuple[str, ...], default: str) -> str:
 
 def missing(state: dict[str, Any], step: str) -> dict[str, list[str]]:
     """Answers a step cannot go on without (formats and rules are the API's to check)."""
-    required = {
-        "customer": [("companyName", "Enter the company name."), ("adminEmail", "Enter the admin email address."),
-                     ("businessVertical", "Choose a business vertical."), ("country", "Choose a country."),
-                     ("supportedLocationConfirmed", "Confirm that the customer is in a supported location.")],
-        "services": [("services", "Choose at least one service."), ("licenseCount", "Enter the license count."),
-                     ("durationDays", "Choose the trial duration.")],
-    }.get(step, [])
+    required = REQUIRED.get(step, [])
     return {key: [message] for key, message in required if not state.get(key)}
 
 
