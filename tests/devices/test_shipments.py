@@ -96,6 +96,22 @@ async def test_r_dev_02_record_shipment_sets_carrier_due_date_and_emails_license
     assert audit == 1
 
 
+async def test_r_rma_01_license_email_tells_the_country_s_return_instructions(client, sessionmaker):
+    """R-RMA-01: US boxes hold a UPS return label; elsewhere the customer contacts the carrier."""
+    bodies = {}
+    for country in ("US", "NO", "AU", "BR"):
+        t = await active_trial(sessionmaker, country=country)
+        await request_and_ship(client, t, serials=(f"{country}-1", f"{country}-2"))
+        async with sessionmaker() as db:
+            mail = await db.scalar(select(OutboxEmail).where(OutboxEmail.kind == "device_license",
+                                                            OutboxEmail.trial_id == t.trial_id))
+        bodies[country] = mail.body_text
+    assert "UPS return label" in bodies["US"] and "DEMO-1" in bodies["US"]
+    assert "Contact DHL" in bodies["NO"]
+    assert "Contact Expeditors" in bodies["AU"]
+    assert "trials team" in bodies["BR"]
+
+
 async def test_r_dev_02_carrier_by_country():
     assert shipments.carrier_for("US") == "UPS"
     assert shipments.carrier_for("CA") == "DHL" and shipments.carrier_for("NO") == "DHL"
