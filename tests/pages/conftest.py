@@ -22,3 +22,68 @@ async def team(sessionmaker):
 async def sales(client, team):
     """The client signed in as the team's sales admin; yields the session's CSRF token."""
     return await factories.login(client, team.emails[Role.SALES_FULL_ADMIN], team.password)
+
+
+# --- Browser tests: a live server and Debian's Chromium -------------------------------------------
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def live_server(settings, app):
+    """`trialdesk serve` on a free port, on the test database (the settings fixture exported the env)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "BASE_URL": f"http://127.0.0.1:{port}"}
+    process = subprocess.Popen(["uv", "run", "trialdesk", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code in (200, 503):
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest_asyncio.fixture
+async def browser_page(live_server):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): run scripts/ensure-chromium.sh")
+    from playwright.async_api import async_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = await browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        yield page
+        await browser.close()
+
+
+async def axe_violations(page) -> list[dict]:
+    """Serious and critical axe-core violations on the current page."""
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate("async () => (await axe.run(document)).violations"
+                                 ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)}))")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+async def shot(page, name: str) -> None:
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
