@@ -95,7 +95,8 @@ async def _next(request: Request, state: dict[str, Any], step: str, existing: bo
 
 
 async def _availability(request: Request, state: dict[str, Any]) -> list[dict[str, Any]]:
-    result = await run_operation(request, "ExistingOrganization", {"adminEmail": state.get("adminEmail", "")})
+    # Its own document: the lookup's rate limit must not be counted twice at once (one request each).
+    result = await run_operation(request, "AvailableServices", {"adminEmail": state.get("adminEmail", "")})
     return result.data["availableServices"]
 
 
@@ -113,7 +114,7 @@ async def _confirm(request: Request, state: dict[str, Any]) -> Response:
         code = "RATE_LIMITED" if limited else "NOT_AN_EXISTING_ORG"
         errors["adminEmail"] = [rendering.message_of({"code": code})]
     return await _page(request, state, "confirm", existing=True, errors=errors, status_code=200 if org else 422,
-                       extra={"organization": org, "availability": result.data["availableServices"]})
+                       extra={"organization": org})
 
 
 async def _start(request: Request, state: dict[str, Any], *, setup_now: bool) -> Response:
