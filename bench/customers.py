@@ -175,6 +175,8 @@ async def profile(call, rounds: int = 50) -> None:
     for _ in range(rounds):
         await call()
     profiler.disable()
+    if os.environ.get("TRIALDESK_BENCH_PROFILE", "1") not in ("1", ""):
+        profiler.dump_stats(os.environ["TRIALDESK_BENCH_PROFILE"])
     pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 
 

@@ -58,11 +58,12 @@ def _conditions(actor: Actor, where: CustomerFilter) -> list:
 
 
 async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, *, first: int, offset: int,
-                         order: CustomerOrder = CustomerOrder.NAME) -> tuple[list[CustomerOrg], bool]:
-    """One page of the customers the actor sees, and whether there is a next page."""
+                         order: CustomerOrder = CustomerOrder.NAME) -> tuple[list, bool]:
+    """One page of the customers the actor sees (Core rows of customer_orgs), and whether there is a
+    next page."""
     if first < 0 or first > MAX_PAGE:
         raise DomainError(ErrorCode.INVALID_INPUT, f"`first` must be between 0 and {MAX_PAGE}.", "first")
-    stmt = select(CustomerOrg).where(*_conditions(actor, where))
+    stmt = select(CustomerOrg.__table__).where(*_conditions(actor, where))
     if order is CustomerOrder.DAYS_LEFT:
         soonest = (select(func.min(Trial.ends_at))
                    .where(Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
@@ -71,7 +72,7 @@ async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, 
         stmt = stmt.order_by(nulls_last(soonest.asc()), CustomerOrg.id)
     else:
         stmt = stmt.order_by(func.lower(CustomerOrg.name), CustomerOrg.id)
-    rows = list(await db.scalars(stmt.offset(max(0, offset)).limit(first + 1)))
+    rows = (await db.execute(stmt.offset(max(0, offset)).limit(first + 1))).all()
     return rows[:first], len(rows) > first
 
 

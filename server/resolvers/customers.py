@@ -11,6 +11,7 @@ from strawberry.types import Info
 from server import loaders
 from server.domain import audit, availability, customers, visibility
 from server.domain.errors import DomainError
+from server.resolvers import customer_page
 from server.enums import ErrorCode
 from server.schema.enums import ProvisioningStatus, SubscriptionStatus
 from server.schema.node import decode_id
@@ -69,7 +70,8 @@ class CustomerQuery:
                                                                 offset=start, order=customers.CustomerOrder(order_by.value))
         except DomainError as error:
             raise await as_graphql_error(info, error, "customers")
-        edges = [CustomerEdge(cursor=cursor_of(start + i), node=Customer.from_row(r)) for i, r in enumerate(rows)]
+        nodes = await customer_page.customers(info, rows)
+        edges = [CustomerEdge(cursor=cursor_of(start + i), node=node) for i, node in enumerate(nodes)]
         return CustomerConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
                                                                   end_cursor=edges[-1].cursor if edges else None),
                                   _count=lambda: _count(info, where))

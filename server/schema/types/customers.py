@@ -1,11 +1,12 @@
 """Customer and the customers connection (API.graphql). Relations come from per-request loaders."""
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
 
 from server import loaders
-from server.db.models import CustomerOrg
 from server.domain import customers as customers_domain
 from server.domain import status
 from server.schema.enums import DataRegion, PartnerAccess, ProvisioningStatus, ServiceType, SubscriptionStatus
@@ -14,46 +15,83 @@ from server.schema.types.calling import Location
 from server.schema.types.organizations import Partner
 from server.schema.types.trials import Trial
 
+#: A relation not read ahead (None is a value: no access, no managing partner).
+UNKNOWN: Any = object()
+
 
 @strawberry.type
 class Customer(Node):
+    """Relations are either read ahead for a whole page (`server.resolvers.customer_page`: plain
+    values, resolved synchronously) or loaded on demand through the per-request loaders. Their
+    resolvers are sync and return the value, or an awaitable when it must be loaded: an async
+    resolver per field and row costs a coroutine, a task and strawberry's async wrapper each."""
     name: str
     country: str
     region: DataRegion
     business_vertical: str
     admin_email: str
     provisioning_status: ProvisioningStatus
-    _row: strawberry.Private[CustomerOrg]
+    _row: strawberry.Private[Any]  # CustomerOrg or a Core row of customer_orgs
+    _trials: strawberry.Private[list[Trial] | None] = None
+    _status: strawberry.Private[SubscriptionStatus | None] = None
+    _access: strawberry.Private[PartnerAccess | None | object] = UNKNOWN
+    _purchased: strawberry.Private[list[ServiceType] | None] = None
+    _partner: strawberry.Private[Partner | None | object] = UNKNOWN
 
-    async def _trials(self, info: Info) -> list:
+    async def _trial_rows(self, info: Info) -> list:
         return await loaders.load(info, "trials_by_customer", loaders.trials_by_customer, self._row.id)
 
     @strawberry.field(description="R-TIME-07, derived from the trials you see (server.domain.status).")
-    async def subscription_status(self, info: Info) -> SubscriptionStatus:
-        return SubscriptionStatus(status.derive(self._row.subscription_status, await self._trials(info)))
+    def subscription_status(self, info: Info) -> SubscriptionStatus:
+        if self._status is not None:
+            return self._status
+        return self._load_status(info)
+
+    async def _load_status(self, info: Info) -> SubscriptionStatus:
+        return SubscriptionStatus(status.derive(self._row.subscription_status, await self._trial_rows(info)))
 
     @strawberry.field(description="R-ROLE-03: your partner's access on this org.")
-    async def partner_access(self, info: Info) -> PartnerAccess | None:
+    def partner_access(self, info: Info) -> PartnerAccess | None:
+        if self._access is not UNKNOWN:
+            return self._access
         if info.context.actor.partner_id is None:
             return None
+        return self._load_access(info)
+
+    async def _load_access(self, info: Info) -> PartnerAccess | None:
         grant = await loaders.load(info, "access_by_customer", loaders.access_by_customer, self._row.id)
         return PartnerAccess(grant.access) if grant else None
 
     @strawberry.field
-    async def purchased_services(self, info: Info) -> list[ServiceType]:
+    def purchased_services(self, info: Info) -> list[ServiceType]:
+        if self._purchased is not None:
+            return self._purchased
+        return self._load_purchased(info)
+
+    async def _load_purchased(self, info: Info) -> list[ServiceType]:
         rows = await loaders.load(info, "purchased_by_customer", loaders.purchased_by_customer, self._row.id)
         return [ServiceType(r.service) for r in rows]
 
     @strawberry.field
-    async def managing_partner(self, info: Info) -> Partner | None:
+    def managing_partner(self, info: Info) -> Partner | None:
+        if self._partner is not UNKNOWN:
+            return self._partner
         if self._row.managing_partner_id is None:
             return None
+        return self._load_partner(info)
+
+    async def _load_partner(self, info: Info) -> Partner | None:
         row = await loaders.load(info, "partners", loaders.partners, self._row.managing_partner_id)
         return Partner.from_row(row) if row else None
 
     @strawberry.field(description="The trials you see: your partner's (or, for a customer admin, all of the org's).")
-    async def trials(self, info: Info) -> list[Trial]:
-        return [Trial.from_row(r) for r in await self._trials(info)]
+    def trials(self, info: Info) -> list[Trial]:
+        if self._trials is not None:
+            return self._trials
+        return self._load_trials(info)
+
+    async def _load_trials(self, info: Info) -> list[Trial]:
+        return [Trial.from_row(r) for r in await self._trial_rows(info)]
 
     @strawberry.field
     async def locations(self, info: Info) -> list[Location]:
@@ -61,10 +99,11 @@ class Customer(Node):
         return [Location.from_row(r) for r in rows]
 
     @classmethod
-    def from_row(cls, row: CustomerOrg) -> "Customer":
+    def from_row(cls, row: Any, **read_ahead: Any) -> "Customer":
+        """`read_ahead`: the private relation values a page read for this customer."""
         return cls(id=to_global_id("Customer", row.id), name=row.name, country=row.country, region=DataRegion(row.region),
                    business_vertical=row.business_vertical, admin_email=row.admin_email,
-                   provisioning_status=ProvisioningStatus(row.provisioning_status), _row=row)
+                   provisioning_status=ProvisioningStatus(row.provisioning_status), _row=row, **read_ahead)
 
     @classmethod
     async def load(cls, info: Info, pk: int) -> "Customer | None":

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from server import loaders
-from server.db.models import Trial as TrialRow
-from server.db.models import TrialService
 from server.domain import status
 from server.enums import TrialState as TrialStateValue
 from server.schema.enums import (
@@ -45,7 +43,7 @@ class Service:
     calling: CallingOptions | None
 
     @classmethod
-    def from_row(cls, row: TrialService, trial_state: str) -> "Service":
+    def from_row(cls, row: Any, trial_state: str) -> "Service":
         meetings = calling = None
         if row.service == "MEETINGS":
             meetings = MeetingsOptions(edition=MeetingsEdition(row.meetings_edition or "BASIC"), site_url=row.site_url,
@@ -59,6 +57,7 @@ class Service:
 
 @strawberry.type
 class Trial(Node):
+    """Like Customer: relations read ahead for a page are plain values; otherwise loaded on demand."""
     state: TrialState
     license_count: int
     duration_days: int
@@ -67,26 +66,41 @@ class Trial(Node):
     ends_at: datetime | None
     grace_ends_at: datetime | None
     version: int
-    _row: strawberry.Private[TrialRow]
-
-    @strawberry.field(description="Whole days to the end date, rounded up; never negative.")
-    def days_left(self) -> int | None:
-        return status.days_left(self._row.ends_at)
+    days_left: int | None = strawberry.field(description="Whole days to the end date, rounded up; never negative.")
+    _row: strawberry.Private[Any]  # TrialRow or a Core row of trials
+    _customer: strawberry.Private[Any] = None  # the Customer, when read ahead with it
+    _services: strawberry.Private[list[Service] | None] = None
+    _shipments: strawberry.Private[list[Shipment] | None] = None
 
     @strawberry.field
-    async def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("server.schema.types.customers")]:
+    def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("server.schema.types.customers")]:
+        if self._customer is not None:
+            return self._customer
+        return self._load_customer(info)
+
+    async def _load_customer(self, info: Info) -> "Customer":
         from server.schema.types.customers import Customer
 
         row = await loaders.load(info, "trial_customers", loaders.trial_customers, self._row.customer_id)
         return Customer.from_row(row)
 
     @strawberry.field
-    async def services(self, info: Info) -> list[Service]:
+    def services(self, info: Info) -> list[Service]:
+        if self._services is not None:
+            return self._services
+        return self._load_services(info)
+
+    async def _load_services(self, info: Info) -> list[Service]:
         rows = await loaders.load(info, "services_by_trial", loaders.services_by_trial, self._row.id)
         return [Service.from_row(r, self._row.state) for r in rows]
 
     @strawberry.field
-    async def shipments(self, info: Info) -> list[Shipment]:
+    def shipments(self, info: Info) -> list[Shipment]:
+        if self._shipments is not None:
+            return self._shipments
+        return self._load_shipments(info)
+
+    async def _load_shipments(self, info: Info) -> list[Shipment]:
         rows = await loaders.load(info, "shipments_by_trial", loaders.shipments_by_trial, self._row.id)
         return [Shipment.from_row(r) for r in rows]
 
@@ -96,10 +110,12 @@ class Trial(Node):
         return [DeviceExtensionRequest.from_row(r) for r in rows]
 
     @classmethod
-    def from_row(cls, row: TrialRow) -> "Trial":
+    def from_row(cls, row: Any, now: datetime | None = None, **read_ahead: Any) -> "Trial":
+        """`now`: one clock reading for a whole page; `read_ahead`: relations a page read for it."""
         return cls(id=to_global_id("Trial", row.id), state=TrialState(row.state), license_count=row.license_count,
                    duration_days=row.duration_days, kind=row.kind, starts_at=row.starts_at, ends_at=row.ends_at,
-                   grace_ends_at=row.grace_ends_at, version=row.version, _row=row)
+                   grace_ends_at=row.grace_ends_at, version=row.version, days_left=status.days_left(row.ends_at, now),
+                   _row=row, **read_ahead)
 
     @classmethod
     async def load(cls, info: Info, pk: int) -> "Trial | None":
