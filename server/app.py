@@ -20,6 +20,7 @@ from server import clock
 from server import devtools
 from server import graphql_http as gql
 from server import graphql_limits
+from server import persisted
 from server.auth import consent_link
 from server.auth import pages as auth_pages
 from server.auth.middleware import AuthMiddleware
@@ -64,7 +65,11 @@ async def graphql_endpoint(request: Request) -> Response:
         return gql.respond({"errors": [{"message": "Accept application/graphql-response+json or application/json."}]},
                            406, gql.JSON)
     try:
-        query, variables, name = gql.check_params(await gql.read_params(request))
+        params = await persisted.resolve(await gql.read_params(request), state.redis)
+        query, variables, name = gql.check_params(params)
+    except persisted.PersistedQueryError as error:
+        status = 400 if media_type == gql.GRAPHQL_RESPONSE else 200
+        return gql.respond({"errors": [error.error]}, status, media_type)
     except gql.RequestError as error:
         status = error.status if (media_type == gql.GRAPHQL_RESPONSE or error.status != 400) else 400
         return gql.respond({"errors": error.errors}, status, media_type, error.headers)
