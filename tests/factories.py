@@ -103,3 +103,19 @@ async def consent_url(sessionmaker, settings, trial_global_id: str, email: str) 
         request = await db.scalar(select(ConsentRequest).where(
             ConsentRequest.trial_id == decode_id(trial_global_id, "Trial")).order_by(ConsentRequest.id.desc()))
         return consent.link_url(settings, request, email)
+
+
+async def unable_to_provision(sessionmaker, trial_global_id: str) -> None:
+    """Make a new customer's provisioning fail (R-NEW-04): no admin is left to own the org."""
+    from sqlalchemy import select, update
+
+    from server.db.models import CustomerUser, Trial
+    from server.domain import provisioning
+    from server.schema.node import decode_id
+
+    pk = decode_id(trial_global_id, "Trial")
+    async with sessionmaker() as db, db.begin():
+        trial = await db.get(Trial, pk)
+        await db.execute(update(CustomerUser).where(CustomerUser.customer_id == trial.customer_id).values(role="USER"))
+        await provisioning.provision(db, pk)
+        assert (await db.scalar(select(Trial.state).where(Trial.id == pk))) == "PENDING_PROVISIONING"

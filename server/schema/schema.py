@@ -11,12 +11,15 @@ from server.resolvers.consent import ConsentMutation
 from server.resolvers.customers import CustomerQuery
 from server.resolvers.devices import DevicesMutation, DevicesQuery
 from server.resolvers.node import NodeQuery
+from server.resolvers.provisioning import ProvisioningMutation, ProvisioningQuery
 from server.resolvers.trials import TrialMutation
 from server.resolvers.users import UserMutation, UserQuery
 from server.resolvers.viewer import ViewerQuery
 
-QUERIES: tuple[type, ...] = (ViewerQuery, NodeQuery, CustomerQuery, CatalogQuery, DevicesQuery, CallingQuery, UserQuery)
-MUTATIONS: tuple[type, ...] = (ClockMutation, TrialMutation, ConsentMutation, DevicesMutation, CallingMutation, UserMutation)
+QUERIES: tuple[type, ...] = (ViewerQuery, NodeQuery, CustomerQuery, CatalogQuery, DevicesQuery, CallingQuery, UserQuery,
+                             ProvisioningQuery)
+MUTATIONS: tuple[type, ...] = (ClockMutation, TrialMutation, ConsentMutation, DevicesMutation, CallingMutation, UserMutation,
+                               ProvisioningMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -41,6 +41,10 @@ class Customer(Node):
     async def _trial_rows(self, info: Info) -> list:
         return await loaders.load(info, "trials_by_customer", loaders.trials_by_customer, self._row.id)
 
+    @strawberry.field(description="R-NEW-04: why provisioning failed (UNABLE_TO_PROVISION), else null.")
+    def provisioning_error(self) -> str | None:
+        return self._row.provisioning_error
+
     @strawberry.field(description="R-TIME-07, derived from the trials you see (server.domain.status).")
     def subscription_status(self, info: Info) -> SubscriptionStatus:
         if self._status is not None:

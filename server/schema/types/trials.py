@@ -16,6 +16,7 @@ from server.schema.enums import (
 from server.schema.errors import UserError
 from server.schema.node import Node, to_global_id
 from server.schema.types.devices import DeviceExtensionRequest, Shipment
+from server.schema.types.organizations import Partner
 
 if TYPE_CHECKING:
     from server.schema.types.customers import Customer
@@ -103,6 +104,10 @@ class Trial(Node):
     async def _load_shipments(self, info: Info) -> list[Shipment]:
         rows = await loaders.load(info, "shipments_by_trial", loaders.shipments_by_trial, self._row.id)
         return [Shipment.from_row(r) for r in rows]
+
+    @strawberry.field(description="The partner running this trial (who asks, on the consent page).")
+    async def partner(self, info: Info) -> Partner:
+        return Partner.from_row(await loaders.load(info, "partners", loaders.partners, self._row.partner_id))
 
     @strawberry.field
     async def device_extension_requests(self, info: Info) -> list[DeviceExtensionRequest]:

@@ -1,0 +1,42 @@
+"""Setting a customer up (R-SVC-02, R-NEW-04): the Meetings site URL check the wizard runs as the
+partner types, and the retry after UNABLE_TO_PROVISION. Thin: each calls one domain function."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from server import loaders
+from server.domain import provisioning, site_urls
+from server.resolvers.trial_payload import trial_payload, trial_pk
+from server.schema.permissions import IsAuthenticated
+from server.schema.types.trials import TrialPayload
+
+AUTH = [IsAuthenticated]
+
+
+@strawberry.type(description="R-SVC-02: a Meetings site URL's format and whether it is free (case-insensitive).")
+class SiteUrlCheck:
+    site_url: str | None = strawberry.field(description="The normalized host, e.g. acme.webex.com; null when invalid.")
+    valid: bool
+    available: bool
+    message: str
+
+
+@strawberry.type
+class ProvisioningQuery:
+    @strawberry.field(permission_classes=AUTH, description="R-SVC-02: is `<name>.webex.com` well formed and free?")
+    async def site_url_available(self, info: Info, name: str) -> SiteUrlCheck:
+        async with loaders.read(info.context) as db:
+            found = await site_urls.check_site_url(db, name)
+        return SiteUrlCheck(site_url=found.site_url, valid=found.valid, available=found.available,
+                            message=found.message)
+
+
+@strawberry.type
+class ProvisioningMutation:
+    @strawberry.mutation(permission_classes=AUTH, description="R-NEW-04: try again after UNABLE_TO_PROVISION "
+                         "(edit rights, R-ROLE-02); provisioning runs again at once.")
+    async def retry_provisioning(self, info: Info, trial_id: strawberry.ID) -> TrialPayload:
+        actor = info.context.actor
+        return await trial_payload(info, "retryProvisioning",
+                                   lambda db: provisioning.retry_provisioning(db, actor, trial_pk(trial_id)))
