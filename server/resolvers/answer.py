@@ -1,4 +1,4 @@
-"""How the devices and calling mutations answer: one domain call in one unit of work, the row
+"""How mutations answer: one domain call in one unit of work, the row
 turned into its GraphQL type, DomainErrors into userErrors (FORBIDDEN is also logged, R-ROLE-02)."""
 from __future__ import annotations
 
@@ -15,14 +15,25 @@ from server.schema.errors import user_errors
 P = TypeVar("P")
 
 
-async def answer(info: Info, operation: str, payload_type: type[P], key: str,
-                 call: Callable[[Any], Awaitable[Any]], to_type: Callable[[Any], Any]) -> P:
+async def attempt(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]]) -> tuple[Any, list]:
+    """Run `call(db)` in one unit of work: (result, []) or, on a DomainError, (None, userErrors).
+    Nothing is written on error (the transaction rolls back); a FORBIDDEN is audited apart."""
     context = info.context
     try:
         async with context.unit_of_work() as db:
-            result = to_type(await call(db))
+            return await call(db), []
     except DomainError as error:
         if error.code is ErrorCode.FORBIDDEN:
             await audit.denied(context.sessionmaker, context.actor, operation)
-        return payload_type(**{key: None, "user_errors": user_errors(error)})
-    return payload_type(**{key: result, "user_errors": []})
+        return None, user_errors(error)
+
+
+async def answer(info: Info, operation: str, payload_type: type[P], key: str,
+                 call: Callable[[Any], Awaitable[Any]], to_type: Callable[[Any], Any]) -> P:
+    """`attempt()` with the result turned into its GraphQL type under `key` of the payload."""
+    result, errors = await attempt(info, operation, lambda db: _typed(db, call, to_type))
+    return payload_type(**{key: result, "user_errors": errors})
+
+
+async def _typed(db, call, to_type):
+    return to_type(await call(db))

@@ -14,23 +14,12 @@ from server.domain import audit, users
 from server.domain.errors import DomainError
 from server.enums import ErrorCode
 from server.schema.enums import Role
-from server.schema.errors import user_errors
+from server.resolvers.answer import attempt
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.users import ApiToken, ApiTokenPayload, ChangePasswordPayload, PartnerUser, PartnerUserPayload
 
 AUTH = [IsAuthenticated]
-
-
-async def _run(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]]) -> tuple[Any, list]:
-    """(result, []) or (None, userErrors)."""
-    try:
-        async with info.context.unit_of_work() as db:
-            return await call(db), []
-    except DomainError as error:
-        if error.code is ErrorCode.FORBIDDEN:
-            await audit.denied(info.context.sessionmaker, info.context.actor, operation)
-        return None, user_errors(error)
 
 
 async def _query(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -76,7 +65,7 @@ class UserMutation:
     async def invite_user(self, info: Info, email: str, roles: list[Role], name: str = "") -> PartnerUserPayload:
         async def call(db):
             return await _user_out(db, await users.invite_user(db, info.context.actor, email, roles, name))
-        user, errors = await _run(info, "inviteUser", call)
+        user, errors = await attempt(info, "inviteUser", call)
         return PartnerUserPayload(user=user, user_errors=errors)
 
     @strawberry.mutation(permission_classes=AUTH)
@@ -84,7 +73,7 @@ class UserMutation:
         async def call(db):
             pk = decode_id(str(user_id), "PartnerUser")
             return await _user_out(db, await users.update_user_roles(db, info.context.actor, pk, roles))
-        user, errors = await _run(info, "updateUserRoles", call)
+        user, errors = await attempt(info, "updateUserRoles", call)
         return PartnerUserPayload(user=user, user_errors=errors)
 
     @strawberry.mutation(permission_classes=AUTH, description="Ends the user's sessions and API tokens now.")
@@ -92,7 +81,7 @@ class UserMutation:
         async def call(db):
             pk = decode_id(str(user_id), "PartnerUser")
             return await _user_out(db, await users.deactivate_user(db, info.context.actor, pk))
-        user, errors = await _run(info, "deactivateUser", call)
+        user, errors = await attempt(info, "deactivateUser", call)
         return PartnerUserPayload(user=user, user_errors=errors)
 
     @strawberry.mutation(permission_classes=AUTH,
@@ -105,7 +94,7 @@ class UserMutation:
                 pk = -1  # malformed: answered NOT_FOUND by the domain
             row, secret = await users.create_api_token(db, info.context.actor, name, roles, pk)
             return await _token_out(db, row), secret
-        result, errors = await _run(info, "createApiToken", call)
+        result, errors = await attempt(info, "createApiToken", call)
         token, secret = result or (None, None)
         return ApiTokenPayload(api_token=token, token=secret, user_errors=errors)
 
@@ -114,7 +103,7 @@ class UserMutation:
         async def call(db):
             row = await users.revoke_api_token(db, info.context.actor, decode_id(str(token_id), "ApiToken"))
             return await _token_out(db, row)
-        token, errors = await _run(info, "revokeApiToken", call)
+        token, errors = await attempt(info, "revokeApiToken", call)
         return ApiTokenPayload(api_token=token, token=None, user_errors=errors)
 
     @strawberry.mutation(permission_classes=AUTH, description="Your own password; your other sessions end.")
@@ -123,5 +112,5 @@ class UserMutation:
 
         async def call(db):
             return await users.change_password(db, info.context.actor, current_password, new_password, keep)
-        _, errors = await _run(info, "changePassword", call)
+        _, errors = await attempt(info, "changePassword", call)
         return ChangePasswordPayload(ok=not errors, user_errors=errors)

@@ -1,8 +1,6 @@
-"""userErrors and the one `payload()` that maps DomainErrors to them (SPEC §9)."""
+"""userErrors: DomainErrors as GraphQL sees them (SPEC §9). Mutations answer through
+`server/resolvers/answer.py`."""
 from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
 
 import strawberry
 
@@ -19,15 +17,3 @@ class UserError:
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError(code=e.code, field=e.field, message=e.message) for e in error.errors]
-
-
-P = TypeVar("P")
-
-
-async def payload(payload_type: type[P], key: str, call: Callable[[], Awaitable[Any]]) -> P:
-    """Await a domain call; its result goes under `key`, its DomainError into userErrors."""
-    try:
-        result = await call()
-    except DomainError as error:
-        return payload_type(**{key: None, "user_errors": user_errors(error)})
-    return payload_type(**{key: result, "user_errors": []})
