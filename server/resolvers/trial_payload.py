@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
+from jobs import kick
 from server.domain import audit, idempotency
 from server.domain.errors import DomainError
-from server.enums import ErrorCode
+from server.enums import ErrorCode, TrialState
 from server.schema.errors import user_errors
 from server.schema.node import decode_id
 from server.schema.types.trials import Trial, TrialPayload
@@ -52,4 +53,6 @@ async def trial_payload(info: Info, operation: str, call: Callable[[Any], Awaita
         if stored is None:
             raise
         return await _replayed(info, stored)
+    if row.state == TrialState.PENDING_PROVISIONING.value:
+        await kick.provision_now(context.redis)  # R-NEW-04: provisioning starts now, not at the next sweep
     return TrialPayload(trial=Trial.from_row(row), user_errors=[])

@@ -75,6 +75,19 @@ async def test_r_new_04_provisioning_runs_asynchronously(kit, sessionmaker):
     assert {"provision", "trial_warning", "trial_expiry", "grace_end"} <= kinds
 
 
+async def test_r_new_04_start_wakes_the_worker_to_provision_now(kit, app, settings):
+    """The web app queues the worker's `provision_now` job after the commit, so provisioning starts
+    within seconds instead of at the next minute's sweep."""
+    from arq.jobs import Job
+
+    queue = settings.queue_name  # arq keeps a queue as a sorted set named after it
+    await app.state.redis.delete(queue)
+    await kit.start()
+    job_ids = [j.decode() for j in await app.state.redis.zrange(queue, 0, -1)]
+    functions = [(await Job(j, app.state.redis, _queue_name=queue).info()).function for j in job_ids]
+    assert functions == ["provision_now"]
+
+
 async def test_r_svc_01_meetings_features(kit):
     trial = await kit.start(meetings={"edition": "BASIC", "features": ["MEETINGS_1000", "WEBEX_ASSISTANT"]})
     meetings = next(s for s in trial["services"] if s["type"] == "MEETINGS")["meetings"]
