@@ -1,6 +1,7 @@
 """Issue 3: the `trialdesk` CLI really works, and `make run`'s server starts and answers."""
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -22,6 +23,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def wait_for_health(client: httpx.AsyncClient, proc: subprocess.Popen, seconds: float) -> httpx.Response:
+    """Poll /healthz until the process serves (or dies, or time runs out)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return await client.get("/healthz")
+        except httpx.TransportError:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "the server did not start"
+            await asyncio.sleep(0.2)
 
 
 async def test_partner_user_token_customer_create_print_ids(app):
@@ -80,16 +93,8 @@ async def test_serve_starts_answers_healthz_and_graphql_then_stops(app):
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
     try:
-        deadline = time.monotonic() + 30
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            while True:
-                try:
-                    health = await client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, proc.stderr.read().decode()
-                    assert time.monotonic() < deadline, "server did not start"
-                    time.sleep(0.2)
+            health = await wait_for_health(client, proc, seconds=30)
             assert health.status_code == 200 and health.json()["database"] == "ok"
             answer = await client.post("/graphql", json={"query": "{ __typename }"})
             assert answer.json() == {"data": {"__typename": "Query"}}
@@ -107,16 +112,8 @@ async def test_run_starts_web_and_worker_and_ctrl_c_stops_everything(app, tmp_pa
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "run", "--port", str(port)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            while True:
-                try:
-                    health = await client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, proc.stderr.read().decode()
-                    assert time.monotonic() < deadline, "trialdesk run did not serve"
-                    time.sleep(0.3)
+            health = await wait_for_health(client, proc, seconds=60)
         assert health.json() == {"status": "ok", "database": "ok", "redis": "ok"}
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
