@@ -61,3 +61,8 @@ def locale_of(cookies: dict[str, str], accept_language: str | None) -> str:
 
 def gettext(locale: str, message: str) -> str:
     return translations(locale).gettext(message)
+
+
+def ngettext(locale: str, singular: str, plural: str, n: int) -> str:
+    """The plural form for `n` in `locale` ("1 kunde", "2 kunder")."""
+    return translations(locale).ngettext(singular, plural, n)

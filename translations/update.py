@@ -1,8 +1,8 @@
 """Refresh `nb/LC_MESSAGES/messages.po` from the portal's sources (`uv run python translations/update.py`).
 
-Extracts `_()` / `t()` strings from page modules and templates (babel.cfg), adds the enum labels and
+Extracts `_()` / `t()` strings and `ngettext()` plurals from page modules and templates (babel.cfg), adds the enum labels and
 error messages of `server.pages`, keeps every existing translation, and merges new ones from a
-JSON file of {"English": "Norsk"} given as the first argument. Prints what is still untranslated.
+JSON file of {"English": "Norsk"} (plurals: {"singular": ["en", "flere"]}) given as the first argument. Prints what is still untranslated.
 """
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ def source_messages() -> list[str]:
 
     with open(ROOT / "translations" / "babel.cfg") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    found = [m[2] for m in extract_from_dir(str(ROOT), method_map, options_map, keywords={"_": None, "t": None})]
+    found = [m[2] for m in extract_from_dir(str(ROOT), method_map, options_map, keywords={"_": None, "t": None, "ngettext": (1, 2)})]
     from server.pages import labels, rendering, timeline, wizard_form
 
     found += list(labels.LABELS.values()) + list(rendering.ERROR_MESSAGES.values()) + list(timeline.LABELS.values())
     found += [message for fields in wizard_form.REQUIRED.values() for _, message in fields]
-    return list(dict.fromkeys(m for m in found if isinstance(m, str) and m))
+    return list(dict.fromkeys(m for m in found if (isinstance(m, str) and m) or (isinstance(m, tuple) and all(m))))
 
 
 def main() -> None:
@@ -36,16 +36,19 @@ def main() -> None:
     new_words = json.loads(Path(sys.argv[1]).read_text()) if len(sys.argv) > 1 else {}
     catalog = Catalog(locale="nb", project="Trialdesk", charset="utf-8", fuzzy=False)
     missing = []
-    for msgid in source_messages():
-        known = old.get(msgid)
-        text = new_words.get(msgid) or (known.string if known else "")
+    for msgid in source_messages():  # a str, or (singular, plural) from ngettext
+        known = old.get(msgid[0] if isinstance(msgid, tuple) else msgid)
+        given = new_words.get(msgid[0] if isinstance(msgid, tuple) else msgid)
+        text = (tuple(given) if isinstance(msgid, tuple) and given else given) or (known.string if known else "")
+        if isinstance(msgid, tuple) and not isinstance(text, tuple):
+            text = ("", "")
         catalog.add(msgid, text)
-        if not text:
+        if not text or (isinstance(text, tuple) and not all(text)):
             missing.append(msgid)
     PO.parent.mkdir(parents=True, exist_ok=True)
     with PO.open("wb") as out:
         write_po(out, catalog, omit_header=False, no_location=True, width=120)
-    print("\n".join(missing) if missing else "all translated", file=sys.stderr)
+    print("\n".join(map(str, missing)) if missing else "all translated", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """`/customers/{id}`: the customer, its trials and their actions (edit, extend, convert, cancel,
-resend consent, cancel the request), shipments, calling locations and the audit timeline.
+resend consent, cancel the request, retry provisioning; devices: request a shipment, skip devices,
+a US return label, a device extension), calling locations and numbers, and the audit timeline.
 
 Each action is `POST /customers/{id}/trials/{trial}/{action}`: 303 back to the customer page, or,
 when htmx asked, the trial's card again plus `HX-Trigger: trialChanged`. userErrors re-render the
@@ -13,10 +14,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.pages import guard, rendering, timeline
+from server.pages import calling, guard, rendering, timeline
 from server.pages.operations import run_operation
 
 SERVICES = ("MESSAGING", "MEETINGS", "CALLING", "DEVICES")
+OUT = ("SHIPPED", "DELIVERED", "RETURN_DUE", "RETURN_MISMATCH", "OVERDUE")  # devices at the customer
+DEVICE_TYPES = ("PHONE", "DESK_DEVICE", "ROOM_DEVICE", "HEADSET")
+SKIPS = ("REGISTRATION_LICENSES_ONLY", "OWN_DEVICES", "EXISTING_DEVICES", "TEST_SETUP")
 
 
 async def _load(request: Request, customer_id: str) -> dict[str, Any]:
@@ -24,11 +28,20 @@ async def _load(request: Request, customer_id: str) -> dict[str, Any]:
     data["auditEvents"] = []
     if data["customer"] is not None:  # auditEvents refuses (and nulls the whole answer) for a stranger
         data["auditEvents"] = (await run_operation(request, "CustomerHistory", {"id": customer_id})).data["auditEvents"]
+    catalog: dict[str, list[dict[str, Any]]] = {}
+    for model in data["deviceCatalog"]:
+        catalog.setdefault(model["type"], []).append(model)
+    data["catalog"] = catalog
     for trial in (data["customer"] or {}).get("trials", []):
         trial["milestones"] = timeline.milestones(trial)
         end = datetime.fromisoformat(trial["endsAt"]) if trial.get("endsAt") else None
         trial["extensions"] = [(d, (end + timedelta(days=d)).date().isoformat() if end else "")
                                for d in data["trialDurations"]]
+        trial["types"] = [s["type"] for s in trial["services"]]
+        trial["shipped_types"] = {sh["deviceType"] for sh in trial["shipments"]}
+        trial["devices_out"] = any(sh["status"] in OUT for sh in trial["shipments"])
+        trial["extension_pending"] = any(r["status"] == "PENDING" for r in trial["deviceExtensionRequests"])
+    data["calling"] = await calling.requirement(request, (data["customer"] or {}).get("trials", []))
     return data
 
 
@@ -37,7 +50,8 @@ def _context(data: dict[str, Any], **extra: Any) -> dict[str, Any]:
     roles = set(data["viewer"]["roles"])
     return {"title": customer["name"], "viewer": data["viewer"], "customer": customer, "events": data["auditEvents"],
             "may_manage": bool(roles & {"PARTNER_FULL_ADMIN", "PARTNER_ADMIN", "SALES_FULL_ADMIN", "SALES_ADMIN"}),
-            "services": SERVICES, "forms": {}, **extra}
+            "services": SERVICES, "forms": {}, "catalog": data["catalog"], "device_types": DEVICE_TYPES,
+            "skips": SKIPS, "calling": data["calling"], "calling_form": {}, **extra}
 
 
 def _not_found(request: Request) -> Response:
@@ -81,6 +95,18 @@ async def _variables(action: str, trial_id: str, form) -> dict[str, Any]:
                 "provisioningEmail": str(form.get("provisioningEmail", "")).strip(),
                 "services": _ints([str(v) for v in form.getlist("services")]),
                 "confirmOmitted": form.get("confirmOmitted") == "on"}
+    if action == "ship":  # R-DEV-01: the model's value is "TYPE:model"
+        kind, _, model = str(form.get("device", "")).partition(":")
+        return {**base, "device": {"type": kind if kind in DEVICE_TYPES else "PHONE", "model": model,
+                                   "quantity": _int(form.get("quantity")),
+                                   "poeConfirmed": form.get("poeConfirmed") == "on"}}
+    if action == "skip":
+        skip = str(form.get("skip", ""))
+        return {**base, "skip": skip if skip in SKIPS else SKIPS[0]}
+    if action == "device-extension":
+        return {**base, "days": _int(form.get("days")), "reason": str(form.get("reason", "")).strip() or None}
+    if action == "return-label":
+        return {"shipmentId": str(form.get("shipmentId", ""))}
     return base
 
 
@@ -93,7 +119,10 @@ def _int(value: Any) -> int:
 
 ACTIONS = {"edit": ("UpdateTrial", "updateTrial"), "extend": ("ExtendTrial", "extendTrial"),
            "convert": ("ConvertTrial", "convertTrial"), "cancel": ("CancelTrial", "cancelTrial"),
-           "resend": ("ResendConsent", "resendConsent"), "withdraw": ("CancelTrialRequest", "cancelTrialRequest")}
+           "resend": ("ResendConsent", "resendConsent"), "withdraw": ("CancelTrialRequest", "cancelTrialRequest"),
+           "retry": ("RetryProvisioning", "retryProvisioning"), "ship": ("RequestShipment", "requestShipment"),
+           "skip": ("SkipDevices", "skipDevices"), "return-label": ("RequestReturnLabel", "requestReturnLabel"),
+           "device-extension": ("RequestDeviceExtension", "requestDeviceExtension")}
 
 
 @guard.signed_in(*guard.PARTNER)
@@ -102,6 +131,8 @@ async def trial_action(request: Request) -> Response:
     if action not in ACTIONS:
         return _not_found(request)
     if request.method == "GET":  # the no-JavaScript confirmation step of a cancel
+        if action not in ("cancel", "withdraw"):
+            return rendering.see_other(f"/customers/{customer_id}")
         data = await _load(request, customer_id)
         if data["customer"] is None:
             return _not_found(request)

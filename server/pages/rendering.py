@@ -31,8 +31,13 @@ def _(message: str, **values: Any) -> str:
     return text % values if values else text
 
 
+def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    """The plural form for `n` in the current locale; placeholders filled from `values` (and `num`)."""
+    return i18n.ngettext(_locale.get(), singular, plural, n) % {"num": n, **values}
+
+
 templates = Jinja2Templates(directory=str(WEB / "templates"))
-templates.env.globals.update(_=_, gettext=_)
+templates.env.globals.update(_=_, gettext=_, ngettext=ngettext)
 templates.env.filters["label"] = lambda value: _(labels.label(value))
 templates.env.filters["tone"] = labels.tone
 templates.env.policies["json.dumps_kwargs"] = {"sort_keys": True}

@@ -5,7 +5,7 @@ from functools import wraps
 
 from starlette.routing import Route
 
-from server.pages import customer_detail, customer_view, customers, locale, rendering, trial_wizard, trials_team
+from server.pages import calling, customer_detail, customer_view, customers, locale, rendering, trial_wizard, trials_team
 
 
 def localized(endpoint):
@@ -26,6 +26,7 @@ def routes() -> list[Route]:
         Route("/customers/{id}", customer_detail.customer_page),
         Route("/customers/{id}/setup", customer_detail.setup_page),
         Route("/customers/{id}/trials/{trial}/{action}", customer_detail.trial_action, methods=["GET", "POST"]),
+        Route("/customers/{id}/calling/{action}", calling.calling_action, methods=["POST"]),
         Route("/my", customer_view.my_page),
         Route("/my/consent/{trial}", customer_view.consent_page, methods=["GET", "POST"]),
         Route("/my/trials/{trial}/cancel-confirm", customer_view.my_cancel_confirm),

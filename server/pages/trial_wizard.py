@@ -7,7 +7,6 @@ in error, with every answer kept.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -16,9 +15,6 @@ from starlette.responses import Response
 from server.pages import guard, rendering
 from server.pages import wizard_form as wf
 from server.pages.operations import run_operation
-
-SITE_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
-
 
 async def _options(request: Request) -> dict[str, Any]:
     data = (await run_operation(request, "TrialWizardOptions")).data
@@ -147,8 +143,9 @@ async def _back_to_error(request: Request, state: dict[str, Any], user_errors: l
 
 @guard.signed_in(*guard.PARTNER)
 async def site_url_check(request: Request) -> Response:
-    """Live feedback on a Meetings site name as it is typed (format; the API checks it is free)."""
-    raw = request.query_params.get("meetings.siteUrl", "").strip().lower()
-    name = raw.removeprefix("https://").removeprefix("http://").removesuffix("/").removesuffix(".webex.com")
-    ok = bool(SITE_NAME.match(name)) and "--" not in name[:1]
-    return rendering.render(request, "trials/_site_url_check.html", {"name": name, "ok": ok, "empty": not raw})
+    """Live feedback on a Meetings site name as it is typed: its format and whether it is free (R-SVC-02)."""
+    raw = request.query_params.get("meetings.siteUrl", "").strip()
+    check = None
+    if raw:
+        check = (await run_operation(request, "SiteUrlCheck", {"name": raw[:200]})).data["siteUrlAvailable"]
+    return rendering.render(request, "trials/_site_url_check.html", {"check": check})
