@@ -6,9 +6,15 @@ Claiming (DESIGN "Time is data"): open due rows are read through the partial ind
 On PostgreSQL the batch is locked with `FOR UPDATE SKIP LOCKED`: two or twenty sweepers never take
 the same row. On SQLite every transaction starts with `BEGIN IMMEDIATE` (server/db/engine.py), which
 takes the database's write lock: claimers run one after another, and each re-reads what is still
-open, the safe equivalent. Each row is applied in its own savepoint inside the batch's
-transaction: a failing row rolls back alone and is retried later with backoff (`attempts`,
-`next_attempt_at`, `last_error`), never blocking the others; a crash rolls back the whole batch,
+open, the safe equivalent.
+
+Applying (issue 6): the batch is split into waves in which each subject appears once (a subject's
+deadlines keep their due order), and each wave into groups of one kind. A kind with a batch
+handler (the trial end rules) applies its whole group set-based in one savepoint: trials, names
+and recipients loaded in a few queries, state moves, audit events, outbox rows and `done_at` written
+in a few statements. Other kinds, and a group whose batch raised, go row by row, each in its own
+savepoint: a failing row rolls back alone and is retried later with backoff (`attempts`,
+`next_attempt_at`, `last_error`), never blocking the others. A crash rolls back the whole batch,
 which the next sweep claims again (nothing is marked done that did not happen). Missed minutes are
 simply rows with older `due_at`, caught up in order.
 """
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.runtime import Runtime
@@ -31,7 +37,7 @@ from server.domain import timeline
 
 log = structlog.get_logger("sweep")
 
-BATCH = 200
+BATCH = 1000
 #: Modules that register deadline handlers with @timeline.handles.
 HANDLER_MODULES = ("server.domain.timed", "server.domain.shipments", "server.domain.calling")
 MAX_BACKOFF = timedelta(hours=1)
@@ -65,49 +71,92 @@ def backoff(attempts: int) -> timedelta:
 
 
 def due_query(now, limit: int, postgres: bool):
-    stmt = (select(Deadline)
-            .where(Deadline.done_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at <= now,
-                   or_(Deadline.next_attempt_at.is_(None), Deadline.next_attempt_at <= now))
-            .order_by(Deadline.due_at, Deadline.id).limit(limit))
+    d = Deadline.__table__.c
+    stmt = (select(d.id, d.kind, d.subject_type, d.subject_id, d.attempts)
+            .where(d.done_at.is_(None), d.cancelled_at.is_(None), d.due_at <= now,
+                   or_(d.next_attempt_at.is_(None), d.next_attempt_at <= now))
+            .order_by(d.due_at, d.id).limit(limit))
     return stmt.with_for_update(skip_locked=True) if postgres else stmt
 
 
-async def apply_one(db: AsyncSession, deadline: Deadline, handlers: dict, report: SweepReport) -> None:
+def waves(claimed: list) -> list[list[list]]:
+    """Split claimed rows (in due order) into waves in which each subject appears once, each wave a
+    list of groups of one kind. A subject's deadlines keep their order across waves; within a wave
+    the subjects are distinct, so a kind's group can be applied at once."""
+    wave_of: dict[tuple[str, int], int] = {}
+    result: list[dict[str, list]] = []
+    for row in claimed:
+        key = (row.subject_type, row.subject_id)
+        wave = wave_of[key] = wave_of.get(key, -1) + 1
+        if wave == len(result):
+            result.append({})
+        result[wave].setdefault(row.kind, []).append(row)
+    return [list(groups.values()) for groups in result]
+
+
+async def _done(db: AsyncSession, rows: list) -> None:
+    d = Deadline.__table__.c
+    await db.execute(update(Deadline.__table__).where(d.id.in_([row.id for row in rows])).values(done_at=clock.now()))
+
+
+async def _failed(db: AsyncSession, row, error: Exception, report: SweepReport) -> None:
+    attempts = (row.attempts or 0) + 1
+    last_error = "".join(traceback.format_exception_only(error)).strip()[:2000]
+    await db.execute(update(Deadline.__table__).where(Deadline.__table__.c.id == row.id).values(
+        attempts=attempts, next_attempt_at=clock.now() + backoff(attempts), last_error=last_error))
+    report.failures.append(f"deadline {row.id} ({row.kind}): {last_error}")
+    log.warning("deadline_failed", id=row.id, kind=row.kind, attempts=attempts, error=last_error)
+
+
+async def apply_one(db: AsyncSession, row, handlers: dict, report: SweepReport) -> None:
     """Apply one claimed deadline in a savepoint; on failure record the error and back off."""
-    handler = handlers.get(deadline.kind)
+    handler = handlers.get(row.kind)
     try:
         async with db.begin_nested():
             if handler is None:
-                raise LookupError(f"no handler for deadline kind {deadline.kind!r}")
-            await handler(db, deadline)
-            deadline.done_at = clock.now()
-            await db.flush()
+                raise LookupError(f"no handler for deadline kind {row.kind!r}")
+            await handler(db, row)
+            await _done(db, [row])
         report.deadlines += 1
     except Exception as error:  # noqa: BLE001 - one bad row must not stop the sweep
-        await db.refresh(deadline)
-        deadline.attempts = (deadline.attempts or 0) + 1
-        deadline.next_attempt_at = clock.now() + backoff(deadline.attempts)
-        deadline.last_error = "".join(traceback.format_exception_only(error)).strip()[:2000]
-        report.failures.append(f"deadline {deadline.id} ({deadline.kind}): {deadline.last_error}")
-        log.warning("deadline_failed", id=deadline.id, kind=deadline.kind, attempts=deadline.attempts,
-                    error=deadline.last_error)
+        await _failed(db, row, error, report)
 
 
-async def sweep_batch(runtime: Runtime, report: SweepReport, limit: int = BATCH) -> int:
-    """Claim and apply one batch of due deadlines in one transaction; returns how many were claimed."""
+async def apply_group(db: AsyncSession, rows: list, report: SweepReport, batched: bool = True) -> None:
+    """Apply deadlines of one kind with distinct subjects: set-based in one savepoint when the kind
+    has a batch handler; if that raises, row by row, so only the failing row backs off."""
     handlers = load_handlers()
+    batch = timeline.BATCH_HANDLERS.get(rows[0].kind) if batched and len(rows) > 1 else None
+    if batch is not None:
+        try:
+            async with db.begin_nested():
+                await batch(db, rows)
+                await _done(db, rows)
+            report.deadlines += len(rows)
+            return
+        except Exception as error:  # noqa: BLE001 - find the row that fails, apply the others
+            log.warning("deadline_batch_failed", kind=rows[0].kind, rows=len(rows), error=repr(error))
+    for row in rows:
+        await apply_one(db, row, handlers, report)
+
+
+async def sweep_batch(runtime: Runtime, report: SweepReport, limit: int = BATCH, batched: bool = True) -> int:
+    """Claim and apply one batch of due deadlines in one transaction; returns how many were claimed."""
     postgres = runtime.engine.dialect.name == "postgresql"
     async with runtime.sessionmaker() as db, db.begin():
         now = await clock.refresh(db)
-        claimed = list(await db.scalars(due_query(now, limit, postgres)))
-        for deadline in claimed:
-            await apply_one(db, deadline, handlers, report)
+        claimed = list(await db.execute(due_query(now, limit, postgres)))
+        for wave in waves(claimed):
+            for rows in wave:
+                await apply_group(db, rows, report, batched)
     return len(claimed)
 
 
-async def run_deadlines(runtime: Runtime, report: SweepReport | None = None) -> SweepReport:
+async def run_deadlines(runtime: Runtime, report: SweepReport | None = None, *, batched: bool = True) -> SweepReport:
+    """Sweep until nothing is due. `batched=False` applies each deadline alone (the per-row path,
+    kept as the fallback and for comparison in bench/sweep.py)."""
     report = report or SweepReport()
-    while await sweep_batch(runtime, report):
+    while await sweep_batch(runtime, report, batched=batched):
         pass
     return report
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -13,14 +14,28 @@ from server.domain.actor import Actor
 log = structlog.get_logger("audit")
 
 
+def event(actor: Actor, action: str, subject_type: str, subject_id: int | None, *,
+          before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+          customer_id: int | None = None, partner_id: int | None = None) -> dict[str, Any]:
+    """An audit event's column values (who, what, when, before, after)."""
+    return dict(at=clock.now(), actor=actor.label, action=action, subject_type=subject_type, subject_id=subject_id,
+                before=before, after=after, customer_id=customer_id,
+                partner_id=partner_id if partner_id is not None else actor.partner_id)
+
+
 def record(db: AsyncSession, actor: Actor, action: str, subject_type: str, subject_id: int | None, *,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
            customer_id: int | None = None, partner_id: int | None = None) -> AuditEvent:
-    event = AuditEvent(at=clock.now(), actor=actor.label, action=action, subject_type=subject_type,
-                       subject_id=subject_id, before=before, after=after, customer_id=customer_id,
-                       partner_id=partner_id if partner_id is not None else actor.partner_id)
-    db.add(event)
-    return event
+    audit_event = AuditEvent(**event(actor, action, subject_type, subject_id, before=before, after=after,
+                                     customer_id=customer_id, partner_id=partner_id))
+    db.add(audit_event)
+    return audit_event
+
+
+async def record_many(db: AsyncSession, events: list[dict[str, Any]]) -> None:
+    """Write many `event()`s in one executemany (the sweep's batches)."""
+    if events:
+        await db.execute(insert(AuditEvent.__table__), events)
 
 
 async def denied(sessionmaker, actor: Actor, action: str, detail: str = "") -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 LOCALES = ("en", "nb")
@@ -56,6 +56,18 @@ def _day(value: Any, locale: str = "en") -> str:
     """A date in the reader's language: 12 March 2025 / 12. mars 2025."""
     if not value:
         return ""
+    if isinstance(value, (str, date)):
+        return _day_cached(value, locale)
+    return _format_day(value, locale)
+
+
+@lru_cache(maxsize=4096)
+def _day_cached(value: str | date, locale: str) -> str:
+    """Babel's formatting costs more than the rest of an email; a sweep's emails share few dates."""
+    return _format_day(value, locale)
+
+
+def _format_day(value: Any, locale: str) -> str:
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value[:10])
@@ -75,7 +87,7 @@ def _services(values: Any, locale: str = "en") -> str:
 def _environments() -> tuple[Environment, Environment]:
     def make(autoescape: bool) -> Environment:
         env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=autoescape,
-                          keep_trailing_newline=True)
+                          keep_trailing_newline=True, auto_reload=False)   # no stat() per email
         env.filters["day"] = _day
         env.filters["services"] = _services
         return env

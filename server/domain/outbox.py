@@ -5,6 +5,7 @@ deadline cannot queue the same mail twice. The sender (jobs/) delivers and marks
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -45,16 +46,53 @@ def render(kind: EmailKind, locale: str, context: dict[str, Any]) -> tuple[str, 
     return emails.render(kind, locale, context)
 
 
+@dataclass(frozen=True)
+class Email:
+    """One email to queue: `event` names the occurrence; the dedup key adds the recipient."""
+    kind: EmailKind
+    recipient: str
+    event: str
+    context: dict[str, Any]
+    locale: str = "en"
+    customer_id: int | None = None
+    trial_id: int | None = None
+
+
+def _row(email: Email, rendered: tuple[str, str, str | None], now) -> dict[str, Any]:
+    subject, text, html = rendered
+    recipient = email.recipient.lower()
+    return dict(dedup_key=f"{email.event}:{recipient}", kind=email.kind.value, recipient=recipient,
+                locale=email.locale, subject=subject, body_text=text, body_html=html,
+                message_id=f"<{uuid.uuid4().hex}@trialdesk>", customer_id=email.customer_id,
+                trial_id=email.trial_id, created_at=now, attempts=0)
+
+
+def _insert(db: AsyncSession):
+    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    return insert(OutboxEmail.__table__).on_conflict_do_nothing(index_elements=["dedup_key"])
+
+
+async def enqueue_many(db: AsyncSession, emails: list[Email]) -> None:
+    """Queue many emails in one executemany; a dedup key queued before is skipped (nothing written).
+    Each distinct (kind, locale, context) is rendered once."""
+    now, rendered, rows = clock.now(), {}, {}
+    for email in emails:
+        key = (email.kind, email.locale, tuple(email.context.items()))
+        try:
+            body = rendered.get(key) or rendered.setdefault(key, render(email.kind, email.locale, email.context))
+        except TypeError:                       # an unhashable context value: no sharing
+            body = render(email.kind, email.locale, email.context)
+        row = _row(email, body, now)
+        rows.setdefault(row["dedup_key"], row)
+    if rows:
+        await db.execute(_insert(db), list(rows.values()))
+
+
 async def enqueue(db: AsyncSession, kind: EmailKind, recipient: str, dedup_key: str, context: dict[str, Any], *,
                   locale: str = "en", customer_id: int | None = None, trial_id: int | None = None) -> bool:
     """Queue one email; returns False when this dedup key was queued before (nothing written)."""
-    subject, text, html = render(kind, locale, context)
-    values = dict(dedup_key=f"{dedup_key}:{recipient.lower()}", kind=kind.value, recipient=recipient.lower(),
-                  locale=locale, subject=subject, body_text=text, body_html=html,
-                  message_id=f"<{uuid.uuid4().hex}@trialdesk>", customer_id=customer_id, trial_id=trial_id,
-                  created_at=clock.now(), attempts=0)
-    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
-    result = await db.execute(insert(OutboxEmail).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"]))
+    email = Email(kind, recipient, dedup_key, context, locale, customer_id, trial_id)
+    result = await db.execute(_insert(db).values(**_row(email, render(kind, locale, context), clock.now())))
     return bool(result.rowcount)
 
 

@@ -29,7 +29,9 @@ class ProvisioningFailed(Exception):
 
 
 async def locked_trial(db: AsyncSession, trial_id: int) -> Trial | None:
-    return await db.scalar(select(Trial).where(Trial.id == trial_id).with_for_update())
+    """The trial, locked and re-read (a copy already in the session may predate set-based writes)."""
+    return await db.scalar(select(Trial).where(Trial.id == trial_id).with_for_update()
+                           .execution_options(populate_existing=True))
 
 
 async def check(db: AsyncSession, trial: Trial, customer: CustomerOrg) -> None:

@@ -11,6 +11,8 @@ A recipient is (email, locale); locale is the person's own `locale` column (en o
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,12 +29,23 @@ def _unique(rows) -> list[Recipient]:
     return list(dict.fromkeys((email.lower(), locale or "en") for email, locale in rows))
 
 
+def _by_customer(rows) -> dict[int, list[Recipient]]:
+    grouped: dict[int, list[tuple[str, str]]] = {}
+    for customer_id, email, locale in rows:
+        grouped.setdefault(customer_id, []).append((email, locale))
+    return {customer_id: _unique(people) for customer_id, people in grouped.items()}
+
+
+async def customer_admins_of(db: AsyncSession, customer_ids: Iterable[int]) -> dict[int, list[Recipient]]:
+    """R-TIME-01/02: every customer admin (FULL_ADMIN, ADMIN) of each org, in one query."""
+    rows = await db.execute(select(CustomerUser.customer_id, CustomerUser.email, CustomerUser.locale).where(
+        CustomerUser.customer_id.in_(set(customer_ids)), CustomerUser.moved_to_consumer_at.is_(None),
+        CustomerUser.role.in_(CUSTOMER_ADMIN_ROLES)).order_by(CustomerUser.customer_id, CustomerUser.id))
+    return _by_customer(rows)
+
+
 async def customer_admins(db: AsyncSession, customer_id: int) -> list[Recipient]:
-    """R-TIME-01/02: every customer admin (FULL_ADMIN, ADMIN) of the org."""
-    rows = await db.execute(select(CustomerUser.email, CustomerUser.locale).where(
-        CustomerUser.customer_id == customer_id, CustomerUser.moved_to_consumer_at.is_(None),
-        CustomerUser.role.in_(CUSTOMER_ADMIN_ROLES)).order_by(CustomerUser.id))
-    return _unique(rows)
+    return (await customer_admins_of(db, [customer_id])).get(customer_id, [])
 
 
 async def customer_full_admins(db: AsyncSession, customer_id: int) -> list[Recipient]:
@@ -43,20 +56,41 @@ async def customer_full_admins(db: AsyncSession, customer_id: int) -> list[Recip
     return _unique(rows) if rows else await customer_admins(db, customer_id)
 
 
+async def customer_users_of(db: AsyncSession, customer_ids: Iterable[int]) -> dict[int, list[Recipient]]:
+    """R-TIME-04: every user of each org, admins and plain users alike, in one query."""
+    rows = await db.execute(select(CustomerUser.customer_id, CustomerUser.email, CustomerUser.locale).where(
+        CustomerUser.customer_id.in_(set(customer_ids)), CustomerUser.moved_to_consumer_at.is_(None))
+        .order_by(CustomerUser.customer_id, CustomerUser.id))
+    return _by_customer(rows)
+
+
 async def customer_users(db: AsyncSession, customer_id: int) -> list[Recipient]:
-    """R-TIME-04: every user of the org, admins and plain users alike."""
-    rows = await db.execute(select(CustomerUser.email, CustomerUser.locale).where(
-        CustomerUser.customer_id == customer_id, CustomerUser.moved_to_consumer_at.is_(None))
-        .order_by(CustomerUser.id))
-    return _unique(rows)
+    return (await customer_users_of(db, [customer_id])).get(customer_id, [])
+
+
+async def partner_admins_of(db: AsyncSession, trials: Iterable) -> dict[int, list[Recipient]]:
+    """R-TIME-01: per trial (anything with id, partner_id, started_by_user_id), the managing
+    partner's admins and the user who started it; two queries for any number of trials."""
+    trials = list(trials)
+    admin_ids = select(RoleGrant.user_id).where(RoleGrant.role.in_(PARTNER_ADMIN_ROLES))
+    admins: dict[int, list[tuple[int, str, str]]] = {}
+    for partner_id, user_id, email, locale in await db.execute(
+            select(User.partner_id, User.id, User.email, User.locale).where(
+                User.partner_id.in_({t.partner_id for t in trials}), User.active.is_(True), User.id.in_(admin_ids))):
+        admins.setdefault(partner_id, []).append((user_id, email, locale))
+    starter_ids = {t.started_by_user_id for t in trials if t.started_by_user_id is not None}
+    starters = {user_id: (partner_id, (user_id, email, locale)) for user_id, partner_id, email, locale in (
+        await db.execute(select(User.id, User.partner_id, User.email, User.locale).where(
+            User.id.in_(starter_ids), User.active.is_(True))) if starter_ids else [])}
+    result: dict[int, list[Recipient]] = {}
+    for trial in trials:
+        people = list(admins.get(trial.partner_id, []))
+        starter = starters.get(trial.started_by_user_id)
+        if starter is not None and starter[0] == trial.partner_id:
+            people.append(starter[1])
+        result[trial.id] = _unique((email, locale) for _, email, locale in sorted(people, key=lambda p: p[0]))
+    return result
 
 
 async def partner_admins(db: AsyncSession, trial: Trial) -> list[Recipient]:
-    """R-TIME-01: the managing partner's admins and the user who started the trial."""
-    admin_ids = select(RoleGrant.user_id).where(RoleGrant.role.in_(PARTNER_ADMIN_ROLES))
-    condition = User.id.in_(admin_ids)
-    if trial.started_by_user_id is not None:
-        condition = condition | (User.id == trial.started_by_user_id)
-    rows = await db.execute(select(User.email, User.locale).where(
-        User.partner_id == trial.partner_id, User.active.is_(True), condition).order_by(User.id))
-    return _unique(rows)
+    return (await partner_admins_of(db, [trial]))[trial.id]

@@ -1,5 +1,8 @@
 """What happens when a deadline comes due (SPEC §5, R-EX-06, R-NEW-04). One handler per
-DeadlineKind, registered with `@timeline.handles`; the sweep (jobs/sweep.py) calls them.
+DeadlineKind, registered with `@timeline.handles`; the sweep (jobs/sweep.py) calls them. The
+trial end rules (warning, expiry, access ended) are plans over loaded rows, registered with
+`trial_rule`: the sweep applies a whole batch of them set-based (server/domain/due_trials.py), and
+one deadline is a batch of one.
 
 Every handler locks its subject, re-checks that the event still applies (state and date), moves
 the trial through `lifecycle.transition`, audits as SYSTEM and queues its emails with dedup keys
@@ -12,10 +15,16 @@ Decisions (SPEC silent):
   existing paying customer keeps its org; only the trial's services are released.
 - R-TIME-04: the access-ended email goes to every user of the org (USER role too). If the grace
   end handler runs first, it sends that email before the users move (same dedup key).
+- R-TIME-02/07: the API derives the subscription status from the trials (server/domain/status.py):
+  an EXPIRED trial reads TRIAL_EXPIRED, so expiry stores nothing on the org. The stored column is
+  what the derivation falls back to once no trial holds: a whole org released keeps TRIAL_EXPIRED
+  there (not ACTIVE, which means paying); an org that keeps living keeps its own status.
 """
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, select, update
@@ -26,39 +35,51 @@ from server.db.models import (
     ConsentRequest, CustomerOrg, CustomerUser, Deadline, PartnerAccessGrant, PartnerOrg, PurchasedService, Trial,
     TrialService,
 )
-from server.domain import audit, lifecycle, outbox, provisioning, recipients, timeline
+from server.domain import audit, due_trials, lifecycle, provisioning, timeline
 from server.domain.actor import SYSTEM
+from server.domain.due_trials import Audience, DueTrial, DueTrials
 from server.domain.lifecycle import TrialEvent
 from server.domain.outbox import EmailKind
 from server.domain.timeline import DeadlineKind
-from server.enums import ConsentStatus, CustomerRole, TrialState
+from server.enums import ConsentStatus, CustomerRole, SubscriptionStatus, TrialState
 
 
 async def trial_context(db: AsyncSession, trial: Trial, **extra: Any) -> dict[str, Any]:
     customer = await db.get(CustomerOrg, trial.customer_id)
     partner = await db.get(PartnerOrg, trial.partner_id)
-    return {"customer_name": customer.name, "partner_name": partner.name, "trial_id": trial.id,
-            "ends_at": trial.ends_at.date().isoformat() if trial.ends_at else None, **extra}
-
-
-async def send(db: AsyncSession, kind: EmailKind, trial: Trial, people: list[recipients.Recipient], event: str,
-               context: dict[str, Any]) -> None:
-    """Queue `kind` to each person once for `event` (the dedup key; outbox adds the recipient)."""
-    for email, locale in people:
-        await outbox.enqueue(db, kind, email, f"trial:{trial.id}:{event}", context, locale=locale,
-                             customer_id=trial.customer_id, trial_id=trial.id)
+    return due_trials.context(trial, customer.name, partner.name, **extra)
 
 
 def _day(value) -> str:
     return f"{value:%Y-%m-%d}"
 
 
-async def _trial(db: AsyncSession, deadline: Deadline) -> Trial | None:
-    return await provisioning.locked_trial(db, deadline.subject_id)
-
-
-def _grace_end(trial: Trial):
+def _grace_end(trial):
     return trial.grace_ends_at or (trial.ends_at + timeline.GRACE)
+
+
+def _grace_over(trial, now) -> bool:
+    return trial is not None and trial.state == TrialState.EXPIRED.value and _grace_end(trial) <= now
+
+
+PlanRule = Callable[[DueTrials, DueTrial, datetime], None]
+
+
+def trial_rule(kind: DeadlineKind, *audiences: Audience) -> Callable[[PlanRule], PlanRule]:
+    """Register a plan (a pure decision over one loaded trial) as the handler of `kind`, for a
+    batch of deadlines and for one: load the trials and `audiences` set-based, plan each, apply."""
+    def register(plan: PlanRule) -> PlanRule:
+        @timeline.handles_batch(kind)
+        async def handle(db: AsyncSession, deadlines) -> None:
+            due = await due_trials.load(db, [d.subject_id for d in deadlines], audiences)
+            now = clock.now()
+            for deadline in deadlines:
+                trial = due.trials.get(deadline.subject_id)
+                if trial is not None:
+                    plan(due, trial, now)
+            await due_trials.apply(db, due)
+        return plan
+    return register
 
 
 @timeline.handles(DeadlineKind.PROVISION)
@@ -67,58 +88,44 @@ async def on_provision(db: AsyncSession, deadline: Deadline) -> None:
     await provisioning.provision(db, deadline.subject_id)
 
 
-@timeline.handles(DeadlineKind.TRIAL_WARNING)
-async def on_trial_warning(db: AsyncSession, deadline: Deadline) -> None:
+@trial_rule(DeadlineKind.TRIAL_WARNING, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS)
+def on_trial_warning(due: DueTrials, trial: DueTrial, now: datetime) -> None:
     """R-TIME-01: 7 days before the end, customer admins (with the Buy link) and partner admins."""
-    trial = await _trial(db, deadline)
-    if trial is None or trial.state != TrialState.ACTIVE.value \
-            or trial.ends_at - timeline.WARNING_BEFORE_END > clock.now():
+    if trial.state != TrialState.ACTIVE.value or trial.ends_at - timeline.WARNING_BEFORE_END > now:
         return
-    context = await trial_context(db, trial)
+    context = due.context(trial)
     end = _day(trial.ends_at)
-    await send(db, EmailKind.WARNING_CUSTOMER, trial, await recipients.customer_admins(db, trial.customer_id),
-               f"warning_customer:{end}", context)
-    await send(db, EmailKind.WARNING_PARTNER, trial, await recipients.partner_admins(db, trial),
-               f"warning_partner:{end}", context)
-    audit.record(db, SYSTEM, "trial.warning_sent", "Trial", trial.id, customer_id=trial.customer_id,
-                 partner_id=trial.partner_id, after={"ends_at": trial.ends_at.isoformat()})
+    due.send(EmailKind.WARNING_CUSTOMER, trial, Audience.CUSTOMER_ADMINS, f"warning_customer:{end}", context)
+    due.send(EmailKind.WARNING_PARTNER, trial, Audience.PARTNER_ADMINS, f"warning_partner:{end}", context)
+    due.audit("trial.warning_sent", trial, after={"ends_at": trial.ends_at.isoformat()})
 
 
-@timeline.handles(DeadlineKind.TRIAL_EXPIRY)
-async def on_trial_expiry(db: AsyncSession, deadline: Deadline) -> None:
-    """R-TIME-02: on the end day the trial is EXPIRED (grace begins) and both emails go out again."""
-    trial = await _trial(db, deadline)
-    if trial is None or trial.state != TrialState.ACTIVE.value or trial.ends_at > clock.now():
+@trial_rule(DeadlineKind.TRIAL_EXPIRY, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS)
+def on_trial_expiry(due: DueTrials, trial: DueTrial, now: datetime) -> None:
+    """R-TIME-02: on the end day the trial is EXPIRED (grace begins) and both emails go out again.
+    The customer's subscription status reads TRIAL_EXPIRED from the EXPIRED trial (status.derive)."""
+    if trial.state != TrialState.ACTIVE.value or trial.ends_at > now:
         return
-    before, after = lifecycle.transition(trial, TrialEvent.EXPIRED)
-    audit.record(db, SYSTEM, "trial.expired", "Trial", trial.id, customer_id=trial.customer_id,
-                 partner_id=trial.partner_id, before={"state": before}, after={"state": after})
-    context = await trial_context(db, trial, grace_ends_at=_day(_grace_end(trial)))
+    before, after = due.move(trial, TrialEvent.EXPIRED)
+    due.audit("trial.expired", trial, before={"state": before}, after={"state": after})
+    context = due.context(trial, grace_ends_at=_day(_grace_end(trial)))
     end = _day(trial.ends_at)
-    await send(db, EmailKind.EXPIRED_CUSTOMER, trial, await recipients.customer_admins(db, trial.customer_id),
-               f"expired_customer:{end}", context)
-    await send(db, EmailKind.EXPIRED_PARTNER, trial, await recipients.partner_admins(db, trial),
-               f"expired_partner:{end}", context)
+    due.send(EmailKind.EXPIRED_CUSTOMER, trial, Audience.CUSTOMER_ADMINS, f"expired_customer:{end}", context)
+    due.send(EmailKind.EXPIRED_PARTNER, trial, Audience.PARTNER_ADMINS, f"expired_partner:{end}", context)
 
 
-async def _access_ended(db: AsyncSession, trial: Trial) -> None:
-    context = await trial_context(db, trial)
-    await send(db, EmailKind.ACCESS_ENDED, trial, await recipients.customer_users(db, trial.customer_id),
-               f"access_ended:{_day(_grace_end(trial))}", context)
+def _access_ended(due: DueTrials, trial) -> None:
+    """R-TIME-04's email to every user of the org (dedup key per grace end: sent once)."""
+    due.send(EmailKind.ACCESS_ENDED, trial, Audience.CUSTOMER_USERS, f"access_ended:{_day(_grace_end(trial))}",
+             due.context(trial))
 
 
-def _grace_over(trial: Trial | None) -> bool:
-    return trial is not None and trial.state == TrialState.EXPIRED.value and _grace_end(trial) <= clock.now()
-
-
-@timeline.handles(DeadlineKind.USERS_ACCESS_ENDED)
-async def on_users_access_ended(db: AsyncSession, deadline: Deadline) -> None:
+@trial_rule(DeadlineKind.USERS_ACCESS_ENDED, Audience.CUSTOMER_USERS)
+def on_users_access_ended(due: DueTrials, trial: DueTrial, now: datetime) -> None:
     """R-TIME-04: 30 days after the end (not converted, not extended) every user is told."""
-    trial = await _trial(db, deadline)
-    if _grace_over(trial):
-        await _access_ended(db, trial)
-        audit.record(db, SYSTEM, "trial.users_access_ended", "Trial", trial.id, customer_id=trial.customer_id,
-                     partner_id=trial.partner_id)
+    if _grace_over(trial, now):
+        _access_ended(due, trial)
+        due.audit("trial.users_access_ended", trial)
 
 
 async def _org_keeps_living(db: AsyncSession, trial: Trial) -> bool:
@@ -134,11 +141,13 @@ async def on_grace_end(db: AsyncSession, deadline: Deadline) -> None:
     """R-TIME-05/06: after grace with no conversion the trial is RELEASED for good: licenses and the
     Meetings site URL are freed, users move to the consumer org, admin roles and the partner's access
     go, calling stops (numbers kept 15 days) and device returns start."""
-    trial = await _trial(db, deadline)
-    if not _grace_over(trial):
-        return
-    await _access_ended(db, trial)
+    trial = await provisioning.locked_trial(db, deadline.subject_id)
     now = clock.now()
+    if not _grace_over(trial, now):
+        return
+    due = await due_trials.load(db, [trial.id], [Audience.CUSTOMER_USERS])
+    _access_ended(due, due.trials[trial.id])              # before the users move (same dedup key)
+    await due_trials.apply(db, due)
     before, after = lifecycle.transition(trial, TrialEvent.RELEASED)
     trial.released_at = now
     await db.execute(update(TrialService).where(TrialService.trial_id == trial.id)
@@ -153,6 +162,8 @@ async def on_grace_end(db: AsyncSession, deadline: Deadline) -> None:
         await db.execute(update(CustomerOrg).where(CustomerOrg.id == trial.customer_id,
                                                    CustomerOrg.managing_partner_id == trial.partner_id)
                          .values(managing_partner_id=None))
+        await db.execute(update(CustomerOrg).where(CustomerOrg.id == trial.customer_id)
+                         .values(subscription_status=SubscriptionStatus.TRIAL_EXPIRED.value))
     await _call_optional("server.domain.calling", "on_grace_end", db, trial)
     await _call_optional("server.domain.shipments", "start_returns", db, trial)
     audit.record(db, SYSTEM, "trial.released", "Trial", trial.id, customer_id=trial.customer_id,

@@ -1,12 +1,14 @@
 """Time is data: every future event is a Deadline row written in the same transaction as the
 change that causes it, moved or cancelled with the trial, and applied once by the sweep.
 
-Handlers (what happens when a deadline comes due) register with `@handles(kind)`; the sweep in
-jobs/ claims due rows and calls `apply()`.
+Handlers (what happens when a deadline comes due) register with `@handles(kind)`, or with
+`@handles_batch(kind)` when they apply many deadlines of a kind at once (set-based); a batch
+handler is also the single-deadline handler, with a batch of one. The sweep in jobs/ claims due
+rows and calls them.
 """
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -39,13 +41,28 @@ class DeadlineKind(StrEnum):
 TRIAL_END_KINDS = (DeadlineKind.TRIAL_WARNING, DeadlineKind.TRIAL_EXPIRY, DeadlineKind.USERS_ACCESS_ENDED,
                    DeadlineKind.GRACE_END, DeadlineKind.NUMBER_RELEASE)
 
+#: A handler gets a claimed deadline: anything with `id`, `kind`, `subject_type`, `subject_id`.
 Handler = Callable[[AsyncSession, Deadline], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[Deadline]], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
+BATCH_HANDLERS: dict[str, BatchHandler] = {}
 
 
 def handles(kind: DeadlineKind) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind.value] = fn
+        return fn
+    return register
+
+
+def handles_batch(kind: DeadlineKind) -> Callable[[BatchHandler], BatchHandler]:
+    """Register a handler for many deadlines of `kind` with distinct subjects at once."""
+    def register(fn: BatchHandler) -> BatchHandler:
+        async def one(db: AsyncSession, deadline: Deadline) -> None:
+            await fn(db, [deadline])
+
+        BATCH_HANDLERS[kind.value] = fn
+        HANDLERS[kind.value] = one
         return fn
     return register
 
