@@ -12,12 +12,13 @@ from server.pages import guard, rendering
 from server.pages.operations import run_operation
 
 
-async def _render(request: Request, errors: dict | None = None, status_code: int = 200) -> Response:
+async def _render(request: Request, errors: dict | None = None, status_code: int = 200, values: dict | None = None
+                  ) -> Response:
     data = (await run_operation(request, "TrialsTeamQueue")).data
     if "TRIALS_TEAM" not in data["viewer"]["roles"]:
         return rendering.render(request, "forbidden.html", {"viewer": data["viewer"]}, status_code=403)
     return rendering.render(request, "trials_team/queue.html", {
-        "title": rendering._("Trials team queue"), **data, "errors": errors or {},
+        "title": rendering._("Trials team queue"), **data, "errors": errors or {}, "values": values or {},
         "done": request.query_params.get("done", ""), "today": date.today().isoformat()}, status_code=status_code)
 
 
@@ -42,7 +43,7 @@ async def decide(request: Request) -> Response:
         try:
             date.fromisoformat(shipped_on)
         except ValueError:
-            return await _render(request, {item: {"shippedOn": [rendering._("Enter a date.")]}}, 422)
+            return await _render(request, {item: {"shippedOn": [rendering._("Enter a date.")]}}, 422, {item: form})
         result = await run_operation(request, "RecordShipment", {
             "shipmentId": item, "demoOrderNumber": str(form.get("demoOrderNumber", "")).strip(),
             "serialNumbers": _serials(str(form.get("serialNumbers", ""))), "shippedOn": shipped_on})
@@ -55,5 +56,5 @@ async def decide(request: Request) -> Response:
         return rendering.render(request, "not_found.html", {}, status_code=404)
     errors = result.payload(key)["userErrors"]
     if errors:
-        return await _render(request, {item: rendering.errors_by_field(errors)}, 422)
+        return await _render(request, {item: rendering.errors_by_field(errors)}, 422, {item: form})
     return rendering.see_other(f"/trials-team?done={kind}")

@@ -62,19 +62,38 @@ def live_server(settings, app):
     process.wait(timeout=10)
 
 
-@pytest_asyncio.fixture
-async def browser_page(live_server):
+@pytest_asyncio.fixture(scope="session")
+async def browser():
+    """One Chromium for the whole session (each test gets its own context: cookies, locale)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): run scripts/ensure-chromium.sh")
     from playwright.async_api import async_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = await browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-        page = await context.new_page()
-        yield page
-        await browser.close()
+        shared = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield shared
+        await shared.close()
+
+
+@pytest_asyncio.fixture
+async def new_page(browser, live_server):
+    """`await new_page(locale="nb-NO")`: a page in a fresh browser context (closed after the test)."""
+    contexts = []
+
+    async def make(**options):
+        context = await browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, **options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return await context.new_page()
+    yield make
+    for context in contexts:
+        await context.close()
+
+
+@pytest_asyncio.fixture
+async def browser_page(new_page):
+    return await new_page()
 
 
 async def axe_violations(page) -> list[dict]:
