@@ -149,9 +149,8 @@ async def trial_action(request: Request) -> Response:
     data = await _load(request, customer_id)
     if data["customer"] is None:  # e.g. a cancelled consent request: the customer left the list
         return rendering.see_other("/customers")
-    context = _context(data, forms={trial_id: {"action": action, "values": form,
-                                               "errors": rendering.errors_by_field(errors)}},
-                       done="" if errors else action)
+    forms = {trial_id: {"action": action, "values": form, "errors": rendering.errors_by_field(errors)}} if errors else {}
+    context = _context(data, forms=forms, done="" if errors else action, done_trial="" if errors else trial_id)
     if rendering.is_htmx(request):
         trial = next((t for t in data["customer"]["trials"] if t["id"] == trial_id), None)
         if trial is None:

@@ -246,3 +246,40 @@ async def test_trials_team_records_a_shipment_and_decides_an_extension(browser_p
     await page.wait_for_selector("section[aria-labelledby=ext-h] >> text=Nothing waiting.")
     assert await axe_violations(page) == []
     await shot(page, "trials-team-done")
+
+
+async def test_devices_and_calling_on_the_customer_page(browser_page, team, client, sessionmaker):
+    from tests.pages.test_customer_setup_forms import a_trial
+
+    customer_id, _ = await a_trial(client, sessionmaker, team, ["CALLING", "DEVICES"],
+                                   calling={"pstn": "PARTNER_DIDS"})
+    page = browser_page
+    await sign_in(page, team.emails[Role.SALES_FULL_ADMIN], team.password)
+    await page.goto(f"/customers/{customer_id}")
+    await page.click("summary:has-text('Request a shipment')")
+    await page.select_option("select[name=device]", "PHONE:Cisco Desk Phone 9851")
+    await page.fill("input[name=quantity]", "3")
+    await page.click("form[action$='/ship'] button[type=submit]")
+    await page.wait_for_selector("#device-poeConfirmed-error")               # R-DEV-01: PoE, next to the field
+    assert await page.input_value("input[name=quantity]") == "3"
+    await page.check("input[name=poeConfirmed]")
+    await page.click("form[action$='/ship'] button[type=submit]")
+    await page.wait_for_selector("article.trial td:has-text('3 × Cisco Desk Phone 9851')")
+    await page.click("summary:has-text('Add a calling location')")
+    await page.fill("#loc-name", "Hovedkontor")
+    await page.fill("#line1", "Karl Johans gate 1")
+    await page.fill("#postalCode", "0154")
+    await page.fill("#city", "Oslo")
+    await page.select_option("#loc-tz", "Europe/Oslo")
+    assert await axe_violations(page) == []
+    await shot(page, "detail-devices-calling-forms")
+    await page.click("form[action$='/calling/location'] button[type=submit]")
+    await page.wait_for_selector("text=The calling location was added.")
+    assert "3 + 2 × 1 = 5." in await page.text_content("#calling-requirement")
+    await page.click("summary:has-text('Assign numbers')")
+    await page.fill("#numbers-1", "+4721234567\n+4721234568")
+    await page.click("form[action$='/calling/numbers'] button[type=submit]")
+    await page.wait_for_selector("text=The numbers were assigned.")
+    assert "2 assigned, 3 missing." in await page.text_content("#calling-requirement")
+    assert await axe_violations(page) == []
+    await shot(page, "detail-calling-numbers")
