@@ -140,7 +140,7 @@ async def run() -> None:
                 await raw_page(conn, partner_id, first)
         settle_memory()  # as the web process does after start-up
         if os.environ.get("TRIALDESK_BENCH_PROFILE"):
-            await profile(lambda: api(50))
+            await profile(lambda: api(int(os.environ.get("TRIALDESK_BENCH_FIRST", "50"))))
             return
         timings: dict[tuple[str, int], list[float]] = {}
         for first in (50, 10):

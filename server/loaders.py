@@ -11,9 +11,11 @@ import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from strawberry.dataloader import DataLoader
 
 from server.db.models import (
@@ -32,68 +34,98 @@ async def read(ctx) -> AsyncIterator:
         yield await ctx.db()
 
 
-async def grouped(ctx, stmt, attr: str) -> dict[int, list]:
-    """Core rows of `stmt` (tuples with attribute access, no ORM identity map) grouped by `attr`."""
-    groups: dict[int, list] = defaultdict(list)
+def ids_in(column, dialect: str):
+    """`column` among the list bound as `ids` at execution: `= ANY(:ids)` on PostgreSQL (one prepared
+    statement whatever the list's length), an expanding IN elsewhere. Binding the list, rather than
+    building a statement with one literal per key, also keeps statement construction cheap."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+    return column.in_(bindparam("ids", expanding=True))
+
+
+async def _rows(ctx, build: Callable[[str], Any], ids: Sequence[int]) -> list:
     async with read(ctx) as db:
-        for row in (await db.execute(stmt)).all():
-            groups[getattr(row, attr)].append(row)
+        return (await db.execute(build(db.get_bind().dialect.name), {"ids": list(ids)})).all()
+
+
+async def grouped(ctx, build: Callable[[str], Any], attr: str, ids: Sequence[int]) -> dict[int, list]:
+    """Core rows (tuples with attribute access: no ORM identity map or instance state) of the
+    statement `build(dialect)` for `ids`, grouped by `attr`."""
+    groups: dict[int, list] = defaultdict(list)
+    for row in await _rows(ctx, build, ids):
+        groups[getattr(row, attr)].append(row)
     return groups
 
 
-async def by_key(ctx, stmt, attr: str = "id") -> dict[int, Any]:
-    async with read(ctx) as db:
-        return {getattr(row, attr): row for row in (await db.execute(stmt)).all()}
+async def by_key(ctx, build: Callable[[str], Any], ids: Sequence[int], attr: str = "id") -> dict[int, Any]:
+    return {getattr(row, attr): row for row in await _rows(ctx, build, ids)}
 
 
-def _grouped(ctx, build: Callable[[list], Any], attr: str) -> DataLoader:
+def _grouped(ctx, build: Callable[[str], Any], attr: str) -> DataLoader:
     async def load(keys: Sequence[int]) -> list[list]:
-        groups = await grouped(ctx, build(list(keys)), attr)
+        groups = await grouped(ctx, build, attr, keys)
         return [groups.get(k, []) for k in keys]
     return DataLoader(load_fn=load)
 
 
-def _by_id(ctx, build: Callable[[list], Any], attr: str = "id") -> DataLoader:
+def _by_id(ctx, build: Callable[[str], Any], attr: str = "id") -> DataLoader:
     async def load(keys: Sequence[int]) -> list:
-        found = await by_key(ctx, build(list(keys)), attr)
+        found = await by_key(ctx, build, keys, attr)
         return [found.get(k) for k in keys]
     return DataLoader(load_fn=load)
 
 
-# The relations' statements, used alike by the loaders below and by a page's read-ahead
-# (server.resolvers.customer_page). They select table columns: Core rows, not ORM entities.
+# The relations' statements over the bound `ids`, used alike by the loaders below and by a page's
+# read-ahead (server.resolvers.customer_page). They select table columns: Core rows, not entities.
 
-def trials_of(actor, customer_ids: list[int]):
-    return (select(Trial.__table__).where(Trial.customer_id.in_(customer_ids), visibility.trial_condition(actor))
-            .order_by(Trial.id))
-
-
-def services_of(trial_ids: list[int]):
-    return (select(TrialService.__table__).where(TrialService.trial_id.in_(trial_ids), TrialService.removed_at.is_(None))
-            .order_by(TrialService.id))
+def trials_of(actor) -> Callable[[str], Any]:
+    """The actor's trials (R-ORG-02 scope) of the customers `ids`."""
+    condition = visibility.trial_condition(actor)
+    return lambda dialect: (select(Trial.__table__).where(ids_in(Trial.customer_id, dialect), condition)
+                            .order_by(Trial.id))
 
 
-def shipments_of(trial_ids: list[int]):
-    return select(Shipment.__table__).where(Shipment.trial_id.in_(trial_ids)).order_by(Shipment.id)
+@cache
+def services_of(dialect: str):
+    return (select(TrialService.__table__).where(ids_in(TrialService.trial_id, dialect),
+                                                 TrialService.removed_at.is_(None)).order_by(TrialService.id))
 
 
-def purchased_of(customer_ids: list[int]):
-    return (select(PurchasedService.__table__).where(PurchasedService.customer_id.in_(customer_ids))
+@cache
+def shipments_of(dialect: str):
+    return select(Shipment.__table__).where(ids_in(Shipment.trial_id, dialect)).order_by(Shipment.id)
+
+
+@cache
+def extension_requests_of(dialect: str):
+    return (select(DeviceExtensionRequest.__table__).where(ids_in(DeviceExtensionRequest.trial_id, dialect))
+            .order_by(DeviceExtensionRequest.id))
+
+
+@cache
+def purchased_of(dialect: str):
+    return (select(PurchasedService.__table__).where(ids_in(PurchasedService.customer_id, dialect))
             .order_by(PurchasedService.service))
 
 
-def access_of(partner_id: int, customer_ids: list[int]):
-    """The partner's access grant on each customer (R-ROLE-03)."""
-    return select(PartnerAccessGrant.__table__).where(PartnerAccessGrant.customer_id.in_(customer_ids),
-                                                      PartnerAccessGrant.partner_id == partner_id)
+@cache
+def locations_of(dialect: str):
+    return select(Location.__table__).where(ids_in(Location.customer_id, dialect)).order_by(Location.name)
 
 
-def partners_of(partner_ids: list[int]):
-    return select(PartnerOrg.__table__).where(PartnerOrg.id.in_(partner_ids))
+def access_of(partner_id: int | None) -> Callable[[str], Any]:
+    """The partner's access grant on each of the customers `ids` (R-ROLE-03)."""
+    return lambda dialect: select(PartnerAccessGrant.__table__).where(
+        ids_in(PartnerAccessGrant.customer_id, dialect), PartnerAccessGrant.partner_id == partner_id)
+
+
+@cache
+def partners_of(dialect: str):
+    return select(PartnerOrg.__table__).where(ids_in(PartnerOrg.id, dialect))
 
 
 def trials_by_customer(ctx) -> DataLoader:
-    return _grouped(ctx, lambda ks: trials_of(ctx.actor, ks), "customer_id")
+    return _grouped(ctx, trials_of(ctx.actor), "customer_id")
 
 
 def services_by_trial(ctx) -> DataLoader:
@@ -105,8 +137,7 @@ def shipments_by_trial(ctx) -> DataLoader:
 
 
 def extension_requests_by_trial(ctx) -> DataLoader:
-    return _grouped(ctx, lambda ks: select(DeviceExtensionRequest.__table__).where(DeviceExtensionRequest.trial_id.in_(ks))
-                    .order_by(DeviceExtensionRequest.id), "trial_id")
+    return _grouped(ctx, extension_requests_of, "trial_id")
 
 
 def purchased_by_customer(ctx) -> DataLoader:
@@ -114,13 +145,12 @@ def purchased_by_customer(ctx) -> DataLoader:
 
 
 def locations_by_customer(ctx) -> DataLoader:
-    return _grouped(ctx, lambda ks: select(Location.__table__).where(Location.customer_id.in_(ks))
-                    .order_by(Location.name), "customer_id")
+    return _grouped(ctx, locations_of, "customer_id")
 
 
 def access_by_customer(ctx) -> DataLoader:
     """The viewer's partner's access grant on each customer (R-ROLE-03)."""
-    return _by_id(ctx, lambda ks: access_of(ctx.actor.partner_id, ks), "customer_id")
+    return _by_id(ctx, access_of(ctx.actor.partner_id), "customer_id")
 
 
 def partners(ctx) -> DataLoader:
@@ -130,13 +160,13 @@ def partners(ctx) -> DataLoader:
 def customers(ctx) -> DataLoader:
     """Customers by ID, within the actor's reach (None otherwise)."""
     condition = visibility.customer_condition(ctx.actor)
-    return _by_id(ctx, lambda ks: select(CustomerOrg.__table__).where(CustomerOrg.id.in_(ks), condition))
+    return _by_id(ctx, lambda dialect: select(CustomerOrg.__table__).where(ids_in(CustomerOrg.id, dialect), condition))
 
 
 def trial_customers(ctx) -> DataLoader:
     """The customer of a trial the viewer already holds (a Trial object is only built from a row in
     reach, e.g. a mutation's answer about a request that just left the list): no scope again."""
-    return _by_id(ctx, lambda ks: select(CustomerOrg.__table__).where(CustomerOrg.id.in_(ks)))
+    return _by_id(ctx, lambda dialect: select(CustomerOrg.__table__).where(ids_in(CustomerOrg.id, dialect)))
 
 
 def trials(ctx) -> DataLoader:

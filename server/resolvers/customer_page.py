@@ -64,23 +64,23 @@ async def customers(info: Info, rows: list) -> list[Customer]:
     services: dict[int, list] | None = None
     shipments: dict[int, list] | None = None
     if "trials" in wanted or "subscriptionStatus" in wanted:
-        trials = await loaders.grouped(ctx, loaders.trials_of(actor, ids), "customer_id")
+        trials = await loaders.grouped(ctx, loaders.trials_of(actor), "customer_id", ids)
         trial_ids = [t.id for group in trials.values() for t in group]
         if "services" in trial_wanted:
-            services = await loaders.grouped(ctx, loaders.services_of(trial_ids), "trial_id") if trial_ids else {}
+            services = await loaders.grouped(ctx, loaders.services_of, "trial_id", trial_ids) if trial_ids else {}
         if "shipments" in trial_wanted:
-            shipments = await loaders.grouped(ctx, loaders.shipments_of(trial_ids), "trial_id") if trial_ids else {}
+            shipments = await loaders.grouped(ctx, loaders.shipments_of, "trial_id", trial_ids) if trial_ids else {}
     purchased = None
     if "purchasedServices" in wanted:
-        purchased = await loaders.grouped(ctx, loaders.purchased_of(ids), "customer_id")
+        purchased = await loaders.grouped(ctx, loaders.purchased_of, "customer_id", ids)
     partners = None
     if "managingPartner" in wanted:
         partner_ids = list({row.managing_partner_id for row in rows if row.managing_partner_id is not None})
-        found = await loaders.by_key(ctx, loaders.partners_of(partner_ids)) if partner_ids else {}
+        found = await loaders.by_key(ctx, loaders.partners_of, partner_ids) if partner_ids else {}
         partners = {pk: Partner.from_row(row) for pk, row in found.items()}
     access = None
     if "partnerAccess" in wanted:
-        access = (await loaders.by_key(ctx, loaders.access_of(actor.partner_id, ids), "customer_id")
+        access = (await loaders.by_key(ctx, loaders.access_of(actor.partner_id), ids, "customer_id")
                   if actor.partner_id is not None else {})
 
     page = []
