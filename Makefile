@@ -25,8 +25,11 @@ lint: install
 chromium:
 	@bash scripts/ensure-chromium.sh
 
+## make bench: the benchmarks (PostgreSQL), then the long forms of the `slow` tests (crash loops) on both backends
 bench: install
 	@$(UV) run python -m bench
+	@TRIALDESK_TEST_BACKEND=postgres $(UV) run pytest -q -m slow -p no:cacheprovider
+	@TRIALDESK_TEST_BACKEND=sqlite $(UV) run pytest -q -m slow -p no:cacheprovider
 
 schema: install
 	@$(UV) run trialdesk schema export

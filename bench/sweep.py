@@ -1,7 +1,9 @@
 """Sweep benchmark (issue 6): 100k trials on PostgreSQL with their end deadlines (400k rows), then
 1k and 10k TRIAL_EXPIRY deadlines made due. Prints the claim query's time (it must grow with the
 due rows, not the total), and transitions/s through the real handlers (lock, state machine, audit,
-recipients, rendered outbox rows) with 1 worker process and with 2.
+recipients, rendered outbox rows): one by one (a savepoint per row, the path a failing batch falls
+back to) and batched, with 1 worker process and with 2 (timed from a common start, process start-up
+excluded), each phase checked for zero double-processing.
 
     uv run python -m bench.sweep            # TRIALDESK_BENCH_PG to point elsewhere; own throw-away database
 """
@@ -46,35 +48,46 @@ def make_due(first: int, last: int) -> str:
             f"AND subject_id BETWEEN {first} AND {last}")
 
 
-def _worker(url: str, out) -> None:
-    """One worker process: sweep until nothing is due."""
+def _worker(url: str, batched: bool, ready, go, out) -> None:
+    """One worker process: start up, wait for the others, then sweep until nothing is due."""
     os.environ["DATABASE_URL"] = url
     os.environ["SMTP_HOST"] = ""
     from jobs.runtime import Runtime
-    from jobs.sweep import run_deadlines
+    from jobs.sweep import load_handlers, run_deadlines
     from server.settings import Settings
 
-    async def go() -> int:
+    async def go_sweep() -> tuple[int, float, float]:
         runtime = Runtime.create(Settings(DATABASE_URL=url))
+        load_handlers()
         try:
-            return (await run_deadlines(runtime)).deadlines
+            async with runtime.engine.connect():      # a warm pool, like a running worker
+                pass
+            ready.set()
+            go.wait()
+            started = time.time()
+            done = (await run_deadlines(runtime, batched=batched)).deadlines
+            return done, started, time.time()
         finally:
             await runtime.close()
 
-    out.put(asyncio.run(go()))
+    out.put(asyncio.run(go_sweep()))
 
 
-def sweep_with(url: str, workers: int) -> tuple[int, float]:
+def sweep_with(url: str, workers: int, batched: bool) -> tuple[list[int], float]:
+    """Applied per worker, and seconds from the common start to the last worker's end (start-up excluded)."""
     ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(url, queue)) for _ in range(workers)]
-    started = time.perf_counter()
+    queue, go = ctx.Queue(), ctx.Event()
+    readies = [ctx.Event() for _ in range(workers)]
+    procs = [ctx.Process(target=_worker, args=(url, batched, ready, go, queue)) for ready in readies]
     for p in procs:
         p.start()
-    done = sum(queue.get() for _ in procs)
+    for ready in readies:
+        ready.wait()
+    go.set()
+    results = [queue.get() for _ in procs]
     for p in procs:
         p.join()
-    return done, time.perf_counter() - started
+    return [r[0] for r in results], max(r[2] for r in results) - min(r[1] for r in results)
 
 
 async def claim_ms(conn) -> tuple[float, str]:
@@ -88,6 +101,25 @@ async def claim_ms(conn) -> tuple[float, str]:
     return ms, ("index" if "ix_deadlines_open_due" in plan else "NO INDEX")
 
 
+async def check_once(db, first: int, last: int) -> str:
+    """Zero double-processing: every due row done, each expiry audited once, two emails per trial
+    (one customer admin, one partner admin), no dedup key twice."""
+    due = last - first + 1
+    open_due = await db.fetchval("SELECT count(*) FROM deadlines WHERE kind = 'trial_expiry' AND done_at IS NULL "
+                                 "AND subject_id BETWEEN $1 AND $2", first, last)
+    audited = await db.fetchval("SELECT count(*) FROM audit_events WHERE action = 'trial.expired' "
+                                "AND subject_id BETWEEN $1 AND $2", first, last)
+    twice = await db.fetchval("SELECT count(*) FROM audit_events WHERE action = 'trial.expired' GROUP BY subject_id "
+                              "HAVING count(*) > 1 LIMIT 1")
+    emails, keys = await db.fetchrow("SELECT count(*), count(DISTINCT dedup_key) FROM outbox_emails "
+                                     "WHERE trial_id BETWEEN $1 AND $2", first, last)
+    states = await db.fetchval("SELECT count(*) FROM trials WHERE state = 'EXPIRED' AND id BETWEEN $1 AND $2",
+                               first, last)
+    ok = open_due == 0 and audited == due and not twice and emails == keys == 2 * due and states == due
+    return (f"{'OK' if ok else 'FAILED'}: {due - open_due}/{due} done, {audited} audited, {emails} emails "
+            f"({keys} distinct keys), {states} expired")
+
+
 async def main_async() -> None:
     import asyncpg
 
@@ -99,6 +131,7 @@ async def main_async() -> None:
     await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
     url = PG.rsplit("/", 1)[0] + "/" + name
+    failed = False
     try:
         await asyncio.to_thread(migrate.upgrade, url)
         db = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
@@ -108,17 +141,22 @@ async def main_async() -> None:
         total = await db.fetchval("SELECT count(*) FROM deadlines")
         print(f"arranged {TRIALS} trials, {total} deadlines in {time.perf_counter() - started:.1f}s")
         ms, how = await claim_ms(db)
-        print(f"claim query, 0 due: {ms:.2f} ms ({how})")
-        phases = [(1_000, 1), (10_000, 1), (10_000, 2)]
+        print(f"claim query, 0 due of {total} rows: {ms:.2f} ms ({how})")
+        phases = [(1_000, 1, False), (1_000, 1, True), (10_000, 1, True), (10_000, 2, True)]
         first = 1
-        for due, workers in phases:
-            await db.execute(make_due(first, first + due - 1))
+        for due, workers, batched in phases:
+            last = first + due - 1
+            await db.execute(make_due(first, last))
             await db.execute("ANALYZE deadlines")
             ms, how = await claim_ms(db)
-            done, seconds = sweep_with(url, workers)
-            print(f"{due:>6} due of {total} rows: claim {ms:.2f} ms ({how}); {workers} worker(s) applied {done} "
-                  f"in {seconds:.1f}s = {done / seconds:.0f} transitions/s (incl. process start-up)")
-            first += due
+            applied, seconds = sweep_with(url, workers, batched)
+            check = await check_once(db, first, last)
+            failed |= not check.startswith("OK")
+            path = "batched" if batched else "one by one"
+            print(f"{due:>6} due of {total} rows: claim {ms:.2f} ms ({how}); {path}, {workers} worker(s) "
+                  f"{'+'.join(map(str, applied))} in {seconds:.2f}s = {sum(applied) / seconds:,.0f} transitions/s; "
+                  f"{check}")
+            first = last + 1
         emails = await db.fetchval("SELECT count(*) FROM outbox_emails")
         print(f"outbox rows written: {emails}")
         await db.close()
@@ -126,6 +164,8 @@ async def main_async() -> None:
         conn = await asyncpg.connect(admin)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+    if failed:
+        raise SystemExit("bench.sweep: a deadline was lost or applied twice")
 
 
 def main() -> None:

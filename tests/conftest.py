@@ -33,6 +33,17 @@ def pytest_report_header(config):
     return f"trialdesk backend: {BACKEND}"
 
 
+def pytest_collection_modifyitems(config, items):
+    """`slow` tests (long soak and crash loops) run only when asked for with `-m slow` (`make bench`
+    does); `make test` runs their short forms. Deselected, so the summary says how many were left out."""
+    if "slow" in (config.option.markexpr or ""):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
 def _pg_url(dbname: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
 

@@ -74,15 +74,12 @@ def _insert(db: AsyncSession):
 
 async def enqueue_many(db: AsyncSession, emails: list[Email]) -> None:
     """Queue many emails in one executemany; a dedup key queued before is skipped (nothing written).
-    Each distinct (kind, locale, context) is rendered once."""
-    now, rendered, rows = clock.now(), {}, {}
+    Emails that differ only in the names they print share one rendering (`emails.render_shared`)."""
+    from server.domain.emails import render_shared
+
+    now, rows = clock.now(), {}
     for email in emails:
-        key = (email.kind, email.locale, tuple(email.context.items()))
-        try:
-            body = rendered.get(key) or rendered.setdefault(key, render(email.kind, email.locale, email.context))
-        except TypeError:                       # an unhashable context value: no sharing
-            body = render(email.kind, email.locale, email.context)
-        row = _row(email, body, now)
+        row = _row(email, render_shared(email.kind, email.locale, email.context), now)
         rows.setdefault(row["dedup_key"], row)
     if rows:
         await db.execute(_insert(db), list(rows.values()))
