@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.pages import guard, rendering
-from server.pages.operations import run_operation
+from server.pages.operations import OperationFailed, run_operation
 
 STATUSES = ("TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXPIRED", "PENDING_CONSENT",
             "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED")
@@ -23,8 +23,14 @@ def _filters(request: Request) -> dict[str, str]:
 async def customer_list(request: Request) -> Response:
     filters = _filters(request)
     after = request.query_params.get("after") or None
-    result = await run_operation(request, "CustomersPage", {
-        "search": filters["q"] or None, "status": filters["status"] or None, "after": after})
+    variables = {"search": filters["q"] or None, "status": filters["status"] or None, "after": after}
+    try:
+        result = await run_operation(request, "CustomersPage", variables)
+    except OperationFailed:
+        if after is None:
+            raise
+        after = None  # a stale or edited cursor in the URL: the first page, not an error page
+        result = await run_operation(request, "CustomersPage", {**variables, "after": None})
     connection = result.data["customers"]
     kept = {k: v for k, v in filters.items() if v}
     context = {

@@ -72,3 +72,9 @@ async def test_language_switch_sets_cookie_and_translates(client, sales):
 async def test_language_switch_refuses_other_sites(client, sales):
     response = await client.post("/locale", data={"locale": "nb", "next": "//evil.example", "csrf_token": sales})
     assert response.headers["location"] == "/"
+
+
+async def test_a_stale_or_edited_cursor_shows_the_first_page(client, team, sales):
+    await start_trial(client, team.tokens[Role.SALES_FULL_ADMIN], "Markør AS", "it@markor.example")
+    response = await client.get("/customers?after=bm90LWEtY3Vyc29y")
+    assert response.status_code == 200 and "Markør AS" in response.text
