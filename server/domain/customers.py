@@ -1,15 +1,17 @@
 """The partner's customer list and the customer look-ups (R-ORG-02, R-EX-01, R-TIME-07).
 
 Lists are filtered in SQL by the actor's reach (server.domain.visibility), so a page never reads
-another tenant's rows. Cursors are opaque offsets; `first` is capped at 100 (DESIGN contract).
+another tenant's rows. Pages are keyset pages (`Position`: sort key + id of the last row shown);
+`first` is capped at 100 (DESIGN contract).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import exists, func, nulls_last, or_, select
+from sqlalchemy import and_, exists, func, nulls_last, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -57,22 +59,44 @@ def _conditions(actor: Actor, where: CustomerFilter) -> list:
     return conditions
 
 
-async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, *, first: int, offset: int,
-                         order: CustomerOrder = CustomerOrder.NAME) -> tuple[list, bool]:
-    """One page of the customers the actor sees (Core rows of customer_orgs), and whether there is a
-    next page."""
+@dataclass(frozen=True)
+class Position:
+    """Keyset pagination: the sort key and id of the last row a page showed (the next page starts
+    after it, so rows added or removed meanwhile never shift or repeat a page)."""
+    key: Any
+    id: int
+
+
+def sort_key(actor: Actor, order: CustomerOrder):
+    """NAME: lower(name). DAYS_LEFT: the soonest end of the viewer's active or expired trials
+    (customers without one come last)."""
+    if order is CustomerOrder.DAYS_LEFT:
+        return (select(func.min(Trial.ends_at))
+                .where(Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
+                       Trial.state.in_([TrialState.ACTIVE.value, TrialState.EXPIRED.value]))
+                .scalar_subquery())
+    return func.lower(CustomerOrg.name)
+
+
+def _after(key, order: CustomerOrder, position: Position):
+    if order is CustomerOrder.DAYS_LEFT and position.key is None:  # among the customers that come last
+        return and_(key.is_(None), CustomerOrg.id > position.id)
+    later = or_(key > position.key, and_(key == position.key, CustomerOrg.id > position.id))
+    return or_(later, key.is_(None)) if order is CustomerOrder.DAYS_LEFT else later
+
+
+async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, *, first: int,
+                         after: Position | None = None, order: CustomerOrder = CustomerOrder.NAME) -> tuple[list, bool]:
+    """One page of the customers the actor sees (Core rows of customer_orgs plus their `sort_key`),
+    and whether there is a next page."""
     if first < 0 or first > MAX_PAGE:
         raise DomainError(ErrorCode.INVALID_INPUT, f"`first` must be between 0 and {MAX_PAGE}.", "first")
-    stmt = select(CustomerOrg.__table__).where(*_conditions(actor, where))
-    if order is CustomerOrder.DAYS_LEFT:
-        soonest = (select(func.min(Trial.ends_at))
-                   .where(Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
-                          Trial.state.in_([TrialState.ACTIVE.value, TrialState.EXPIRED.value]))
-                   .scalar_subquery())
-        stmt = stmt.order_by(nulls_last(soonest.asc()), CustomerOrg.id)
-    else:
-        stmt = stmt.order_by(func.lower(CustomerOrg.name), CustomerOrg.id)
-    rows = (await db.execute(stmt.offset(max(0, offset)).limit(first + 1))).all()
+    key = sort_key(actor, order)
+    stmt = select(CustomerOrg.__table__, key.label("sort_key")).where(*_conditions(actor, where))
+    if after is not None:
+        stmt = stmt.where(_after(key, order, after))
+    ordering = nulls_last(key.asc()) if order is CustomerOrder.DAYS_LEFT else key
+    rows = (await db.execute(stmt.order_by(ordering, CustomerOrg.id).limit(first + 1))).all()
     return rows[:first], len(rows) > first
 
 

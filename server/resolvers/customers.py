@@ -3,7 +3,9 @@ auditEvents. Reads go through the domain with the viewer's tenant scope; relatio
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 
+import orjson
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
@@ -11,8 +13,8 @@ from strawberry.types import Info
 from server import loaders
 from server.domain import audit, availability, customers, visibility
 from server.domain.errors import DomainError
-from server.resolvers import customer_page
 from server.enums import ErrorCode
+from server.resolvers import customer_page
 from server.schema.enums import ProvisioningStatus, SubscriptionStatus
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
@@ -23,18 +25,24 @@ from server.schema.types.trials import Trial
 AUTH = [IsAuthenticated]
 
 
-def cursor_of(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+def cursor_of(order: customers.CustomerOrder, row) -> str:
+    """Opaque keyset cursor: the list's order, the row's sort key and its id (server.domain.customers.Position)."""
+    key = row.sort_key.isoformat() if isinstance(row.sort_key, datetime) else row.sort_key
+    return base64.urlsafe_b64encode(orjson.dumps([order.value, key, row.id])).decode()
 
 
-def offset_of(cursor: str | None) -> int:
+def position_of(cursor: str | None, order: customers.CustomerOrder) -> customers.Position | None:
     if not cursor:
-        return 0
+        return None
     try:
-        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "offset" and int(value) >= 0:
-            return int(value) + 1
-    except (ValueError, UnicodeDecodeError):
+        kind, key, pk = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if kind == order.value and isinstance(pk, int) and (key is None or isinstance(key, str)):
+            if order is customers.CustomerOrder.DAYS_LEFT and key is not None:
+                key = datetime.fromisoformat(key)
+                if key.tzinfo is None:
+                    raise ValueError("naive datetime in a cursor")
+            return customers.Position(key=key, id=pk)
+    except (ValueError, TypeError, UnicodeDecodeError, orjson.JSONDecodeError):
         pass
     raise GraphQLError("`after` is not a cursor from this list.", extensions={"code": "INVALID_INPUT"})
 
@@ -63,15 +71,16 @@ class CustomerQuery:
         where = customers.CustomerFilter(search=search, status=status.value if status else None,
                                          provisioning_status=provisioning_status.value if provisioning_status else None,
                                          expiring_within_days=expiring_within_days)
-        start = offset_of(after)
+        order = customers.CustomerOrder(order_by.value)
+        position = position_of(after, order)
         try:
             async with loaders.read(info.context) as db:
                 rows, has_next = await customers.list_customers(db, actor, where, first=25 if first is None else first,
-                                                                offset=start, order=customers.CustomerOrder(order_by.value))
+                                                                after=position, order=order)
         except DomainError as error:
             raise await as_graphql_error(info, error, "customers")
         nodes = await customer_page.customers(info, rows)
-        edges = [CustomerEdge(cursor=cursor_of(start + i), node=node) for i, node in enumerate(nodes)]
+        edges = [CustomerEdge(cursor=cursor_of(order, row), node=node) for row, node in zip(rows, nodes, strict=True)]
         return CustomerConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
                                                                   end_cursor=edges[-1].cursor if edges else None),
                                   _count=lambda: _count(info, where))
