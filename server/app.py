@@ -98,7 +98,9 @@ async def home(request: Request) -> Response:
 
 def settle_memory() -> None:
     """After start-up: start-up objects (schema, documents, mappers, templates) live forever, so
-    move them out of every later collection (`gc.freeze()`)."""
+    move them out of every later collection (`gc.freeze()`). The collection thresholds stay the
+    default: raising them (5000 or 20000 for generation 0) changed neither p50 nor p95 of a
+    customers page beyond noise, only traded many short pauses for fewer long ones (bench.customers)."""
     gc.collect()
     gc.freeze()
 
