@@ -9,32 +9,52 @@ customer_user_id)` starts a customer-admin session on the response you return.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.templating import Jinja2Templates
 
-from server.auth import links, signin
+from server.auth import links, passwords, signin, throttle
 from server.auth.middleware import clear_session_cookie, set_session_cookie
 from server.auth.sessions import COOKIE, session_id_from_cookie
 from server.domain import users
 from server.domain.actor import ActorKind
 from server.domain.errors import DomainError
-
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "web" / "templates"))
-
-LINK_PROBLEMS = {
-    "expired": "This sign-in link has expired. Ask for a new one.",
-    "used": "This sign-in link has been used already. Ask for a new one.",
-    "invalid": "This sign-in link is not valid. Ask for a new one.",
-}
+from server.pages.rendering import _, render, use_locale
 
 
-def _render(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, template, {"csrf_token": request.state.csrf_token, **context},
-                                      status_code=status_code)
+def link_problem(reason: str, purpose: str = "sign-in") -> str:
+    """Why a sign-in (or set-password) link did not work, in the request's language."""
+    if purpose == "set-password":
+        problems = {
+            "expired": _("This set-password link has expired. Ask for a new one."),
+            "used": _("This set-password link has been used already. Ask for a new one."),
+            "invalid": _("This set-password link is not valid. Ask for a new one."),
+        }
+    else:
+        problems = {
+            "expired": _("This sign-in link has expired. Ask for a new one."),
+            "used": _("This sign-in link has been used already. Ask for a new one."),
+            "invalid": _("This sign-in link is not valid. Ask for a new one."),
+        }
+    return problems.get(reason, problems["invalid"])
+
+
+def sign_in_problem(message: str) -> str:
+    """A refused sign-in, translated (one message for unknown email and wrong password)."""
+    if message == throttle.LOCKED_MESSAGE:
+        return _("Too many failed sign-ins. Wait 15 minutes and try again.")
+    if message == signin.FAILED_MESSAGE:
+        return _("Wrong email or password.")
+    return _(message)
+
+
+def password_problem(message: str) -> str:
+    """Why a new password was refused (the policy in `passwords`), translated."""
+    if message == f"Use at least {passwords.MIN_LENGTH} characters.":
+        return _("Use at least %(count)s characters.", count=passwords.MIN_LENGTH)
+    if message == f"Use at most {passwords.MAX_LENGTH} characters.":
+        return _("Use at most %(count)s characters.", count=passwords.MAX_LENGTH)
+    return _(message)
 
 
 def landing(kind: ActorKind) -> str:
@@ -43,8 +63,9 @@ def landing(kind: ActorKind) -> str:
 
 
 async def login(request: Request) -> Response:
+    use_locale(request)
     if request.method == "GET":
-        return _render(request, "auth/login.html", {"title": "Sign in", "email": ""})
+        return render(request, "auth/login.html", {"title": _("Sign in"), "email": ""})
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     state = request.app.state
@@ -53,12 +74,13 @@ async def login(request: Request) -> Response:
         try:
             session_id, actor = await signin.with_password(db, email, password, ip)
         except signin.SignInError as error:
-            problem = error.message
+            problem = sign_in_problem(error.message)
         else:
             problem = None
             await signin.sign_out(db, session_id_from_cookie(state.settings.secret_key, request.cookies.get(COOKIE)))
     if problem:
-        return _render(request, "auth/login.html", {"title": "Sign in", "email": email, "error": problem}, 400)
+        return render(request, "auth/login.html", {"title": _("Sign in"), "email": email, "error": problem},
+                      status_code=400)
     response = RedirectResponse(landing(actor.kind), status_code=303)
     set_session_cookie(response, state.settings, session_id)
     return response
@@ -75,25 +97,26 @@ async def logout(request: Request) -> Response:
 
 async def request_link(request: Request) -> Response:
     """Customer admins ask for a sign-in link; the answer is the same whether the email is known."""
+    use_locale(request)
     if request.method == "GET":
-        return _render(request, "auth/request_link.html", {"title": "Sign in", "sent": False})
+        return render(request, "auth/request_link.html", {"title": _("Sign in"), "sent": False})
     form = await request.form()
     state = request.app.state
     async with state.sessionmaker() as db, db.begin():
         await signin.request_magic_link(db, state.settings.secret_key, state.settings.base_url,
                                         str(form.get("email", "")))
-    return _render(request, "auth/request_link.html", {"title": "Sign in", "sent": True})
+    return render(request, "auth/request_link.html", {"title": _("Sign in"), "sent": True})
 
 
 async def magic(request: Request) -> Response:
+    use_locale(request)
     state = request.app.state
     try:
         async with state.sessionmaker() as db, db.begin():
             session_id = await signin.with_magic_link(db, state.settings.secret_key, request.path_params["token"])
     except links.LinkError as error:
-        return _render(request, "auth/link_error.html",
-                       {"title": "Sign-in link", "message": LINK_PROBLEMS.get(error.reason, LINK_PROBLEMS["invalid"])},
-                       400)
+        return render(request, "auth/link_error.html",
+                      {"title": _("Sign-in link"), "message": link_problem(error.reason)}, status_code=400)
     response = RedirectResponse("/my", status_code=303)
     set_session_cookie(response, state.settings, session_id)
     return response
@@ -101,19 +124,21 @@ async def magic(request: Request) -> Response:
 
 async def set_password(request: Request) -> Response:
     """The set-password link from an invitation: choose a password, then sign in."""
+    use_locale(request)
     token = request.path_params["token"]
-    context = {"title": "Choose a password", "token": token}
+    context = {"title": _("Choose a password"), "token": token}
     if request.method == "GET":
-        return _render(request, "auth/set_password.html", context)
+        return render(request, "auth/set_password.html", context)
     form = await request.form()
     try:
         async with request.app.state.sessionmaker() as db, db.begin():
             await users.set_password_by_link(db, token, str(form.get("password", "")))
     except links.LinkError as error:
-        message = LINK_PROBLEMS.get(error.reason, LINK_PROBLEMS["invalid"]).replace("sign-in", "set-password")
-        return _render(request, "auth/set_password.html", {**context, "error": message, "dead": True}, 400)
+        message = link_problem(error.reason, "set-password")
+        return render(request, "auth/set_password.html", {**context, "error": message, "dead": True}, status_code=400)
     except DomainError as error:
-        return _render(request, "auth/set_password.html", {**context, "error": error.message}, 400)
+        return render(request, "auth/set_password.html", {**context, "error": password_problem(error.message)},
+                      status_code=400)
     return RedirectResponse("/login", status_code=303)
 
 
