@@ -1,4 +1,4 @@
-"""The sign-in pages follow the portal's language (the `td_locale` cookie of the language switch, else Accept-Language)."""
+"""The sign-in pages follow the portal language: the `td_locale` cookie (language switch), else Accept-Language."""
 from __future__ import annotations
 
 import re
