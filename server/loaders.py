@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from strawberry.dataloader import DataLoader
 
 from server.db.models import (
-    CustomerOrg, DeviceExtensionRequest, Location, PartnerAccessGrant, PartnerOrg, PurchasedService, Shipment, Trial,
-    TrialService,
+    CustomerOrg, DeviceExtensionRequest, Location, PartnerAccessGrant, PartnerOrg, PhoneNumber, PurchasedService,
+    Shipment, ShipmentItem, Trial, TrialService,
 )
 from server.domain import visibility
 
@@ -113,6 +113,17 @@ def locations_of(dialect: str):
     return select(Location.__table__).where(ids_in(Location.customer_id, dialect)).order_by(Location.name)
 
 
+@cache
+def items_of(dialect: str):
+    return select(ShipmentItem.__table__).where(ids_in(ShipmentItem.shipment_id, dialect)).order_by(ShipmentItem.id)
+
+
+@cache
+def numbers_of(dialect: str):
+    return (select(PhoneNumber.__table__).where(ids_in(PhoneNumber.location_id, dialect))
+            .order_by(PhoneNumber.e164, PhoneNumber.id))
+
+
 def access_of(partner_id: int | None) -> Callable[[str], Any]:
     """The partner's access grant on each of the customers `ids` (R-ROLE-03)."""
     return lambda dialect: select(PartnerAccessGrant.__table__).where(
@@ -146,6 +157,16 @@ def purchased_by_customer(ctx) -> DataLoader:
 
 def locations_by_customer(ctx) -> DataLoader:
     return _grouped(ctx, locations_of, "customer_id")
+
+
+def items_by_shipment(ctx) -> DataLoader:
+    """A shipment's items; shipments are only built from rows already in the viewer's reach."""
+    return _grouped(ctx, items_of, "shipment_id")
+
+
+def numbers_by_location(ctx) -> DataLoader:
+    """A location's numbers; locations are only built from rows already in the viewer's reach."""
+    return _grouped(ctx, numbers_of, "location_id")
 
 
 def access_by_customer(ctx) -> DataLoader:

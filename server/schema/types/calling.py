@@ -39,14 +39,10 @@ class Location(Node):
 
     @strawberry.field
     async def numbers(self, info: Info) -> list[PhoneNumber]:
-        from sqlalchemy import select
-
         from server import loaders
 
-        async with loaders.read(info.context) as db:
-            rows = await db.scalars(select(NumberRow).where(NumberRow.location_id == self._pk)
-                                    .order_by(NumberRow.e164, NumberRow.id))
-            return [PhoneNumber.from_row(r) for r in rows]
+        rows = await loaders.load(info, "numbers_by_location", loaders.numbers_by_location, self._pk)
+        return [PhoneNumber.from_row(r) for r in rows]
 
     @classmethod
     def from_row(cls, row: LocationRow) -> "Location":

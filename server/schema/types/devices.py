@@ -64,14 +64,10 @@ class Shipment(Node):
     async def items(self, info: Info) -> list[ShipmentItem]:
         if self._items is not None:
             return self._items
-        from sqlalchemy import select
-
         from server import loaders
-        from server.db.models import ShipmentItem as ItemRow
 
-        async with loaders.read(info.context) as db:
-            rows = await db.scalars(select(ItemRow).where(ItemRow.shipment_id == self._pk).order_by(ItemRow.id))
-            return [ShipmentItem(model=r.model, serial_number=r.serial_number) for r in rows]
+        rows = await loaders.load(info, "items_by_shipment", loaders.items_by_shipment, self._pk)
+        return [ShipmentItem(model=r.model, serial_number=r.serial_number) for r in rows]
 
     @strawberry.field
     async def trial(self, info: Info) -> Annotated["Trial", strawberry.lazy("server.schema.types.trials")] | None:
