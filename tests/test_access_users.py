@@ -234,3 +234,25 @@ async def test_api_tokens_cannot_change_passwords(client, team):
     body = await gql(client, PASSWORD, {"c": team.password, "n": "a brand new password"},
                      token=team.tokens[Role.SALES_ADMIN])
     assert body["data"]["changePassword"]["userErrors"][0]["code"] == "FORBIDDEN"
+
+
+async def test_api_token_last_used_is_recorded_to_the_minute(client, team, sessionmaker):
+    """Last-used time is recorded, but a busy integration does not write it on every call."""
+    from datetime import timedelta
+
+    from server import clock
+
+    token = team.tokens[Role.READ_ONLY]
+
+    async def last_used():
+        async with sessionmaker() as db:
+            return await db.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == team.user_ids[Role.READ_ONLY]))
+
+    await gql(client, VIEWER, token=token)
+    first = await last_used()
+    await gql(client, VIEWER, token=token)
+    assert await last_used() == first
+    async with sessionmaker() as db, db.begin():
+        await clock.advance(db, timedelta(minutes=2))
+    await gql(client, VIEWER, token=token)
+    assert await last_used() > first
