@@ -56,6 +56,16 @@ async def test_r_time_01_05_new_customer_90_day_life(sessionmaker, life):
                            "trial.users_access_ended", "trial.released"]
 
 
+async def test_r_time_04_every_user_gets_the_access_ended_email_once_30_days_after_the_end(sessionmaker, life):
+    """R-TIME-04: users (plain users too, not only admins) learn on day end+30 that the trial services are gone."""
+    t = await new_customer_trial(sessionmaker, days=30)
+    await life.run()
+    await life.until(75)
+    ended = sorted((day, to) for day, to, kind in life.log if kind == "access_ended")
+    assert ended == [(60, to) for to in sorted(t.customer_users)]
+    assert set(t.customer_users) > set(t.customer_admins)  # plain users are among them
+
+
 async def test_r_time_01_warning_seven_days_before_end_to_customer_and_partner_admins(sessionmaker, life):
     t = await new_customer_trial(sessionmaker, days=30)
     await life.until(22)
