@@ -129,6 +129,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                    default_queue_name=settings.queue_name)
         app.state.graphql_schema = schema._schema
         app.state.documents = gql.DocumentCache(schema._schema, rules=graphql_limits.rules(settings.introspection_enabled))
+        from server import compiled
+        from server.pages.operations import read_operations
+
+        app.state.compiled_operations = ({} if not settings.compiled_operations else
+                                         compiled.for_app(app.state.engine.dialect.name, read_operations()))
         settle_memory()
         log.info("started", database=settings.database_url.split("@")[-1], env=settings.env)
         try:

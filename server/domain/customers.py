@@ -89,6 +89,14 @@ async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, 
                          after: Position | None = None, order: CustomerOrder = CustomerOrder.NAME) -> tuple[list, bool]:
     """One page of the customers the actor sees (Core rows of customer_orgs plus their `sort_key`),
     and whether there is a next page."""
+    rows = (await db.execute(page_statement(actor, where, first=first, after=after, order=order))).all()
+    return rows[:first], len(rows) > first
+
+
+def page_statement(actor: Actor, where: CustomerFilter, *, first: int, after: Position | None = None,
+                   order: CustomerOrder = CustomerOrder.NAME):
+    """The SELECT behind `list_customers` (first + 1 rows, to tell whether a next page exists); also
+    the page CTE of the compiled customers page (server.compiled)."""
     if first < 0 or first > MAX_PAGE:
         raise DomainError(ErrorCode.INVALID_INPUT, f"`first` must be between 0 and {MAX_PAGE}.", "first")
     key = sort_key(actor, order)
@@ -96,12 +104,15 @@ async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, 
     if after is not None:
         stmt = stmt.where(_after(key, order, after))
     ordering = nulls_last(key.asc()) if order is CustomerOrder.DAYS_LEFT else key
-    rows = (await db.execute(stmt.order_by(ordering, CustomerOrg.id).limit(first + 1))).all()
-    return rows[:first], len(rows) > first
+    return stmt.order_by(ordering, CustomerOrg.id).limit(first + 1)
 
 
 async def count_customers(db: AsyncSession, actor: Actor, where: CustomerFilter) -> int:
-    return int(await db.scalar(select(func.count()).select_from(CustomerOrg).where(*_conditions(actor, where))) or 0)
+    return int(await db.scalar(count_statement(actor, where)) or 0)
+
+
+def count_statement(actor: Actor, where: CustomerFilter):
+    return select(func.count()).select_from(CustomerOrg).where(*_conditions(actor, where))
 
 
 async def _rate_limit(db: AsyncSession, actor: Actor) -> None:

@@ -37,6 +37,11 @@ def days_left(ends_at: datetime | None, now: datetime | None = None) -> int | No
     return max(0, math.ceil(seconds / 86400))
 
 
+def service_expired(trial_state: str) -> bool:
+    """R-TIME-02: once the trial ended (EXPIRED, in grace) its licenses show an Expired tag."""
+    return trial_state == TrialState.EXPIRED.value
+
+
 def derive(stored: str, trials: Iterable[Trial], now: datetime | None = None) -> Sub:
     now = now or clock.now()
     states: dict[str, list[Trial]] = {}
@@ -80,4 +85,4 @@ def sql_expression(trial_filter, now: datetime | None = None):
     )
 
 
-__all__ = ["days_left", "derive", "sql_expression"]
+__all__ = ["days_left", "derive", "service_expired", "sql_expression"]

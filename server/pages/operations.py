@@ -4,6 +4,8 @@ Every document is read, parsed and validated once (through the app's `DocumentCa
 time a page runs one; `validate_all()` is the contract test's entry point. A page calls
 `run_operation(request, "CustomersPage", {...})` with the request's actor (set by
 `server.auth.middleware`): the same schema, the same checks as `POST /graphql`, no HTTP hop.
+A document with a compiled runner registered at start-up (`app.state.compiled_operations`, see
+`server.compiled`: PostgreSQL only) runs through it instead; it hands back anything it does not handle.
 """
 from __future__ import annotations
 
@@ -66,6 +68,14 @@ async def run_operation(request: Request, name: str, variables: dict[str, Any] |
     text = load_operations(state)[name]
     context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=request.state.actor,
                       request=request, redis=state.redis, request_id=request.scope.get("state", {}).get("request_id"))
+    compiled = getattr(state, "compiled_operations", {}).get(name)
+    if compiled is not None:  # a hand-verified SQL executor for this document (server.compiled)
+        try:
+            data = await compiled(context, variables or {})
+        finally:
+            await context.close()
+        if data is not None:
+            return Result(data=data)
     status, body, _ = await graphql_http.run(state.graphql_schema, state.documents, context, text, variables, name,
                                              expose_errors=state.settings.env != "production")
     if status != 200 or body.get("data") is None:

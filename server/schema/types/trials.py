@@ -9,7 +9,6 @@ from strawberry.types import Info
 
 from server import loaders
 from server.domain import status
-from server.enums import TrialState as TrialStateValue
 from server.schema.enums import (
     DeviceType, MeetingsEdition, MeetingsFeature, PstnOption, ServiceType, TrialState,
 )
@@ -53,7 +52,7 @@ class Service:
         if row.service == "CALLING":
             calling = CallingOptions(pstn=PstnOption(row.pstn or "CCP"))
         return cls(type=ServiceType(row.service), license_count=row.license_count,
-                   expired=trial_state == TrialStateValue.EXPIRED.value, meetings=meetings, calling=calling)
+                   expired=status.service_expired(trial_state), meetings=meetings, calling=calling)
 
 
 @strawberry.type

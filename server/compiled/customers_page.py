@@ -1,0 +1,122 @@
+"""Compiled `CustomersPage` (web/operations/CustomersPage.graphql) on PostgreSQL: one statement.
+
+    WITH page AS (<customers.page_statement: the domain's scope, search, status filter, keyset>)
+    SELECT (<customers.count_statement>)                      -- totalCount
+         , (SELECT json_agg(customer row + its trials (visibility.trial_condition)
+                            + their services, in page order) FROM page)
+         , (SELECT name FROM partner_orgs WHERE id = :partner)  -- viewer.partner
+
+Every WHERE clause comes from the domain builders the reference resolvers use; derived fields
+(`subscriptionStatus`, `daysLeft`, the `expired` tag), cursors and global IDs are computed in
+Python by the same functions as the reference path (`server.domain.status`, `cursor_of`,
+`to_global_id`), with one clock reading. Whatever it does not handle (a bad cursor, `first` out of
+range, no reach, a signed-out actor, unexpected variable types) goes to the reference path, which
+answers the error exactly as before.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import orjson
+from graphql import GraphQLError
+from sqlalchemy import func, literal, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from server import clock
+from server.db.models.organizations import PartnerOrg
+from server.db.models.trials import Trial, TrialService
+from server.domain import customers, permissions, status, visibility
+from server.domain.actor import ActorKind
+from server.domain.errors import DomainError
+from server.domain.permissions import Action
+from server.enums import SubscriptionStatus
+from server.resolvers.customers import cursor_of, position_of
+from server.schema.node import to_global_id
+
+DOCUMENT_SHA256 = "81ac5a5e806a979f275a0a2910b944f5b540d4e24124ed1664fcfcfe93a9f340"
+ORDER = customers.CustomerOrder.NAME  # the document has no orderBy
+EMPTY = text("'[]'::json")
+UTC_TEXT = 'YYYY-MM-DD"T"HH24:MI:SS.US'
+
+
+class _Trial(NamedTuple):  # what status.derive reads of a trial
+    state: str
+    ends_at: datetime | None
+
+
+class _Row(NamedTuple):  # what cursor_of reads of a page row
+    id: int
+    sort_key: Any
+
+
+def _variables(variables: dict[str, Any]) -> tuple[customers.CustomerFilter, int, str | None] | None:
+    search, state, after, first = (variables.get(k) for k in ("search", "status", "after", "first"))
+    if first is None:
+        first = 25  # `$first: Int = 25`; an explicit null reaches the resolver's own default, 25
+    if (not isinstance(first, int) or isinstance(first, bool) or not (search is None or isinstance(search, str))
+            or not (after is None or isinstance(after, str))
+            or not (state is None or state in SubscriptionStatus.__members__)):
+        return None
+    return customers.CustomerFilter(search=search, status=SubscriptionStatus[state].value if state else None), first, after
+
+
+def statement(actor, where: customers.CustomerFilter, first: int, position: customers.Position | None):
+    page = customers.page_statement(actor, where, first=first, after=position, order=ORDER).cte("page")
+    ends = func.to_char(func.timezone("UTC", Trial.ends_at), UTC_TEXT)
+    services = (select(func.coalesce(func.json_agg(aggregate_order_by(TrialService.service, TrialService.id)), EMPTY))
+                .where(TrialService.trial_id == Trial.id, TrialService.removed_at.is_(None)).scalar_subquery())
+    trials = (select(func.coalesce(func.json_agg(aggregate_order_by(
+        func.json_build_array(Trial.id, Trial.state, ends, services), Trial.id)), EMPTY))
+        .where(Trial.customer_id == page.c.id, visibility.trial_condition(actor)).scalar_subquery())
+    row = func.json_build_array(page.c.id, page.c.name, page.c.country, page.c.region, page.c.admin_email,
+                                page.c.provisioning_status, page.c.subscription_status, page.c.sort_key, trials)
+    rows = select(func.json_agg(aggregate_order_by(row, page.c.sort_key, page.c.id))).select_from(page).scalar_subquery()
+    partner = (select(PartnerOrg.name).where(PartnerOrg.id == actor.partner_id).scalar_subquery()
+               if actor.partner_id is not None else literal(None))
+    return select(customers.count_statement(actor, where).scalar_subquery(), rows, partner)
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value is not None else None
+
+
+async def run(context: Any, variables: dict[str, Any]) -> dict[str, Any] | None:
+    actor = context.actor
+    parsed = _variables(variables or {})
+    if parsed is None or actor.kind is ActorKind.ANONYMOUS or permissions.scope(actor, Action.VIEW) is None:
+        return None
+    where, first, after = parsed
+    try:
+        position = position_of(after, ORDER)
+        stmt = statement(actor, where, first, position)
+    except (GraphQLError, DomainError):
+        return None
+    db = await context.db()
+    total, rows, partner_name = (await db.execute(stmt)).one()
+    rows = _json(rows) or []
+    now = clock.now()
+    edges = []
+    for cid, name, country, region, admin_email, provisioning, stored, key, trials in rows[:first]:
+        trial_rows = [(tid, state, _time(ends), svc) for tid, state, ends, svc in trials]
+        node = {
+            "id": to_global_id("Customer", cid), "name": name, "country": country, "region": region,
+            "adminEmail": admin_email, "provisioningStatus": provisioning,
+            "subscriptionStatus": status.derive(stored, [_Trial(s, e) for _, s, e, _ in trial_rows], now).value,
+            "trials": [{"id": to_global_id("Trial", tid), "state": state, "daysLeft": status.days_left(ends, now),
+                        "endsAt": ends.isoformat() if ends is not None else None,
+                        "services": [{"type": s, "expired": status.service_expired(state)} for s in svc]}
+                       for tid, state, ends, svc in trial_rows],
+        }
+        edges.append({"cursor": cursor_of(ORDER, _Row(cid, key)), "node": node})
+    return {
+        "viewer": {"email": actor.email or "", "roles": [r.value for r in sorted(actor.roles)],
+                   "partner": {"name": partner_name} if partner_name is not None else None},
+        "customers": {"totalCount": int(total),
+                      "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None},
+                      "edges": edges},
+    }
