@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from server import clock
 from server import devtools
@@ -33,7 +32,6 @@ from server.schema.context import Context
 from server.settings import Settings, get_settings
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-templates = Jinja2Templates(directory=str(WEB / "templates"))
 log = structlog.get_logger("app")
 
 
@@ -92,10 +90,6 @@ async def _refresh_clock(state) -> None:
             await clock.refresh(db)
 
 
-async def home(request: Request) -> Response:
-    return templates.TemplateResponse(request, "home.html", {"title": "Trialdesk", "csrf_token": request.state.csrf_token})
-
-
 def settle_memory() -> None:
     """After start-up: start-up objects (schema, documents, mappers, templates) live forever, so
     move them out of every later collection (`gc.freeze()`). The collection thresholds stay the
@@ -147,7 +141,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/healthz", healthz),
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
-        Route("/", home),
         *auth_pages.routes,
         *settings_pages.routes,
         *page_routes(),

@@ -74,8 +74,10 @@ async def test_request_id_is_echoed(client):
     assert response.headers["x-request-id"] == "abc12345-req"
 
 
-async def test_placeholder_portal_page_uses_base_layout_and_vendored_assets(client):
-    response = await client.get("/")
+async def test_home_sends_a_visitor_to_sign_in_on_the_base_layout_with_vendored_assets(client):
+    home = await client.get("/")
+    assert home.status_code == 303 and home.headers["location"] == "/login"
+    response = await client.get("/login")
     assert response.status_code == 200
     assert '<meta name="csrf-token"' in response.text
     assert "/static/htmx.min.js" in response.text
@@ -172,3 +174,13 @@ async def test_database_refuses_a_live_number_twice_but_allows_reuse_after_relea
         (await db.get(PhoneNumber, first.id)).status = "RELEASED"
     async with sessionmaker() as db, db.begin():
         db.add(PhoneNumber(**row))
+
+
+async def test_home_sends_each_signed_in_visitor_to_their_start_page(client, sessionmaker):
+    from server.enums import Role
+    from tests.factories import login, partner_team
+
+    team = await partner_team(sessionmaker)
+    await login(client, team.emails[Role.READ_ONLY], team.password)
+    home = await client.get("/")
+    assert home.status_code == 303 and home.headers["location"] == "/customers"

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from server import i18n
+from server.settings import get_settings
 from server.pages import labels
 
 WEB = Path(__file__).resolve().parents[2] / "web"
@@ -37,6 +38,7 @@ def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
 
 
 templates = Jinja2Templates(directory=str(WEB / "templates"))
+templates.env.auto_reload = get_settings().is_dev  # outside dev, no stat of the template file per render
 templates.env.globals.update(_=_, gettext=_, ngettext=ngettext)
 templates.env.filters["label"] = lambda value: _(labels.label(value))
 templates.env.filters["tone"] = labels.tone

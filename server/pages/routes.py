@@ -5,7 +5,9 @@ from functools import wraps
 
 from starlette.routing import Route
 
-from server.pages import calling, customer_detail, customer_view, customers, locale, rendering, trial_wizard, trials_team
+from server.pages import (
+    calling, customer_detail, customer_view, customers, guard, locale, rendering, trial_wizard, trials_team,
+)
 
 
 def localized(endpoint):
@@ -19,6 +21,7 @@ def localized(endpoint):
 
 def routes() -> list[Route]:
     pages = [
+        Route("/", guard.home),
         Route("/customers", customers.customer_list),
         Route("/locale", locale.set_locale, methods=["POST"]),
         Route("/trials/new", trial_wizard.new_trial, methods=["GET", "POST"]),
