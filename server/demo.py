@@ -75,8 +75,11 @@ async def seed_trials(db: AsyncSession, partner_id: int) -> None:
     user = await db.scalar(select(User).where(User.email == "sales.full@nordlys.example"))
     actor = Actor(kind=ActorKind.PARTNER_USER, user_id=user.id, partner_id=partner_id, roles=frozenset({Role.SALES_FULL_ADMIN}),
                   email=user.email)
+    seller = await db.scalar(select(User).where(User.email == "sales.admin@nordlys.example"))
+    sales_admin = Actor(kind=ActorKind.PARTNER_USER, user_id=seller.id, partner_id=partner_id,
+                        roles=frozenset({Role.SALES_ADMIN}), email=seller.email)  # sees only "own customers"
     cap = settings.max_license_count
-    await trials.start_trial(db, actor, trials.CustomerForm("Aurora Retail AS", "it@aurora-retail.example", "Retail",
+    await trials.start_trial(db, sales_admin, trials.CustomerForm("Aurora Retail AS", "it@aurora-retail.example", "Retail",
                                                             "NO", True),
                              TrialRequest([ServiceType.MESSAGING, ServiceType.MEETINGS], 50, 90,
                                           meetings=MeetingsOptions(MeetingsEdition.ENTERPRISE, "aurora-retail",
