@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from itsdangerous import BadSignature, Signer
+from server.auth import signed_cookies
 
 COOKIE = "td_csrf"
 HEADER = "x-csrf-token"
@@ -19,25 +19,16 @@ FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _signer(secret: str) -> Signer:
-    return Signer(secret, salt="trialdesk:csrf")
-
-
 def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
 def cookie_value(secret: str, token: str) -> str:
-    return _signer(secret).sign(token).decode()
+    return signed_cookies.sign(secret, "csrf", token)
 
 
 def token_from_cookie(secret: str, value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return _signer(secret).unsign(value).decode()
-    except BadSignature:
-        return None
+    return signed_cookies.unsign(secret, "csrf", value)
 
 
 def matches(expected: str | None, given: str | None) -> bool:

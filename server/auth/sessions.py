@@ -13,11 +13,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from itsdangerous import BadSignature, Signer
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
+from server.auth import signed_cookies
 from server.db.models import CustomerUser, RoleGrant, User, WebSession
 from server.domain.actor import Actor, ActorKind
 from server.enums import CustomerRole, Role
@@ -31,21 +31,12 @@ def session_hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def _signer(secret: str) -> Signer:
-    return Signer(secret, salt="trialdesk:session")
-
-
 def cookie_value(secret: str, session_id: str) -> str:
-    return _signer(secret).sign(session_id).decode()
+    return signed_cookies.sign(secret, "session", session_id)
 
 
 def session_id_from_cookie(secret: str, value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return _signer(secret).unsign(value).decode()
-    except BadSignature:
-        return None
+    return signed_cookies.unsign(secret, "session", value)
 
 
 async def create(db: AsyncSession, *, user_id: int | None = None,
