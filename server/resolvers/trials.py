@@ -14,7 +14,7 @@ from server.schema.enums import ServiceType
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.trials import (
-    CallingInput, DeviceRequest, ExistingCustomerTrialInput, MeetingsInput, StartTrialInput, TrialPayload,
+    CallingInput, DeviceRequest, MeetingsInput, StartTrialInput, TrialForm, TrialPayload,
 )
 
 AUTH = [IsAuthenticated]
@@ -35,13 +35,13 @@ def to_request(services, license_count: int, duration_days: int, meetings: Meeti
                                              poe_confirmed=bool(d.poe_confirmed)) for d in devices or []])
 
 
-def customer_form(data: StartTrialInput | ExistingCustomerTrialInput) -> trials.CustomerForm:
+def customer_form(data: TrialForm) -> trials.CustomerForm:
     return trials.CustomerForm(company_name=data.company_name, admin_email=data.admin_email,
                                business_vertical=data.business_vertical, country=data.country,
                                supported_location_confirmed=data.supported_location_confirmed)
 
 
-def request_of(data: StartTrialInput | ExistingCustomerTrialInput) -> TrialRequest:
+def request_of(data: TrialForm) -> TrialRequest:
     return to_request(data.services, data.license_count, data.duration_days, data.meetings, data.calling, data.devices)
 
 

@@ -155,8 +155,8 @@ class DeviceRequest:
     poe_confirmed: bool | None = False
 
 
-@strawberry.input
-class StartTrialInput:
+@strawberry.input(description="What both trial forms ask (R-NEW-01, R-EX-01, R-SVC-01..05, R-DEV-01).")
+class TrialForm:
     company_name: str
     admin_email: str
     business_vertical: str
@@ -168,21 +168,14 @@ class StartTrialInput:
     meetings: MeetingsInput | None = None
     calling: CallingInput | None = None
     devices: list[DeviceRequest] | None = strawberry.field(default_factory=list)
+    client_mutation_id: str | None = None
+
+
+@strawberry.input
+class StartTrialInput(TrialForm):
     setup_now: bool | None = False
-    client_mutation_id: str | None = None
 
 
 @strawberry.input
-class ExistingCustomerTrialInput:
-    company_name: str
-    admin_email: str
-    business_vertical: str
-    country: str
-    supported_location_confirmed: bool
-    services: list[ServiceType]
-    license_count: int
-    duration_days: int
-    meetings: MeetingsInput | None = None
-    calling: CallingInput | None = None
-    devices: list[DeviceRequest] | None = strawberry.field(default_factory=list)
-    client_mutation_id: str | None = None
+class ExistingCustomerTrialInput(TrialForm):
+    pass
