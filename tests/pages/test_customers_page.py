@@ -1,6 +1,5 @@
 """`/customers`: full page, htmx fragment, search, status filter, empty states, sign-in guard."""
 from server.enums import Role
-from tests import factories
 from tests.helpers import gql
 
 START = """mutation($input: StartTrialInput!) { startTrial(input: $input) { trial { id } userErrors { code field message } } }"""
