@@ -8,6 +8,10 @@ the email once the lease runs out, with the same Message-ID (the row's), so mail
 the copy. A transient failure backs off and retries; a permanent refusal (5xx) or MAX_ATTEMPTS
 failures set `failed_at` with the reason.
 
+Rows the sweep queued carry their kind, locale and context, not their text: they are rendered
+here (`outbox.rendered`, the same `emails.render`) just before sending, and what was sent is
+stored with `sent_at`. A resend after a crash renders the same text.
+
 With no SMTP_HOST (dev), rows are marked sent without leaving the machine: /dev/outbox shows them.
 """
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy import or_, select, update
 from jobs.runtime import Runtime
 from server import clock
 from server.db.models import OutboxEmail
+from server.domain import outbox
 from server.settings import Settings
 
 log = structlog.get_logger("mailer")
@@ -38,18 +43,28 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(0, attempts - 1)), timedelta(hours=2))
 
 
-def build_message(row: OutboxEmail, settings: Settings) -> EmailMessage:
+def _stored(row: OutboxEmail, content: tuple[str, str, str | None]) -> dict[str, str | None]:
+    """What to store with `sent_at`: the text a context-only row (the sweep's) was sent with."""
+    if row.subject is not None:
+        return {}
+    subject, text, html = content
+    return dict(subject=subject, body_text=text, body_html=html)
+
+
+def build_message(row: OutboxEmail, settings: Settings,
+                  content: tuple[str, str, str | None] | None = None) -> EmailMessage:
+    subject, text, html = content if content is not None else outbox.rendered(row)
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = row.recipient
-    message["Subject"] = row.subject
+    message["Subject"] = subject
     message["Message-ID"] = row.message_id               # the row's: a resend carries the same one
     message["Date"] = format_datetime(row.created_at)
     message["Content-Language"] = row.locale
     message["X-Trialdesk-Kind"] = row.kind
-    message.set_content(row.body_text)
-    if row.body_html:
-        message.add_alternative(row.body_html, subtype="html")
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
     return message
 
 
@@ -101,7 +116,7 @@ async def send_batch(runtime: Runtime, rows: list[OutboxEmail], failures: list[s
     settings = runtime.settings
     if not settings.smtp_host:
         for row in rows:
-            await _mark(runtime, row.id, sent_at=clock.now(), last_error=None)
+            await _mark(runtime, row.id, sent_at=clock.now(), last_error=None, **_stored(row, outbox.rendered(row)))
         return len(rows)
     sent = 0
     smtp = aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, timeout=TIMEOUT)
@@ -116,7 +131,8 @@ async def send_batch(runtime: Runtime, rows: list[OutboxEmail], failures: list[s
     try:
         for row in rows:
             try:
-                await smtp.send_message(build_message(row, settings))
+                content = outbox.rendered(row)
+                await smtp.send_message(build_message(row, settings, content))
             except Exception as error:  # noqa: BLE001
                 await _failed(runtime, row, error, _permanent(error), failures)
                 if not smtp.is_connected:
@@ -125,7 +141,8 @@ async def send_batch(runtime: Runtime, rows: list[OutboxEmail], failures: list[s
                     except Exception:  # noqa: BLE001 - the rest of the batch waits for its lease
                         return sent
                 continue
-            await _mark(runtime, row.id, sent_at=clock.now(), attempts=(row.attempts or 0) + 1, last_error=None)
+            await _mark(runtime, row.id, sent_at=clock.now(), attempts=(row.attempts or 0) + 1, last_error=None,
+                        **_stored(row, content))
             sent += 1
     finally:
         if smtp.is_connected:

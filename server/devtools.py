@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from server.db.models import OutboxEmail
+from server.domain.outbox import rendered
 
 LIMIT = 200
 
@@ -31,15 +32,16 @@ async def outbox_page(request: Request) -> Response:
             row = await db.get(OutboxEmail, int(request.query_params["id"]))
             if row is None:
                 return HTMLResponse("<p>No such email.</p>", status_code=404)
+            subject, text, html = rendered(row)     # the sweep's rows are rendered when sent: here, on read
             return HTMLResponse(
-                f"<!doctype html><title>{escape(row.subject)}</title><p><a href='/dev/outbox'>&larr; Outbox</a></p>"
-                f"<h1>{escape(row.subject)}</h1><p>To {escape(row.recipient)} · {escape(row.kind)} · {escape(row.locale)}"
-                f" · {escape(row.message_id)} · {escape(_status(row))}</p><pre>{escape(row.body_text)}</pre>"
-                f"<iframe sandbox style='width:100%;height:480px' srcdoc=\"{escape(row.body_html or '')}\"></iframe>")
+                f"<!doctype html><title>{escape(subject)}</title><p><a href='/dev/outbox'>&larr; Outbox</a></p>"
+                f"<h1>{escape(subject)}</h1><p>To {escape(row.recipient)} · {escape(row.kind)} · {escape(row.locale)}"
+                f" · {escape(row.message_id)} · {escape(_status(row))}</p><pre>{escape(text)}</pre>"
+                f"<iframe sandbox style='width:100%;height:480px' srcdoc=\"{escape(html or '')}\"></iframe>")
         rows = list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(LIMIT)))
     items = "".join(
         f"<tr><td>{r.id}</td><td>{r.created_at:%Y-%m-%d %H:%M}</td><td>{escape(r.recipient)}</td>"
-        f"<td>{escape(r.kind)}</td><td>{escape(r.locale)}</td><td><a href='/dev/outbox?id={r.id}'>{escape(r.subject)}</a></td>"
+        f"<td>{escape(r.kind)}</td><td>{escape(r.locale)}</td><td><a href='/dev/outbox?id={r.id}'>{escape(rendered(r)[0])}</a></td>"
         f"<td>{escape(_status(r))}</td></tr>" for r in rows)
     return HTMLResponse("<!doctype html><html><head><meta charset='utf-8'><title>Outbox</title></head><body>"
                         "<h1>Outbox (dev)</h1><table><thead><tr><th>#</th><th>Queued</th><th>To</th><th>Kind</th>"

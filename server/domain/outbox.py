@@ -58,13 +58,26 @@ class Email:
     trial_id: int | None = None
 
 
-def _row(email: Email, rendered: tuple[str, str, str | None], now) -> dict[str, Any]:
-    subject, text, html = rendered
+def _row(email: Email, rendered: tuple[str, str, str | None] | None, now) -> dict[str, Any]:
+    """The row to insert: rendered now (`rendered`), or with its context to render when sent (None)."""
     recipient = email.recipient.lower()
-    return dict(dedup_key=f"{email.event}:{recipient}", kind=email.kind.value, recipient=recipient,
-                locale=email.locale, subject=subject, body_text=text, body_html=html,
-                message_id=f"<{uuid.uuid4().hex}@trialdesk>", customer_id=email.customer_id,
-                trial_id=email.trial_id, created_at=now, attempts=0)
+    row = dict(dedup_key=f"{email.event}:{recipient}", kind=email.kind.value, recipient=recipient,
+               locale=email.locale, message_id=f"<{uuid.uuid4().hex}@trialdesk>", customer_id=email.customer_id,
+               trial_id=email.trial_id, created_at=now, attempts=0)
+    if rendered is None:
+        row.update(context=email.context)
+    else:
+        subject, text, html = rendered
+        row.update(subject=subject, body_text=text, body_html=html)
+    return row
+
+
+def rendered(row: OutboxEmail) -> tuple[str, str, str | None]:
+    """(subject, text, html) of a queued row: as stored, or rendered now from its kind, locale and
+    context (the sweep's rows are rendered by the sender, just before sending)."""
+    if row.subject is not None:
+        return row.subject, row.body_text or "", row.body_html
+    return render(EmailKind(row.kind), row.locale, row.context or {})
 
 
 def _insert(db: AsyncSession):
@@ -74,12 +87,11 @@ def _insert(db: AsyncSession):
 
 async def enqueue_many(db: AsyncSession, emails: list[Email]) -> None:
     """Queue many emails in one executemany; a dedup key queued before is skipped (nothing written).
-    Emails that differ only in the names they print share one rendering (`emails.render_shared`)."""
-    from server.domain.emails import render_shared
-
+    The sweep's path: small rows (kind, locale, context), rendered by the sender when it sends them
+    (`rendered()`), so a transition does not pay for templates and large bodies."""
     now, rows = clock.now(), {}
     for email in emails:
-        row = _row(email, render_shared(email.kind, email.locale, email.context), now)
+        row = _row(email, None, now)
         rows.setdefault(row["dedup_key"], row)
     if rows:
         await db.execute(_insert(db), list(rows.values()))
@@ -87,7 +99,8 @@ async def enqueue_many(db: AsyncSession, emails: list[Email]) -> None:
 
 async def enqueue(db: AsyncSession, kind: EmailKind, recipient: str, dedup_key: str, context: dict[str, Any], *,
                   locale: str = "en", customer_id: int | None = None, trial_id: int | None = None) -> bool:
-    """Queue one email; returns False when this dedup key was queued before (nothing written)."""
+    """Queue one email, rendered now (one per user action: the row shows what will be sent);
+    returns False when this dedup key was queued before (nothing written)."""
     email = Email(kind, recipient, dedup_key, context, locale, customer_id, trial_id)
     result = await db.execute(_insert(db).values(**_row(email, render(kind, locale, context), clock.now())))
     return bool(result.rowcount)

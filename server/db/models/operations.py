@@ -40,15 +40,21 @@ class OutboxEmail(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: event + recipient: a retried transaction cannot queue the same mail twice.
     dedup_key: Mapped[str] = mapped_column(String(400), unique=True)
-    kind: Mapped[str] = mapped_column(String(40), index=True)
-    recipient: Mapped[str] = mapped_column(String(320), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(320))
     locale: Mapped[str] = mapped_column(String(8), default="en")
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    #: What the templates read: the sweep queues small rows and the sender renders (kind, locale,
+    #: context) just before sending, then stores what it sent in subject and the bodies.
+    context: Mapped[dict | None] = mapped_column(Json)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    #: Assigned when queued: a resend after a crash carries the same Message-ID.
     message_id: Mapped[str] = mapped_column(String(200))
-    customer_id: Mapped[int | None] = mapped_column(BigId, index=True)
-    trial_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    #: No indexes on kind, recipient, customer_id, trial_id: nothing queries them in production;
+    #: the sender reads ix_outbox_unsent, the dedup key its unique constraint.
+    customer_id: Mapped[int | None] = mapped_column(BigId)
+    trial_id: Mapped[int | None] = mapped_column(BigId)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
