@@ -15,7 +15,8 @@ Figures (2 shared cores, 2 runs each, same machine, 2026-11-25), transitions/s:
 
 The outbox rows now carry kind, locale and context (JSON) and are rendered by the sender just
 before sending; only the dedup key and the unsent partial index remain. The target (≥ 10k/s) is
-not reached with 2 workers; what is left per transition is mostly Python in the handlers.
+not reached with 2 workers; where the rest of a transition's time goes has not been profiled
+since this change.
 
     uv run python -m bench.sweep            # TRIALDESK_BENCH_PG to point elsewhere; own throw-away database
 """
