@@ -10,12 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from string import Formatter
 from typing import Any
 
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, meta
-from markupsafe import escape
+from jinja2 import Environment, FileSystemLoader
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 LOCALES = ("en", "nb")
@@ -124,59 +122,6 @@ def render(kind, locale: str, context: dict[str, Any]) -> tuple[str, str, str | 
     text_env, html_env = _environments()
     text = text_env.get_template(f"emails/{kind}.txt").render(values)
     html = html_env.get_template(f"emails/{kind}.html").render(values)
-    return subject, text, html
-
-
-#: Context values printed as they are (`{{ customer_name }}`, `{{ partner_name or … }}`), never
-#: compared or filtered: `render_shared()` substitutes them into a rendering shared by many emails.
-VERBATIM = ("customer_name", "partner_name")
-#: Context keys `_action_url` reads (besides what the templates reference).
-ACTION_URL_KEYS = ("consent_url", "url", "link", "magic_link_url", "invite_url", "sign_in_url", "customer_url")
-_MARK = {name: f"\ue000{name}\ue001" for name in VERBATIM}        # private-use characters: never escaped
-
-
-@lru_cache(maxsize=64)
-def _referenced(kind: str) -> frozenset[str]:
-    """The context keys that can change `kind`'s rendering: its templates' variables (with the
-    templates they extend or include) and the action URL's inputs."""
-    env = _environments()[0]
-    names = set(ACTION_URL_KEYS) | {field for subject in SUBJECTS[kind].values()
-                                    for _, field, _, _ in Formatter().parse(subject) if field}
-    pending, seen = [f"emails/{kind}.txt", f"emails/{kind}.html"], set()
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        ast = env.parse(env.loader.get_source(env, name)[0])
-        names |= meta.find_undeclared_variables(ast)
-        pending += [ref for ref in meta.find_referenced_templates(ast) if ref]
-    return frozenset(names)
-
-
-@lru_cache(maxsize=1024)
-def _skeleton(kind: str, locale: str, values: tuple, marked: tuple[str, ...], base_url: str) -> tuple[str, str, str | None]:
-    return render(kind, locale, {**dict(values), **{name: _MARK[name] for name in marked}})
-
-
-def render_shared(kind, locale: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
-    """The same (subject, text, html) as `render()`, cheaper for many emails (the sweep's batches):
-    one rendering per kind, locale and the other values the templates read, the names printed
-    verbatim substituted afterwards (HTML-escaped in the HTML part, as autoescape would)."""
-    from server.settings import get_settings
-
-    kind = getattr(kind, "value", kind)
-    marked = tuple(name for name in VERBATIM if isinstance(context.get(name), str) and context[name])
-    referenced = _referenced(kind)
-    values = tuple(sorted((k, v) for k, v in context.items() if k in referenced and k not in marked))
-    try:
-        subject, text, html = _skeleton(kind, locale, values, marked, get_settings().base_url)
-    except TypeError:                                   # an unhashable value: render on its own
-        return render(kind, locale, context)
-    for name in marked:
-        value = context[name]
-        subject, text = subject.replace(_MARK[name], value), text.replace(_MARK[name], value)
-        html = html.replace(_MARK[name], str(escape(value))) if html is not None else None
     return subject, text, html
 
 

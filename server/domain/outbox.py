@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,7 +103,3 @@ async def enqueue(db: AsyncSession, kind: EmailKind, recipient: str, dedup_key: 
     email = Email(kind, recipient, dedup_key, context, locale, customer_id, trial_id)
     result = await db.execute(_insert(db).values(**_row(email, render(kind, locale, context), clock.now())))
     return bool(result.rowcount)
-
-
-async def queued_for(db: AsyncSession, trial_id: int) -> list[OutboxEmail]:
-    return list(await db.scalars(select(OutboxEmail).where(OutboxEmail.trial_id == trial_id).order_by(OutboxEmail.id)))

@@ -109,16 +109,3 @@ async def test_r_email_dev_outbox_page_lists_queued_emails(sessionmaker, client)
     [row] = await emails_in_db(sessionmaker)
     one = await client.get(f"/dev/outbox?id={row.id}")
     assert one.status_code == 200 and "my#buy" in one.text
-
-
-async def test_r_email_a_shared_rendering_reads_exactly_like_its_own():
-    """The sweep renders one email per kind, locale and date and substitutes the names into it."""
-    from server.domain import emails
-
-    for kind in EmailKind:
-        for locale in ("en", "nb"):
-            for context in ({"customer_name": "Ål & <Søn> \"AS\"", "partner_name": "P&P", "ends_at": "2025-03-12",
-                             "grace_ends_at": "2025-04-11", "trial_id": 7, "carrier": "UPS", "order_number": "N1"},
-                            {"customer_name": "Acme", "partner_name": "", "ends_at": None, "trial_id": 8,
-                             "status": "APPROVED", "consent_url": "http://testserver/consent/x"}):
-                assert emails.render_shared(kind, locale, context) == emails.render(kind, locale, context), kind
