@@ -23,23 +23,23 @@ AUTH = [IsAuthenticated]
 TO_RECONCILE = (StatusValue.RETURN_DUE, StatusValue.OVERDUE, StatusValue.RETURN_MISMATCH)
 
 
-async def load_shipment(info: Info, pk: int) -> Shipment | None:
-    """node(id:) for shipments: within the viewer's reach, else null (R-ORG-02)."""
+async def _in_trial_reach(info: Info, model, pk: int, to_type):
+    """node(id:) for rows that hang off a trial: within the viewer's reach, else null (R-ORG-02)."""
     async with loaders.read(info.context) as db:
-        row = await db.get(ShipmentRow, pk)
+        row = await db.get(model, pk)
         if row is None or await visibility.find_trial(db, info.context.actor, row.trial_id) is None:
             return None
-        return Shipment.from_row(row)
+        return to_type(row)
+
+
+async def load_shipment(info: Info, pk: int) -> Shipment | None:
+    return await _in_trial_reach(info, ShipmentRow, pk, Shipment.from_row)
 
 
 async def load_extension_request(info: Info, pk: int) -> DeviceExtensionRequest | None:
     from server.db.models import DeviceExtensionRequest as RequestRow
 
-    async with loaders.read(info.context) as db:
-        row = await db.get(RequestRow, pk)
-        if row is None or await visibility.find_trial(db, info.context.actor, row.trial_id) is None:
-            return None
-        return DeviceExtensionRequest.from_row(row)
+    return await _in_trial_reach(info, RequestRow, pk, DeviceExtensionRequest.from_row)
 
 
 NODE_RESOLVERS["Shipment"] = load_shipment
