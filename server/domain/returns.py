@@ -62,6 +62,14 @@ async def _open_shipment(db: AsyncSession, deadline: Deadline) -> tuple[Shipment
     return shipment, await db.get(Trial, shipment.trial_id)
 
 
+def _timed_move(db: AsyncSession, shipment, trial: Trial, status: ShipmentStatus, action: str) -> None:
+    """A deadline moves the shipment to `status`, audited as the system."""
+    before = snapshot(shipment)
+    shipment.status = status.value
+    audit.record(db, SYSTEM, action, "Shipment", shipment.id, customer_id=trial.customer_id,
+                 partner_id=trial.partner_id, before=before, after=snapshot(shipment))
+
+
 @timeline.handles(DeadlineKind.RETURN_DUE)
 async def on_return_due(db: AsyncSession, deadline: Deadline) -> None:
     """R-RMA-01: the device due date has come; the two-week return window starts."""
@@ -70,10 +78,7 @@ async def on_return_due(db: AsyncSession, deadline: Deadline) -> None:
         return
     shipment, trial = found
     if shipment.status in (ShipmentStatus.SHIPPED.value, ShipmentStatus.DELIVERED.value):
-        before = snapshot(shipment)
-        shipment.status = ShipmentStatus.RETURN_DUE.value
-        audit.record(db, SYSTEM, "shipment.return_due", "Shipment", shipment.id, customer_id=trial.customer_id,
-                     partner_id=trial.partner_id, before=before, after=snapshot(shipment))
+        _timed_move(db, shipment, trial, ShipmentStatus.RETURN_DUE, "shipment.return_due")
 
 
 @timeline.handles(DeadlineKind.RETURN_OVERDUE)
@@ -85,10 +90,7 @@ async def on_return_overdue(db: AsyncSession, deadline: Deadline) -> None:
     shipment, trial = found
     if shipment.return_by is None or clock.today() <= shipment.return_by:
         return  # moved by an approved extension after this deadline was planned
-    before = snapshot(shipment)
-    shipment.status = ShipmentStatus.OVERDUE.value
-    audit.record(db, SYSTEM, "shipment.overdue", "Shipment", shipment.id, customer_id=trial.customer_id,
-                 partner_id=trial.partner_id, before=before, after=snapshot(shipment))
+    _timed_move(db, shipment, trial, ShipmentStatus.OVERDUE, "shipment.overdue")
     details = dict(device_type=shipment.device_type, demo_order_number=shipment.demo_order_number,
                    order_number=shipment.demo_order_number, carrier=shipment.carrier,
                    return_by=shipment.return_by.isoformat(), missing=", ".join((shipment.mismatch or {}).get("missing", [])),
