@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -96,14 +96,29 @@ def trial_end_schedule(ends_at: datetime) -> dict[DeadlineKind, datetime]:
     }
 
 
+def end_deadlines(ends_at: datetime, now: datetime) -> list[tuple[DeadlineKind, datetime]]:
+    """The end-related deadlines to plan for an end date: events already in the past for it are not
+    planned (they happened), except the expiry and the grace end."""
+    return [(kind, due) for kind, due in trial_end_schedule(ends_at).items()
+            if due > now or kind in (DeadlineKind.TRIAL_EXPIRY, DeadlineKind.GRACE_END)]
+
+
 async def plan_trial(db: AsyncSession, trial) -> None:
-    """(Re)plan a trial's end-related deadlines from its current `ends_at` (start, extend, reactivate).
-    Events already in the past for the new end are not re-planned (they happened)."""
+    """(Re)plan a trial's end-related deadlines from its current `ends_at` (start, extend, reactivate)."""
     await cancel(db, "Trial", trial.id, TRIAL_END_KINDS)
+    for kind, due in end_deadlines(trial.ends_at, clock.now()):
+        schedule(db, kind, "Trial", trial.id, due)
+
+
+async def schedule_many(db: AsyncSession, subject_type: str, subject_id: int,
+                        deadlines: Iterable[tuple[DeadlineKind, datetime]]) -> None:
+    """A new subject's deadlines in one multi-row insert (nothing open to cancel yet)."""
     now = clock.now()
-    for kind, due in trial_end_schedule(trial.ends_at).items():
-        if due > now or kind in (DeadlineKind.TRIAL_EXPIRY, DeadlineKind.GRACE_END):
-            schedule(db, kind, "Trial", trial.id, due)
+    rows = [dict(kind=kind.value, subject_type=subject_type, subject_id=subject_id, due_at=due, done_at=None,
+                 cancelled_at=None, attempts=0, next_attempt_at=None, last_error=None, created_at=now)
+            for kind, due in deadlines]
+    if rows:
+        await db.execute(insert(Deadline.__table__), rows)
 
 
 async def open_deadlines(db: AsyncSession, subject_type: str, subject_id: int) -> list[Deadline]:
