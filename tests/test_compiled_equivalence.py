@@ -1,6 +1,9 @@
-"""Issue 10: the compiled CustomersPage (server.compiled) answers exactly like field-by-field
-Strawberry execution, for every role, over several partners' data: empty lists, nulls, "own
-customers", another partner's customers, pagination edges, search and status filters.
+"""Issue 10: the compiled CustomersPage and CustomerPage (server.compiled) answer exactly like
+field-by-field Strawberry execution, for every role, over several partners' data: empty lists, nulls,
+"own customers", another partner's customers, pagination edges, search and status filters; for the
+detail page every customer in the database (with nothing, with everything, another partner's, one
+pending consent, one nobody manages) and IDs that are malformed, of another type or not strings.
+A runner that leaks another tenant's rows fails the comparison (test_a_leaking_runner_is_caught).
 
 The compiled runner may hand a request back (None) only where the reference path answers an error;
 every other answer must be the same JSON, byte for byte. PostgreSQL only: the embedded default
@@ -9,15 +12,20 @@ every other answer must be the same JSON, byte for byte. PostgreSQL only: the em
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import orjson
 import pytest
+from sqlalchemy import select
 
 from server import clock, compiled, graphql_http
-from server.compiled import customers_page
-from server.db.models import PartnerAccessGrant
+from server.compiled import customer_page, customers_page
+from server.db.models import (
+    CustomerOrg, DeviceExtensionRequest, Location, PartnerAccessGrant, PhoneNumber, Shipment, ShipmentItem,
+)
 from server.db.models.trials import Trial, TrialService
-from server.domain import directory
+from server.schema.node import to_global_id
+from server.domain import directory, visibility
 from server.domain.actor import ANONYMOUS, Actor, ActorKind
 from server.enums import Role, ServiceType
 from server.pages.operations import read_operations
@@ -25,6 +33,7 @@ from server.schema.context import Context
 from tests import factories
 
 TEXT = read_operations()["CustomersPage"]
+DETAIL = read_operations()["CustomerPage"]
 STATUSES = ["TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXPIRED", "PENDING_CONSENT",
             "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED"]
 
@@ -39,13 +48,14 @@ def postgres(app):
 def test_document_is_the_verified_one():
     """An edited CustomersPage.graphql is not compiled any more: re-verify the runner, then re-pin."""
     assert compiled.sha256(TEXT) == customers_page.DOCUMENT_SHA256
-    assert set(compiled.for_app("postgresql", read_operations())) == {"CustomersPage"}
+    assert compiled.sha256(DETAIL) == customer_page.DOCUMENT_SHA256
+    assert set(compiled.for_app("postgresql", read_operations())) == {"CustomersPage", "CustomerPage"}
     assert compiled.for_app("sqlite", read_operations()) == {}
-    assert compiled.for_app("postgresql", {"CustomersPage": TEXT + " "}) == {}
+    assert compiled.for_app("postgresql", {"CustomersPage": TEXT + " ", "CustomerPage": DETAIL + " "}) == {}
 
 
 def test_registered_at_start_up(postgres):
-    assert set(postgres.state.compiled_operations) == {"CustomersPage"}
+    assert set(postgres.state.compiled_operations) == {"CustomersPage", "CustomerPage"}
 
 
 async def _arrange(sessionmaker):
@@ -125,14 +135,17 @@ def _actors(a, b, c, customer_id):
     return actors
 
 
-async def _both(app, actor, variables):
+async def _both(app, actor, variables, text=TEXT, name="CustomersPage", runner=None):
     state = app.state
     ctx = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
-    _, body, _ = await graphql_http.run(state.graphql_schema, state.documents, ctx, TEXT, variables, "CustomersPage",
-                                        expose_errors=True)
+    try:
+        _, body, _ = await graphql_http.run(state.graphql_schema, state.documents, ctx, text, variables, name,
+                                            expose_errors=True)
+    finally:
+        await ctx.close()
     ctx = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
     try:
-        data = await customers_page.run(ctx, variables)
+        data = await (runner or customers_page.run)(ctx, variables)
     finally:
         await ctx.close()
     if data is None:
@@ -186,3 +199,141 @@ async def test_the_page_uses_it(postgres, client, sessionmaker, monkeypatch):
     strip = lambda html: "\n".join(l for l in html.splitlines() if "csrf" not in l)  # noqa: E731
     assert strip(compiled_html) == strip(reference_html)
     assert "Acme" in compiled_html
+
+
+async def _arrange_detail(sessionmaker):
+    """`_arrange`'s partners and customers, plus a customer with everything the detail page shows (both
+    Alpha's and Beta's trials, options, shipments with items, extension requests, locations with
+    numbers, a grant for Beta, a provisioning error) and one that no partner manages."""
+    a, b, c, acme_id = await _arrange(sessionmaker)
+    now = clock.now()
+    async with sessionmaker() as db, db.begin():
+        full = await directory.create_customer(db, "Everything Inc", "US", "it@everything.example",
+                                               managed_by=a.partner_id, purchased=[ServiceType.MESSAGING,
+                                                                                   ServiceType.CALLING])
+        full.provisioning_status, full.provisioning_error = "UNABLE_TO_PROVISION", "The site URL is taken."
+        nobody = await directory.create_customer(db, "Nobody's", "JP", "x@nobody.example")
+        db.add(PartnerAccessGrant(customer_id=full.id, partner_id=b.partner_id, access="PROVISIONING_ADMIN",
+                                  granted_at=now))
+        mine = Trial(customer_id=full.id, partner_id=a.partner_id, started_by_user_id=a.user_ids[Role.SALES_ADMIN],
+                     kind="NEW_CUSTOMER", state="ACTIVE", license_count=25, duration_days=60,
+                     starts_at=now - timedelta(days=3, microseconds=-17), ends_at=now + timedelta(days=57, hours=2),
+                     grace_ends_at=now + timedelta(days=87), version=4, created_at=now)
+        ended = Trial(customer_id=full.id, partner_id=a.partner_id, kind="NEW_CUSTOMER", state="EXPIRED",
+                      license_count=5, duration_days=30, starts_at=(now - timedelta(days=40)).replace(microsecond=0),
+                      ends_at=now - timedelta(days=10), grace_ends_at=now + timedelta(days=20), created_at=now)
+        theirs = Trial(customer_id=full.id, partner_id=b.partner_id, kind="EXISTING_CUSTOMER", state="ACTIVE",
+                       license_count=7, duration_days=90, starts_at=now, ends_at=now + timedelta(days=5),
+                       created_at=now)
+        db.add_all([mine, ended, theirs])
+        await db.flush()
+        db.add_all([
+            TrialService(trial_id=mine.id, customer_id=full.id, holds=False, service="MEETINGS", license_count=25,
+                         meetings_edition="ENTERPRISE", site_url="everything.example.com", time_zone="America/Denver",
+                         meetings_features=["WEBEX_ASSISTANT", "MEETINGS_1000"]),
+            TrialService(trial_id=mine.id, customer_id=full.id, holds=False, service="CALLING", license_count=None,
+                         pstn="PARTNER_DIDS"),
+            TrialService(trial_id=mine.id, customer_id=full.id, holds=False, service="DEVICES"),
+            TrialService(trial_id=mine.id, customer_id=full.id, holds=False, service="MESSAGING", removed_at=now),
+            TrialService(trial_id=ended.id, customer_id=full.id, holds=False, service="MEETINGS"),  # edition null → BASIC
+            TrialService(trial_id=ended.id, customer_id=full.id, holds=False, service="CALLING"),  # pstn null → CCP
+            TrialService(trial_id=theirs.id, customer_id=full.id, holds=False, service="MESSAGING", license_count=7),
+        ])
+        phones = Shipment(trial_id=mine.id, customer_id=full.id, device_type="PHONE", model="Cisco 8845", quantity=2,
+                          status="SHIPPED", demo_order_number="DO-1", country="US", carrier="UPS",
+                          shipped_on=now.date(), due_date=now.date() + timedelta(days=60),
+                          return_by=now.date() + timedelta(days=74), return_labels_requested=2, created_at=now)
+        heads = Shipment(trial_id=mine.id, customer_id=full.id, device_type="HEADSET", model="Cisco Headset 730",
+                         quantity=1, status="REQUESTED", country="JP", created_at=now)
+        hidden = Shipment(trial_id=theirs.id, customer_id=full.id, device_type="PHONE", model="Beta's phone",
+                          quantity=1, status="DELIVERED", country="US", demo_order_number="BETA-9", created_at=now)
+        db.add_all([phones, heads, hidden])
+        await db.flush()
+        db.add_all([ShipmentItem(shipment_id=phones.id, model="Cisco 8845", serial_number="FCH1"),
+                    ShipmentItem(shipment_id=phones.id, model="Cisco 8845", serial_number=None),
+                    ShipmentItem(shipment_id=hidden.id, model="Beta's phone", serial_number="BETA-SN")])
+        db.add_all([DeviceExtensionRequest(trial_id=mine.id, days=30, reason="Pilot runs late", status="PENDING",
+                                           created_at=now),
+                    DeviceExtensionRequest(trial_id=mine.id, days=15, status="APPROVED", note="ok", created_at=now),
+                    DeviceExtensionRequest(trial_id=theirs.id, days=10, reason="Beta's", status="DENIED",
+                                           created_at=now)])
+        oslo = Location(customer_id=full.id, name="Oslo", line1="Gate 1", city="Oslo", postal_code="0150",
+                        country="NO", time_zone="Europe/Oslo", created_at=now)
+        bergen = Location(customer_id=full.id, name="Bergen", line1="Gate 2", city="Bergen", postal_code="5003",
+                          country="NO", time_zone="Europe/Oslo", created_at=now)
+        db.add_all([oslo, bergen])
+        await db.flush()
+        db.add_all([PhoneNumber(e164="+4722000002", customer_id=full.id, location_id=oslo.id, status="ASSIGNED",
+                                created_at=now),
+                    PhoneNumber(e164="+4722000001", customer_id=full.id, location_id=oslo.id, status="RELEASED",
+                                release_at=now + timedelta(days=3), created_at=now),
+                    PhoneNumber(e164="+4722000003", customer_id=full.id, location_id=None, status="RESERVED",
+                                created_at=now)])
+        await db.flush()
+        names = dict((await db.execute(select(CustomerOrg.name, CustomerOrg.id))).all())
+    return a, b, c, acme_id, full.id, mine.id, names
+
+
+def _detail_actors(a, b, c, acme_id, full_id):
+    actors = _actors(a, b, c, acme_id)
+    actors.append(Actor(kind=ActorKind.CUSTOMER_ADMIN, email="it@everything.example", customer_id=full_id,
+                        customer_user_id=2, customer_full_admin=True))
+    return actors
+
+
+async def test_customer_detail_every_role_every_customer(postgres, sessionmaker):
+    a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
+    good = [to_global_id("Customer", pk) for pk in sorted(names.values())]
+    bad = [to_global_id("Trial", trial_id), to_global_id("Customer", 10**12), "not-an-id", "", "Q3VzdG9tZXI6",
+           to_global_id("Customer", "x"), to_global_id("Customer", 2**70), 5, None]
+    seen, empty, rich = 0, 0, 0
+    for actor in _detail_actors(a, b, c, acme_id, full_id):
+        for global_id in good + bad:
+            variables = {"id": global_id} if global_id is not None else {}
+            data = await _both(postgres, actor, variables, DETAIL, "CustomerPage", customer_page.run)
+            customer = (data or {}).get("customer")
+            seen += customer is not None
+            empty += data is not None and customer is None
+            rich += customer is not None and any(t["shipments"] for t in customer["trials"])
+    assert seen > 50 and empty > 100 and rich >= 5
+
+
+async def test_a_leaking_runner_is_caught(postgres, sessionmaker, monkeypatch):
+    """Break the runner on purpose (every trial, every customer in reach): the comparison must fail."""
+    from sqlalchemy import true
+
+    a, b, c, acme_id, full_id, _, names = await _arrange_detail(sessionmaker)
+    alpha = Actor(kind=ActorKind.PARTNER_USER, user_id=a.user_ids[Role.READ_ONLY], partner_id=a.partner_id,
+                  roles=frozenset({Role.READ_ONLY}), email=a.emails[Role.READ_ONLY])
+    for leak in ("trial_condition", "customer_condition"):
+        with monkeypatch.context() as patch:
+            broken = SimpleNamespace(**{**vars(visibility), leak: lambda *args, **kw: true()})
+            patch.setattr(customer_page, "visibility", broken)  # the runner's view only, not the reference's
+            customer_page.statement.cache_clear()
+            customer = to_global_id("Customer", full_id if leak == "trial_condition" else names["beta only 0"])
+            with pytest.raises(AssertionError):
+                await _both(postgres, alpha, {"id": customer}, DETAIL, "CustomerPage", customer_page.run)
+        customer_page.statement.cache_clear()
+    await _both(postgres, alpha, {"id": to_global_id("Customer", full_id)}, DETAIL, "CustomerPage", customer_page.run)
+
+
+async def test_the_detail_page_uses_it(postgres, client, sessionmaker, monkeypatch):
+    """/customers/{id} renders from the compiled runner (and the same HTML as the reference path)."""
+    a, b, c, acme_id, full_id, *_ = await _arrange_detail(sessionmaker)
+    await factories.login(client, a.emails[Role.PARTNER_ADMIN], a.password)
+    calls = []
+    runner = postgres.state.compiled_operations["CustomerPage"]
+
+    async def counting(context, variables):
+        calls.append(variables)
+        return await runner(context, variables)
+
+    url = f"/customers/{to_global_id('Customer', full_id)}"
+    monkeypatch.setitem(postgres.state.compiled_operations, "CustomerPage", counting)
+    compiled_html = (await client.get(url)).text
+    assert calls
+    monkeypatch.delitem(postgres.state.compiled_operations, "CustomerPage")
+    reference_html = (await client.get(url)).text
+    strip = lambda html: "\n".join(l for l in html.splitlines() if "csrf" not in l)  # noqa: E731
+    assert strip(compiled_html) == strip(reference_html)
+    assert "Everything Inc" in compiled_html and "FCH1" in compiled_html and "BETA-SN" not in compiled_html

@@ -1,5 +1,8 @@
 """Compiled stored operations (issue 10): hand-verified SQL executors for hot page documents.
 
+Runners: `CustomersPage` (the customers list, customers_page.py) and `CustomerPage` (a customer's
+detail page, customer_page.py).
+
 Mechanism: a compiled runner answers ONE stored document (`web/operations/<Name>.graphql`), pinned
 by the SHA-256 of its text. It reads the whole response in one SQL statement (PostgreSQL JSON
 aggregation, WHERE clauses taken from the domain's own scope and filter builders) and shapes it with
@@ -28,9 +31,10 @@ def sha256(text: str) -> str:
 
 def runners() -> dict[str, tuple[str, Runner]]:
     """Operation name → (pinned SHA-256 of the document text, runner)."""
-    from server.compiled import customers_page
+    from server.compiled import customer_page, customers_page
 
-    return {"CustomersPage": (customers_page.DOCUMENT_SHA256, customers_page.run)}
+    return {"CustomersPage": (customers_page.DOCUMENT_SHA256, customers_page.run),
+            "CustomerPage": (customer_page.DOCUMENT_SHA256, customer_page.run)}
 
 
 def for_app(dialect: str, operations: dict[str, str]) -> dict[str, Runner]:
