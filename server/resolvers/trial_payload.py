@@ -11,16 +11,27 @@ from strawberry.types import Info
 
 from jobs import kick
 from server.domain import audit, idempotency
+from server.domain.trials import StartedTrial
 from server.domain.errors import DomainError
 from server.enums import ErrorCode, TrialState
 from server.schema.errors import user_errors
 from server.schema.node import decode_id
-from server.schema.types.trials import Trial, TrialPayload
+from server.schema.types.customers import Customer
+from server.schema.types.trials import Service, Trial, TrialPayload
 
 
 def trial_pk(global_id: str) -> int | None:
     """None for a malformed or foreign-typed ID: the domain answers NOT_FOUND."""
     return decode_id(str(global_id), "Trial")
+
+
+def answer(row: Any) -> Trial:
+    """The `Trial` of a domain answer; a started trial comes with its customer and services as written
+    (the answer does not read back what the transaction just wrote)."""
+    if isinstance(row, StartedTrial):
+        return Trial.from_row(row.trial, _customer=Customer.from_row(row.customer),
+                              _services=[Service.from_row(s, row.trial.state) for s in row.services])
+    return Trial.from_row(row)
 
 
 async def _replayed(info: Info, stored: dict[str, Any]) -> TrialPayload:
@@ -55,4 +66,4 @@ async def trial_payload(info: Info, operation: str, call: Callable[[Any], Awaita
         return await _replayed(info, stored)
     if row.state == TrialState.PENDING_PROVISIONING.value:
         await kick.provision_now(context.redis)  # R-NEW-04: provisioning starts now, not at the next sweep
-    return TrialPayload(trial=Trial.from_row(row), user_errors=[])
+    return TrialPayload(trial=answer(row), user_errors=[])
