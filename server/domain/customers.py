@@ -48,7 +48,7 @@ def _conditions(actor: Actor, where: CustomerFilter) -> list:
         term = f"%{where.search.strip().lower()}%"
         conditions.append(or_(func.lower(CustomerOrg.name).like(term), func.lower(CustomerOrg.admin_email).like(term)))
     if where.status:
-        conditions.append(status.sql_expression(visibility.trial_condition(actor)) == where.status)
+        conditions.extend(status.sql_filter(visibility.trial_condition(actor), where.status))
     if where.provisioning_status:
         conditions.append(CustomerOrg.provisioning_status == where.provisioning_status)
     if where.expiring_within_days is not None:

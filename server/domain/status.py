@@ -10,8 +10,8 @@ match wins:
 4. an EXPIRED trial (in grace) → TRIAL_EXPIRED
 5. otherwise the stored status of the org (ACTIVE or SUSPENDED).
 
-`derive()` works on loaded rows (the API); `sql_expression()` is the same rule as a SQL CASE for
-filters (`customers(status:)`). ceil(x) ≤ n ⟺ x ≤ n, so "≤ 30 days left" is `ends_at ≤ now + 30 d`
+`derive()` works on loaded rows (the API); `sql_filter()` is the same rule as SQL conditions for
+the filter `customers(status:)`. ceil(x) ≤ n ⟺ x ≤ n, so "≤ 30 days left" is `ends_at ≤ now + 30 d`
 in both.
 """
 from __future__ import annotations
@@ -19,8 +19,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, exists, select
+from sqlalchemy import and_, exists, select
 
 from server import clock
 from server.db.models import CustomerOrg, Trial
@@ -65,24 +66,36 @@ def derive(stored: str, trials: Iterable[Trial], now: datetime | None = None) ->
     return Sub(stored)
 
 
-def sql_expression(trial_filter, now: datetime | None = None):
-    """The same rule as `derive()`, as a SQL CASE over CustomerOrg; `trial_filter` limits the trials
-    to those the viewer sees (a SQL condition on Trial)."""
-    now = now or clock.now()
-
-    def has(*conditions):
-        return exists(select(Trial.id).where(Trial.customer_id == CustomerOrg.id, trial_filter, *conditions))
-
+def _trial_rules(now: datetime) -> list[tuple[Sub, Any]]:
+    """Steps 1–4 above as (status, condition on a Trial), first match wins."""
     active = Trial.state == TrialState.ACTIVE.value
-    return case(
-        (has(active, Trial.ends_at <= now + timedelta(days=EXPIRING_SOON[0])), Sub.TRIAL_EXPIRING_30.value),
-        (has(active, Trial.ends_at <= now + timedelta(days=EXPIRING_SOON[1])), Sub.TRIAL_EXPIRING_60.value),
-        (has(active), Sub.TRIAL_ACTIVE.value),
-        (has(Trial.state == TrialState.PENDING_PROVISIONING.value), Sub.PENDING_PROVISIONING.value),
-        (has(Trial.state == TrialState.PENDING_CONSENT.value), Sub.PENDING_CONSENT.value),
-        (has(Trial.state == TrialState.EXPIRED.value), Sub.TRIAL_EXPIRED.value),
-        else_=CustomerOrg.subscription_status,
-    )
+    return [
+        (Sub.TRIAL_EXPIRING_30, and_(active, Trial.ends_at <= now + timedelta(days=EXPIRING_SOON[0]))),
+        (Sub.TRIAL_EXPIRING_60, and_(active, Trial.ends_at <= now + timedelta(days=EXPIRING_SOON[1]))),
+        (Sub.TRIAL_ACTIVE, active),
+        (Sub.PENDING_PROVISIONING, Trial.state == TrialState.PENDING_PROVISIONING.value),
+        (Sub.PENDING_CONSENT, Trial.state == TrialState.PENDING_CONSENT.value),
+        (Sub.TRIAL_EXPIRED, Trial.state == TrialState.EXPIRED.value),
+    ]
 
 
-__all__ = ["days_left", "derive", "service_expired", "sql_expression"]
+def _has(trial_filter, condition):
+    return exists(select(Trial.id).where(Trial.customer_id == CustomerOrg.id, trial_filter, condition))
+
+
+def sql_filter(trial_filter, value: str, now: datetime | None = None) -> list:
+    """Conditions saying "the derived status is `value`", to AND into a WHERE clause over CustomerOrg
+    (`trial_filter` limits the trials to those the viewer sees): the EXISTS of the matching rule and
+    NOT EXISTS for every rule before it. At the top of a WHERE clause PostgreSQL plans these as semi-
+    and anti-joins; the earlier form, `CASE … END = value`, was evaluated for every customer
+    (bench.customers_page, status filter over 10k customers: p50 129 ms → see its docstring)."""
+    rules = _trial_rules(now or clock.now())
+    conditions = []
+    for status, condition in rules:
+        if status.value == value:
+            return [*conditions, _has(trial_filter, condition)]
+        conditions.append(~_has(trial_filter, condition))
+    return [*conditions, CustomerOrg.subscription_status == value]
+
+
+__all__ = ["days_left", "derive", "service_expired", "sql_filter"]

@@ -1,6 +1,8 @@
 """Managing trials: R-PAID-01, R-EDIT-01, R-EXT-01, R-BUY-01, R-CONV-01, R-CANCEL-01, R-ROLE-02 reach."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select, update
 
 from server import clock
@@ -169,3 +171,30 @@ async def test_r_time_07_subscription_status_follows_days_left(kit):
     await set_trial(kit.sessionmaker, trial, state="EXPIRED")
     filtered = await kit.call("{ customers(status: TRIAL_EXPIRED) { totalCount } }")
     assert filtered["data"]["customers"]["totalCount"] == 1
+
+
+async def test_r_time_07_status_filter_matches_each_customers_derived_status(kit):
+    """`customers(status: X)` returns exactly the customers whose `subscriptionStatus` is X, for every
+    rule of the precedence (the filter is sargable SQL, the field is derived in Python)."""
+    await kit.paid_customer()  # no trial: the stored status
+    soon = lambda days: clock.now() + timedelta(days=days)  # noqa: E731
+    for values in ({}, {"ends_at": soon(45)}, {"ends_at": soon(10)}, {"state": "EXPIRED"},
+                   {"state": "PENDING_PROVISIONING"}, {"state": "PENDING_CONSENT"}):
+        trial = await kit.paid_trial(await kit.paid_customer())
+        if values:
+            await set_trial(kit.sessionmaker, trial, **values)
+    both = await kit.paid_customer()  # an expiring trial wins over an expired one
+    await set_trial(kit.sessionmaker, await kit.paid_trial(both, services=("MESSAGING",)), state="EXPIRED")
+    await set_trial(kit.sessionmaker, await kit.paid_trial(both, services=("CALLING",)), ends_at=soon(20))
+    everyone = (await kit.call("{ customers(first: 100) { edges { node { id subscriptionStatus } } } }", {},
+                               Role.PARTNER_ADMIN))["data"]["customers"]
+    derived: dict[str, set[str]] = {}
+    for node in (edge["node"] for edge in everyone["edges"]):
+        derived.setdefault(node["subscriptionStatus"], set()).add(node["id"])
+    assert len(derived) == 7, sorted(derived)  # every rule is exercised
+    query = "query($s: SubscriptionStatus) { customers(first: 100, status: $s) { totalCount edges { node { id } } } }"
+    for value in ("ACTIVE", "SUSPENDED", "TRIAL_ACTIVE", "TRIAL_EXPIRING_60", "TRIAL_EXPIRING_30", "TRIAL_EXPIRED",
+                  "PENDING_PROVISIONING", "PENDING_CONSENT"):
+        page = (await kit.call(query, {"s": value}, Role.PARTNER_ADMIN))["data"]["customers"]
+        assert {edge["node"]["id"] for edge in page["edges"]} == derived.get(value, set()), value
+        assert page["totalCount"] == len(derived.get(value, set())), value
