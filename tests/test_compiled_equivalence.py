@@ -113,6 +113,10 @@ async def _arrange(sessionmaker):
             for service in removed:
                 db.add(TrialService(trial_id=t.id, customer_id=t.customer_id, service=service, holds=False,
                                     removed_at=now))
+        for (t, *_), kind, state in ((made[0], "PHONE", "SHIPPED"), (made[0], "HEADSET", "RETURNED"),
+                                     (made[2], "PHONE", "OVERDUE"), (made[3], "ROOM_DEVICE", "REQUESTED")):
+            db.add(Shipment(trial_id=t.id, customer_id=t.customer_id, device_type=kind, model=f"{kind} model",
+                            quantity=1, status=state, country="NO", created_at=now))  # made[3]: Beta's
     return a, b, c, acme.id
 
 
@@ -198,7 +202,7 @@ async def test_the_page_uses_it(postgres, client, sessionmaker, monkeypatch):
     reference_html = (await client.get("/customers")).text
     strip = lambda html: "\n".join(l for l in html.splitlines() if "csrf" not in l)  # noqa: E731
     assert strip(compiled_html) == strip(reference_html)
-    assert "Acme" in compiled_html
+    assert "Acme" in compiled_html and "Phones <span" in compiled_html and "Headsets" not in compiled_html
 
 
 async def _arrange_detail(sessionmaker):
@@ -315,6 +319,14 @@ async def test_a_leaking_runner_is_caught(postgres, sessionmaker, monkeypatch):
                 await _both(postgres, alpha, {"id": customer}, DETAIL, "CustomerPage", customer_page.run)
         customer_page.statement.cache_clear()
     await _both(postgres, alpha, {"id": to_global_id("Customer", full_id)}, DETAIL, "CustomerPage", customer_page.run)
+    with monkeypatch.context() as patch:  # the list: Beta's trials (and shipments) on a customer Alpha sees
+        patch.setattr(customers_page, "visibility", SimpleNamespace(**{**vars(visibility),
+                                                                       "trial_condition": lambda actor: true()}))
+        customers_page._timeless_statement.cache_clear()
+        with pytest.raises(AssertionError):
+            await _both(postgres, alpha, {"search": "acme"})
+    customers_page._timeless_statement.cache_clear()
+    await _both(postgres, alpha, {"search": "acme"})
 
 
 async def test_the_detail_page_uses_it(postgres, client, sessionmaker, monkeypatch):

@@ -3,7 +3,7 @@
     WITH page AS (<customers.page_statement: the domain's scope, search, status filter, keyset>)
     SELECT (<customers.count_statement>)                      -- totalCount
          , (SELECT json_agg(customer row + its trials (visibility.trial_condition)
-                            + their services, in page order) FROM page)
+                            + their services and shipments, in page order) FROM page)
          , (SELECT name FROM partner_orgs WHERE id = :partner)  -- viewer.partner
 
 Every WHERE clause comes from the domain builders the reference resolvers use; derived fields
@@ -25,6 +25,7 @@ from sqlalchemy import func, literal, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from server import clock
+from server.db.models.devices import Shipment
 from server.db.models.organizations import PartnerOrg
 from server.db.models.trials import Trial, TrialService
 from server.domain import customers, permissions, status, visibility
@@ -35,7 +36,7 @@ from server.enums import SubscriptionStatus
 from server.resolvers.customers import cursor_of, position_of
 from server.schema.node import to_global_id
 
-DOCUMENT_SHA256 = "81ac5a5e806a979f275a0a2910b944f5b540d4e24124ed1664fcfcfe93a9f340"
+DOCUMENT_SHA256 = "c61aa93e2d805b85290ed89886ee152f9c9c1af1707b4cc22121143c2c9fd678"
 ORDER = customers.CustomerOrder.NAME  # the document has no orderBy
 EMPTY = text("'[]'::json")
 UTC_TEXT = 'YYYY-MM-DD"T"HH24:MI:SS.US'
@@ -67,8 +68,11 @@ def statement(actor, where: customers.CustomerFilter, first: int, position: cust
     ends = func.to_char(func.timezone("UTC", Trial.ends_at), UTC_TEXT)
     services = (select(func.coalesce(func.json_agg(aggregate_order_by(TrialService.service, TrialService.id)), EMPTY))
                 .where(TrialService.trial_id == Trial.id, TrialService.removed_at.is_(None)).scalar_subquery())
+    shipments = (select(func.coalesce(func.json_agg(aggregate_order_by(
+        func.json_build_array(Shipment.device_type, Shipment.status), Shipment.id)), EMPTY))
+        .where(Shipment.trial_id == Trial.id).scalar_subquery())
     trials = (select(func.coalesce(func.json_agg(aggregate_order_by(
-        func.json_build_array(Trial.id, Trial.state, ends, services), Trial.id)), EMPTY))
+        func.json_build_array(Trial.id, Trial.state, ends, services, shipments), Trial.id)), EMPTY))
         .where(Trial.customer_id == page.c.id, visibility.trial_condition(actor)).scalar_subquery())
     row = func.json_build_array(page.c.id, page.c.name, page.c.country, page.c.region, page.c.admin_email,
                                 page.c.provisioning_status, page.c.subscription_status, page.c.sort_key, trials)
@@ -111,15 +115,16 @@ async def run(context: Any, variables: dict[str, Any]) -> dict[str, Any] | None:
     now = clock.now()
     edges = []
     for cid, name, country, region, admin_email, provisioning, stored, key, trials in rows[:first]:
-        trial_rows = [(tid, state, _time(ends), svc) for tid, state, ends, svc in trials]
+        trial_rows = [(tid, state, _time(ends), svc, out) for tid, state, ends, svc, out in trials]
         node = {
             "id": to_global_id("Customer", cid), "name": name, "country": country, "region": region,
             "adminEmail": admin_email, "provisioningStatus": provisioning,
-            "subscriptionStatus": status.derive(stored, [_Trial(s, e) for _, s, e, _ in trial_rows], now).value,
+            "subscriptionStatus": status.derive(stored, [_Trial(t[1], t[2]) for t in trial_rows], now).value,
             "trials": [{"id": to_global_id("Trial", tid), "state": state, "daysLeft": status.days_left(ends, now),
                         "endsAt": ends.isoformat() if ends is not None else None,
-                        "services": [{"type": s, "expired": status.service_expired(state)} for s in svc]}
-                       for tid, state, ends, svc in trial_rows],
+                        "services": [{"type": s, "expired": status.service_expired(state)} for s in svc],
+                        "shipments": [{"deviceType": kind, "status": shipped} for kind, shipped in out]}
+                       for tid, state, ends, svc, out in trial_rows],
         }
         edges.append({"cursor": cursor_of(ORDER, _Row(cid, key)), "node": node})
     return {
