@@ -7,6 +7,19 @@ throw-away database; needs PostgreSQL and Redis at 127.0.0.1 (TRIALDESK_BENCH_PG
     uv run python -m bench customers_page
 
 Target: p95 ≤ 50 ms for every page.
+
+Measured on this machine (2 cores; client time on loopback, an upper bound of server time):
+
+- session 1, before the compiled runner, machine shared: p50 36–44 ms, p95 55–71 ms.
+- session 2, compiled `/customers` (server.compiled), before the status-filter fix, load average ~4:
+  list 21.5 / 37.6 ms (p50 / p95), search 21.9 / 47.2, **status 129.4 / 262.7**, page 20 25.2 / 46.6,
+  htmx search 27.4 / 49.7; HTML 7–15 KB. The status filter compared a CASE over six EXISTS per
+  customer with the wanted value, so PostgreSQL evaluated it for all 10k customers (twice: page and
+  count).
+- after `status.sql_filter` (the same precedence as EXISTS / NOT EXISTS at the top of the WHERE
+  clause, planned as semi- and anti-joins), load average ~8 from other work: list 15.2 / 23.9,
+  search 18.4 / 29.6, status 22.7 / 39.8, page 20 17.5 / 28.2, htmx search 19.2 / 31.1; HTML
+  7–16 KB. Every page meets the target under that load.
 """
 from __future__ import annotations
 
