@@ -22,23 +22,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import exists, false, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import exists, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
-from server.db.models import CustomerOrg, CustomerUser, PartnerAccessGrant, PartnerOrg, Trial, TrialService, User
+from server.db.models import CustomerOrg, CustomerUser, PartnerOrg, Trial, TrialService, User
 from server.domain import audit, availability, devices_order, geography, notify, permissions, service_options, timeline
-from server.domain import visibility
+from server.domain import start_rows, visibility
 from server.domain.actor import Actor
 from server.domain.directory import normalize_email
 from server.domain.errors import DomainError, raise_all
 from server.domain.outbox import EmailKind
 from server.domain.permissions import Action
 from server.domain.service_options import BUSINESS_VERTICALS, TrialRequest
-from server.enums import (
-    CustomerRole, ErrorCode, PartnerAccess, ProvisioningStatus, TrialKind, TrialState,
-)
+from server.enums import ErrorCode, TrialKind, TrialState
 
 
 @dataclass
@@ -170,12 +167,8 @@ class StartedTrial:
         return self.trial.state
 
 
-_T = CustomerOrg.__table__, Trial.__table__, TrialService.__table__
-INSERT_CUSTOMER, INSERT_TRIAL = (insert(t).returning(*t.c) for t in _T[:2])
-INSERT_SERVICES = insert(_T[2]).returning(*_T[2].c, sort_by_parameter_order=True)
-INSERT_CUSTOMER_USER = insert(CustomerUser.__table__)
-INSERT_GRANT = insert(PartnerAccessGrant.__table__)
-SERVICE_COLUMNS = [c.key for c in TrialService.__table__.c if c.key != "id"]
+#: trial_services columns a start sends (the database assigns the id; start_rows adds trial and customer).
+SERVICE_COLUMNS = [c.key for c in TrialService.__table__.c if c.key not in ("id", "trial_id", "customer_id")]
 
 
 async def start_trial(db: AsyncSession, actor: Actor, form: CustomerForm, request: TrialRequest, *,
@@ -212,48 +205,16 @@ async def start_trial(db: AsyncSession, actor: Actor, form: CustomerForm, reques
 
 async def _write_new_trial(db: AsyncSession, actor: Actor, form: CustomerForm, request: TrialRequest, email: str,
                            country: str, locale: str, setup_now: bool) -> StartedTrial:
-    """The rows of a checked start: customer, its full admin and the partner's grant, the trial and
-    its services (holding them, R-SVC-06), its deadlines and the audit events, in one transaction."""
-    conn, now, partner_id = await db.connection(), clock.now(), actor.partner_id
-    try:
-        customer = (await conn.execute(INSERT_CUSTOMER, dict(
-            name=form.company_name.strip(), business_vertical=form.business_vertical, country=country,
-            region=geography.region_for(country).value, admin_email=email, managing_partner_id=partner_id,
-            provisioning_status=ProvisioningStatus.PROVISIONING.value, provisioning_error=None,
-            subscription_status="ACTIVE", locale=locale, region_locked=False, created_at=now))).one()
-        await conn.execute(INSERT_CUSTOMER_USER, dict(customer_id=customer.id, email=email, name="",
-                                                      role=CustomerRole.FULL_ADMIN.value, locale=locale,
-                                                      moved_to_consumer_at=None, created_at=now))
-    except IntegrityError as error:  # a concurrent start with the same admin email committed first
-        if "email" not in str(error.orig).lower():
-            raise
-        raise org_exists_error() from None
-    await conn.execute(INSERT_GRANT, dict(customer_id=customer.id, partner_id=partner_id,
-                                          access=PartnerAccess.FULL_ADMIN.value, granted_at=now))
-    ends_at = now + timedelta(days=request.duration_days)
-    trial = (await conn.execute(INSERT_TRIAL, dict(
-        customer_id=customer.id, partner_id=partner_id, started_by_user_id=actor.user_id,
-        kind=TrialKind.NEW_CUSTOMER.value, state=TrialState.PENDING_PROVISIONING.value,
-        license_count=request.license_count, duration_days=request.duration_days, starts_at=now, ends_at=ends_at,
-        grace_ends_at=ends_at + timeline.GRACE, setup_now=setup_now, device_skip=None, version=1, order_number=None,
-        converted_at=None, cancelled_at=None, released_at=None, created_at=now))).one()
-    rows = [{c: getattr(s, c) for c in SERVICE_COLUMNS}
-            for s in service_options.service_rows(request, trial.id, customer.id)]
-    try:
-        services = (await conn.execute(INSERT_SERVICES, rows)).all()
-    except IntegrityError as error:
-        raise (availability.integrity_error(error) or error) from None
+    """The rows of a checked start, in this transaction (server.domain.start_rows); devices ordered last."""
+    services = [{c: getattr(s, c) for c in SERVICE_COLUMNS} for s in service_options.service_rows(request, 0, 0)]
+    rows = start_rows.new_trial_rows(
+        actor, name=form.company_name.strip(), business_vertical=form.business_vertical, country=country,
+        region=geography.region_for(country).value, email=email, locale=locale, license_count=request.license_count,
+        duration_days=request.duration_days, setup_now=setup_now, services=services, now=clock.now())
+    trial, customer, services = await start_rows.write(db, actor, rows)
     if request.devices:
         await devices_order.order(db, actor, await db.get(Trial, trial.id), await db.get(CustomerOrg, customer.id),
                                   request.devices)
-    await timeline.schedule_many(db, "Trial", trial.id, [(timeline.DeadlineKind.PROVISION, now),
-                                                         *timeline.end_deadlines(ends_at, now)])
-    await audit.record_many(db, [
-        audit.event(actor, "customer.created", "Customer", customer.id, customer_id=customer.id,
-                    after={"name": customer.name, "country": country, "region": customer.region, "admin": email}),
-        audit.event(actor, "trial.started", "Trial", trial.id, customer_id=customer.id,
-                    after={**snapshot(trial, services), "kind": trial.kind}),
-    ])
     return StartedTrial(trial, customer, services)
 
 
