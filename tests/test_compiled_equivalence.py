@@ -349,3 +349,17 @@ async def test_the_detail_page_uses_it(postgres, client, sessionmaker, monkeypat
     strip = lambda html: "\n".join(l for l in html.splitlines() if "csrf" not in l)  # noqa: E731
     assert strip(compiled_html) == strip(reference_html)
     assert "Everything Inc" in compiled_html and "FCH1" in compiled_html and "BETA-SN" not in compiled_html
+
+
+async def test_a_driver_error_is_run_again_through_sqlalchemy(postgres, sessionmaker):
+    """A prepared statement the driver refuses (here: broken SQL text) still answers, through SQLAlchemy."""
+    a, *_ = await _arrange(sessionmaker)
+    actor = Actor(kind=ActorKind.PARTNER_USER, user_id=a.user_ids[Role.READ_ONLY], partner_id=a.partner_id,
+                  roles=frozenset({Role.READ_ONLY}), email=a.emails[Role.READ_ONLY])
+    prepared = compiled.Prepared(select(CustomerOrg.name).where(CustomerOrg.name == "Acme"))
+    prepared.text = ("SELECT broken FROM nowhere", [], {})
+    ctx = Context(sessionmaker=postgres.state.sessionmaker, settings=postgres.state.settings, actor=actor)
+    try:
+        assert tuple(await compiled.one_row(ctx, prepared)) == ("Acme",)
+    finally:
+        await ctx.close()

@@ -28,10 +28,10 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import BigInteger, bindparam, func, null, select, text
+from sqlalchemy import BigInteger, Text, bindparam, cast, func, null, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from server import clock
+from server import clock, compiled
 from server.db.models import (
     CustomerOrg, DeviceExtensionRequest, DeviceModel, Location, PartnerAccessGrant, PartnerOrg, PhoneNumber,
     PurchasedService, Shipment, ShipmentItem, Trial, TrialService,
@@ -40,7 +40,7 @@ from server.domain import status, visibility
 from server.domain.actor import ActorKind
 from server.domain.service_options import DURATIONS
 from server.domain.shipments import return_instructions
-from server.schema.node import decode_id, to_global_id
+from server.schema.node import decode_id
 
 DOCUMENT_SHA256 = "241905ded3a397defb92a5e62b5aa1a8214ed19f3d8ee692f5958cccf66ef8b3"
 EMPTY = text("'[]'::json")
@@ -62,7 +62,7 @@ def _agg(row, *order):
 
 
 @lru_cache(maxsize=1024)
-def statement(actor):
+def statement(actor) -> compiled.Prepared:
     """The page's one statement for `actor`; the customer's pk is bound as `id`."""
     items = (select(_agg(func.json_build_array(ShipmentItem.model, ShipmentItem.serial_number), ShipmentItem.id))
              .where(ShipmentItem.shipment_id == Shipment.id).scalar_subquery())
@@ -108,11 +108,7 @@ def statement(actor):
                if actor.partner_id is not None else null())
     catalog = select(_agg(func.json_build_array(DeviceModel.type, DeviceModel.model, DeviceModel.max_quantity),
                           DeviceModel.type, DeviceModel.model)).scalar_subquery()
-    return select(customer, partner, catalog)
-
-
-def _json(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+    return compiled.Prepared(select(*(cast(column, Text) for column in (customer, partner, catalog))))  # text: orjson
 
 
 def _time(value: str | None) -> datetime | None:
@@ -123,9 +119,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _service(row: list, trial_state: str) -> dict[str, Any]:
+def _service(row: list, expired: bool) -> dict[str, Any]:
     service, license_count, edition, site_url, time_zone, features, pstn = row
-    return {"type": service, "licenseCount": license_count, "expired": status.service_expired(trial_state),
+    return {"type": service, "licenseCount": license_count, "expired": expired,
             "meetings": {"edition": edition or "BASIC", "siteUrl": site_url, "timeZone": time_zone,
                          "features": list(features or [])} if service == "MEETINGS" else None,
             "calling": {"pstn": pstn or "CCP"} if service == "CALLING" else None}
@@ -133,7 +129,7 @@ def _service(row: list, trial_state: str) -> dict[str, Any]:
 
 def _shipment(row: list) -> dict[str, Any]:
     pk, device_type, model, quantity, state, order, carrier, due, return_by, country, labels, items = row
-    return {"id": to_global_id("Shipment", pk), "deviceType": device_type, "model": model, "quantity": quantity,
+    return {"id": compiled.global_id("Shipment", pk), "deviceType": device_type, "model": model, "quantity": quantity,
             "status": state, "demoOrderNumber": order, "carrier": carrier, "dueDate": due, "returnBy": return_by,
             "returnInstructions": return_instructions(country, order), "country": country,
             "returnLabelsRequested": labels or 0,
@@ -145,24 +141,24 @@ def _customer(row: list, now: datetime) -> dict[str, Any]:
      trials, locations) = row
     trial_rows = [(t, _time(t[6])) for t in trials]
     return {
-        "id": to_global_id("Customer", pk), "name": name, "country": country, "region": region,
+        "id": compiled.global_id("Customer", pk), "name": name, "country": country, "region": region,
         "businessVertical": vertical, "adminEmail": admin_email, "provisioningStatus": provisioning,
         "provisioningError": error,
         "subscriptionStatus": status.derive(stored, [_Trial(t[1], ends) for t, ends in trial_rows], now).value,
         "partnerAccess": access, "purchasedServices": purchased,
         "managingPartner": {"name": manager[0], "tier": manager[1]} if manager is not None else None,
         "trials": [{
-            "id": to_global_id("Trial", tid), "state": state, "kind": kind, "licenseCount": licenses,
+            "id": compiled.global_id("Trial", tid), "state": state, "kind": kind, "licenseCount": licenses,
             "durationDays": days, "startsAt": _iso(_time(starts)), "endsAt": _iso(ends),
             "graceEndsAt": _iso(_time(grace)), "daysLeft": status.days_left(ends, now), "version": version,
-            "services": [_service(s, state) for s in services],
+            "services": [_service(s, status.service_expired(state)) for s in services],
             "shipments": [_shipment(s) for s in shipments],
-            "deviceExtensionRequests": [{"id": to_global_id("DeviceExtensionRequest", rid), "days": n,
+            "deviceExtensionRequests": [{"id": compiled.global_id("DeviceExtensionRequest", rid), "days": n,
                                          "status": decided, "note": note, "reason": reason}
                                         for rid, n, decided, note, reason in extensions],
         } for (tid, state, kind, licenses, days, starts, _, grace, version, services, shipments, extensions), ends
             in trial_rows],
-        "locations": [{"id": to_global_id("Location", lid), "name": lname, "country": lcountry, "city": city,
+        "locations": [{"id": compiled.global_id("Location", lid), "name": lname, "country": lcountry, "city": city,
                        "timeZone": zone, "numbers": [{"e164": e164, "status": state, "releaseAt": _iso(_time(at))}
                                                      for e164, state, at in numbers]}
                       for lid, lname, lcountry, city, zone, numbers in locations],
@@ -179,10 +175,9 @@ async def run(context: Any, variables: dict[str, Any]) -> dict[str, Any] | None:
     pk = decode_id(global_id, "Customer")
     if pk is not None and not -INT64 <= pk < INT64:
         return None
-    db = await context.db()
     # A malformed or another type's ID (pk None) matches no customer: `customer: null`, as the reference.
-    customer, partner, catalog = (await db.execute(statement(actor), {"id": pk})).one()
-    customer, partner, catalog = _json(customer), _json(partner), _json(catalog)
+    customer, partner, catalog = (orjson.loads(v) if v is not None else None
+                                  for v in await compiled.one_row(context, statement(actor), {"id": pk}))
     return {
         "viewer": {"email": actor.email or "", "roles": [r.value for r in sorted(actor.roles)],
                    "partner": {"name": partner[0], "tier": partner[1]} if partner is not None else None},

@@ -21,10 +21,10 @@ from typing import Any, NamedTuple
 
 import orjson
 from graphql import GraphQLError
-from sqlalchemy import func, literal, select, text
+from sqlalchemy import Text, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from server import clock
+from server import clock, compiled
 from server.db.models.devices import Shipment
 from server.db.models.organizations import PartnerOrg
 from server.db.models.trials import Trial, TrialService
@@ -34,7 +34,6 @@ from server.domain.errors import DomainError
 from server.domain.permissions import Action
 from server.enums import SubscriptionStatus
 from server.resolvers.customers import cursor_of, position_of
-from server.schema.node import to_global_id
 
 DOCUMENT_SHA256 = "c61aa93e2d805b85290ed89886ee152f9c9c1af1707b4cc22121143c2c9fd678"
 ORDER = customers.CustomerOrder.NAME  # the document has no orderBy
@@ -76,7 +75,8 @@ def statement(actor, where: customers.CustomerFilter, first: int, position: cust
         .where(Trial.customer_id == page.c.id, visibility.trial_condition(actor)).scalar_subquery())
     row = func.json_build_array(page.c.id, page.c.name, page.c.country, page.c.region, page.c.admin_email,
                                 page.c.provisioning_status, page.c.subscription_status, page.c.sort_key, trials)
-    rows = select(func.json_agg(aggregate_order_by(row, page.c.sort_key, page.c.id))).select_from(page).scalar_subquery()
+    rows = select(cast(func.json_agg(aggregate_order_by(row, page.c.sort_key, page.c.id)), Text)  # text: orjson reads it
+                  ).select_from(page).scalar_subquery()
     partner = (select(PartnerOrg.name).where(PartnerOrg.id == actor.partner_id).scalar_subquery()
                if actor.partner_id is not None else literal(None))
     return select(customers.count_statement(actor, where).scalar_subquery(), rows, partner)
@@ -84,11 +84,13 @@ def statement(actor, where: customers.CustomerFilter, first: int, position: cust
 
 @lru_cache(maxsize=1024)
 def _timeless_statement(actor, search: str | None, first: int, position: customers.Position | None):
-    return statement(actor, customers.CustomerFilter(search=search), first, position)
+    return compiled.Prepared(statement(actor, customers.CustomerFilter(search=search), first, position))
 
 
-def _json(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+@lru_cache(maxsize=1 << 14)
+def _cursor(pk: int, key: Any) -> str:
+    """`cursor_of` for a row of this list, remembered like the global IDs (the same rows recur)."""
+    return cursor_of(ORDER, _Row(pk, key))
 
 
 def _time(value: str | None) -> datetime | None:
@@ -109,24 +111,24 @@ async def run(context: Any, variables: dict[str, Any]) -> dict[str, Any] | None:
                 else _timeless_statement(actor, where.search, first, position))
     except (GraphQLError, DomainError):
         return None
-    db = await context.db()
-    total, rows, partner_name = (await db.execute(stmt)).one()
-    rows = _json(rows) or []
+    total, rows, partner_name = await compiled.one_row(context, stmt)
+    rows = orjson.loads(rows) if rows is not None else []
     now = clock.now()
     edges = []
     for cid, name, country, region, admin_email, provisioning, stored, key, trials in rows[:first]:
-        trial_rows = [(tid, state, _time(ends), svc, out) for tid, state, ends, svc, out in trials]
+        trial_rows = [(tid, state, _time(ends), svc, out, status.service_expired(state))
+                      for tid, state, ends, svc, out in trials]
         node = {
-            "id": to_global_id("Customer", cid), "name": name, "country": country, "region": region,
+            "id": compiled.global_id("Customer", cid), "name": name, "country": country, "region": region,
             "adminEmail": admin_email, "provisioningStatus": provisioning,
             "subscriptionStatus": status.derive(stored, [_Trial(t[1], t[2]) for t in trial_rows], now).value,
-            "trials": [{"id": to_global_id("Trial", tid), "state": state, "daysLeft": status.days_left(ends, now),
-                        "endsAt": ends.isoformat() if ends is not None else None,
-                        "services": [{"type": s, "expired": status.service_expired(state)} for s in svc],
+            "trials": [{"id": compiled.global_id("Trial", tid), "state": state,
+                        "daysLeft": status.days_left(ends, now), "endsAt": ends.isoformat() if ends is not None else None,
+                        "services": [{"type": s, "expired": expired} for s in svc],
                         "shipments": [{"deviceType": kind, "status": shipped} for kind, shipped in out]}
-                       for tid, state, ends, svc, out in trial_rows],
+                       for tid, state, ends, svc, out, expired in trial_rows],
         }
-        edges.append({"cursor": cursor_of(ORDER, _Row(cid, key)), "node": node})
+        edges.append({"cursor": _cursor(cid, key), "node": node})
     return {
         "viewer": {"email": actor.email or "", "roles": [r.value for r in sorted(actor.roles)],
                    "partner": {"name": partner_name} if partner_name is not None else None},
