@@ -6,20 +6,27 @@ Claiming (DESIGN "Time is data"): open due rows are read through the partial ind
 On PostgreSQL the batch is locked with `FOR UPDATE SKIP LOCKED`: two or twenty sweepers never take
 the same row. On SQLite every transaction starts with `BEGIN IMMEDIATE` (server/db/engine.py), which
 takes the database's write lock: claimers run one after another, and each re-reads what is still
-open, the safe equivalent.
+open, the safe equivalent. A row is not claimed while an earlier open row of its subject is still to
+apply, so a subject's deadlines apply in due order even when several sweepers (or lanes, below) run
+at once: the later one is claimed by a sweep that starts after the earlier one committed.
 
-Applying (issue 6): the batch is split into waves in which each subject appears once (a subject's
-deadlines keep their due order), and each wave into groups of one kind. A kind with a batch
-handler (the trial end rules) applies its whole group set-based in one savepoint: trials, names
-and recipients loaded in a few queries, state moves, audit events, outbox rows and `done_at` written
-in a few statements. Other kinds, and a group whose batch raised, go row by row, each in its own
-savepoint: a failing row rolls back alone and is retried later with backoff (`attempts`,
+Lanes: on PostgreSQL one sweeper keeps LANES batches in flight, each its own transaction on its own
+connection, claimed with SKIP LOCKED exactly like separate sweepers; while one waits for the
+database the other runs Python, so the two halves of a transition's cost overlap (bench/sweep.py).
+
+Applying (issue 6): the batch is split into waves in which each subject appears once (with the
+claim rule above, one wave), and each wave into groups of one kind. A kind with a batch handler
+(the trial end rules) applies its whole group set-based in one savepoint: trials, names and
+recipients loaded in a few queries, state moves, audit events, outbox rows and `done_at` written in
+one statement per table (server/domain/set_based.py). Other kinds, and a group whose batch raised,
+go row by row, each in its own savepoint: a failing row rolls back alone and is retried later with backoff (`attempts`,
 `next_attempt_at`, `last_error`), never blocking the others. A crash rolls back the whole batch,
 which the next sweep claims again (nothing is marked done that did not happen). Missed minutes are
 simply rows with older `due_at`, caught up in order.
 """
 from __future__ import annotations
 
+import asyncio
 import importlib
 import time
 import traceback
@@ -27,17 +34,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.runtime import Runtime
 from server import clock
 from server.db.models import Deadline
-from server.domain import timeline
+from server.domain import set_based, timeline
 
 log = structlog.get_logger("sweep")
 
 BATCH = 1000
+#: Batches in flight at once per sweeper on PostgreSQL (run_deadlines).
+LANES = 2
 #: Modules that register deadline handlers with @timeline.handles.
 HANDLER_MODULES = ("server.domain.timed", "server.domain.shipments", "server.domain.calling")
 MAX_BACKOFF = timedelta(hours=1)
@@ -70,11 +79,22 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(0, attempts - 1)), MAX_BACKOFF)
 
 
+def _ready(d, now):
+    return and_(d.done_at.is_(None), d.cancelled_at.is_(None), or_(d.next_attempt_at.is_(None), d.next_attempt_at <= now))
+
+
 def due_query(now, limit: int, postgres: bool):
+    """Open due rows in due order, skipping a row while an earlier open one of its subject is still
+    to apply (claimed by this batch or by another sweeper, not yet committed): a subject's deadlines
+    apply one after another however many sweepers run (one probe of ix_deadlines_subject per row).
+    An earlier row that is backing off does not hold the later ones back."""
     d = Deadline.__table__.c
+    e = Deadline.__table__.alias("earlier").c
+    earlier = (select(e.id).where(e.subject_type == d.subject_type, e.subject_id == d.subject_id, _ready(e, now),
+                                  or_(e.due_at < d.due_at, and_(e.due_at == d.due_at, e.id < d.id)))
+               .correlate(Deadline.__table__))
     stmt = (select(d.id, d.kind, d.subject_type, d.subject_id, d.attempts)
-            .where(d.done_at.is_(None), d.cancelled_at.is_(None), d.due_at <= now,
-                   or_(d.next_attempt_at.is_(None), d.next_attempt_at <= now))
+            .where(_ready(d, now), d.due_at <= now, ~exists(earlier))
             .order_by(d.due_at, d.id).limit(limit))
     return stmt.with_for_update(skip_locked=True) if postgres else stmt
 
@@ -96,7 +116,8 @@ def waves(claimed: list) -> list[list[list]]:
 
 async def _done(db: AsyncSession, rows: list) -> None:
     d = Deadline.__table__.c
-    await db.execute(update(Deadline.__table__).where(d.id.in_([row.id for row in rows])).values(done_at=clock.now()))
+    await db.execute(update(Deadline.__table__).where(set_based.among(db, d.id, [row.id for row in rows]))
+                     .values(done_at=clock.now()))
 
 
 async def _failed(db: AsyncSession, row, error: Exception, report: SweepReport) -> None:
@@ -152,12 +173,24 @@ async def sweep_batch(runtime: Runtime, report: SweepReport, limit: int = BATCH,
     return len(claimed)
 
 
-async def run_deadlines(runtime: Runtime, report: SweepReport | None = None, *, batched: bool = True) -> SweepReport:
+async def run_deadlines(runtime: Runtime, report: SweepReport | None = None, *, batched: bool = True,
+                        lanes: int | None = None) -> SweepReport:
     """Sweep until nothing is due. `batched=False` applies each deadline alone (the per-row path,
-    kept as the fallback and for comparison in bench/sweep.py)."""
+    kept as the fallback and for comparison in bench/sweep.py).
+
+    On PostgreSQL `lanes` (default LANES) batches are in flight at once, each in its own transaction
+    on its own connection, claimed with SKIP LOCKED like separate sweepers: while one batch waits
+    for the database the other runs its Python, so the worker's CPU and the database's overlap.
+    SQLite has one writer: one lane."""
     report = report or SweepReport()
-    while await sweep_batch(runtime, report, batched=batched):
-        pass
+    if runtime.engine.dialect.name != "postgresql":
+        lanes = 1
+
+    async def lane() -> None:
+        while await sweep_batch(runtime, report, batched=batched):
+            pass
+
+    await asyncio.gather(*(lane() for _ in range(lanes or LANES)))
     return report
 
 

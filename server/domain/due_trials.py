@@ -15,12 +15,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
 from server.db.models import CustomerOrg, PartnerOrg, Trial
-from server.domain import audit, lifecycle, outbox, recipients
+from server.domain import audit, lifecycle, outbox, recipients, set_based
 from server.domain.actor import SYSTEM
 from server.domain.lifecycle import TrialEvent
 from server.domain.outbox import EmailKind
@@ -96,7 +96,7 @@ async def load(db: AsyncSession, trial_ids: Iterable[int], audiences: Iterable[A
         select(t.c.id, t.c.customer_id, t.c.partner_id, t.c.started_by_user_id, t.c.state, t.c.version, t.c.ends_at,
                t.c.grace_ends_at, CustomerOrg.name, PartnerOrg.name)
         .join(CustomerOrg, CustomerOrg.id == t.c.customer_id).join(PartnerOrg, PartnerOrg.id == t.c.partner_id)
-        .where(t.c.id.in_(ids)).order_by(t.c.id).with_for_update(of=t))
+        .where(set_based.among(db, t.c.id, ids)).order_by(t.c.id).with_for_update(of=t))
     due = DueTrials({row[0]: DueTrial(*row) for row in rows})
     for audience in set(audiences):
         if audience is Audience.PARTNER_ADMINS:
@@ -108,12 +108,10 @@ async def load(db: AsyncSession, trial_ids: Iterable[int], audiences: Iterable[A
 
 
 async def apply(db: AsyncSession, due: DueTrials) -> None:
-    """Write what the plans recorded: trial moves (one executemany), audit events, outbox rows."""
+    """Write what the plans recorded: trial moves, audit events, outbox rows, one statement each."""
     if due.moved:
-        t = Trial.__table__
-        await db.execute(update(t).where(t.c.id == bindparam("trial_id")),
-                         [{"trial_id": trial.id, "state": trial.state, "version": trial.version}
-                          for trial in due.moved.values()])
+        await set_based.update_rows(db, Trial.__table__, "id", [
+            {"id": trial.id, "state": trial.state, "version": trial.version} for trial in due.moved.values()])
         for trial_id in due.moved:                 # an ORM copy in this session must not be stale
             stale = db.sync_session.identity_map.get(identity_key(Trial, trial_id))
             if stale is not None:

@@ -51,7 +51,7 @@ async def trial_context(db: AsyncSession, trial: Trial, **extra: Any) -> dict[st
 
 
 def _day(value) -> str:
-    return f"{value:%Y-%m-%d}"
+    return value.date().isoformat()
 
 
 def _grace_end(trial):

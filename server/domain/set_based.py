@@ -1,0 +1,102 @@
+"""Set-based statements for the sweep's batches (issue 6: ≥ 10k transitions/s), one statement per
+table per batch whatever the batch size.
+
+On PostgreSQL the rows travel as one array per column: `id = ANY(:ids)` instead of an IN list of a
+thousand parameters (one prepared statement for any batch size, no per-row parameter processing),
+and `INSERT ... SELECT FROM unnest(...)` / `UPDATE ... FROM unnest(...)` instead of an executemany
+that executes the statement once per row (figures in bench/sweep.py). On SQLite (one process, no
+network) the same calls fall back to IN lists and executemany.
+
+Values are passed as the driver takes them: timezone-aware datetimes, dicts for JSON columns
+(serialized here; `None` is stored as JSON null, like SQLAlchemy's JSON type does).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ARRAY, Column, Table, any_, bindparam, insert, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import JSON
+
+_PG = postgresql.dialect()
+
+
+def on_postgres(db: AsyncSession) -> bool:
+    return db.bind.dialect.name == "postgresql"
+
+
+def among(db: AsyncSession, column: Column, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN values`: one array parameter on PostgreSQL, an IN list elsewhere."""
+    values = list(values)
+    if on_postgres(db):
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type), unique=True))
+    return column.in_(values)
+
+
+def _quote(name: str) -> str:
+    return _PG.identifier_preparer.quote(name)
+
+
+def _is_json(column: Column) -> bool:
+    return isinstance(column.type.dialect_impl(_PG), JSON)
+
+
+def _array_type(column: Column) -> str:
+    return "TEXT[]" if _is_json(column) else f"{column.type.compile(dialect=_PG)}[]"
+
+
+def _unnest(table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]) -> tuple[str, list[str], dict[str, list]]:
+    """(FROM clause `unnest(...) AS v(...)`, each column's value expression, params): one array per column."""
+    columns = [table.c[name] for name in names]
+    params: dict[str, list] = {}
+    for i, column in enumerate(columns):
+        values = [row[column.name] for row in rows]
+        if _is_json(column):
+            values = [json.dumps(value) for value in values]
+        params[f"a{i}"] = values
+    arrays = ", ".join(f"CAST(:a{i} AS {_array_type(column)})" for i, column in enumerate(columns))
+    source = f"unnest({arrays}) AS v({', '.join(f'c{i}' for i in range(len(columns)))})"
+    values = [f"CAST(v.c{i} AS JSONB)" if _is_json(column) else f"v.c{i}" for i, column in enumerate(columns)]
+    return source, values, params
+
+
+async def insert_rows(db: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
+                      skip_conflicts_on: str | None = None) -> None:
+    """Insert rows (dicts with the same keys) in one statement; with `skip_conflicts_on`, a row whose
+    unique column is taken is skipped (ON CONFLICT DO NOTHING), as one statement does on both backends."""
+    if not rows:
+        return
+    if not on_postgres(db):
+        stmt = insert(table)
+        if skip_conflicts_on is not None:
+            stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=[skip_conflicts_on])
+        await db.execute(stmt, list(rows))
+        return
+    names = list(rows[0])
+    source, values, params = _unnest(table, names, rows)
+    sql = f"INSERT INTO {table.name} ({', '.join(map(_quote, names))}) SELECT {', '.join(values)} FROM {source}"
+    if skip_conflicts_on is not None:
+        sql += f" ON CONFLICT ({table.c[skip_conflicts_on].name}) DO NOTHING"
+    await db.execute(text(sql), params)
+
+
+async def update_rows(db: AsyncSession, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Update each row (dicts with the same keys, `key` naming the row) in one statement."""
+    if not rows:
+        return
+    names = [key, *(name for name in rows[0] if name != key)]
+    if not on_postgres(db):
+        renamed = [{f"_{name}": row[name] for name in names} for row in rows]
+        await db.execute(update(table).where(table.c[key] == bindparam(f"_{key}"))
+                         .values({name: bindparam(f"_{name}") for name in names[1:]}), renamed)
+        return
+    source, values, params = _unnest(table, names, rows)
+    assignments = ", ".join(f"{_quote(name)} = {value}" for name, value in zip(names[1:], values[1:]))
+    await db.execute(text(f"UPDATE {table.name} SET {assignments} FROM {source} WHERE {table.name}.{_quote(key)} = v.c0"),
+                     params)
+
