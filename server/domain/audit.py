@@ -4,11 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
 from server.db.models import AuditEvent
+from server.domain import set_based
 from server.domain.actor import Actor
 
 log = structlog.get_logger("audit")
@@ -33,9 +33,8 @@ def record(db: AsyncSession, actor: Actor, action: str, subject_type: str, subje
 
 
 async def record_many(db: AsyncSession, events: list[dict[str, Any]]) -> None:
-    """Write many `event()`s in one executemany (the sweep's batches)."""
-    if events:
-        await db.execute(insert(AuditEvent.__table__), events)
+    """Write many `event()`s in one statement (the sweep's batches)."""
+    await set_based.insert_rows(db, AuditEvent.__table__, events)
 
 
 async def denied(sessionmaker, actor: Actor, action: str, detail: str = "") -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
 from server.db.models import OutboxEmail
+from server.domain import set_based
 
 
 class EmailKind(StrEnum):
@@ -85,15 +86,14 @@ def _insert(db: AsyncSession):
 
 
 async def enqueue_many(db: AsyncSession, emails: list[Email]) -> None:
-    """Queue many emails in one executemany; a dedup key queued before is skipped (nothing written).
+    """Queue many emails in one statement; a dedup key queued before is skipped (nothing written).
     The sweep's path: small rows (kind, locale, context), rendered by the sender when it sends them
     (`rendered()`), so a transition does not pay for templates and large bodies."""
     now, rows = clock.now(), {}
     for email in emails:
         row = _row(email, None, now)
         rows.setdefault(row["dedup_key"], row)
-    if rows:
-        await db.execute(_insert(db), list(rows.values()))
+    await set_based.insert_rows(db, OutboxEmail.__table__, list(rows.values()), skip_conflicts_on="dedup_key")
 
 
 async def enqueue(db: AsyncSession, kind: EmailKind, recipient: str, dedup_key: str, context: dict[str, Any], *,
