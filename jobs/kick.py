@@ -54,7 +54,10 @@ async def provision_now(redis) -> bool:
     """Enqueue the `provision_now` job on `redis` (an ArqRedis bound to the app's queue) after this
     call, shared with concurrent callers; True when it was queued."""
     loop = asyncio.get_running_loop()
-    state = _coalescers.get(redis)
+    try:
+        state = _coalescers.get(redis)
+    except TypeError:  # not weak-referenceable, e.g. None where no Redis is configured: enqueue (and log) as is
+        return await _enqueue(redis)
     if state is None or state.loop is not loop:
         state = _coalescers[redis] = _Coalescer(loop)
     if state.next is None:

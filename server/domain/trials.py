@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import exists, false, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -90,15 +90,20 @@ def check_form(form: CustomerForm, errors: list[DomainError]) -> tuple[str | Non
     return email, country
 
 
-def same_domain_as_partner_user(partner_id, email: str):
-    """SQL: a user of the partner has an email with the domain of `email` (R-ORG-03)."""
-    domain = email.rsplit("@", 1)[-1]
-    return exists().where(User.partner_id == partner_id, func.lower(User.email).like(f"%@{domain}"))
+_users, _customer_users, _partners = User.__table__.c, CustomerUser.__table__.c, PartnerOrg.__table__.c
+#: R-ORG-03: a user of partner `:partner_id` has an email at the domain of `:own_domain` ('%@<domain>').
+SAME_DOMAIN_AS_PARTNER_USER = exists().where(_users.partner_id == bindparam("partner_id"),
+                                             func.lower(_users.email).like(bindparam("own_domain")))
+#: R-NEW-02: `:email` belongs to a customer org already.
+EMAIL_OF_AN_ORG = exists().where(_customer_users.email == bindparam("email"))
+#: What a new customer's start reads, in one statement: the partner (R-ORG-01), R-ORG-03, R-NEW-02.
+START_CHECKS = select(_partners.certified, _partners.locale, SAME_DOMAIN_AS_PARTNER_USER, EMAIL_OF_AN_ORG) \
+    .where(_partners.id == bindparam("partner_id"))
 
 
-def email_of_an_org(email: str):
-    """SQL: `email` belongs to a customer org already (R-NEW-02)."""
-    return exists().where(CustomerUser.email == email)
+def own_domain(email: str | None) -> str | None:
+    """The LIKE pattern of SAME_DOMAIN_AS_PARTNER_USER for `email` (None matches nothing)."""
+    return None if email is None else "%@" + email.rsplit("@", 1)[-1]
 
 
 def own_org_error() -> DomainError:
@@ -117,7 +122,8 @@ async def refuse_own_org(db: AsyncSession, partner: PartnerOrg, *, email: str | 
     """R-ORG-03: no trial for the partner's own organization through these flows."""
     own = customer_id is not None and customer_id == partner.own_customer_id
     if email and not own:
-        own = bool(await db.scalar(select(same_domain_as_partner_user(partner.id, email))))
+        own = bool(await db.scalar(select(SAME_DOMAIN_AS_PARTNER_USER),
+                                   {"partner_id": partner.id, "own_domain": own_domain(email)}))
     if own:
         raise own_org_error()
 
@@ -185,11 +191,9 @@ async def start_trial(db: AsyncSession, actor: Actor, form: CustomerForm, reques
         errors = []
     except DomainError as error:
         errors = error.errors
-    checks = (await db.execute(select(
-        PartnerOrg.certified, PartnerOrg.locale,
-        same_domain_as_partner_user(PartnerOrg.id, email) if email else false(),
-        email_of_an_org(email) if email else false(),
-    ).where(PartnerOrg.id == actor.partner_id))).one_or_none()
+    conn = await db.connection()
+    checks = (await conn.execute(START_CHECKS, {"partner_id": actor.partner_id, "own_domain": own_domain(email),
+                                                "email": email})).one_or_none()
     if checks is None:
         raise permissions.forbidden("Only partner users may do this.")
     certified, locale, own_org, org_exists = checks

@@ -141,3 +141,53 @@ async def test_tier2_partner_may_start_trials(client, sessionmaker):
     team = await partner_team(sessionmaker, tier=PartnerTier.TIER2, distributor_id=distributor.partner_id)
     body = await gql(client, START, {"input": new_customer_input()}, token=team.tokens[Role.SALES_ADMIN])
     assert errors_of(body, "startTrial") == []
+
+
+async def test_start_writes_the_same_rows_in_one_statement_on_postgresql(kit, sessionmaker):
+    """Issue 5: PostgreSQL writes a start in one statement, SQLite with one insert per table; on
+    PostgreSQL both ways write the same rows (everything but the database's ids)."""
+    import pytest
+    from sqlalchemy import text
+
+    from server import clock
+    from server.domain import start_rows
+    from server.domain.actor import Actor, ActorKind
+
+    if sessionmaker.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("the one-statement write is PostgreSQL's")
+    actor = Actor(kind=ActorKind.API_TOKEN, user_id=kit.team.user_ids[Role.SALES_ADMIN],
+                  partner_id=kit.team.partner_id, roles=frozenset({Role.SALES_ADMIN}), token_id=7)
+    services = [dict(service="MEETINGS", license_count=50, holds=True, removed_at=None, meetings_edition="ENTERPRISE",
+                     site_url="acme.webex.com", time_zone="Europe/Oslo", meetings_features=["MEETINGS_1000"],
+                     pstn=None)]
+    services.append(dict(service="CALLING", license_count=50, holds=True, removed_at=None, meetings_edition=None,
+                         site_url=None, time_zone=None, meetings_features=None, pstn="CCP"))
+    written, now = {}, clock.now()
+    for way, write in (("one statement", start_rows._write_postgres), ("per table", start_rows._write_each)):
+        email = f"admin@{way.replace(' ', '-')}.example"
+        rows = start_rows.new_trial_rows(actor, name="Acme", business_vertical="Retail", country="NO", region="EU",
+                                         email=email, locale="en", license_count=50, duration_days=90,
+                                         setup_now=True, services=[dict(s) for s in services], now=now)
+        async with sessionmaker() as db, db.begin():
+            customer_id, trial_id, service_ids = await write(db, actor, rows)
+            tables = {}
+            for table, key in (("customer_orgs", "id"), ("customer_users", "customer_id"),
+                               ("partner_access", "customer_id"), ("trials", "customer_id"),
+                               ("trial_services", "customer_id"), ("audit_events", "customer_id")):
+                result = await db.execute(text(f"SELECT * FROM {table} WHERE {key} = :c ORDER BY 1"), {"c": customer_id})
+                tables[table] = [{k: v for k, v in row._mapping.items() if k not in ("id", "customer_id", "trial_id",
+                                                                                   "subject_id", "at")}
+                                 for row in result]
+            result = await db.execute(text("SELECT * FROM deadlines WHERE subject_id = :t ORDER BY due_at, kind"),
+                                      {"t": trial_id})
+            tables["deadlines"] = [{k: v for k, v in row._mapping.items() if k not in ("id", "subject_id", "created_at")}
+                                   for row in result]
+            assert [s["service"] for s in tables["trial_services"]] == ["MEETINGS", "CALLING"]
+            assert len(service_ids) == 2
+            await db.rollback()
+        for row in tables["customer_users"] + tables["customer_orgs"] + tables["audit_events"]:
+            row.pop("email", None), row.pop("admin_email", None)
+        for row in tables["audit_events"]:
+            row["after"].pop("admin", None)
+        written[way] = tables
+    assert written["one statement"] == written["per table"]
