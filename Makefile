@@ -27,6 +27,7 @@ chromium:
 
 ## make bench: the benchmarks (PostgreSQL), then the long forms of the `slow` tests (crash loops) on both backends
 bench: install
+	@bash scripts/ensure-wrk.sh
 	@$(UV) run python -m bench
 	@TRIALDESK_TEST_BACKEND=postgres $(UV) run pytest -q -m slow -p no:cacheprovider
 	@TRIALDESK_TEST_BACKEND=sqlite $(UV) run pytest -q -m slow -p no:cacheprovider
