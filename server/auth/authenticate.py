@@ -1,35 +1,47 @@
-"""Who is calling: bearer token (API clients) or session cookie (portal, customer admins)."""
+"""Who is calling: bearer token (API clients) or session cookie (portal, customer admins).
+
+A token is read in one statement (`server.db.engine.read_rows`: no transaction, no ORM); its last
+use is written to the minute, in its own statement, only when the minute has passed.
+"""
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
 from server import clock
 from server.auth.tokens import hash_token
+from server.db.engine import read_rows
 from server.db.models import ApiToken
 from server.domain.actor import ANONYMOUS, Actor, ActorKind
 from server.enums import Role
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+_TOKEN = (select(ApiToken.id, ApiToken.partner_id, ApiToken.user_id, ApiToken.roles, ApiToken.last_used_at,
+                 ApiToken.revoked_at)
+          .where(ApiToken.token_hash == bindparam("hash")))
+_TOUCH = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 
 
-async def actor_from_bearer(sessionmaker, token: str) -> Actor | None:
-    async with sessionmaker() as db, db.begin():
-        row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-        if row is None or row.revoked_at is not None:
-            return None
-        now = clock.now()
-        if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-            row.last_used_at = now  # to the minute: a busy integration must not write on every call
-        roles = frozenset(Role(r) for r in row.roles)
-        if row.partner_id is None and roles == {Role.TRIALS_TEAM}:
-            return Actor(kind=ActorKind.TRIALS_TEAM, user_id=row.user_id, roles=roles, token_id=row.id,
-                         email=f"token-{row.id}@api")
-        return Actor(kind=ActorKind.API_TOKEN, user_id=row.user_id, partner_id=row.partner_id,
-                     roles=frozenset(Role(r) for r in row.roles), token_id=row.id,
-                     email=f"token-{row.id}@api")
+async def actor_from_bearer(engine: AsyncEngine, token: str) -> Actor | None:
+    """The token's actor, or None when it is unknown or revoked."""
+    rows = await read_rows(engine, _TOKEN, {"hash": hash_token(token)})
+    row = rows[0] if rows else None
+    if row is None or row["revoked_at"] is not None:
+        return None
+    now = clock.now()
+    if row["last_used_at"] is None or now - row["last_used_at"] > LAST_USED_RESOLUTION:
+        async with engine.begin() as conn:  # to the minute: a busy integration must not write on every call
+            await conn.execute(_TOUCH, {"token_id": row["id"], "now": now})
+    token_id, partner_id, user_id = row["id"], row["partner_id"], row["user_id"]
+    roles = frozenset(Role(r) for r in row["roles"])
+    if partner_id is None and roles == {Role.TRIALS_TEAM}:
+        return Actor(kind=ActorKind.TRIALS_TEAM, user_id=user_id, roles=roles, token_id=token_id,
+                     email=f"token-{token_id}@api")
+    return Actor(kind=ActorKind.API_TOKEN, user_id=user_id, partner_id=partner_id, roles=roles,
+                 token_id=token_id, email=f"token-{token_id}@api")
 
 
 async def authenticate(request: Request) -> Actor:
@@ -37,5 +49,5 @@ async def authenticate(request: Request) -> Actor:
     state = request.app.state
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return await actor_from_bearer(state.sessionmaker, header[7:].strip()) or ANONYMOUS
+        return await actor_from_bearer(state.read_engine, header[7:].strip()) or ANONYMOUS
     return ANONYMOUS

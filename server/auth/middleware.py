@@ -71,16 +71,18 @@ async def resolve(state, headers: Headers, cookies: dict[str, str], path: str) -
     settings = state.settings
     authorization = headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
-        actor = await actor_from_bearer(state.sessionmaker, authorization[7:].strip())
+        actor = await actor_from_bearer(state.engine, authorization[7:].strip())
         return Auth(actor=actor or ANONYMOUS, method="bearer")
     session_id = sessions.session_id_from_cookie(settings.secret_key, cookies.get(sessions.COOKIE))
     if session_id:
-        async with state.sessionmaker() as db:
-            await clock.refresh(db)
-            row = await sessions.load(db, session_id)
-            actor = await sessions.actor_for(db, row) if row else None
-        if actor is not None:
-            return Auth(actor=actor, method="session", csrf_token=row.csrf_token, session_hash=row.id)
+        if clock.enabled():  # the test clock's shared offset (never in production)
+            async with state.read_engine.connect() as conn:
+                await clock.refresh(conn)
+        found = await sessions.load_actor(state.engine, session_id)  # one statement, one round trip
+        if found is not None:
+            actor, csrf_token = found
+            return Auth(actor=actor, method="session", csrf_token=csrf_token,
+                        session_hash=sessions.session_hash(session_id))
     auth = Auth()
     if sessions.COOKIE in cookies:
         auth.set_cookies.append(cookie_header(settings, sessions.COOKIE, "", max_age=0))
