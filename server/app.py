@@ -23,7 +23,7 @@ from server import persisted
 from server.auth import consent_link
 from server.auth import pages as auth_pages
 from server.auth.middleware import AuthMiddleware
-from server.db.engine import make_engine, make_sessionmaker
+from server.db.engine import make_engine, make_read_sessionmaker, make_sessionmaker, read_engine
 from server.logging import configure as configure_logging
 from server.middleware import RequestIdMiddleware
 from server.pages import settings as settings_pages
@@ -63,7 +63,7 @@ async def graphql_endpoint(request: Request) -> Response:
         return gql.respond({"errors": [{"message": "Accept application/graphql-response+json or application/json."}]},
                            406, gql.JSON)
     try:
-        params = await persisted.resolve(await gql.read_params(request), state.redis)
+        params = await persisted.resolve(await gql.read_params(request), state.redis, state.stored_documents)
         query, variables, name = gql.check_params(params)
     except persisted.PersistedQueryError as error:
         status = 400 if media_type == gql.GRAPHQL_RESPONSE else 200
@@ -72,9 +72,18 @@ async def graphql_endpoint(request: Request) -> Response:
         status = error.status if (media_type == gql.GRAPHQL_RESPONSE or error.status != 400) else 400
         return gql.respond({"errors": error.errors}, status, media_type, error.headers)
     actor = request.state.actor  # AuthMiddleware: bearer token or session cookie (CSRF checked there)
-    context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor, request=request,
-                      redis=state.redis, request_id=request.scope.get("state", {}).get("request_id"))
+    request_id = request.scope.get("state", {}).get("request_id")
     await _refresh_clock(state)
+    if state.compiled_by_hash:  # a stored document with a compiled runner (server.compiled), by its SHA-256
+        hit = state.compiled_by_hash.get(persisted.sha256(query))
+        if hit is not None and name in (None, hit.name):
+            reading = Context(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor,
+                              request=request, redis=state.redis, request_id=request_id)
+            body = await gql.run_compiled(hit, reading, variables)
+            if body is not None:
+                return gql.respond(body, 200, media_type)
+    context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor, request=request,
+                      redis=state.redis, request_id=request_id)
     status, body, headers = await gql.run(state.graphql_schema, state.documents, context, query, variables, name,
                                           method=request.method, expose_errors=state.settings.env != "production")
     if status == 405:
@@ -111,6 +120,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.engine = make_engine(settings.database_url)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        app.state.read_engine = read_engine(app.state.engine)  # autocommit reads: auth, compiled runners
+        app.state.read_sessionmaker = make_read_sessionmaker(app.state.engine)
         embedded = None
         redis_url = settings.redis_url
         if not redis_url:
@@ -126,8 +137,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         from server import compiled
         from server.pages.operations import read_operations
 
+        operations = read_operations()
         app.state.compiled_operations = ({} if not settings.compiled_operations else
-                                         compiled.for_app(app.state.engine.dialect.name, read_operations()))
+                                         compiled.for_app(app.state.engine.dialect.name, operations))
+        app.state.stored_documents = {persisted.sha256(text): text for text in operations.values()}
+        app.state.compiled_by_hash = gql.compiled_by_hash(app.state.compiled_operations, operations,
+                                                          app.state.documents)
         settle_memory()
         log.info("started", database=settings.database_url.split("@")[-1], env=settings.env)
         try:

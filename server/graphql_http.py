@@ -7,11 +7,17 @@
 - Queries over GET; mutations only over POST (405 with `Allow: POST`).
 - Documents are parsed and validated once per distinct text (LRU caches): a page's stored
   document costs nothing after its first use.
+- A stored document (`web/operations/`) with a compiled runner (server.compiled), sent as text or
+  by its persisted SHA-256, runs through the runner: the same actor (bearer token or session),
+  the same variables; whatever the runner hands back (None: a bad cursor, a signed-out caller, a
+  wrong variable type) or fails on runs through the reference path below, which answers the error.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 import orjson
 import structlog
@@ -163,6 +169,35 @@ async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context,
         body["errors"] = [_error_json(e, expose_errors, context.request_id) for e in result.errors]
     body["data"] = result.data
     return 200, body, {}
+
+
+class Compiled(NamedTuple):
+    name: str
+    runner: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+def compiled_by_hash(runners: dict[str, Any], operations: dict[str, str],
+                     documents: DocumentCache) -> dict[str, Compiled]:
+    """SHA-256 of a stored query's text → its runner, for the documents that validate as API requests."""
+    table = {}
+    for name, runner in runners.items():
+        document, _ = documents.get(operations[name])
+        operation = get_operation_ast(document, name) if document is not None else None
+        if operation is not None and operation.operation is OperationType.QUERY:
+            table[hashlib.sha256(operations[name].encode()).hexdigest()] = Compiled(name, runner)
+    return table
+
+
+async def run_compiled(compiled: Compiled, context: Context, variables: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`{"data": ...}` from the runner, or None for the reference path to answer."""
+    try:
+        data = await compiled.runner(context, variables or {})
+    except Exception as error:  # noqa: BLE001 - the reference path answers (and reports) it the usual way
+        log.error("compiled_operation_failed", operation=compiled.name, error=repr(error), exc_info=error)
+        data = None
+    finally:
+        await context.close()
+    return None if data is None else {"data": data}
 
 
 def graphiql_page() -> HTMLResponse:

@@ -6,10 +6,15 @@ and an unknown hash answers the standard `PersistedQueryNotFound` error so the c
 the text. Registered texts live in Redis (shared by every web process; losing them costs one
 resend each), and their parsed and validated documents in each process's DocumentCache, so a
 registered document is parsed and validated once per process.
+
+The server's own stored documents (`web/operations/`, passed in as `known`) count as registered
+in every process from the start: calling one by hash needs no Redis round trip, and one with a
+compiled runner runs through it (server.graphql_http).
 """
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -44,8 +49,9 @@ def _requested_hash(params: dict[str, Any]) -> str | None:
     return digest.lower()
 
 
-async def resolve(params: dict[str, Any], redis) -> dict[str, Any]:
-    """The request's params with `query` filled in from the registry (or registered from it)."""
+async def resolve(params: dict[str, Any], redis, known: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The request's params with `query` filled in from the registry (or registered from it).
+    `known`: texts by SHA-256 that are registered without Redis (the stored documents)."""
     digest = _requested_hash(params)
     if digest is None:
         return params
@@ -53,11 +59,15 @@ async def resolve(params: dict[str, Any], redis) -> dict[str, Any]:
     if isinstance(query, str) and query:
         if sha256(query) != digest:
             raise PersistedQueryError({"message": "provided sha does not match query"})
+        if known and digest in known:
+            return params
         try:
             await redis.set(KEY.format(digest), query, ex=TTL_SECONDS)
         except Exception as error:  # noqa: BLE001 - Redis down: the query still runs, it just isn't kept
             log.warning("persisted_query_not_stored", error=repr(error))
         return params
+    if known and digest in known:
+        return {**params, "query": known[digest]}
     try:
         stored = await redis.get(KEY.format(digest))
     except Exception as error:  # noqa: BLE001 - a lost registry is a miss, the client resends
