@@ -70,10 +70,13 @@ async def run_operation(request: Request, name: str, variables: dict[str, Any] |
                       request=request, redis=state.redis, request_id=request.scope.get("state", {}).get("request_id"))
     compiled = getattr(state, "compiled_operations", {}).get(name)
     if compiled is not None:  # a hand-verified SQL executor for this document (server.compiled)
+        reading = Context(sessionmaker=getattr(state, "read_sessionmaker", state.sessionmaker), settings=state.settings,
+                          actor=request.state.actor, request=request, redis=state.redis,
+                          request_id=context.request_id)  # autocommit reads: no BEGIN/ROLLBACK (server.db.engine)
         try:
-            data = await compiled(context, variables or {})
+            data = await compiled(reading, variables or {})
         finally:
-            await context.close()
+            await reading.close()
         if data is not None:
             return Result(data=data)
     status, body, _ = await graphql_http.run(state.graphql_schema, state.documents, context, text, variables, name,
