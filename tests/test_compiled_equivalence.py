@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from server import clock, compiled, graphql_http
-from server.compiled import customer_page, customers_page
+from server.compiled import customer_history, customer_page, customers_page
 from server.db.models import (
-    CustomerOrg, DeviceExtensionRequest, Location, PartnerAccessGrant, PhoneNumber, Shipment, ShipmentItem,
+    AuditEvent, CustomerOrg, DeviceExtensionRequest, Location, PartnerAccessGrant, PhoneNumber, Shipment, ShipmentItem,
 )
 from server.db.models.trials import Trial, TrialService
 from server.schema.node import to_global_id
@@ -34,6 +34,8 @@ from tests import factories
 
 TEXT = read_operations()["CustomersPage"]
 DETAIL = read_operations()["CustomerPage"]
+HISTORY = read_operations()["CustomerHistory"]
+COMPILED = {"CustomersPage", "CustomerPage", "CustomerHistory"}
 STATUSES = ["TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXPIRED", "PENDING_CONSENT",
             "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED"]
 
@@ -49,13 +51,15 @@ def test_document_is_the_verified_one():
     """An edited CustomersPage.graphql is not compiled any more: re-verify the runner, then re-pin."""
     assert compiled.sha256(TEXT) == customers_page.DOCUMENT_SHA256
     assert compiled.sha256(DETAIL) == customer_page.DOCUMENT_SHA256
-    assert set(compiled.for_app("postgresql", read_operations())) == {"CustomersPage", "CustomerPage"}
+    assert compiled.sha256(HISTORY) == customer_history.DOCUMENT_SHA256
+    assert set(compiled.for_app("postgresql", read_operations())) == COMPILED
     assert compiled.for_app("sqlite", read_operations()) == {}
-    assert compiled.for_app("postgresql", {"CustomersPage": TEXT + " ", "CustomerPage": DETAIL + " "}) == {}
+    edited = {"CustomersPage": TEXT + " ", "CustomerPage": DETAIL + " ", "CustomerHistory": HISTORY + " "}
+    assert compiled.for_app("postgresql", edited) == {}
 
 
 def test_registered_at_start_up(postgres):
-    assert set(postgres.state.compiled_operations) == {"CustomersPage", "CustomerPage"}
+    assert set(postgres.state.compiled_operations) == COMPILED
 
 
 async def _arrange(sessionmaker):
@@ -273,6 +277,14 @@ async def _arrange_detail(sessionmaker):
                                 release_at=now + timedelta(days=3), created_at=now),
                     PhoneNumber(e164="+4722000003", customer_id=full.id, location_id=None, status="RESERVED",
                                 created_at=now)])
+        at = now - timedelta(hours=1)
+        for when, partner, action in ((at, None, "customer.created"), (at, a.partner_id, "trial.started"),
+                                      (at.replace(microsecond=0), b.partner_id, "trial.started"),
+                                      (now, a.partner_id, "shipment.requested"), (now, None, "trial.provisioned"),
+                                      (now - timedelta(days=2), b.partner_id, "access.granted")):
+            for customer_id in (full.id, acme_id):
+                db.add(AuditEvent(at=when, actor=f"partner:{partner}", action=action, subject_type="Trial",
+                                  subject_id=mine.id, partner_id=partner, customer_id=customer_id))
         await db.flush()
         names = dict((await db.execute(select(CustomerOrg.name, CustomerOrg.id))).all())
     return a, b, c, acme_id, full.id, mine.id, names
@@ -302,6 +314,20 @@ async def test_customer_detail_every_role_every_customer(postgres, sessionmaker)
     assert seen > 50 and empty > 100 and rich >= 5
 
 
+async def test_customer_history_every_role_every_customer(postgres, sessionmaker):
+    a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
+    good = [to_global_id("Customer", pk) for pk in sorted(names.values())]
+    bad = [to_global_id("Trial", trial_id), to_global_id("Customer", 10**12), "not-an-id", "", 5, None,
+           to_global_id("Customer", 2**70)]
+    seen = 0
+    for actor in _detail_actors(a, b, c, acme_id, full_id):
+        for global_id in good + bad:
+            variables = {"id": global_id} if global_id is not None else {}
+            data = await _both(postgres, actor, variables, HISTORY, "CustomerHistory", customer_history.run)
+            seen += bool(data and data["auditEvents"])
+    assert seen > 20
+
+
 async def test_a_leaking_runner_is_caught(postgres, sessionmaker, monkeypatch):
     """Break the runner on purpose (every trial, every customer in reach): the comparison must fail."""
     from sqlalchemy import true
@@ -319,6 +345,15 @@ async def test_a_leaking_runner_is_caught(postgres, sessionmaker, monkeypatch):
                 await _both(postgres, alpha, {"id": customer}, DETAIL, "CustomerPage", customer_page.run)
         customer_page.statement.cache_clear()
     await _both(postgres, alpha, {"id": to_global_id("Customer", full_id)}, DETAIL, "CustomerPage", customer_page.run)
+    with monkeypatch.context() as patch:  # the timeline of a customer Alpha does not see
+        patch.setattr(customer_history, "visibility", SimpleNamespace(**{**vars(visibility),
+                                                                         "customer_condition": lambda *a: true()}))
+        customer_history.statement.cache_clear()
+        customer_history.statement(alpha)  # built with the leak
+        with pytest.raises(AssertionError):
+            await _both(postgres, alpha, {"id": to_global_id("Customer", names["beta only 0"])}, HISTORY,
+                        "CustomerHistory", customer_history.run)
+    customer_history.statement.cache_clear()
     with monkeypatch.context() as patch:  # the list: Beta's trials (and shipments) on a customer Alpha sees
         patch.setattr(customers_page, "visibility", SimpleNamespace(**{**vars(visibility),
                                                                        "trial_condition": lambda actor: true()}))
@@ -330,25 +365,31 @@ async def test_a_leaking_runner_is_caught(postgres, sessionmaker, monkeypatch):
 
 
 async def test_the_detail_page_uses_it(postgres, client, sessionmaker, monkeypatch):
-    """/customers/{id} renders from the compiled runner (and the same HTML as the reference path)."""
+    """/customers/{id} renders from the compiled runners (and the same HTML as the reference path)."""
     a, b, c, acme_id, full_id, *_ = await _arrange_detail(sessionmaker)
     await factories.login(client, a.emails[Role.PARTNER_ADMIN], a.password)
     calls = []
-    runner = postgres.state.compiled_operations["CustomerPage"]
 
-    async def counting(context, variables):
-        calls.append(variables)
-        return await runner(context, variables)
+    def counting(name):
+        runner = postgres.state.compiled_operations[name]
+
+        async def run(context, variables):
+            calls.append(name)
+            return await runner(context, variables)
+        return run
 
     url = f"/customers/{to_global_id('Customer', full_id)}"
-    monkeypatch.setitem(postgres.state.compiled_operations, "CustomerPage", counting)
+    for name in ("CustomerPage", "CustomerHistory"):
+        monkeypatch.setitem(postgres.state.compiled_operations, name, counting(name))
     compiled_html = (await client.get(url)).text
-    assert calls
-    monkeypatch.delitem(postgres.state.compiled_operations, "CustomerPage")
+    assert calls == ["CustomerPage", "CustomerHistory"]
+    for name in ("CustomerPage", "CustomerHistory"):
+        monkeypatch.delitem(postgres.state.compiled_operations, name)
     reference_html = (await client.get(url)).text
     strip = lambda html: "\n".join(l for l in html.splitlines() if "csrf" not in l)  # noqa: E731
     assert strip(compiled_html) == strip(reference_html)
     assert "Everything Inc" in compiled_html and "FCH1" in compiled_html and "BETA-SN" not in compiled_html
+    assert "shipment.requested" in compiled_html and "access.granted" not in compiled_html  # Beta's event
 
 
 async def test_a_driver_error_is_run_again_through_sqlalchemy(postgres, sessionmaker):

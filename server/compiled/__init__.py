@@ -1,7 +1,7 @@
 """Compiled stored operations (issue 10): hand-verified SQL executors for hot page documents.
 
-Runners: `CustomersPage` (the customers list, customers_page.py) and `CustomerPage` (a customer's
-detail page, customer_page.py).
+Runners: `CustomersPage` (the customers list, customers_page.py), `CustomerPage` (a customer's
+detail page, customer_page.py) and `CustomerHistory` (that page's timeline, customer_history.py).
 
 Mechanism: a compiled runner answers ONE stored document (`web/operations/<Name>.graphql`), pinned
 by the SHA-256 of its text. It reads the whole response in one SQL statement (PostgreSQL JSON
@@ -38,10 +38,11 @@ def sha256(text: str) -> str:
 
 def runners() -> dict[str, tuple[str, Runner]]:
     """Operation name → (pinned SHA-256 of the document text, runner)."""
-    from server.compiled import customer_page, customers_page
+    from server.compiled import customer_history, customer_page, customers_page
 
     return {"CustomersPage": (customers_page.DOCUMENT_SHA256, customers_page.run),
-            "CustomerPage": (customer_page.DOCUMENT_SHA256, customer_page.run)}
+            "CustomerPage": (customer_page.DOCUMENT_SHA256, customer_page.run),
+            "CustomerHistory": (customer_history.DOCUMENT_SHA256, customer_history.run)}
 
 
 class Prepared:
@@ -73,7 +74,9 @@ async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | Non
     a server error), SQLAlchemy runs the statement again and handles like every other statement
     (disconnect detection, pool invalidation). A plain statement (built per call) runs through
     SQLAlchemy. No session, no transaction: one statement, one snapshot."""
-    engine = context.sessionmaker.kw["bind"]
+    engine = context.sessionmaker.kw.get("bind")
+    if engine is None:  # a sessionmaker without one engine: the session's own execution
+        return (await (await context.db()).execute(getattr(statement, "statement", statement), parameters)).one()
     async with engine.connect() as connection:
         if isinstance(statement, Prepared):
             if statement.text is None:
