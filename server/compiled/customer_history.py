@@ -10,6 +10,8 @@ calls): `visibility.customer_condition` for the customer, and a partner sees its
 platform's (`partner_id IS NULL`). A customer out of reach, a malformed or other type's ID, a
 signed-out actor or an `id` that is no string or integer go to the reference path, which answers
 the error (NOT_FOUND nulls the whole answer). Built once per actor; the id is a bound parameter.
+A call costs ~0.33 ms of CPU and one round trip; the reference path ~2.3 ms and 2 statements
+(in-process A/B, bench.customers' data, load average ~10 on 2 cores).
 """
 from __future__ import annotations
 

@@ -17,9 +17,14 @@ in Python by the same functions and rules as the reference types, with one clock
 
 A customer that is missing, out of reach or named by a malformed / other type's ID answers
 `customer: null` like the reference path (no error: it does not say whether the org exists). Handed
-back (None) to the reference path: a signed-out actor (UNAUTHENTICATED errors), an `id` that is neither
-a string nor an integer (variable errors), or a pk outside 64 bits (the reference's loader errors). The statement is built once per actor (the id is a bound parameter;
-nothing in it reads the clock): ~10 µs per call instead of ~1.5 ms of Core construction.
+back (None) to the reference path: a signed-out actor (UNAUTHENTICATED errors), an `id` that is
+neither a string nor an integer (variable errors), or a pk outside 64 bits (the reference's loader
+errors). Locations with the same name come by id here; the reference loader orders by name only.
+
+The statement is built once per actor (the id is a bound parameter; nothing in it reads the clock)
+and its SQL text compiled once (`compiled.Prepared`): building costs 1.6 ms of CPU and compiling
+7.8 ms; a call then costs ~0.45 ms of CPU in all and one round trip, where the reference path costs
+~9.7 ms and 12 statements (in-process A/B, bench.customers' data, load average ~10 on 2 cores).
 """
 from __future__ import annotations
 
