@@ -7,15 +7,21 @@ Best effort: if Redis is down the cron sweep picks the PROVISION deadline up wit
 Coalesced per process (issue 5): one `provision_now` job handles every deadline due when it runs,
 so concurrent kicks share one enqueue. A caller joins the next enqueue that has not started yet
 (one that starts after the caller's commit, so the job sees it), or starts one; at most one
-enqueue per Redis is in flight. Under load (32 concurrent starts) this turns one arq enqueue, three
-Redis round trips, per start into one per handful of starts; a lone start still enqueues its own.
+enqueue per Redis is in flight. Under load (wrk, 16–32 connections on two processes) this turns
+one enqueue per start into one per three to seven starts; a lone start still enqueues its own.
+The enqueue writes what arq's `enqueue_job` writes in one round trip instead of three: 0.24 →
+0.13 ms of CPU each (1000 of each, interleaved).
 """
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
 
 import structlog
+from arq.constants import job_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
 
 log = structlog.get_logger("kick")
 
@@ -33,8 +39,17 @@ _coalescers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 async def _enqueue(redis) -> bool:
+    """What `ArqRedis.enqueue_job("provision_now")` writes (the job record and its place in the queue),
+    in one round trip instead of three: its WATCH and EXISTS guard a caller-chosen job id against
+    duplicates, and this job's id is random."""
     try:
-        await redis.enqueue_job("provision_now")
+        now = timestamp_ms()
+        job_id = uuid.uuid4().hex
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.psetex(job_key_prefix + job_id, redis.expires_extra_ms,
+                        serialize_job("provision_now", (), {}, None, now, serializer=redis.job_serializer))
+            pipe.zadd(redis.default_queue_name, {job_id: now})
+            await pipe.execute()
         return True
     except Exception as error:  # noqa: BLE001 - a lost wake-up costs a minute, never a deadline
         log.warning("kick_failed", error=f"{type(error).__name__}: {error}")
