@@ -12,6 +12,11 @@ Python by the same functions as the reference path (`server.domain.status`, `cur
 `to_global_id`), with one clock reading. Whatever it does not handle (a bad cursor, `first` out of
 range, no reach, a signed-out actor, unexpected variable types) goes to the reference path, which
 answers the error exactly as before.
+
+CPU per call (in-process A/B, load average ~10 on 2 cores): 1.96 → ~1.0 ms for 50 customers,
+1.28 → ~0.55 ms for 10, once the first page's SQL text goes to the driver (`compiled.Prepared`),
+the JSON comes back as text for orjson, and global IDs and cursors are remembered; the reference
+path costs ~19 ms and ~10 ms (bench.customers' docstring has the whole account).
 """
 from __future__ import annotations
 
@@ -84,7 +89,11 @@ def statement(actor, where: customers.CustomerFilter, first: int, position: cust
 
 @lru_cache(maxsize=1024)
 def _timeless_statement(actor, search: str | None, first: int, position: customers.Position | None):
-    return compiled.Prepared(statement(actor, customers.CustomerFilter(search=search), first, position))
+    built = statement(actor, customers.CustomerFilter(search=search), first, position)
+    # The first page without a search is the hot one: its SQL text is compiled once for the driver
+    # (~5 ms, once per actor). Searches and later pages run through SQLAlchemy, whose compiled cache
+    # serves every search value and cursor position of the same shape.
+    return compiled.Prepared(built) if search is None and position is None else built
 
 
 @lru_cache(maxsize=1 << 14)
