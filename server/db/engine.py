@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event, exc
@@ -72,26 +73,30 @@ def _refuse_closed(dbapi_connection, _record, _proxy) -> None:
         raise exc.DisconnectionError("connection closed by the server")
 
 
-_compiled: dict[tuple[int, str], tuple[Any, str, list[str]]] = {}
+@lru_cache(maxsize=1024)
+def _asyncpg_sql(statement: Any, dialect: Any) -> tuple[str, list[str], dict[str, Any]]:
+    """(SQL with $n placeholders, parameter names in order, the statement's own bound values)."""
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), list(compiled.positiontup or []), dict(compiled.params)
 
 
-async def read_rows(engine: AsyncEngine, statement: Any, parameters: dict[str, Any]) -> Sequence[Mapping[str, Any]]:
-    """Rows (by column name) of a read-only Core statement with plain bound parameters (see above)."""
+async def read_rows(engine: AsyncEngine, statement: Any, parameters: dict[str, Any] | None = None,
+                    ) -> Sequence[Mapping[str, Any]]:
+    """Rows (by column name) of a read-only Core statement (see above). Bound values are passed as they
+    are (ints, strings, UTC-aware datetimes: no type's bind processing); `parameters` fills or
+    overrides the statement's own `bindparam`s by name."""
     if engine.dialect.driver != "asyncpg":
         async with engine.connect() as conn:
             return [row._mapping for row in (await conn.execute(statement, parameters)).all()]
-    key = (id(statement), engine.dialect.name)
-    entry = _compiled.get(key)
-    if entry is None or entry[0] is not statement:
-        compiled = statement.compile(dialect=engine.dialect)
-        entry = _compiled[key] = (statement, str(compiled), list(compiled.positiontup or []))
-    _, sql, names = entry
+    sql, names, values = _asyncpg_sql(statement, engine.dialect)
+    if parameters:
+        values = {**values, **parameters}
     from asyncpg import PostgresError
 
     pooled = await engine.raw_connection()  # the pool's checkout (and its closed-connection check), no Connection
     driver = pooled.driver_connection
     try:
-        return await driver.fetch(sql, *(parameters[name] for name in names))
+        return await driver.fetch(sql, *(values[name] for name in names))
     except BaseException as error:
         if not isinstance(error, PostgresError):  # cancelled or broken mid-exchange: the next checkout replaces it
             driver.terminate()
