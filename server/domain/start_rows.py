@@ -3,23 +3,28 @@ checked it: the customer org, its full admin, the partner's FULL_ADMIN grant, th
 (PENDING_PROVISIONING, started now), its services (holding them, R-SVC-06), its deadlines (PROVISION
 due now and the end-related ones, `timeline.end_deadlines`) and two audit events.
 
-The values are built once, here; how they travel differs (issue 5, bench.start_trial):
-- PostgreSQL: one statement, data-modifying CTEs chained on the new ids, so the whole write is one
-  round trip instead of seven (each costs ≈ 0.35 ms of CPU in SQLAlchemy + asyncpg, more than
-  PostgreSQL spends on it). It returns only the new ids: the answer is built from the values sent.
-- SQLite (the embedded default, one process): one Core insert per table.
+The caller's checks that read (`Checks`: trials.START_CHECKS and the function that raises the
+first failed rule) run first, in the same statement on PostgreSQL. The values are built once,
+here; how they travel differs (issue 5, bench.start_trial):
+- PostgreSQL: one statement: the checks, then data-modifying CTEs chained on the new ids, each
+  inserting only when the checks passed. A start is one round trip instead of eight (each costs
+  ≈ 0.35 ms of CPU in SQLAlchemy + asyncpg, more than PostgreSQL spends on it). It returns the
+  checks and the new ids: the answer is built from the values sent.
+- SQLite (the embedded default, one process): the checks, then one Core insert per table.
 Constraints referee concurrent starts the same way on both: a unique violation on the admin email
 is ORG_EXISTS (R-NEW-02), on a held service or a site URL SERVICE_NOT_AVAILABLE / SITE_URL_TAKEN.
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, text
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +35,16 @@ from server.domain.errors import DomainError
 from server.enums import CustomerRole, PartnerAccess, ProvisioningStatus, TrialKind, TrialState
 
 CUSTOMERS, TRIALS, SERVICES = CustomerOrg.__table__, Trial.__table__, TrialService.__table__
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What a start reads before it writes: `statement` (one row: certified, locale, own_org, org_exists;
+    none when the actor has no partner) with `params`, and `refuse(row)`, which raises the first
+    rule the row breaks. The customer and its admin get the row's `locale` (the partner's)."""
+    statement: Any
+    params: dict[str, Any]
+    refuse: Callable[[Any], None]
 
 
 @dataclass
@@ -91,18 +106,19 @@ def _mapped(error: IntegrityError) -> Exception:
     return availability.integrity_error(error) or error
 
 
-async def write(db: AsyncSession, actor: Actor, rows: NewTrialRows) -> tuple[Any, Any, list[Any]]:
-    """Insert everything; (trial, customer, services) as rows with every column."""
+async def write(db: AsyncSession, actor: Actor, rows: NewTrialRows, checks: Checks) -> tuple[Any, Any, list[Any]]:
+    """Check, then insert everything; (trial, customer, services) as rows with every column."""
     try:
         if db.bind.dialect.name == "postgresql":
-            customer_id, trial_id, service_ids = await _write_postgres(db, actor, rows)
+            locale, customer_id, trial_id, service_ids = await _write_postgres(db, actor, rows, checks)
         else:
-            customer_id, trial_id, service_ids = await _write_each(db, actor, rows)
+            locale, customer_id, trial_id, service_ids = await _write_each(db, actor, rows, checks)
     except IntegrityError as error:
         mapped = _mapped(error)
         if isinstance(mapped, DomainError):
             raise mapped from None
         raise
+    rows.customer["locale"] = rows.admin["locale"] = locale
     customer = SimpleNamespace(id=customer_id, **rows.customer)
     trial = SimpleNamespace(id=trial_id, customer_id=customer_id, **rows.trial)
     services = [SimpleNamespace(id=i, trial_id=trial_id, customer_id=customer_id, **s)
@@ -110,10 +126,15 @@ async def write(db: AsyncSession, actor: Actor, rows: NewTrialRows) -> tuple[Any
     return trial, customer, services
 
 
-async def _write_each(db: AsyncSession, actor: Actor, rows: NewTrialRows) -> tuple[int, int, list[int]]:
+async def _write_each(db: AsyncSession, actor: Actor, rows: NewTrialRows,
+                      checks: Checks) -> tuple[str, int, int, list[int]]:
     conn = await db.connection()
-    customer_id = (await conn.execute(insert(CUSTOMERS).returning(CUSTOMERS.c.id), rows.customer)).scalar_one()
-    await conn.execute(insert(CustomerUser.__table__), {**rows.admin, "customer_id": customer_id})
+    checked = (await conn.execute(checks.statement, checks.params)).one_or_none()
+    checks.refuse(checked)
+    locale = checked.locale
+    customer_id = (await conn.execute(insert(CUSTOMERS).returning(CUSTOMERS.c.id),
+                                      {**rows.customer, "locale": locale})).scalar_one()
+    await conn.execute(insert(CustomerUser.__table__), {**rows.admin, "customer_id": customer_id, "locale": locale})
     await conn.execute(insert(PartnerAccessGrant.__table__), {**rows.grant, "customer_id": customer_id})
     trial_id = (await conn.execute(insert(TRIALS).returning(TRIALS.c.id),
                                    {**rows.trial, "customer_id": customer_id})).scalar_one()
@@ -122,30 +143,36 @@ async def _write_each(db: AsyncSession, actor: Actor, rows: NewTrialRows) -> tup
         [{**s, "trial_id": trial_id, "customer_id": customer_id} for s in rows.services])).scalars())
     await timeline.schedule_many(db, "Trial", trial_id, rows.deadlines)
     await conn.execute(insert(AuditEvent.__table__), _audit_events(actor, rows, customer_id, trial_id))
-    return customer_id, trial_id, service_ids
+    return locale, customer_id, trial_id, service_ids
 
 
 def _columns(table, values: dict[str, Any]) -> tuple[str, str]:
-    """`a, b, c` and `CAST(:<table>_a AS <type>), …` for the given values of `table`."""
+    """`a, b, c` and `CAST(:<table>_a AS <type>), …` for the given values of `table` (the locale: the
+    checks' row)."""
     from sqlalchemy.dialects import postgresql
 
     dialect = postgresql.dialect()
-    casts = ", ".join(f"CAST(:{table.name}_{k} AS {table.c[k].type.compile(dialect=dialect)})" for k in values)
+    casts = ", ".join("checks.locale" if k == "locale" else
+                      f"CAST(:{table.name}_{k} AS {table.c[k].type.compile(dialect=dialect)})" for k in values)
     return ", ".join(values), casts
 
 
-def _postgres_statement(rows: NewTrialRows):
-    """The one-statement write for rows shaped like `rows` (cached per shape: the column lists are fixed)."""
+def _postgres_statement(rows: NewTrialRows, checks: Checks):
+    """The one-statement check and write for rows shaped like `rows` (cached: the shape is fixed)."""
+    checks_sql = str(checks.statement.compile(dialect=DefaultDialect(paramstyle="named")))
     customer_cols, customer_vals = _columns(CUSTOMERS, rows.customer)
     admin_cols, admin_vals = _columns(CustomerUser.__table__, rows.admin)
     grant_cols, grant_vals = _columns(PartnerAccessGrant.__table__, rows.grant)
     trial_cols, trial_vals = _columns(TRIALS, rows.trial)
     service_names = list(SERVICE_ARRAYS)
     return text(f"""
-WITH customer AS (
-  INSERT INTO customer_orgs ({customer_cols}) VALUES ({customer_vals}) RETURNING id),
+WITH checks AS ({checks_sql}),
+customer AS (
+  INSERT INTO customer_orgs ({customer_cols}) SELECT {customer_vals} FROM checks
+  WHERE checks.certified AND NOT checks.own_org AND NOT checks.org_exists
+  RETURNING id),
 admin AS (
-  INSERT INTO customer_users (customer_id, {admin_cols}) SELECT id, {admin_vals} FROM customer),
+  INSERT INTO customer_users (customer_id, {admin_cols}) SELECT id, {admin_vals} FROM customer, checks),
 access AS (
   INSERT INTO partner_access (customer_id, {grant_cols}) SELECT id, {grant_vals} FROM customer),
 trial AS (
@@ -169,7 +196,9 @@ events AS (
   UNION ALL
   SELECT CAST(:now AS TIMESTAMP WITH TIME ZONE), CAST(:actor AS TEXT), 'trial.started', 'Trial',
          trial.id, CAST(:audit_partner AS BIGINT), trial.customer_id, CAST(:trial_after AS JSONB) FROM trial)
-SELECT trial.customer_id, trial.id, ARRAY(SELECT id FROM services ORDER BY id) FROM trial""")
+SELECT checks.certified, checks.locale, checks.own_org, checks.org_exists, trial.customer_id, trial.id AS trial_id,
+       ARRAY(SELECT id FROM services ORDER BY id) AS service_ids
+FROM checks LEFT JOIN trial ON true""")
 
 
 #: trial_services columns sent as one array each (the rest: trial_id, customer_id, holds = true).
@@ -178,15 +207,16 @@ SERVICE_ARRAYS = {"service": "TEXT", "license_count": "INTEGER", "meetings_editi
 _statements: dict[tuple, Any] = {}
 
 
-async def _write_postgres(db: AsyncSession, actor: Actor, rows: NewTrialRows) -> tuple[int, int, list[int]]:
-    shape = (tuple(rows.customer), tuple(rows.admin), tuple(rows.grant), tuple(rows.trial))
+async def _write_postgres(db: AsyncSession, actor: Actor, rows: NewTrialRows,
+                          checks: Checks) -> tuple[str, int, int, list[int]]:
+    shape = (id(checks.statement), tuple(rows.customer), tuple(rows.admin), tuple(rows.grant), tuple(rows.trial))
     statement = _statements.get(shape)
     if statement is None:
-        statement = _statements[shape] = _postgres_statement(rows)
-    params: dict[str, Any] = {}
+        statement = _statements[shape] = _postgres_statement(rows, checks)
+    params: dict[str, Any] = dict(checks.params)
     for table, values in ((CUSTOMERS, rows.customer), (CustomerUser.__table__, rows.admin),
                           (PartnerAccessGrant.__table__, rows.grant), (TRIALS, rows.trial)):
-        params.update((f"{table.name}_{k}", v) for k, v in values.items())
+        params.update((f"{table.name}_{k}", v) for k, v in values.items() if k != "locale")
     for name in SERVICE_ARRAYS:
         values = [s.get(name) for s in rows.services]
         if name == "meetings_features":
@@ -197,5 +227,6 @@ async def _write_postgres(db: AsyncSession, actor: Actor, rows: NewTrialRows) ->
                   now=events[0]["at"], actor=events[0]["actor"], audit_partner=events[0]["partner_id"],
                   customer_after=json.dumps(events[0]["after"]), trial_after=json.dumps(events[1]["after"]))
     conn = await db.connection()
-    customer_id, trial_id, service_ids = (await conn.execute(statement, params)).one()
-    return customer_id, trial_id, list(service_ids)
+    row = (await conn.execute(statement, params)).one_or_none()
+    checks.refuse(row)
+    return row.locale, row.customer_id, row.trial_id, list(row.service_ids)

@@ -97,8 +97,8 @@ SAME_DOMAIN_AS_PARTNER_USER = exists().where(_users.partner_id == bindparam("par
 #: R-NEW-02: `:email` belongs to a customer org already.
 EMAIL_OF_AN_ORG = exists().where(_customer_users.email == bindparam("email"))
 #: What a new customer's start reads, in one statement: the partner (R-ORG-01), R-ORG-03, R-NEW-02.
-START_CHECKS = select(_partners.certified, _partners.locale, SAME_DOMAIN_AS_PARTNER_USER, EMAIL_OF_AN_ORG) \
-    .where(_partners.id == bindparam("partner_id"))
+START_CHECKS = select(_partners.certified, _partners.locale, SAME_DOMAIN_AS_PARTNER_USER.label("own_org"),
+                      EMAIL_OF_AN_ORG.label("org_exists")).where(_partners.id == bindparam("partner_id"))
 
 
 def own_domain(email: str | None) -> str | None:
@@ -191,31 +191,38 @@ async def start_trial(db: AsyncSession, actor: Actor, form: CustomerForm, reques
         errors = []
     except DomainError as error:
         errors = error.errors
-    conn = await db.connection()
-    checks = (await conn.execute(START_CHECKS, {"partner_id": actor.partner_id, "own_domain": own_domain(email),
-                                                "email": email})).one_or_none()
+    params = {"partner_id": actor.partner_id, "own_domain": own_domain(email), "email": email}
+    if errors:  # nothing to write: START_CHECKS says which error comes first
+        refuse(await (await db.connection()).execute(START_CHECKS, params), errors)
+    return await _write_new_trial(db, actor, form, request, email, country, setup_now, params)
+
+
+def refuse(checks: Any, errors: list[DomainError] | None = None) -> None:
+    """Raise, in this order: not a partner (no row), R-ORG-01, the input `errors`, R-ORG-03, R-NEW-02;
+    `checks` is START_CHECKS' result or its row."""
+    if hasattr(checks, "one_or_none"):
+        checks = checks.one_or_none()
     if checks is None:
         raise permissions.forbidden("Only partner users may do this.")
-    certified, locale, own_org, org_exists = checks
-    if not certified:
+    if not checks.certified:
         raise DomainError(ErrorCode.PARTNER_NOT_CERTIFIED, "Only certified partners may start trials.")
-    raise_all(errors)
-    if own_org:
+    raise_all(errors or [])
+    if checks.own_org:
         raise own_org_error()
-    if org_exists:
+    if checks.org_exists:
         raise org_exists_error()
-    return await _write_new_trial(db, actor, form, request, email, country, locale, setup_now)
 
 
 async def _write_new_trial(db: AsyncSession, actor: Actor, form: CustomerForm, request: TrialRequest, email: str,
-                           country: str, locale: str, setup_now: bool) -> StartedTrial:
-    """The rows of a checked start, in this transaction (server.domain.start_rows); devices ordered last."""
+                           country: str, setup_now: bool, params: dict[str, Any]) -> StartedTrial:
+    """START_CHECKS (`params`), then the rows of the start, in this transaction (server.domain.start_rows:
+    one statement on PostgreSQL); devices ordered last."""
     services = [{c: getattr(s, c) for c in SERVICE_COLUMNS} for s in service_options.service_rows(request, 0, 0)]
     rows = start_rows.new_trial_rows(
         actor, name=form.company_name.strip(), business_vertical=form.business_vertical, country=country,
-        region=geography.region_for(country).value, email=email, locale=locale, license_count=request.license_count,
+        region=geography.region_for(country).value, email=email, locale=None, license_count=request.license_count,
         duration_days=request.duration_days, setup_now=setup_now, services=services, now=clock.now())
-    trial, customer, services = await start_rows.write(db, actor, rows)
+    trial, customer, services = await start_rows.write(db, actor, rows, start_rows.Checks(START_CHECKS, params, refuse))
     if request.devices:
         await devices_order.order(db, actor, await db.get(Trial, trial.id), await db.get(CustomerOrg, customer.id),
                                   request.devices)

@@ -150,7 +150,7 @@ async def test_start_writes_the_same_rows_in_one_statement_on_postgresql(kit, se
     from sqlalchemy import text
 
     from server import clock
-    from server.domain import start_rows
+    from server.domain import start_rows, trials
     from server.domain.actor import Actor, ActorKind
 
     if sessionmaker.kw["bind"].dialect.name != "postgresql":
@@ -166,10 +166,12 @@ async def test_start_writes_the_same_rows_in_one_statement_on_postgresql(kit, se
     for way, write in (("one statement", start_rows._write_postgres), ("per table", start_rows._write_each)):
         email = f"admin@{way.replace(' ', '-')}.example"
         rows = start_rows.new_trial_rows(actor, name="Acme", business_vertical="Retail", country="NO", region="EU",
-                                         email=email, locale="en", license_count=50, duration_days=90,
+                                         email=email, locale=None, license_count=50, duration_days=90,
                                          setup_now=True, services=[dict(s) for s in services], now=now)
         async with sessionmaker() as db, db.begin():
-            customer_id, trial_id, service_ids = await write(db, actor, rows)
+            params = {"partner_id": kit.team.partner_id, "own_domain": trials.own_domain(email), "email": email}
+            _, customer_id, trial_id, service_ids = await write(db, actor, rows,
+                                                                start_rows.Checks(trials.START_CHECKS, params, trials.refuse))
             tables = {}
             for table, key in (("customer_orgs", "id"), ("customer_users", "customer_id"),
                                ("partner_access", "customer_id"), ("trials", "customer_id"),
