@@ -182,12 +182,23 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU of `pid` and its children processes (uvicorn's supervisor and workers), from /proc."""
     pids, total = [pid], 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        pids += [int(c) for c in children]
+        pids += [int(c) for c in (task / "children").read_text().split()]
     for p in pids:
         fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def processes_cpu(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes that still runs, from /proc."""
+    result = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        result[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return result
 
 
 def pct(values: list[float], q: float) -> float:
@@ -224,15 +235,23 @@ async def run() -> None:
         await wait_healthy(base_url, server)
         if WRK:
             warm = await asyncio.to_thread(wrk_load, base_url, tokens[0], f"{run_id}w", 3)
-            cpu = cpu_seconds(server.pid)
+            sessions = "SELECT sessions FROM pg_stat_database WHERE datname = $1"
+            backends = "SELECT pid FROM pg_stat_activity WHERE datname = $1"
+            cpu, opened = cpu_seconds(server.pid), await admin.fetchval(sessions, name)
+            pg_before = processes_cpu([r["pid"] for r in await admin.fetch(backends, name)])
             result = await asyncio.to_thread(wrk_load, base_url, tokens[0], run_id, SECONDS)
             cpu = cpu_seconds(server.pid) - cpu
+            opened = await admin.fetchval(sessions, name) - opened
+            pg_after = processes_cpu([r["pid"] for r in await admin.fetch(backends, name)])
+            pg_cpu = sum(t - pg_before.get(pid, 0.0) for pid, t in pg_after.items())
             requests, seconds = int(result["requests"]), float(result["seconds"])
             errors = int(result["errors"]) + int(result["socket_errors"]) + int(warm["errors"]) + int(warm["socket_errors"])
             print(f"startTrial, {WORKERS} web processes, PostgreSQL, wrk with {CONCURRENCY} connections over loopback")
             print(f"{requests} requests in {seconds:.1f}s = {requests / seconds:.0f}/s; latency p50 {result['p50']} ms, "
                   f"p95 {result['p95']} ms; errors {errors} (3 s warm-up included); "
-                  f"web processes' CPU {cpu / max(requests, 1) * 1000:.2f} ms/start")
+                  f"CPU per start: web processes {cpu / max(requests, 1) * 1000:.2f} ms, PostgreSQL backends "
+                  f"{pg_cpu / max(requests, 1) * 1000:.2f} ms (an underestimate when connections were opened and "
+                  f"closed meanwhile: {opened} opened during the run)")
             for error in (warm.get("first_error"), result.get("first_error")):
                 if error:
                     print("  error:", error)
@@ -265,6 +284,7 @@ async def run() -> None:
         redis = Redis.from_url(REDIS)
         try:  # the provisioning jobs nobody will run: the queue and its job records
             jobs = [f"arq:job:{job.decode()}" for job in await redis.zrange(queue, 0, -1)]
+            print(f"provision_now jobs queued (kicks coalesced per process): {len(jobs)}")
             for chunk in range(0, len(jobs), 500):
                 await redis.delete(*jobs[chunk:chunk + 500])
             await redis.delete(queue)

@@ -30,6 +30,7 @@ import uuid
 
 PG = os.environ.get("TRIALDESK_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TRIALS = int(os.environ.get("TRIALDESK_BENCH_TRIALS", "100000"))
+BATCH = int(os.environ.get("TRIALDESK_BENCH_BATCH", "1000"))      # deadlines per sweep batch (jobs.sweep.BATCH)
 
 ARRANGE = [
     "INSERT INTO partner_orgs (id, name, certified, tier, locale, created_at) VALUES (1, 'Bench Partner', true, 'TIER1', 'en', now())",
@@ -61,37 +62,65 @@ def make_due(first: int, last: int) -> str:
             f"AND subject_id BETWEEN {first} AND {last}")
 
 
-def _worker(url: str, batched: bool, ready, go, out) -> None:
+def _cpu_seconds(pids: list[int]) -> float | None:
+    """CPU time the database backends `pids` have used (Linux, database on this machine), else None."""
+    try:
+        total = 0
+        for pid in pids:
+            with open(f"/proc/{pid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError):
+        return None
+
+
+def _worker(url: str, batched: bool, lanes: int, ready, go, out) -> None:
     """One worker process: start up, wait for the others, then sweep until nothing is due."""
     os.environ["DATABASE_URL"] = url
     os.environ["SMTP_HOST"] = ""
+    from sqlalchemy import text
+
+    from jobs import sweep
     from jobs.runtime import Runtime
     from jobs.sweep import load_handlers, run_deadlines
     from server.settings import Settings
 
-    async def go_sweep() -> tuple[int, float, float]:
+    sweep.BATCH = BATCH
+
+    async def backend_pid(runtime, hold) -> int:
+        async with runtime.engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+            await hold.wait()
+            return pid
+
+    async def go_sweep() -> tuple[int, float, float, float, float | None]:
         runtime = Runtime.create(Settings(DATABASE_URL=url))
         load_handlers()
         try:
-            async with runtime.engine.connect():      # a warm pool, like a running worker
-                pass
+            hold = asyncio.Event()                  # a warm pool, like a running worker: one connection per lane
+            tasks = [asyncio.create_task(backend_pid(runtime, hold)) for _ in range(lanes)]
+            await asyncio.sleep(0.2)
+            hold.set()
+            pids = await asyncio.gather(*tasks)
             ready.set()
             go.wait()
-            started = time.time()
-            done = (await run_deadlines(runtime, batched=batched)).deadlines
-            return done, started, time.time()
+            started, cpu, db_cpu = time.time(), time.process_time(), _cpu_seconds(pids)
+            done = (await run_deadlines(runtime, batched=batched, lanes=lanes)).deadlines
+            ended, cpu, db_end = time.time(), time.process_time() - cpu, _cpu_seconds(pids)
+            return done, started, ended, cpu, (db_end - db_cpu if db_cpu is not None and db_end is not None else None)
         finally:
             await runtime.close()
 
     out.put(asyncio.run(go_sweep()))
 
 
-def sweep_with(url: str, workers: int, batched: bool) -> tuple[list[int], float]:
-    """Applied per worker, and seconds from the common start to the last worker's end (start-up excluded)."""
+def sweep_with(url: str, workers: int, batched: bool, lanes: int) -> tuple[list[int], float, float, float | None]:
+    """Applied per worker, seconds from the common start to the last worker's end (start-up
+    excluded), the workers' CPU seconds and their database backends' CPU seconds (None if unknown)."""
     ctx = multiprocessing.get_context("spawn")
     queue, go = ctx.Queue(), ctx.Event()
     readies = [ctx.Event() for _ in range(workers)]
-    procs = [ctx.Process(target=_worker, args=(url, batched, ready, go, queue)) for ready in readies]
+    procs = [ctx.Process(target=_worker, args=(url, batched, lanes, ready, go, queue)) for ready in readies]
     for p in procs:
         p.start()
     for ready in readies:
@@ -100,15 +129,22 @@ def sweep_with(url: str, workers: int, batched: bool) -> tuple[list[int], float]
     results = [queue.get() for _ in procs]
     for p in procs:
         p.join()
-    return [r[0] for r in results], max(r[2] for r in results) - min(r[1] for r in results)
+    db_cpu = None if any(r[4] is None for r in results) else sum(r[4] for r in results)
+    return ([r[0] for r in results], max(r[2] for r in results) - min(r[1] for r in results),
+            sum(r[3] for r in results), db_cpu)
 
 
 async def claim_ms(conn) -> tuple[float, str]:
-    from jobs.sweep import BATCH
+    """The sweep's own claim query (jobs.sweep.due_query, without the row locks), explained and timed."""
+    from datetime import UTC, datetime
 
-    sql = ("SELECT id FROM deadlines WHERE done_at IS NULL AND cancelled_at IS NULL AND due_at <= now() "
-           "AND (next_attempt_at IS NULL OR next_attempt_at <= now()) ORDER BY due_at, id LIMIT $1")
-    rows = await conn.fetch("EXPLAIN (ANALYZE, FORMAT TEXT) " + sql, BATCH)
+    from sqlalchemy.dialects import postgresql
+
+    from jobs.sweep import due_query
+
+    stmt = due_query(datetime.now(UTC), BATCH, postgres=False)
+    sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    rows = await conn.fetch("EXPLAIN (ANALYZE, FORMAT TEXT) " + sql)
     plan = "\n".join(r[0] for r in rows)
     ms = float(plan.rsplit("Execution Time:", 1)[1].split("ms")[0])
     return ms, ("index" if "ix_deadlines_open_due" in plan else "NO INDEX")
@@ -155,20 +191,23 @@ async def main_async() -> None:
         print(f"arranged {TRIALS} trials, {total} deadlines in {time.perf_counter() - started:.1f}s")
         ms, how = await claim_ms(db)
         print(f"claim query, 0 due of {total} rows: {ms:.2f} ms ({how})")
-        phases = [(1_000, 1, False), (1_000, 1, True), (10_000, 1, True), (10_000, 2, True)]
+        phases = [(1_000, 1, 1, False), (1_000, 1, 1, True), (10_000, 1, 1, True), (10_000, 1, 2, True),
+                  (10_000, 2, 1, True), (10_000, 2, 2, True)]
         first = 1
-        for due, workers, batched in phases:
+        for due, workers, lanes, batched in phases:
             last = first + due - 1
             await db.execute(make_due(first, last))
             await db.execute("ANALYZE deadlines")
             ms, how = await claim_ms(db)
-            applied, seconds = sweep_with(url, workers, batched)
+            applied, seconds, cpu, db_cpu = sweep_with(url, workers, batched, lanes)
             check = await check_once(db, first, last)
             failed |= not check.startswith("OK")
             path = "batched" if batched else "one by one"
-            print(f"{due:>6} due of {total} rows: claim {ms:.2f} ms ({how}); {path}, {workers} worker(s) "
-                  f"{'+'.join(map(str, applied))} in {seconds:.2f}s = {sum(applied) / seconds:,.0f} transitions/s; "
-                  f"{check}")
+            n = sum(applied)
+            db_us = f"{1e6 * db_cpu / n:.0f}" if db_cpu is not None else "?"
+            print(f"{due:>6} due of {total} rows: claim {ms:.2f} ms ({how}); {path}, {workers} worker(s) x {lanes} lane(s) "
+                  f"{'+'.join(map(str, applied))} in {seconds:.2f}s = {n / seconds:,.0f} transitions/s; "
+                  f"CPU/transition: worker {1e6 * cpu / n:.0f} us, database {db_us} us; {check}")
             first = last + 1
         emails = await db.fetchval("SELECT count(*) FROM outbox_emails")
         print(f"outbox rows written: {emails}")

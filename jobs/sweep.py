@@ -7,20 +7,22 @@ On PostgreSQL the batch is locked with `FOR UPDATE SKIP LOCKED`: two or twenty s
 the same row. On SQLite every transaction starts with `BEGIN IMMEDIATE` (server/db/engine.py), which
 takes the database's write lock: claimers run one after another, and each re-reads what is still
 open, the safe equivalent. A row is not claimed while an earlier open row of its subject is still to
-apply, so a subject's deadlines apply in due order even when several sweepers (or lanes, below) run
-at once: the later one is claimed by a sweep that starts after the earlier one committed.
+apply, so a subject's deadlines apply in due order even when several worker processes sweep at once:
+the later one is claimed by a sweep that starts after the earlier one committed.
 
 Lanes: on PostgreSQL one sweeper keeps LANES batches in flight, each its own transaction on its own
-connection, claimed with SKIP LOCKED exactly like separate sweepers; while one waits for the
-database the other runs Python, so the two halves of a transition's cost overlap (bench/sweep.py).
+connection, claimed with SKIP LOCKED like separate sweepers; while one waits for the database the
+other runs Python, so the two halves of a transition's cost overlap (bench/sweep.py). Each lane
+takes a share of the subjects (id modulo LANES), so one subject's deadlines never run in two lanes.
 
-Applying (issue 6): the batch is split into waves in which each subject appears once (with the
-claim rule above, one wave), and each wave into groups of one kind. A kind with a batch handler
+Applying (issue 6): the batch is split into waves in which each subject appears once (a subject's
+deadlines keep their due order), and each wave into groups of one kind. A kind with a batch handler
 (the trial end rules) applies its whole group set-based in one savepoint: trials, names and
 recipients loaded in a few queries, state moves, audit events, outbox rows and `done_at` written in
-one statement per table (server/domain/set_based.py). Other kinds, and a group whose batch raised,
-go row by row, each in its own savepoint: a failing row rolls back alone and is retried later with backoff (`attempts`,
-`next_attempt_at`, `last_error`), never blocking the others. A crash rolls back the whole batch,
+one statement per table (server/domain/set_based.py); a group whose batch raised is halved until
+the failing row is alone. Other kinds go row by row, each in its own savepoint: a failing row rolls
+back alone and is retried later with backoff (`attempts`, `next_attempt_at`, `last_error`), never
+blocking the others. A crash rolls back the whole batch,
 which the next sweep claims again (nothing is marked done that did not happen). Missed minutes are
 simply rows with older `due_at`, caught up in order.
 """
@@ -83,11 +85,12 @@ def _ready(d, now):
     return and_(d.done_at.is_(None), d.cancelled_at.is_(None), or_(d.next_attempt_at.is_(None), d.next_attempt_at <= now))
 
 
-def due_query(now, limit: int, postgres: bool):
-    """Open due rows in due order, skipping a row while an earlier open one of its subject is still
-    to apply (claimed by this batch or by another sweeper, not yet committed): a subject's deadlines
-    apply one after another however many sweepers run (one probe of ix_deadlines_subject per row).
-    An earlier row that is backing off does not hold the later ones back."""
+def due_query(now, limit: int, postgres: bool, lane: int = 0, lanes: int = 1):
+    """Open due rows in due order; with several `lanes`, only the subjects of this one (see
+    run_deadlines). A row waits while an earlier open row of its subject is still to apply (claimed
+    by another worker process, not yet committed): a subject's deadlines apply one after another
+    however many workers run (one probe of ix_deadlines_subject per row). An earlier row that is
+    backing off does not hold the later ones back."""
     d = Deadline.__table__.c
     e = Deadline.__table__.alias("earlier").c
     earlier = (select(e.id).where(e.subject_type == d.subject_type, e.subject_id == d.subject_id, _ready(e, now),
@@ -96,6 +99,8 @@ def due_query(now, limit: int, postgres: bool):
     stmt = (select(d.id, d.kind, d.subject_type, d.subject_id, d.attempts)
             .where(_ready(d, now), d.due_at <= now, ~exists(earlier))
             .order_by(d.due_at, d.id).limit(limit))
+    if lanes > 1:
+        stmt = stmt.where(d.subject_id % lanes == lane)
     return stmt.with_for_update(skip_locked=True) if postgres else stmt
 
 
@@ -145,28 +150,36 @@ async def apply_one(db: AsyncSession, row, handlers: dict, report: SweepReport) 
 
 async def apply_group(db: AsyncSession, rows: list, report: SweepReport, batched: bool = True) -> None:
     """Apply deadlines of one kind with distinct subjects: set-based in one savepoint when the kind
-    has a batch handler; if that raises, row by row, so only the failing row backs off."""
+    has a batch handler. If that raises, each half is applied the same way, down to the failing row,
+    which goes alone (apply_one: its error recorded, backed off): one bad row costs about two batches
+    of work, not a thousand single deadlines."""
     handlers = load_handlers()
     batch = timeline.BATCH_HANDLERS.get(rows[0].kind) if batched and len(rows) > 1 else None
-    if batch is not None:
-        try:
-            async with db.begin_nested():
-                await batch(db, rows)
-                await _done(db, rows)
-            report.deadlines += len(rows)
-            return
-        except Exception as error:  # noqa: BLE001 - find the row that fails, apply the others
-            log.warning("deadline_batch_failed", kind=rows[0].kind, rows=len(rows), error=repr(error))
-    for row in rows:
-        await apply_one(db, row, handlers, report)
+    if batch is None:
+        for row in rows:
+            await apply_one(db, row, handlers, report)
+        return
+    try:
+        async with db.begin_nested():
+            await batch(db, rows)
+            await _done(db, rows)
+        report.deadlines += len(rows)
+        return
+    except Exception as error:  # noqa: BLE001 - find the row that fails, apply the others
+        log.warning("deadline_batch_failed", kind=rows[0].kind, rows=len(rows), error=repr(error))
+    half = len(rows) // 2
+    await apply_group(db, rows[:half], report, batched)
+    await apply_group(db, rows[half:], report, batched)
 
 
-async def sweep_batch(runtime: Runtime, report: SweepReport, limit: int = BATCH, batched: bool = True) -> int:
-    """Claim and apply one batch of due deadlines in one transaction; returns how many were claimed."""
+async def sweep_batch(runtime: Runtime, report: SweepReport, limit: int | None = None, batched: bool = True,
+                      lane: int = 0, lanes: int = 1) -> int:
+    """Claim and apply one batch of due deadlines (BATCH unless `limit`) in one transaction; returns
+    how many were claimed."""
     postgres = runtime.engine.dialect.name == "postgresql"
     async with runtime.sessionmaker() as db, db.begin():
         now = await clock.refresh(db)
-        claimed = list(await db.execute(due_query(now, limit, postgres)))
+        claimed = list(await db.execute(due_query(now, limit or BATCH, postgres, lane, lanes)))
         for wave in waves(claimed):
             for rows in wave:
                 await apply_group(db, rows, report, batched)
@@ -179,18 +192,18 @@ async def run_deadlines(runtime: Runtime, report: SweepReport | None = None, *, 
     kept as the fallback and for comparison in bench/sweep.py).
 
     On PostgreSQL `lanes` (default LANES) batches are in flight at once, each in its own transaction
-    on its own connection, claimed with SKIP LOCKED like separate sweepers: while one batch waits
-    for the database the other runs its Python, so the worker's CPU and the database's overlap.
-    SQLite has one writer: one lane."""
+    on its own connection: while one waits for the database the other runs its Python, so the
+    worker's CPU and the database's overlap. Lane i takes the subjects whose id is i modulo `lanes`,
+    so a subject's deadlines stay in one lane, applied in due order as with one. SQLite has one
+    writer: one lane."""
     report = report or SweepReport()
-    if runtime.engine.dialect.name != "postgresql":
-        lanes = 1
+    lanes = (lanes or LANES) if runtime.engine.dialect.name == "postgresql" else 1
 
-    async def lane() -> None:
-        while await sweep_batch(runtime, report, batched=batched):
+    async def lane(i: int) -> None:
+        while await sweep_batch(runtime, report, batched=batched, lane=i, lanes=lanes):
             pass
 
-    await asyncio.gather(*(lane() for _ in range(lanes or LANES)))
+    await asyncio.gather(*(lane(i) for i in range(lanes)))
     return report
 
 

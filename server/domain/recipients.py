@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import CustomerUser, RoleGrant, Trial, User
+from server.domain import set_based
 from server.enums import CustomerRole, Role
 
 Recipient = tuple[str, str]
@@ -39,7 +40,7 @@ def _by_customer(rows) -> dict[int, list[Recipient]]:
 async def customer_admins_of(db: AsyncSession, customer_ids: Iterable[int]) -> dict[int, list[Recipient]]:
     """R-TIME-01/02: every customer admin (FULL_ADMIN, ADMIN) of each org, in one query."""
     rows = await db.execute(select(CustomerUser.customer_id, CustomerUser.email, CustomerUser.locale).where(
-        CustomerUser.customer_id.in_(set(customer_ids)), CustomerUser.moved_to_consumer_at.is_(None),
+        set_based.among(db, CustomerUser.customer_id, set(customer_ids)), CustomerUser.moved_to_consumer_at.is_(None),
         CustomerUser.role.in_(CUSTOMER_ADMIN_ROLES)).order_by(CustomerUser.customer_id, CustomerUser.id))
     return _by_customer(rows)
 
@@ -59,7 +60,7 @@ async def customer_full_admins(db: AsyncSession, customer_id: int) -> list[Recip
 async def customer_users_of(db: AsyncSession, customer_ids: Iterable[int]) -> dict[int, list[Recipient]]:
     """R-TIME-04: every user of each org, admins and plain users alike, in one query."""
     rows = await db.execute(select(CustomerUser.customer_id, CustomerUser.email, CustomerUser.locale).where(
-        CustomerUser.customer_id.in_(set(customer_ids)), CustomerUser.moved_to_consumer_at.is_(None))
+        set_based.among(db, CustomerUser.customer_id, set(customer_ids)), CustomerUser.moved_to_consumer_at.is_(None))
         .order_by(CustomerUser.customer_id, CustomerUser.id))
     return _by_customer(rows)
 

@@ -51,17 +51,28 @@ def _array_type(column: Column) -> str:
 
 
 def _unnest(table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]) -> tuple[str, list[str], dict[str, list]]:
-    """(FROM clause `unnest(...) AS v(...)`, each column's value expression, params): one array per column."""
-    columns = [table.c[name] for name in names]
-    params: dict[str, list] = {}
-    for i, column in enumerate(columns):
-        values = [row[column.name] for row in rows]
+    """(FROM clause `unnest(...) AS v(...)`, each column's value expression, params): one array per
+    column, except that a column with one value in every row (a batch's time, actor, action) is one
+    parameter; the first column is always an array."""
+    params: dict[str, Any] = {}
+    arrays: list[str] = []
+    values: list[str] = []
+    for i, name in enumerate(names):
+        column = table.c[name]
+        column_values = [row[name] for row in rows]
         if _is_json(column):
-            values = [json.dumps(value) for value in values]
-        params[f"a{i}"] = values
-    arrays = ", ".join(f"CAST(:a{i} AS {_array_type(column)})" for i, column in enumerate(columns))
-    source = f"unnest({arrays}) AS v({', '.join(f'c{i}' for i in range(len(columns)))})"
-    values = [f"CAST(v.c{i} AS JSONB)" if _is_json(column) else f"v.c{i}" for i, column in enumerate(columns)]
+            dumped: dict[int, str] = {}         # one dict shared by many rows (an email's context) is dumped once
+            column_values = [dumped.get(id(value)) or dumped.setdefault(id(value), json.dumps(value))
+                             for value in column_values]
+        if i and column_values.count(column_values[0]) == len(column_values):
+            params[f"a{i}"] = column_values[0]
+            value = f"CAST(:a{i} AS {_array_type(column)[:-2]})"
+        else:
+            params[f"a{i}"] = column_values
+            arrays.append(f"CAST(:a{i} AS {_array_type(column)})")
+            value = f"v.c{len(arrays) - 1}"
+        values.append(f"CAST({value} AS JSONB)" if _is_json(column) else value)
+    source = f"unnest({', '.join(arrays)}) AS v({', '.join(f'c{i}' for i in range(len(arrays)))})"
     return source, values, params
 
 

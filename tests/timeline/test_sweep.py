@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from jobs.runtime import Runtime
-from jobs.sweep import run_due
+from jobs.sweep import run_deadlines, run_due
 from server import clock
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.models import AuditEvent, CustomerOrg, Deadline, OutboxEmail, Trial, TrialService
@@ -174,3 +174,64 @@ async def test_r_time_deadline_rows_survive_and_are_kept_as_history(sessionmaker
         outbox_unsent = await db.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.sent_at.is_(None)))
     assert set(done) >= {"provision", "trial_warning", "trial_expiry", "users_access_ended", "grace_end"}
     assert outbox_unsent == 0
+
+
+async def test_r_time_a_failing_row_in_a_batch_is_found_by_halving_and_the_others_apply_set_based(
+        sessionmaker, runtime):
+    """One bad deadline in a group of a batch kind: the others are applied set-based (in halves),
+    only the bad one and its last partner go alone; the bad one fails and backs off."""
+    calls: list[list[int]] = []
+
+    async def batch(db, deadlines):
+        calls.append([d.subject_id for d in deadlines])
+        if any(d.subject_id == 5 for d in deadlines):
+            raise RuntimeError("provider unavailable")
+
+    timeline.BATCH_HANDLERS["test_batch"] = batch
+    timeline.HANDLERS["test_batch"] = lambda db, deadline: batch(db, [deadline])
+    try:
+        async with sessionmaker() as db, db.begin():
+            await clock.refresh(db)
+            for subject_id in range(1, 9):
+                db.add(Deadline(kind="test_batch", subject_type="Test", subject_id=subject_id,
+                                due_at=clock.now() - timedelta(hours=1), attempts=0, created_at=clock.now()))
+        report = await run_deadlines(runtime, lanes=1)   # one batch of 8 (two lanes would split it)
+        assert report.deadlines == 7 and len(report.failures) == 1
+        assert calls[0] == list(range(1, 9))                                   # the whole group first,
+        assert [c for c in calls if len(c) == 1] == [[5], [6]]                 # halved down to the bad one's pair
+        async with sessionmaker() as db:
+            rows = list(await db.scalars(select(Deadline).where(Deadline.kind == "test_batch")))
+        bad = [row for row in rows if row.done_at is None]
+        assert [row.subject_id for row in bad] == [5] and bad[0].attempts == 1
+    finally:
+        timeline.BATCH_HANDLERS.pop("test_batch", None)
+        timeline.HANDLERS.pop("test_batch", None)
+
+
+async def test_r_time_lanes_apply_a_subjects_deadlines_in_due_order(sessionmaker, runtime):
+    """Two batches in flight: one subject's deadlines all go to one lane, in due order."""
+
+    seen: list[tuple[int, str]] = []
+
+    def record(name):
+        async def handler(db, deadline):
+            seen.append((deadline.subject_id, name))
+            await asyncio.sleep(0)
+        return handler
+
+    for name in ("test_first", "test_second"):
+        timeline.HANDLERS[name] = record(name)
+    try:
+        async with sessionmaker() as db, db.begin():
+            await clock.refresh(db)
+            for subject_id in range(1, 7):
+                for hours, name in ((3, "test_first"), (2, "test_second")):
+                    db.add(Deadline(kind=name, subject_type="Test", subject_id=subject_id,
+                                    due_at=clock.now() - timedelta(hours=hours), attempts=0, created_at=clock.now()))
+        report = await run_deadlines(runtime, lanes=2)
+        assert report.deadlines == 12
+        for subject_id in range(1, 7):
+            assert [name for s, name in seen if s == subject_id] == ["test_first", "test_second"]
+    finally:
+        for name in ("test_first", "test_second"):
+            timeline.HANDLERS.pop(name, None)
