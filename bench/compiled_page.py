@@ -1,163 +1,329 @@
-"""Compiled stored operations over HTTP (issue 10): `/customers` served through the reference path
-(field-by-field Strawberry execution, `TRIALDESK_COMPILED_OPERATIONS=0`) and through the compiled
-runner (server.compiled, one SQL statement), against a hand-written asyncpg floor (bench.floor_app:
-one SQL statement by hand, no GraphQL, no SQLAlchemy, no auth or session middleware, the same
-template), over the same data in the same run. Single client p50/p95 (interleaved), then throughput
-with 8 concurrent clients (the load generator shares the machine's cores). Uses bench.customers_page's
-data set and its own throw-away database; needs PostgreSQL and Redis at 127.0.0.1.
+"""Compiled stored operations over HTTP (issue 10): the reference path (field-by-field Strawberry,
+`TRIALDESK_COMPILED_OPERATIONS=0`), the compiled runners (server.compiled) and a hand-written
+asyncpg floor (bench.floor_app), over the same data in the same run, for
+- html:   the `/customers` page (first page, 25 rows), signed in with a session cookie;
+- list:   the customers query (CustomersPage) by persisted hash over `POST /graphql`, bearer token,
+          a partner integration's call (floor: `GET /api/customers`, the same JSON);
+- detail: the customer detail query (CustomerPage) by hash, likewise (floor: `GET /api/customer`).
+Load comes from wrk (C, two threads: it leaves the cores to the servers and PostgreSQL): p50/p95
+with one connection, then req/s with 8 (`wrk -t2 -c8 --latency`), rounds interleaved over the
+variants so each sees the same machine noise; the servers' own CPU per request comes from /proc
+(robust to the other work on the machine). Without wrk, an httpx client measures the same (and
+shares the cores). Everything runs with 1 and then 2 server processes (`trialdesk serve --workers
+N`, uvicorn `--workers N` for the floor). Uses bench.customers_page's data set (2,000 customers
+here, 1 in 10 with a 3-service trial and a device shipment) and its own throw-away database;
+needs PostgreSQL and Redis at 127.0.0.1.
 
     uv run python -m bench compiled_page
 
-Targets: compiled p50 ≤ 1.3× the floor's p50; ≥ 800 req/s with 8 concurrent clients.
-
-Measured on this machine (2 cores shared with other work; 2,000 customers, 200 rounds, 5 s each):
-
-    path       p50 ms  p95 ms  p50/floor  req/s @8
-    reference   14.54   16.98       2.03       101
-    compiled     9.79   13.05       1.37       207
-    floor        7.15    8.11       1.00       269
-
-The compiled runner itself costs ~1 ms of CPU a page (cProfile); building its Core statement was
-another ~2 ms until it was kept per actor/search/page. What separates it from the floor now is the
-request path the floor skips (session and CSRF middleware, the session's pool pre-ping) plus Jinja
-(~3 ms a page in both). 800 req/s is out of reach here for the floor too: one uvicorn worker and the
-Python load generator share two cores, so the floor's own 269 req/s is the ceiling of this set-up.
+Targets (issue 10, PostGraphile's figures): compiled p50 ≤ 1.3× the floor's p50; ≥ 800 req/s
+with 8 concurrent clients and one process; more with two.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
+import shutil
+import statistics
 import subprocess
+import sys
+import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from bench import customers_page as data
 from bench.customers_page import PASSWORD, PG, REDIS, _free_port, arrange, pct
 
-ROUNDS = int(os.environ.get("TRIALDESK_BENCH_ROUNDS", "200"))
-SECONDS = float(os.environ.get("TRIALDESK_BENCH_SECONDS", "8"))
+CUSTOMERS = int(os.environ.get("TRIALDESK_BENCH_CUSTOMERS", "2000"))
+ROUNDS = int(os.environ.get("TRIALDESK_BENCH_ROUNDS", "3"))
+SECONDS = float(os.environ.get("TRIALDESK_BENCH_SECONDS", "5"))
+LATENCY_SECONDS = float(os.environ.get("TRIALDESK_BENCH_LATENCY_SECONDS", "2"))
+PROCESSES = [int(n) for n in os.environ.get("TRIALDESK_BENCH_PROCESSES", "1,2").split(",")]
 CONCURRENCY = 8
+WRK = shutil.which("wrk")
+SECRET = "bench-" + "x" * 40
+SERVERS = ("reference", "compiled", "floor")
+ENDPOINTS = ("html", "list", "detail")
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+
+
+@dataclass
+class Figures:
+    p50: list[float] = field(default_factory=list)
+    p95: list[float] = field(default_factory=list)
+    rate: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # server CPU seconds per request
+    errors: int = 0
+
+
+_LUA = """
+wrk.method = [==[{method}]==]
+{body}
+{headers}
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def _lua(call: Call) -> str:
+    headers = "\n".join(f"wrk.headers[ [==[{k}]==] ] = [==[{v}]==]" for k, v in call.headers.items())
+    body = f"wrk.body = [==[{call.body}]==]" if call.body is not None else ""
+    return _LUA.format(method=call.method, body=body, headers=headers)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants (uv → uvicorn → workers)."""
+    total, ticks = 0.0, os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += _cpu_seconds(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
+
+
+def _wrk(base: str, call: Call, connections: int, seconds: float, script_dir: str) -> tuple[float, float, float, int]:
+    """(p50 s, p95 s, req/s, errors) of one wrk run."""
+    script = Path(script_dir) / f"{uuid.uuid4().hex}.lua"
+    script.write_text(_lua(call))
+    threads = min(2, connections)
+    out = subprocess.run([WRK, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script),
+                          base + call.path], capture_output=True, text=True, timeout=seconds + 60)
+    if "RESULT" not in out.stdout:
+        raise RuntimeError(f"wrk failed: {out.stdout} {out.stderr}")
+    out = out.stdout
+    requests, duration, p50, p95, status_errors, socket_errors = (int(x) for x in out.split("RESULT")[1].split())
+    return p50 / 1e6, p95 / 1e6, requests / (duration / 1e6), status_errors + socket_errors
+
+
+async def _httpx(client, call: Call, connections: int, seconds: float) -> tuple[float, float, float, int]:
+    """The same measurement with the Python client (when wrk is absent)."""
+    timings: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker():
+        nonlocal errors
+        while time.perf_counter() < stop:
+            began = time.perf_counter()
+            response = await client.request(call.method, call.path, headers=call.headers, content=call.body)
+            timings.append(time.perf_counter() - began)
+            errors += response.status_code >= 400
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return pct(timings, .5), pct(timings, .95), len(timings) / (time.perf_counter() - began), errors
 
 
 async def _wait(client) -> None:
     import httpx
 
-    for _ in range(200):
+    for _ in range(300):
         try:
             if (await client.get("/healthz")).status_code in (200, 503, 404):
                 return
         except httpx.HTTPError:
             await asyncio.sleep(0.2)
+    raise RuntimeError(f"{client.base_url} did not start")
 
 
-async def _sign_in(client) -> None:
+async def _session_cookie(client) -> str:
     token = re.search(r'name="csrf-token" content="([^"]*)"', (await client.get("/login")).text).group(1)
     signed_in = await client.post("/login", data={"email": "sales@bench.example", "password": PASSWORD,
                                                   "csrf_token": token})
     assert signed_in.status_code == 303, signed_in.text
+    return "td_session=" + client.cookies["td_session"]
 
 
-async def _throughput(client, path: str) -> float:
-    done = 0
-    stop = time.perf_counter() + SECONDS
+def _calls(cookie: str, token: str, customer_gid: str) -> dict[str, dict[str, Call]]:
+    from server.pages.operations import read_operations
 
-    async def worker():
-        nonlocal done
-        while time.perf_counter() < stop:
-            response = await client.get(path)
-            assert response.status_code == 200
-            done += 1
+    operations = read_operations()
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return done / (time.perf_counter() - began)
+    def by_hash(name: str, variables: str) -> str:
+        digest = hashlib.sha256(operations[name].encode()).hexdigest()
+        return ('{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"%s"}},"variables":%s}'
+                % (digest, variables))
+
+    bearer = {"Authorization": f"Bearer {token}"}
+    post = {**bearer, "Content-Type": "application/json", "Accept": "application/json"}
+    html = Call("GET", "/customers", {"Cookie": cookie})
+    graphql = {"list": Call("POST", "/graphql", post, by_hash("CustomersPage", "{}")),
+               "detail": Call("POST", "/graphql", post, by_hash("CustomerPage", '{"id":"%s"}' % customer_gid))}
+    return {"reference": {"html": html, **graphql}, "compiled": {"html": html, **graphql},
+            "floor": {"html": html, "list": Call("GET", "/api/customers", bearer),
+                      "detail": Call("GET", f"/api/customer?id={customer_gid}", bearer)}}
+
+
+def _start(processes: int, url: str, name: str) -> tuple[dict[str, str], list[subprocess.Popen]]:
+    quiet = None if os.environ.get("TRIALDESK_BENCH_VERBOSE") else subprocess.DEVNULL
+    bases, started = {}, []
+    for label in SERVERS:
+        port = _free_port()
+        bases[label] = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS, "BASE_URL": bases[label], "TRIALDESK_ENV": "test",
+               "SECRET_KEY": SECRET, "TRIALDESK_QUEUE": f"bench-{name}"}
+        if label == "floor":
+            command = [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--port", str(port),
+                       "--workers", str(processes), "--log-level", "warning", "--no-access-log"]
+        else:  # `trialdesk serve` in this interpreter
+            command = [sys.executable, "-c", "from server.cli import main; main()", "serve", "--port", str(port),
+                       "--workers", str(processes)]
+            if label == "reference":
+                env["TRIALDESK_COMPILED_OPERATIONS"] = "0"
+        started.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=quiet))
+    return bases, started
+
+
+def _same_json(a: bytes, b: bytes) -> bool:
+    import orjson
+
+    return orjson.loads(a) == orjson.loads(b)
+
+
+async def _measure(processes: int, url: str, name: str, token: str, customer_gid: str, script_dir: str) -> None:
+    import httpx
+
+    bases, started = _start(processes, url, name)
+    pids = dict(zip(SERVERS, (p.pid for p in started)))
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    clients = {label: httpx.AsyncClient(base_url=base, timeout=30, limits=limits) for label, base in bases.items()}
+    try:
+        for client in clients.values():
+            await _wait(client)
+        cookie = await _session_cookie(clients["compiled"])  # the floor reads the same web_sessions table
+        reference_cookie = await _session_cookie(clients["reference"])
+        calls = _calls(cookie, token, customer_gid)
+        calls["reference"]["html"] = Call("GET", "/customers", {"Cookie": reference_cookie})
+        answers = {}
+        for label, client in clients.items():
+            for endpoint, call in calls[label].items():
+                response = await client.request(call.method, call.path, headers=call.headers, content=call.body)
+                assert response.status_code == 200, (label, endpoint, response.status_code, response.text[:300])
+                answers[label, endpoint] = response.content
+        def strip(html: bytes) -> str:  # each server's session has its own CSRF token
+            text = html.decode()
+            return text.replace(re.search(r'name="csrf-token" content="([^"]*)"', text).group(1), "")
+        checks = {"html compiled == reference": strip(answers["compiled", "html"]) == strip(answers["reference", "html"])}
+        for endpoint in ("list", "detail"):
+            checks[f"{endpoint} compiled == reference (bytes)"] = answers["compiled", endpoint] == answers["reference", endpoint]
+            checks[f"{endpoint} floor == compiled (JSON)"] = _same_json(answers["floor", endpoint],
+                                                                       answers["compiled", endpoint])
+        totals: dict[tuple[str, str], Figures] = {(label, e): Figures() for label in SERVERS for e in ENDPOINTS}
+        for round_ in range(ROUNDS + 1):  # round 0 warms every server up (not counted)
+            for endpoint in ENDPOINTS:
+                for label in SERVERS:
+                    call, figures = calls[label][endpoint], totals[label, endpoint]
+                    if WRK:
+                        p50, p95, _, errors = _wrk(bases[label], call, 1, LATENCY_SECONDS, script_dir)
+                        cpu = _cpu_seconds(pids[label])
+                        _, _, rate, more = _wrk(bases[label], call, CONCURRENCY, SECONDS, script_dir)
+                    else:
+                        p50, p95, _, errors = await _httpx(clients[label], call, 1, LATENCY_SECONDS)
+                        cpu = _cpu_seconds(pids[label])
+                        _, _, rate, more = await _httpx(clients[label], call, CONCURRENCY, SECONDS)
+                    cpu = _cpu_seconds(pids[label]) - cpu
+                    if round_:
+                        figures.p50.append(p50)
+                        figures.p95.append(p95)
+                        figures.rate.append(rate)
+                        figures.cpu.append(cpu / max(1.0, rate * SECONDS))
+                        figures.errors += errors + more
+        _print(processes, totals, checks)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+        for process in started:
+            process.terminate()
+        for process in started:
+            process.wait(timeout=20)
+
+
+def _print(processes: int, totals: dict[tuple[str, str], Figures], checks: dict[str, bool]) -> None:
+    median = statistics.median
+    print(f"\n{processes} server process(es); load: {'wrk' if WRK else 'httpx (wrk not found)'}, {ROUNDS} interleaved "
+          f"rounds of {LATENCY_SECONDS:.0f} s at 1 connection then {SECONDS:.0f} s at {CONCURRENCY}; medians of rounds")
+    print("checks: " + ", ".join(f"{k}: {v}" for k, v in checks.items()))
+    print(f"{'endpoint':>8} {'server':>10} {'p50 ms':>7} {'p95 ms':>7} {'p50/floor':>9} {'req/s @8':>9} "
+          f"{'/floor':>6} {'CPU ms/req':>10} {'errors':>6}")
+    for endpoint in ENDPOINTS:
+        floor = totals["floor", endpoint]
+        for label in SERVERS:
+            f = totals[label, endpoint]
+            print(f"{endpoint:>8} {label:>10} {median(f.p50) * 1e3:7.2f} {median(f.p95) * 1e3:7.2f} "
+                  f"{median(f.p50) / median(floor.p50):9.2f} {median(f.rate):9.0f} "
+                  f"{median(f.rate) / median(floor.rate):6.2f} {median(f.cpu) * 1e3:10.2f} {f.errors:6d}")
 
 
 async def run() -> None:
     import asyncpg
-    import httpx
+    from sqlalchemy import select
 
+    from server.auth.tokens import hash_token, new_token
     from server.db import migrate
     from server.db.engine import make_engine, make_sessionmaker
+    from server.db.models import User
+    from server.domain import directory
+    from server.enums import Role
+    from server.schema.node import to_global_id
 
     admin_dsn = PG.replace("postgresql+asyncpg", "postgresql")
     name = f"td_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(admin_dsn)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = PG.rsplit("/", 1)[0] + "/" + name
-    processes: list[subprocess.Popen] = []
     try:
         await asyncio.to_thread(migrate.upgrade, url)
         engine = make_engine(url)
-        await arrange(make_sessionmaker(engine))
+        sessionmaker = make_sessionmaker(engine)
+        data.CUSTOMERS = CUSTOMERS
+        await arrange(sessionmaker)
+        async with sessionmaker() as db, db.begin():  # the partner integration's token
+            user = await db.scalar(select(User).where(User.email == "sales@bench.example"))
+            token = new_token()
+            await directory.create_api_token(db, user, hash_token(token), [Role.SALES_FULL_ADMIN], "bench")
         await engine.dispose()
         conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
-        partner = await conn.fetchval("SELECT id FROM partner_orgs WHERE name = 'Bench Partner'")
         customers = await conn.fetchval("SELECT count(*) FROM customer_orgs")
+        detail = await conn.fetchval("SELECT id FROM customer_orgs WHERE name = 'Customer 00000'")
         await conn.close()
-        quiet = None if os.environ.get("TRIALDESK_BENCH_VERBOSE") else subprocess.DEVNULL
-        bases = {}
-        for label, extra in (("reference", {"TRIALDESK_COMPILED_OPERATIONS": "0"}), ("compiled", {})):
-            port = _free_port()
-            bases[label] = f"http://127.0.0.1:{port}"
-            env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS, "BASE_URL": bases[label],
-                   "TRIALDESK_ENV": "test", "SECRET_KEY": "bench-" + "x" * 40, "TRIALDESK_QUEUE": f"bench-{name}", **extra}
-            processes.append(subprocess.Popen(["uv", "run", "trialdesk", "serve", "--port", str(port)], env=env,
-                                              stdout=subprocess.DEVNULL, stderr=quiet))
-        port = _free_port()
-        bases["floor"] = f"http://127.0.0.1:{port}"
-        processes.append(subprocess.Popen(["uv", "run", "uvicorn", "bench.floor_app:app", "--port", str(port),
-                                           "--log-level", "warning", "--no-access-log"],
-                                          env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL,
-                                          stderr=quiet))
-        paths = {"reference": "/customers", "compiled": "/customers", "floor": f"/customers?partner={partner}"}
-        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-        clients = {label: httpx.AsyncClient(base_url=base, timeout=30, limits=limits) for label, base in bases.items()}
-        try:
-            for label, client in clients.items():
-                await _wait(client)
-                if label != "floor":
-                    await _sign_in(client)
-            pages = {label: (await clients[label].get(paths[label])).text for label in clients}
-            def strip(html: str) -> str:  # each server's session has its own CSRF token
-                return html.replace(re.search(r'name="csrf-token" content="([^"]*)"', html).group(1), "")
-            same = strip(pages["reference"]) == strip(pages["compiled"])
-            if not same:
-                import difflib
-
-                print("\n".join(list(difflib.unified_diff(strip(pages["reference"]).splitlines(),
-                                                         strip(pages["compiled"]).splitlines(), lineterm=""))[:20]))
-            for _ in range(20):  # warm up
-                for label, client in clients.items():
-                    assert (await client.get(paths[label])).status_code == 200
-            timings: dict[str, list[float]] = {label: [] for label in clients}
-            for _ in range(ROUNDS):  # interleaved: every variant sees the same machine noise
-                for label, client in clients.items():
-                    began = time.perf_counter()
-                    response = await client.get(paths[label])
-                    timings[label].append(time.perf_counter() - began)
-                    assert response.status_code == 200
-            rates = {label: await _throughput(client, paths[label]) for label, client in clients.items()}
-        finally:
-            for client in clients.values():
-                await client.aclose()
-        floor50 = pct(timings["floor"], .5)
-        print(f"/customers (first page, 25 rows) over HTTP, {customers} customers of which 1 in 10 has a 3-service "
-              f"trial, PostgreSQL; {ROUNDS} interleaved rounds, then {SECONDS:.0f} s at {CONCURRENCY} concurrent "
-              f"clients each; compiled HTML == reference HTML: {same}")
-        print(f"{'path':>10} {'p50 ms':>8} {'p95 ms':>8} {'p50/floor':>10} {'req/s @8':>9}")
-        for label in ("reference", "compiled", "floor"):
-            p50 = pct(timings[label], .5)
-            print(f"{label:>10} {p50 * 1000:8.2f} {pct(timings[label], .95) * 1000:8.2f} {p50 / floor50:10.2f} "
-                  f"{rates[label]:9.0f}")
+        print(f"{customers} customers, 1 in 10 with a 3-service trial and a device shipment; PostgreSQL; detail: "
+              f"a customer with a trial. compiled runners: {', '.join(_compiled_names()) or 'none'}")
+        with tempfile.TemporaryDirectory() as script_dir:
+            for processes in PROCESSES:
+                await _measure(processes, url, name, token, to_global_id("Customer", detail), script_dir)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
 
+def _compiled_names() -> list[str]:
+    from server import compiled
+    from server.pages.operations import read_operations
+
+    return sorted(compiled.for_app("postgresql", read_operations()))
+
+
 def main() -> None:
     asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,11 +1,21 @@
-"""The hand-written floor for the customers page over HTTP (issue 10, bench.customers_page): asyncpg,
-one SQL statement by hand (no SQLAlchemy, no GraphQL, no session or auth middleware), derived fields
-in SQL, the same Jinja template as `/customers`. Serves `GET /customers?partner=<id>&after=<name>`.
+"""The hand-written floor for the customers page and the API over HTTP (issue 10, bench.compiled_page):
+asyncpg, orjson, SQL by hand; no SQLAlchemy, no GraphQL, no middleware. It checks the caller the
+way the real server does, with one indexed read on the same pooled connection as the page's query:
+the signed session cookie (itsdangerous, then `web_sessions` by the id's SHA-256, joined to the
+user) for the HTML page, the bearer token (`api_tokens` by its SHA-256) for the JSON endpoints.
+What it leaves out: CSRF cookies, request IDs, the test clock, the rules' own code (statuses,
+visibility, global IDs are re-done here by hand for this data set).
 
-    DATABASE_URL=postgresql://… uv run uvicorn bench.floor_app:app --port 8001
+    GET /customers[?after=<name>]     the `/customers` page, same Jinja template (session cookie)
+    GET /api/customers                the CustomersPage document's JSON answer (bearer token)
+    GET /api/customer?id=<global id>  the CustomerPage document's JSON answer (bearer token)
+
+    DATABASE_URL=postgresql://… SECRET_KEY=… uv run uvicorn bench.floor_app:app --port 8001
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from contextlib import asynccontextmanager
 from urllib.parse import urlencode
@@ -14,54 +24,184 @@ import asyncpg
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
+from server.auth import signed_cookies
+from server.domain.shipments import return_instructions
 from server.pages import rendering
 from server.pages.customers import STATUSES
 
-SQL = """
+SESSION = """
+SELECT u.partner_id, u.email FROM web_sessions s JOIN users u ON u.id = s.user_id
+WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active
+"""
+TOKEN = "SELECT id, partner_id, roles FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+
+STATUS = """CASE
+  WHEN EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1
+               AND t.state = 'ACTIVE' AND t.ends_at <= now() + interval '30 days') THEN 'TRIAL_EXPIRING_30'
+  WHEN EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1
+               AND t.state = 'ACTIVE' AND t.ends_at <= now() + interval '60 days') THEN 'TRIAL_EXPIRING_60'
+  WHEN EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1
+               AND t.state = 'ACTIVE') THEN 'TRIAL_ACTIVE'
+  ELSE p.subscription_status END"""
+DAYS_LEFT = "greatest(0, ceil(extract(epoch FROM t.ends_at - now()) / 86400))::int"
+REACH = """(c.managing_partner_id = $1
+   OR EXISTS (SELECT 1 FROM partner_access g WHERE g.customer_id = c.id AND g.partner_id = $1)
+   OR EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = c.id AND t.partner_id = $1
+              AND t.state = 'PENDING_CONSENT'))"""
+
+CUSTOMERS = f"""
 WITH page AS (
   SELECT c.id, c.name, c.country, c.region, c.admin_email, c.provisioning_status, c.subscription_status
   FROM customer_orgs c
-  WHERE (c.managing_partner_id = $1
-         OR EXISTS (SELECT 1 FROM partner_access g WHERE g.customer_id = c.id AND g.partner_id = $1)
-         OR EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = c.id AND t.partner_id = $1
-                    AND t.state = 'PENDING_CONSENT'))
-    AND ($2::text IS NULL OR lower(c.name) > $2)
+  WHERE {REACH} AND ($2::text IS NULL OR lower(c.name) > $2)
   ORDER BY lower(c.name), c.id LIMIT 26)
-SELECT (SELECT count(*) FROM customer_orgs c
-        WHERE c.managing_partner_id = $1
-           OR EXISTS (SELECT 1 FROM partner_access g WHERE g.customer_id = c.id AND g.partner_id = $1)
-           OR EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = c.id AND t.partner_id = $1
-                      AND t.state = 'PENDING_CONSENT')),
+SELECT (SELECT count(*) FROM customer_orgs c WHERE {REACH}),
        (SELECT name FROM partner_orgs WHERE id = $1),
        (SELECT json_agg(json_build_object(
           'id', p.id, 'name', p.name, 'country', p.country, 'region', p.region, 'adminEmail', p.admin_email,
-          'provisioningStatus', p.provisioning_status,
-          'subscriptionStatus', CASE
-             WHEN EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1
-                          AND t.state = 'ACTIVE' AND t.ends_at <= now() + interval '30 days') THEN 'TRIAL_EXPIRING_30'
-             WHEN EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1
-                          AND t.state = 'ACTIVE' AND t.ends_at <= now() + interval '60 days') THEN 'TRIAL_EXPIRING_60'
-             WHEN EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1
-                          AND t.state = 'ACTIVE') THEN 'TRIAL_ACTIVE'
-             ELSE p.subscription_status END,
+          'provisioningStatus', p.provisioning_status, 'subscriptionStatus', {STATUS},
           'trials', (SELECT coalesce(json_agg(json_build_object(
-                'id', t.id, 'state', t.state, 'endsAt', t.ends_at,
-                'daysLeft', greatest(0, ceil(extract(epoch FROM t.ends_at - now()) / 86400))::int,
+                'id', t.id, 'state', t.state, 'daysLeft', {DAYS_LEFT}, 'endsAt', t.ends_at,
                 'services', (SELECT coalesce(json_agg(json_build_object('type', s.service, 'expired', t.state = 'EXPIRED')
                                                       ORDER BY s.id), '[]')
-                             FROM trial_services s WHERE s.trial_id = t.id AND s.removed_at IS NULL))
+                             FROM trial_services s WHERE s.trial_id = t.id AND s.removed_at IS NULL),
+                'shipments', (SELECT coalesce(json_agg(json_build_object('deviceType', h.device_type, 'status', h.status)
+                                                       ORDER BY h.id), '[]') FROM shipments h WHERE h.trial_id = t.id))
               ORDER BY t.id), '[]') FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1))
           ORDER BY lower(p.name), p.id) FROM page p)
 """
 
+CUSTOMER = f"""
+SELECT (SELECT json_build_object('name', name, 'tier', tier) FROM partner_orgs WHERE id = $1),
+       (SELECT json_agg(json_build_object('type', type, 'model', model, 'maxQuantity', max_quantity)
+                        ORDER BY type, model) FROM device_models),
+       (SELECT json_build_object(
+          'id', p.id, 'name', p.name, 'country', p.country, 'region', p.region,
+          'businessVertical', p.business_vertical, 'adminEmail', p.admin_email,
+          'provisioningStatus', p.provisioning_status, 'provisioningError', p.provisioning_error,
+          'subscriptionStatus', {STATUS},
+          'partnerAccess', (SELECT access FROM partner_access g WHERE g.customer_id = p.id AND g.partner_id = $1),
+          'purchasedServices', (SELECT coalesce(json_agg(service ORDER BY service), '[]')
+                                FROM purchased_services WHERE customer_id = p.id),
+          'managingPartner', (SELECT json_build_object('name', name, 'tier', tier) FROM partner_orgs
+                              WHERE id = p.managing_partner_id),
+          'trials', (SELECT coalesce(json_agg(json_build_object(
+              'id', t.id, 'state', t.state, 'kind', t.kind, 'licenseCount', t.license_count,
+              'durationDays', t.duration_days, 'startsAt', t.starts_at, 'endsAt', t.ends_at,
+              'graceEndsAt', t.grace_ends_at, 'daysLeft', {DAYS_LEFT}, 'version', t.version,
+              'services', (SELECT coalesce(json_agg(json_build_object(
+                  'type', s.service, 'licenseCount', s.license_count, 'expired', t.state = 'EXPIRED',
+                  'meetings', CASE WHEN s.service = 'MEETINGS' THEN json_build_object(
+                      'edition', coalesce(s.meetings_edition, 'BASIC'), 'siteUrl', s.site_url,
+                      'timeZone', s.time_zone, 'features', coalesce(s.meetings_features::json, '[]')) END,
+                  'calling', CASE WHEN s.service = 'CALLING' THEN json_build_object('pstn', coalesce(s.pstn, 'CCP')) END)
+                ORDER BY s.id), '[]') FROM trial_services s WHERE s.trial_id = t.id AND s.removed_at IS NULL),
+              'shipments', (SELECT coalesce(json_agg(json_build_object(
+                  'id', h.id, 'deviceType', h.device_type, 'model', h.model, 'quantity', h.quantity,
+                  'status', h.status, 'demoOrderNumber', h.demo_order_number, 'carrier', h.carrier,
+                  'dueDate', h.due_date, 'returnBy', h.return_by, 'returnInstructions', NULL,
+                  'country', h.country, 'returnLabelsRequested', h.return_labels_requested,
+                  'items', (SELECT coalesce(json_agg(json_build_object('model', i.model, 'serialNumber', i.serial_number)
+                                                     ORDER BY i.id), '[]') FROM shipment_items i WHERE i.shipment_id = h.id))
+                ORDER BY h.id), '[]') FROM shipments h WHERE h.trial_id = t.id),
+              'deviceExtensionRequests', (SELECT coalesce(json_agg(json_build_object(
+                  'id', x.id, 'days', x.days, 'status', x.status, 'note', x.note, 'reason', x.reason)
+                ORDER BY x.id), '[]') FROM device_extension_requests x WHERE x.trial_id = t.id))
+            ORDER BY t.id), '[]') FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1),
+          'locations', (SELECT coalesce(json_agg(json_build_object(
+              'id', l.id, 'name', l.name, 'country', l.country, 'city', l.city, 'timeZone', l.time_zone,
+              'numbers', (SELECT coalesce(json_agg(json_build_object('e164', n.e164, 'status', n.status,
+                                                                     'releaseAt', n.release_at)
+                                                   ORDER BY n.e164, n.id), '[]')
+                          FROM phone_numbers n WHERE n.location_id = l.id))
+            ORDER BY l.name), '[]') FROM locations l WHERE l.customer_id = p.id))
+        FROM customer_orgs p WHERE p.id = $2 AND {REACH.replace("c.", "p.")})
+"""
+
+
+def _gid(kind: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{pk}".encode()).decode().rstrip("=")
+
+
+def _cursor(name: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(["NAME", name.lower(), pk])).decode()
+
+
+def _json(body) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+async def _token(conn, request: Request):
+    authorization = request.headers.get("authorization", "")
+    if not authorization.lower().startswith("bearer "):
+        return None
+    return await conn.fetchrow(TOKEN, hashlib.sha256(authorization[7:].strip().encode()).hexdigest())
+
+
+def _viewer(token, partner) -> dict:
+    return {"email": f"token-{token['id']}@api", "roles": sorted(orjson.loads(token["roles"])), "partner": partner}
+
+
+async def api_customers(request: Request) -> Response:
+    async with request.app.state.pool.acquire() as conn:
+        token = await _token(conn, request)
+        if token is None or token["partner_id"] is None:
+            return _json({"errors": [{"message": "Sign in.", "extensions": {"code": "UNAUTHENTICATED"}}], "data": None})
+        total, partner_name, rows = await conn.fetchrow(CUSTOMERS, token["partner_id"], None)
+    rows = orjson.loads(rows) if rows else []
+    edges = []
+    for row in rows[:25]:
+        pk = row["id"]
+        row["id"] = _gid("Customer", pk)
+        for trial in row["trials"]:
+            trial["id"] = _gid("Trial", trial["id"])
+        edges.append({"cursor": _cursor(row["name"], pk), "node": row})
+    return _json({"data": {
+        "viewer": _viewer(token, {"name": partner_name}),
+        "customers": {"totalCount": total, "pageInfo": {"hasNextPage": len(rows) > 25,
+                                                        "endCursor": edges[-1]["cursor"] if edges else None},
+                      "edges": edges}}})
+
+
+async def api_customer(request: Request) -> Response:
+    try:
+        kind, pk = base64.urlsafe_b64decode(request.query_params["id"] + "==").decode().split(":")
+        pk = int(pk) if kind == "Customer" else None
+    except (KeyError, ValueError, UnicodeDecodeError):
+        pk = None
+    async with request.app.state.pool.acquire() as conn:
+        token = await _token(conn, request)
+        if token is None or token["partner_id"] is None:
+            return _json({"errors": [{"message": "Sign in.", "extensions": {"code": "UNAUTHENTICATED"}}], "data": None})
+        partner, catalog, customer = await conn.fetchrow(CUSTOMER, token["partner_id"], pk)
+    customer = orjson.loads(customer) if customer else None
+    if customer is not None:
+        customer["id"] = _gid("Customer", customer["id"])
+        for trial in customer["trials"]:
+            trial["id"] = _gid("Trial", trial["id"])
+            for shipment in trial["shipments"]:
+                shipment["id"] = _gid("Shipment", shipment["id"])
+                shipment["returnInstructions"] = return_instructions(shipment["country"], shipment["demoOrderNumber"])
+            for extension in trial["deviceExtensionRequests"]:
+                extension["id"] = _gid("DeviceExtensionRequest", extension["id"])
+        for location in customer["locations"]:
+            location["id"] = _gid("Location", location["id"])
+    return _json({"data": {"viewer": _viewer(token, orjson.loads(partner)), "trialDurations": [30, 60, 90],
+                           "deviceCatalog": orjson.loads(catalog), "customer": customer}})
+
 
 async def customers(request: Request):
-    partner = int(request.query_params["partner"])
+    """The HTML page for the signed-in partner user (session cookie, one indexed read)."""
+    session_id = signed_cookies.unsign(os.environ["SECRET_KEY"], "session", request.cookies.get("td_session"))
     after = request.query_params.get("after") or None
     async with request.app.state.pool.acquire() as conn:
-        total, partner_name, rows = await conn.fetchrow(SQL, partner, after)
+        user = await conn.fetchrow(SESSION, hashlib.sha256(session_id.encode()).hexdigest()) if session_id else None
+        if user is None:
+            return Response(status_code=303, headers={"location": "/login"})
+        total, partner_name, rows = await conn.fetchrow(CUSTOMERS, user["partner_id"], after)
     rows = orjson.loads(rows) if rows else []
     nodes = rows[:25]
     end = nodes[-1]["name"].lower() if nodes else None
@@ -69,20 +209,21 @@ async def customers(request: Request):
     request.state.csrf_token = ""
     return rendering.render(request, "customers/index.html", {
         "title": rendering._("Customers"),
-        "viewer": {"email": "sales@bench.example", "roles": ["SALES_FULL_ADMIN"], "partner": {"name": partner_name}},
+        "viewer": {"email": user["email"], "roles": ["SALES_FULL_ADMIN"], "partner": {"name": partner_name}},
         "filters": {"q": "", "status": ""}, "statuses": STATUSES, "customers": nodes, "total": total,
         "page_info": page_info, "after": after,
-        "next_url": "/customers?" + urlencode({"partner": partner, "after": end or ""}), "first_url": "/customers"})
+        "next_url": "/customers?" + urlencode({"after": end or ""}), "first_url": "/customers"})
 
 
 @asynccontextmanager
 async def _lifespan(app: Starlette):
     app.state.pool = await asyncpg.create_pool(os.environ["DATABASE_URL"].replace("postgresql+asyncpg", "postgresql"),
-                                               min_size=2, max_size=10)
+                                               min_size=2, max_size=10, server_settings={"timezone": "UTC"})
     try:
         yield
     finally:
         await app.state.pool.close()
 
 
-app = Starlette(routes=[Route("/customers", customers)], lifespan=_lifespan)
+app = Starlette(routes=[Route("/customers", customers), Route("/api/customers", api_customers),
+                        Route("/api/customer", api_customer)], lifespan=_lifespan)

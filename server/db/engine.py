@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 RECYCLE_SECONDS = 1800
 
@@ -58,7 +59,7 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("pool_size", 20)   # a busy web process keeps its connections (no overflow churn)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
     engine = create_async_engine(url, **kwargs)
@@ -102,7 +103,9 @@ async def read_rows(engine: AsyncEngine, statement: Any, parameters: dict[str, A
             driver.terminate()
         raise
     finally:
-        pooled.close()
+        # Returned through a greenlet: when the pool is full the overflow connection is closed, an
+        # await (outside one SQLAlchemy raises MissingGreenlet and the connection leaks).
+        await greenlet_spawn(pooled.close)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
