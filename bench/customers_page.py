@@ -43,6 +43,8 @@ PAGES = {"list": ("/customers", {}), "search": ("/customers?q=Customer 0042", {}
 
 
 async def arrange(sessionmaker) -> None:
+    from sqlalchemy import text
+
     from server.domain import directory, trials
     from server.domain.actor import Actor, ActorKind
     from server.domain.service_options import DeviceOrder, TrialRequest
@@ -63,6 +65,8 @@ async def arrange(sessionmaker) -> None:
                     request = TrialRequest([ServiceType.CALLING, ServiceType.MEETINGS, ServiceType.DEVICES], 25, 90,
                                            devices=[DeviceOrder("HEADSET", "Cisco Headset 730", 2)])
                     await trials.add_trial_to_paid_customer(db, actor, customer.id, request, max_licenses=1000)
+    async with sessionmaker() as db, db.begin():  # planner statistics, as autovacuum keeps them in a live database
+        await db.execute(text("ANALYZE"))
 
 
 def pct(values: list[float], q: float) -> float:
