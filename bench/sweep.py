@@ -220,8 +220,89 @@ async def main_async() -> None:
         raise SystemExit("bench.sweep: a deadline was lost or applied twice")
 
 
+async def profile_async(due: int = 10_000) -> None:
+    """`python -m bench.sweep profile`: one worker, one lane, `due` expiry deadlines of a small
+    arrangement swept in this process under cProfile (worker CPU only), top functions printed,
+    with the SQL statements per batch."""
+    import cProfile
+    import pstats
+
+    import asyncpg
+    from sqlalchemy import event
+
+    from jobs import sweep
+    from jobs.runtime import Runtime
+    from server.db import migrate
+    from server.settings import Settings
+
+    name = f"td_bench_sweep_{uuid.uuid4().hex[:6]}"
+    admin = PG.replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = PG.rsplit("/", 1)[0] + "/" + name
+    try:
+        await asyncio.to_thread(migrate.upgrade, url)
+        db = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        for sql in ARRANGE:
+            await db.execute(sql.format(n=2 * due))
+        await db.execute(make_due(1, due))
+        await db.execute("ANALYZE")
+        os.environ["SMTP_HOST"] = ""
+        sweep.BATCH = BATCH
+        runtime = Runtime.create(Settings(DATABASE_URL=url))
+        sweep.load_handlers()
+        statements = [0]
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute",
+                     lambda *args: statements.__setitem__(0, statements[0] + 1))
+        try:
+            await sweep.sweep_batch(runtime, sweep.SweepReport(), limit=1)      # warm: pool, caches
+            cpu = time.process_time()
+            plain = (await sweep.run_deadlines(runtime, lanes=1)).deadlines
+            plain_us = 1e6 * (time.process_time() - cpu) / plain
+            await db.execute(make_due(due + 1, 2 * due))
+            statements[0] = 0
+            gc_time, gc_started = [0.0], [0.0]
+
+            def on_gc(phase, info) -> None:
+                if phase == "start":
+                    gc_started[0] = time.process_time()
+                else:
+                    gc_time[0] += time.process_time() - gc_started[0]
+
+            import gc
+            gc.callbacks.append(on_gc)
+            profiler = cProfile.Profile()
+            cpu = time.process_time()
+            profiler.enable()
+            report = await sweep.run_deadlines(runtime, lanes=1)
+            profiler.disable()
+            cpu = time.process_time() - cpu
+            gc.callbacks.remove(on_gc)
+        finally:
+            await runtime.close()
+        n = report.deadlines
+        print(f"{plain} transitions without the profiler: worker CPU {plain_us:.0f} us/transition")
+        print(f"{n} transitions, worker CPU {1e6 * cpu / n:.0f} us/transition (under cProfile), "
+              f"of which GC {1e6 * gc_time[0] / n:.0f} us, {statements[0]} statements through SQLAlchemy ({statements[0] / max(1, n / BATCH):.1f} per batch of {BATCH}); "
+              f"{await check_once(db, 2, 2 * due)}")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profiler).print_callers("__instancecheck__")
+        pstats.Stats(profiler).sort_stats("cumtime").print_stats(40)
+        await db.close()
+    finally:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
 def main() -> None:
-    asyncio.run(main_async())
+    import sys
+
+    if sys.argv[1:2] == ["profile"]:
+        asyncio.run(profile_async(int(sys.argv[2]) if len(sys.argv) > 2 else 10_000))
+    else:
+        asyncio.run(main_async())
 
 
 if __name__ == "__main__":

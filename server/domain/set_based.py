@@ -12,10 +12,10 @@ Values are passed as the driver takes them: timezone-aware datetimes, dicts for 
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import ARRAY, Column, Table, any_, bindparam, insert, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -50,30 +50,64 @@ def _array_type(column: Column) -> str:
     return "TEXT[]" if _is_json(column) else f"{column.type.compile(dialect=_PG)}[]"
 
 
-def _unnest(table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]) -> tuple[str, list[str], dict[str, list]]:
-    """(FROM clause `unnest(...) AS v(...)`, each column's value expression, params): one array per
-    column, except that a column with one value in every row (a batch's time, actor, action) is one
-    parameter; the first column is always an array."""
-    params: dict[str, Any] = {}
-    arrays: list[str] = []
-    values: list[str] = []
+def _unnest(table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]) -> tuple[str, list[str], list[Any]]:
+    """(FROM clause `unnest(...) AS v(...)`, each column's value expression, positional params
+    $1, $2, …): one array per column, except that a column with one value in every row (a batch's
+    time, actor, action) is one parameter; the first column is always an array. The SQL depends
+    only on the table, the columns and which of them are constant: it is built once per shape."""
+    params: list[Any] = []
+    shape: list[bool] = []
     for i, name in enumerate(names):
-        column = table.c[name]
         column_values = [row[name] for row in rows]
-        if _is_json(column):
+        if _json_columns(table)[name]:
             dumped: dict[int, str] = {}         # one dict shared by many rows (an email's context) is dumped once
-            column_values = [dumped.get(id(value)) or dumped.setdefault(id(value), json.dumps(value))
+            column_values = [dumped.get(id(value)) or dumped.setdefault(id(value), orjson.dumps(value).decode())
                              for value in column_values]
-        if i and column_values.count(column_values[0]) == len(column_values):
-            params[f"a{i}"] = column_values[0]
-            value = f"CAST(:a{i} AS {_array_type(column)[:-2]})"
-        else:
-            params[f"a{i}"] = column_values
-            arrays.append(f"CAST(:a{i} AS {_array_type(column)})")
-            value = f"v.c{len(arrays) - 1}"
-        values.append(f"CAST({value} AS JSONB)" if _is_json(column) else value)
-    source = f"unnest({', '.join(arrays)}) AS v({', '.join(f'c{i}' for i in range(len(arrays)))})"
-    return source, values, params
+        constant = bool(i) and column_values.count(column_values[0]) == len(column_values)
+        shape.append(constant)
+        params.append(column_values[0] if constant else column_values)
+    key = (table.name, tuple(names), tuple(shape))
+    built = _UNNEST.get(key)
+    if built is None:
+        arrays: list[str] = []
+        values: list[str] = []
+        for i, (name, constant) in enumerate(zip(names, shape)):
+            column = table.c[name]
+            if constant:
+                value = f"CAST(${i + 1} AS {_array_type(column)[:-2]})"
+            else:
+                arrays.append(f"CAST(${i + 1} AS {_array_type(column)})")
+                value = f"v.c{len(arrays) - 1}"
+            values.append(f"CAST({value} AS JSONB)" if _is_json(column) else value)
+        source = f"unnest({', '.join(arrays)}) AS v({', '.join(f'c{i}' for i in range(len(arrays)))})"
+        built = _UNNEST[key] = (source, values)
+    return built[0], built[1], params
+
+
+_UNNEST: dict[tuple, tuple[str, list[str]]] = {}
+_JSON: dict[str, dict[str, bool]] = {}
+
+
+def _json_columns(table: Table) -> dict[str, bool]:
+    found = _JSON.get(table.name)
+    if found is None:
+        found = _JSON[table.name] = {column.name: _is_json(column) for column in table.c}
+    return found
+
+
+async def _execute(db: AsyncSession, sql: str, params: list[Any]) -> None:
+    """Run `sql` ($1, $2, … placeholders) on the session's connection, in its transaction: through
+    the asyncpg driver (prepared once by its statement cache, none of SQLAlchemy's per-execution
+    parameter processing: a thousand-row array went through it per column), or through SQLAlchemy
+    when its transaction has not begun yet (the driver would run the statement outside it)."""
+    raw = await (await db.connection()).get_raw_connection()
+    if getattr(raw.dbapi_connection, "_started", False):
+        await raw.driver_connection.execute(sql, *params)
+        return
+    names = {f"p{i}": value for i, value in enumerate(params, 1)}
+    for i in range(len(params), 0, -1):
+        sql = sql.replace(f"${i}", f":p{i}")
+    await db.execute(text(sql), names)
 
 
 async def insert_rows(db: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,
@@ -93,7 +127,7 @@ async def insert_rows(db: AsyncSession, table: Table, rows: Sequence[dict[str, A
     sql = f"INSERT INTO {table.name} ({', '.join(map(_quote, names))}) SELECT {', '.join(values)} FROM {source}"
     if skip_conflicts_on is not None:
         sql += f" ON CONFLICT ({table.c[skip_conflicts_on].name}) DO NOTHING"
-    await db.execute(text(sql), params)
+    await _execute(db, sql, params)
 
 
 async def update_rows(db: AsyncSession, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
@@ -108,6 +142,5 @@ async def update_rows(db: AsyncSession, table: Table, key: str, rows: Sequence[d
         return
     source, values, params = _unnest(table, names, rows)
     assignments = ", ".join(f"{_quote(name)} = {value}" for name, value in zip(names[1:], values[1:]))
-    await db.execute(text(f"UPDATE {table.name} SET {assignments} FROM {source} WHERE {table.name}.{_quote(key)} = v.c0"),
-                     params)
-
+    await _execute(db, f"UPDATE {table.name} SET {assignments} FROM {source} WHERE {table.name}.{_quote(key)} = v.c0",
+                   params)
