@@ -38,8 +38,13 @@ from pathlib import Path
 from bench import customers_page as data
 from bench.customers_page import PASSWORD, PG, REDIS, _free_port, arrange, pct
 
-CUSTOMERS = int(os.environ.get("TRIALDESK_BENCH_CUSTOMERS", "2000"))
-ROUNDS = int(os.environ.get("TRIALDESK_BENCH_ROUNDS", "3"))
+#: Data sets (TRIALDESK_BENCH_DATA, comma-separated): "50" is issue 10's table (50 customers, each with a
+#: 3-service trial and a device shipment; the list asks for all 50), "2000" bench.customers_page's (1 in 10
+#: with a trial; the list's first page of 25).
+DATA = {"50": (50, 1, 50), "2000": (2000, 10, 25)}  # name: (customers, one in N with a trial, list's `first`)
+DATASETS = [d.strip() for d in os.environ.get("TRIALDESK_BENCH_DATA", "50").split(",")]
+ROUNDS = int(os.environ.get("TRIALDESK_BENCH_ROUNDS", "2"))
+PROFILE_CALLS = int(os.environ.get("TRIALDESK_BENCH_CALLS", "400"))
 SECONDS = float(os.environ.get("TRIALDESK_BENCH_SECONDS", "5"))
 LATENCY_SECONDS = float(os.environ.get("TRIALDESK_BENCH_LATENCY_SECONDS", "2"))
 PROCESSES = [int(n) for n in os.environ.get("TRIALDESK_BENCH_PROCESSES", "1,2").split(",")]
@@ -152,7 +157,7 @@ async def _session_cookie(client) -> str:
     return "td_session=" + client.cookies["td_session"]
 
 
-def _calls(cookie: str, token: str, customer_gid: str) -> dict[str, dict[str, Call]]:
+def _calls(cookie: str, token: str, customer_gid: str, first: int = 25) -> dict[str, dict[str, Call]]:
     from server.pages.operations import read_operations
 
     operations = read_operations()
@@ -165,10 +170,10 @@ def _calls(cookie: str, token: str, customer_gid: str) -> dict[str, dict[str, Ca
     bearer = {"Authorization": f"Bearer {token}"}
     post = {**bearer, "Content-Type": "application/json", "Accept": "application/json"}
     html = Call("GET", "/customers", {"Cookie": cookie})
-    graphql = {"list": Call("POST", "/graphql", post, by_hash("CustomersPage", "{}")),
+    graphql = {"list": Call("POST", "/graphql", post, by_hash("CustomersPage", '{"first":%d}' % first)),
                "detail": Call("POST", "/graphql", post, by_hash("CustomerPage", '{"id":"%s"}' % customer_gid))}
     return {"reference": {"html": html, **graphql}, "compiled": {"html": html, **graphql},
-            "floor": {"html": html, "list": Call("GET", "/api/customers", bearer),
+            "floor": {"html": html, "list": Call("GET", f"/api/customers?first={first}", bearer),
                       "detail": Call("GET", f"/api/customer?id={customer_gid}", bearer)}}
 
 
@@ -198,7 +203,8 @@ def _same_json(a: bytes, b: bytes) -> bool:
     return orjson.loads(a) == orjson.loads(b)
 
 
-async def _measure(processes: int, url: str, name: str, token: str, customer_gid: str, script_dir: str) -> None:
+async def _measure(processes: int, url: str, name: str, token: str, customer_gid: str, script_dir: str,
+                   first: int) -> None:
     import httpx
 
     bases, started = _start(processes, url, name)
@@ -210,7 +216,7 @@ async def _measure(processes: int, url: str, name: str, token: str, customer_gid
             await _wait(client)
         cookie = await _session_cookie(clients["compiled"])  # the floor reads the same web_sessions table
         reference_cookie = await _session_cookie(clients["reference"])
-        calls = _calls(cookie, token, customer_gid)
+        calls = _calls(cookie, token, customer_gid, first)
         calls["reference"]["html"] = Call("GET", "/customers", {"Cookie": reference_cookie})
         answers = {}
         for label, client in clients.items():
@@ -272,7 +278,8 @@ def _print(processes: int, totals: dict[tuple[str, str], Figures], checks: dict[
                   f"{median(f.rate) / median(floor.rate):6.2f} {median(f.cpu) * 1e3:10.2f} {f.errors:6d}")
 
 
-async def run() -> None:
+async def _database(dataset: str):
+    """A throw-away database with the data set: (admin connection, name, url, token, detail customer's global ID)."""
     import asyncpg
     from sqlalchemy import select
 
@@ -289,26 +296,123 @@ async def run() -> None:
     admin = await asyncpg.connect(admin_dsn)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = PG.rsplit("/", 1)[0] + "/" + name
+    await asyncio.to_thread(migrate.upgrade, url)
+    engine = make_engine(url)
+    sessionmaker = make_sessionmaker(engine)
+    data.CUSTOMERS, data.WITH_TRIAL, _ = DATA[dataset]
+    await arrange(sessionmaker)
+    async with sessionmaker() as db, db.begin():  # the partner integration's token
+        user = await db.scalar(select(User).where(User.email == "sales@bench.example"))
+        token = new_token()
+        await directory.create_api_token(db, user, hash_token(token), [Role.SALES_FULL_ADMIN], "bench")
+    await engine.dispose()
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    detail = await conn.fetchval("SELECT id FROM customer_orgs WHERE name = 'Customer 00000'")
+    await conn.close()
+    return admin, name, url, token, to_global_id("Customer", detail)
+
+
+async def run() -> None:
+    for dataset in DATASETS:
+        customers, one_in, first = DATA[dataset]
+        admin, name, url, token, detail = await _database(dataset)
+        try:
+            print(f"\n{customers} customers, 1 in {one_in} with a 3-service trial and a device shipment; list: "
+                  f"first {first}; PostgreSQL; detail: a customer with a trial. compiled runners: "
+                  f"{', '.join(_compiled_names()) or 'none'}")
+            with tempfile.TemporaryDirectory() as script_dir:
+                for processes in PROCESSES:
+                    await _measure(processes, url, name, token, detail, script_dir, first)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+
+
+async def _asgi(app, method: str, path: str, headers: dict[str, str], body: str | None) -> tuple[int, bytes]:
+    """One request through an ASGI app in this process."""
+    chunks, status, sent = [], 0, False
+    payload = (body or "").encode()
+    path, _, query = path.partition("?")
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": payload, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+             "headers": [(b"host", b"bench"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
+             "client": ("127.0.0.1", 1), "server": ("bench", 80), "app": app}
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+async def profile() -> None:
+    """CPU per request in ONE process, through the ASGI apps themselves (no HTTP server, no load
+    generator): the compiled app's middleware, auth, persisted-query lookup, runner and response
+    against the floor app's, list and detail, interleaved in blocks; a cProfile (CPU time) of the
+    compiled app's calls sorted by own time (its CPU figures then include the profiler's overhead) when TRIALDESK_BENCH_CPROFILE=1.
+
+        TRIALDESK_BENCH_DATA=50 uv run python -m bench.compiled_page profile
+    """
+    import cProfile
+    import pstats
+
+    from bench import floor_app
+    from server.app import create_app
+    from server.settings import Settings
+
+    dataset = DATASETS[0]
+    _, _, first = DATA[dataset]
+    admin, name, url, token, detail = await _database(dataset)
     try:
-        await asyncio.to_thread(migrate.upgrade, url)
-        engine = make_engine(url)
-        sessionmaker = make_sessionmaker(engine)
-        data.CUSTOMERS = CUSTOMERS
-        await arrange(sessionmaker)
-        async with sessionmaker() as db, db.begin():  # the partner integration's token
-            user = await db.scalar(select(User).where(User.email == "sales@bench.example"))
-            token = new_token()
-            await directory.create_api_token(db, user, hash_token(token), [Role.SALES_FULL_ADMIN], "bench")
-        await engine.dispose()
-        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
-        customers = await conn.fetchval("SELECT count(*) FROM customer_orgs")
-        detail = await conn.fetchval("SELECT id FROM customer_orgs WHERE name = 'Customer 00000'")
-        await conn.close()
-        print(f"{customers} customers, 1 in 10 with a 3-service trial and a device shipment; PostgreSQL; detail: "
-              f"a customer with a trial. compiled runners: {', '.join(_compiled_names()) or 'none'}")
-        with tempfile.TemporaryDirectory() as script_dir:
-            for processes in PROCESSES:
-                await _measure(processes, url, name, token, to_global_id("Customer", detail), script_dir)
+        os.environ.update(DATABASE_URL=url, SECRET_KEY=SECRET)
+        app = create_app(Settings(DATABASE_URL=url, REDIS_URL=REDIS, TRIALDESK_QUEUE=f"bench-{name}",
+                                  TRIALDESK_ENV="test", SECRET_KEY=SECRET, TRIALDESK_TEST_CLOCK=False))
+        calls = _calls("", token, detail, first)
+        apps = {"compiled": app, "floor": floor_app.app}
+        async with app.router.lifespan_context(app), floor_app.app.router.lifespan_context(floor_app.app):
+            for label, endpoint in [(label, e) for label in apps for e in ("list", "detail")]:
+                call = calls[label][endpoint]
+                for _ in range(20):  # warm-up
+                    status_, answer = await _asgi(apps[label], call.method, call.path, call.headers, call.body)
+                    assert status_ == 200 and b'"errors"' not in answer, (label, endpoint, answer[:300])
+            cpu: dict[tuple[str, str], float] = {(label, e): 0.0 for label in apps for e in ("list", "detail")}
+            profiler = cProfile.Profile(time.process_time) if os.environ.get("TRIALDESK_BENCH_CPROFILE") else None
+            block = 50
+            for _ in range(PROFILE_CALLS // block):
+                for (label, endpoint) in cpu:
+                    call = calls[label][endpoint]
+                    if profiler and label == "compiled":
+                        profiler.enable()
+                    began = time.process_time()
+                    for _ in range(block):
+                        await _asgi(apps[label], call.method, call.path, call.headers, call.body)
+                    cpu[label, endpoint] += time.process_time() - began
+                    if profiler and label == "compiled":
+                        profiler.disable()
+            calls_made = (PROFILE_CALLS // block) * block
+            print(f"in-process CPU per request, data set {dataset} (list first {first}), {calls_made} calls each, "
+                  f"interleaved blocks of {block}:")
+            for endpoint in ("list", "detail"):
+                compiled_ms = cpu["compiled", endpoint] / calls_made * 1e3
+                floor_ms = cpu["floor", endpoint] / calls_made * 1e3
+                print(f"  {endpoint:>6}: compiled {compiled_ms:.3f} ms, floor {floor_ms:.3f} ms "
+                      f"({compiled_ms / floor_ms:.2f}x)")
+            if profiler:
+                stats = pstats.Stats(profiler).sort_stats(os.environ.get("TRIALDESK_BENCH_SORT", "tottime"))
+                stats.print_stats(40)
+                if os.environ.get("TRIALDESK_BENCH_CALLEES"):
+                    stats.print_callees(os.environ["TRIALDESK_BENCH_CALLEES"])
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
@@ -322,7 +426,7 @@ def _compiled_names() -> list[str]:
 
 
 def main() -> None:
-    asyncio.run(run())
+    asyncio.run(profile() if sys.argv[1:2] == ["profile"] else run())
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy.util import greenlet_spawn
+
 from server.schema.node import to_global_id
 
 Runner = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -68,28 +70,40 @@ def _text(statement: Any, dialect: Any) -> tuple[str, list[str], dict[str, Any]]
 async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
     """The statement's one row, on a connection of the request's engine (`context.sessionmaker`).
 
-    A `Prepared` statement goes to the asyncpg driver as SQL text compiled once: SQLAlchemy's execution
-    step (compiled-cache lookup, execution context, result processing) costs ~0.45 ms of CPU per call
-    and a runner needs none of it (bench.customers). Anything the driver raises (a dropped connection,
-    a server error), SQLAlchemy runs the statement again and handles like every other statement
+    A `Prepared` statement goes to the asyncpg driver as SQL text compiled once, on the pooled
+    connection itself (`raw_connection()`, like `server.db.engine.read_rows`): SQLAlchemy's
+    Connection and execution step (events, compiled-cache lookup, execution context, result
+    processing) cost ~0.45 ms of CPU per call and a runner needs none of it (bench.customers,
+    bench.compiled_page). Anything the driver raises (a dropped connection, a server error), the
+    statement runs again through SQLAlchemy, which handles it like every other statement
     (disconnect detection, pool invalidation). A plain statement (built per call) runs through
     SQLAlchemy. No session, no transaction: one statement, one snapshot."""
     engine = context.sessionmaker.kw.get("bind")
     if engine is None:  # a sessionmaker without one engine: the session's own execution
         return (await (await context.db()).execute(getattr(statement, "statement", statement), parameters)).one()
+    if isinstance(statement, Prepared):
+        if statement.text is None:
+            statement.text = _text(statement.statement, engine.dialect) or ("", [], {})
+        sql, names, bound = statement.text
+        statement = statement.statement
+        if sql:
+            values = {**bound, **parameters} if parameters else bound
+            pooled = await engine.raw_connection()  # the pool's checkout (and its closed-connection check)
+            driver = pooled.driver_connection
+            try:
+                return await driver.fetchrow(sql, *[values[name] for name in names])
+            except Exception as error:  # noqa: BLE001 - SQLAlchemy runs it again below and reports it as usual
+                from asyncpg import PostgresError
+
+                if not isinstance(error, PostgresError):  # broken mid-exchange: the next checkout replaces it
+                    driver.terminate()
+            except BaseException:  # cancelled mid-exchange: the connection's state is unknown
+                driver.terminate()
+                raise
+            finally:
+                # Returned through a greenlet (an overflow connection's close awaits: server.db.engine).
+                await greenlet_spawn(pooled.close)
     async with engine.connect() as connection:
-        if isinstance(statement, Prepared):
-            if statement.text is None:
-                statement.text = _text(statement.statement, engine.dialect) or ("", [], {})
-            sql, names, bound = statement.text
-            statement = statement.statement
-            if sql:
-                values = {**bound, **(parameters or {})}
-                driver = (await connection.get_raw_connection()).driver_connection
-                try:
-                    return await driver.fetchrow(sql, *[values[name] for name in names])
-                except Exception:  # noqa: BLE001 - SQLAlchemy runs it again below and reports it as usual
-                    pass
         return (await connection.execute(statement, parameters)).one()
 
 
