@@ -178,9 +178,12 @@ SERVICE_COLUMNS = [c.key for c in TrialService.__table__.c if c.key not in ("id"
 
 
 async def start_trial(db: AsyncSession, actor: Actor, form: CustomerForm, request: TrialRequest, *,
-                      setup_now: bool, max_licenses: int) -> StartedTrial:
+                      setup_now: bool, max_licenses: int, own_transaction: bool = False) -> StartedTrial:
     """R-NEW-01..04: a new customer org and its trial; provisioning runs asynchronously.
-    Checked in this order: R-ROLE-01, R-ORG-01, every input error at once, R-ORG-03, R-NEW-02."""
+    Checked in this order: R-ROLE-01, R-ORG-01, every input error at once, R-ORG-03, R-NEW-02.
+    `own_transaction`: nothing else is written in `db`'s transaction (no clientMutationId to
+    remember), so on PostgreSQL a start without devices is written as its one statement on its own
+    (start_rows.write_alone: autocommit, no BEGIN/COMMIT), outside `db`."""
     permissions.require(actor, Action.START_TRIAL)
     if actor.partner_id is None:
         raise permissions.forbidden("Only partner users may do this.")
@@ -194,7 +197,8 @@ async def start_trial(db: AsyncSession, actor: Actor, form: CustomerForm, reques
     params = {"partner_id": actor.partner_id, "own_domain": own_domain(email), "email": email}
     if errors:  # nothing to write: START_CHECKS says which error comes first
         refuse(await (await db.connection()).execute(START_CHECKS, params), errors)
-    return await _write_new_trial(db, actor, form, request, email, country, setup_now, params)
+    return await _write_new_trial(db, actor, form, request, email, country, setup_now, params,
+                                  alone=own_transaction and not request.devices and db.bind.dialect.name == "postgresql")
 
 
 def refuse(checks: Any, errors: list[DomainError] | None = None) -> None:
@@ -214,15 +218,19 @@ def refuse(checks: Any, errors: list[DomainError] | None = None) -> None:
 
 
 async def _write_new_trial(db: AsyncSession, actor: Actor, form: CustomerForm, request: TrialRequest, email: str,
-                           country: str, setup_now: bool, params: dict[str, Any]) -> StartedTrial:
+                           country: str, setup_now: bool, params: dict[str, Any], alone: bool) -> StartedTrial:
     """START_CHECKS (`params`), then the rows of the start, in this transaction (server.domain.start_rows:
-    one statement on PostgreSQL); devices ordered last."""
+    one statement on PostgreSQL) or, `alone`, as one statement of its own; devices ordered last."""
     services = [{c: getattr(s, c) for c in SERVICE_COLUMNS} for s in service_options.service_rows(request, 0, 0)]
     rows = start_rows.new_trial_rows(
         actor, name=form.company_name.strip(), business_vertical=form.business_vertical, country=country,
         region=geography.region_for(country).value, email=email, locale=None, license_count=request.license_count,
         duration_days=request.duration_days, setup_now=setup_now, services=services, now=clock.now())
-    trial, customer, services = await start_rows.write(db, actor, rows, start_rows.Checks(START_CHECKS, params, refuse))
+    checks = start_rows.Checks(START_CHECKS, params, refuse)
+    if alone:
+        trial, customer, services = await start_rows.write_alone(db.bind, actor, rows, checks)
+        return StartedTrial(trial, customer, services)
+    trial, customer, services = await start_rows.write(db, actor, rows, checks)
     if request.devices:
         await devices_order.order(db, actor, await db.get(Trial, trial.id), await db.get(CustomerOrg, customer.id),
                                   request.devices)

@@ -193,3 +193,15 @@ async def test_start_writes_the_same_rows_in_one_statement_on_postgresql(kit, se
             row["after"].pop("admin", None)
         written[way] = tables
     assert written["one statement"] == written["per table"]
+
+
+async def test_parallel_identical_starts_make_one_customer(kit, sessionmaker):
+    """Issue 5: without a clientMutationId a start on PostgreSQL is one autocommit statement on its
+    own connection; twenty identical starts at once still make one customer, the others ORG_EXISTS."""
+    import asyncio
+
+    bodies = await asyncio.gather(*(kit.call(START, {"input": new_customer_input()}) for _ in range(20)))
+    codes = [errors_of(body, "startTrial") for body in bodies]
+    assert codes.count([]) == 1 and codes.count(["ORG_EXISTS"]) == 19, codes
+    assert await count(sessionmaker, CustomerOrg) == 1
+    assert await count(sessionmaker, Trial) == 1
