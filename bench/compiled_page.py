@@ -45,6 +45,7 @@ DATA = {"50": (50, 1, 50), "2000": (2000, 10, 25)}  # name: (customers, one in N
 DATASETS = [d.strip() for d in os.environ.get("TRIALDESK_BENCH_DATA", "50").split(",")]
 ROUNDS = int(os.environ.get("TRIALDESK_BENCH_ROUNDS", "2"))
 PROFILE_CALLS = int(os.environ.get("TRIALDESK_BENCH_CALLS", "400"))
+PROFILED = os.environ.get("TRIALDESK_BENCH_PROFILED", "list,detail").split(",")  # endpoints cProfile watches
 SECONDS = float(os.environ.get("TRIALDESK_BENCH_SECONDS", "5"))
 LATENCY_SECONDS = float(os.environ.get("TRIALDESK_BENCH_LATENCY_SECONDS", "2"))
 PROCESSES = [int(n) for n in os.environ.get("TRIALDESK_BENCH_PROCESSES", "1,2").split(",")]
@@ -392,7 +393,7 @@ async def profile() -> None:
             for _ in range(PROFILE_CALLS // block):
                 for (label, endpoint) in cpu:
                     call = calls[label][endpoint]
-                    if profiler and label == "compiled":
+                    if profiler and label == "compiled" and endpoint in PROFILED:
                         profiler.enable()
                     began = time.process_time()
                     for _ in range(block):
