@@ -220,6 +220,43 @@ async def main_async() -> None:
         raise SystemExit("bench.sweep: a deadline was lost or applied twice")
 
 
+async def statement_costs(runtime) -> dict[str, float]:
+    """Sweep what is due with one lane, reading the database backend's CPU (/proc) around each
+    statement, through SQLAlchemy or the driver: seconds per statement (its first 90 characters)."""
+    from sqlalchemy.dialects.postgresql import asyncpg as sa_asyncpg
+
+    from jobs import sweep
+    from server.domain import set_based
+
+    costs: dict[str, float] = {}
+
+    async def timed(pid: int, sql: str, call):
+        before = _cpu_seconds([pid])
+        try:
+            return await call()
+        finally:
+            key = " ".join(sql.split())[:90]
+            costs[key] = costs.get(key, 0.0) + (_cpu_seconds([pid]) or 0.0) - (before or 0.0)
+
+    cursor = sa_asyncpg.AsyncAdapt_asyncpg_cursor
+    original_cursor, original_execute = cursor._prepare_and_execute, set_based._execute
+
+    async def via_sqlalchemy(self, operation, parameters):
+        pid = self._adapt_connection._connection.get_server_pid()
+        return await timed(pid, operation, lambda: original_cursor(self, operation, parameters))
+
+    async def via_driver(db, sql, params):
+        raw = await (await db.connection()).get_raw_connection()
+        return await timed(raw.driver_connection.get_server_pid(), sql, lambda: original_execute(db, sql, params))
+
+    cursor._prepare_and_execute, set_based._execute = via_sqlalchemy, via_driver
+    try:
+        await sweep.run_deadlines(runtime, lanes=1)
+    finally:
+        cursor._prepare_and_execute, set_based._execute = original_cursor, original_execute
+    return costs
+
+
 async def profile_async(due: int = 10_000) -> None:
     """`python -m bench.sweep profile`: one worker, one lane, `due` expiry deadlines of a small
     arrangement swept in this process under cProfile (worker CPU only), top functions printed,
@@ -245,7 +282,7 @@ async def profile_async(due: int = 10_000) -> None:
         await asyncio.to_thread(migrate.upgrade, url)
         db = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
         for sql in ARRANGE:
-            await db.execute(sql.format(n=2 * due))
+            await db.execute(sql.format(n=3 * due))
         await db.execute(make_due(1, due))
         await db.execute("ANALYZE")
         os.environ["SMTP_HOST"] = ""
@@ -272,22 +309,28 @@ async def profile_async(due: int = 10_000) -> None:
 
             import gc
             gc.callbacks.append(on_gc)
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)
             cpu = time.process_time()
             profiler.enable()
             report = await sweep.run_deadlines(runtime, lanes=1)
             profiler.disable()
             cpu = time.process_time() - cpu
             gc.callbacks.remove(on_gc)
+            counted = statements[0]
+            await db.execute(make_due(2 * due + 1, 3 * due))
+            per_statement = await statement_costs(runtime)
         finally:
             await runtime.close()
         n = report.deadlines
         print(f"{plain} transitions without the profiler: worker CPU {plain_us:.0f} us/transition")
-        print(f"{n} transitions, worker CPU {1e6 * cpu / n:.0f} us/transition (under cProfile), "
-              f"of which GC {1e6 * gc_time[0] / n:.0f} us, {statements[0]} statements through SQLAlchemy ({statements[0] / max(1, n / BATCH):.1f} per batch of {BATCH}); "
+        print(f"{n} transitions, worker CPU {1e6 * cpu / n:.0f} us/transition (under cProfile, which counts CPU time), "
+              f"of which GC {1e6 * gc_time[0] / n:.0f} us, {counted} statements through SQLAlchemy ({counted / max(1, n / BATCH):.1f} per batch of {BATCH}); "
               f"{await check_once(db, 2, 2 * due)}")
+        print(f"database CPU per transition by statement ({due} more transitions):")
+        for sql, us in sorted(per_statement.items(), key=lambda item: -item[1]):
+            print(f"  {us / due * 1e6:7.1f} us  {sql}")
+        print(f"  {sum(per_statement.values()) / due * 1e6:7.1f} us  in all")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
-        pstats.Stats(profiler).print_callers("__instancecheck__")
         pstats.Stats(profiler).sort_stats("cumtime").print_stats(40)
         await db.close()
     finally:

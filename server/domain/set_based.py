@@ -101,7 +101,7 @@ async def _execute(db: AsyncSession, sql: str, params: list[Any]) -> None:
     parameter processing: a thousand-row array went through it per column), or through SQLAlchemy
     when its transaction has not begun yet (the driver would run the statement outside it)."""
     raw = await (await db.connection()).get_raw_connection()
-    if getattr(raw.dbapi_connection, "_started", False):
+    if getattr(raw.dbapi_connection, "_transaction", None) is not None:     # SQLAlchemy's adapter has begun
         await raw.driver_connection.execute(sql, *params)
         return
     names = {f"p{i}": value for i, value in enumerate(params, 1)}

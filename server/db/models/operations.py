@@ -26,10 +26,14 @@ class Deadline(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        # The sweep reads only open rows by due time: O(due rows), not O(all rows).
-        Index("ix_deadlines_open_due", "due_at", postgresql_where=text("done_at IS NULL AND cancelled_at IS NULL"),
+        # The sweep reads only open rows in its order (due_at, id): O(rows claimed), not O(all rows),
+        # nor O(rows due at the same instant). Every query by subject asks for open rows; marking a
+        # row done adds an entry to neither index (0004).
+        Index("ix_deadlines_open_due", "due_at", "id", postgresql_where=text("done_at IS NULL AND cancelled_at IS NULL"),
               sqlite_where=text("done_at IS NULL AND cancelled_at IS NULL")),
-        Index("ix_deadlines_subject", "subject_type", "subject_id", "kind"),
+        Index("ix_deadlines_subject", "subject_type", "subject_id", "due_at",
+              postgresql_where=text("done_at IS NULL AND cancelled_at IS NULL"),
+              sqlite_where=text("done_at IS NULL AND cancelled_at IS NULL")),
     )
 
 
