@@ -20,12 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, exists, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import clock
+from server.db.engine import read_rows, unit_of_work
 from server.db.models import CustomerOrg, CustomerUser, PartnerOrg, Trial, TrialService, User
 from server.domain import audit, availability, devices_order, geography, notify, permissions, service_options, timeline
 from server.domain import start_rows, visibility
@@ -178,12 +180,44 @@ SERVICE_COLUMNS = [c.key for c in TrialService.__table__.c if c.key not in ("id"
 
 
 async def start_trial(db: AsyncSession, actor: Actor, form: CustomerForm, request: TrialRequest, *,
-                      setup_now: bool, max_licenses: int, own_transaction: bool = False) -> StartedTrial:
+                      setup_now: bool, max_licenses: int) -> StartedTrial:
     """R-NEW-01..04: a new customer org and its trial; provisioning runs asynchronously.
-    Checked in this order: R-ROLE-01, R-ORG-01, every input error at once, R-ORG-03, R-NEW-02.
-    `own_transaction`: nothing else is written in `db`'s transaction (no clientMutationId to
-    remember), so on PostgreSQL a start without devices is written as its one statement on its own
-    (start_rows.write_alone: autocommit, no BEGIN/COMMIT), outside `db`."""
+    Checked in this order: R-ROLE-01, R-ORG-01, every input error at once, R-ORG-03, R-NEW-02."""
+    email, country, params, errors = _checked(actor, form, request, max_licenses)
+    if errors:  # nothing to write: START_CHECKS says which error comes first
+        refuse(await (await db.connection()).execute(START_CHECKS, params), errors)
+    rows = _new_rows(actor, form, request, email, country, setup_now)
+    trial, customer, services = await start_rows.write(db, actor, rows, start_rows.Checks(START_CHECKS, params, refuse))
+    if request.devices:
+        await devices_order.order(db, actor, await db.get(Trial, trial.id), await db.get(CustomerOrg, customer.id),
+                                  request.devices)
+    return StartedTrial(trial, customer, services)
+
+
+async def start_trial_alone(sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, form: CustomerForm,
+                            request: TrialRequest, *, setup_now: bool, max_licenses: int) -> StartedTrial:
+    """`start_trial` as a transaction of its own (the caller writes nothing with it: no
+    clientMutationId to remember). On PostgreSQL a start without devices is its one statement,
+    in autocommit on a pooled connection (start_rows.write_alone), with no Session, BEGIN or COMMIT;
+    refused inputs read START_CHECKS the same way. Otherwise `start_trial` in a unit of work."""
+    engine = sessionmaker.kw["bind"]
+    if request.devices or engine.dialect.name != "postgresql":
+        async with unit_of_work(sessionmaker) as db:
+            return await start_trial(db, actor, form, request, setup_now=setup_now, max_licenses=max_licenses)
+    email, country, params, errors = _checked(actor, form, request, max_licenses)
+    if errors:
+        found = await read_rows(engine, START_CHECKS, params)
+        refuse(SimpleNamespace(**found[0]) if found else None, errors)
+    rows = _new_rows(actor, form, request, email, country, setup_now)
+    trial, customer, services = await start_rows.write_alone(engine, actor, rows,
+                                                             start_rows.Checks(START_CHECKS, params, refuse))
+    return StartedTrial(trial, customer, services)
+
+
+def _checked(actor: Actor, form: CustomerForm, request: TrialRequest,
+             max_licenses: int) -> tuple[str | None, str, dict[str, Any], list[DomainError]]:
+    """R-ROLE-01 and the partner (raised), then the input errors (returned, none read yet); with
+    the normalized email, the country and START_CHECKS' parameters."""
     permissions.require(actor, Action.START_TRIAL)
     if actor.partner_id is None:
         raise permissions.forbidden("Only partner users may do this.")
@@ -194,11 +228,16 @@ async def start_trial(db: AsyncSession, actor: Actor, form: CustomerForm, reques
         errors = []
     except DomainError as error:
         errors = error.errors
-    params = {"partner_id": actor.partner_id, "own_domain": own_domain(email), "email": email}
-    if errors:  # nothing to write: START_CHECKS says which error comes first
-        refuse(await (await db.connection()).execute(START_CHECKS, params), errors)
-    return await _write_new_trial(db, actor, form, request, email, country, setup_now, params,
-                                  alone=own_transaction and not request.devices and db.bind.dialect.name == "postgresql")
+    return email, country, {"partner_id": actor.partner_id, "own_domain": own_domain(email), "email": email}, errors
+
+
+def _new_rows(actor: Actor, form: CustomerForm, request: TrialRequest, email: str, country: str,
+              setup_now: bool) -> start_rows.NewTrialRows:
+    services = [{c: getattr(s, c) for c in SERVICE_COLUMNS} for s in service_options.service_rows(request, 0, 0)]
+    return start_rows.new_trial_rows(
+        actor, name=form.company_name.strip(), business_vertical=form.business_vertical, country=country,
+        region=geography.region_for(country).value, email=email, locale=None, license_count=request.license_count,
+        duration_days=request.duration_days, setup_now=setup_now, services=services, now=clock.now())
 
 
 def refuse(checks: Any, errors: list[DomainError] | None = None) -> None:
@@ -215,26 +254,6 @@ def refuse(checks: Any, errors: list[DomainError] | None = None) -> None:
         raise own_org_error()
     if checks.org_exists:
         raise org_exists_error()
-
-
-async def _write_new_trial(db: AsyncSession, actor: Actor, form: CustomerForm, request: TrialRequest, email: str,
-                           country: str, setup_now: bool, params: dict[str, Any], alone: bool) -> StartedTrial:
-    """START_CHECKS (`params`), then the rows of the start, in this transaction (server.domain.start_rows:
-    one statement on PostgreSQL) or, `alone`, as one statement of its own; devices ordered last."""
-    services = [{c: getattr(s, c) for c in SERVICE_COLUMNS} for s in service_options.service_rows(request, 0, 0)]
-    rows = start_rows.new_trial_rows(
-        actor, name=form.company_name.strip(), business_vertical=form.business_vertical, country=country,
-        region=geography.region_for(country).value, email=email, locale=None, license_count=request.license_count,
-        duration_days=request.duration_days, setup_now=setup_now, services=services, now=clock.now())
-    checks = start_rows.Checks(START_CHECKS, params, refuse)
-    if alone:
-        trial, customer, services = await start_rows.write_alone(db.bind, actor, rows, checks)
-        return StartedTrial(trial, customer, services)
-    trial, customer, services = await start_rows.write(db, actor, rows, checks)
-    if request.devices:
-        await devices_order.order(db, actor, await db.get(Trial, trial.id), await db.get(CustomerOrg, customer.id),
-                                  request.devices)
-    return StartedTrial(trial, customer, services)
 
 
 async def add_trial_to_paid_customer(db: AsyncSession, actor: Actor, customer_id: int | None, request: TrialRequest,

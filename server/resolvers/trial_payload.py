@@ -38,20 +38,36 @@ async def _replayed(info: Info, stored: dict[str, Any]) -> TrialPayload:
     return TrialPayload(trial=await Trial.load(info, stored["trial"]), user_errors=[])
 
 
+async def _after_write(context: Any) -> None:
+    """What `Context.unit_of_work` does after its commit, for a write committed elsewhere: reads
+    after it must see it (the request's read session and loaders forget what they hold)."""
+    if context._read_session is not None:
+        await context._read_session.rollback()
+        context._read_session.expire_all()
+    context.loaders.clear()
+
+
 async def trial_payload(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]],
-                        client_mutation_id: str | None = None) -> TrialPayload:
+                        client_mutation_id: str | None = None, *,
+                        alone: Callable[[], Awaitable[Any]] | None = None) -> TrialPayload:
+    """`call(db)` in a unit of work; without a clientMutationId, `alone()` instead when given: the
+    same domain call as a transaction of its own (startTrial: no Session on PostgreSQL)."""
     context, actor = info.context, info.context.actor
     key = client_mutation_id
     try:
-        if key is not None:
-            async with context.unit_of_work() as db:
-                stored = await idempotency.replay(db, actor, key, operation)
-            if stored is not None:
-                return await _replayed(info, stored)
-        async with context.unit_of_work() as db:
-            row = await call(db)
+        if key is None and alone is not None:
+            row = await alone()
+            await _after_write(context)
+        else:
             if key is not None:
-                await idempotency.remember(db, actor, key, operation, {"trial": row.id})
+                async with context.unit_of_work() as db:
+                    stored = await idempotency.replay(db, actor, key, operation)
+                if stored is not None:
+                    return await _replayed(info, stored)
+            async with context.unit_of_work() as db:
+                row = await call(db)
+                if key is not None:
+                    await idempotency.remember(db, actor, key, operation, {"trial": row.id})
     except DomainError as error:
         if error.code is ErrorCode.FORBIDDEN:
             await audit.denied(context.sessionmaker, actor, operation)

@@ -49,10 +49,11 @@ def request_of(data: TrialForm) -> TrialRequest:
 class TrialMutation:
     @strawberry.mutation(permission_classes=AUTH, description="R-NEW-01..04: a trial for a new customer.")
     async def start_trial(self, info: Info, input: StartTrialInput) -> TrialPayload:
-        actor, cap = info.context.actor, info.context.settings.max_license_count
-        return await trial_payload(info, "startTrial", lambda db: trials.start_trial(
-            db, actor, customer_form(input), request_of(input), setup_now=bool(input.setup_now), max_licenses=cap,
-            own_transaction=input.client_mutation_id is None), input.client_mutation_id)
+        start = dict(actor=info.context.actor, form=customer_form(input), request=request_of(input),
+                     setup_now=bool(input.setup_now), max_licenses=info.context.settings.max_license_count)
+        return await trial_payload(info, "startTrial", lambda db: trials.start_trial(db, **start),
+                                   input.client_mutation_id,
+                                   alone=lambda: trials.start_trial_alone(info.context.sessionmaker, **start))
 
     @strawberry.mutation(permission_classes=AUTH, description="R-PAID-01: a trial for a paid customer you manage.")
     async def add_trial_to_paid_customer(self, info: Info, customer_id: strawberry.ID, services: list[ServiceType],
