@@ -46,6 +46,12 @@ STATUS = """coalesce((SELECT CASE WHEN min(t.ends_at) <= now() + interval '30 da
                                  ELSE 'TRIAL_ACTIVE' END
                      FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1 AND t.state = 'ACTIVE'
                      HAVING count(*) > 0), p.subscription_status)"""
+def iso(column: str) -> str:
+    """A timestamp as Python's `isoformat()` writes it (six-digit microseconds, none when zero)."""
+    return (f"(replace(to_char(timezone('UTC', {column}), 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '')"
+            f" || '+00:00')")
+
+
 DAYS_LEFT = "greatest(0, ceil(extract(epoch FROM t.ends_at - now()) / 86400))::int"
 REACH = """(c.managing_partner_id = $1
    OR EXISTS (SELECT 1 FROM partner_access g WHERE g.customer_id = c.id AND g.partner_id = $1)
@@ -64,7 +70,7 @@ SELECT (SELECT count(*) FROM customer_orgs c WHERE {REACH}),
           'id', p.id, 'name', p.name, 'country', p.country, 'region', p.region, 'adminEmail', p.admin_email,
           'provisioningStatus', p.provisioning_status, 'subscriptionStatus', {STATUS},
           'trials', (SELECT coalesce(json_agg(json_build_object(
-                'id', t.id, 'state', t.state, 'daysLeft', {DAYS_LEFT}, 'endsAt', t.ends_at,
+                'id', t.id, 'state', t.state, 'daysLeft', {DAYS_LEFT}, 'endsAt', {iso('t.ends_at')},
                 'services', (SELECT coalesce(json_agg(json_build_object('type', s.service, 'expired', t.state = 'EXPIRED')
                                                       ORDER BY s.id), '[]')
                              FROM trial_services s WHERE s.trial_id = t.id AND s.removed_at IS NULL),
@@ -90,8 +96,8 @@ SELECT (SELECT json_build_object('name', name, 'tier', tier) FROM partner_orgs W
                               WHERE id = p.managing_partner_id),
           'trials', (SELECT coalesce(json_agg(json_build_object(
               'id', t.id, 'state', t.state, 'kind', t.kind, 'licenseCount', t.license_count,
-              'durationDays', t.duration_days, 'startsAt', t.starts_at, 'endsAt', t.ends_at,
-              'graceEndsAt', t.grace_ends_at, 'daysLeft', {DAYS_LEFT}, 'version', t.version,
+              'durationDays', t.duration_days, 'startsAt', {iso('t.starts_at')}, 'endsAt', {iso('t.ends_at')},
+              'graceEndsAt', {iso('t.grace_ends_at')}, 'daysLeft', {DAYS_LEFT}, 'version', t.version,
               'services', (SELECT coalesce(json_agg(json_build_object(
                   'type', s.service, 'licenseCount', s.license_count, 'expired', t.state = 'EXPIRED',
                   'meetings', CASE WHEN s.service = 'MEETINGS' THEN json_build_object(
@@ -114,7 +120,7 @@ SELECT (SELECT json_build_object('name', name, 'tier', tier) FROM partner_orgs W
           'locations', (SELECT coalesce(json_agg(json_build_object(
               'id', l.id, 'name', l.name, 'country', l.country, 'city', l.city, 'timeZone', l.time_zone,
               'numbers', (SELECT coalesce(json_agg(json_build_object('e164', n.e164, 'status', n.status,
-                                                                     'releaseAt', n.release_at)
+                                                                     'releaseAt', {iso('n.release_at')})
                                                    ORDER BY n.e164, n.id), '[]')
                           FROM phone_numbers n WHERE n.location_id = l.id))
             ORDER BY l.name), '[]') FROM locations l WHERE l.customer_id = p.id))
