@@ -31,6 +31,7 @@ import uuid
 PG = os.environ.get("TRIALDESK_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TRIALS = int(os.environ.get("TRIALDESK_BENCH_TRIALS", "100000"))
 BATCH = int(os.environ.get("TRIALDESK_BENCH_BATCH", "1000"))      # deadlines per sweep batch (jobs.sweep.BATCH)
+BATCHED = os.environ.get("TRIALDESK_BENCH_ONE_BY_ONE") is None     # profile mode: the one-by-one path instead
 
 ARRANGE = [
     "INSERT INTO partner_orgs (id, name, certified, tier, locale, created_at) VALUES (1, 'Bench Partner', true, 'TIER1', 'en', now())",
@@ -249,11 +250,16 @@ async def statement_costs(runtime) -> dict[str, float]:
         raw = await (await db.connection()).get_raw_connection()
         return await timed(raw.driver_connection.get_server_pid(), sql, lambda: original_execute(db, sql, params))
 
+    async with runtime.engine.connect() as conn:       # the pool's connection (one lane: the same one throughout)
+        pid = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
+    total = _cpu_seconds([pid])
     cursor._prepare_and_execute, set_based._execute = via_sqlalchemy, via_driver
     try:
         await sweep.run_deadlines(runtime, lanes=1)
     finally:
         cursor._prepare_and_execute, set_based._execute = original_cursor, original_execute
+    costs["(BEGIN, COMMIT and the rest of the backend's time)"] = (
+        (_cpu_seconds([pid]) or 0.0) - (total or 0.0) - sum(costs.values()))
     return costs
 
 
@@ -294,8 +300,11 @@ async def profile_async(due: int = 10_000) -> None:
                      lambda *args: statements.__setitem__(0, statements[0] + 1))
         try:
             await sweep.sweep_batch(runtime, sweep.SweepReport(), limit=1)      # warm: pool, caches
+            if os.environ.get("TRIALDESK_BENCH_GC_FREEZE"):   # what a worker that froze its start-up heap would pay
+                import gc
+                gc.freeze()
             cpu = time.process_time()
-            plain = (await sweep.run_deadlines(runtime, lanes=1)).deadlines
+            plain = (await sweep.run_deadlines(runtime, lanes=1, batched=BATCHED)).deadlines
             plain_us = 1e6 * (time.process_time() - cpu) / plain
             await db.execute(make_due(due + 1, 2 * due))
             statements[0] = 0
@@ -312,7 +321,7 @@ async def profile_async(due: int = 10_000) -> None:
             profiler = cProfile.Profile(time.process_time)
             cpu = time.process_time()
             profiler.enable()
-            report = await sweep.run_deadlines(runtime, lanes=1)
+            report = await sweep.run_deadlines(runtime, lanes=1, batched=BATCHED)
             profiler.disable()
             cpu = time.process_time() - cpu
             gc.callbacks.remove(on_gc)

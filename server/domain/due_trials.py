@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
 
 from server.db.models import CustomerOrg, PartnerOrg, Trial
 from server.domain import audit, lifecycle, outbox, recipients, set_based
@@ -112,9 +111,9 @@ async def apply(db: AsyncSession, due: DueTrials) -> None:
     if due.moved:
         await set_based.update_rows(db, Trial.__table__, "id", [
             {"id": trial.id, "state": trial.state, "version": trial.version} for trial in due.moved.values()])
-        for trial_id in due.moved:                 # an ORM copy in this session must not be stale
-            stale = db.sync_session.identity_map.get(identity_key(Trial, trial_id))
-            if stale is not None:
-                db.expire(stale)
+        identity_map = db.sync_session.identity_map       # an ORM copy in this session must not be stale;
+        for key in list(identity_map.keys()):               # the map is small, the batch need not be
+            if key[0] is Trial and key[1][0] in due.moved:
+                db.expire(identity_map[key])
     await audit.record_many(db, due.audits)
     await outbox.enqueue_many(db, due.emails)

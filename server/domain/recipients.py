@@ -84,12 +84,17 @@ async def partner_admins_of(db: AsyncSession, trials: Iterable) -> dict[int, lis
         await db.execute(select(User.id, User.partner_id, User.email, User.locale).where(
             User.id.in_(starter_ids), User.active.is_(True))) if starter_ids else [])}
     result: dict[int, list[Recipient]] = {}
+    same: dict[tuple[int, int | None], list[Recipient]] = {}     # trials of one partner and starter share a list
     for trial in trials:
-        people = list(admins.get(trial.partner_id, []))
-        starter = starters.get(trial.started_by_user_id)
-        if starter is not None and starter[0] == trial.partner_id:
-            people.append(starter[1])
-        result[trial.id] = _unique((email, locale) for _, email, locale in sorted(people, key=lambda p: p[0]))
+        key = (trial.partner_id, trial.started_by_user_id)
+        people = same.get(key)
+        if people is None:
+            found = list(admins.get(trial.partner_id, []))
+            starter = starters.get(trial.started_by_user_id)
+            if starter is not None and starter[0] == trial.partner_id:
+                found.append(starter[1])
+            people = same[key] = _unique((email, locale) for _, email, locale in sorted(found, key=lambda p: p[0]))
+        result[trial.id] = people
     return result
 
 
