@@ -13,12 +13,53 @@ Figures (2 shared cores, 2 runs each, same machine, 2026-11-25), transitions/s:
     batched, 10k, 1 worker               4,440-4,690                 4,960-5,410
     batched, 10k, 2 workers              7,130-7,440                 8,570-9,280 (9,830 once)
 
-The outbox rows now carry kind, locale and context (JSON) and are rendered by the sender just
-before sending; only the dedup key and the unsent partial index remain. The target (≥ 10k/s) is
-not reached with 2 workers; where the rest of a transition's time goes has not been profiled
-since this change.
+2026-11-29 (issue 6's throughput). The machine's load average was 3-8 on its 2 cores during
+every run (other engineers' benches), so the wall-clock rates below say little; CPU per
+transition (worker: process_time; database: the backends' /proc schedstat) is what to compare.
+400k deadline rows, 100k trials:
+
+                                        before (16e6ac8)              after (65fcba7)
+                                  worker   database   tr/s      worker   database   tr/s
+    batched, 1k due, 1 w x 1 lane    209      269        867      208      240      2,097
+    batched, 10k due, 1 w x 1 lane   189      208      1,225      136-137  159-161  1,020-3,187
+    batched, 10k due, 1 w x 2 lanes  153      189      1,227      134-145  156-177  1,495-3,499
+    batched, 10k due, 2 w x 1 lane   167      194      1,769      103-128  131-170  1,062-4,700
+    batched, 10k due, 2 w x 2 lanes  173      199      1,437      127-130  156-164  2,643-4,211
+    claim (EXPLAIN ANALYZE, 1000 of 10k due)   51-78 ms                   7-40 ms
+
+`python -m bench.sweep profile` (one worker, one lane, 10k due of 30k trials, in-process) splits
+the database's CPU per statement. Before → after, database us per transition: claim 101 → 10-12
+(ORDER BY due_at, id on an index of due_at alone sorted every row due at the same instant, and
+probed each for an earlier open row of its subject, in every batch: the claim's cost grew with
+the rows due; migration 0004 indexes (due_at, id) over open rows, so a batch reads its LIMIT and
+stops, and the earlier-row probe reads an index of open rows by subject and due time), marking
+done 16 → 11 (done rows leave both partial indexes, nothing to add to them), outbox insert ~50
+(two rows), trial update ~27, audit insert ~11-13, loads ~12; in all 221 → 115-125 us. Worker,
+same mode: 178 → 123-152 us: the unnest statements' SQL built once per shape and run through the
+asyncpg driver (SQLAlchemy's parameter processing of the thousand-element arrays went away),
+orjson for the JSON columns, partner admins computed once per (partner, starter), no identity
+key per moved trial. When the machine was quieter, the same profile read worker 84-108 us and
+database 76-89 us per transition: CPU figures move with the load too.
+
+The claim's cost now depends on the batch (LIMIT) and on rows due, never on the total rows: 0.04
+ms with 0 due of 400k rows; at most a batch of index entries and probes with any number due
+(plus done rows' index entries not yet vacuumed).
+
+Not reached: ≥ 10k/s with 1 worker. The sum of both sides is ~270-300 us per transition on this
+loaded machine (~175-200 us when quieter): 10k/s needs ≤ ~200 us on 2 free cores. What remains,
+per transition: the database's index maintenance (the trial's state is indexed, so its update is
+not HOT and adds an entry to each of the 6 trials indexes; audit_events has 4 indexes; each
+outbox row 3 plus ON CONFLICT's speculative insertion); the worker's per-row Python (plans,
+contexts, Email and row dicts), asyncpg's per-element array encoding (an ABC isinstance check per
+element, ~35 elements per transition) and GC (~20 us; a worker that calls gc.freeze() after
+start-up pays ~9). Tried and dropped: NOT EXISTS instead of ON CONFLICT DO NOTHING for the outbox
+(no gain within noise); batch sizes 500/1000/2500 (no clear difference). The one-by-one path
+(the fallback of a failing batch) costs ~7-13 ms of worker CPU per transition, against ~2.8 ms
+on 2026-11-25; not investigated.
 
     uv run python -m bench.sweep            # TRIALDESK_BENCH_PG to point elsewhere; own throw-away database
+    uv run python -m bench.sweep profile [N] # N due (10k): worker CPU, cProfile, database CPU per statement;
+                                            # TRIALDESK_BENCH_ONE_BY_ONE=1, TRIALDESK_BENCH_GC_FREEZE=1
 """
 from __future__ import annotations
 
