@@ -54,8 +54,8 @@ contexts, Email and row dicts), asyncpg's per-element array encoding (an ABC isi
 element, ~35 elements per transition) and GC (~20 us; a worker that calls gc.freeze() after
 start-up pays ~9). Tried and dropped: NOT EXISTS instead of ON CONFLICT DO NOTHING for the outbox
 (no gain within noise); batch sizes 500/1000/2500 (no clear difference). The one-by-one path
-(the fallback of a failing batch) costs ~7-13 ms of worker CPU per transition, against ~2.8 ms
-on 2026-11-25; not investigated.
+(the fallback of a failing batch) costs ~7-13 ms of worker CPU per transition (21-94/s here,
+186-197/s on 2026-11-25), already so before these changes; not investigated.
 
     uv run python -m bench.sweep            # TRIALDESK_BENCH_PG to point elsewhere; own throw-away database
     uv run python -m bench.sweep profile [N] # N due (10k): worker CPU, cProfile, database CPU per statement;
