@@ -2,7 +2,9 @@
 `provision_now` job and `trialdesk jobs run-due`.
 
 Claiming (DESIGN "Time is data"): open due rows are read through the partial index
-`ix_deadlines_open_due` in due order, a batch at a time, so the cost is O(rows due), not O(rows).
+`ix_deadlines_open_due` on (due_at, id), the claim's own order, a batch at a time: a claim reads
+about a batch of entries and stops at its LIMIT, whatever the rows due or the total (rows due at
+the same instant are not sorted first; migration 0004).
 On PostgreSQL the batch is locked with `FOR UPDATE SKIP LOCKED`: two or twenty sweepers never take
 the same row. On SQLite every transaction starts with `BEGIN IMMEDIATE` (server/db/engine.py), which
 takes the database's write lock: claimers run one after another, and each re-reads what is still

@@ -5,7 +5,8 @@ On PostgreSQL the rows travel as one array per column: `id = ANY(:ids)` instead 
 thousand parameters (one prepared statement for any batch size, no per-row parameter processing),
 and `INSERT ... SELECT FROM unnest(...)` / `UPDATE ... FROM unnest(...)` instead of an executemany
 that executes the statement once per row (figures in bench/sweep.py). On SQLite (one process, no
-network) the same calls fall back to IN lists and executemany.
+network) the same calls fall back to IN lists and executemany. The unnest statements are built
+once per shape and run through the asyncpg driver in the session's transaction (bench/sweep.py).
 
 Values are passed as the driver takes them: timezone-aware datetimes, dicts for JSON columns
 (serialized here; `None` is stored as JSON null, like SQLAlchemy's JSON type does).
