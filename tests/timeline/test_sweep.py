@@ -235,3 +235,24 @@ async def test_r_time_lanes_apply_a_subjects_deadlines_in_due_order(sessionmaker
     finally:
         for name in ("test_first", "test_second"):
             timeline.HANDLERS.pop(name, None)
+
+
+async def test_set_based_write_failing_in_a_savepoint_rolls_back_that_savepoint_alone(sessionmaker):
+    """A set-based statement (run through the asyncpg driver on PostgreSQL) that fails inside a
+    savepoint leaves the transaction usable: that savepoint rolls back, the rest commits."""
+    import pytest
+
+    from server.domain import audit, set_based
+    from server.domain.actor import SYSTEM
+
+    kept = audit.event(SYSTEM, "test.kept", "Trial", 1)
+    async with sessionmaker() as db, db.begin():
+        await db.execute(select(func.count()).select_from(AuditEvent))         # the transaction has begun
+        with pytest.raises(Exception):                                         # noqa: B017 - the driver's or SQLAlchemy's
+            async with db.begin_nested():
+                await set_based.insert_rows(db, AuditEvent.__table__, [
+                    audit.event(SYSTEM, "test.lost", "Trial", 2), {**kept, "actor": None}])   # actor is NOT NULL
+        await audit.record_many(db, [kept])
+    async with sessionmaker() as db:
+        actions = list(await db.scalars(select(AuditEvent.action).where(AuditEvent.action.like("test.%"))))
+    assert actions == ["test.kept"]
