@@ -62,7 +62,7 @@ def _unnest(table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]) 
         column_values = [row[name] for row in rows]
         if _json_columns(table)[name]:
             dumped: dict[int, str] = {}         # one dict shared by many rows (an email's context) is dumped once
-            column_values = [dumped.get(id(value)) or dumped.setdefault(id(value), orjson.dumps(value).decode())
+            column_values = [dumped.get(id(value)) or dumped.setdefault(id(value), _dumps(value))
                              for value in column_values]
         constant = bool(i) and column_values.count(column_values[0]) == len(column_values)
         shape.append(constant)
@@ -83,6 +83,11 @@ def _unnest(table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]) 
         source = f"unnest({', '.join(arrays)}) AS v({', '.join(f'c{i}' for i in range(len(arrays)))})"
         built = _UNNEST[key] = (source, values)
     return built[0], built[1], params
+
+
+def _dumps(value: Any) -> str:
+    """JSON text as json.dumps would give it to JSONB (orjson: a tenth of the CPU)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 _UNNEST: dict[tuple, tuple[str, list[str]]] = {}
