@@ -117,7 +117,9 @@ async def test_request_a_trial_for_an_existing_customer(browser_page, team, sess
     await page.click("button[value=back]")                                    # Back keeps everything typed
     assert await page.input_value("#adminEmail") == "cio@breeze.example"
     await page.click("button[value=next]")
+    await page.wait_for_selector("h2:has-text('Confirm organization')")       # each step loaded before the next click
     await page.click("button[value=next]")
+    await page.wait_for_selector("input[value=MESSAGING]")
     await page.check("input[value=MESSAGING]")
     await page.fill("#licenseCount", "25")
     await page.click("button[value=next]")
