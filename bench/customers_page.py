@@ -20,6 +20,14 @@ Measured on this machine (2 cores; client time on loopback, an upper bound of se
   clause, planned as semi- and anti-joins), load average ~8 from other work: list 15.2 / 23.9,
   search 18.4 / 29.6, status 22.7 / 39.8, page 20 17.5 / 28.2, htmx search 19.2 / 31.1; HTML
   7–16 KB. Every page meets the target under that load.
+- 2026-11-29, a machine about 2× slower (a pure-Python loop takes twice as long), quiet (load ~1.5).
+  The data set is now ANALYZEd after arranging, as autovacuum would in a live database. Without
+  statistics the planner scanned a partner's 1,000 trials per row (status 43 / 57 ms); with them
+  its cost estimate crossed `jit_above_cost` and PostgreSQL JIT-compiled the page's statement
+  (~72 ms of compiling for ~19 ms of work: list 98 / 111 ms, search 105 / 119). Our connections
+  now run with JIT off (server/db/engine.py): list 28.8 / 33.4, search 40.1 / 45.7, status
+  38.3 / 45.9, page 20 35.0 / 39.7, htmx search 41.3 / 48.0; HTML 7–16 KB. Every page meets the
+  target, the htmx search with the least room.
 """
 from __future__ import annotations
 
