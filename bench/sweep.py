@@ -57,6 +57,13 @@ start-up pays ~9). Tried and dropped: NOT EXISTS instead of ON CONFLICT DO NOTHI
 (the fallback of a failing batch) costs ~7-13 ms of worker CPU per transition (21-94/s here,
 186-197/s on 2026-11-25), already so before these changes; not investigated.
 
+Quiet machine (load ~1.5), final code (plus gc.freeze() in the worker), 2026-11-29 23:00: 1k due,
+1 worker 2,254/s (worker 208 / database 226 us); 10k due: 1 worker x 1 lane 3,514/s (127 / 153),
+1 worker x 2 lanes 5,424/s (112 / 158), 2 workers x 1 lane 7,586/s (105 / 134), 2 workers x 2
+lanes 5,866/s (123 / 177); one by one 73/s; every phase OK (no double processing). About 260-290
+us of CPU per transition in all: 2 cores give ~7k/s at best, so ≥ 10k/s with one worker is not
+reached.
+
     uv run python -m bench.sweep            # TRIALDESK_BENCH_PG to point elsewhere; own throw-away database
     uv run python -m bench.sweep profile [N] # N due (10k): worker CPU, cProfile, database CPU per statement;
                                             # TRIALDESK_BENCH_ONE_BY_ONE=1, TRIALDESK_BENCH_GC_FREEZE=1
