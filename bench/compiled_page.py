@@ -74,6 +74,15 @@ spends more per request shows in full); ≥ 800 req/s with one process only on s
 on 2,000 customers, 670 on the other run; floor 1141-1190 on this machine, so PostGraphile's 812 at
 59 % of its floor's rate would be ~700 here); CPU per request stays 1.5-1.9× the floor's. Two
 processes add little on 2 cores that PostgreSQL and wrk share. The reference path is 10-25× slower.
+
+Quiet machine (load ~1.5, nothing else running), data set 50, with PostgreSQL's JIT off for our
+connections (server/db/engine.py), 2026-11-29 23:10; compiled vs floor:
+    1 process:  list p50 8.02 vs 8.40 ms (0.95×), 280 vs 293 req/s; detail 2.65 vs 1.62 ms (1.64×),
+                747 vs 1015 req/s; html 11.63 vs 10.95 (1.06×), 132 vs 141 req/s
+    2 processes: list 0.97×, 283 vs 265 req/s; detail 1.66×, 821 vs 1035 req/s; html 201 vs 192
+    reference path: list 40 ms / 23 req/s, detail 21 ms / 45 req/s.
+The list and the page are at the floor (which PostgreSQL bounds here: the floor itself does ~290
+req/s); the detail page is 1.6× its floor's p50 and reaches 800 req/s only with two processes.
 """
 from __future__ import annotations
 
