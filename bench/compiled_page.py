@@ -100,6 +100,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import asgi
 from bench import customers_page as data
 from bench.customers_page import PASSWORD, PG, REDIS, _free_port, arrange, pct
 
@@ -394,34 +395,6 @@ async def run() -> None:
             await admin.close()
 
 
-async def _asgi(app, method: str, path: str, headers: dict[str, str], body: str | None) -> tuple[int, bytes]:
-    """One request through an ASGI app in this process."""
-    chunks, status, sent = [], 0, False
-    payload = (body or "").encode()
-    path, _, query = path.partition("?")
-
-    async def receive():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": payload, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-             "headers": [(b"host", b"bench"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
-             "client": ("127.0.0.1", 1), "server": ("bench", 80), "app": app}
-    await app(scope, receive, send)
-    return status, b"".join(chunks)
-
-
 async def profile() -> None:
     """CPU per request in ONE process, through the ASGI apps themselves (no HTTP server, no load
     generator): the compiled app's middleware, auth, persisted-query lookup, runner and response
@@ -450,7 +423,7 @@ async def profile() -> None:
             for label, endpoint in [(label, e) for label in apps for e in ("list", "detail")]:
                 call = calls[label][endpoint]
                 for _ in range(20):  # warm-up
-                    status_, answer = await _asgi(apps[label], call.method, call.path, call.headers, call.body)
+                    status_, answer = await asgi.request(apps[label], call.method, call.path, call.headers, call.body)
                     assert status_ == 200 and b'"errors"' not in answer, (label, endpoint, answer[:300])
             cpu: dict[tuple[str, str], float] = {(label, e): 0.0 for label in apps for e in ("list", "detail")}
             profiler = cProfile.Profile(time.process_time) if os.environ.get("TRIALDESK_BENCH_CPROFILE") else None
@@ -462,7 +435,7 @@ async def profile() -> None:
                         profiler.enable()
                     began = time.process_time()
                     for _ in range(block):
-                        await _asgi(apps[label], call.method, call.path, call.headers, call.body)
+                        await asgi.request(apps[label], call.method, call.path, call.headers, call.body)
                     cpu[label, endpoint] += time.process_time() - began
                     if profiler and label == "compiled":
                         profiler.disable()

@@ -107,6 +107,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bench import asgi
+
 PG = os.environ.get("TRIALDESK_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("TRIALDESK_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 WORKERS = 2
@@ -339,32 +341,9 @@ async def run() -> None:
 
 
 async def asgi_post(app, body: bytes, token: str) -> tuple[int, bytes]:
-    """One POST /graphql straight through the ASGI app (no sockets, no HTTP client)."""
-    chunks: list[bytes] = []
-    status = 0
-    sent = False
-
-    async def receive():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"bench"), (b"content-type", b"application/json"), (b"accept", b"application/json"),
-                         (b"authorization", f"Bearer {token}".encode())],
-             "client": ("127.0.0.1", 1), "server": ("bench", 80), "app": app}
-    await app(scope, receive, send)
-    return status, b"".join(chunks)
+    """One POST /graphql with a bearer token straight through the ASGI app (bench.asgi)."""
+    return await asgi.request(app, "POST", "/graphql", {"content-type": "application/json", "accept": "application/json",
+                                                        "authorization": f"Bearer {token}"}, body)
 
 
 async def profile(starts: int = PROFILE_STARTS) -> None:

@@ -74,7 +74,8 @@ import asyncio
 import multiprocessing
 import os
 import time
-import uuid
+
+from bench import scratch
 
 PG = os.environ.get("TRIALDESK_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TRIALS = int(os.environ.get("TRIALDESK_BENCH_TRIALS", "100000"))
@@ -221,17 +222,8 @@ async def check_once(db, first: int, last: int) -> str:
 async def main_async() -> None:
     import asyncpg
 
-    from server.db import migrate
-
-    name = f"td_bench_sweep_{uuid.uuid4().hex[:6]}"
-    admin = PG.replace("postgresql+asyncpg", "postgresql")
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    url = PG.rsplit("/", 1)[0] + "/" + name
     failed = False
-    try:
-        await asyncio.to_thread(migrate.upgrade, url)
+    async with scratch.database(PG, "td_bench_sweep") as url:
         db = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
         started = time.perf_counter()
         for sql in ARRANGE:
@@ -261,10 +253,6 @@ async def main_async() -> None:
         emails = await db.fetchval("SELECT count(*) FROM outbox_emails")
         print(f"outbox rows written: {emails}")
         await db.close()
-    finally:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
     if failed:
         raise SystemExit("bench.sweep: a deadline was lost or applied twice")
 
@@ -323,17 +311,9 @@ async def profile_async(due: int = 10_000) -> None:
 
     from jobs import sweep
     from jobs.runtime import Runtime
-    from server.db import migrate
     from server.settings import Settings
 
-    name = f"td_bench_sweep_{uuid.uuid4().hex[:6]}"
-    admin = PG.replace("postgresql+asyncpg", "postgresql")
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    url = PG.rsplit("/", 1)[0] + "/" + name
-    try:
-        await asyncio.to_thread(migrate.upgrade, url)
+    async with scratch.database(PG, "td_bench_sweep") as url:
         db = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
         for sql in ARRANGE:
             await db.execute(sql.format(n=3 * due))
@@ -390,10 +370,6 @@ async def profile_async(due: int = 10_000) -> None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         pstats.Stats(profiler).sort_stats("cumtime").print_stats(40)
         await db.close()
-    finally:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
 
 
 def main() -> None:
