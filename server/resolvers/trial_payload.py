@@ -38,15 +38,6 @@ async def _replayed(info: Info, stored: dict[str, Any]) -> TrialPayload:
     return TrialPayload(trial=await Trial.load(info, stored["trial"]), user_errors=[])
 
 
-async def _after_write(context: Any) -> None:
-    """What `Context.unit_of_work` does after its commit, for a write committed elsewhere: reads
-    after it must see it (the request's read session and loaders forget what they hold)."""
-    if context._read_session is not None:
-        await context._read_session.rollback()
-        context._read_session.expire_all()
-    context.loaders.clear()
-
-
 async def trial_payload(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]],
                         client_mutation_id: str | None = None, *,
                         alone: Callable[[], Awaitable[Any]] | None = None) -> TrialPayload:
@@ -57,7 +48,7 @@ async def trial_payload(info: Info, operation: str, call: Callable[[Any], Awaita
     try:
         if key is None and alone is not None:
             row = await alone()
-            await _after_write(context)
+            await context.after_write()
         else:
             if key is not None:
                 async with context.unit_of_work() as db:

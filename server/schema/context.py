@@ -37,7 +37,11 @@ class Context:
         async with self.sessionmaker() as session:
             async with session.begin():
                 yield session
-        # Reads after a write must see it: drop cached state of the read session.
+        await self.after_write()
+
+    async def after_write(self) -> None:
+        """Reads after a write must see it: the read session and the loaders forget what they hold
+        (after a unit of work, and after a write that committed on its own)."""
         if self._read_session is not None:
             await self._read_session.rollback()
             self._read_session.expire_all()
