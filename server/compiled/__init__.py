@@ -23,8 +23,7 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.util import greenlet_spawn
-
+from server.db.engine import driver_connection
 from server.schema.node import to_global_id
 
 Runner = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -71,7 +70,7 @@ async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | Non
     """The statement's one row, on a connection of the request's engine (`context.sessionmaker`).
 
     A `Prepared` statement goes to the asyncpg driver as SQL text compiled once, on the pooled
-    connection itself (`raw_connection()`, like `server.db.engine.read_rows`): SQLAlchemy's
+    connection itself (`server.db.engine.driver_connection`, like `read_rows`): SQLAlchemy's
     Connection and execution step (events, compiled-cache lookup, execution context, result
     processing) cost ~0.45 ms of CPU per call and a runner needs none of it (bench.customers,
     bench.compiled_page). Anything the driver raises (a dropped connection, a server error), the
@@ -88,21 +87,11 @@ async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | Non
         statement = statement.statement
         if sql:
             values = {**bound, **parameters} if parameters else bound
-            pooled = await engine.raw_connection()  # the pool's checkout (and its closed-connection check)
-            driver = pooled.driver_connection
             try:
-                return await driver.fetchrow(sql, *[values[name] for name in names])
-            except Exception as error:  # noqa: BLE001 - SQLAlchemy runs it again below and reports it as usual
-                from asyncpg import PostgresError
-
-                if not isinstance(error, PostgresError):  # broken mid-exchange: the next checkout replaces it
-                    driver.terminate()
-            except BaseException:  # cancelled mid-exchange: the connection's state is unknown
-                driver.terminate()
-                raise
-            finally:
-                # Returned through a greenlet (an overflow connection's close awaits: server.db.engine).
-                await greenlet_spawn(pooled.close)
+                async with driver_connection(engine) as driver:
+                    return await driver.fetchrow(sql, *[values[name] for name in names])
+            except Exception:  # noqa: BLE001 - SQLAlchemy runs it again below and reports it as usual
+                pass
     async with engine.connect() as connection:
         return (await connection.execute(statement, parameters)).one()
 

@@ -83,10 +83,32 @@ def _refuse_closed(dbapi_connection, _record, _proxy) -> None:
 
 
 @lru_cache(maxsize=1024)
-def _asyncpg_sql(statement: Any, dialect: Any) -> tuple[str, list[str], dict[str, Any]]:
-    """(SQL with $n placeholders, parameter names in order, the statement's own bound values)."""
+def asyncpg_sql(statement: Any, dialect: Any) -> tuple[str, list[str], dict[str, Any]]:
+    """(SQL with $n placeholders, parameter names in order, the statement's own bound values),
+    compiled once per statement."""
     compiled = statement.compile(dialect=dialect)
     return str(compiled), list(compiled.positiontup or []), dict(compiled.params)
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """The pool's asyncpg connection itself, for one statement without SQLAlchemy's Connection
+    (see above): checked out by the pool (and its closed-connection check), terminated when the
+    exchange broke or was cancelled (the next checkout replaces it; a server error leaves it
+    usable), and returned through a greenlet: when the pool is full the overflow connection is
+    closed, an await (outside one SQLAlchemy raises MissingGreenlet and the connection leaks)."""
+    from asyncpg import PostgresError
+
+    pooled = await engine.raw_connection()
+    driver = pooled.driver_connection
+    try:
+        yield driver
+    except BaseException as error:
+        if not isinstance(error, PostgresError):
+            driver.terminate()
+        raise
+    finally:
+        await greenlet_spawn(pooled.close)
 
 
 async def read_rows(engine: AsyncEngine, statement: Any, parameters: dict[str, Any] | None = None,
@@ -97,23 +119,11 @@ async def read_rows(engine: AsyncEngine, statement: Any, parameters: dict[str, A
     if engine.dialect.driver != "asyncpg":
         async with engine.connect() as conn:
             return [row._mapping for row in (await conn.execute(statement, parameters)).all()]
-    sql, names, values = _asyncpg_sql(statement, engine.dialect)
+    sql, names, values = asyncpg_sql(statement, engine.dialect)
     if parameters:
         values = {**values, **parameters}
-    from asyncpg import PostgresError
-
-    pooled = await engine.raw_connection()  # the pool's checkout (and its closed-connection check), no Connection
-    driver = pooled.driver_connection
-    try:
+    async with driver_connection(engine) as driver:
         return await driver.fetch(sql, *(values[name] for name in names))
-    except BaseException as error:
-        if not isinstance(error, PostgresError):  # cancelled or broken mid-exchange: the next checkout replaces it
-            driver.terminate()
-        raise
-    finally:
-        # Returned through a greenlet: when the pool is full the overflow connection is closed, an
-        # await (outside one SQLAlchemy raises MissingGreenlet and the connection leaks).
-        await greenlet_spawn(pooled.close)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

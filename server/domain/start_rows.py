@@ -27,8 +27,8 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.util import greenlet_spawn
 
+from server.db.engine import asyncpg_sql, driver_connection
 from server.db.models import AuditEvent, CustomerOrg, CustomerUser, PartnerAccessGrant, Trial, TrialService
 from server.domain import audit, availability, timeline
 from server.domain.actor import Actor
@@ -245,9 +245,6 @@ async def _write_postgres(db: AsyncSession, actor: Actor, rows: NewTrialRows,
     return row.locale, row.customer_id, row.trial_id, list(row.service_ids)
 
 
-_driver_sql: dict[int, tuple[str, list[str]]] = {}
-
-
 async def write_alone(engine: AsyncEngine, actor: Actor, rows: NewTrialRows,
                       checks: Checks) -> tuple[Any, Any, list[Any]]:
     """`write` for a start that is a transaction of its own (nothing else to commit with it), on
@@ -255,29 +252,18 @@ async def write_alone(engine: AsyncEngine, actor: Actor, rows: NewTrialRows,
     atomic by itself, so this writes and refuses exactly as `write` in a transaction does, without
     BEGIN and COMMIT (two round trips) and without the Session and Connection execution path
     (≈ 1.5 ms of CPU per start with them, bench.start_trial). The SQL is compiled once."""
-    from asyncpg import IntegrityConstraintViolationError, PostgresError
+    from asyncpg import IntegrityConstraintViolationError
 
     statement, params = _postgres_params(actor, rows, checks)
-    compiled = _driver_sql.get(id(statement))
-    if compiled is None:
-        done = statement.compile(dialect=engine.dialect)
-        compiled = _driver_sql[id(statement)] = (str(done), list(done.positiontup or []))
-    sql, names = compiled
-    pooled = await engine.raw_connection()  # the pool's checkout (and its closed-connection check)
-    driver = pooled.driver_connection
+    sql, names, _ = asyncpg_sql(statement, engine.dialect)
     try:
-        found = await driver.fetchrow(sql, *(params[name] for name in names))
+        async with driver_connection(engine) as driver:
+            found = await driver.fetchrow(sql, *(params[name] for name in names))
     except IntegrityConstraintViolationError as error:  # as `write` sees it through SQLAlchemy
         mapped = _mapped(IntegrityError(sql, None, error))
         if isinstance(mapped, DomainError):
             raise mapped from None
         raise mapped from error
-    except BaseException as error:
-        if not isinstance(error, PostgresError):  # cancelled or broken mid-exchange: the next checkout replaces it
-            driver.terminate()
-        raise
-    finally:
-        await greenlet_spawn(pooled.close)  # an overflow connection's close awaits: inside a greenlet
     row = None if found is None else SimpleNamespace(**found)
     checks.refuse(row)
     return _answer(rows, row.locale, row.customer_id, row.trial_id, list(row.service_ids))
