@@ -276,7 +276,7 @@ async def statement_costs(runtime) -> dict[str, float]:
             costs[key] = costs.get(key, 0.0) + (_cpu_seconds([pid]) or 0.0) - (before or 0.0)
 
     cursor = sa_asyncpg.AsyncAdapt_asyncpg_cursor
-    original_cursor, original_execute = cursor._prepare_and_execute, set_based._execute
+    original_cursor, original_execute = cursor._prepare_and_execute, set_based.execute
 
     async def via_sqlalchemy(self, operation, parameters):
         pid = self._adapt_connection._connection.get_server_pid()
@@ -289,11 +289,11 @@ async def statement_costs(runtime) -> dict[str, float]:
     async with runtime.engine.connect() as conn:       # the pool's connection (one lane: the same one throughout)
         pid = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
     total = _cpu_seconds([pid])
-    cursor._prepare_and_execute, set_based._execute = via_sqlalchemy, via_driver
+    cursor._prepare_and_execute, set_based.execute = via_sqlalchemy, via_driver
     try:
         await sweep.run_deadlines(runtime, lanes=1)
     finally:
-        cursor._prepare_and_execute, set_based._execute = original_cursor, original_execute
+        cursor._prepare_and_execute, set_based.execute = original_cursor, original_execute
     costs["(BEGIN, COMMIT and the rest of the backend's time)"] = (
         (_cpu_seconds([pid]) or 0.0) - (total or 0.0) - sum(costs.values()))
     return costs

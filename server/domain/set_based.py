@@ -101,7 +101,7 @@ def _json_columns(table: Table) -> dict[str, bool]:
     return found
 
 
-async def _execute(db: AsyncSession, sql: str, params: list[Any]) -> None:
+async def execute(db: AsyncSession, sql: str, params: list[Any]) -> None:
     """Run `sql` ($1, $2, … placeholders) on the session's connection, in its transaction: through
     the asyncpg driver (prepared once by its statement cache, none of SQLAlchemy's per-execution
     parameter processing: a thousand-row array went through it per column), or through SQLAlchemy
@@ -133,7 +133,7 @@ async def insert_rows(db: AsyncSession, table: Table, rows: Sequence[dict[str, A
     sql = f"INSERT INTO {table.name} ({', '.join(map(_quote, names))}) SELECT {', '.join(values)} FROM {source}"
     if skip_conflicts_on is not None:
         sql += f" ON CONFLICT ({table.c[skip_conflicts_on].name}) DO NOTHING"
-    await _execute(db, sql, params)
+    await execute(db, sql, params)
 
 
 async def update_rows(db: AsyncSession, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
@@ -148,5 +148,5 @@ async def update_rows(db: AsyncSession, table: Table, key: str, rows: Sequence[d
         return
     source, values, params = _unnest(table, names, rows)
     assignments = ", ".join(f"{_quote(name)} = {value}" for name, value in zip(names[1:], values[1:]))
-    await _execute(db, f"UPDATE {table.name} SET {assignments} FROM {source} WHERE {table.name}.{_quote(key)} = v.c0",
+    await execute(db, f"UPDATE {table.name} SET {assignments} FROM {source} WHERE {table.name}.{_quote(key)} = v.c0",
                    params)

@@ -35,7 +35,8 @@ from server.db.models import (
     ConsentRequest, CustomerOrg, CustomerUser, Deadline, PartnerAccessGrant, PartnerOrg, PurchasedService, Trial,
     TrialService,
 )
-from server.domain import audit, due_trials, lifecycle, provisioning, timeline
+from server.domain import audit, due_trials, due_trials_sql, lifecycle, provisioning, timeline
+from server.domain.due_trials_sql import GRACE_END, GRACE_END_DAY, ENDS_ISO, Send, Statement
 from server.domain.actor import SYSTEM
 from server.domain.due_trials import Audience, DueTrial, DueTrials
 from server.domain.lifecycle import TrialEvent
@@ -65,14 +66,20 @@ def _grace_over(trial, now) -> bool:
 PlanRule = Callable[[DueTrials, DueTrial, datetime], None]
 
 
-def trial_rule(kind: DeadlineKind, *audiences: Audience) -> Callable[[PlanRule], PlanRule]:
+def trial_rule(kind: DeadlineKind, *audiences: Audience,
+               postgres: due_trials_sql.Statement | None = None) -> Callable[[PlanRule], PlanRule]:
     """Register a plan (a pure decision over one loaded trial) as the handler of `kind`, for a
-    batch of deadlines and for one: load the trials and `audiences` set-based, plan each, apply."""
+    batch of deadlines and for one: load the trials and `audiences` set-based, plan each, apply.
+    On PostgreSQL a batch runs the rule's `postgres` statement instead (server/domain/due_trials_sql.py:
+    the same rule in one statement, held equal to the plan by tests/timeline/test_sweep.py)."""
     def register(plan: PlanRule) -> PlanRule:
         @timeline.handles_batch(kind)
         async def handle(db: AsyncSession, deadlines) -> None:
-            due = await due_trials.load(db, [d.subject_id for d in deadlines], audiences)
             now = clock.now()
+            if postgres is not None and due_trials_sql.applies(db):
+                await due_trials_sql.apply(db, postgres, [d.subject_id for d in deadlines], now)
+                return
+            due = await due_trials.load(db, [d.subject_id for d in deadlines], audiences)
             for deadline in deadlines:
                 trial = due.trials.get(deadline.subject_id)
                 if trial is not None:
@@ -88,7 +95,11 @@ async def on_provision(db: AsyncSession, deadline: Deadline) -> None:
     await provisioning.provision(db, deadline.subject_id)
 
 
-@trial_rule(DeadlineKind.TRIAL_WARNING, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS)
+@trial_rule(DeadlineKind.TRIAL_WARNING, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS, postgres=Statement(
+    applies=f"x.state = 'ACTIVE' AND x.ends_at - interval '{timeline.WARNING_BEFORE_END.days} days' <= CAST($2 AS timestamptz)",
+    action="trial.warning_sent", after=f"jsonb_build_object('ends_at', {ENDS_ISO})",
+    sends=(Send(EmailKind.WARNING_CUSTOMER, Audience.CUSTOMER_ADMINS, "warning_customer"),
+           Send(EmailKind.WARNING_PARTNER, Audience.PARTNER_ADMINS, "warning_partner"))))
 def on_trial_warning(due: DueTrials, trial: DueTrial, now: datetime) -> None:
     """R-TIME-01: 7 days before the end, customer admins (with the Buy link) and partner admins."""
     if trial.state != TrialState.ACTIVE.value or trial.ends_at - timeline.WARNING_BEFORE_END > now:
@@ -100,7 +111,12 @@ def on_trial_warning(due: DueTrials, trial: DueTrial, now: datetime) -> None:
     due.audit("trial.warning_sent", trial, after={"ends_at": trial.ends_at.isoformat()})
 
 
-@trial_rule(DeadlineKind.TRIAL_EXPIRY, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS)
+@trial_rule(DeadlineKind.TRIAL_EXPIRY, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS, postgres=Statement(
+    applies="x.ends_at <= CAST($2 AS timestamptz)", move=("ACTIVE", "EXPIRED"), action="trial.expired",
+    before="jsonb_build_object('state', 'ACTIVE')", after="jsonb_build_object('state', 'EXPIRED')",
+    context=(("grace_ends_at", GRACE_END_DAY),),
+    sends=(Send(EmailKind.EXPIRED_CUSTOMER, Audience.CUSTOMER_ADMINS, "expired_customer"),
+           Send(EmailKind.EXPIRED_PARTNER, Audience.PARTNER_ADMINS, "expired_partner"))))
 def on_trial_expiry(due: DueTrials, trial: DueTrial, now: datetime) -> None:
     """R-TIME-02: on the end day the trial is EXPIRED (grace begins) and both emails go out again.
     The customer's subscription status reads TRIAL_EXPIRED from the EXPIRED trial (status.derive)."""
@@ -120,7 +136,9 @@ def _access_ended(due: DueTrials, trial) -> None:
              due.context(trial))
 
 
-@trial_rule(DeadlineKind.USERS_ACCESS_ENDED, Audience.CUSTOMER_USERS)
+@trial_rule(DeadlineKind.USERS_ACCESS_ENDED, Audience.CUSTOMER_USERS, postgres=Statement(
+    applies=f"x.state = 'EXPIRED' AND {GRACE_END} <= CAST($2 AS timestamptz)", action="trial.users_access_ended",
+    sends=(Send(EmailKind.ACCESS_ENDED, Audience.CUSTOMER_USERS, "access_ended", day=GRACE_END_DAY),)))
 def on_users_access_ended(due: DueTrials, trial: DueTrial, now: datetime) -> None:
     """R-TIME-04: 30 days after the end (not converted, not extended) every user is told."""
     if _grace_over(trial, now):
