@@ -17,7 +17,9 @@ class Trial(Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner_orgs.id"), index=True)
     started_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
-    state: Mapped[str] = mapped_column(String(24), index=True)
+    #: Not indexed: nothing reads trials by state alone, and a changing indexed column would make
+    #: every state change a non-HOT update (migration 0005; PostgreSQL keeps fillfactor 80).
+    state: Mapped[str] = mapped_column(String(24))
     license_count: Mapped[int] = mapped_column(Integer)
     duration_days: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

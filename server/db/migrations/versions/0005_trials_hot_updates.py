@@ -1,0 +1,30 @@
+"""trials: a state change is a HOT update (issue 6: the sweep's expiry moves a thousand trials per
+statement). `ix_trials_state` goes: no query reads trials by state alone (every one also names the
+customer, the partner or the end date, which have their own indexes), and an indexed column that
+changes makes every update write a new entry into each of the table's six indexes. On PostgreSQL
+the table also keeps a fifth of each page free (fillfactor 80), so the new row version fits on its
+page: a state or version change then writes no index entry at all (bench/sweep.py).
+
+Revision ID: 0005
+Revises: 0004
+"""
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("trials", schema=None) as batch_op:
+        batch_op.drop_index("ix_trials_state")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE trials SET (fillfactor = 80)")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE trials RESET (fillfactor)")
+    with op.batch_alter_table("trials", schema=None) as batch_op:
+        batch_op.create_index("ix_trials_state", ["state"], unique=False)
