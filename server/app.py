@@ -15,15 +15,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from server import clock
+from server import clock, compiled
 from server import devtools
 from server import graphql_http as gql
 from server import graphql_limits
 from server import persisted
 from server.auth import consent_link
 from server.auth import pages as auth_pages
-from server.auth.middleware import AuthMiddleware
-from server.db.engine import make_engine, make_read_sessionmaker, make_sessionmaker, read_engine
+from server.auth.middleware import AuthMiddleware, graphql_actor
+from server.db.engine import (
+    close_read_pool, make_engine, make_read_sessionmaker, make_sessionmaker, open_read_pool, read_connection,
+    read_engine,
+)
 from server.logging import configure as configure_logging
 from server.middleware import RequestIdMiddleware
 from server.pages import settings as settings_pages
@@ -63,7 +66,12 @@ async def graphql_endpoint(request: Request) -> Response:
         return gql.respond({"errors": [{"message": "Accept application/graphql-response+json or application/json."}]},
                            406, gql.JSON)
     try:
-        params = await persisted.resolve(await gql.read_params(request), state.redis, state.stored_documents)
+        params = await gql.read_params(request)
+        digest = persisted.stored_hash(params, state.stored_documents)  # a stored document by its hash alone
+        if digest is None:
+            params = await persisted.resolve(params, state.redis, state.stored_documents)
+        else:
+            params = {**params, "query": state.stored_documents[digest]}
         query, variables, name = gql.check_params(params)
     except persisted.PersistedQueryError as error:
         status = 400 if media_type == gql.GRAPHQL_RESPONSE else 200
@@ -71,17 +79,16 @@ async def graphql_endpoint(request: Request) -> Response:
     except gql.RequestError as error:
         status = error.status if (media_type == gql.GRAPHQL_RESPONSE or error.status != 400) else 400
         return gql.respond({"errors": error.errors}, status, media_type, error.headers)
-    actor = request.state.actor  # AuthMiddleware: bearer token or session cookie (CSRF checked there)
     request_id = request.scope.get("state", {}).get("request_id")
     await _refresh_clock(state)
     if state.compiled_by_hash:  # a stored document with a compiled runner (server.compiled), by its SHA-256
-        hit = state.compiled_by_hash.get(persisted.sha256(query))
+        hit = state.compiled_by_hash.get(digest or persisted.sha256(query))
         if hit is not None and name in (None, hit.name):
-            reading = Context(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor,
-                              request=request, redis=state.redis, request_id=request_id)
-            body = await gql.run_compiled(hit, reading, variables)
+            body = await _run_compiled(request, hit, variables, request_id)
             if body is not None:
                 return gql.respond(body, 200, media_type)
+    # AuthMiddleware: session cookie (CSRF checked there), or the bearer token it left to this endpoint
+    actor = await graphql_actor(request)
     context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor, request=request,
                       redis=state.redis, request_id=request_id)
     status, body, headers = await gql.run(state.graphql_schema, state.documents, context, query, variables, name,
@@ -91,6 +98,17 @@ async def graphql_endpoint(request: Request) -> Response:
     if media_type == gql.JSON:
         status = 200
     return gql.respond(body, status, media_type, headers)
+
+
+async def _run_compiled(request: Request, hit: gql.Compiled, variables, request_id: str | None):
+    """A compiled runner's `{"data": ...}` (or None: the reference path answers), with the bearer token
+    checked on the same read connection as the runner's statement: one checkout per request."""
+    state = request.app.state
+    async with read_connection(state.read_engine) as connection:
+        actor = await graphql_actor(request, connection)
+        reading = compiled.Reading(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor,
+                                   request=request, redis=state.redis, request_id=request_id, connection=connection)
+        return await gql.run_compiled(hit, reading, variables)
 
 
 async def _refresh_clock(state) -> None:
@@ -122,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.read_engine = read_engine(app.state.engine)  # autocommit reads: auth, compiled runners
         app.state.read_sessionmaker = make_read_sessionmaker(app.state.engine)
+        open_read_pool(app.state.engine)  # asyncpg's pool for the token lookup and compiled runners
         embedded = None
         redis_url = settings.redis_url
         if not redis_url:
@@ -134,7 +153,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                    default_queue_name=settings.queue_name)
         app.state.graphql_schema = schema._schema
         app.state.documents = gql.DocumentCache(schema._schema, rules=graphql_limits.rules(settings.introspection_enabled))
-        from server import compiled
         from server.pages.operations import read_operations
 
         operations = read_operations()
@@ -149,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await app.state.redis.aclose()
+            await close_read_pool(app.state.engine)
             await app.state.engine.dispose()
             if embedded:
                 embedded.stop()

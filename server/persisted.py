@@ -36,7 +36,7 @@ def sha256(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()
 
 
-def _requested_hash(params: dict[str, Any]) -> str | None:
+def requested_hash(params: dict[str, Any]) -> str | None:
     extensions = params.get("extensions")
     if not isinstance(extensions, dict) or "persistedQuery" not in extensions:
         return None
@@ -49,10 +49,19 @@ def _requested_hash(params: dict[str, Any]) -> str | None:
     return digest.lower()
 
 
+def stored_hash(params: dict[str, Any], known: Mapping[str, str]) -> str | None:
+    """The hash of a `known` document (a stored one) called by its hash alone, else None: the request
+    then needs no registry and no hashing of the text (`resolve` would answer `known[hash]`)."""
+    if "query" in params or not isinstance(params.get("extensions"), dict):
+        return None
+    digest = requested_hash(params)
+    return digest if digest in known else None
+
+
 async def resolve(params: dict[str, Any], redis, known: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The request's params with `query` filled in from the registry (or registered from it).
     `known`: texts by SHA-256 that are registered without Redis (the stored documents)."""
-    digest = _requested_hash(params)
+    digest = requested_hash(params)
     if digest is None:
         return params
     query = params.get("query")

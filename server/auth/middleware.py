@@ -12,6 +12,12 @@ The actor comes from `Authorization: Bearer <token>` (API clients) or from the s
 cookie (`td_session`, portal users and customer admins). Anonymous visitors get a CSRF token in a
 signed cookie (`td_csrf`).
 
+One exception: on `/graphql` a bearer token is only taken from the header here and checked by the
+endpoint itself (`graphql_actor`), so that the token's read and a compiled runner's statement share
+one database connection (server.app, bench.compiled_page). Until the endpoint checks it,
+`request.state.actor` is ANONYMOUS there (nothing is allowed before the check); the check is the
+same read as everywhere (server.auth.authenticate), on every request.
+
 CSRF is enforced here, before any endpoint runs: an unsafe request (POST, PUT, PATCH, DELETE)
 that is not bearer-authenticated must carry the token in the `X-CSRF-Token` header or a
 `csrf_token` form field (urlencoded or multipart), else 403. On `/graphql` only cookie sessions
@@ -20,6 +26,7 @@ need it (header only; anonymous callers have no authority to borrow), answered a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
@@ -42,6 +49,7 @@ class Auth:
     csrf_token: str | None = None
     session_hash: str | None = None
     set_cookies: list[str] = field(default_factory=list)
+    bearer_token: str | None = None  # `/graphql`: checked by the endpoint (`graphql_actor`)
 
 
 def secure_cookies(settings) -> bool:
@@ -71,6 +79,8 @@ async def resolve(state, headers: Headers, cookies: dict[str, str], path: str) -
     settings = state.settings
     authorization = headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
+        if path == "/graphql":
+            return Auth(method="bearer", bearer_token=authorization[7:].strip())
         actor = await actor_from_bearer(state.engine, authorization[7:].strip())
         return Auth(actor=actor or ANONYMOUS, method="bearer")
     session_id = sessions.session_id_from_cookie(settings.secret_key, cookies.get(sessions.COOKIE))
@@ -95,6 +105,17 @@ async def resolve(state, headers: Headers, cookies: dict[str, str], path: str) -
     return auth
 
 
+async def graphql_actor(request: Request, connection: Any = None) -> Actor:
+    """The `/graphql` request's actor, checking its bearer token now if the middleware left it
+    (`connection`: an asyncpg connection to read the token on, else one is checked out)."""
+    state = request.scope["state"]
+    token = state.get("bearer_token")
+    if token is not None:
+        state["bearer_token"] = None
+        state["actor"] = await actor_from_bearer(request.app.state.engine, token, connection) or ANONYMOUS
+    return state["actor"]
+
+
 class AuthMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -107,7 +128,8 @@ class AuthMiddleware:
         headers = Headers(scope=scope)
         auth = await resolve(scope["app"].state, headers, cookie_parser(headers.get("cookie", "")), path)
         scope.setdefault("state", {}).update(actor=auth.actor, csrf_token=auth.csrf_token,
-                                             auth_method=auth.method, session_hash=auth.session_hash)
+                                             auth_method=auth.method, session_hash=auth.session_hash,
+                                             bearer_token=auth.bearer_token)
 
         async def send_with_cookies(message: Message) -> None:
             if message["type"] == "http.response.start" and auth.set_cookies:

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from server.db.engine import driver_connection
+from server.db.engine import read_connection
+from server.schema.context import Context
 from server.schema.node import to_global_id
 
 Runner = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -66,17 +68,26 @@ def _text(statement: Any, dialect: Any) -> tuple[str, list[str], dict[str, Any]]
     return compiled.string, list(compiled.positiontup), compiled.construct_params(_check=False)
 
 
+@dataclass
+class Reading(Context):
+    """A runner's context holding an asyncpg connection of the read pool: the one the caller checked
+    the bearer token on (server.app's `/graphql`), so a request makes one checkout, like the floor."""
+
+    connection: Any = None
+
+
 async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
     """The statement's one row, on a connection of the request's engine (`context.sessionmaker`).
 
-    A `Prepared` statement goes to the asyncpg driver as SQL text compiled once, on the pooled
-    connection itself (`server.db.engine.driver_connection`, like `read_rows`): SQLAlchemy's
-    Connection and execution step (events, compiled-cache lookup, execution context, result
-    processing) cost ~0.45 ms of CPU per call and a runner needs none of it (bench.customers,
-    bench.compiled_page). Anything the driver raises (a dropped connection, a server error), the
-    statement runs again through SQLAlchemy, which handles it like every other statement
-    (disconnect detection, pool invalidation). A plain statement (built per call) runs through
-    SQLAlchemy. No session, no transaction: one statement, one snapshot."""
+    A `Prepared` statement goes to the asyncpg driver as SQL text compiled once: on the connection
+    the context holds (`Reading`), else on one of the engine's read pool
+    (`server.db.engine.read_connection`): SQLAlchemy's Connection and execution step (events,
+    compiled-cache lookup, execution context, result processing) cost ~0.45 ms of CPU per call and a
+    runner needs none of it, and SQLAlchemy's pool checkout and return through a greenlet ~60 µs
+    (bench.customers, bench.compiled_page). Anything the driver raises (a dropped connection, a
+    server error), the statement runs again through SQLAlchemy, which handles it like every other
+    statement (disconnect detection, pool invalidation). A plain statement (built per call) runs
+    through SQLAlchemy. No session, no transaction: one statement, one snapshot."""
     engine = context.sessionmaker.kw.get("bind")
     if engine is None:  # a sessionmaker without one engine: the session's own execution
         return (await (await context.db()).execute(getattr(statement, "statement", statement), parameters)).one()
@@ -88,7 +99,10 @@ async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | Non
         if sql:
             values = {**bound, **parameters} if parameters else bound
             try:
-                async with driver_connection(engine) as driver:
+                held = getattr(context, "connection", None)
+                if held is not None:
+                    return await held.fetchrow(sql, *[values[name] for name in names])
+                async with read_connection(engine) as driver:
                     return await driver.fetchrow(sql, *[values[name] for name in names])
             except Exception:  # noqa: BLE001 - SQLAlchemy runs it again below and reports it as usual
                 pass
