@@ -165,3 +165,30 @@ async def test_stored_documents_are_known_by_hash_without_registering(app, clien
                                   headers={"authorization": f"Bearer {a.tokens[Role.SALES_FULL_ADMIN]}"})
     assert response.json()["data"]["customers"]["totalCount"] == 3
     assert await app.state.redis.get(f"trialdesk:apq:{digest}") is None
+
+
+async def test_a_revoked_token_is_refused_on_its_next_compiled_call(app, client, sessionmaker, counted):
+    """The token is read on every request, on the runner's own connection (no cache): revoked now,
+    refused now; its last use is written once, to the minute."""
+    from sqlalchemy import select, update
+
+    from server.auth.tokens import hash_token
+    from server.db.models import ApiToken
+    from server.schema.node import to_global_id
+
+    a, _, ids = await _arrange(sessionmaker)
+    token = a.tokens[Role.SALES_FULL_ADMIN]
+    headers = {"authorization": f"Bearer {token}"}
+    detail = ("CustomerPage", {"id": to_global_id("Customer", ids["Acme"])})
+    for name, variables in (("CustomersPage", None), detail):
+        answer = await client.post("/graphql", json=_by_hash(name, variables), headers=headers)
+        assert answer.json()["data"]["viewer"]["roles"] == ["SALES_FULL_ADMIN"]
+    async with sessionmaker() as db:
+        used = await db.scalar(select(ApiToken.last_used_at).where(ApiToken.token_hash == hash_token(token)))
+    assert used is not None and abs(used - clock.now()) < timedelta(minutes=1)
+    async with sessionmaker() as db, db.begin():
+        await db.execute(update(ApiToken).where(ApiToken.token_hash == hash_token(token)).values(revoked_at=clock.now()))
+    for name, variables in (("CustomersPage", None), detail):
+        refused = await client.post("/graphql", json=_by_hash(name, variables), headers=headers)
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", (name, refused.text)
+        assert "Acme" not in refused.text
