@@ -18,7 +18,7 @@ class Trial(Base):
     started_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
     #: Not indexed: nothing reads trials by state alone, and a changing indexed column would make
-    #: every state change a non-HOT update (migration 0005; PostgreSQL keeps fillfactor 80).
+    #: every state change a non-HOT update (migration 0005; PostgreSQL keeps fillfactor 50).
     state: Mapped[str] = mapped_column(String(24))
     license_count: Mapped[int] = mapped_column(Integer)
     duration_days: Mapped[int] = mapped_column(Integer)
