@@ -46,8 +46,9 @@ from server.domain.timeline import GRACE
 
 ENABLED = os.environ.get("TRIALDESK_COMPILED_RULES", "1") != "0"
 
-#: SQL for the days a rule's dedup keys and contexts name (trials as `x`).
-ENDS_DAY = "to_char(x.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+#: SQL for the days a rule's dedup keys and contexts name (trials as `x`; the end day is written
+#: once per trial, as `e.ends_day`).
+ENDS_DAY = "e.ends_day"
 GRACE_END = f"coalesce(x.grace_ends_at, x.ends_at + interval '{GRACE.days} days')"
 GRACE_END_DAY = f"to_char({GRACE_END} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 #: `ends_at.isoformat()` as Python writes it for a UTC datetime (no fraction when it is zero).
@@ -88,15 +89,16 @@ def _in(values) -> str:
 
 
 def _audience_rows(audience: Audience) -> str:
-    """(trial id, email, locale, rank) of each recipient of `audience` for the trials in `named`."""
+    """Each trial in `named` (its columns) with each recipient of `audience` (email, locale, rank)."""
     cu = CustomerUser.__table__.name
     if audience is Audience.PARTNER_ADMINS:
         users = User.__table__.name
-        return (f"SELECT n.id, a.email, a.locale, a.user_id FROM named n JOIN admins_of_partners a ON a.partner_id = n.partner_id"
-                f" UNION ALL SELECT n.id, lower(u.email), coalesce(u.locale, 'en'), u.id FROM named n"
+        return (f"SELECT n.*, a.email, a.locale, a.user_id AS rank FROM named n"
+                f" JOIN admins_of_partners a ON a.partner_id = n.partner_id"
+                f" UNION ALL SELECT n.*, lower(u.email), coalesce(u.locale, 'en'), u.id FROM named n"
                 f" JOIN {users} u ON u.id = n.started_by_user_id AND u.partner_id = n.partner_id AND u.active")
     roles = f" AND u.role IN ({_in(recipients.CUSTOMER_ADMIN_ROLES)})" if audience is Audience.CUSTOMER_ADMINS else ""
-    return (f"SELECT n.id, lower(u.email), coalesce(u.locale, 'en'), u.id FROM named n"
+    return (f"SELECT n.*, lower(u.email) AS email, coalesce(u.locale, 'en') AS locale, u.id AS rank FROM named n"
             f" JOIN {cu} u ON u.customer_id = n.customer_id AND u.moved_to_consumer_at IS NULL{roles}")
 
 
@@ -134,7 +136,8 @@ def statement(rule: Statement) -> str:
         f"named AS MATERIALIZED (SELECT x.*, d.ord, jsonb_build_object({context}) AS context,"
         f" {', '.join(f'{send.day} AS day{i}' for i, send in enumerate(rule.sends))}"
         f" FROM target x JOIN unnest(CAST($1 AS bigint[])) WITH ORDINALITY AS d(id, ord) ON d.id = x.id"
-        f" JOIN {customers} c ON c.id = x.customer_id JOIN {partners} p ON p.id = x.partner_id)",
+        f" JOIN {customers} c ON c.id = x.customer_id JOIN {partners} p ON p.id = x.partner_id"
+        f" CROSS JOIN LATERAL (SELECT to_char(x.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS ends_day) e)",
         f"audited AS (INSERT INTO {AuditEvent.__table__.name}"
         f" (at, actor, action, subject_type, subject_id, partner_id, customer_id, before, after)"
         f" SELECT CAST($2 AS timestamptz), CAST($3 AS text), {_literal(rule.action)}, 'Trial', x.id, x.partner_id, x.customer_id,"
@@ -144,13 +147,10 @@ def statement(rule: Statement) -> str:
     audiences = list(dict.fromkeys(send.audience for send in rule.sends))
     if Audience.PARTNER_ADMINS in audiences:
         ctes.append(_partner_admins())
-    for audience in audiences:
-        ctes.append(f"{audience.value} AS MATERIALIZED ({_audience_rows(audience)})")
     sends = " UNION ALL ".join(
-        f"SELECT n.ord, {i} AS send, r.rank, {_literal(send.kind.value)} AS kind,"
-        f" 'trial:' || n.id || ':' || {_literal(send.event)} || ':' || n.day{i} || ':' || r.email AS dedup_key,"
-        f" r.email, r.locale, n.customer_id, n.id AS trial_id, n.context"
-        f" FROM named n JOIN {send.audience.value} r(id, email, locale, rank) ON r.id = n.id"
+        f"SELECT r.ord, {i} AS send, r.rank, {_literal(send.kind.value)} AS kind,"
+        f" 'trial:' || r.id || ':' || {_literal(send.event)} || ':' || r.day{i} || ':' || r.email AS dedup_key,"
+        f" r.email, r.locale, r.customer_id, r.id AS trial_id, r.context FROM ({_audience_rows(send.audience)}) r"
         for i, send in enumerate(rule.sends))
     # One row per (trial, send, email), the first person by id: the dedup key's parts, compared as
     # integers and bytes rather than the key's text in the database's collation.
