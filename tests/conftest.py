@@ -59,6 +59,54 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
+class MemoizedPasswordHasher:
+    """The product's argon2id hasher (production parameters: 64 MiB, t=3, p=4), memoized in the test
+    process: one `hash()` per password, one `verify()` per (hash, password) pair, each a real argon2
+    computation the first time. Each costs ~250 ms of CPU (~0.6 s of wall time on the shared
+    2-core machine, 2026-11-30); `partner_team()` alone made five per test, and every sign-in one
+    more. Hashes stay real argon2id strings (users with the same password share one, which no test
+    looks at), wrong passwords still fail, sign-in and `check_needs_rehash` see production
+    parameters. Subprocesses (CLI, `trialdesk serve`, the worker) hash as in production."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.hashes: dict = {}
+        self.outcomes: dict = {}
+
+    def hash(self, password, *, salt=None):
+        if salt is not None:
+            return self.real.hash(password, salt=salt)
+        if password not in self.hashes:
+            self.hashes[password] = self.real.hash(password)
+        return self.hashes[password]
+
+    def verify(self, hash, password):
+        key = (hash, password)
+        if key not in self.outcomes:
+            try:
+                self.outcomes[key] = self.real.verify(hash, password)
+            except Exception as error:  # noqa: BLE001 - replayed below, as argon2 raised it
+                self.outcomes[key] = error
+        outcome = self.outcomes[key]
+        if isinstance(outcome, Exception):
+            raise type(outcome)(*outcome.args)
+        return outcome
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def memoized_password_hashing():
+    from server.auth import passwords
+    from server.domain import directory
+
+    originals = passwords.hasher, directory.hasher
+    passwords.hasher, directory.hasher = MemoizedPasswordHasher(passwords.hasher), MemoizedPasswordHasher(directory.hasher)
+    yield
+    passwords.hasher, directory.hasher = originals
+
+
 @pytest_asyncio.fixture(scope="session")
 async def database_url(tmp_path_factory) -> AsyncIterator[str]:
     if BACKEND == "postgres":
