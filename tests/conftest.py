@@ -163,9 +163,21 @@ async def sessionmaker(app):
     return app.state.sessionmaker
 
 
+#: Every sequence owned by a column of `tables` (serial or identity) back to its start value.
+RESTART_SEQUENCES = text(
+    "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s "
+    "JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid AND d.deptype IN ('a', 'i') "
+    "JOIN pg_class t ON t.oid = d.refobjid "
+    "WHERE t.relname = ANY(:tables) AND t.relnamespace = current_schema()::regnamespace")
+
+
 @pytest_asyncio.fixture(autouse=True)
 async def clean_tables(request):
-    """Empty every table before each test that uses the database (catalog rows stay)."""
+    """Empty every table before each test that uses the database (catalog rows stay), children
+    first; on PostgreSQL the tables' id sequences start again at 1, as TRUNCATE … RESTART IDENTITY
+    did. DELETE rather than TRUNCATE: a TRUNCATE of the 24 tables gives each table and index a new
+    file, ~0.7 s of wall time per test on the shared machine (2026-11-30), against ~0.04-0.09 s for
+    DELETEs of the few rows a test leaves."""
     if "sessionmaker" not in request.fixturenames and "app" not in request.fixturenames \
             and "client" not in request.fixturenames:
         yield
@@ -173,11 +185,10 @@ async def clean_tables(request):
     engine = request.getfixturevalue("app").state.engine
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
     async with engine.begin() as conn:
+        for table in tables:
+            await conn.execute(text(f"DELETE FROM {table}"))
         if engine.dialect.name == "postgresql":
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await conn.execute(text(f"DELETE FROM {table}"))
+            await conn.execute(RESTART_SEQUENCES, {"tables": tables})
     from server import clock
 
     clock.configure(True)
