@@ -13,13 +13,13 @@ from datetime import timedelta
 import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from jobs.runtime import Runtime
 from jobs.sweep import run_due
 from server import clock
 from server.db.models import (
-    ConsentRequest, CustomerOrg, CustomerUser, OutboxEmail, PartnerAccessGrant, Trial, TrialService,
+    ConsentRequest, CustomerOrg, CustomerUser, Deadline, OutboxEmail, PartnerAccessGrant, Trial, TrialService,
 )
 from server.domain import timeline
 from server.enums import ConsentStatus, CustomerRole, TrialKind, TrialState
@@ -100,7 +100,13 @@ def runtime(app, settings, smtp_sink) -> Runtime:
 
 @dataclass
 class Life:
-    """Runs the clock day by day and records each delivered email as (day, recipient, kind)."""
+    """Runs the clock day by day and records each delivered email as (day, recipient, kind).
+
+    Each day the clock moves one day and, in the same transaction, one query asks whether any
+    deadline is open and due or any email unsent; only then does the day run the worker's sweep
+    (`run_due`). A day with neither is a day on which `run_due` finds nothing to claim (its claims
+    read a subset of those rows), so skipping its five transactions changes nothing but the time:
+    most days of a 125-day life are quiet (~25 ms of ~35 per day on PostgreSQL, 2026-11-30)."""
     sessionmaker: object
     runtime: Runtime
     sink: SmtpSink
@@ -119,9 +125,13 @@ class Life:
             await self.run()
         for _ in range(days):
             async with self.sessionmaker() as db, db.begin():
-                await clock.advance(db, timedelta(days=1))
+                now = await clock.advance(db, timedelta(days=1))
+                pending = await db.scalar(select(
+                    exists().where(Deadline.done_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at <= now)
+                    | exists().where(OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None))))
             self.day += 1
-            await self.run()
+            if pending:
+                await self.run()
 
     async def until(self, day: int) -> None:
         await self.advance(day - self.day)
