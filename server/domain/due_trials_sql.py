@@ -113,7 +113,7 @@ def _partner_admins() -> str:
 
 @cache
 def statement(rule: Statement) -> str:
-    """The rule's SQL: $1 the trial ids (bigint[], in the deadlines' order), $2 the time, $3 the
+    """The rule's SQL: $1 the trial ids (bigint[] as text: set_based.int_array, in the deadlines' order), $2 the time, $3 the
     system actor's label, $4 the batch's salt for Message-IDs. Built once per rule.
 
     A Message-ID is `<md5(salt + dedup key)@trialdesk>`: 32 hex digits like the plans' uuid4, unique
@@ -121,7 +121,7 @@ def statement(rule: Statement) -> str:
     across batches; gen_random_uuid() cost 6 µs per email, a quarter of the outbox row."""
     trials, customers, partners = Trial.__table__.name, CustomerOrg.__table__.name, PartnerOrg.__table__.name
     columns = "x.id, x.customer_id, x.partner_id, x.started_by_user_id, x.ends_at, x.grace_ends_at"
-    batch = "x.id = ANY(CAST($1 AS bigint[]))"            # the primary key's index, one probe per id
+    batch = "x.id = ANY(CAST(CAST($1 AS text) AS bigint[]))"            # the primary key's index, one probe per id
     if rule.move is not None:
         before, after = rule.move
         target = (f"UPDATE {trials} x SET state = {_literal(after)}, version = coalesce(x.version, 0) + 1"
@@ -135,7 +135,7 @@ def statement(rule: Statement) -> str:
         f"target AS MATERIALIZED ({target})",
         f"named AS MATERIALIZED (SELECT x.*, d.ord, jsonb_build_object({context}) AS context,"
         f" {', '.join(f'{send.day} AS day{i}' for i, send in enumerate(rule.sends))}"
-        f" FROM target x JOIN unnest(CAST($1 AS bigint[])) WITH ORDINALITY AS d(id, ord) ON d.id = x.id"
+        f" FROM target x JOIN unnest(CAST(CAST($1 AS text) AS bigint[])) WITH ORDINALITY AS d(id, ord) ON d.id = x.id"
         f" JOIN {customers} c ON c.id = x.customer_id JOIN {partners} p ON p.id = x.partner_id"
         f" CROSS JOIN LATERAL (SELECT to_char(x.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS ends_day) e)",
         f"audited AS (INSERT INTO {AuditEvent.__table__.name}"
@@ -176,4 +176,4 @@ async def apply(db: AsyncSession, rule: Statement, trial_ids: list[int], now: da
     that the array holds a thousand ids, estimates one row per CTE and joins them in nested loops,
     a thousand times a thousand rows (4× the CPU, bench/sweep.py). Planning costs ~5 µs per trial."""
     await set_based.execute(db, "SET LOCAL plan_cache_mode = force_custom_plan", [])
-    await set_based.execute(db, statement(rule), [trial_ids, now, SYSTEM.label, secrets.token_hex(16)])
+    await set_based.execute(db, statement(rule), [set_based.int_array(trial_ids), now, SYSTEM.label, secrets.token_hex(16)])

@@ -39,6 +39,13 @@ def among(db: AsyncSession, column: Column, values: Iterable[Any]) -> ColumnElem
     return column.in_(values)
 
 
+def int_array(values: Iterable[int]) -> str:
+    """Integers as PostgreSQL's text form of an array, for `CAST(CAST($n AS text) AS bigint[])`:
+    asyncpg checks each element of a list it encodes against two ABCs (~2.5 µs an element), a
+    thousand ids per sweep batch; joining their digits costs a few hundred nanoseconds."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _quote(name: str) -> str:
     return _PG.identifier_preparer.quote(name)
 
