@@ -192,3 +192,45 @@ async def test_a_revoked_token_is_refused_on_its_next_compiled_call(app, client,
         refused = await client.post("/graphql", json=_by_hash(name, variables), headers=headers)
         assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", (name, refused.text)
         assert "Acme" not in refused.text
+
+
+async def test_the_read_pool_lends_waits_and_drops_what_broke(app):
+    """server.db.engine's read pool: a checkout past its size waits for the next return (a cancelled
+    wait loses nothing); a PostgreSQL error leaves the connection in the pool, anything else ends it."""
+    import asyncio
+
+    import asyncpg
+
+    from server.db import engine as db_engine
+
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("the read pool is PostgreSQL's (asyncpg)")
+    pool = db_engine._ReadPool(app.state.engine, size=2)
+    try:
+        first, second = await pool.acquire(), await pool.acquire()
+        cancelled = asyncio.ensure_future(pool.acquire())
+        waiting = asyncio.ensure_future(pool.acquire())
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        cancelled.cancel()
+        pool.release(first)
+        assert await asyncio.wait_for(waiting, 5) is first and await first.fetchval("SELECT 1") == 1
+        pool.release(first)
+        pool.release(second)
+        assert len(pool.idle) == 2
+        db_engine._READ_POOLS[app.state.engine.pool], saved = pool, db_engine._READ_POOLS[app.state.engine.pool]
+        try:
+            with pytest.raises(asyncpg.PostgresError):
+                async with db_engine.read_connection(app.state.engine) as connection:
+                    await connection.fetchval("SELECT broken FROM nowhere")
+            assert len(pool.opened_at) == 2 and not connection.is_closed()
+            with pytest.raises(asyncio.CancelledError):
+                async with db_engine.read_connection(app.state.engine) as connection:
+                    raise asyncio.CancelledError
+            assert len(pool.opened_at) == 1 and connection.is_closed()
+            async with db_engine.read_connection(app.state.engine) as connection:
+                assert await connection.fetchval("SELECT '[1]'::json") == [1]  # decoded as through the engine
+        finally:
+            db_engine._READ_POOLS[app.state.engine.pool] = saved
+    finally:
+        await pool.close()

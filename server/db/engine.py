@@ -23,19 +23,19 @@ statement here against ~0.05 ms for the round trip itself. The rows are asyncpg 
 (read by column name; timestamps come back UTC-aware and JSON decoded, as through SQLAlchemy).
 No transaction is opened: one statement needs none. Elsewhere, an ordinary Core execution.
 
-`read_connection` / `open_read_pool` / `close_read_pool`: a plain asyncpg pool beside SQLAlchemy's,
-for the statements of the hottest read paths (the bearer-token lookup, the compiled runners). A
-checkout and return of SQLAlchemy's pooled connection outside SQLAlchemy's Connection still goes
-through the pool's events, its reset-on-return and a greenlet to close (~60 µs of CPU a pair,
-bench.compiled_page); asyncpg's own pool does a checkout in a few µs. The web app opens one per
-process (`open_read_pool` at start-up; its connections are made on first use, with the same
-server settings and JSON decoding as the engine's) and closes it on shutdown; for an engine
-without one (the worker, the CLI, tests without the app) `read_connection` is `driver_connection`.
-Its connections never hold session state (no SET, LISTEN, advisory lock, transaction left open:
-one autocommit statement at a time), so a return sends nothing (asyncpg's default reset sends
-`RESET ALL` and three more statements, a round trip per request); an open transaction would still
-be rolled back by asyncpg. A connection the server closed is replaced at checkout (asyncpg's
-flag, as `_refuse_closed`); one that breaks in use is terminated by asyncpg.
+`read_connection` / `open_read_pool` / `close_read_pool`: plain asyncpg connections beside
+SQLAlchemy's pool, for the statements of the hottest read paths (the bearer-token lookup, the
+compiled runners). A checkout and return of SQLAlchemy's pooled connection outside SQLAlchemy's
+Connection still goes through the pool's events, its reset-on-return and a greenlet to close
+(~60 µs of CPU a pair), and asyncpg's own `Pool` returns a connection in a shielded task with a
+timeout (~90 µs a pair, bench.compiled_page); `_ReadPool` is a list. The web app opens one per
+process (`open_read_pool` at start-up; connections are made on first use, with the same JIT setting
+and JSON decoding as the engine's) and closes it on shutdown; for an engine without one (the
+worker, the CLI) `read_connection` is `driver_connection`. Its connections never hold session
+state (no SET, LISTEN, advisory lock; one autocommit statement at a time), so a return sends
+nothing (asyncpg's `Pool` sends `RESET ALL` and three more statements: a round trip per request);
+one returned inside a transaction, broken or closed by the server is terminated, and a closed one
+is replaced at checkout (asyncpg's flag, as `_refuse_closed`).
 
 `read_sessionmaker` / `read_engine`: autocommit connections for read-only work of one or a few
 statements (the auth lookup, compiled runners). In PostgreSQL's READ COMMITTED every statement
@@ -47,7 +47,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -147,33 +149,107 @@ READ_POOL_SIZE = 10  # one web process's concurrent hot reads; SQLAlchemy's pool
 
 
 class _ReadPool:
-    """An asyncpg pool for one engine, created on first use (see the module docstring)."""
+    """asyncpg connections of one engine's database for read statements outside any transaction
+    (see the module docstring): opened on first use, up to `READ_POOL_SIZE`, the most recently
+    returned lent first. Not asyncpg's `Pool`: its return runs in a shielded task with a timeout
+    and re-arms an idle timer, ~90 µs of CPU per checkout and return (bench.compiled_page), where
+    this one is a list pop and append.
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.pool: Any = None
-        self.lock = asyncio.Lock()
+    A connection comes back broken (the statement was cancelled or the exchange failed: not a
+    PostgreSQL error), closed by the server, or inside a transaction: it is terminated and a later
+    checkout opens another. One older than `RECYCLE_SECONDS` is closed at checkout (as SQLAlchemy's
+    `pool_recycle`). When all are lent, a checkout waits for the next return (no timeout)."""
 
-    async def get(self) -> Any:
-        if self.pool is None:
-            async with self.lock:
-                if self.pool is None:
-                    self.pool = await self._create()
-        return self.pool
+    def __init__(self, engine: AsyncEngine, size: int = READ_POOL_SIZE) -> None:
+        self.options = engine.dialect.create_connect_args(engine.url)[1]
+        self.size = size
+        self.idle: list[Any] = []
+        self.opened_at: dict[Any, float] = {}  # every open connection, idle or lent
+        self.opening = 0
+        self.waiters: deque[asyncio.Future] = deque()
+        self.closed = False
 
-    async def _create(self) -> Any:
+    async def acquire(self) -> Any:
+        while self.idle:
+            connection = self.idle.pop()
+            if connection.is_closed():
+                self._drop(connection)
+            elif time.monotonic() - self.opened_at[connection] > RECYCLE_SECONDS:
+                self.opened_at.pop(connection)
+                try:
+                    await connection.close(timeout=5)
+                except Exception:  # noqa: BLE001 - it is being replaced anyway
+                    connection.terminate()
+            else:
+                return connection
+        while len(self.opened_at) + self.opening >= self.size:
+            waiter = asyncio.get_running_loop().create_future()
+            self.waiters.append(waiter)
+            try:
+                connection = await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():  # handed over as this checkout was cancelled
+                    if waiter.result() is not None:
+                        self.release(waiter.result())
+                    else:
+                        self._wake(None)
+                raise
+            if connection is not None:
+                return connection
+            # None: a connection was dropped, there is room to open one
+        return await self._open()
+
+    async def _open(self) -> Any:
         import asyncpg
 
-        url = self.engine.url
-        _, options = self.engine.dialect.create_connect_args(url)
-        return await asyncpg.create_pool(
-            **options, min_size=1, max_size=READ_POOL_SIZE, init=_json_codecs, reset=_nothing_to_reset,
-            server_settings={"jit": "off"})
+        if self.closed:
+            raise RuntimeError("the read pool is closed")
+        self.opening += 1
+        try:
+            connection = await asyncpg.connect(**self.options, server_settings={"jit": "off"})
+            try:
+                await _json_codecs(connection)
+            except BaseException:
+                connection.terminate()
+                raise
+        finally:
+            self.opening -= 1
+        self.opened_at[connection] = time.monotonic()
+        return connection
+
+    def release(self, connection: Any, broken: bool = False) -> None:
+        if broken or self.closed or connection.is_closed() or connection.is_in_transaction():
+            self._drop(connection)
+            return
+        if not self._wake(connection):
+            self.idle.append(connection)
+
+    def _drop(self, connection: Any) -> None:
+        self.opened_at.pop(connection, None)
+        connection.terminate()
+        self._wake(None)  # room for one more: the next waiter opens it
+
+    def _wake(self, connection: Any) -> bool:
+        """Hand `connection` (None: room to open one) to the longest waiting checkout, if any."""
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return True
+        return False
 
     async def close(self) -> None:
-        if self.pool is not None:
-            pool, self.pool = self.pool, None
-            await pool.close()
+        self.closed = True
+        idle, self.idle = self.idle, []
+        for connection in idle:
+            self.opened_at.pop(connection, None)
+            try:
+                await connection.close(timeout=5)
+            except Exception:  # noqa: BLE001 - shutting down: a connection that will not close is dropped
+                connection.terminate()
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_exception(RuntimeError("the read pool is closed"))
 
 
 async def _json_codecs(connection: Any) -> None:
@@ -184,15 +260,11 @@ async def _json_codecs(connection: Any) -> None:
                                     decoder=lambda b: json.loads(b[1:].decode()), schema="pg_catalog", format="binary")
 
 
-async def _nothing_to_reset(_connection: Any) -> None:
-    """Our read connections hold no session state (asyncpg rolls back an open transaction itself)."""
-
-
 _READ_POOLS: weakref.WeakKeyDictionary[Any, _ReadPool] = weakref.WeakKeyDictionary()
 
 
 def open_read_pool(engine: AsyncEngine) -> None:
-    """Give `engine` (and every engine sharing its pool, `read_engine`'s) an asyncpg read pool; PostgreSQL only."""
+    """Give `engine` (and every engine sharing its pool, `read_engine`'s) a read pool; PostgreSQL only."""
     if engine.dialect.driver == "asyncpg" and engine.pool not in _READ_POOLS:
         _READ_POOLS[engine.pool] = _ReadPool(engine)
 
@@ -206,15 +278,22 @@ async def close_read_pool(engine: AsyncEngine) -> None:
 @asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
     """An asyncpg connection for read-only statements outside any transaction: from the engine's
-    read pool when it has one (`open_read_pool`), else `driver_connection`."""
+    read pool when it has one (`open_read_pool`), else `driver_connection`. A PostgreSQL error
+    leaves it usable; anything else (a broken exchange, a cancellation) terminates it."""
     read_pool = _READ_POOLS.get(engine.pool)
     if read_pool is None:
         async with driver_connection(engine) as driver:
             yield driver
         return
-    pool = read_pool.pool or await read_pool.get()
-    async with pool.acquire() as driver:  # no timeout: asyncpg's wait_for costs ~40 µs of CPU a checkout
-        yield driver
+    from asyncpg import PostgresError
+
+    connection = await read_pool.acquire()
+    try:
+        yield connection
+    except BaseException as error:
+        read_pool.release(connection, broken=not isinstance(error, PostgresError))
+        raise
+    read_pool.release(connection)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
