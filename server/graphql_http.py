@@ -11,6 +11,8 @@
   by its persisted SHA-256, runs through the runner: the same actor (bearer token or session),
   the same variables; whatever the runner hands back (None: a bad cursor, a signed-out caller, a
   wrong variable type) or fails on runs through the reference path below, which answers the error.
+  server.app checks a bearer token and runs the runner's statement on one asyncpg connection of
+  the read pool (server.db.engine.read_connection): one checkout per request, like the floor.
 """
 from __future__ import annotations
 
