@@ -112,6 +112,7 @@ DATASETS = [d.strip() for d in os.environ.get("TRIALDESK_BENCH_DATA", "50").spli
 ROUNDS = int(os.environ.get("TRIALDESK_BENCH_ROUNDS", "2"))
 PROFILE_CALLS = int(os.environ.get("TRIALDESK_BENCH_CALLS", "400"))
 PROFILED = os.environ.get("TRIALDESK_BENCH_PROFILED", "list,detail").split(",")  # endpoints cProfile watches
+PROFILED_SERVER = os.environ.get("TRIALDESK_BENCH_PROFILED_SERVER", "compiled")  # or floor
 SECONDS = float(os.environ.get("TRIALDESK_BENCH_SECONDS", "5"))
 LATENCY_SECONDS = float(os.environ.get("TRIALDESK_BENCH_LATENCY_SECONDS", "2"))
 PROCESSES = [int(n) for n in os.environ.get("TRIALDESK_BENCH_PROCESSES", "1,2").split(",")]
@@ -431,13 +432,13 @@ async def profile() -> None:
             for _ in range(PROFILE_CALLS // block):
                 for (label, endpoint) in cpu:
                     call = calls[label][endpoint]
-                    if profiler and label == "compiled" and endpoint in PROFILED:
+                    if profiler and label == PROFILED_SERVER and endpoint in PROFILED:
                         profiler.enable()
                     began = time.process_time()
                     for _ in range(block):
                         await asgi.request(apps[label], call.method, call.path, call.headers, call.body)
                     cpu[label, endpoint] += time.process_time() - began
-                    if profiler and label == "compiled":
+                    if profiler and label == PROFILED_SERVER:
                         profiler.disable()
             calls_made = (PROFILE_CALLS // block) * block
             print(f"in-process CPU per request, data set {dataset} (list first {first}), {calls_made} calls each, "

@@ -11,6 +11,11 @@ visibility, global IDs are re-done here by hand for this data set).
     GET /api/customer?id=<global id>  the CustomerPage document's JSON answer (bearer token)
 
     DATABASE_URL=postgresql://… SECRET_KEY=… uv run uvicorn bench.floor_app:app --port 8001
+
+Its pool is asyncpg's with the defaults, so a connection goes back to the pool after asyncpg's
+reset statement (`SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`, one round
+trip per request); the server's read pool sends none (server.db.engine). `TRIALDESK_BENCH_FLOOR_RESET=0`
+returns them without it too, for a floor on the same footing.
 """
 from __future__ import annotations
 
@@ -222,10 +227,15 @@ async def customers(request: Request):
         "next_url": "/customers?" + urlencode({"after": end or ""}), "first_url": "/customers"})
 
 
+async def _no_reset(_connection) -> None:
+    """Nothing to reset: these connections take no session state (asyncpg still rolls back a transaction)."""
+
+
 @asynccontextmanager
 async def _lifespan(app: Starlette):
+    options = {} if os.environ.get("TRIALDESK_BENCH_FLOOR_RESET", "1") != "0" else {"reset": _no_reset}
     app.state.pool = await asyncpg.create_pool(os.environ["DATABASE_URL"].replace("postgresql+asyncpg", "postgresql"),
-                                               min_size=2, max_size=10, server_settings={"timezone": "UTC"})
+                                               min_size=2, max_size=10, server_settings={"timezone": "UTC"}, **options)
     try:
         yield
     finally:
