@@ -64,6 +64,24 @@ lanes 5,866/s (123 / 177); one by one 73/s; every phase OK (no double processing
 us of CPU per transition in all: 2 cores give ~7k/s at best, so ≥ 10k/s with one worker is not
 reached.
 
+2026-11-30: the trial end rules as one PostgreSQL statement per batch (server/domain/due_trials_sql.py,
+held equal to the Python plans row for row by tests/timeline/test_rules_sql.py). CPU per transition,
+`profile` (10k due of 30k trials, one lane), worker / database:
+    before (the plans, set-based)                       132 / ~115
+    one statement (lock or move, names, audit, recipients, outbox)       19 / 125-534
+      - a generic plan after five runs: the CTEs' row estimates fall to 1 and they join in nested
+        loops, a thousand by a thousand (534); planned per call (`force_custom_plan`)   19 / 125
+    trials by primary key, fillfactor 50 and no state index (HOT update: 27 -> 8 ms per 1000),
+      Message-IDs by md5 of salt + key (gen_random_uuid cost 6 us an email)            19 / ~105
+    audit_events one index (customer_id, at, id) instead of three (0006)               20 / 101
+    claimed rows as NamedTuples, id arrays as text (a Row attribute ~2 us, asyncpg's ABC checks
+      ~2.5 us an element)                                                               14 / 100
+The database's 100 us: the statement 80 (trials update 8, names and recipients ~20, audit event ~10,
+two outbox rows ~40), the claim 9, marking done 9. The outbox row is the floor of this schema: a
+heap row and three index entries (primary key, dedup key, unsent), ON CONFLICT's speculative
+insertion ~2 us of it. A batch also commits asynchronously now (synchronous_commit off for the sweep's
+transaction; why that is safe: jobs/sweep.py), which took ~10 ms of waiting per batch of 1000.
+
     uv run python -m bench.sweep            # TRIALDESK_BENCH_PG to point elsewhere; own throw-away database
     uv run python -m bench.sweep profile [N] # N due (10k): worker CPU, cProfile, database CPU per statement;
                                             # TRIALDESK_BENCH_ONE_BY_ONE=1, TRIALDESK_BENCH_GC_FREEZE=1
