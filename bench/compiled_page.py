@@ -83,6 +83,49 @@ connections (server/db/engine.py), 2026-11-29 23:10; compiled vs floor:
     reference path: list 40 ms / 23 req/s, detail 21 ms / 45 req/s.
 The list and the page are at the floor (which PostgreSQL bounds here: the floor itself does ~290
 req/s); the detail page is 1.6× its floor's p50 and reaches 800 req/s only with two processes.
+
+2026-11-30, the detail page's remaining CPU (one process, data set 50). What was spent more than the
+floor, and what changed:
+- two pool checkouts and returns per request (the bearer-token lookup in AuthMiddleware, then the
+  runner), each through SQLAlchemy's pool and a greenlet: now ONE checkout, from a read pool of plain
+  asyncpg connections (server.db.engine.read_connection): on `/graphql` the middleware leaves the
+  bearer token to the endpoint, which checks it on the connection the compiled runner then uses
+  (the same read on every request: revocation is immediate, last use still written to the minute);
+- asyncpg's own Pool was tried first: its return runs in a shielded task with a timeout and re-arms
+  an idle timer, 98 µs of CPU per checkout and return (in-process, under load ~8) against 12 µs for
+  the read pool's list; and it sends asyncpg's reset (`RESET ALL` and three more) on every return, a
+  round trip the floor pays (its pool has the defaults) and the read pool does not (its connections
+  take no session state). `TRIALDESK_BENCH_FLOOR_RESET=0` gives the floor the same footing;
+- a stored document called by hash alone skips the Redis registry path and re-hashing its text;
+  the request ID is os.urandom's hex (uuid4 cost 5 µs).
+In-process CPU per request (`profile`, 1,000 calls, compiled / floor with its default pool):
+    before:                      list 2.44 / 1.78 ms (1.38×), detail 1.41 / 0.83 ms (1.69×)
+    one asyncpg-Pool checkout:   list 2.04 / 1.78 ms (1.14×), detail 1.10 / 0.85 ms (1.30×)
+    the read pool's list:        list 2.04 / 1.99 ms (1.02×), detail 1.22 / 1.13 ms (1.09×) (load ~5)
+wrk over HTTP, one process, ROUNDS=2, the machine shared with a test suite and a sweep benchmark
+(load 5-8 on 2 cores; p50 and req/s move 20-40 % from run to run, CPU per request ~10 %):
+
+    run (floor's pool)          endpoint  compiled                      floor
+                                          p50 ms ×floor req/s CPU ms    p50 ms req/s CPU ms
+    A (default reset), load 7.3 detail    1.94   0.91   863   0.91      2.14   762   0.81
+                                list      11.64  0.95   187   1.92      12.26  204   1.62
+    B (default reset), load 4.8 detail    1.73   1.03   961   0.87      1.69   987   0.75
+                                list      6.32   0.96   270   1.93      6.57   261   1.60
+    C (no reset), load 5.9      detail    1.96   1.28   886   0.89      1.53  1223   0.63
+                                list      8.50   0.98   223   1.70      8.64   254   1.40
+(a run between the two changes, one asyncpg-Pool checkout, load 6.7-8: detail 0.95× / 991 req/s and
+1.15× / 758 req/s, CPU 0.86-1.00 vs 0.71-0.72 ms; against the floor without reset 1.25×, 806 vs 1208.)
+Reference path in the same runs: detail 23-37 ms / 32-45 req/s, list 60-92 ms / 10-19 req/s. html
+(the `/customers` page, session cookie; untouched here but for the runner's connection) moved
+0.75-1.47× its floor's p50 across runs at 74-100 vs 68-127 req/s: its p50 is ~10-20 ms and the noise
+is as large.
+Reached on this machine: detail p50 ≤ 1.3× the floor (0.91-1.03× against the floor as it was,
+1.28× against a floor that also skips the reset round trip) and ≥ 800 req/s with 8 connections and
+one process (863-961; the floor 762-987, 1223 without its reset); the list stays at 0.95-0.98×. Left:
+the server still spends ~0.12 ms (0.26 ms against the reset-less floor) more CPU per detail request
+than the floor: Starlette's Request and body reading, the GraphQL-over-HTTP checks (media type,
+params), two pure-ASGI middleware layers, the actor and context objects, and the runner's shaping in
+Python of what the floor's SQL writes with keys; with the floor's reset removed the rate is ~0.72×.
 """
 from __future__ import annotations
 
