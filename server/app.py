@@ -57,6 +57,16 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def graphql_endpoint(request: Request) -> Response:
+    try:
+        return await _graphql(request)
+    finally:
+        # A bearer token is checked (and its last use recorded) on every request, as AuthMiddleware does
+        # elsewhere: also when the answer needed no actor (a malformed request, GraphiQL, 406).
+        if request.scope["state"].get("bearer_token") is not None:
+            await graphql_actor(request)
+
+
+async def _graphql(request: Request) -> Response:
     state = request.app.state
     media_type = gql._media_type(request)
     if request.method == "GET" and "text/html" in request.headers.get("accept", "") \
@@ -140,7 +150,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.read_engine = read_engine(app.state.engine)  # autocommit reads: auth, compiled runners
         app.state.read_sessionmaker = make_read_sessionmaker(app.state.engine)
-        open_read_pool(app.state.engine)  # asyncpg's pool for the token lookup and compiled runners
+        open_read_pool(app.state.engine)  # asyncpg connections for the token lookup and compiled runners
         embedded = None
         redis_url = settings.redis_url
         if not redis_url:

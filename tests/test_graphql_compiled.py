@@ -234,3 +234,21 @@ async def test_the_read_pool_lends_waits_and_drops_what_broke(app):
             db_engine._READ_POOLS[app.state.engine.pool] = saved
     finally:
         await pool.close()
+
+
+async def test_a_bearer_token_is_checked_even_when_the_request_is_refused(app, client, sessionmaker):
+    """On `/graphql` the endpoint checks the token (AuthMiddleware leaves it there): a malformed request
+    still records the token's last use, as every other request does."""
+    from sqlalchemy import select
+
+    from server.auth.tokens import hash_token
+    from server.db.models import ApiToken
+
+    a, _, _ = await _arrange(sessionmaker)
+    token = a.tokens[Role.READ_ONLY]
+    refused = await client.post("/graphql", content=b"not json", headers={"authorization": f"Bearer {token}",
+                                                                          "content-type": "application/json"})
+    assert refused.status_code == 400 or "errors" in refused.json()
+    async with sessionmaker() as db:
+        used = await db.scalar(select(ApiToken.last_used_at).where(ApiToken.token_hash == hash_token(token)))
+    assert used is not None
