@@ -252,3 +252,22 @@ async def test_a_bearer_token_is_checked_even_when_the_request_is_refused(app, c
     async with sessionmaker() as db:
         used = await db.scalar(select(ApiToken.last_used_at).where(ApiToken.token_hash == hash_token(token)))
     assert used is not None
+
+
+async def test_a_read_pool_that_cannot_connect_fails_every_waiting_checkout(app):
+    """A connection that fails to open frees its room: a checkout waiting for it tries (and fails) in turn."""
+    import asyncio
+
+    from server.db import engine as db_engine
+
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("the read pool is PostgreSQL's (asyncpg)")
+    pool = db_engine._ReadPool(app.state.engine, size=1)
+    pool.options = {**pool.options, "host": "127.0.0.1", "port": 1}  # nothing listens there
+    try:
+        first, second = asyncio.ensure_future(pool.acquire()), asyncio.ensure_future(pool.acquire())
+        results = await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 10)
+        assert all(isinstance(r, OSError) for r in results), results
+        assert pool.opening == 0 and not pool.opened_at
+    finally:
+        await pool.close()

@@ -212,8 +212,11 @@ class _ReadPool:
             except BaseException:
                 connection.terminate()
                 raise
-        finally:
+        except BaseException:
             self.opening -= 1
+            self._wake(None)  # the room is free again: a waiting checkout tries in its turn
+            raise
+        self.opening -= 1
         self.opened_at[connection] = time.monotonic()
         return connection
 
