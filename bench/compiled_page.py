@@ -113,19 +113,24 @@ wrk over HTTP, one process, ROUNDS=2, the machine shared with a test suite and a
                                 list      6.32   0.96   270   1.93      6.57   261   1.60
     C (no reset), load 5.9      detail    1.96   1.28   886   0.89      1.53  1223   0.63
                                 list      8.50   0.98   223   1.70      8.64   254   1.40
+    D (default reset), load 4.6 detail    1.78   1.01  1023   0.85      1.77   829   0.75
+                                list      5.95   0.90   232   1.69      6.60   236   1.51
+    E (no reset), load 5.8      detail    2.18   1.28   898   0.94      1.70   986   0.71
+                                list      6.90   0.99   208   1.86      6.99   213   1.52
 (a run between the two changes, one asyncpg-Pool checkout, load 6.7-8: detail 0.95× / 991 req/s and
 1.15× / 758 req/s, CPU 0.86-1.00 vs 0.71-0.72 ms; against the floor without reset 1.25×, 806 vs 1208.)
 Reference path in the same runs: detail 23-37 ms / 32-45 req/s, list 60-92 ms / 10-19 req/s. html
 (the `/customers` page, session cookie; untouched here but for the runner's connection) moved
-0.75-1.47× its floor's p50 across runs at 74-100 vs 68-127 req/s: its p50 is ~10-20 ms and the noise
+0.75-1.47× its floor's p50 across runs at 74-102 vs 68-127 req/s: its p50 is ~10-20 ms and the noise
 is as large.
-Reached on this machine: detail p50 ≤ 1.3× the floor (0.91-1.03× against the floor as it was,
-1.28× against a floor that also skips the reset round trip) and ≥ 800 req/s with 8 connections and
-one process (863-961; the floor 762-987, 1223 without its reset); the list stays at 0.95-0.98×. Left:
-the server still spends ~0.12 ms (0.26 ms against the reset-less floor) more CPU per detail request
-than the floor: Starlette's Request and body reading, the GraphQL-over-HTTP checks (media type,
-params), two pure-ASGI middleware layers, the actor and context objects, and the runner's shaping in
-Python of what the floor's SQL writes with keys; with the floor's reset removed the rate is ~0.72×.
+Reached on this machine: detail p50 ≤ 1.3× the floor (0.91-1.03× in three runs against the floor
+as it was, 1.28× in two against a floor that also skips the reset round trip) and ≥ 800 req/s with 8
+connections and one process (863-1023; the floor 762-987, 986-1223 without its reset); the list stays
+at 0.90-0.99×. Left: the server still spends ~0.1 ms (~0.25 ms against the reset-less floor) more CPU
+per detail request than the floor (0.85-0.94 vs 0.63-0.81 ms): Starlette's Request and body reading,
+the GraphQL-over-HTTP checks (media type, params), two pure-ASGI middleware layers, the actor and
+context objects, and the runner's shaping in Python of what the floor's SQL writes with keys (~13 %
+of the compiled request's profile); against the reset-less floor the rate is 0.72-0.91×.
 """
 from __future__ import annotations
 
