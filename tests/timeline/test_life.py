@@ -51,7 +51,8 @@ async def test_r_time_01_05_new_customer_90_day_life(sessionmaker, life):
         assert await db.get(PartnerAccessGrant, (t.customer_id, t.partner_id)) is None
         assert (await db.get(CustomerOrg, t.customer_id)).managing_partner_id is None
         actions = list(await db.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == t.trial_id, AuditEvent.subject_type == "Trial",
-                                                                        AuditEvent.actor == "system")))
+                                                                        AuditEvent.actor == "system")
+                                          .order_by(AuditEvent.id)))
         assert actions == ["trial.provisioned", "trial.warning_sent", "trial.expired",
                            "trial.users_access_ended", "trial.released"]
 
