@@ -38,11 +38,13 @@ from functools import cache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import AuditEvent, CustomerOrg, CustomerUser, OutboxEmail, PartnerOrg, RoleGrant, Trial, User
-from server.domain import recipients, set_based
+from server.domain import lifecycle, recipients, set_based
 from server.domain.actor import SYSTEM
 from server.domain.due_trials import Audience
+from server.domain.lifecycle import TrialEvent
 from server.domain.outbox import EmailKind
 from server.domain.timeline import GRACE
+from server.enums import TrialState
 
 ENABLED = os.environ.get("TRIALDESK_COMPILED_RULES", "1") != "0"
 
@@ -68,13 +70,14 @@ class Send:
 @dataclass(frozen=True)
 class Statement:
     """One trial rule, as the SQL of its parts. `applies` is a condition over the trial `x` with
-    `$2` the sweep's time; `move` the (from, to) states of a rule that moves the trial; `audit` the
-    action and the SQL of its before/after JSON (NULL: JSON null); `context` the email context's
+    `$2` the sweep's time; `move` the state a moving rule applies in and the event that moves it
+    (the target comes from the state machine, lifecycle.next_state); `action`, `before`, `after` the
+    audit event's action and the SQL of its JSON (NULL: JSON null); `context` the email context's
     (key, SQL) pairs beyond the base ones (customer_name, partner_name, trial_id, ends_at)."""
     applies: str
     action: str
     sends: tuple[Send, ...]
-    move: tuple[str, str] | None = None
+    move: tuple[TrialState, TrialEvent] | None = None
     before: str = "NULL"
     after: str = "NULL"
     context: tuple[tuple[str, str], ...] = ()
@@ -113,8 +116,8 @@ def _partner_admins() -> str:
 
 @cache
 def statement(rule: Statement) -> str:
-    """The rule's SQL: $1 the trial ids (bigint[] as text: set_based.int_array, in the deadlines' order), $2 the time, $3 the
-    system actor's label, $4 the batch's salt for Message-IDs. Built once per rule.
+    """The rule's SQL: $1 the trial ids (set_based.int_array, in the deadlines' order), $2 the time,
+    $3 the system actor's label, $4 the batch's salt for Message-IDs. Built once per rule.
 
     A Message-ID is `<md5(salt + dedup key)@trialdesk>`: 32 hex digits like the plans' uuid4, unique
     because the dedup key is, fixed when queued (a resend after a crash carries it), unguessable
@@ -123,9 +126,10 @@ def statement(rule: Statement) -> str:
     columns = "x.id, x.customer_id, x.partner_id, x.started_by_user_id, x.ends_at, x.grace_ends_at"
     batch = "x.id = ANY(CAST(CAST($1 AS text) AS bigint[]))"            # the primary key's index, one probe per id
     if rule.move is not None:
-        before, after = rule.move
-        target = (f"UPDATE {trials} x SET state = {_literal(after)}, version = coalesce(x.version, 0) + 1"
-                  f" WHERE {batch} AND x.state = {_literal(before)} AND {rule.applies} RETURNING {columns}")
+        state, event = rule.move
+        after = lifecycle.next_state(state, event)
+        target = (f"UPDATE {trials} x SET state = {_literal(after.value)}, version = coalesce(x.version, 0) + 1"
+                  f" WHERE {batch} AND x.state = {_literal(state.value)} AND {rule.applies} RETURNING {columns}")
     else:
         target = f"SELECT {columns} FROM {trials} x WHERE {batch} AND {rule.applies} FOR UPDATE"
     context = ", ".join(f"{_literal(key)}, {sql}" for key, sql in {

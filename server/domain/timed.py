@@ -36,9 +36,9 @@ from server.db.models import (
     TrialService,
 )
 from server.domain import audit, due_trials, due_trials_sql, lifecycle, provisioning, timeline
-from server.domain.due_trials_sql import GRACE_END, GRACE_END_DAY, ENDS_ISO, Send, Statement
 from server.domain.actor import SYSTEM
 from server.domain.due_trials import Audience, DueTrial, DueTrials
+from server.domain.due_trials_sql import ENDS_ISO, GRACE_END, GRACE_END_DAY, Send, Statement
 from server.domain.lifecycle import TrialEvent
 from server.domain.outbox import EmailKind
 from server.domain.timeline import DeadlineKind
@@ -96,7 +96,8 @@ async def on_provision(db: AsyncSession, deadline: Deadline) -> None:
 
 
 @trial_rule(DeadlineKind.TRIAL_WARNING, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS, postgres=Statement(
-    applies=f"x.state = 'ACTIVE' AND x.ends_at - interval '{timeline.WARNING_BEFORE_END.days} days' <= CAST($2 AS timestamptz)",
+    applies=f"x.state = '{TrialState.ACTIVE}' AND x.ends_at - interval '{timeline.WARNING_BEFORE_END.days} days'"
+            " <= CAST($2 AS timestamptz)",
     action="trial.warning_sent", after=f"jsonb_build_object('ends_at', {ENDS_ISO})",
     sends=(Send(EmailKind.WARNING_CUSTOMER, Audience.CUSTOMER_ADMINS, "warning_customer"),
            Send(EmailKind.WARNING_PARTNER, Audience.PARTNER_ADMINS, "warning_partner"))))
@@ -112,8 +113,9 @@ def on_trial_warning(due: DueTrials, trial: DueTrial, now: datetime) -> None:
 
 
 @trial_rule(DeadlineKind.TRIAL_EXPIRY, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS, postgres=Statement(
-    applies="x.ends_at <= CAST($2 AS timestamptz)", move=("ACTIVE", "EXPIRED"), action="trial.expired",
-    before="jsonb_build_object('state', 'ACTIVE')", after="jsonb_build_object('state', 'EXPIRED')",
+    applies="x.ends_at <= CAST($2 AS timestamptz)", move=(TrialState.ACTIVE, TrialEvent.EXPIRED),
+    action="trial.expired", before=f"jsonb_build_object('state', '{TrialState.ACTIVE}')",
+    after=f"jsonb_build_object('state', '{TrialState.EXPIRED}')",
     context=(("grace_ends_at", GRACE_END_DAY),),
     sends=(Send(EmailKind.EXPIRED_CUSTOMER, Audience.CUSTOMER_ADMINS, "expired_customer"),
            Send(EmailKind.EXPIRED_PARTNER, Audience.PARTNER_ADMINS, "expired_partner"))))
@@ -137,7 +139,8 @@ def _access_ended(due: DueTrials, trial) -> None:
 
 
 @trial_rule(DeadlineKind.USERS_ACCESS_ENDED, Audience.CUSTOMER_USERS, postgres=Statement(
-    applies=f"x.state = 'EXPIRED' AND {GRACE_END} <= CAST($2 AS timestamptz)", action="trial.users_access_ended",
+    applies=f"x.state = '{TrialState.EXPIRED}' AND {GRACE_END} <= CAST($2 AS timestamptz)",
+    action="trial.users_access_ended",
     sends=(Send(EmailKind.ACCESS_ENDED, Audience.CUSTOMER_USERS, "access_ended", day=GRACE_END_DAY),)))
 def on_users_access_ended(due: DueTrials, trial: DueTrial, now: datetime) -> None:
     """R-TIME-04: 30 days after the end (not converted, not extended) every user is told."""
