@@ -76,12 +76,9 @@ async def _graphql(request: Request) -> Response:
         return gql.respond({"errors": [{"message": "Accept application/graphql-response+json or application/json."}]},
                            406, gql.JSON)
     try:
-        params = await gql.read_params(request)
-        digest = persisted.stored_hash(params, state.stored_documents)  # a stored document by its hash alone
-        if digest is None:
-            params = await persisted.resolve(params, state.redis, state.stored_documents)
-        else:
-            params = {**params, "query": state.stored_documents[digest]}
+        requested = await gql.read_params(request)
+        params = await persisted.resolve(requested, state.redis, state.stored_documents)
+        digest = persisted.requested_hash(requested)  # resolve checked it against any text sent with it
         query, variables, name = gql.check_params(params)
     except persisted.PersistedQueryError as error:
         status = 400 if media_type == gql.GRAPHQL_RESPONSE else 200

@@ -49,15 +49,6 @@ def requested_hash(params: dict[str, Any]) -> str | None:
     return digest.lower()
 
 
-def stored_hash(params: dict[str, Any], known: Mapping[str, str]) -> str | None:
-    """The hash of a `known` document (a stored one) called by its hash alone, else None: the request
-    then needs no registry and no hashing of the text (`resolve` would answer `known[hash]`)."""
-    if "query" in params or not isinstance(params.get("extensions"), dict):
-        return None
-    digest = requested_hash(params)
-    return digest if digest in known else None
-
-
 async def resolve(params: dict[str, Any], redis, known: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The request's params with `query` filled in from the registry (or registered from it).
     `known`: texts by SHA-256 that are registered without Redis (the stored documents)."""
