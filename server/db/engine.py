@@ -62,6 +62,11 @@ from sqlalchemy.util import greenlet_spawn
 RECYCLE_SECONDS = 1800
 
 
+#: Every PostgreSQL connection's settings (the engine's and the read pool's): no JIT for short
+#: statements (see the module docstring).
+SERVER_SETTINGS = {"jit": "off"}
+
+
 def make_engine(url: str, **kwargs) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
@@ -86,9 +91,10 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
     kwargs.setdefault("pool_size", 20)   # a busy web process keeps its connections (no overflow churn)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
-    if url.startswith("postgresql+asyncpg"):  # see the module docstring: no JIT for short statements
-        connect_args = kwargs.setdefault("connect_args", {})
-        connect_args.setdefault("server_settings", {}).setdefault("jit", "off")
+    if url.startswith("postgresql+asyncpg"):
+        server_settings = kwargs.setdefault("connect_args", {}).setdefault("server_settings", {})
+        for name, value in SERVER_SETTINGS.items():
+            server_settings.setdefault(name, value)
     engine = create_async_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine.sync_engine, "checkout", _refuse_closed)
@@ -206,7 +212,7 @@ class _ReadPool:
             raise RuntimeError("the read pool is closed")
         self.opening += 1
         try:
-            connection = await asyncpg.connect(**self.options, server_settings={"jit": "off"})
+            connection = await asyncpg.connect(**self.options, server_settings=dict(SERVER_SETTINGS))
             try:
                 await _json_codecs(connection)
             except BaseException:
