@@ -99,12 +99,11 @@ class MemoizedPasswordHasher:
 @pytest.fixture(scope="session", autouse=True)
 def memoized_password_hashing():
     from server.auth import passwords
-    from server.domain import directory
 
-    originals = passwords.hasher, directory.hasher
-    passwords.hasher, directory.hasher = MemoizedPasswordHasher(passwords.hasher), MemoizedPasswordHasher(directory.hasher)
+    original = passwords.hasher
+    passwords.hasher = MemoizedPasswordHasher(original)
     yield
-    passwords.hasher, directory.hasher = originals
+    passwords.hasher = original
 
 
 @pytest_asyncio.fixture(scope="session")

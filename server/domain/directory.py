@@ -1,12 +1,12 @@
 """Partners, partner users and customer orgs created by operators (CLI, seed) rather than by flows."""
 from __future__ import annotations
 
-from argon2 import PasswordHasher
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
+from server.auth import passwords
 from server.db.models import (
     ApiToken, CustomerOrg, CustomerUser, PartnerAccessGrant, PartnerOrg, PurchasedService, RoleGrant, User,
 )
@@ -15,7 +15,6 @@ from server.domain.actor import SYSTEM, Actor
 from server.domain.errors import DomainError
 from server.enums import CustomerRole, ErrorCode, PartnerAccess, PartnerTier, Role, ServiceType
 
-hasher = PasswordHasher()
 
 
 def normalize_email(email: str, field: str = "email") -> str:
@@ -54,7 +53,7 @@ async def create_user(db: AsyncSession, email: str, roles: list[Role], *, partne
     if await db.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise DomainError(ErrorCode.INVALID_INPUT, f"A user with email {email} exists already.", "email")
     user = User(email=email, partner_id=partner_id, name=name, locale=locale, created_at=clock.now(),
-                password_hash=hasher.hash(password) if password else None,
+                password_hash=passwords.hash_password(password) if password else None,
                 password_changed_at=clock.now() if password else None)
     db.add(user)
     await db.flush()
