@@ -15,7 +15,7 @@ array encoding), more than the database's writes, and one worker process is one 
 statement the worker's share is a few µs per transition and two lanes keep both cores on the
 database's writes (figures in bench/sweep.py).
 
-The plans and the statements must agree row for row: tests/timeline/test_sweep.py runs every rule
+The plans and the statements must agree row for row: tests/timeline/test_rules_sql.py runs every rule
 both ways over the same generated data (several partners, inactive and read-only users, users moved
 to the consumer org, one email in two cases, trials the rule does not apply to, dedup keys already
 queued) and compares the trials, audit events and outbox rows. `TRIALDESK_COMPILED_RULES=0` turns
@@ -71,14 +71,14 @@ class Send:
 class Statement:
     """One trial rule, as the SQL of its parts. `applies` is a condition over the trial `x` with
     `$2` the sweep's time; `move` the state a moving rule applies in and the event that moves it
-    (the target comes from the state machine, lifecycle.next_state); `action`, `before`, `after` the
-    audit event's action and the SQL of its JSON (NULL: JSON null); `context` the email context's
-    (key, SQL) pairs beyond the base ones (customer_name, partner_name, trial_id, ends_at)."""
+    (the target comes from the state machine, lifecycle.next_state); `action` the audit event's
+    action, `after` the SQL of its after JSON (NULL: JSON null; a moving rule's event records the
+    states before and after instead); `context` the email context's (key, SQL) pairs beyond the
+    base ones (customer_name, partner_name, trial_id, ends_at)."""
     applies: str
     action: str
     sends: tuple[Send, ...]
     move: tuple[TrialState, TrialEvent] | None = None
-    before: str = "NULL"
     after: str = "NULL"
     context: tuple[tuple[str, str], ...] = ()
 
@@ -125,11 +125,13 @@ def statement(rule: Statement) -> str:
     trials, customers, partners = Trial.__table__.name, CustomerOrg.__table__.name, PartnerOrg.__table__.name
     columns = "x.id, x.customer_id, x.partner_id, x.started_by_user_id, x.ends_at, x.grace_ends_at"
     batch = "x.id = ANY(CAST(CAST($1 AS text) AS bigint[]))"            # the primary key's index, one probe per id
+    before_json, after_json = "NULL", rule.after
     if rule.move is not None:
         state, event = rule.move
         after = lifecycle.next_state(state, event)
         target = (f"UPDATE {trials} x SET state = {_literal(after.value)}, version = coalesce(x.version, 0) + 1"
                   f" WHERE {batch} AND x.state = {_literal(state.value)} AND {rule.applies} RETURNING {columns}")
+        before_json, after_json = (f"jsonb_build_object('state', {_literal(s.value)})" for s in (state, after))
     else:
         target = f"SELECT {columns} FROM {trials} x WHERE {batch} AND {rule.applies} FOR UPDATE"
     context = ", ".join(f"{_literal(key)}, {sql}" for key, sql in {
@@ -145,7 +147,7 @@ def statement(rule: Statement) -> str:
         f"audited AS (INSERT INTO {AuditEvent.__table__.name}"
         f" (at, actor, action, subject_type, subject_id, partner_id, customer_id, before, after)"
         f" SELECT CAST($2 AS timestamptz), CAST($3 AS text), {_literal(rule.action)}, 'Trial', x.id, x.partner_id, x.customer_id,"
-        f" coalesce(({rule.before})::jsonb, 'null'::jsonb), coalesce(({rule.after})::jsonb, 'null'::jsonb)"
+        f" coalesce(({before_json})::jsonb, 'null'::jsonb), coalesce(({after_json})::jsonb, 'null'::jsonb)"
         f" FROM named x ORDER BY x.ord)",
     ]
     audiences = list(dict.fromkeys(send.audience for send in rule.sends))

@@ -71,7 +71,7 @@ def trial_rule(kind: DeadlineKind, *audiences: Audience,
     """Register a plan (a pure decision over one loaded trial) as the handler of `kind`, for a
     batch of deadlines and for one: load the trials and `audiences` set-based, plan each, apply.
     On PostgreSQL a batch runs the rule's `postgres` statement instead (server/domain/due_trials_sql.py:
-    the same rule in one statement, held equal to the plan by tests/timeline/test_sweep.py)."""
+    the same rule in one statement, held equal to the plan by tests/timeline/test_rules_sql.py)."""
     def register(plan: PlanRule) -> PlanRule:
         @timeline.handles_batch(kind)
         async def handle(db: AsyncSession, deadlines) -> None:
@@ -114,8 +114,7 @@ def on_trial_warning(due: DueTrials, trial: DueTrial, now: datetime) -> None:
 
 @trial_rule(DeadlineKind.TRIAL_EXPIRY, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS, postgres=Statement(
     applies="x.ends_at <= CAST($2 AS timestamptz)", move=(TrialState.ACTIVE, TrialEvent.EXPIRED),
-    action="trial.expired", before=f"jsonb_build_object('state', '{TrialState.ACTIVE}')",
-    after=f"jsonb_build_object('state', '{TrialState.EXPIRED}')",
+    action="trial.expired",
     context=(("grace_ends_at", GRACE_END_DAY),),
     sends=(Send(EmailKind.EXPIRED_CUSTOMER, Audience.CUSTOMER_ADMINS, "expired_customer"),
            Send(EmailKind.EXPIRED_PARTNER, Audience.PARTNER_ADMINS, "expired_partner"))))
