@@ -5,8 +5,9 @@
 # The two passes run at the same time (each spends much of its time waiting on its database,
 # subprocesses or browser: on the shared 2-core machine, 2026-11-30, both together took 8 min, the
 # PostgreSQL pass 7.8 and the embedded one 6.9, where one after the other took ~21), each writing
-# to its own file, printed in order as they finish; the exit status is non-zero when either failed. They share nothing: the PostgreSQL pass has its own database (td_test_<run id>)
-# and arq queue name on the machine's Redis, the embedded pass a SQLite file and a redis-server on
+# to its own file, printed in order as they finish; the exit status is non-zero when either failed.
+# They share nothing: the PostgreSQL pass has its own database (td_test_<run id>) and arq queue name
+# on the machine's Redis, the embedded pass a SQLite file and a redis-server on
 # a free port under its own --basetemp; servers the tests start take free ports.
 #
 # Python writes its bytecode caches here even when the environment says PYTHONDONTWRITEBYTECODE:

@@ -163,6 +163,23 @@ class Arranged:
 _n = iter(range(1, 10**9))
 
 
+async def managed_customer(db, partner_id: int, now, n: int, domain: str, provisioning_status: str,
+                           people) -> CustomerOrg:
+    """A Norwegian customer org managed by `partner_id` (full-admin access) and its users, each
+    (email, role, locale[, moved_to_consumer_at])."""
+    customer = CustomerOrg(name=f"Kunde {n} AS", business_vertical="Other", country="NO", region="EU",
+                           admin_email=f"boss{n}@{domain}", managing_partner_id=partner_id,
+                           provisioning_status=provisioning_status, subscription_status="ACTIVE", locale="nb",
+                           region_locked=False, created_at=now)
+    db.add(customer)
+    await db.flush()
+    db.add_all([CustomerUser(customer_id=customer.id, email=email, role=role.value, locale=locale,
+                             moved_to_consumer_at=moved[0] if moved else None, created_at=now)
+                for email, role, locale, *moved in people])
+    db.add(PartnerAccessGrant(customer_id=customer.id, partner_id=partner_id, access="FULL_ADMIN", granted_at=now))
+    return customer
+
+
 async def new_customer_trial(sessionmaker, *, days: int = 90, team=None, site: str | None = None,
                              site_missing: bool = False) -> Arranged:
     """A new customer (full admin in nb, an admin and a user in en) and its trial, pending
@@ -174,19 +191,10 @@ async def new_customer_trial(sessionmaker, *, days: int = 90, team=None, site: s
     async with sessionmaker() as db, db.begin():
         await clock.refresh(db)
         now = clock.now()
-        customer = CustomerOrg(name=f"Kunde {n} AS", business_vertical="Other", country="NO", region="EU",
-                               admin_email=f"boss{n}@kunde{n}.example", managing_partner_id=team.partner_id,
-                               provisioning_status="PROVISIONING", subscription_status="ACTIVE", locale="nb",
-                               region_locked=False, created_at=now)
-        db.add(customer)
-        await db.flush()
         people = [(f"boss{n}@kunde{n}.example", CustomerRole.FULL_ADMIN, "nb"),
                   (f"admin{n}@kunde{n}.example", CustomerRole.ADMIN, "en"),
                   (f"user{n}@kunde{n}.example", CustomerRole.USER, "en")]
-        db.add_all([CustomerUser(customer_id=customer.id, email=e, role=r.value, locale=loc, created_at=now)
-                    for e, r, loc in people])
-        db.add(PartnerAccessGrant(customer_id=customer.id, partner_id=team.partner_id, access="FULL_ADMIN",
-                                  granted_at=now))
+        customer = await managed_customer(db, team.partner_id, now, n, f"kunde{n}.example", "PROVISIONING", people)
         trial = Trial(customer_id=customer.id, partner_id=team.partner_id,
                       started_by_user_id=team.user_ids[Role.SALES_ADMIN], kind=TrialKind.NEW_CUSTOMER.value,
                       state=TrialState.PENDING_PROVISIONING.value, license_count=10, duration_days=days,

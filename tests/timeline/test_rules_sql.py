@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from server import clock
-from server.db.models import AuditEvent, CustomerOrg, CustomerUser, OutboxEmail, PartnerAccessGrant, Trial, User
+from server.db.models import AuditEvent, OutboxEmail, Trial, User
 from server.domain import due_trials_sql, timed, timeline  # noqa: F401 - timed registers the rules
 from server.domain.timeline import DeadlineKind
 from server.enums import CustomerRole, Role, TrialKind, TrialState
 from tests.factories import partner_team
+from tests.timeline.conftest import managed_customer
 
 RULES = (DeadlineKind.TRIAL_WARNING, DeadlineKind.TRIAL_EXPIRY, DeadlineKind.USERS_ACCESS_ENDED)
 
@@ -51,22 +52,12 @@ async def _arrange(sessionmaker) -> list[int]:
         ]
         for n, (state, ends_at, grace_ends_at) in enumerate(cases * 2):
             team = teams[n % 2]
-            customer = CustomerOrg(name=f"Kunde {n} AS", business_vertical="Other", country="NO", region="EU",
-                                   admin_email=f"boss{n}@k{n}.example", managing_partner_id=team.partner_id,
-                                   provisioning_status="PROVISIONED", subscription_status="ACTIVE", locale="nb",
-                                   region_locked=False, created_at=now)
-            db.add(customer)
-            await db.flush()
             people = [(f"Boss{n}@K{n}.example", CustomerRole.FULL_ADMIN, "nb", None),
                       (f"admin{n}@k{n}.example", CustomerRole.ADMIN, None, None),
                       (f"boss{n}@k{n}.example", CustomerRole.ADMIN, "en", None),
                       (f"user{n}@k{n}.example", CustomerRole.USER, "en", None),
                       (f"gone{n}@k{n}.example", CustomerRole.ADMIN, "en", now)]
-            db.add_all([CustomerUser(customer_id=customer.id, email=email, role=role.value, locale=locale,
-                                     moved_to_consumer_at=moved, created_at=now)
-                        for email, role, locale, moved in people])
-            db.add(PartnerAccessGrant(customer_id=customer.id, partner_id=team.partner_id, access="FULL_ADMIN",
-                                      granted_at=now))
+            customer = await managed_customer(db, team.partner_id, now, n, f"k{n}.example", "PROVISIONED", people)
             trial = Trial(customer_id=customer.id, partner_id=team.partner_id, started_by_user_id=starters[n % 5],
                           kind=TrialKind.NEW_CUSTOMER.value, state=state.value, license_count=10, duration_days=90,
                           starts_at=now - timedelta(days=90), ends_at=ends_at, grace_ends_at=grace_ends_at, version=3,
