@@ -5,6 +5,7 @@ is audited with before/after and queues its emails in the same transaction.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -102,6 +103,48 @@ async def extend_trial(db: AsyncSession, actor: Actor, trial_id: int | None, day
     audit.record(db, actor, "trial.extended", "Trial", trial.id, customer_id=trial.customer_id,
                  partner_id=trial.partner_id, before=before, after={**trials.snapshot(trial), "days": days})
     return trial
+
+
+MAX_BULK = 100
+
+
+@dataclass
+class Extension:
+    """One trial's outcome in a bulk extend: the extended trial, or why it was refused."""
+    trial_id: int | None
+    trial: Trial | None = None
+    error: DomainError | None = None
+
+
+async def extend_trials(db: AsyncSession, actor: Actor, trial_ids: list[int | None], days: int) -> list[Extension]:
+    """R-EXT-01 for many trials in one action (issue 18): each trial through `extend_trial` (its
+    permission and state checked per trial, R-ROLE-02), one outcome per trial, in the given order.
+
+    Decision: one transaction with a SAVEPOINT per trial. A refused trial rolls back to its
+    savepoint, so nothing of it is half-done, and the others still commit (together, with the
+    clientMutationId's stored answer). Bad input for the whole call (no trial, too many, days not
+    30/60/90) changes nothing and is raised. A trial listed twice is extended once."""
+    if not trial_ids:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Pick at least one trial.", "trialIds")
+    if len(trial_ids) > MAX_BULK:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"Extend at most {MAX_BULK} trials at once.", "trialIds")
+    if days not in DURATIONS:
+        raise DomainError(ErrorCode.INVALID_DURATION, "Extend by 30, 60 or 90 days.", "days")
+    outcomes: list[Extension] = []
+    seen: set[int] = set()
+    for trial_id in trial_ids:
+        if trial_id in seen:
+            outcomes.append(Extension(trial_id, error=DomainError(
+                ErrorCode.INVALID_INPUT, "This trial is listed twice; it was extended once.", "trialIds")))
+            continue
+        if trial_id is not None:
+            seen.add(trial_id)
+        try:
+            async with db.begin_nested():
+                outcomes.append(Extension(trial_id, trial=await extend_trial(db, actor, trial_id, days)))
+        except DomainError as error:
+            outcomes.append(Extension(trial_id, error=error))
+    return outcomes
 
 
 async def cancel_trial(db: AsyncSession, actor: Actor, trial_id: int | None) -> Trial:

@@ -45,12 +45,12 @@ def customer_condition(actor: Actor, action: Action = Action.VIEW):
     return listed if reach == "all" else and_(listed, _started_by(actor))
 
 
-def trial_condition(actor: Actor):
-    """SQL condition on Trial: whose trials of a (visible) customer the actor sees."""
+def trial_condition(actor: Actor, trial=Trial):
+    """SQL condition on Trial (or an alias of it, `trial`): whose trials of a (visible) customer the actor sees."""
     if actor.kind is ActorKind.CUSTOMER_ADMIN:
-        return Trial.customer_id == actor.customer_id
+        return trial.customer_id == actor.customer_id
     if actor.is_partner:
-        return Trial.partner_id == actor.partner_id
+        return trial.partner_id == actor.partner_id
     return true()
 
 

@@ -9,10 +9,12 @@ from server.domain import conversion, trial_changes, trials
 from server.domain.service_options import DeviceOrder, MeetingsOptions, TrialRequest
 from server.enums import MeetingsEdition, MeetingsFeature, PstnOption
 from server.enums import ServiceType as ServiceValue
+from server.resolvers import extend_trials as bulk
 from server.resolvers.trial_payload import trial_payload, trial_pk
 from server.schema.enums import ServiceType
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
+from server.schema.types.bulk_extend import ExtendTrialsInput, ExtendTrialsPayload
 from server.schema.types.trials import (
     CallingInput, DeviceRequest, MeetingsInput, StartTrialInput, TrialForm, TrialPayload,
 )
@@ -80,6 +82,11 @@ class TrialMutation:
         actor = info.context.actor
         return await trial_payload(info, "extendTrial",
                                    lambda db: trial_changes.extend_trial(db, actor, trial_pk(trial_id), days))
+
+    @strawberry.mutation(permission_classes=AUTH, description="R-EXT-01 for several trials at once: one result per "
+                         "trial (extended, or userErrors: nothing of it changed).")
+    async def extend_trials(self, info: Info, input: ExtendTrialsInput) -> ExtendTrialsPayload:
+        return await bulk.extend_trials(info, input)
 
     @strawberry.mutation(permission_classes=AUTH, description="R-CONV-01: convert to paid with an order.")
     async def convert_trial(self, info: Info, trial_id: strawberry.ID, order_number: str, provisioning_email: str,

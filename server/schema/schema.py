@@ -4,6 +4,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from server.resolvers.attention import AttentionQuery
 from server.resolvers.calling import CallingMutation, CallingQuery
 from server.resolvers.catalog import CatalogQuery
 from server.resolvers.clock import ClockMutation
@@ -17,7 +18,7 @@ from server.resolvers.users import UserMutation, UserQuery
 from server.resolvers.viewer import ViewerQuery
 
 QUERIES: tuple[type, ...] = (ViewerQuery, NodeQuery, CustomerQuery, CatalogQuery, DevicesQuery, CallingQuery, UserQuery,
-                             ProvisioningQuery)
+                             ProvisioningQuery, AttentionQuery)
 MUTATIONS: tuple[type, ...] = (ClockMutation, TrialMutation, ConsentMutation, DevicesMutation, CallingMutation, UserMutation,
                                ProvisioningMutation)
 

@@ -1,0 +1,38 @@
+"""Queries of the partner's home page (issue 18): `attention` and `trialsByWeek`, each one domain
+read in the viewer's scope."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from server import loaders
+from server.domain import attention, trial_weeks
+from server.domain.errors import DomainError
+from server.resolvers.customers import as_graphql_error
+from server.schema.permissions import IsAuthenticated
+from server.schema.types.attention import AttentionList, TrialsByWeek
+
+AUTH = [IsAuthenticated]
+
+
+@strawberry.type
+class AttentionQuery:
+    @strawberry.field(permission_classes=AUTH, description="What needs attention, every category in a fixed order "
+                      "with its total and first rows; scoped as `customers`.")
+    async def attention(self, info: Info, first: int = 5) -> list[AttentionList]:
+        try:
+            async with loaders.read(info.context) as db:
+                found = await attention.needs_attention(db, info.context.actor, first)
+        except DomainError as error:
+            raise await as_graphql_error(info, error, "attention")
+        return [AttentionList.of(f) for f in found]
+
+    @strawberry.field(permission_classes=AUTH, description="Trials started, converted, expired and released per "
+                      "ISO week (UTC), oldest first, ending with the current week; scoped as `customers`.")
+    async def trials_by_week(self, info: Info, weeks: int = 12) -> TrialsByWeek:
+        try:
+            async with loaders.read(info.context) as db:
+                found = await trial_weeks.trials_by_week(db, info.context.actor, weeks)
+        except DomainError as error:
+            raise await as_graphql_error(info, error, "trialsByWeek")
+        return TrialsByWeek.of(found)
