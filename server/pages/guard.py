@@ -44,11 +44,8 @@ CUSTOMER_ADMIN = ("customer_admin",)
 TRIALS_TEAM = ("trials_team", "partner_user")
 
 
-#: Where each kind of visitor starts (`GET /`).
+#: Where each kind of visitor other than partner staff starts (`GET /`, server.pages.home).
 HOME = {"partner_user": "/customers", "api_token": "/customers", "trials_team": "/trials-team",
         "customer_admin": "/my"}
 
 
-async def home(request: Request) -> Response:
-    """`/`: the visitor's own start page; signed-out visitors sign in first."""
-    return rendering.see_other(HOME.get(kind(request), "/login"))

@@ -6,7 +6,7 @@ from functools import wraps
 from starlette.routing import Route
 
 from server.pages import (
-    calling, customer_detail, customer_view, customers, guard, locale, rendering, trial_wizard, trials_team,
+    calling, customer_detail, customer_view, customers, home, locale, rendering, trial_wizard, trials_team,
 )
 
 
@@ -21,7 +21,7 @@ def localized(endpoint):
 
 def routes() -> list[Route]:
     pages = [
-        Route("/", guard.home),
+        Route("/", home.home),
         Route("/customers", customers.customer_list),
         Route("/locale", locale.set_locale, methods=["POST"]),
         Route("/trials/new", trial_wizard.new_trial, methods=["GET", "POST"]),
