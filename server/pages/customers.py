@@ -13,7 +13,8 @@ STATUSES = ("TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXP
             "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED")
 
 
-def _filters(request: Request) -> dict[str, str]:
+def list_filters(request: Request) -> dict[str, str]:
+    """The list's search and status filter from the query string (bad values ignored); also the export's."""
     params = request.query_params
     status = params.get("status", "")
     return {"q": params.get("q", "").strip()[:200], "status": status if status in STATUSES else ""}
@@ -21,7 +22,7 @@ def _filters(request: Request) -> dict[str, str]:
 
 @guard.signed_in(*guard.PARTNER)
 async def customer_list(request: Request) -> Response:
-    filters = _filters(request)
+    filters = list_filters(request)
     after = request.query_params.get("after") or None
     variables = {"search": filters["q"] or None, "status": filters["status"] or None, "after": after}
     try:
@@ -39,6 +40,7 @@ async def customer_list(request: Request) -> Response:
         "total": connection["totalCount"], "page_info": connection["pageInfo"], "after": after,
         "next_url": "/customers?" + urlencode({**kept, "after": connection["pageInfo"]["endCursor"] or ""}),
         "first_url": "/customers" + ("?" + urlencode(kept) if kept else ""),
+        "export_url": "/customers.csv" + ("?" + urlencode(kept) if kept else ""),
     }
     template = "customers/_results.html" if rendering.is_htmx(request) else "customers/index.html"
     return rendering.render(request, template, context)

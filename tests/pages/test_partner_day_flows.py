@@ -1,6 +1,7 @@
 """Issue 18 in real Chromium: the home page, the CSV export and the bulk extend, in en and nb."""
 from __future__ import annotations
 
+import csv
 from datetime import timedelta
 
 import pytest
@@ -44,3 +45,23 @@ async def test_home_page_shows_what_needs_attention(new_page, client, app, sessi
     await shot(page, f"home-{locale}")
     await page.click("#attention-trials_ending_soon a:has-text('Nordlys Bakeri AS')")
     await page.wait_for_selector("h1:has-text('Nordlys Bakeri AS')")
+
+
+@pytest.mark.parametrize("locale", ["en", "nb"])
+async def test_export_the_filtered_customer_list_as_csv(new_page, client, app, sessionmaker, team, locale):
+    await busy_partner(client, app, sessionmaker, team)
+    page = await new_page(locale="nb-NO" if locale == "nb" else "en-US", accept_downloads=True)
+    await sign_in(page, team.emails[Role.SALES_FULL_ADMIN], team.password)
+    await page.fill("#q", "AS")
+    await page.wait_for_url("**q=AS**")
+    await page.wait_for_function("document.querySelectorAll('#customer-rows tr').length === 2")
+    assert await axe_violations(page) == []
+    await shot(page, f"customers-export-{locale}")
+    async with page.expect_download() as info:
+        await page.click("#export-csv")
+    download = await info.value
+    assert download.suggested_filename.startswith("customers-") and download.suggested_filename.endswith(".csv")
+    with open(await download.path(), encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.reader(file))
+    assert rows[0][0] == {"en": "Company name", "nb": "Firmanavn"}[locale]
+    assert sorted(r[0] for r in rows[1:]) == ["'=Formel Regnskap AS", "Nordlys Bakeri AS"]  # the search applies
