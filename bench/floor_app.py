@@ -41,7 +41,13 @@ SESSION = """
 SELECT u.partner_id, u.email FROM web_sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active
 """
-TOKEN = "SELECT id, partner_id, roles FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+# The token acts as its user (server.auth.authenticate): the user's email and partner, and the
+# user's current roles among the token's own.
+TOKEN = """SELECT t.id, u.partner_id, u.email,
+       (SELECT coalesce(json_agg(g.role ORDER BY g.role), '[]') FROM role_grants g
+         WHERE g.user_id = u.id AND t.roles ? g.role) AS roles
+  FROM api_tokens t JOIN users u ON u.id = t.user_id AND u.active
+ WHERE t.token_hash = $1 AND t.revoked_at IS NULL"""
 
 # The stored status, or the trial-derived one (server.domain.status.derive) from ONE probe of the
 # partner's active trials: the earliest end decides (≤ 30 days: expiring 30, ≤ 60: expiring 60,
@@ -153,7 +159,7 @@ async def _token(conn, request: Request):
 
 
 def _viewer(token, partner) -> dict:
-    return {"email": f"token-{token['id']}@api", "roles": sorted(orjson.loads(token["roles"])), "partner": partner}
+    return {"email": token["email"], "roles": sorted(orjson.loads(token["roles"])), "partner": partner}
 
 
 async def api_customers(request: Request) -> Response:

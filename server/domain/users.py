@@ -7,7 +7,8 @@ Rules written down here (SPEC is silent):
 - Invited users get a set-password link (purpose "set-password", 72 hours, single use).
 - An API token acts for one user of the partner (default: the admin creating it) with a non-empty
   subset of that user's roles, so a token never holds more than the person it stands for; "own
-  customers" (SALES_ADMIN) are that user's. Deactivating the user revokes the token.
+  customers" (SALES_ADMIN) are that user's; it acts as that user with their current roles among its own
+  (server.auth.authenticate). Deactivating the user revokes the token.
 - Deactivating a user revokes their sessions and tokens; changing one's password revokes every
   other session of theirs.
 """
