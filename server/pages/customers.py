@@ -1,4 +1,6 @@
-"""`/customers`: the partner's customer list with active search, a status filter and cursor pages."""
+"""`/customers`: the partner's customer list with active search, a status filter and cursor pages; its
+rows carry the checkboxes of the bulk extend (server.pages.bulk_extend) and it links the CSV export
+(server.pages.customers_export), both with the same filters."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -11,19 +13,26 @@ from server.pages.operations import OperationFailed, run_operation
 
 STATUSES = ("TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXPIRED", "PENDING_CONSENT",
             "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED")
+#: Roles that may extend some trials (R-ROLE-02; a sales admin its own customers'); the API decides per trial.
+MANAGERS = {"PARTNER_FULL_ADMIN", "PARTNER_ADMIN", "SALES_FULL_ADMIN", "SALES_ADMIN"}
+#: Trial states R-EXT-01 extends: active, and expired in grace (which it reactivates).
+EXTENDABLE = ("ACTIVE", "EXPIRED")
+
+
+def clean_filters(q: str, status: str) -> dict[str, str]:
+    """The list's search and status filter (an unknown status is ignored); also the export's and
+    the bulk extend's, which show the list again."""
+    return {"q": q.strip()[:200], "status": status if status in STATUSES else ""}
 
 
 def list_filters(request: Request) -> dict[str, str]:
-    """The list's search and status filter from the query string (bad values ignored); also the export's."""
     params = request.query_params
-    status = params.get("status", "")
-    return {"q": params.get("q", "").strip()[:200], "status": status if status in STATUSES else ""}
+    return clean_filters(params.get("q", ""), params.get("status", ""))
 
 
-@guard.signed_in(*guard.PARTNER)
-async def customer_list(request: Request) -> Response:
-    filters = list_filters(request)
-    after = request.query_params.get("after") or None
+async def listing(request: Request, filters: dict[str, str], after: str | None) -> dict:
+    """The list's template context for these filters and cursor (a stale or edited cursor: the first page)."""
+    filters = clean_filters(filters["q"], filters["status"])
     variables = {"search": filters["q"] or None, "status": filters["status"] or None, "after": after}
     try:
         result = await run_operation(request, "CustomersPage", variables)
@@ -34,13 +43,20 @@ async def customer_list(request: Request) -> Response:
         result = await run_operation(request, "CustomersPage", {**variables, "after": None})
     connection = result.data["customers"]
     kept = {k: v for k, v in filters.items() if v}
-    context = {
+    roles = set(result.data["viewer"]["roles"])
+    return {
         "title": rendering._("Customers"), "viewer": result.data["viewer"], "filters": filters,
         "statuses": STATUSES, "customers": [e["node"] for e in connection["edges"]],
         "total": connection["totalCount"], "page_info": connection["pageInfo"], "after": after,
         "next_url": "/customers?" + urlencode({**kept, "after": connection["pageInfo"]["endCursor"] or ""}),
         "first_url": "/customers" + ("?" + urlencode(kept) if kept else ""),
         "export_url": "/customers.csv" + ("?" + urlencode(kept) if kept else ""),
+        "may_extend": bool(roles & MANAGERS), "extendable": EXTENDABLE, "bulk": None,
     }
+
+
+@guard.signed_in(*guard.PARTNER)
+async def customer_list(request: Request) -> Response:
+    context = await listing(request, list_filters(request), request.query_params.get("after") or None)
     template = "customers/_results.html" if rendering.is_htmx(request) else "customers/index.html"
     return rendering.render(request, template, context)

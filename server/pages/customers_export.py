@@ -25,7 +25,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from server import clock
 from server.pages import customers, guard, labels, rendering
 from server.pages.operations import run_operation
 
@@ -89,7 +88,6 @@ async def customers_csv(request: Request) -> Response:
                 return
             connection = await _page(request, {**variables, "after": connection["pageInfo"]["endCursor"]})
 
-    name = f"customers-{clock.today().isoformat()}.csv"
     return StreamingResponse(stream(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             headers={"Content-Disposition": 'attachment; filename="customers.csv"',
                                       "Content-Language": locale, "Cache-Control": "no-store"})

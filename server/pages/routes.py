@@ -6,7 +6,8 @@ from functools import wraps
 from starlette.routing import Route
 
 from server.pages import (
-    calling, customer_detail, customer_view, customers, customers_export, home, locale, rendering, trial_wizard, trials_team,
+    bulk_extend, calling, customer_detail, customer_view, customers, customers_export, home, locale, rendering,
+    trial_wizard, trials_team,
 )
 
 
@@ -24,6 +25,7 @@ def routes() -> list[Route]:
         Route("/", home.home),
         Route("/customers", customers.customer_list),
         Route("/customers.csv", customers_export.customers_csv),
+        Route("/customers/extend", bulk_extend.extend_selected, methods=["POST"]),
         Route("/locale", locale.set_locale, methods=["POST"]),
         Route("/trials/new", trial_wizard.new_trial, methods=["GET", "POST"]),
         Route("/trials/new/site-url", trial_wizard.site_url_check),
