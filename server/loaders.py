@@ -124,10 +124,11 @@ def numbers_of(dialect: str):
             .order_by(PhoneNumber.e164, PhoneNumber.id))
 
 
-def access_of(partner_id: int | None) -> Callable[[str], Any]:
-    """The partner's access grant on each of the customers `ids` (R-ROLE-03)."""
+def access_of(condition) -> Callable[[str], Any]:
+    """The access grant the viewer reads on each of the customers `ids` (R-ROLE-03; `condition`:
+    `visibility.access_condition`)."""
     return lambda dialect: select(PartnerAccessGrant.__table__).where(
-        ids_in(PartnerAccessGrant.customer_id, dialect), PartnerAccessGrant.partner_id == partner_id)
+        ids_in(PartnerAccessGrant.customer_id, dialect), condition)
 
 
 @cache
@@ -170,8 +171,8 @@ def numbers_by_location(ctx) -> DataLoader:
 
 
 def access_by_customer(ctx) -> DataLoader:
-    """The viewer's partner's access grant on each customer (R-ROLE-03)."""
-    return _by_id(ctx, access_of(ctx.actor.partner_id), "customer_id")
+    """The access grant the viewer reads on each customer (R-ROLE-03, `visibility.access_condition`)."""
+    return _by_id(ctx, access_of(visibility.access_condition(ctx.actor)), "customer_id")
 
 
 def partners(ctx) -> DataLoader:

@@ -99,9 +99,9 @@ def statement(actor) -> compiled.Prepared:
                  .where(PurchasedService.customer_id == CustomerOrg.id).scalar_subquery())
     manager = (select(func.json_build_array(PartnerOrg.name, PartnerOrg.tier))
                .where(PartnerOrg.id == CustomerOrg.managing_partner_id).scalar_subquery())
-    access = (select(PartnerAccessGrant.access).where(PartnerAccessGrant.customer_id == CustomerOrg.id,
-                                                      PartnerAccessGrant.partner_id == actor.partner_id)
-              .scalar_subquery() if actor.partner_id is not None else null())
+    reads = visibility.access_condition(actor)
+    access = (select(PartnerAccessGrant.access).where(PartnerAccessGrant.customer_id == CustomerOrg.id, reads)
+              .scalar_subquery() if reads is not None else null())
     customer = (select(func.json_build_array(
         CustomerOrg.id, CustomerOrg.name, CustomerOrg.country, CustomerOrg.region, CustomerOrg.business_vertical,
         CustomerOrg.admin_email, CustomerOrg.provisioning_status, CustomerOrg.provisioning_error,

@@ -45,6 +45,20 @@ def customer_condition(actor: Actor, action: Action = Action.VIEW):
     return listed if reach == "all" else and_(listed, _started_by(actor))
 
 
+def access_condition(actor: Actor):
+    """R-ROLE-03 / R-EX-04: whose access grant on a customer the actor reads as `partnerAccess`, as a
+    condition on PartnerAccessGrant (None: nobody's). A partner reads its own; a customer admin, who
+    grants it by accepting a consent request, reads that of the partner managing their org, so the
+    acceptance's own answer shows what was just granted."""
+    if actor.is_partner:
+        return PartnerAccessGrant.partner_id == actor.partner_id
+    if actor.kind is ActorKind.CUSTOMER_ADMIN:
+        return PartnerAccessGrant.partner_id == (select(CustomerOrg.managing_partner_id)
+                                                 .where(CustomerOrg.id == PartnerAccessGrant.customer_id)
+                                                 .scalar_subquery())
+    return None
+
+
 def trial_condition(actor: Actor, trial=Trial):
     """SQL condition on Trial (or an alias of it, `trial`): whose trials of a (visible) customer the actor sees."""
     if actor.kind is ActorKind.CUSTOMER_ADMIN:

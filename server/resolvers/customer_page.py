@@ -15,7 +15,7 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.types import Info
 
 from server import clock, loaders
-from server.domain import status
+from server.domain import status, visibility
 from server.schema.enums import PartnerAccess, ServiceType, SubscriptionStatus
 from server.schema.types.customers import Customer
 from server.schema.types.devices import Shipment
@@ -80,8 +80,8 @@ async def customers(info: Info, rows: list) -> list[Customer]:
         partners = {pk: Partner.from_row(row) for pk, row in found.items()}
     access = None
     if "partnerAccess" in wanted:
-        access = (await loaders.by_key(ctx, loaders.access_of(actor.partner_id), ids, "customer_id")
-                  if actor.partner_id is not None else {})
+        reads = visibility.access_condition(actor)
+        access = await loaders.by_key(ctx, loaders.access_of(reads), ids, "customer_id") if reads is not None else {}
 
     page = []
     for row in rows:

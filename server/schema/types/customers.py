@@ -8,7 +8,7 @@ from strawberry.types import Info
 
 from server import loaders
 from server.domain import customers as customers_domain
-from server.domain import status
+from server.domain import status, visibility
 from server.schema.enums import DataRegion, PartnerAccess, ProvisioningStatus, ServiceType, SubscriptionStatus
 from server.schema.node import Node, to_global_id
 from server.schema.types.calling import Location
@@ -54,11 +54,12 @@ class Customer(Node):
     async def _load_status(self, info: Info) -> SubscriptionStatus:
         return SubscriptionStatus(status.derive(self._row.subscription_status, await self._trial_rows(info)))
 
-    @strawberry.field(description="R-ROLE-03: your partner's access on this org.")
+    @strawberry.field(description="R-ROLE-03: your partner's access on this org (a customer admin: the managing "
+                                  "partner's, R-EX-04).")
     def partner_access(self, info: Info) -> PartnerAccess | None:
         if self._access is not UNKNOWN:
             return self._access
-        if info.context.actor.partner_id is None:
+        if visibility.access_condition(info.context.actor) is None:
             return None
         return self._load_access(info)
 
