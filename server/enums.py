@@ -64,6 +64,8 @@ class SubscriptionStatus(StrEnum):
     SUSPENDED = "SUSPENDED"
     PENDING_CONSENT = "PENDING_CONSENT"
     PENDING_PROVISIONING = "PENDING_PROVISIONING"
+    #: R-TIME-05: the org was released whole after grace (stored on the org; issue 16).
+    RELEASED = "RELEASED"
 
 
 class TrialState(StrEnum):

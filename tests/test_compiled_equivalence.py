@@ -37,7 +37,7 @@ DETAIL = read_operations()["CustomerPage"]
 HISTORY = read_operations()["CustomerHistory"]
 COMPILED = {"CustomersPage", "CustomerPage", "CustomerHistory"}
 STATUSES = ["TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXPIRED", "PENDING_CONSENT",
-            "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED"]
+            "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED", "RELEASED"]
 
 
 @pytest.fixture
@@ -101,6 +101,10 @@ async def _arrange(sessionmaker):
         await customer("Paid Only", "paid@only.example", a.partner_id, purchased=[ServiceType.MESSAGING])  # no trials
         suspended = await customer("Suspended", "s@suspended.example", a.partner_id)
         suspended.subscription_status = "SUSPENDED"
+        # Released whole after grace (R-TIME-05): no grant, no managing partner, still Alpha's to read.
+        released = await customer("Released AS", "r@released.example", None)
+        released.subscription_status = "RELEASED"
+        made.append(trial(released, a.partner_id, "RELEASED", now - timedelta(days=31), ("MEETINGS",), by=sales))
         # Beta's customers: one Alpha may administer (grant), one Alpha asked for consent on, one not Alpha's.
         granted = await customer("Granted Beta", "g@granted.example", b.partner_id)
         db.add(PartnerAccessGrant(customer_id=granted.id, partner_id=a.partner_id, access="FULL_ADMIN", granted_at=now))

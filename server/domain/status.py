@@ -8,7 +8,9 @@ match wins:
 2. a trial PENDING_PROVISIONING → PENDING_PROVISIONING
 3. a trial PENDING_CONSENT → PENDING_CONSENT
 4. an EXPIRED trial (in grace) → TRIAL_EXPIRED
-5. otherwise the stored status of the org (ACTIVE or SUSPENDED).
+5. otherwise the stored status of the org: ACTIVE or SUSPENDED, or RELEASED once the org was released
+   whole after grace (R-TIME-05, server/domain/timed.py). An org that keeps living (it pays for
+   something) keeps its own status when its trial is released; the trial itself reads RELEASED.
 
 `derive()` works on loaded rows (the API); `sql_filter()` is the same rule as SQL conditions for
 the filter `customers(status:)`. ceil(x) ≤ n ⟺ x ≤ n, so "≤ 30 days left" is `ends_at ≤ now + 30 d`

@@ -17,8 +17,11 @@ Decisions (SPEC silent):
   end handler runs first, it sends that email before the users move (same dedup key).
 - R-TIME-02/07: the API derives the subscription status from the trials (server/domain/status.py):
   an EXPIRED trial reads TRIAL_EXPIRED, so expiry stores nothing on the org. The stored column is
-  what the derivation falls back to once no trial holds: a whole org released keeps TRIAL_EXPIRED
-  there (not ACTIVE, which means paying); an org that keeps living keeps its own status.
+  what the derivation falls back to once no trial holds: a whole org released stores RELEASED there
+  (issue 16; not ACTIVE, which means paying); an org that keeps living keeps its own status.
+- Released is irreversible, not invisible: the partner loses its access grant and stops managing
+  the org, yet still reads the customer, its released trial and its history
+  (`visibility.customer_condition`).
 """
 from __future__ import annotations
 
@@ -183,7 +186,7 @@ async def on_grace_end(db: AsyncSession, deadline: Deadline) -> None:
                                                    CustomerOrg.managing_partner_id == trial.partner_id)
                          .values(managing_partner_id=None))
         await db.execute(update(CustomerOrg).where(CustomerOrg.id == trial.customer_id)
-                         .values(subscription_status=SubscriptionStatus.TRIAL_EXPIRED.value))
+                         .values(subscription_status=SubscriptionStatus.RELEASED.value))
     await _call_optional("server.domain.calling", "on_grace_end", db, trial)
     await _call_optional("server.domain.shipments", "start_returns", db, trial)
     audit.record(db, SYSTEM, "trial.released", "Trial", trial.id, customer_id=trial.customer_id,

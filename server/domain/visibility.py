@@ -1,8 +1,10 @@
 """Tenant isolation (R-ORG-02) and R-ROLE-02 reach, as SQL conditions used by every read and write.
 
 Decision: a customer is on partner P's list when P manages it, holds admin access on it
-(PartnerAccessGrant), or has a trial request pending its consent (R-EX-05). Declined, timed-out
-and withdrawn requests leave no grant, so the customer leaves the list (R-EX-05/06).
+(PartnerAccessGrant), has a trial request pending its consent (R-EX-05), or had a trial of P
+released (R-TIME-05: irreversible, not invisible; issue 16). Declined, timed-out and withdrawn
+requests leave no grant, so the customer leaves the list (R-EX-05/06). A released customer is read,
+not worked on: every change to it is refused by its trial's state or the missing grant.
 A partner sees only its own trials of a customer; a customer admin sees every trial of its org.
 "Own customers" (scope "own") are the visible customers with a trial this user started.
 Anything outside the reach answers exactly like a missing object (`errors.not_found`).
@@ -40,7 +42,7 @@ def customer_condition(actor: Actor, action: Action = Action.VIEW):
         exists(select(PartnerAccessGrant.customer_id).where(PartnerAccessGrant.customer_id == CustomerOrg.id,
                                                             PartnerAccessGrant.partner_id == partner)),
         exists(select(Trial.id).where(Trial.customer_id == CustomerOrg.id, Trial.partner_id == partner,
-                                      Trial.state == TrialState.PENDING_CONSENT.value)),
+                                      Trial.state.in_([TrialState.PENDING_CONSENT.value, TrialState.RELEASED.value]))),
     )
     return listed if reach == "all" else and_(listed, _started_by(actor))
 

@@ -12,7 +12,7 @@ from server.pages import guard, rendering
 from server.pages.operations import OperationFailed, run_operation
 
 STATUSES = ("TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXPIRED", "PENDING_CONSENT",
-            "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED")
+            "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED", "RELEASED")
 #: Roles that may extend some trials (R-ROLE-02; a sales admin its own customers'); the API decides per trial.
 MANAGERS = {"PARTNER_FULL_ADMIN", "PARTNER_ADMIN", "SALES_FULL_ADMIN", "SALES_ADMIN"}
 #: Trial states R-EXT-01 extends: active, and expired in grace (which it reactivates).
