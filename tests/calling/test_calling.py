@@ -200,8 +200,9 @@ async def test_r_conv_01_converting_keeps_calling_config_and_numbers(client, ses
     assert codes(more, "assignNumbers") == []
 
 
-async def test_r_time_06_grace_end_deadline_stops_calling_through_the_sweep_handlers(client, sessionmaker):
-    """The same life driven only by deadlines: the trial's GRACE_END handler reserves, NUMBER_RELEASE frees."""
+async def calling_life_to_grace_end(client, sessionmaker, numbers=("+4722000001", "+4722000002")):
+    """A 90-day calling trial in Oslo with `numbers`, played through its deadlines' handlers to the
+    end of grace (day 120): (the arrangement, the location)."""
     import server.domain.timed  # noqa: F401  (registers the trial deadlines' handlers)
     from server.domain import timeline
 
@@ -209,11 +210,16 @@ async def test_r_time_06_grace_end_deadline_stops_calling_through_the_sweep_hand
     async with sessionmaker() as db, db.begin():
         await timeline.plan_trial(db, await db.get(Trial, t.trial_id))
     oslo = await add_location(client, t, name="Oslo", address=NO_ADDRESS, tz="Europe/Oslo")
-    ok(await gql(client, ASSIGN, {"l": oslo["id"], "n": ["+4722000001", "+4722000002"]}, token=t.sales),
-       "assignNumbers", "location")
-    for days in (83, 7, 30):
+    ok(await gql(client, ASSIGN, {"l": oslo["id"], "n": list(numbers)}, token=t.sales), "assignNumbers", "location")
+    for days in (83, 7, 30):                                 # warning, expiry, end of grace
         await advance(sessionmaker, days)
         await run_due(sessionmaker)
+    return t, oslo
+
+
+async def test_r_time_06_grace_end_deadline_stops_calling_through_the_sweep_handlers(client, sessionmaker):
+    """The same life driven only by deadlines: the trial's GRACE_END handler reserves, NUMBER_RELEASE frees."""
+    t, _ = await calling_life_to_grace_end(client, sessionmaker)
     async with sessionmaker() as db:
         assert (await db.get(Trial, t.trial_id)).state == "RELEASED"
         assert {n.status for n in await db.scalars(select(PhoneNumber))} == {"RESERVED"}

@@ -8,10 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from server.db.models import CustomerOrg, Trial
-from server.domain import timeline
 from server.enums import Role
-from tests.calling.test_calling import ASSIGN, NO_ADDRESS, add_location, calling_trial
-from tests.devices.kit import advance, ok, run_due
+from tests.calling.test_calling import calling_life_to_grace_end
+from tests.devices.kit import advance, run_due
 from tests.factories import login
 from tests.helpers import gql
 
@@ -20,17 +19,7 @@ LOCATION = "query($id: ID!) { node(id: $id) { ... on Location { numbers { e164 s
 
 
 async def test_r_time_06_reserved_numbers_show_their_release_date_until_released(client, sessionmaker):
-    import server.domain.timed  # noqa: F401  (registers the trial deadlines' handlers)
-
-    t = await calling_trial(sessionmaker, country="NO", licenses=2, duration=90)
-    async with sessionmaker() as db, db.begin():
-        await timeline.plan_trial(db, await db.get(Trial, t.trial_id))
-    oslo = await add_location(client, t, name="Oslo", address=NO_ADDRESS, tz="Europe/Oslo")
-    ok(await gql(client, ASSIGN, {"l": oslo["id"], "n": ["+4722000001", "+4722000002"]}, token=t.sales),
-       "assignNumbers", "location")
-    for days in (83, 7, 30):                                 # warning, expiry, end of grace (day 120)
-        await advance(sessionmaker, days)
-        await run_due(sessionmaker)
+    t, oslo = await calling_life_to_grace_end(client, sessionmaker, ("+4722000001", "+4722000002"))
     async with sessionmaker() as db:
         trial = await db.get(Trial, t.trial_id)
         assert trial.state == "RELEASED"

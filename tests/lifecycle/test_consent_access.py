@@ -11,11 +11,10 @@ from sqlalchemy import select
 
 from server.db.models import ConsentRequest, PartnerAccessGrant
 from server.enums import Role
-from tests.factories import consent_url, login
+from tests.factories import consent_url, existing_customer, login
 from tests.helpers import gql
 from tests.lifecycle.conftest import EXISTING, new_customer_input, trial_of
 from tests.lifecycle.test_consent import customer_pk
-from tests.factories import existing_customer
 
 ACCEPT = """mutation($t: ID!, $f: Boolean!) { acceptTrialConsent(trialId: $t, grantFullAdmin: $f) {
   trial { state customer { provisioningStatus partnerAccess managingPartner { name } } }
