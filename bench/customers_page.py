@@ -50,7 +50,9 @@ PAGES = {"list": ("/customers", {}), "search": ("/customers?q=Customer 0042", {}
          "htmx search": ("/customers?q=Customer 00", {"HX-Request": "true"})}
 
 
-async def arrange(sessionmaker) -> None:
+async def arrange(sessionmaker, customers: int = CUSTOMERS) -> None:
+    """A partner (sales@bench.example) with `customers` customers, one in WITH_TRIAL with a 3-service trial
+    and a headset order; planner statistics gathered (also bench.home's data)."""
     from sqlalchemy import text
 
     from server.domain import directory, trials
@@ -64,9 +66,9 @@ async def arrange(sessionmaker) -> None:
                                            password=PASSWORD)
         actor = Actor(kind=ActorKind.PARTNER_USER, user_id=user.id, partner_id=partner.id,
                       roles=frozenset({Role.SALES_FULL_ADMIN}), email=user.email)
-    for start in range(0, CUSTOMERS, 500):  # a transaction per 500 customers
+    for start in range(0, customers, 500):  # a transaction per 500 customers
         async with sessionmaker() as db, db.begin():
-            for i in range(start, min(start + 500, CUSTOMERS)):
+            for i in range(start, min(start + 500, customers)):
                 customer = await directory.create_customer(db, f"Customer {i:05}", "NO", f"admin{i}@c{i}.example",
                                                            purchased=[ServiceType.MESSAGING], managed_by=partner.id)
                 if i % WITH_TRIAL == 0:

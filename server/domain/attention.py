@@ -19,15 +19,21 @@ Decisions (SPEC is silent):
 
 Cost: one SQL statement for every category (each a SELECT carrying its total as a window
 `count(*) OVER ()` and a row number, cut at `first` rows, all UNION ALL'd), so the number of
-statements does not grow with the data (bench.home counts them at 100 and 10k customers).
+statements does not grow with the data (bench.home counts them at 100 and 10k customers). It is
+built once per actor (the moments are bound parameters); the rare rows of two categories have
+partial indexes (migration 0008).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Date, String, and_, cast, func, literal, null, or_, select, type_coerce, union_all
+from sqlalchemy import (
+    BigInteger, Date, Integer, String, and_, bindparam, cast, func, literal, literal_column, null, or_, select,
+    type_coerce, union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -49,6 +55,10 @@ MAX_ROWS = 50
 #: Trial states in which a customer's interest in buying still asks for an answer.
 LIVE = (TrialState.ACTIVE.value, TrialState.EXPIRED.value, TrialState.PENDING_PROVISIONING.value)
 PURCHASE_INTEREST_ACTION = "trial.purchase_interest"
+ENDING_BY = bindparam("ending_by", type_=UTCDateTime)
+SENT_BEFORE = bindparam("sent_before", type_=UTCDateTime)
+RETURN_BY = bindparam("return_by", type_=Date)
+FIRST = bindparam("first", type_=Integer)
 #: The trial a row is about. An alias, since the customers list's scope (visibility.customer_condition)
 #: has EXISTS subqueries over `trials` that must not correlate with it.
 Trial = aliased(models.Trial, name="attention_trial")
@@ -92,17 +102,26 @@ def _row(kind: AttentionKind, trial_id, at, day, order) -> list:
             func.row_number().over(order_by=[order, CustomerOrg.id]).label("n")]
 
 
-def _statements(actor: Actor, now: datetime, today: date):
-    """Each category as (kind, SELECT over visible customers and the actor's trials of them)."""
+def _clicks(actor: Actor):
+    """R-BUY-01's clicks as (trial_id, last click), read through their partial index (migration 0008);
+    a partner's clicks are those of its own trials (the audit event carries the trial's partner)."""
+    clicks = select(AuditEvent.subject_id.label("trial_id"), func.max(AuditEvent.at).label("at")).where(
+        AuditEvent.action == literal_column(f"'{PURCHASE_INTEREST_ACTION}'"), AuditEvent.subject_type == "Trial")
+    if actor.is_partner:
+        clicks = clicks.where(AuditEvent.partner_id == actor.partner_id)
+    return clicks.group_by(AuditEvent.subject_id).subquery("clicks")
+
+
+def _statements(actor: Actor) -> dict:
+    """Each category's SELECT over visible customers and the actor's trials of them. The moments are
+    bound parameters, so the statement is built once per actor."""
     seen = visibility.customer_condition(actor)
     trial_join = and_(Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor, Trial))
-    last_click = (select(func.max(AuditEvent.at)).where(
-        AuditEvent.customer_id == Trial.customer_id, AuditEvent.subject_type == "Trial",
-        AuditEvent.subject_id == Trial.id, AuditEvent.action == PURCHASE_INTEREST_ACTION).scalar_subquery())
+    clicks = _clicks(actor)
     K = AttentionKind
     return {
         K.TRIALS_ENDING_SOON: select(*_row(K.TRIALS_ENDING_SOON, Trial.id, Trial.ends_at, None, Trial.ends_at))
-        .join(Trial, trial_join).where(seen, Trial.state == TrialState.ACTIVE.value, Trial.ends_at <= now + ENDING_WITHIN),
+        .join(Trial, trial_join).where(seen, Trial.state == TrialState.ACTIVE.value, Trial.ends_at <= ENDING_BY),
         K.TRIALS_IN_GRACE: select(*_row(K.TRIALS_IN_GRACE, Trial.id, Trial.grace_ends_at, None,
                                         Trial.grace_ends_at))
         .join(Trial, trial_join).where(seen, Trial.state == TrialState.EXPIRED.value),
@@ -110,36 +129,42 @@ def _statements(actor: Actor, now: datetime, today: date):
                                         ConsentRequest.expires_at, None, ConsentRequest.expires_at))
         .join(ConsentRequest, ConsentRequest.customer_id == CustomerOrg.id)
         .join(Trial, and_(Trial.id == ConsentRequest.trial_id, trial_join))
-        .where(seen, ConsentRequest.status == ConsentStatus.PENDING.value,
-               ConsentRequest.created_at <= now - CONSENT_PENDING_FOR),
+        .where(seen, ConsentRequest.status == ConsentStatus.PENDING.value, ConsentRequest.created_at <= SENT_BEFORE),
         K.PROVISIONING_FAILED: select(*_row(K.PROVISIONING_FAILED, None, None, None, CustomerOrg.name))
-        .where(seen, CustomerOrg.provisioning_status == ProvisioningStatus.UNABLE_TO_PROVISION.value),
+        .where(seen, CustomerOrg.provisioning_status == literal_column(
+            f"'{ProvisioningStatus.UNABLE_TO_PROVISION.value}'")),  # a literal, so its partial index applies
         K.DEVICE_RETURNS_DUE: select(*_row(K.DEVICE_RETURNS_DUE, Shipment.trial_id, None,
                                            Shipment.return_by, Shipment.return_by))
         .join(Shipment, Shipment.customer_id == CustomerOrg.id)
         .join(Trial, and_(Trial.id == Shipment.trial_id, trial_join))
         .where(seen, Shipment.status.in_([s.value for s in OUT]),
-               or_(Shipment.return_by <= today + RETURNS_WITHIN, Shipment.status == ShipmentStatus.OVERDUE.value)),
+               or_(Shipment.return_by <= RETURN_BY, Shipment.status == ShipmentStatus.OVERDUE.value)),
         K.DEVICE_EXTENSIONS_WAITING: select(*_row(K.DEVICE_EXTENSIONS_WAITING, Trial.id,
                                                   DeviceExtensionRequest.created_at, None,
                                                   DeviceExtensionRequest.created_at))
         .join(Trial, trial_join).join(DeviceExtensionRequest, DeviceExtensionRequest.trial_id == Trial.id)
         .where(seen, DeviceExtensionRequest.status == ExtensionStatus.PENDING.value),
-        K.PURCHASE_INTEREST: select(*_row(K.PURCHASE_INTEREST, Trial.id, last_click, None,
-                                          last_click.desc()))
-        .join(Trial, trial_join).where(seen, Trial.state.in_(LIVE), last_click.is_not(None)),
+        K.PURCHASE_INTEREST: select(*_row(K.PURCHASE_INTEREST, Trial.id, clicks.c.at, None, clicks.c.at.desc()))
+        .select_from(clicks).join(Trial, Trial.id == clicks.c.trial_id).join(CustomerOrg, trial_join)
+        .where(seen, Trial.state.in_(LIVE)),
     }
 
 
-def statement(actor: Actor, first: int, now: datetime):
-    """The one statement behind `needs_attention`: every category's first `first` rows, each
-    carrying its category's total."""
-    categories = _statements(actor, now, now.date())
+@lru_cache(maxsize=1024)
+def statement(actor: Actor):
+    """The one statement behind `needs_attention`: every category's first `first` rows (a bound
+    parameter, as are the moments: `parameters()`), each carrying its category's total. Built once
+    per actor: building it cost more than running it."""
     cut = []
-    for select_ in categories.values():
+    for select_ in _statements(actor).values():
         sub = select_.subquery()
-        cut.append(select(sub).where(sub.c.n <= first))
+        cut.append(select(sub).where(sub.c.n <= FIRST))
     return union_all(*cut)
+
+
+def parameters(now: datetime, first: int) -> dict:
+    return {"ending_by": now + ENDING_WITHIN, "sent_before": now - CONSENT_PENDING_FOR,
+            "return_by": now.date() + RETURNS_WITHIN, "first": first}
 
 
 def _item(kind: AttentionKind, row, now: datetime) -> AttentionItem:
@@ -166,7 +191,7 @@ async def needs_attention(db: AsyncSession, actor: Actor, first: int = 5) -> lis
         raise DomainError(ErrorCode.INVALID_INPUT, f"`first` must be between 0 and {MAX_ROWS}.", "first")
     now = clock.now()
     lists = {kind: AttentionList(kind) for kind in AttentionKind}
-    rows = (await db.execute(statement(actor, max(first, 1), now))).all()
+    rows = (await db.execute(statement(actor), parameters(now, max(first, 1)))).all()
     for row in sorted(rows, key=lambda r: (r.kind, r.n)):
         found = lists[AttentionKind(row.kind)]
         found.total = row.total

@@ -14,17 +14,20 @@ Decisions (SPEC is silent):
   was decided that week that became paid; None when nothing was decided. The 12 weeks' rate is the
   same ratio over their sums. Cancelled trials are in neither.
 - One SQL statement: a `sum(CASE …)` per week and measure over the actor's trials that touch the
-  window, so its cost does not grow with the number of statements (bench.home).
+  window (bench.home: the statement count does not grow with the data). It is built once per actor
+  and number of weeks, the boundaries bound at execution: building it cost more than running it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
+from server.db.base import UTCDateTime
 from server.db.models import CustomerOrg, Trial
 from server.domain import permissions, visibility
 from server.domain.actor import Actor
@@ -34,6 +37,7 @@ from server.enums import ErrorCode
 
 MAX_WEEKS = 52
 MEASURES = ("started", "converted", "expired", "released")
+NOW = bindparam("now", type_=UTCDateTime)
 
 
 @dataclass(frozen=True)
@@ -69,13 +73,33 @@ def _instant(day: date) -> datetime:
     return datetime.combine(day, time.min, UTC)
 
 
-def _measures(now: datetime):
+def _measures():
     """Each measure as (the trial's moment column, the extra condition for counting it)."""
-    ended_unanswered = and_(Trial.ends_at <= now,
+    ended_unanswered = and_(Trial.ends_at <= NOW,
                             or_(Trial.converted_at.is_(None), Trial.converted_at > Trial.ends_at),
                             or_(Trial.cancelled_at.is_(None), Trial.cancelled_at > Trial.ends_at))
     return {"started": (Trial.starts_at, None), "converted": (Trial.converted_at, None),
             "expired": (Trial.ends_at, ended_unanswered), "released": (Trial.released_at, None)}
+
+
+def _bound(n: int):
+    return bindparam(f"week_{n}", type_=UTCDateTime)
+
+
+@lru_cache(maxsize=1024)
+def statement(actor: Actor, weeks: int):
+    """One row: a count per measure and week (`<measure>_<n>`), the weeks' boundaries and now bound at
+    execution (`week_0` … `week_<weeks>`, `now`). Built once per actor and number of weeks."""
+    measures = _measures()
+    columns = []
+    for name, (moment, condition) in measures.items():
+        for n in range(weeks):
+            hit = and_(moment >= _bound(n), moment < _bound(n + 1), *([condition] if condition is not None else []))
+            columns.append(func.coalesce(func.sum(case((hit, 1), else_=0)), 0).label(f"{name}_{n}"))
+    visible = exists(select(CustomerOrg.id).where(CustomerOrg.id == Trial.customer_id,
+                                                  visibility.customer_condition(actor)))
+    return select(*columns).where(visibility.trial_condition(actor), visible,
+                                  or_(*(moment >= _bound(0) for moment, _ in measures.values())))
 
 
 async def trials_by_week(db: AsyncSession, actor: Actor, weeks: int = 12) -> list[TrialWeek]:
@@ -86,18 +110,7 @@ async def trials_by_week(db: AsyncSession, actor: Actor, weeks: int = 12) -> lis
         raise DomainError(ErrorCode.INVALID_INPUT, f"`weeks` must be between 1 and {MAX_WEEKS}.", "weeks")
     now = clock.now()
     starts = week_starts(now.date(), weeks)
-    bounds = [(_instant(d), _instant(d + timedelta(weeks=1))) for d in starts]
-    measures = _measures(now)
-    columns = []
-    for name, (moment, condition) in measures.items():
-        for n, (low, high) in enumerate(bounds):
-            hit = and_(moment >= low, moment < high, *([condition] if condition is not None else []))
-            columns.append(func.coalesce(func.sum(case((hit, 1), else_=0)), 0).label(f"{name}_{n}"))
-    window = bounds[0][0]
-    visible = exists(select(CustomerOrg.id).where(CustomerOrg.id == Trial.customer_id,
-                                                  visibility.customer_condition(actor)))
-    row = (await db.execute(select(*columns).where(
-        visibility.trial_condition(actor), visible,
-        or_(*(moment >= window for moment, _ in measures.values()))))).one()
+    bounds = {f"week_{n}": _instant(d) for n, d in enumerate([*starts, starts[-1] + timedelta(weeks=1)])}
+    row = (await db.execute(statement(actor, weeks), {**bounds, "now": now})).one()
     return [TrialWeek(start, *(int(row._mapping[f"{name}_{n}"]) for name in MEASURES))
             for n, start in enumerate(starts)]

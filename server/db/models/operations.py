@@ -90,6 +90,10 @@ class AuditEvent(Base):
     __table_args__ = (
         # The one way the trail is read: a customer's events, newest first (migration 0006).
         Index("ix_audit_events_customer_at", "customer_id", "at", "id"),
+        # "I'm interested in buying" clicks by partner and trial: the home page's list (migration 0008).
+        Index("ix_audit_events_purchase_interest", "partner_id", "subject_id", "at",
+              postgresql_where=text("action = 'trial.purchase_interest'"),
+              sqlite_where=text("action = 'trial.purchase_interest'")),
     )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, BigId, UTCDateTime
@@ -46,7 +46,13 @@ class CustomerOrg(Base):
 
     purchased: Mapped[list["PurchasedService"]] = relationship(cascade="all, delete-orphan", lazy="raise")
 
-    __table_args__ = (Index("ix_customer_orgs_name_lower", "name"),)
+    __table_args__ = (
+        Index("ix_customer_orgs_name_lower", "name"),
+        # The home page's "provisioning failed" list reads only these rare rows (migration 0008).
+        Index("ix_customer_orgs_unable_to_provision", "id",
+              postgresql_where=text("provisioning_status = 'UNABLE_TO_PROVISION'"),
+              sqlite_where=text("provisioning_status = 'UNABLE_TO_PROVISION'")),
+    )
 
 
 class PurchasedService(Base):
