@@ -25,7 +25,7 @@ lint: install
 chromium:
 	@bash scripts/ensure-chromium.sh
 
-## make bench: the benchmarks (PostgreSQL), then the long forms of the `slow` tests (crash loops) on both backends
+## make bench: the benchmarks (PostgreSQL; bench.postgraphile installs PostGraphile 5 and Node 22 with npm into var/), then the long forms of the `slow` tests (crash loops) on both backends
 bench: install
 	@bash scripts/ensure-wrk.sh
 	@$(UV) run python -m bench

@@ -151,19 +151,16 @@ import asyncio
 import hashlib
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from bench import asgi
-from bench import customers_page as data
-from bench.customers_page import PASSWORD, PG, REDIS, _free_port, arrange, pct
+from bench.customers_page import PASSWORD, REDIS, _free_port
+from bench.http_load import (CONCURRENCY, SECRET, Call, Figures, describe_load, drop_database, floor_command, measure,
+                             partner_database, server_env, trialdesk_command, wait_ready)
 
 #: Data sets (TRIALDESK_BENCH_DATA, comma-separated): "50" is issue 10's table (50 customers, each with a
 #: 3-service trial and a device shipment; the list asks for all 50), "2000" bench.customers_page's (1 in 10
@@ -177,105 +174,8 @@ PROFILED_SERVER = os.environ.get("TRIALDESK_BENCH_PROFILED_SERVER", "compiled") 
 SECONDS = float(os.environ.get("TRIALDESK_BENCH_SECONDS", "5"))
 LATENCY_SECONDS = float(os.environ.get("TRIALDESK_BENCH_LATENCY_SECONDS", "2"))
 PROCESSES = [int(n) for n in os.environ.get("TRIALDESK_BENCH_PROCESSES", "1,2").split(",")]
-CONCURRENCY = 8
-WRK = shutil.which("wrk")
-SECRET = "bench-" + "x" * 40
 SERVERS = ("reference", "compiled", "floor")
 ENDPOINTS = ("html", "list", "detail")
-
-
-@dataclass
-class Call:
-    method: str
-    path: str
-    headers: dict[str, str] = field(default_factory=dict)
-    body: str | None = None
-
-
-@dataclass
-class Figures:
-    p50: list[float] = field(default_factory=list)
-    p95: list[float] = field(default_factory=list)
-    rate: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)  # server CPU seconds per request
-    errors: int = 0
-
-
-_LUA = """
-wrk.method = [==[{method}]==]
-{body}
-{headers}
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(95), summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-"""
-
-
-def _lua(call: Call) -> str:
-    headers = "\n".join(f"wrk.headers[ [==[{k}]==] ] = [==[{v}]==]" for k, v in call.headers.items())
-    body = f"wrk.body = [==[{call.body}]==]" if call.body is not None else ""
-    return _LUA.format(method=call.method, body=body, headers=headers)
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and all its descendants (uv → uvicorn → workers)."""
-    total, ticks = 0.0, os.sysconf("SC_CLK_TCK")
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                total += _cpu_seconds(int(child))
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return total
-
-
-def _wrk(base: str, call: Call, connections: int, seconds: float, script_dir: str) -> tuple[float, float, float, int]:
-    """(p50 s, p95 s, req/s, errors) of one wrk run."""
-    script = Path(script_dir) / f"{uuid.uuid4().hex}.lua"
-    script.write_text(_lua(call))
-    threads = min(2, connections)
-    out = subprocess.run([WRK, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script),
-                          base + call.path], capture_output=True, text=True, timeout=seconds + 60)
-    if "RESULT" not in out.stdout:
-        raise RuntimeError(f"wrk failed: {out.stdout} {out.stderr}")
-    out = out.stdout
-    requests, duration, p50, p95, status_errors, socket_errors = (int(x) for x in out.split("RESULT")[1].split())
-    return p50 / 1e6, p95 / 1e6, requests / (duration / 1e6), status_errors + socket_errors
-
-
-async def _httpx(client, call: Call, connections: int, seconds: float) -> tuple[float, float, float, int]:
-    """The same measurement with the Python client (when wrk is absent)."""
-    timings: list[float] = []
-    errors = 0
-    stop = time.perf_counter() + seconds
-
-    async def worker():
-        nonlocal errors
-        while time.perf_counter() < stop:
-            began = time.perf_counter()
-            response = await client.request(call.method, call.path, headers=call.headers, content=call.body)
-            timings.append(time.perf_counter() - began)
-            errors += response.status_code >= 400
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    return pct(timings, .5), pct(timings, .95), len(timings) / (time.perf_counter() - began), errors
-
-
-async def _wait(client) -> None:
-    import httpx
-
-    for _ in range(300):
-        try:
-            if (await client.get("/healthz")).status_code in (200, 503, 404):
-                return
-        except httpx.HTTPError:
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{client.base_url} did not start")
 
 
 async def _session_cookie(client) -> str:
@@ -312,14 +212,11 @@ def _start(processes: int, url: str, name: str) -> tuple[dict[str, str], list[su
     for label in SERVERS:
         port = _free_port()
         bases[label] = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS, "BASE_URL": bases[label], "TRIALDESK_ENV": "test",
-               "SECRET_KEY": SECRET, "TRIALDESK_QUEUE": f"bench-{name}"}
+        env = server_env(url, bases[label], name)
         if label == "floor":
-            command = [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--port", str(port),
-                       "--workers", str(processes), "--log-level", "warning", "--no-access-log"]
-        else:  # `trialdesk serve` in this interpreter
-            command = [sys.executable, "-c", "from server.cli import main; main()", "serve", "--port", str(port),
-                       "--workers", str(processes)]
+            command = floor_command(port, processes)
+        else:
+            command = trialdesk_command(port, processes)
             if label == "reference":
                 env["TRIALDESK_COMPILED_OPERATIONS"] = "0"
         started.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=quiet))
@@ -342,7 +239,7 @@ async def _measure(processes: int, url: str, name: str, token: str, customer_gid
     clients = {label: httpx.AsyncClient(base_url=base, timeout=30, limits=limits) for label, base in bases.items()}
     try:
         for client in clients.values():
-            await _wait(client)
+            await wait_ready(client)
         cookie = await _session_cookie(clients["compiled"])  # the floor reads the same web_sessions table
         reference_cookie = await _session_cookie(clients["reference"])
         calls = _calls(cookie, token, customer_gid, first)
@@ -366,21 +263,10 @@ async def _measure(processes: int, url: str, name: str, token: str, customer_gid
             for endpoint in ENDPOINTS:
                 for label in SERVERS:
                     call, figures = calls[label][endpoint], totals[label, endpoint]
-                    if WRK:
-                        p50, p95, _, errors = _wrk(bases[label], call, 1, LATENCY_SECONDS, script_dir)
-                        cpu = _cpu_seconds(pids[label])
-                        _, _, rate, more = _wrk(bases[label], call, CONCURRENCY, SECONDS, script_dir)
-                    else:
-                        p50, p95, _, errors = await _httpx(clients[label], call, 1, LATENCY_SECONDS)
-                        cpu = _cpu_seconds(pids[label])
-                        _, _, rate, more = await _httpx(clients[label], call, CONCURRENCY, SECONDS)
-                    cpu = _cpu_seconds(pids[label]) - cpu
+                    measured = await measure(bases[label], clients[label], call, pids[label], LATENCY_SECONDS,
+                                             SECONDS, script_dir)
                     if round_:
-                        figures.p50.append(p50)
-                        figures.p95.append(p95)
-                        figures.rate.append(rate)
-                        figures.cpu.append(cpu / max(1.0, rate * SECONDS))
-                        figures.errors += errors + more
+                        figures.add(*measured)
         _print(processes, totals, checks)
     finally:
         for client in clients.values():
@@ -393,8 +279,7 @@ async def _measure(processes: int, url: str, name: str, token: str, customer_gid
 
 def _print(processes: int, totals: dict[tuple[str, str], Figures], checks: dict[str, bool]) -> None:
     median = statistics.median
-    print(f"\n{processes} server process(es); load: {'wrk' if WRK else 'httpx (wrk not found)'}, {ROUNDS} interleaved "
-          f"rounds of {LATENCY_SECONDS:.0f} s at 1 connection then {SECONDS:.0f} s at {CONCURRENCY}; medians of rounds")
+    print(f"\n{processes} server process(es); {describe_load(ROUNDS, LATENCY_SECONDS, SECONDS)}")
     print("checks: " + ", ".join(f"{k}: {v}" for k, v in checks.items()))
     print(f"{'endpoint':>8} {'server':>10} {'p50 ms':>7} {'p95 ms':>7} {'p50/floor':>9} {'req/s @8':>9} "
           f"{'/floor':>6} {'CPU ms/req':>10} {'errors':>6}")
@@ -409,36 +294,8 @@ def _print(processes: int, totals: dict[tuple[str, str], Figures], checks: dict[
 
 async def _database(dataset: str):
     """A throw-away database with the data set: (admin connection, name, url, token, detail customer's global ID)."""
-    import asyncpg
-    from sqlalchemy import select
-
-    from server.auth.tokens import hash_token, new_token
-    from server.db import migrate
-    from server.db.engine import make_engine, make_sessionmaker
-    from server.db.models import User
-    from server.domain import directory
-    from server.enums import Role
-    from server.schema.node import to_global_id
-
-    admin_dsn = PG.replace("postgresql+asyncpg", "postgresql")
-    name = f"td_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG.rsplit("/", 1)[0] + "/" + name
-    await asyncio.to_thread(migrate.upgrade, url)
-    engine = make_engine(url)
-    sessionmaker = make_sessionmaker(engine)
-    data.CUSTOMERS, data.WITH_TRIAL, _ = DATA[dataset]
-    await arrange(sessionmaker)
-    async with sessionmaker() as db, db.begin():  # the partner integration's token
-        user = await db.scalar(select(User).where(User.email == "sales@bench.example"))
-        token = new_token()
-        await directory.create_api_token(db, user, hash_token(token), [Role.SALES_FULL_ADMIN], "bench")
-    await engine.dispose()
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
-    detail = await conn.fetchval("SELECT id FROM customer_orgs WHERE name = 'Customer 00000'")
-    await conn.close()
-    return admin, name, url, token, to_global_id("Customer", detail)
+    customers, one_in, _ = DATA[dataset]
+    return await partner_database(customers, one_in)
 
 
 async def run() -> None:
@@ -453,8 +310,7 @@ async def run() -> None:
                 for processes in PROCESSES:
                     await _measure(processes, url, name, token, detail, script_dir, first)
         finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            await drop_database(admin, name)
 
 
 async def profile() -> None:
@@ -515,8 +371,7 @@ async def profile() -> None:
                 if os.environ.get("TRIALDESK_BENCH_CALLEES"):
                     stats.print_callees(os.environ["TRIALDESK_BENCH_CALLEES"])
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(admin, name)
 
 
 def _compiled_names() -> list[str]:

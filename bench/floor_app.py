@@ -9,6 +9,8 @@ visibility, global IDs are re-done here by hand for this data set).
     GET /customers[?after=<name>]     the `/customers` page, same Jinja template (session cookie)
     GET /api/customers[?first=50]     the CustomersPage document's JSON answer (bearer token)
     GET /api/customer?id=<global id>  the CustomerPage document's JSON answer (bearer token)
+    GET /api/customers-calling[?first=50]  bench.postgraphile's query (c), not a stored document: the
+                                      customers with their trials' services and calling numbers (bearer token)
 
     DATABASE_URL=postgresql://… SECRET_KEY=… uv run uvicorn bench.floor_app:app --port 8001
 
@@ -138,6 +140,28 @@ SELECT (SELECT json_build_object('name', name, 'tier', tier) FROM partner_orgs W
         FROM customer_orgs p WHERE p.id = $2 AND {REACH.replace("c.", "p.")})
 """
 
+# bench.postgraphile's query (c) (CUSTOMERS_CALLING there): JSON built whole by PostgreSQL, nothing derived.
+CUSTOMERS_CALLING = f"""
+WITH page AS (
+  SELECT c.id, c.name, c.admin_email FROM customer_orgs c WHERE {REACH} ORDER BY lower(c.name), c.id LIMIT $2::int)
+SELECT (SELECT count(*) FROM customer_orgs c WHERE {REACH}),
+       (SELECT coalesce(json_agg(json_build_object('node', json_build_object(
+          'name', p.name, 'adminEmail', p.admin_email,
+          'trials', (SELECT coalesce(json_agg(json_build_object(
+                'state', t.state, 'licenseCount', t.license_count,
+                'services', (SELECT coalesce(json_agg(json_build_object('type', s.service, 'licenseCount', s.license_count)
+                                                      ORDER BY s.id), '[]')
+                             FROM trial_services s WHERE s.trial_id = t.id AND s.removed_at IS NULL))
+              ORDER BY t.id), '[]') FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1),
+          'locations', (SELECT coalesce(json_agg(json_build_object(
+                'name', l.name, 'city', l.city,
+                'numbers', (SELECT coalesce(json_agg(json_build_object('e164', n.e164, 'status', n.status)
+                                                     ORDER BY n.e164, n.id), '[]')
+                            FROM phone_numbers n WHERE n.location_id = l.id))
+              ORDER BY l.name), '[]') FROM locations l WHERE l.customer_id = p.id)))
+          ORDER BY lower(p.name), p.id), '[]')::text FROM page p)
+"""
+
 
 def _gid(kind: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{pk}".encode()).decode().rstrip("=")
@@ -211,6 +235,17 @@ async def api_customer(request: Request) -> Response:
                            "deviceCatalog": orjson.loads(catalog), "customer": customer}})
 
 
+async def api_customers_calling(request: Request) -> Response:
+    first = int(request.query_params.get("first", "25"))
+    async with request.app.state.pool.acquire() as conn:
+        token = await _token(conn, request)
+        if token is None or token["partner_id"] is None:
+            return _json({"errors": [{"message": "Sign in.", "extensions": {"code": "UNAUTHENTICATED"}}], "data": None})
+        total, edges = await conn.fetchrow(CUSTOMERS_CALLING, token["partner_id"], first)
+    return Response(b'{"data":{"customers":{"totalCount":%d,"edges":%s}}}' % (total, edges.encode()),
+                    media_type="application/json")
+
+
 async def customers(request: Request):
     """The HTML page for the signed-in partner user (session cookie, one indexed read)."""
     session_id = signed_cookies.unsign(os.environ["SECRET_KEY"], "session", request.cookies.get("td_session"))
@@ -249,4 +284,5 @@ async def _lifespan(app: Starlette):
 
 
 app = Starlette(routes=[Route("/customers", customers), Route("/api/customers", api_customers),
-                        Route("/api/customer", api_customer)], lifespan=_lifespan)
+                        Route("/api/customer", api_customer), Route("/api/customers-calling", api_customers_calling)],
+              lifespan=_lifespan)

