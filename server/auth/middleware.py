@@ -77,6 +77,9 @@ def clear_session_cookie(response: Response, settings) -> None:
 
 async def resolve(state, headers: Headers, cookies: dict[str, str], path: str) -> Auth:
     settings = state.settings
+    if clock.enabled():  # the test clock's shared offset (never in production), before anything reads
+        async with state.read_engine.connect() as conn:  # "now": a sign-in's new session expires by it too
+            await clock.refresh(conn)
     authorization = headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         if path == "/graphql":
@@ -85,9 +88,6 @@ async def resolve(state, headers: Headers, cookies: dict[str, str], path: str) -
         return Auth(actor=actor or ANONYMOUS, method="bearer")
     session_id = sessions.session_id_from_cookie(settings.secret_key, cookies.get(sessions.COOKIE))
     if session_id:
-        if clock.enabled():  # the test clock's shared offset (never in production)
-            async with state.read_engine.connect() as conn:
-                await clock.refresh(conn)
         found = await sessions.load_actor(state.engine, session_id)  # one statement, one round trip
         if found is not None:
             actor, csrf_token = found

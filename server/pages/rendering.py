@@ -40,7 +40,8 @@ def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
 templates = Jinja2Templates(directory=str(WEB / "templates"))
 templates.env.auto_reload = get_settings().is_dev  # outside dev, no stat of the template file per render
 templates.env.globals.update(_=_, gettext=_, ngettext=ngettext)
-templates.env.filters["label"] = lambda value: _(labels.label(value))
+# An empty value has no label: gettext("") would answer the catalog's header.
+templates.env.filters["label"] = lambda value: _(labels.label(value)) if value else ""
 templates.env.filters["tone"] = labels.tone
 templates.env.policies["json.dumps_kwargs"] = {"sort_keys": True}
 
