@@ -11,7 +11,7 @@ from redis.asyncio import ConnectionPool
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -28,7 +28,7 @@ from server.db.engine import (
     read_engine,
 )
 from server.logging import configure as configure_logging
-from server.middleware import RequestIdMiddleware
+from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.pages import settings as settings_pages
 from server.pages.routes import routes as page_routes
 from server.schema.context import Context
@@ -54,6 +54,11 @@ async def healthz(request: Request) -> JSONResponse:
         checks["redis"] = f"down: {type(error).__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ok" if healthy else "unavailable", **checks}, status_code=200 if healthy else 503)
+
+
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico on documents that name no icon (a CSV, JSON): not a 404."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 async def graphql_endpoint(request: Request) -> Response:
@@ -133,6 +138,16 @@ def settle_memory() -> None:
     gc.freeze()
 
 
+class Trialdesk(Starlette):
+    """Starlette with the security headers outermost: Starlette puts its ServerErrorMiddleware (the
+    500 answer) outside every `add_middleware` one, so a header middleware added that way would miss 500s."""
+
+    production: bool = False
+
+    def build_middleware_stack(self):
+        return SecurityHeadersMiddleware(super().build_middleware_stack(), production=self.production)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     configure_logging(settings.env)
@@ -181,6 +196,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Route("/healthz", healthz),
+        Route("/favicon.ico", favicon),
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         *auth_pages.routes,
         *settings_pages.routes,
@@ -189,7 +205,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *devtools.routes(settings.env),
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Trialdesk(routes=routes, lifespan=lifespan)
+    app.production = settings.env == "production"
     app.add_middleware(AuthMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -15,6 +15,10 @@ from server.db.models import OutboxEmail
 from server.domain.outbox import rendered
 
 LIMIT = 200
+#: An email's HTML is styled inline (mail clients need it) and its srcdoc frame inherits the page's
+#: policy: this dev page relaxes style-src only (server.middleware keeps every other header).
+EMAIL_PREVIEW_POLICY = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
 def _status(row: OutboxEmail) -> str:
@@ -37,7 +41,8 @@ async def outbox_page(request: Request) -> Response:
                 f"<!doctype html><title>{escape(subject)}</title><p><a href='/dev/outbox'>&larr; Outbox</a></p>"
                 f"<h1>{escape(subject)}</h1><p>To {escape(row.recipient)} · {escape(row.kind)} · {escape(row.locale)}"
                 f" · {escape(row.message_id)} · {escape(_status(row))}</p><pre>{escape(text)}</pre>"
-                f"<iframe sandbox style='width:100%;height:480px' srcdoc=\"{escape(html or '')}\"></iframe>")
+                f"<iframe sandbox style='width:100%;height:480px' srcdoc=\"{escape(html or '')}\"></iframe>",
+                headers={"Content-Security-Policy": EMAIL_PREVIEW_POLICY})
         rows = list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(LIMIT)))
     items = "".join(
         f"<tr><td>{r.id}</td><td>{r.created_at:%Y-%m-%d %H:%M}</td><td>{escape(r.recipient)}</td>"
