@@ -4,6 +4,11 @@ They live beside the sessions rather than in `server/pages/` because signing in 
 the actor the GraphQL layer later trusts: it needs the users and sessions tables, which pages may
 not touch (import-linter). Everything after sign-in is a normal page running GraphQL documents.
 
+No user enumeration (issue 16): a refused `/login` answers the same bytes whatever the email (one
+message, the email field left empty rather than echoing what was typed, which would make a known
+and an unknown address differ), and an unknown email costs one argon2 verification like a wrong
+password (`passwords.verify` burns a dummy hash). `/my/login` answers the same page either way.
+
 For the consent page (lifecycle/portal): `await sign_in_customer_admin(request, response,
 customer_user_id)` starts a customer-admin session on the response you return.
 """
@@ -78,8 +83,8 @@ async def login(request: Request) -> Response:
         else:
             problem = None
             await signin.sign_out(db, session_id_from_cookie(state.settings.secret_key, request.cookies.get(COOKIE)))
-    if problem:
-        return render(request, "auth/login.html", {"title": _("Sign in"), "email": email, "error": problem},
+    if problem:  # the email is not echoed: a refusal for a known and an unknown email is byte-identical
+        return render(request, "auth/login.html", {"title": _("Sign in"), "email": "", "error": problem},
                       status_code=400)
     response = RedirectResponse(landing(actor.kind), status_code=303)
     set_session_cookie(response, state.settings, session_id)
