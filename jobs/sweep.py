@@ -1,4 +1,4 @@
-"""Everything due now: deadlines, then the outbox. Shared by the arq cron job (every minute), the
+"""Everything due now: deadlines, then webhooks (jobs/webhooks.py), then the outbox. Shared by the arq cron job (every minute), the
 `provision_now` job and `trialdesk jobs run-due`.
 
 Claiming (DESIGN "Time is data"): open due rows are read through the partial index
@@ -61,12 +61,13 @@ MAX_BACKOFF = timedelta(hours=1)
 class SweepReport:
     deadlines: int = 0
     emails: int = 0
+    webhooks: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def total(self) -> int:
-        return self.deadlines + self.emails
+        return self.deadlines + self.emails + self.webhooks
 
 
 class Claimed(NamedTuple):
@@ -235,14 +236,15 @@ async def run_deadlines(runtime: Runtime, report: SweepReport | None = None, *, 
 
 
 async def run_due(runtime: Runtime) -> SweepReport:
-    """Apply due deadlines and flush the outbox until nothing is left."""
-    from jobs import mailer
+    """Apply due deadlines, flush the outbox and deliver webhooks until nothing is left."""
+    from jobs import mailer, webhooks
 
     started = time.perf_counter()
     report = SweepReport()
     while True:
         before = report.total
         await run_deadlines(runtime, report)
+        report.webhooks += await webhooks.flush(runtime)
         report.emails += await mailer.flush(runtime, report.failures)
         if report.total == before:
             break

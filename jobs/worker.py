@@ -1,4 +1,5 @@
-"""arq WorkerSettings: a cron sweep every minute (deadlines → domain, outbox → SMTP) and the
+"""arq WorkerSettings: a cron sweep every minute (deadlines → domain, webhooks, outbox → SMTP),
+webhooks every 10 seconds between sweeps, and the
 `provision_now` job the web app enqueues after a commit that made something due now (R-NEW-04:
 provisioning completes within seconds, not at the next minute). Redis only carries these wake-up
 calls: if it loses them, the cron sweep finds the same rows in the database a minute later.
@@ -34,6 +35,13 @@ async def sweep(ctx: dict) -> dict:
     return {"deadlines": report.deadlines, "emails": report.emails, "failures": len(report.failures)}
 
 
+async def deliver_webhooks(ctx: dict) -> dict:
+    """Webhooks every 10 seconds (issue 17): the fan-out and the due deliveries, between sweeps."""
+    from jobs import webhooks
+
+    return {"webhooks": await webhooks.flush(ctx["runtime"])}
+
+
 async def provision_now(ctx: dict) -> dict:
     """Run the sweep at once (for the PROVISION deadline just committed, and its welcome email)."""
     return await sweep(ctx)
@@ -43,7 +51,8 @@ def worker_settings(redis_url: str, burst: bool = False) -> dict:
     settings = get_settings()
     return dict(
         functions=[func(sweep, keep_result=0), func(provision_now, keep_result=0, max_tries=3)],
-        cron_jobs=[cron(sweep, second=0, run_at_startup=True, unique=True, timeout=300)],
+        cron_jobs=[cron(sweep, second=0, run_at_startup=True, unique=True, timeout=300),
+                   cron(deliver_webhooks, second={5, 15, 25, 35, 45, 55}, unique=True, timeout=600)],
         on_startup=startup,
         on_shutdown=shutdown,
         redis_settings=RedisSettings.from_dsn(redis_url),

@@ -30,6 +30,7 @@ from server.db.engine import (
 from server.logging import configure as configure_logging
 from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.pages import settings as settings_pages
+from server.pages import webhooks as webhook_pages
 from server.pages.routes import routes as page_routes
 from server.schema.context import Context
 from server.settings import Settings, get_settings
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         *auth_pages.routes,
         *settings_pages.routes,
+        *webhook_pages.routes,
         *page_routes(),
         *consent_link.routes,
         *devtools.routes(settings.env),

@@ -254,7 +254,8 @@ def jobs_run_due() -> None:
             await runtime.close()
 
     report = asyncio.run(main())
-    typer.echo(f"deadlines={report.deadlines} emails={report.emails} failures={len(report.failures)}")
+    typer.echo(f"deadlines={report.deadlines} emails={report.emails} webhooks={report.webhooks} "
+               f"failures={len(report.failures)}")
     if report.failures:
         for failure in report.failures:
             typer.echo(f"failed: {failure}", err=True)

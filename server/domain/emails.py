@@ -46,6 +46,8 @@ SUBJECTS: dict[str, dict[str, str]] = {
     "device_license": {"en": "Your Webex trial devices", "nb": "Webex-enhetene i prøveversjonen"},
     "magic_link": {"en": "Your Trialdesk sign-in link", "nb": "Påloggingslenken din for Trialdesk"},
     "invite": {"en": "You're invited to Trialdesk", "nb": "Du er invitert til Trialdesk"},
+    "webhook_disabled": {"en": "Trialdesk stopped sending to your webhook endpoint",
+                         "nb": "Trialdesk har sluttet å sende til webhook-endepunktet deres"},
 }
 
 SERVICE_NAMES = {"nb": {"MESSAGING": "Meldinger", "MEETINGS": "Møter", "CALLING": "Ringer", "DEVICES": "Webex-enheter"},

@@ -37,6 +37,7 @@ class EmailKind(StrEnum):
     DEVICE_LICENSE = "device_license"
     MAGIC_LINK = "magic_link"
     INVITE = "invite"
+    WEBHOOK_DISABLED = "webhook_disabled"
 
 
 def render(kind: EmailKind, locale: str, context: dict[str, Any]) -> tuple[str, str, str | None]:

@@ -6,6 +6,7 @@
 | start / request existing / add to paid   | –      | –       | yes    | yes            | –         |
 | edit, extend, cancel, resend, convert    | yes    | yes     | yes    | own customers  | –         |
 | manage partner users and roles, tokens   | yes    | –       | –      | –              | –         |
+| manage webhook endpoints (issue 17)      | yes    | –       | –      | –              | –         |
 
 "Own customers" are the customers whose trials that user started. Customer admins act only on
 their own org (R-EX-04, R-BUY-01, R-CANCEL-01); the trials team (R-ROLE-05) decides device
@@ -25,6 +26,7 @@ class Action(StrEnum):
     START_TRIAL = "start_trial"
     MANAGE_TRIAL = "manage_trial"
     MANAGE_USERS = "manage_users"
+    MANAGE_WEBHOOKS = "manage_webhooks"
     DECIDE_DEVICE_EXTENSION = "decide_device_extension"
     RECORD_SHIPMENT = "record_shipment"
     CUSTOMER_CONSENT = "customer_consent"
@@ -35,7 +37,8 @@ class Action(StrEnum):
 _ALL_CUSTOMERS = {Action.VIEW: {Role.PARTNER_FULL_ADMIN, Role.PARTNER_ADMIN, Role.SALES_FULL_ADMIN, Role.READ_ONLY},
                   Action.START_TRIAL: {Role.SALES_FULL_ADMIN, Role.SALES_ADMIN},
                   Action.MANAGE_TRIAL: {Role.PARTNER_FULL_ADMIN, Role.PARTNER_ADMIN, Role.SALES_FULL_ADMIN},
-                  Action.MANAGE_USERS: {Role.PARTNER_FULL_ADMIN}}
+                  Action.MANAGE_USERS: {Role.PARTNER_FULL_ADMIN},
+                  Action.MANAGE_WEBHOOKS: {Role.PARTNER_FULL_ADMIN}}
 #: Roles that may act, but only on customers whose trials the user started.
 _OWN_CUSTOMERS = {Action.VIEW: {Role.SALES_ADMIN}, Action.MANAGE_TRIAL: {Role.SALES_ADMIN}}
 

@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
+from server import loaders
 from server.db.models import User
 from server.domain import audit, users
 from server.domain.errors import DomainError
@@ -23,9 +24,11 @@ AUTH = [IsAuthenticated]
 
 
 async def _query(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Queries have no userErrors: a denial is a GraphQL error with code FORBIDDEN."""
+    """Queries have no userErrors: a denial is a GraphQL error with code FORBIDDEN. The read session
+    one field at a time (sibling root fields resolve concurrently)."""
     try:
-        return await call(await info.context.db())
+        async with loaders.read(info.context) as db:
+            return await call(db)
     except DomainError as error:
         if error.code is ErrorCode.FORBIDDEN:
             await audit.denied(info.context.sessionmaker, info.context.actor, operation)

@@ -16,11 +16,12 @@ from server.resolvers.provisioning import ProvisioningMutation, ProvisioningQuer
 from server.resolvers.trials import TrialMutation
 from server.resolvers.users import UserMutation, UserQuery
 from server.resolvers.viewer import ViewerQuery
+from server.resolvers.webhooks import WebhookMutation, WebhookQuery
 
 QUERIES: tuple[type, ...] = (ViewerQuery, NodeQuery, CustomerQuery, CatalogQuery, DevicesQuery, CallingQuery, UserQuery,
-                             ProvisioningQuery, AttentionQuery)
+                             ProvisioningQuery, AttentionQuery, WebhookQuery)
 MUTATIONS: tuple[type, ...] = (ClockMutation, TrialMutation, ConsentMutation, DevicesMutation, CallingMutation, UserMutation,
-                               ProvisioningMutation)
+                               ProvisioningMutation, WebhookMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -6,10 +6,11 @@ from server.db.models.operations import AuditEvent, ClockState, Deadline, Idempo
 from server.db.models.organizations import CustomerOrg, CustomerUser, PartnerAccessGrant, PartnerOrg, PurchasedService
 from server.db.models.trials import ConsentRequest, DeviceExtensionRequest, Trial, TrialService
 from server.db.models.users import ApiToken, LoginAttempt, RoleGrant, UsedToken, User, WebSession
+from server.db.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Base", "Location", "PhoneNumber", "DeviceModel", "Shipment", "ShipmentItem", "AuditEvent", "ClockState",
     "Deadline", "IdempotencyKey", "OutboxEmail", "CustomerOrg", "CustomerUser", "PartnerAccessGrant", "PartnerOrg",
     "PurchasedService", "ConsentRequest", "DeviceExtensionRequest", "Trial", "TrialService", "ApiToken",
-    "LoginAttempt", "RoleGrant", "UsedToken", "User", "WebSession",
+    "LoginAttempt", "RoleGrant", "UsedToken", "User", "WebSession", "WebhookDelivery", "WebhookEndpoint",
 ]

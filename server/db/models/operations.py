@@ -86,6 +86,9 @@ class AuditEvent(Base):
     customer_id: Mapped[int | None] = mapped_column(BigId)
     before: Mapped[dict | None] = mapped_column(Json)
     after: Mapped[dict | None] = mapped_column(Json)
+    #: NULL until the webhook fan-out has seen the event (server/domain/webhook_fanout.py). Every
+    #: writer (ORM, the sweep's and startTrial's SQL) leaves it NULL: no writer knows about webhooks.
+    webhooks_dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         # The one way the trail is read: a customer's events, newest first (migration 0006).
@@ -94,6 +97,9 @@ class AuditEvent(Base):
         Index("ix_audit_events_purchase_interest", "partner_id", "subject_id", "at",
               postgresql_where=text("action = 'trial.purchase_interest'"),
               sqlite_where=text("action = 'trial.purchase_interest'")),
+        # The fan-out's queue: only the events it has not seen yet (migration 0009).
+        Index("ix_audit_events_undispatched", "id", postgresql_where=text("webhooks_dispatched_at IS NULL"),
+              sqlite_where=text("webhooks_dispatched_at IS NULL")),
     )
 
 

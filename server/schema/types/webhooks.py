@@ -1,0 +1,97 @@
+"""Webhook endpoints and deliveries (issue 17): partner full admins only."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from server.db.models import WebhookDelivery as DeliveryRow
+from server.db.models import WebhookEndpoint as EndpointRow
+from server.schema.errors import UserError
+from server.schema.node import Node, to_global_id
+
+
+@strawberry.enum(description="PENDING until a 2xx answer (DELIVERED) or the end of the retry schedule (FAILED).")
+class WebhookDeliveryStatus(Enum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+@strawberry.type(description="A URL that hears about the partner's customers' trials; its secret is shown once.")
+class WebhookEndpoint(Node):
+    url: str
+    description: str
+    event_types: list[str]
+    enabled: bool
+    disabled_reason: str | None = strawberry.field(description="Set when Trialdesk disabled it after failures.")
+    secret_hint: str = strawberry.field(description="The secret's last four characters.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: EndpointRow, secret_hint: str) -> "WebhookEndpoint":
+        return cls(id=to_global_id("WebhookEndpoint", row.id), url=row.url, description=row.description,
+                   event_types=list(row.event_types), enabled=row.enabled, disabled_reason=row.disabled_reason,
+                   secret_hint=secret_hint, created_at=row.created_at, updated_at=row.updated_at)
+
+
+@strawberry.type
+class WebhookHeader:
+    name: str
+    value: str
+
+
+@strawberry.type(description="One event to one endpoint, with its last attempt's request and response.")
+class WebhookDelivery(Node):
+    endpoint_id: strawberry.ID
+    event_id: strawberry.ID = strawberry.field(description="The event's ID, also the webhook-id header.")
+    event_type: str
+    status: WebhookDeliveryStatus
+    attempts: int
+    manual: bool = strawberry.field(description="A resend asked for by a person.")
+    created_at: datetime
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None = strawberry.field(description="The next retry, while PENDING.")
+    delivered_at: datetime | None
+    response_status: int | None
+    latency_ms: int | None
+    error: str | None
+    request_headers: list[WebhookHeader] = strawberry.field(
+        description="The last attempt's headers (the signature abbreviated).")
+    request_body: str
+    response_body: str | None = strawberry.field(description="The receiver's answer, truncated to 2000 characters.")
+
+    @classmethod
+    def from_row(cls, row: DeliveryRow) -> "WebhookDelivery":
+        sent = [("content-type", "application/json"), ("webhook-id", row.webhook_id)]
+        if row.request_timestamp is not None:
+            sent += [("webhook-timestamp", str(row.request_timestamp)), ("webhook-signature", "v1,…")]
+        return cls(id=to_global_id("WebhookDelivery", row.id), endpoint_id=to_global_id("WebhookEndpoint", row.endpoint_id),
+                   event_id=strawberry.ID(row.webhook_id), event_type=row.event_type,
+                   status=WebhookDeliveryStatus(row.status), attempts=row.attempts, manual=row.manual,
+                   created_at=row.created_at, last_attempt_at=row.last_attempt_at,
+                   next_attempt_at=row.next_attempt_at if row.status == "PENDING" else None,
+                   delivered_at=row.delivered_at, response_status=row.response_status, latency_ms=row.latency_ms,
+                   error=row.last_error, request_headers=[WebhookHeader(name=n, value=v) for n, v in sent],
+                   request_body=row.payload, response_body=row.response_body)
+
+
+@strawberry.type
+class WebhookEndpointPayload:
+    webhook_endpoint: WebhookEndpoint | None
+    secret: str | None = strawberry.field(description="The signing secret: returned by create and rotate only.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DeleteWebhookEndpointPayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class WebhookDeliveryPayload:
+    delivery: WebhookDelivery | None
+    user_errors: list[UserError]
