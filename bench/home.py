@@ -13,6 +13,18 @@ reference path). Uses its own throw-away databases; needs PostgreSQL at 127.0.0.
     uv run python -m bench home
 
 Target: p95 ≤ 50 ms at 10k customers; the statement count constant.
+
+Measured on this 2-core machine, shared with other engineers' test runs (2026-12-04):
+
+- first version (each statement built per call; purchase interest probed each live trial's audit
+  trail; provisioning failed a scan of every customer), load ~2.5: home p50 31 ms, p95 61 / 53 ms
+  (all / own customers); the customers list 19 / 34 ms. EXPLAIN: 8 ms in the customer scan, 10 ms
+  in the audit probes; building the statements cost ~5 ms each call.
+- statements built once per actor with bound moments, partial indexes (migration 0008): load 7-10
+  during the run: home p50 19.7 / 19.2 ms, p95 49.9 / 49.3 ms (all / own), 0.69x the list's p50 in
+  the same rounds (list p50 28.6, p95 68.5 ms). At load ~14 an earlier run gave p95 95-100 ms (the
+  list 147 ms): figures here follow the machine's load.
+- SQL statements per document: 3 (viewer, attention, trialsByWeek) at 100 and at 10k customers.
 """
 from __future__ import annotations
 

@@ -145,3 +145,29 @@ async def test_r_role_02_trials_by_week_of_a_sales_admin_counts_own_customers(ki
     assert started(await kit.call(WEEKS, role=Role.PARTNER_ADMIN)) == 2
     body = await kit.call(WEEKS, {"weeks": 0})
     assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+async def test_home_queries_send_the_same_statements_whatever_the_data_size(kit):
+    """Set-based SQL: attention + trialsByWeek cost the same statements for 1 customer as for 12."""
+    from sqlalchemy import event
+
+    engine = kit.app.state.engine.sync_engine
+    query = ATTENTION.replace("query($first: Int) {", "query($first: Int) { trialsByWeek { weeks { started } }")
+
+    async def statements() -> int:
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            body = await kit.call(query)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert "errors" not in body, body
+        return len(seen)
+
+    await in_grace(kit.sessionmaker, await kit.paid_trial(await kit.paid_customer()))
+    few = await statements()
+    for n in range(11):
+        trial = await kit.paid_trial(await kit.paid_customer())
+        await set_trial(kit.sessionmaker, trial, ends_at=clock.now() + timedelta(days=n % 7 + 1))
+    assert await statements() == few
