@@ -24,6 +24,8 @@ Measured on this 2-core machine, shared with other engineers' test runs (2026-12
   during the run: home p50 19.7 / 19.2 ms, p95 49.9 / 49.3 ms (all / own), 0.69x the list's p50 in
   the same rounds (list p50 28.6, p95 68.5 ms). At load ~14 an earlier run gave p95 95-100 ms (the
   list 147 ms): figures here follow the machine's load.
+- the same code, 2026-12-04 20:15, load ~3: home p50 11.1 / 10.8 ms, p95 23.6 / 22.4 ms (all / own),
+  0.73x the list's p50 (list p50 15.1, p95 32.4 ms).
 - SQL statements per document: 3 (viewer, attention, trialsByWeek) at 100 and at 10k customers.
 """
 from __future__ import annotations
