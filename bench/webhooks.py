@@ -12,7 +12,7 @@ startTrial. PostgreSQL at 127.0.0.1:5432 (TRIALDESK_BENCH_PG); a database of its
 2. Deliveries per second: ENDPOINTS endpoints of one partner on a receiver in its own process
    (tests/webhooks/receiver.py, uvicorn on loopback), EVENTS audit events each → EVENTS × ENDPOINTS
    deliveries, sent by one worker (`jobs.webhooks.flush` in this process: claim, sign, POST, record).
-   Baseline in the same run: the same number of signed POSTs from the same httpx client with the
+   Baseline in the same run: the same number of signed POSTs from the same aiohttp session with the
    same concurrency (one sequence per endpoint), with no database: the HTTP floor. Target ≥ 1000/s.
 
     uv run python -m bench webhooks
@@ -126,8 +126,9 @@ async def _floor(port: int, bodies: list[str]) -> float:
 
     async def sequence(client, mine):
         for row in mine:
-            response = await client.post(row.url, content=row.payload.encode(), headers=webhooks.headers(row, secret, 1))
-            assert response.status_code == 200
+            async with client.post(row.url, data=row.payload.encode(), headers=webhooks.headers(row, secret, 1)) as answer:
+                await answer.read()
+                assert answer.status == 200
 
     started = time.perf_counter()
     async with webhooks.client() as client:
