@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Optional, TypeVar
 
@@ -207,7 +206,10 @@ def clock_advance(days: int = typer.Option(0, "--days", min=0), hours: int = typ
 
     if not get_settings().test_clock:
         fail("the test clock is off: set TRIALDESK_TEST_CLOCK=1 (never in production)")
-    now = run_in_transaction(lambda db: clock.advance(db, timedelta(days=days, hours=hours)))
+    try:
+        now = run_in_transaction(lambda db: clock.advance_by(db, days, hours))
+    except ValueError as error:
+        fail(str(error))
     typer.echo(now.isoformat())
 
 

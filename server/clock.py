@@ -44,8 +44,23 @@ async def refresh(db: AsyncSession) -> datetime:
     return now()
 
 
+#: How far the test clock may move in all (issue 16 fuzzing): further, dates leave what Python and
+#: the databases represent ("date value out of range", a 500). Ten years covers every SPEC timeline.
+MAX_OFFSET = timedelta(days=3650)
+
+
+async def advance_by(db: AsyncSession, days: int, hours: int) -> datetime:
+    """`advance` by whole days and hours as the API gives them: ValueError (a clear message)
+    rather than an OverflowError when they are negative or beyond MAX_OFFSET."""
+    if days < 0 or hours < 0:
+        raise ValueError("The clock only moves forward.")
+    if days * 24 + hours > MAX_OFFSET.days * 24:
+        raise ValueError(f"The test clock moves at most {MAX_OFFSET.days} days in all.")
+    return await advance(db, timedelta(days=days, hours=hours))
+
+
 async def advance(db: AsyncSession, delta: timedelta) -> datetime:
-    """Move the test clock forward. Refused unless the test clock is on."""
+    """Move the test clock forward. Refused unless the test clock is on, and beyond MAX_OFFSET."""
     global _offset
     if not _enabled:
         raise RuntimeError("the test clock is off (set TRIALDESK_TEST_CLOCK=1, never in production)")
@@ -57,6 +72,8 @@ async def advance(db: AsyncSession, delta: timedelta) -> datetime:
     if state is None:
         state = ClockState(id=1, offset_seconds=0)
         db.add(state)
+    if timedelta(seconds=int(state.offset_seconds or 0)) + delta > MAX_OFFSET:
+        raise ValueError(f"The test clock moves at most {MAX_OFFSET.days} days in all.")
     state.offset_seconds = int(state.offset_seconds or 0) + int(delta.total_seconds())
     _offset = timedelta(seconds=state.offset_seconds)
     return now()
