@@ -184,8 +184,9 @@ def install_postgraphile() -> Path | None:
             print("PostGraphile: NOT INSTALLED (npm ci took over 10 minutes); measuring the other servers only")
             return None
         if out.returncode != 0 or not node.exists():
-            print(f"PostGraphile: NOT INSTALLED (npm ci exited {out.returncode}): "
-                  f"{(out.stderr or out.stdout).strip()[-600:]}\nmeasuring the other servers only")
+            said = [line for line in (out.stderr or out.stdout).splitlines() if line.strip()][:4]
+            print(f"PostGraphile: NOT INSTALLED (npm ci exited {out.returncode}; PostGraphile's column is left out):\n  "
+                  + "\n  ".join(said) + "\nmeasuring the other servers only")
             return None
         stamp.write_text(wanted)
     version = subprocess.run([str(node), "--version"], capture_output=True, text=True).stdout.strip()
@@ -401,7 +402,9 @@ def _start(url: str, name: str, node: Path | None) -> tuple[dict[str, str], dict
             elif label == "postgraphile":
                 command = [str(node), str(INSTALL / "node_modules" / "postgraphile" / "dist" / "cli-run.js"),
                            "-C", str(INSTALL / "graphile.config.mjs")]
-                env.update(DATABASE_URL=url.replace("postgresql+asyncpg", "postgres"), PORT=str(port),
+                # JIT off like our connections (server/db/engine.py): the same footing for the planner's cost
+                env.update(DATABASE_URL=url.replace("postgresql+asyncpg", "postgres") + "?options=-c%20jit%3Doff",
+                           PORT=str(port),
                            NODE_ENV="production", GRAPHILE_ENV="production")
                 cwd = INSTALL
             else:
