@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
@@ -121,7 +122,25 @@ def check_params(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, st
         raise RequestError(400, [{"message": "`variables` must be an object."}])
     if name is not None and not isinstance(name, str):
         raise RequestError(400, [{"message": "`operationName` must be a string."}])
+    if _has_nul(query) or _has_nul(variables):
+        raise RequestError(400, [{"message": "Text may not contain the NUL character (U+0000)."}])
     return query, variables, name
+
+
+_NUL_ESCAPE = re.compile(r"\\u0000", re.IGNORECASE)
+
+
+def _has_nul(value: Any) -> bool:
+    """A NUL character anywhere in the request (raw, or a GraphQL string's \\u0000 escape): no text
+    column holds one (PostgreSQL refuses it, "invalid byte sequence"), so it is refused here, at the
+    API's edge, before any resolver passes it to a query (found by the fuzzer: a 500)."""
+    if isinstance(value, str):
+        return "\x00" in value or _NUL_ESCAPE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _error_json(error: GraphQLError, expose: bool, request_id: str | None) -> dict[str, Any]:

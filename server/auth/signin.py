@@ -28,7 +28,8 @@ class SignInError(Exception):
 
 
 def _clean(email: str) -> str:
-    return (email or "").strip().lower()[:320]
+    """The email as looked up and counted (throttle keys): no U+0000, which PostgreSQL text cannot hold."""
+    return (email or "").replace("\x00", "").strip().lower()[:320]
 
 
 async def with_password(db: AsyncSession, email: str, password: str, ip: str | None) -> tuple[str, Actor]:

@@ -32,6 +32,9 @@ class CustomerOrder(StrEnum):
     DAYS_LEFT = "DAYS_LEFT"
 
 
+EXPIRY_HORIZON_DAYS = 3650
+
+
 @dataclass
 class CustomerFilter:
     search: str | None = None
@@ -52,7 +55,10 @@ def _conditions(actor: Actor, where: CustomerFilter) -> list:
     if where.provisioning_status:
         conditions.append(CustomerOrg.provisioning_status == where.provisioning_status)
     if where.expiring_within_days is not None:
-        horizon = clock.now() + timedelta(days=where.expiring_within_days)
+        # Clamped to ±10 years: no active trial ends further away, so the answer is the same, and
+        # a huge value (fuzzing, issue 16) no longer overflows the date into a 500.
+        days = max(-EXPIRY_HORIZON_DAYS, min(where.expiring_within_days, EXPIRY_HORIZON_DAYS))
+        horizon = clock.now() + timedelta(days=days)
         conditions.append(exists(select(Trial.id).where(
             Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
             Trial.state == TrialState.ACTIVE.value, Trial.ends_at <= horizon)))

@@ -18,15 +18,13 @@ from starlette.responses import Response
 
 from server.pages import customers, guard, rendering
 from server.pages.operations import run_operation
+from server.pages.wizard_form import whole_number
 
 CHOICES = (30, 60, 90)
 
 
 def _days(form: FormData) -> int:
-    try:
-        return int(str(form.get("days", "")))
-    except ValueError:
-        return 0
+    return whole_number(form.get("days", ""))
 
 
 def _names(customers_shown: list[dict[str, Any]]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from server.pages import calling, guard, rendering, timeline
 from server.pages.operations import run_operation
+from server.pages.wizard_form import whole_number
 
 SERVICES = ("MESSAGING", "MEETINGS", "CALLING", "DEVICES")
 OUT = ("SHIPPED", "DELIVERED", "RETURN_DUE", "RETURN_MISMATCH", "OVERDUE")  # devices at the customer
@@ -83,13 +84,13 @@ def _ints(values: list[str]) -> list[str]:
 async def _variables(action: str, trial_id: str, form) -> dict[str, Any]:
     base: dict[str, Any] = {"trialId": trial_id}
     if action == "edit":
-        current = set(form.getlist("current"))
+        current = set(_ints([str(v) for v in form.getlist("current")]))
         wanted = set(_ints([str(v) for v in form.getlist("services")]))
         count = str(form.get("licenseCount", "")).strip()
-        return {**base, "expectedVersion": _int(form.get("version")), "licenseCount": _int(count) if count else None,
+        return {**base, "expectedVersion": whole_number(form.get("version")), "licenseCount": whole_number(count) if count else None,
                 "addServices": sorted(wanted - current) or None, "removeServices": sorted(current - wanted) or None}
     if action == "extend":
-        return {**base, "days": _int(form.get("days"))}
+        return {**base, "days": whole_number(form.get("days"))}
     if action == "convert":
         return {**base, "orderNumber": str(form.get("orderNumber", "")).strip(),
                 "provisioningEmail": str(form.get("provisioningEmail", "")).strip(),
@@ -98,23 +99,16 @@ async def _variables(action: str, trial_id: str, form) -> dict[str, Any]:
     if action == "ship":  # R-DEV-01: the model's value is "TYPE:model"
         kind, _, model = str(form.get("device", "")).partition(":")
         return {**base, "device": {"type": kind if kind in DEVICE_TYPES else "PHONE", "model": model,
-                                   "quantity": _int(form.get("quantity")),
+                                   "quantity": whole_number(form.get("quantity")),
                                    "poeConfirmed": form.get("poeConfirmed") == "on"}}
     if action == "skip":
         skip = str(form.get("skip", ""))
         return {**base, "skip": skip if skip in SKIPS else SKIPS[0]}
     if action == "device-extension":
-        return {**base, "days": _int(form.get("days")), "reason": str(form.get("reason", "")).strip() or None}
+        return {**base, "days": whole_number(form.get("days")), "reason": str(form.get("reason", "")).strip() or None}
     if action == "return-label":
         return {"shipmentId": str(form.get("shipmentId", ""))}
     return base
-
-
-def _int(value: Any) -> int:
-    try:
-        return max(-(2**31), min(int(str(value).strip()), 2**31 - 1))
-    except ValueError:
-        return 0
 
 
 ACTIONS = {"edit": ("UpdateTrial", "updateTrial"), "extend": ("ExtendTrial", "extendTrial"),

@@ -22,7 +22,12 @@ OPERATIONS = Path(__file__).resolve().parents[2] / "web" / "operations"
 
 
 class OperationFailed(Exception):
-    """A stored document did not run (invalid document, GraphQL errors without data)."""
+    """A stored document did not run (invalid document, GraphQL errors without data); `errors`: the
+    GraphQL errors, for a page that can tell the visitor (a refused lookup's code and message)."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
 
 
 @dataclass
@@ -61,11 +66,25 @@ def load_operations(state: Any) -> dict[str, str]:
     return operations
 
 
+def without_nul(value: Any) -> Any:
+    """Form values without U+0000. No typed field holds one and no text column can (PostgreSQL
+    refuses it: a 500, found by the issue 16 form fuzz); `/graphql` refuses such a request outright
+    (graphql_http.check_params), a page drops the character and answers the form as usual."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k: without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
 async def run_operation(request: Request, name: str, variables: dict[str, Any] | None = None) -> Result:
     """Execute the stored document `name` as the request's actor; raise OperationFailed when it
     could not run at all (a page bug or an unavailable service, never bad user input)."""
     state = request.app.state
     text = load_operations(state)[name]
+    variables = without_nul(variables)
     context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=request.state.actor,
                       request=request, redis=state.redis, request_id=request.scope.get("state", {}).get("request_id"))
     compiled = getattr(state, "compiled_operations", {}).get(name)
@@ -82,5 +101,5 @@ async def run_operation(request: Request, name: str, variables: dict[str, Any] |
     status, body, _ = await graphql_http.run(state.graphql_schema, state.documents, context, text, variables, name,
                                              expose_errors=state.settings.env != "production")
     if status != 200 or body.get("data") is None:
-        raise OperationFailed(f"{name}: {body.get('errors')}")
+        raise OperationFailed(f"{name}: {body.get('errors')}", body.get("errors"))
     return Result(data=body["data"], errors=body.get("errors", []))

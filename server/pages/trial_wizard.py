@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from server.pages import guard, rendering
 from server.pages import wizard_form as wf
-from server.pages.operations import run_operation
+from server.pages.operations import OperationFailed, run_operation
 
 async def _options(request: Request) -> dict[str, Any]:
     data = (await run_operation(request, "TrialWizardOptions")).data
@@ -67,9 +67,13 @@ async def _wizard(request: Request, *, existing: bool) -> Response:
     order = wf.steps(state, existing)
     if go == "back":
         return await _page(request, state, _neighbour(order, step, -1), existing=existing)
-    problems = wf.missing(state, step)
-    if problems:
-        return await _page(request, state, step, existing=existing, errors=_translated(problems), status_code=422)
+    # Every step up to this one, not only this one: the step is a form field (a forged or stale one
+    # must not skip the customer step's answers; issue 16 fuzzing found that a 500).
+    for reached in order[:order.index(step) + 1] if step in order else [*order, step]:
+        problems = wf.missing(state, reached)
+        if problems:
+            return await _page(request, state, reached, existing=existing, errors=_translated(problems),
+                               status_code=422)
     if existing and step == "customer":
         return await _confirm(request, state)
     if go == "next":
@@ -86,7 +90,14 @@ async def _wizard(request: Request, *, existing: bool) -> Response:
 async def _next(request: Request, state: dict[str, Any], step: str, existing: bool) -> Response:
     extra = {}
     if existing and step in ("services", "review"):
-        extra["availability"] = await _availability(request, state)
+        try:
+            extra["availability"] = await _availability(request, state)
+        except OperationFailed as refused:  # e.g. not an email address: the customer step says so
+            return await _page(request, state, "customer", existing=True, status_code=422,
+                               errors={"adminEmail": [rendering.message_of({**(e.get("extensions") or {}),
+                                                                     "message": e.get("message", "")})
+                                                for e in refused.errors] or
+                                       [rendering.message_of({"code": "NOT_AN_EXISTING_ORG"})]})
     return await _page(request, state, step, existing=existing, extra=extra)
 
 

@@ -65,8 +65,9 @@ REQUIRED = {
 }
 
 
-def _int(value: Any) -> int:
-    """A whole number within GraphQL's Int (out-of-range input is the API's to refuse, not a crash)."""
+def whole_number(value: Any) -> int:
+    """A form field as a whole number within GraphQL's Int (out-of-range input is the API's to
+    refuse, not a crash): every page's number fields go through it."""
     try:
         return max(-(2**31), min(int(str(value).strip()), 2**31 - 1))
     except ValueError:
@@ -87,7 +88,7 @@ def devices(state: dict[str, Any]) -> list[dict[str, Any]]:
     """DeviceRequest inputs: one per device type with a quantity (R-DEV-01)."""
     chosen = []
     for kind in DEVICE_TYPES:
-        quantity = _int(state.get(f"devices.{kind}.quantity", 0))
+        quantity = whole_number(state.get(f"devices.{kind}.quantity", 0))
         model = state.get(f"devices.{kind}.model", "")
         if quantity > 0 and model:
             chosen.append({"type": kind, "model": model, "quantity": quantity,
@@ -102,8 +103,8 @@ def to_input(state: dict[str, Any], *, setup_now: bool | None = None) -> dict[st
         "companyName": state.get("companyName", ""), "adminEmail": state.get("adminEmail", ""),
         "businessVertical": state.get("businessVertical", ""), "country": state.get("country", ""),
         "supportedLocationConfirmed": state.get("supportedLocationConfirmed") == "on",
-        "services": services, "licenseCount": _int(state.get("licenseCount")),
-        "durationDays": _int(state.get("durationDays")),
+        "services": services, "licenseCount": whole_number(state.get("licenseCount")),
+        "durationDays": whole_number(state.get("durationDays")),
         "devices": devices(state) if "DEVICES" in services else [],
     }
     if "MEETINGS" in services:
