@@ -20,8 +20,8 @@ startTrial. PostgreSQL at 127.0.0.1:5432 (TRIALDESK_BENCH_PG); a database of its
 Figures (2026-12-04, 2 shared cores, other helpers' tests running): 3871/s, 0.88x the HTTP floor
 (load 2.5-4); 1266/s, 0.84x in a busier period. Without the ANALYZE below: 513/s before the claim
 turned bitmap scans and sorts off, 696/s after. httpx instead of aiohttp: 58-68/s (the floor itself
-64/s: 1.1-1.6 ms of CPU per POST). startTrial: wall ratio 0.98 in a quiet run, 1.16 in a run beside
-tests (app CPU 0.98, 1.05). See also the README's benchmark table.
+64/s: 1.1-1.6 ms of CPU per POST). startTrial: wall ratio 0.98 and 0.97 (load 3), 1.16 in a run beside
+tests (app CPU 0.98-1.05). See also the README's benchmark table.
 """
 from __future__ import annotations
 
