@@ -1,5 +1,6 @@
-"""Compiled stored operations over HTTP (issue 10): the reference path (field-by-field Strawberry,
-`TRIALDESK_COMPILED_OPERATIONS=0`), the compiled runners (server.compiled) and a hand-written
+"""Compiled stored operations over HTTP (issues 10, 15): the reference path (field-by-field Strawberry,
+`TRIALDESK_COMPILED_OPERATIONS=0`), `compiled`: the read planner (server.planner; until issue 15 the
+hand-written runners of server/compiled/) and a hand-written
 asyncpg floor (bench.floor_app), over the same data in the same run, for
 - html:   the `/customers` page (first page, 25 rows), signed in with a session cookie;
 - list:   the customers query (CustomersPage) by persisted hash over `POST /graphql`, bearer token,
@@ -304,7 +305,7 @@ async def run() -> None:
         admin, name, url, token, detail = await _database(dataset)
         try:
             print(f"\n{customers} customers, 1 in {one_in} with a 3-service trial and a device shipment; list: "
-                  f"first {first}; PostgreSQL; detail: a customer with a trial. compiled runners: "
+                  f"first {first}; PostgreSQL; detail: a customer with a trial. compiled (the read planner) answers: "
                   f"{', '.join(_compiled_names()) or 'none'}")
             with tempfile.TemporaryDirectory() as script_dir:
                 for processes in PROCESSES:
@@ -375,10 +376,22 @@ async def profile() -> None:
 
 
 def _compiled_names() -> list[str]:
-    from server import compiled
-    from server.pages.operations import read_operations
+    """The stored documents the read planner answers (server.planner; the `compiled` column)."""
+    from graphql import get_operation_ast
 
-    return sorted(compiled.for_app("postgresql", read_operations()))
+    from server.graphql_http import DocumentCache
+    from server.pages.operations import read_operations
+    from server.planner.run import Planner
+    from server.schema.schema import schema
+
+    planner, documents = Planner(schema._schema), DocumentCache(schema._schema)
+    names = []
+    for name, text in read_operations().items():
+        document, _ = documents.get(text)
+        operation = get_operation_ast(document, name) if document is not None else None
+        if operation is not None and planner.accepts(text, name, document, operation):
+            names.append(name)
+    return sorted(names)
 
 
 def main() -> None:

@@ -202,8 +202,12 @@ async def run() -> None:
     import asyncpg
     from sqlalchemy import event
 
-    from server import clock, compiled
+    from graphql import get_operation_ast
+
+    from server import clock
     from server import graphql_http as gql
+    from server.planner import execute as compiled
+    from server.planner.run import Planner
     from server.app import settle_memory
     from server.db import migrate
     from server.db.engine import make_engine, make_sessionmaker
@@ -228,7 +232,12 @@ async def run() -> None:
         conn = await asyncpg.connect(admin_dsn.rsplit("/", 1)[0] + "/" + name)
         operations = read_operations()
         text = operations[PAGE]
-        runner = compiled.for_app(engine.dialect.name, operations)[PAGE]  # as app.state.compiled_operations
+        planner = Planner(schema._schema)  # as app.state.planner
+        document = documents.get(text)[0]
+        operation = get_operation_ast(document, PAGE)
+
+        async def runner(context, variables):
+            return await planner.run(context, text, document, operation, variables, PAGE)
 
         async def reference(first: int) -> bytes:
             """The reference path: field-by-field Strawberry execution of the portal's document."""
@@ -238,7 +247,7 @@ async def run() -> None:
             return orjson.dumps(body)
 
         async def compiled_page(first: int) -> bytes:
-            """What the portal runs (server.pages.operations.run_operation): the compiled runner."""
+            """What the portal runs (server.pages.operations.run_operation): the read planner."""
             context = Context(sessionmaker=sessionmaker, settings=settings, actor=actor)
             try:
                 data = await runner(context, {"first": first})
@@ -269,7 +278,7 @@ async def run() -> None:
             for label, call in (("ref", reference), ("comp", compiled_page)):
                 seen = []
                 listener = lambda *args: seen.append(1)  # noqa: E731
-                one_row = compiled.one_row  # a runner's prepared statement bypasses SQLAlchemy's events
+                one_row = compiled.one_row  # the planner's prepared statement bypasses SQLAlchemy's events
 
                 async def counted(*args, **kwargs):
                     seen.append(1)

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from server import clock, compiled
+from server import clock
 from server import devtools
 from server import graphql_http as gql
 from server import graphql_limits
@@ -32,6 +32,8 @@ from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.pages import settings as settings_pages
 from server.pages import webhooks as webhook_pages
 from server.pages.routes import routes as page_routes
+from server.planner.execute import Reading
+from server.planner.run import Planner
 from server.schema.context import Context
 from server.settings import Settings, get_settings
 
@@ -94,12 +96,11 @@ async def _graphql(request: Request) -> Response:
         return gql.respond({"errors": error.errors}, status, media_type, error.headers)
     request_id = request.scope.get("state", {}).get("request_id")
     await _refresh_clock(state)
-    if state.compiled_by_hash:  # a stored document with a compiled runner (server.compiled), by its SHA-256
-        hit = state.compiled_by_hash.get(digest or persisted.sha256(query))
-        if hit is not None and name in (None, hit.name):
-            body = await _run_compiled(request, hit, variables, request_id)
-            if body is not None:
-                return gql.respond(body, 200, media_type)
+    planned = gql.plannable(state.planner, state.documents, query, name)
+    if planned is not None:  # every field declared plannable (server.planner): one statement
+        body = await _run_planned(request, planned, query, variables, name, request_id)
+        if body is not None:
+            return gql.respond(body, 200, media_type)
     # AuthMiddleware: session cookie (CSRF checked there), or the bearer token it left to this endpoint
     actor = await graphql_actor(request)
     context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor, request=request,
@@ -113,15 +114,16 @@ async def _graphql(request: Request) -> Response:
     return gql.respond(body, status, media_type, headers)
 
 
-async def _run_compiled(request: Request, hit: gql.Compiled, variables, request_id: str | None):
-    """A compiled runner's `{"data": ...}` (or None: the reference path answers), with the bearer token
-    checked on the same read connection as the runner's statement: one checkout per request."""
+async def _run_planned(request: Request, planned: tuple, query: str, variables, name: str | None,
+                       request_id: str | None):
+    """The planner's `{"data": ...}` (or None: the reference path answers), with the bearer token
+    checked on the same read connection as the planned statement: one checkout per request."""
     state = request.app.state
     async with read_connection(state.read_engine) as connection:
         actor = await graphql_actor(request, connection)
-        reading = compiled.Reading(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor,
-                                   request=request, redis=state.redis, request_id=request_id, connection=connection)
-        return await gql.run_compiled(hit, reading, variables)
+        reading = Reading(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor,
+                          request=request, redis=state.redis, request_id=request_id, connection=connection)
+        return await gql.run_planned(state.planner, planned, reading, query, variables, name)
 
 
 async def _refresh_clock(state) -> None:
@@ -161,9 +163,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.engine = make_engine(settings.database_url)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
-        app.state.read_engine = read_engine(app.state.engine)  # autocommit reads: auth, compiled runners
+        app.state.read_engine = read_engine(app.state.engine)  # autocommit reads: auth, the planner
         app.state.read_sessionmaker = make_read_sessionmaker(app.state.engine)
-        open_read_pool(app.state.engine)  # asyncpg connections for the token lookup and compiled runners
+        open_read_pool(app.state.engine)  # asyncpg connections for the token lookup and the planner
         embedded = None
         redis_url = settings.redis_url
         if not redis_url:
@@ -179,11 +181,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         from server.pages.operations import read_operations
 
         operations = read_operations()
-        app.state.compiled_operations = ({} if not settings.compiled_operations else
-                                         compiled.for_app(app.state.engine.dialect.name, operations))
         app.state.stored_documents = {persisted.sha256(text): text for text in operations.values()}
-        app.state.compiled_by_hash = gql.compiled_by_hash(app.state.compiled_operations, operations,
-                                                          app.state.documents)
+        # The read planner (server.planner) on PostgreSQL; SQLite and TRIALDESK_COMPILED_OPERATIONS=0
+        # keep the reference path for everything.
+        app.state.planner = (Planner(schema._schema) if settings.compiled_operations
+                             and app.state.engine.dialect.name == "postgresql" else None)
         settle_memory()
         log.info("started", database=settings.database_url.split("@")[-1], env=settings.env)
         try:

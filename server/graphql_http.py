@@ -7,20 +7,19 @@
 - Queries over GET; mutations only over POST (405 with `Allow: POST`).
 - Documents are parsed and validated once per distinct text (LRU caches): a page's stored
   document costs nothing after its first use.
-- A stored document (`web/operations/`) with a compiled runner (server.compiled), sent as text or
-  by its persisted SHA-256, runs through the runner: the same actor (bearer token or session),
-  the same variables; whatever the runner hands back (None: a bad cursor, a signed-out caller, a
-  wrong variable type) or fails on runs through the reference path below, which answers the error.
-  server.app checks a bearer token and runs the runner's statement on one asyncpg connection of
-  the read pool (server.db.engine.read_connection): one checkout per request, like the floor.
+- A query the read planner can answer (server.planner: every selected field declared plannable),
+  sent as text or by its persisted SHA-256, runs as one SQL statement: the same actor (bearer
+  token or session), the same variables; whatever the planner hands back (None: a bad cursor, a
+  signed-out caller, an object out of reach that the reference answers with an error) or fails on
+  runs through the reference path below, which answers it. server.app checks a bearer token and
+  runs the planner's statement on one asyncpg connection of the read pool
+  (server.db.engine.read_connection): one checkout per request, like the floor.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 import structlog
@@ -192,30 +191,27 @@ async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context,
     return 200, body, {}
 
 
-class Compiled(NamedTuple):
-    name: str
-    runner: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+def plannable(planner: Any, documents: DocumentCache, query: str, operation_name: str | None):
+    """(document, operation) when the planner may answer this query (server.planner), else None: the
+    document does not validate, names no single operation, is a mutation, or selects a field with no
+    plan declaration (counted). One dict lookup each once the document and its plan are cached."""
+    if planner is None:
+        return None
+    document, _ = documents.get(query)
+    if document is None:
+        return None
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return None
+    return (document, operation) if planner.accepts(query, operation_name, document, operation) else None
 
 
-def compiled_by_hash(runners: dict[str, Any], operations: dict[str, str],
-                     documents: DocumentCache) -> dict[str, Compiled]:
-    """SHA-256 of a stored query's text → its runner, for the documents that validate as API requests."""
-    table = {}
-    for name, runner in runners.items():
-        document, _ = documents.get(operations[name])
-        operation = get_operation_ast(document, name) if document is not None else None
-        if operation is not None and operation.operation is OperationType.QUERY:
-            table[hashlib.sha256(operations[name].encode()).hexdigest()] = Compiled(name, runner)
-    return table
-
-
-async def run_compiled(compiled: Compiled, context: Context, variables: dict[str, Any] | None) -> dict[str, Any] | None:
-    """`{"data": ...}` from the runner, or None for the reference path to answer."""
+async def run_planned(planner: Any, planned: tuple, context: Context, query: str, variables: dict[str, Any] | None,
+                      operation_name: str | None) -> dict[str, Any] | None:
+    """`{"data": ...}` from the planner, or None for the reference path to answer."""
+    document, operation = planned
     try:
-        data = await compiled.runner(context, variables or {})
-    except Exception as error:  # noqa: BLE001 - the reference path answers (and reports) it the usual way
-        log.error("compiled_operation_failed", operation=compiled.name, error=repr(error), exc_info=error)
-        data = None
+        data = await planner.run(context, query, document, operation, variables, operation_name)
     finally:
         await context.close()
     return None if data is None else {"data": data}

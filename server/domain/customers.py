@@ -11,7 +11,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, exists, func, nulls_last, or_, select
+from sqlalchemy import and_, exists, func, nulls_last, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -157,13 +157,28 @@ async def lookup_existing_org(db: AsyncSession, actor: Actor, admin_email: str) 
     return org
 
 
-async def audit_events(db: AsyncSession, actor: Actor, customer_id: int | None, limit: int = 200) -> list[AuditEvent]:
+AUDIT_LIMIT = 200
+
+
+async def audit_events(db: AsyncSession, actor: Actor, customer_id: int | None,
+                       limit: int = AUDIT_LIMIT) -> list[AuditEvent]:
     """A customer's audit trail as this partner sees it: its own events and the platform's."""
     customer = await visibility.get_customer(db, actor, customer_id)
-    stmt = select(AuditEvent).where(AuditEvent.customer_id == customer.id)
+    stmt = select(AuditEvent).where(AuditEvent.customer_id == customer.id, audit_scope(actor))
+    return list(await db.scalars(stmt.order_by(*audit_order()).limit(limit)))
+
+
+def audit_scope(actor: Actor, event=AuditEvent):
+    """SQL condition on AuditEvent (or an alias's columns, `event`): a partner sees its own events and
+    the platform's; everyone else who reaches the customer sees all of them."""
     if actor.is_partner:
-        stmt = stmt.where(or_(AuditEvent.partner_id == actor.partner_id, AuditEvent.partner_id.is_(None)))
-    return list(await db.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+        return or_(event.partner_id == actor.partner_id, event.partner_id.is_(None))
+    return true()
+
+
+def audit_order(event=AuditEvent) -> list:
+    """A customer's audit trail's order: newest first."""
+    return [event.at.desc(), event.id.desc()]
 
 
 async def customer_admins(db: AsyncSession, customer_id: int) -> list[CustomerUser]:

@@ -81,12 +81,17 @@ async def get_customer(db: AsyncSession, actor: Actor, customer_id: int | None, 
     return row
 
 
+def trial_reach(actor: Actor):
+    """SQL condition on Trial: a trial the actor sees, of a customer the actor sees (`find_trial`)."""
+    customer_visible = exists(select(CustomerOrg.id).where(CustomerOrg.id == Trial.customer_id,
+                                                           customer_condition(actor, Action.VIEW)))
+    return and_(trial_condition(actor), customer_visible)
+
+
 async def find_trial(db: AsyncSession, actor: Actor, trial_id: int | None) -> Trial | None:
     if trial_id is None:
         return None
-    customer_visible = exists(select(CustomerOrg.id).where(CustomerOrg.id == Trial.customer_id,
-                                                           customer_condition(actor, Action.VIEW)))
-    return await db.scalar(select(Trial).where(Trial.id == trial_id, trial_condition(actor), customer_visible))
+    return await db.scalar(select(Trial).where(Trial.id == trial_id, trial_reach(actor)))
 
 
 async def get_trial(db: AsyncSession, actor: Actor, trial_id: int | None, action: Action = Action.VIEW,

@@ -4,8 +4,8 @@ Every document is read, parsed and validated once (through the app's `DocumentCa
 time a page runs one; `validate_all()` is the contract test's entry point. A page calls
 `run_operation(request, "CustomersPage", {...})` with the request's actor (set by
 `server.auth.middleware`): the same schema, the same checks as `POST /graphql`, no HTTP hop.
-A document with a compiled runner registered at start-up (`app.state.compiled_operations`, see
-`server.compiled`: PostgreSQL only) runs through it instead; it hands back anything it does not handle.
+A document the read planner can answer (`app.state.planner`, server.planner: PostgreSQL only) runs
+as its one statement instead; the planner hands back anything it does not answer like the reference.
 """
 from __future__ import annotations
 
@@ -87,17 +87,15 @@ async def run_operation(request: Request, name: str, variables: dict[str, Any] |
     variables = without_nul(variables)
     context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=request.state.actor,
                       request=request, redis=state.redis, request_id=request.scope.get("state", {}).get("request_id"))
-    compiled = getattr(state, "compiled_operations", {}).get(name)
-    if compiled is not None:  # a hand-verified SQL executor for this document (server.compiled)
+    planner = getattr(state, "planner", None)
+    planned = graphql_http.plannable(planner, state.documents, text, name)
+    if planned is not None:  # one SQL statement (server.planner)
         reading = Context(sessionmaker=getattr(state, "read_sessionmaker", state.sessionmaker), settings=state.settings,
                           actor=request.state.actor, request=request, redis=state.redis,
                           request_id=context.request_id)  # autocommit reads: no BEGIN/ROLLBACK (server.db.engine)
-        try:
-            data = await compiled(reading, variables or {})
-        finally:
-            await reading.close()
-        if data is not None:
-            return Result(data=data)
+        body = await graphql_http.run_planned(planner, planned, reading, text, variables, name)
+        if body is not None:
+            return Result(data=body["data"])
     status, body, _ = await graphql_http.run(state.graphql_schema, state.documents, context, text, variables, name,
                                              expose_errors=state.settings.env != "production")
     if status != 200 or body.get("data") is None:

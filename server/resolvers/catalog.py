@@ -13,6 +13,8 @@ from strawberry.types import Info
 from server import loaders
 from server.db.models import DeviceModel as DeviceModelRow
 from server.domain import geography
+from server.planner import declare as plan
+from server.planner import roots
 from server.domain.service_options import BUSINESS_VERTICALS, DURATIONS
 from server.schema.enums import DataRegion, DeviceType
 from server.schema.types.catalog import Country
@@ -48,3 +50,11 @@ class CatalogQuery:
     @strawberry.field(description="R-SVC-05: the durations (and extensions, R-EXT-01) to choose from.")
     def trial_durations(self) -> list[int]:
         return list(DURATIONS)
+
+
+# What the planner reads for these fields (server.planner): the same rows and order, the same constants.
+plan.root("deviceCatalog", roots.RowList("DeviceModel", DeviceModelRow, order=lambda model: [model.c.type, model.c.model],
+                                         public=True))
+plan.root("trialDurations", roots.Value(lambda: list(DURATIONS)))
+plan.root("businessVerticals", roots.Value(lambda: list(BUSINESS_VERTICALS)))
+plan.root("timeZones", roots.Value(_time_zones))

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import orjson
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy import nulls_last, select
 from strawberry.types import Info
 
 from server import loaders
 from server.domain import audit, availability, customers, visibility
+from server.db.models import AuditEvent as AuditEventRow
+from server.db.models import CustomerOrg
+from server.db.models import Trial as TrialRow
 from server.domain.errors import DomainError
 from server.enums import ErrorCode
+from server.planner import declare as plan
+from server.planner import roots
 from server.resolvers import customer_page
 from server.schema.enums import ProvisioningStatus, SubscriptionStatus
 from server.schema.node import decode_id
@@ -134,3 +142,51 @@ class CustomerQuery:
         return [AuditEvent(at=r.at, actor=r.actor, action=r.action, subject_type=r.subject_type, before=r.before,
                            after=r.after) for r in rows]
 
+
+
+# What the planner reads for these fields (server.planner): the resolvers' domain calls, as SQL.
+def _where(args: dict[str, Any], actor) -> tuple:
+    """The resolver's reading of `customers(...)`: (filter, first, position, order); raises what it raises."""
+    status, provisioning = args.get("status"), args.get("provisioningStatus")
+    where = customers.CustomerFilter(search=args.get("search"), status=status.value if status else None,
+                                     provisioning_status=provisioning.value if provisioning else None,
+                                     expiring_within_days=args.get("expiringWithinDays"))
+    order = customers.CustomerOrder(args["orderBy"].value)
+    first = 25 if args.get("first") is None else args["first"]
+    return where, first, position_of(args.get("after"), order), order
+
+
+class _Row(NamedTuple):  # what cursor_of reads of a page row
+    id: int
+    sort_key: Any
+
+
+@lru_cache(maxsize=1 << 14)
+def _cursor(order: customers.CustomerOrder, pk: int, key: Any) -> str:
+    return cursor_of(order, _Row(pk, key))
+
+
+plan.plannable("CustomerConnection", edges=plan.ByRoot(), pageInfo=plan.ByRoot(), totalCount=plan.ByRoot())
+plan.plannable("CustomerEdge", cursor=plan.ByRoot(), node=plan.ByRoot())
+plan.plannable("PageInfo", hasNextPage=plan.ByRoot(), endCursor=plan.ByRoot())
+plan.root("customers", roots.Connection(
+    "Customer", "CustomerEdge", "CustomerConnection",
+    where=_where,
+    page=lambda actor, w: customers.page_statement(actor, w[0], first=w[1], after=w[2], order=w[3]),
+    count=lambda actor, w: customers.count_statement(actor, w[0]),
+    order=lambda page, w: ([nulls_last(page.c.sort_key.asc()), page.c.id] if w[3] is customers.CustomerOrder.DAYS_LEFT
+                           else [page.c.sort_key, page.c.id]),
+    cursor=lambda args, pk, key: _cursor(customers.CustomerOrder(args["orderBy"].value), pk, key),
+    first=lambda args: 25 if args.get("first") is None else args["first"],
+    timed=lambda args: args["orderBy"].value == customers.CustomerOrder.DAYS_LEFT.value,
+    # the hot first pages: no clock reading (status, expiry filters), no search term or cursor to key on
+    cacheable=lambda args: not any(args.get(k) for k in ("search", "status", "after", "expiringWithinDays")),
+))
+plan.root("customer", roots.ById("Customer", CustomerOrg, visibility.customer_condition))
+plan.root("trial", roots.ById("Trial", TrialRow, visibility.trial_reach))
+plan.root("auditEvents", roots.ChildrenOf(
+    "AuditEvent", "Customer", "customerId",
+    visible=lambda actor, pk: select(CustomerOrg.id).where(CustomerOrg.id == pk, visibility.customer_condition(actor)),
+    rows=lambda actor, pk: (select(AuditEventRow).where(AuditEventRow.customer_id == pk, customers.audit_scope(actor))
+                            .order_by(*customers.audit_order()).limit(customers.AUDIT_LIMIT)),
+    order=customers.audit_order))

@@ -6,9 +6,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import strawberry
+from sqlalchemy import BigInteger, bindparam, true
 from strawberry.types import Info
 
 from server import loaders
+from server.db.models import CustomerOrg, PartnerOrg
+from server.db.models import Trial as TrialRow
+from server.domain import visibility
+from server.planner import declare as plan
+from server.planner import roots
+from server.planner.declare import Fallback
 from server.schema.node import Node, from_global_id
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.customers import Customer
@@ -24,7 +31,6 @@ NODE_RESOLVERS: dict[str, NodeResolver] = {
 
 async def _partner(info: Info, pk: int) -> Node | None:
     """A partner sees only its own Partner node (and its customers' managing partners through them)."""
-    from server.db.models import PartnerOrg
     from server.schema.types.organizations import Partner
 
     if info.context.actor.partner_id != pk:
@@ -45,3 +51,43 @@ class NodeQuery:
         if decoded is None or decoded[0] not in NODE_RESOLVERS:
             return None
         return await NODE_RESOLVERS[decoded[0]](info, decoded[1])
+
+
+class _NodeRoot(roots.Root):
+    """`node(id:)` planned for the types below (the same reach as their NODE_RESOLVERS entries); a
+    type registered there but not here goes to the reference path; an unknown type or a malformed
+    ID answers null, like the resolver."""
+
+    def _decoded(self, args: dict) -> tuple[str, int] | None:
+        decoded = from_global_id(str(args["id"]))
+        if decoded is None or decoded[0] not in NODE_RESOLVERS:
+            return None
+        if decoded[0] not in PLANNED:
+            raise Fallback(f"node: {decoded[0]}")
+        roots.pk_of(decoded[1], int)
+        return decoded
+
+    def key(self, args: dict, env) -> tuple:
+        decoded = self._decoded(args)
+        if decoded is None:
+            return (None,)
+        if decoded[0] == "Partner":  # a partner sees only its own Partner node
+            return ("Partner", env.actor.partner_id == decoded[1])
+        return (decoded[0],)
+
+    def params(self, args: dict, env, prefix: str) -> dict:
+        decoded = self._decoded(args)
+        return {f"{prefix}id": decoded[1] if decoded else None}
+
+    def compile(self, compiler, planned, prefix: str):
+        decoded = self._decoded(planned.args)
+        if decoded is None or (decoded[0] == "Partner" and compiler.actor.partner_id != decoded[1]):
+            return [], lambda values, env: None
+        model, condition = PLANNED[decoded[0]]
+        return roots.object_by_id(compiler, planned.nodes, decoded[0], model, condition(compiler.actor),
+                                  bindparam(f"{prefix}id", type_=BigInteger))
+
+
+PLANNED = {"Customer": (CustomerOrg, visibility.customer_condition), "Trial": (TrialRow, visibility.trial_reach),
+           "Partner": (PartnerOrg, lambda actor: true())}
+plan.root("node", _NodeRoot())

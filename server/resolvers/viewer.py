@@ -6,6 +6,8 @@ from strawberry.types import Info
 
 from server import loaders
 from server.db.models import PartnerOrg
+from server.planner import declare as plan
+from server.planner import roots
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.organizations import Partner, Viewer
 
@@ -21,3 +23,6 @@ class ViewerQuery:
                 row = await db.get(PartnerOrg, actor.partner_id)
             partner = Partner.from_row(row) if row else None
         return Viewer(email=actor.email or "", roles=sorted(actor.roles), partner=partner)
+
+
+plan.root("viewer", roots.Singleton("Viewer"))  # its fields: server.schema.types.organizations

@@ -11,6 +11,7 @@ from server.db.models import Location as LocationRow
 from server.db.models import PhoneNumber as NumberRow
 from server.schema.enums import NumberStatus, PstnOption
 from server.schema.errors import UserError
+from server.planner import declare as plan
 from server.schema.node import Node, to_global_id
 
 
@@ -83,3 +84,16 @@ class NumberRequirement:
         return cls(pstn=PstnOption(value.pstn), licenses=value.licenses, locations=value.locations,
                    required=value.required, assigned=value.assigned, missing=value.missing, limit=value.limit,
                    description=value.description)
+
+
+# What the planner reads for these fields (server.planner.declare): the loaders' order.
+plan.plannable("PhoneNumber", NumberRow, e164=plan.Column("e164"), status=plan.Column("status"),
+               releaseAt=plan.Column("release_at", time=True))
+plan.plannable(
+    "Location", LocationRow,
+    id=plan.GlobalId("Location"), name=plan.Column("name"), country=plan.Column("country"),
+    timeZone=plan.Column("time_zone"), line1=plan.Column("line1"), line2=plan.Column("line2"),
+    city=plan.Column("city"), postalCode=plan.Column("postal_code"), region=plan.Column("region"),
+    numbers=plan.Relation("PhoneNumber", NumberRow, join=lambda location, number: number.c.location_id == location.c.id,
+                          order=lambda number: [number.c.e164, number.c.id]),
+)

@@ -6,6 +6,8 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from server.db.models import AuditEvent as AuditEventRow
+from server.planner import declare as plan
 from server.schema.enums import DataRegion, ServiceType
 
 
@@ -38,3 +40,9 @@ class AuditEvent:
     subject_type: str
     before: JSON | None
     after: JSON | None
+
+
+# What the planner reads for these fields (server.planner.declare).
+plan.plannable("AuditEvent", AuditEventRow, at=plan.Column("at", time=True), actor=plan.Column("actor"),
+               action=plan.Column("action"), subjectType=plan.Column("subject_type"), before=plan.Column("before"),
+               after=plan.Column("after"))

@@ -1,14 +1,20 @@
 """Customer and the customers connection (API.graphql). Relations come from per-request loaders."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import strawberry
+from sqlalchemy import func, null, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from strawberry.types import Info
 
 from server import loaders
+from server.db.models import CustomerOrg, PartnerAccessGrant, PartnerOrg, PurchasedService
+from server.db.models import Location as LocationRow
+from server.db.models import Trial as TrialRow
 from server.domain import customers as customers_domain
 from server.domain import status, visibility
+from server.planner import declare as plan
 from server.schema.enums import DataRegion, PartnerAccess, ProvisioningStatus, ServiceType, SubscriptionStatus
 from server.schema.node import Node, to_global_id
 from server.schema.types.calling import Location
@@ -140,3 +146,54 @@ class CustomerConnection:
 
 
 CustomerOrder = strawberry.enum(customers_domain.CustomerOrder, name="CustomerOrder")
+
+
+# What the planner reads for these fields (server.planner.declare): the same rows, scope and order as
+# the loaders above, the derived status from the same domain function.
+class _TrialState(NamedTuple):  # what status.derive reads of a trial
+    state: str
+    ends_at: Any
+
+
+def _visible_trials(source, parent, actor):
+    trial = TrialRow.__table__.alias()
+    return (select(func.coalesce(func.json_agg(func.json_build_array(trial.c.state, plan.utc_text(trial.c.ends_at))),
+                                 text("'[]'::json")))
+            .where(trial.c.customer_id == source.c.id, visibility.trial_condition(actor, trial.c)).scalar_subquery())
+
+
+def _subscription_status(env, stored: str, trials: list) -> str:
+    return status.derive(stored, [_TrialState(s, plan.parse_time(e)) for s, e in trials], env.now).value
+
+
+def _access(source, parent, actor):
+    reads = visibility.access_condition(actor)
+    if reads is None:
+        return null()
+    return (select(PartnerAccessGrant.access).where(PartnerAccessGrant.customer_id == source.c.id, reads)
+            .scalar_subquery())
+
+
+def _purchased(source, parent, actor):
+    return (select(func.coalesce(func.json_agg(aggregate_order_by(PurchasedService.service, PurchasedService.service)),
+                                 text("'[]'::json")))
+            .where(PurchasedService.customer_id == source.c.id).scalar_subquery())
+
+
+plan.plannable(
+    "Customer", CustomerOrg,
+    id=plan.GlobalId("Customer"), name=plan.Column("name"), country=plan.Column("country"),
+    region=plan.Column("region"), businessVertical=plan.Column("business_vertical"),
+    adminEmail=plan.Column("admin_email"), provisioningStatus=plan.Column("provisioning_status"),
+    provisioningError=plan.Column("provisioning_error"),
+    subscriptionStatus=plan.Derived(_subscription_status, "subscription_status", plan.Input(_visible_trials)),
+    partnerAccess=plan.Derived(lambda env, access: access, plan.Input(_access)),
+    purchasedServices=plan.Derived(lambda env, services: services, plan.Input(_purchased)),
+    managingPartner=plan.Relation("Partner", PartnerOrg, join=lambda customer, partner:
+                                  partner.c.id == customer.c.managing_partner_id, many=False),
+    trials=plan.Relation("Trial", TrialRow, join=lambda customer, trial: trial.c.customer_id == customer.c.id,
+                         scope=lambda actor, trial: visibility.trial_condition(actor, trial.c)),
+    locations=plan.Relation("Location", LocationRow, join=lambda customer, location:
+                            location.c.customer_id == customer.c.id,
+                            order=lambda location: [location.c.name, location.c.id]),
+)

@@ -12,7 +12,10 @@ import strawberry
 from strawberry.types import Info
 
 from server.db.models import DeviceExtensionRequest as ExtensionRow
+from server.db.models import DeviceModel as DeviceModelRow
 from server.db.models import Shipment as ShipmentRow
+from server.db.models import ShipmentItem as ItemRow
+from server.planner import declare as plan
 from server.schema.enums import DeviceType, ExtensionStatus, ShipmentStatus
 from server.schema.errors import UserError
 from server.schema.node import Node, to_global_id
@@ -124,3 +127,32 @@ class DeviceExtensionRequest(Node):
 class DeviceExtensionPayload:
     request: DeviceExtensionRequest | None
     user_errors: list[UserError]
+
+
+# What the planner reads for these fields (server.planner.declare).
+def _return_instructions(env, country: str, order: str | None) -> str:
+    from server.domain.shipments import return_instructions
+
+    return return_instructions(country, order)
+
+
+plan.plannable("DeviceModel", DeviceModelRow, type=plan.Column("type"), model=plan.Column("model"),
+               maxQuantity=plan.Column("max_quantity"))
+plan.plannable("ShipmentItem", ItemRow, model=plan.Column("model"), serialNumber=plan.Column("serial_number"))
+plan.plannable(
+    "Shipment", ShipmentRow,
+    id=plan.GlobalId("Shipment"), deviceType=plan.Column("device_type"), status=plan.Column("status"),
+    demoOrderNumber=plan.Column("demo_order_number"), carrier=plan.Column("carrier"), dueDate=plan.Column("due_date"),
+    returnBy=plan.Column("return_by"), model=plan.Column("model"), quantity=plan.Column("quantity"),
+    poeConfirmed=plan.Column("poe_confirmed", convert=bool), country=plan.Column("country"),
+    shippedOn=plan.Column("shipped_on"),
+    returnLabelsRequested=plan.Column("return_labels_requested", convert=lambda n: n or 0),
+    returnInstructions=plan.Derived(_return_instructions, "country", "demo_order_number"),
+    items=plan.Relation("ShipmentItem", ItemRow, join=lambda shipment, item: item.c.shipment_id == shipment.c.id),
+)
+plan.plannable(
+    "DeviceExtensionRequest", ExtensionRow,
+    id=plan.GlobalId("DeviceExtensionRequest"), days=plan.Column("days"), status=plan.Column("status"),
+    note=plan.Column("note"), reason=plan.Column("reason"), createdAt=plan.Column("created_at", time=True),
+    decidedAt=plan.Column("decided_at", time=True),
+)

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import strawberry
 
+from sqlalchemy import false, true
+
 from server.db.models import PartnerOrg
+from server.planner import declare as plan
 from server.schema.enums import PartnerTier, Role
 from server.schema.node import Node, to_global_id
 
@@ -25,3 +28,16 @@ class Viewer:
     email: str
     roles: list[Role]
     partner: Partner | None
+
+
+# What the planner reads for these fields (server.planner.declare).
+plan.plannable("Partner", PartnerOrg, id=plan.GlobalId("Partner"), name=plan.Column("name"),
+               certified=plan.Column("certified"), tier=plan.Column("tier"))
+plan.plannable(
+    "Viewer",
+    email=plan.FromActor(lambda env: env.actor.email or ""),
+    roles=plan.FromActor(lambda env: [role.value for role in sorted(env.actor.roles)]),
+    partner=plan.Relation("Partner", PartnerOrg, join=lambda viewer, partner: true(), many=False,
+                          scope=lambda actor, partner: partner.c.id == actor.partner_id
+                          if actor.partner_id is not None else false()),
+)

@@ -5,10 +5,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlalchemy import and_
 from strawberry.types import Info
 
 from server import loaders
+from server.db.models import CustomerOrg, PartnerOrg, TrialService
+from server.db.models import DeviceExtensionRequest as ExtensionRow
+from server.db.models import Shipment as ShipmentRow
+from server.db.models import Trial as TrialRow
 from server.domain import status
+from server.planner import declare as plan
 from server.schema.enums import (
     DeviceType, MeetingsEdition, MeetingsFeature, PstnOption, ServiceType, TrialState,
 )
@@ -179,3 +185,37 @@ class StartTrialInput(TrialForm):
 @strawberry.input
 class ExistingCustomerTrialInput(TrialForm):
     pass
+
+
+# What the planner reads for these fields (server.planner.declare): the loaders' rows and order.
+plan.plannable(
+    "Trial", TrialRow,
+    id=plan.GlobalId("Trial"), state=plan.Column("state"), licenseCount=plan.Column("license_count"),
+    durationDays=plan.Column("duration_days"), kind=plan.Column("kind"),
+    startsAt=plan.Column("starts_at", time=True), endsAt=plan.Column("ends_at", time=True),
+    graceEndsAt=plan.Column("grace_ends_at", time=True), version=plan.Column("version"),
+    daysLeft=plan.Derived(lambda env, ends: status.days_left(ends, env.now), plan.TimeInput("ends_at")),
+    customer=plan.Relation("Customer", CustomerOrg, join=lambda trial, customer: customer.c.id == trial.c.customer_id,
+                           many=False),
+    services=plan.Relation("Service", TrialService, join=lambda trial, service: and_(
+        service.c.trial_id == trial.c.id, service.c.removed_at.is_(None))),
+    shipments=plan.Relation("Shipment", ShipmentRow, join=lambda trial, shipment: shipment.c.trial_id == trial.c.id),
+    partner=plan.Relation("Partner", PartnerOrg, join=lambda trial, partner: partner.c.id == trial.c.partner_id,
+                          many=False),
+    deviceExtensionRequests=plan.Relation("DeviceExtensionRequest", ExtensionRow, join=lambda trial, request:
+                                          request.c.trial_id == trial.c.id),
+)
+plan.plannable(
+    "Service", TrialService,
+    type=plan.Column("service"), licenseCount=plan.Column("license_count"),
+    expired=plan.Derived(lambda env, state: status.service_expired(state), plan.ParentColumn("state")),
+    meetings=plan.Embedded("MeetingsOptions", present=lambda service: service.c.service == "MEETINGS"),
+    calling=plan.Embedded("CallingOptions", present=lambda service: service.c.service == "CALLING"),
+)
+plan.plannable(
+    "MeetingsOptions",
+    edition=plan.Column("meetings_edition", convert=lambda edition: edition or "BASIC"),
+    siteUrl=plan.Column("site_url"), timeZone=plan.Column("time_zone"),
+    features=plan.Column("meetings_features", convert=lambda features: list(features or [])),
+)
+plan.plannable("CallingOptions", pstn=plan.Column("pstn", convert=lambda pstn: pstn or "CCP"))

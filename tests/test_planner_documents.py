@@ -1,13 +1,14 @@
-"""Issue 10: the compiled CustomersPage and CustomerPage (server.compiled) answer exactly like
-field-by-field Strawberry execution, for every role, over several partners' data: empty lists, nulls,
-"own customers", another partner's customers, pagination edges, search and status filters; for the
-detail page every customer in the database (with nothing, with everything, another partner's, one
-pending consent, one nobody manages) and IDs that are malformed, of another type or not strings.
-A runner that leaks another tenant's rows fails the comparison (test_a_leaking_runner_is_caught).
+"""Issue 15 (was issue 10's runners): the read planner answers the stored page documents
+CustomersPage, CustomerPage and CustomerHistory exactly like field-by-field Strawberry execution, for
+every role, over several partners' data: empty lists, nulls, "own customers", another partner's
+customers, pagination edges, search and status filters; for the detail page every customer in the
+database (with nothing, with everything, another partner's, one pending consent, one nobody manages)
+and IDs that are malformed, of another type or not strings. A planner whose scope builder leaks
+another tenant's rows fails the comparison (test_a_leaking_scope_is_caught).
 
-The compiled runner may hand a request back (None) only where the reference path answers an error;
-every other answer must be the same JSON, byte for byte. PostgreSQL only: the embedded default
-(SQLite) has no compiled runners.
+The planner may hand a request back (None) only where the reference path answers an error; every
+other answer must be the same JSON, byte for byte. PostgreSQL only: the embedded default (SQLite)
+keeps the reference path. Random queries beyond these documents: tests/test_planner_property.py.
 """
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from server import clock, compiled, graphql_http
-from server.compiled import customer_history, customer_page, customers_page
+from graphql import get_operation_ast
+
+from server import clock, graphql_http
 from server.db.models import (
     AuditEvent, CustomerOrg, DeviceExtensionRequest, Location, PartnerAccessGrant, PhoneNumber, Shipment, ShipmentItem,
 )
@@ -29,13 +31,16 @@ from server.domain import directory, visibility
 from server.domain.actor import ANONYMOUS, Actor, ActorKind
 from server.enums import Role, ServiceType
 from server.pages.operations import read_operations
+from server.planner import declare
+from server.planner.execute import Prepared, one_row
+from server.planner.run import Planner
 from server.schema.context import Context
 from tests import factories
 
 TEXT = read_operations()["CustomersPage"]
 DETAIL = read_operations()["CustomerPage"]
 HISTORY = read_operations()["CustomerHistory"]
-COMPILED = {"CustomersPage", "CustomerPage", "CustomerHistory"}
+PLANNED = {"CustomersPage": TEXT, "CustomerPage": DETAIL, "CustomerHistory": HISTORY}
 STATUSES = ["TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXPIRED", "PENDING_CONSENT",
             "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED", "RELEASED"]
 
@@ -43,23 +48,19 @@ STATUSES = ["TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXP
 @pytest.fixture
 def postgres(app):
     if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("compiled operations run on PostgreSQL only; SQLite keeps the reference path")
+        pytest.skip("the planner runs on PostgreSQL only; SQLite keeps the reference path")
     return app
 
 
-def test_document_is_the_verified_one():
-    """An edited CustomersPage.graphql is not compiled any more: re-verify the runner, then re-pin."""
-    assert compiled.sha256(TEXT) == customers_page.DOCUMENT_SHA256
-    assert compiled.sha256(DETAIL) == customer_page.DOCUMENT_SHA256
-    assert compiled.sha256(HISTORY) == customer_history.DOCUMENT_SHA256
-    assert set(compiled.for_app("postgresql", read_operations())) == COMPILED
-    assert compiled.for_app("sqlite", read_operations()) == {}
-    edited = {"CustomersPage": TEXT + " ", "CustomerPage": DETAIL + " ", "CustomerHistory": HISTORY + " "}
-    assert compiled.for_app("postgresql", edited) == {}
+def test_sqlite_keeps_the_reference_path(app):
+    assert (app.state.planner is None) == (app.state.engine.dialect.name != "postgresql")
 
 
-def test_registered_at_start_up(postgres):
-    assert set(postgres.state.compiled_operations) == COMPILED
+def test_the_stored_documents_are_plannable(postgres):
+    planner = postgres.state.planner
+    for name, text in PLANNED.items():
+        document, errors = postgres.state.documents.get(text)
+        assert planner.accepts(text, name, document, get_operation_ast(document, name)), name
 
 
 async def _arrange(sessionmaker):
@@ -147,7 +148,7 @@ def _actors(a, b, c, customer_id):
     return actors
 
 
-async def _both(app, actor, variables, text=TEXT, name="CustomersPage", runner=None):
+async def _both(app, actor, variables, text=TEXT, name="CustomersPage", planner=None):
     state = app.state
     ctx = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
     try:
@@ -155,13 +156,15 @@ async def _both(app, actor, variables, text=TEXT, name="CustomersPage", runner=N
                                             expose_errors=True)
     finally:
         await ctx.close()
+    planner = planner or state.planner
+    document, _ = state.documents.get(text)
     ctx = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
     try:
-        data = await (runner or customers_page.run)(ctx, variables)
+        data = await planner.run(ctx, text, document, get_operation_ast(document, name), variables, name)
     finally:
         await ctx.close()
     if data is None:
-        assert body.get("errors"), f"compiled handed back a request the reference answers: {actor} {variables}"
+        assert body.get("errors"), f"the planner handed back a request the reference answers: {actor} {variables}"
     else:
         assert "errors" not in body, body
         assert orjson.dumps(data) == orjson.dumps(body["data"]), (actor, variables)
@@ -192,25 +195,22 @@ async def test_every_role_every_filter_every_page(postgres, sessionmaker):
     assert answered > 100
 
 
-async def test_the_page_uses_it(postgres, client, sessionmaker, monkeypatch):
-    """/customers renders from the compiled runner (and the same HTML as the reference path)."""
+async def test_the_page_uses_it(postgres, client, sessionmaker):
+    """/customers renders from the planner (and the same HTML as the reference path)."""
     a, *_ = await _arrange(sessionmaker)
     await factories.login(client, a.emails[Role.SALES_ADMIN], a.password)
-    calls = []
-    runner = postgres.state.compiled_operations["CustomersPage"]
-
-    async def counting(context, variables):
-        calls.append(variables)
-        return await runner(context, variables)
-
-    monkeypatch.setitem(postgres.state.compiled_operations, "CustomersPage", counting)
-    compiled_html = (await client.get("/customers")).text
-    assert calls
-    monkeypatch.delitem(postgres.state.compiled_operations, "CustomersPage")
-    reference_html = (await client.get("/customers")).text
+    planner = postgres.state.planner
+    before = planner.planned["CustomersPage"]
+    planned_html = (await client.get("/customers")).text
+    assert planner.planned["CustomersPage"] == before + 1
+    postgres.state.planner = None
+    try:
+        reference_html = (await client.get("/customers")).text
+    finally:
+        postgres.state.planner = planner
     strip = lambda html: "\n".join(l for l in html.splitlines() if "csrf" not in l)  # noqa: E731
-    assert strip(compiled_html) == strip(reference_html)
-    assert "Acme" in compiled_html and "Phones <span" in compiled_html and "Headsets" not in compiled_html
+    assert strip(planned_html) == strip(reference_html)
+    assert "Acme" in planned_html and "Phones <span" in planned_html and "Headsets" not in planned_html
 
 
 async def _arrange_detail(sessionmaker):
@@ -310,7 +310,7 @@ async def test_customer_detail_every_role_every_customer(postgres, sessionmaker)
     for actor in _detail_actors(a, b, c, acme_id, full_id):
         for global_id in good + bad:
             variables = {"id": global_id} if global_id is not None else {}
-            data = await _both(postgres, actor, variables, DETAIL, "CustomerPage", customer_page.run)
+            data = await _both(postgres, actor, variables, DETAIL, "CustomerPage")
             customer = (data or {}).get("customer")
             seen += customer is not None
             empty += data is not None and customer is None
@@ -327,73 +327,59 @@ async def test_customer_history_every_role_every_customer(postgres, sessionmaker
     for actor in _detail_actors(a, b, c, acme_id, full_id):
         for global_id in good + bad:
             variables = {"id": global_id} if global_id is not None else {}
-            data = await _both(postgres, actor, variables, HISTORY, "CustomerHistory", customer_history.run)
+            data = await _both(postgres, actor, variables, HISTORY, "CustomerHistory")
             seen += bool(data and data["auditEvents"])
     assert seen > 20
 
 
-async def test_a_leaking_runner_is_caught(postgres, sessionmaker, monkeypatch):
-    """Break the runner on purpose (every trial, every customer in reach): the comparison must fail."""
+async def test_a_leaking_scope_is_caught(postgres, sessionmaker, monkeypatch):
+    """Break a scope builder on purpose, in the planner's declarations only (every trial, every customer
+    in reach): the comparison with the reference path must fail."""
     from sqlalchemy import true
+
+    from server.schema.types import customers as customer_types
 
     a, b, c, acme_id, full_id, _, names = await _arrange_detail(sessionmaker)
     alpha = Actor(kind=ActorKind.PARTNER_USER, user_id=a.user_ids[Role.READ_ONLY], partner_id=a.partner_id,
                   roles=frozenset({Role.READ_ONLY}), email=a.emails[Role.READ_ONLY])
-    for leak in ("trial_condition", "customer_condition"):
+    leaky = SimpleNamespace(**{**vars(visibility), "trial_condition": lambda *args, **kw: true()})
+    everyone = lambda *args, **kw: true()  # noqa: E731
+    beta_only = to_global_id("Customer", names["beta only 0"])
+    cases = [
+        (lambda patch: patch.setattr(customer_types, "visibility", leaky), {"id": to_global_id("Customer", full_id)},
+         DETAIL, "CustomerPage"),
+        (lambda patch: patch.setattr(declare.ROOTS["customer"], "condition", everyone), {"id": beta_only},
+         DETAIL, "CustomerPage"),
+        (lambda patch: patch.setattr(declare.ROOTS["auditEvents"], "visible", lambda actor, pk: select(
+            CustomerOrg.id).where(CustomerOrg.id == pk)), {"id": beta_only}, HISTORY, "CustomerHistory"),
+        (lambda patch: patch.setattr(customer_types, "visibility", leaky), {"search": "acme"}, TEXT, "CustomersPage"),
+    ]
+    for breaks, variables, text, name in cases:
         with monkeypatch.context() as patch:
-            broken = SimpleNamespace(**{**vars(visibility), leak: lambda *args, **kw: true()})
-            patch.setattr(customer_page, "visibility", broken)  # the runner's view only, not the reference's
-            customer_page.statement.cache_clear()
-            customer = to_global_id("Customer", full_id if leak == "trial_condition" else names["beta only 0"])
+            breaks(patch)
             with pytest.raises(AssertionError):
-                await _both(postgres, alpha, {"id": customer}, DETAIL, "CustomerPage", customer_page.run)
-        customer_page.statement.cache_clear()
-    await _both(postgres, alpha, {"id": to_global_id("Customer", full_id)}, DETAIL, "CustomerPage", customer_page.run)
-    with monkeypatch.context() as patch:  # the timeline of a customer Alpha does not see
-        patch.setattr(customer_history, "visibility", SimpleNamespace(**{**vars(visibility),
-                                                                         "customer_condition": lambda *a: true()}))
-        customer_history.statement.cache_clear()
-        customer_history.statement(alpha)  # built with the leak
-        with pytest.raises(AssertionError):
-            await _both(postgres, alpha, {"id": to_global_id("Customer", names["beta only 0"])}, HISTORY,
-                        "CustomerHistory", customer_history.run)
-    customer_history.statement.cache_clear()
-    with monkeypatch.context() as patch:  # the list: Beta's trials (and shipments) on a customer Alpha sees
-        patch.setattr(customers_page, "visibility", SimpleNamespace(**{**vars(visibility),
-                                                                       "trial_condition": lambda actor: true()}))
-        customers_page._timeless_statement.cache_clear()
-        with pytest.raises(AssertionError):
-            await _both(postgres, alpha, {"search": "acme"})
-    customers_page._timeless_statement.cache_clear()
-    await _both(postgres, alpha, {"search": "acme"})
+                await _both(postgres, alpha, variables, text, name, Planner(postgres.state.graphql_schema))
+        await _both(postgres, alpha, variables, text, name, Planner(postgres.state.graphql_schema))
 
 
-async def test_the_detail_page_uses_it(postgres, client, sessionmaker, monkeypatch):
-    """/customers/{id} renders from the compiled runners (and the same HTML as the reference path)."""
+async def test_the_detail_page_uses_it(postgres, client, sessionmaker):
+    """/customers/{id} renders from the planner (and the same HTML as the reference path)."""
     a, b, c, acme_id, full_id, *_ = await _arrange_detail(sessionmaker)
     await factories.login(client, a.emails[Role.PARTNER_ADMIN], a.password)
-    calls = []
-
-    def counting(name):
-        runner = postgres.state.compiled_operations[name]
-
-        async def run(context, variables):
-            calls.append(name)
-            return await runner(context, variables)
-        return run
-
+    planner = postgres.state.planner
     url = f"/customers/{to_global_id('Customer', full_id)}"
-    for name in ("CustomerPage", "CustomerHistory"):
-        monkeypatch.setitem(postgres.state.compiled_operations, name, counting(name))
-    compiled_html = (await client.get(url)).text
-    assert calls == ["CustomerPage", "CustomerHistory"]
-    for name in ("CustomerPage", "CustomerHistory"):
-        monkeypatch.delitem(postgres.state.compiled_operations, name)
-    reference_html = (await client.get(url)).text
+    before = planner.planned.copy()
+    planned_html = (await client.get(url)).text
+    assert planner.planned - before == {"CustomerPage": 1, "CustomerHistory": 1}
+    postgres.state.planner = None
+    try:
+        reference_html = (await client.get(url)).text
+    finally:
+        postgres.state.planner = planner
     strip = lambda html: "\n".join(l for l in html.splitlines() if "csrf" not in l)  # noqa: E731
-    assert strip(compiled_html) == strip(reference_html)
-    assert "Everything Inc" in compiled_html and "FCH1" in compiled_html and "BETA-SN" not in compiled_html
-    assert "shipment.requested" in compiled_html and "access.granted" not in compiled_html  # Beta's event
+    assert strip(planned_html) == strip(reference_html)
+    assert "Everything Inc" in planned_html and "FCH1" in planned_html and "BETA-SN" not in planned_html
+    assert "shipment.requested" in planned_html and "access.granted" not in planned_html  # Beta's event
 
 
 async def test_a_driver_error_is_run_again_through_sqlalchemy(postgres, sessionmaker):
@@ -401,10 +387,10 @@ async def test_a_driver_error_is_run_again_through_sqlalchemy(postgres, sessionm
     a, *_ = await _arrange(sessionmaker)
     actor = Actor(kind=ActorKind.PARTNER_USER, user_id=a.user_ids[Role.READ_ONLY], partner_id=a.partner_id,
                   roles=frozenset({Role.READ_ONLY}), email=a.emails[Role.READ_ONLY])
-    prepared = compiled.Prepared(select(CustomerOrg.name).where(CustomerOrg.name == "Acme"))
+    prepared = Prepared(select(CustomerOrg.name).where(CustomerOrg.name == "Acme"))
     prepared.text = ("SELECT broken FROM nowhere", [], {})
     ctx = Context(sessionmaker=postgres.state.sessionmaker, settings=postgres.state.settings, actor=actor)
     try:
-        assert tuple(await compiled.one_row(ctx, prepared)) == ("Acme",)
+        assert tuple(await one_row(ctx, prepared)) == ("Acme",)
     finally:
         await ctx.close()

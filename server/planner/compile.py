@@ -1,0 +1,203 @@
+"""From a validated query operation to one SQL statement and the Python that shapes its answer.
+
+`Compiler.object(type, field nodes, source, parent)` collects the selection (fragments, inline
+fragments, aliases, `@skip`/`@include`, `__typename`) like graphql-core's executor does, looks each
+field up in the declarations (server.planner.declare) and returns the object's SQL expressions (one
+`json_build_array` of them is the object's row) and a shaper that turns those values, fetched as
+JSON, into the answer's dict, keys in the document's order. A relation is a correlated scalar
+subquery (`json_agg(... ORDER BY ...)` for a list, one row for an object) whose WHERE is the join
+and the domain's scope builder; nested relations nest the same way, so the whole operation is one
+statement that PostgreSQL answers as one JSON text.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    FieldNode, FragmentSpreadNode, GraphQLInterfaceType, GraphQLList, GraphQLNonNull, GraphQLObjectType,
+    GraphQLSchema, InlineFragmentNode, get_named_type,
+)
+from sqlalchemy import case, func, null, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from server.planner.declare import (
+    TYPES, Column, Constant, Derived, Embedded, Fallback, FromActor, GlobalId, Input, ParentColumn, Relation,
+    TimeInput, column_of, global_id, iso_time, parse_time, utc_text,
+)
+
+EMPTY = text("'[]'::json")
+Getter = Callable[[list, Any], Any]
+Shaper = Callable[[list, Any], dict[str, Any]]
+
+
+class Unplannable(Fallback):
+    """A field with no declaration (or a shape the planner does not take): counted per field."""
+
+
+def skipped(node: Any, variables: dict[str, Any]) -> bool:
+    """`@skip(if:)` / `@include(if:)` as the executor reads them (literal or variable)."""
+    for directive in node.directives or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        argument = next((a for a in directive.arguments if a.name.value == "if"), None)
+        if argument is None:
+            continue
+        value = argument.value
+        flag = variables.get(value.name.value) if value.kind == "variable" else value.value
+        if name == "skip" and flag is True:
+            return True
+        if name == "include" and flag is not True:
+            return True
+    return False
+
+
+def applies(schema: GraphQLSchema, condition: Any, runtime: GraphQLObjectType) -> bool:
+    if condition is None:
+        return True
+    named = schema.get_type(condition.name.value)
+    if named is runtime:
+        return True
+    return isinstance(named, GraphQLInterfaceType) and schema.is_sub_type(named, runtime)
+
+
+def collect(schema: GraphQLSchema, fragments: dict, variables: dict[str, Any], runtime: GraphQLObjectType,
+            selection_sets: list) -> dict[str, list[FieldNode]]:
+    """Response key → the field nodes merged under it, in document order (graphql-core's CollectFields)."""
+    found: dict[str, list[FieldNode]] = {}
+    visited: set[str] = set()
+
+    def walk(selection_set) -> None:
+        for node in selection_set.selections:
+            if skipped(node, variables):
+                continue
+            if isinstance(node, FieldNode):
+                key = node.alias.value if node.alias else node.name.value
+                found.setdefault(key, []).append(node)
+            elif isinstance(node, InlineFragmentNode):
+                if applies(schema, node.type_condition, runtime):
+                    walk(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode):
+                name = node.name.value
+                fragment = fragments.get(name)
+                if name in visited or fragment is None:
+                    continue
+                visited.add(name)
+                if applies(schema, fragment.type_condition, runtime):
+                    walk(fragment.selection_set)
+
+    for selection_set in selection_sets:
+        if selection_set is not None:
+            walk(selection_set)
+    return found
+
+
+def _item(i: int) -> Getter:
+    return lambda row, env: row[i]
+
+
+class Compiler:
+    """One statement's construction for one actor and one set of SQL-shaping arguments."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: dict, variables: dict[str, Any], actor: Any) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.actor = actor
+
+    def object(self, type_name: str, nodes: list[FieldNode], source: Any, parent: Any = None) -> tuple[list, Shaper]:
+        """The object's SQL expressions over `source` (its row) and its shaper."""
+        runtime = self.schema.get_type(type_name)
+        plan = TYPES.get(type_name)
+        fields = collect(self.schema, self.fragments, self.variables, runtime,
+                         [node.selection_set for node in nodes])
+        exprs: list = []
+        getters: list[tuple[str, Getter]] = []
+        for key, field_nodes in fields.items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                getters.append((key, lambda row, env, t=type_name: t))
+                continue
+            declaration = plan.fields.get(name) if plan is not None else None
+            if declaration is None or any(node.arguments for node in field_nodes):
+                raise Unplannable(f"{type_name}.{name}")
+            field_type = get_named_type(runtime.fields[name].type)
+            getters.append((key, self.field(declaration, field_nodes, field_type.name, source, parent, exprs)))
+
+        def shape(row: list, env: Any) -> dict[str, Any]:
+            return {key: get(row, env) for key, get in getters}
+        return exprs, shape
+
+    def field(self, declaration: Any, nodes: list[FieldNode], type_name: str, source: Any, parent: Any,
+              exprs: list) -> Getter:
+        """Append the field's expressions to `exprs`; return the getter of its value from the row."""
+        start = len(exprs)
+        if isinstance(declaration, Column):
+            column = column_of(source, declaration.name)
+            exprs.append(utc_text(column) if declaration.time else column)
+            if declaration.time:
+                return lambda row, env: iso_time(row[start])
+            convert = declaration.convert
+            return (lambda row, env: convert(row[start])) if convert is not None else _item(start)
+        if isinstance(declaration, GlobalId):
+            exprs.append(column_of(source, declaration.column))
+            name = declaration.type_name
+            return lambda row, env: global_id(name, row[start])
+        if isinstance(declaration, Derived):
+            decoders = []
+            for item in declaration.inputs:
+                decode = None
+                if isinstance(item, str):
+                    exprs.append(column_of(source, item))
+                elif isinstance(item, TimeInput):
+                    exprs.append(utc_text(column_of(source, item.name)))
+                    decode = parse_time
+                elif isinstance(item, ParentColumn):
+                    if parent is None:
+                        raise Unplannable(f"{type_name}: a parent column without a parent")
+                    exprs.append(column_of(parent, item.name))
+                elif isinstance(item, Input):
+                    exprs.append(item.builder(source, parent, self.actor))
+                    decode = item.decode
+                decoders.append(decode)
+            fn, end = declaration.fn, len(exprs)
+            if all(d is None for d in decoders):
+                return lambda row, env: fn(env, *row[start:end])
+            pairs = list(enumerate(decoders, start))
+            return lambda row, env: fn(env, *[row[i] if d is None else d(row[i]) for i, d in pairs])
+        if isinstance(declaration, Relation):
+            child = declaration.model.__table__.alias()
+            inner, shape = self.object(declaration.target, nodes, child, source)
+            row_expr = func.json_build_array(*inner)
+            where = [declaration.join(source, child)]
+            if declaration.scope is not None:
+                where.append(declaration.scope(self.actor, child))
+            if declaration.many:
+                exprs.append(select(func.coalesce(func.json_agg(aggregate_order_by(row_expr, *declaration.order(child))),
+                                                  EMPTY)).where(*where).scalar_subquery())
+                return lambda row, env: [shape(value, env) for value in row[start]]
+            exprs.append(select(row_expr).where(*where).limit(1).scalar_subquery())
+            return lambda row, env: None if row[start] is None else shape(row[start], env)
+        if isinstance(declaration, Embedded):
+            inner, shape = self.object(declaration.target, nodes, source, parent)
+            exprs.append(case((declaration.present(source), func.json_build_array(*inner)), else_=null()))
+            return lambda row, env: None if row[start] is None else shape(row[start], env)
+        if isinstance(declaration, FromActor):
+            fn = declaration.fn
+            return lambda row, env: fn(env)
+        if isinstance(declaration, Constant):
+            fn = declaration.fn
+            return lambda row, env: fn()
+        raise Unplannable(f"{type_name}: unknown declaration {declaration!r}")
+
+
+def list_of(expr_row, order: list, *where) -> Any:
+    """`coalesce(json_agg(row ORDER BY …), '[]')` over the rows `where` selects (root lists)."""
+    return select(func.coalesce(func.json_agg(aggregate_order_by(expr_row, *order)), EMPTY)).where(*where)
+
+
+def unwrap(gql_type: Any) -> Any:
+    while isinstance(gql_type, (GraphQLNonNull, GraphQLList)):
+        gql_type = gql_type.of_type
+    return gql_type

@@ -1,0 +1,194 @@
+"""The planner's vocabulary: what a GraphQL field reads, declared once beside its Strawberry type.
+
+A declaration says how ONE field of ONE GraphQL type is read in SQL (and shaped in Python); the
+planner (server.planner.compile) composes them into one statement. Declarations register at import
+of the module that holds the Strawberry type (`plannable("Customer", CustomerOrg, name=Column(...))`)
+and are checked against the built schema by tests/test_planner.py (a declared field the schema
+does not have fails), so type and declaration cannot drift apart silently.
+
+Kinds, for an object read from a table row (`source`: that row's FROM, a table, alias or CTE):
+
+    Column("name")                    the column as it is (`convert`: a Python function over it,
+                                      `time=True`: a timestamp, answered like Python's isoformat)
+    GlobalId("Customer")              the Relay global ID of the row's `id`
+    Derived(fn, *inputs)              fn(env, *values): Python over column names or SQL builders
+                                      (`Input(builder)`: builder(source, parent, actor)) – the domain's
+                                      own function over the fetched values (status, days left, …)
+    Relation("Trial", Model, join=…, scope=…, order=…, many=True)
+                                      a nested object or list: `join(parent, child)`, the domain's
+                                      scope builder `scope(actor, child)`, the reference's order
+    Embedded("MeetingsOptions", present=…)
+                                      an object built from the same row (null unless `present`)
+    FromActor(fn)                     fn(env): Python over the actor alone (the viewer's email)
+    Constant(fn)                      fn(): a value that needs no read (the trial durations)
+
+Root fields (Query.*) are `Root` subclasses written beside their resolvers (server.resolvers.*):
+they read their arguments, say what of them shapes the SQL (the plan cache key) and what is bound,
+and compile to one scalar expression of the statement.
+
+A field with no declaration is not plannable: the whole operation goes to the reference path.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func
+
+from server.schema.node import to_global_id
+
+UTC_TEXT = 'YYYY-MM-DD"T"HH24:MI:SS.US'
+
+
+class Fallback(Exception):
+    """This request goes to the reference path (`reason`: the field or condition, for the counters)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def column_of(source: Any, name: str):
+    """The column `name` of a table, alias, CTE or subquery."""
+    return source.c[name]
+
+
+def utc_text(column):
+    """A timestamp as UTC text PostgreSQL writes alike for every row (parsed back by `parse_time`)."""
+    return func.to_char(func.timezone("UTC", column), UTC_TEXT)
+
+
+@lru_cache(maxsize=1 << 14)
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value is not None else None
+
+
+@lru_cache(maxsize=1 << 14)
+def iso_time(value: str | None) -> str | None:
+    """`utc_text`'s value as the reference answers a DateTime (Python's isoformat)."""
+    return parse_time(value).isoformat() if value is not None else None
+
+
+#: `to_global_id`, remembered: the same rows come back page after page.
+global_id = lru_cache(maxsize=1 << 14)(to_global_id)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    convert: Callable[[Any], Any] | None = None
+    time: bool = False
+
+
+@dataclass(frozen=True)
+class GlobalId:
+    type_name: str
+    column: str = "id"
+
+
+@dataclass(frozen=True)
+class Input:
+    """An input of a Derived field built in SQL: builder(source, parent, actor) -> expression;
+    `decode`: Python over its JSON value before the derived function sees it."""
+    builder: Callable[[Any, Any, Any], Any]
+    decode: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class TimeInput:
+    """A timestamp column as an input (the derived function gets a datetime)."""
+    name: str
+
+
+@dataclass(frozen=True)
+class ParentColumn:
+    """A column of the parent object's row (Service.expired reads its trial's state)."""
+    name: str
+
+
+class Derived:
+    def __init__(self, fn: Callable[..., Any], *inputs: str | Input | TimeInput | ParentColumn) -> None:
+        self.fn = fn
+        self.inputs = inputs
+
+
+@dataclass(frozen=True)
+class Relation:
+    target: str
+    model: Any
+    join: Callable[[Any, Any], Any]
+    order: Callable[[Any], list] = lambda child: [child.c.id]
+    scope: Callable[[Any, Any], Any] | None = None
+    many: bool = True
+
+
+@dataclass(frozen=True)
+class Embedded:
+    target: str
+    present: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class FromActor:
+    fn: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class ByRoot:
+    """A field of a type only a root declaration answers (a connection's `edges`, `pageInfo`)."""
+
+
+@dataclass(frozen=True)
+class Constant:
+    fn: Callable[[], Any]
+
+
+@dataclass
+class TypePlan:
+    """The plannable fields of one GraphQL object type (`model`: its table, None for objects that
+    are not rows, e.g. Viewer)."""
+    name: str
+    model: Any
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+TYPES: dict[str, TypePlan] = {}
+ROOTS: dict[str, "Root"] = {}
+
+
+def plannable(type_name: str, table: Any = None, /, **fields: Any) -> TypePlan:
+    """Declare fields of `type_name` plannable (GraphQL field names as keywords); repeatable."""
+    plan = TYPES.setdefault(type_name, TypePlan(type_name, table))
+    plan.model = plan.model if table is None else table
+    plan.fields.update(fields)
+    return plan
+
+
+def root(name: str, declaration: "Root") -> "Root":
+    """Declare the root query field `name` plannable."""
+    ROOTS[name] = declaration
+    return declaration
+
+
+class Root:
+    """A plannable Query field. `public`: answered to a signed-out caller too (else the reference
+    path answers UNAUTHENTICATED). Subclasses implement `compile` and, when their arguments shape
+    the SQL, `key`/`params`."""
+
+    public = False
+
+    def key(self, args: dict[str, Any], env: Any) -> Hashable:
+        """What of the arguments changes the statement (part of the plan cache key). Raise Fallback for
+        arguments the reference answers with an error. The default: every argument."""
+        return tuple(sorted(args.items()))
+
+    def params(self, args: dict[str, Any], env: Any, prefix: str) -> dict[str, Any]:
+        """Values bound at execution (not part of the key), by parameter name."""
+        return {}
+
+    def compile(self, compiler: Any, planned: Any, prefix: str) -> tuple[list, Callable[[list, Any], Any]]:
+        """(SQL expressions, shape(values, env) -> the field's value)."""
+        raise NotImplementedError

@@ -1,0 +1,233 @@
+"""Root field shapes the resolvers declare plannable (server.resolvers.*): one object by its global
+ID, a list of rows, an object that is not a row (viewer), a value that needs no read, a keyset
+connection. Each compiles to expressions of the one statement; what the reference answers with an
+error (a malformed ID where it raises, an object out of reach where it raises NOT_FOUND) is a
+`Fallback`, so the reference path answers it."""
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from sqlalchemy import BigInteger, bindparam, exists, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from server.planner.compile import EMPTY, collect
+from server.planner.declare import Fallback, Root, parse_time, utc_text
+
+INT64 = 2**63
+
+
+def pk_of(value: Any, decode: Callable[[str], int | None]) -> int | None:
+    """A decoded primary key that fits the column, None for one that matches nothing; out of range:
+    the reference's loader fails on it, so the reference answers."""
+    pk = decode(str(value)) if value is not None else None
+    if pk is not None and not -INT64 <= pk < INT64:
+        raise Fallback("id out of range")
+    return pk
+
+
+class ById(Root):
+    """`field(<argument>: ID!)`: the object of that global ID within `condition(actor)` (a condition
+    on `model`'s table itself, from the domain), else null."""
+
+    def __init__(self, type_name: str, model: Any, condition: Callable[[Any], Any], argument: str = "id") -> None:
+        self.type_name, self.model, self.condition, self.argument = type_name, model, condition, argument
+
+    def key(self, args: dict[str, Any], env: Any) -> Hashable:
+        return ()
+
+    def params(self, args: dict[str, Any], env: Any, prefix: str) -> dict[str, Any]:
+        from server.schema.node import decode_id
+
+        return {f"{prefix}id": pk_of(args[self.argument], lambda text: decode_id(text, self.type_name))}
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        return object_by_id(compiler, planned.nodes, self.type_name, self.model, self.condition(compiler.actor),
+                            bindparam(f"{prefix}id", type_=BigInteger))
+
+
+def object_by_id(compiler: Any, nodes: list, type_name: str, model: Any, condition: Any, pk: Any):
+    table = model.__table__
+    exprs, shape = compiler.object(type_name, nodes, table)
+    found = select(func.json_build_array(*exprs)).where(table.c.id == pk, condition).scalar_subquery()
+    return [found], lambda values, env: None if values[0] is None else shape(values[0], env)
+
+
+class RowList(Root):
+    """A list of `model`'s rows in `order`, within `condition(actor)`."""
+
+    def __init__(self, type_name: str, model: Any, order: Callable[[Any], list],
+                 condition: Callable[[Any, Any], Any] | None = None, public: bool = False) -> None:
+        self.type_name, self.model, self.order, self.condition, self.public = type_name, model, order, condition, public
+
+    def key(self, args: dict[str, Any], env: Any) -> Hashable:
+        return ()
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        table = self.model.__table__
+        exprs, shape = compiler.object(self.type_name, planned.nodes, table)
+        rows = select(func.coalesce(func.json_agg(aggregate_order_by(func.json_build_array(*exprs),
+                                                                     *self.order(table))), EMPTY))
+        if self.condition is not None:
+            rows = rows.where(self.condition(compiler.actor, table))
+        return [rows.scalar_subquery()], lambda values, env: [shape(row, env) for row in values[0]]
+
+
+class Singleton(Root):
+    """An object that is not a row (Viewer): its fields read the actor or nest relations."""
+
+    def __init__(self, type_name: str, public: bool = False) -> None:
+        self.type_name, self.public = type_name, public
+
+    def key(self, args: dict[str, Any], env: Any) -> Hashable:
+        return ()
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        exprs, shape = compiler.object(self.type_name, planned.nodes, None)
+        return exprs, shape
+
+
+class Value(Root):
+    """A scalar or list of scalars that needs no read (the trial durations)."""
+
+    def __init__(self, fn: Callable[[], Any], public: bool = True) -> None:
+        self.fn, self.public = fn, public
+
+    def key(self, args: dict[str, Any], env: Any) -> Hashable:
+        return ()
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        fn = self.fn
+        return [], lambda values, env: fn()
+
+
+class ChildrenOf(Root):
+    """`field(<argument>: ID!)`: the rows of a parent object the actor must reach (else the reference
+    answers its NOT_FOUND error): `visible(actor, pk)` says whether it does, `rows(actor, pk)` is the
+    SELECT of the children's rows (ordered and limited, from the domain), a subquery here."""
+
+    def __init__(self, type_name: str, parent_type: str, argument: str, visible: Callable[[Any, Any], Any],
+                 rows: Callable[[Any, Any], Any], order: Callable[[Any], list]) -> None:
+        self.type_name, self.parent_type, self.argument = type_name, parent_type, argument
+        self.visible, self.rows, self.order = visible, rows, order
+
+    def key(self, args: dict[str, Any], env: Any) -> Hashable:
+        return ()
+
+    def params(self, args: dict[str, Any], env: Any, prefix: str) -> dict[str, Any]:
+        from server.schema.node import decode_id
+
+        pk = pk_of(args[self.argument], lambda text: decode_id(text, self.parent_type))
+        if pk is None:
+            raise Fallback(f"{self.argument}: not found")
+        return {f"{prefix}id": pk}
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        pk = bindparam(f"{prefix}id", type_=BigInteger)
+        rows = self.rows(compiler.actor, pk).subquery()
+        exprs, shape = compiler.object(self.type_name, planned.nodes, rows)
+        listed = select(func.coalesce(func.json_agg(aggregate_order_by(func.json_build_array(*exprs),
+                                                                       *self.order(rows.c))), EMPTY))
+        visible = exists(self.visible(compiler.actor, pk))
+        name = planned.name
+
+        def answer(values: list, env: Any) -> list:
+            if not values[0]:
+                raise Fallback(f"{name}: not found")
+            return [shape(row, env) for row in values[1]]
+        return [visible, listed.scalar_subquery()], answer
+
+
+class Connection(Root):
+    """A keyset connection (`edges { cursor node }`, `pageInfo`, `totalCount`) over the domain's own
+    page and count statements. The declaration (beside the resolver) supplies:
+    `where(args, actor)` → what `page`/`count` take, raising what the reference raises;
+    `page(actor, where) -> SELECT` of the rows with a `sort_key` column (first + 1 rows);
+    `count(actor, where) -> SELECT count`; `order(page, where) -> ORDER BY` of the page's rows;
+    `cursor(args, pk, key) -> str`; `timed(key)`: the sort key is a timestamp;
+    `cacheable(args)`: whether the statement may be kept (no clock reading, a hot first page)."""
+
+    def __init__(self, node_type: str, edge_type: str, connection_type: str, *, where, page, count, order, cursor,
+                 first, timed, cacheable) -> None:
+        self.node_type, self.edge_type, self.connection_type = node_type, edge_type, connection_type
+        self.where, self.page, self.count, self.order, self.cursor = where, page, count, order, cursor
+        self.first, self.timed, self.cacheable = first, timed, cacheable
+
+    def key(self, args: dict[str, Any], env: Any) -> Hashable:
+        from server.planner.run import NO_CACHE
+
+        self.where(args, env.actor)  # raises what the reference raises before reading
+        return tuple(sorted(args.items())) if self.cacheable(args) else NO_CACHE
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        args, actor, schema = planned.args, compiler.actor, compiler.schema
+        where = self.where(args, actor)
+        page = self.page(actor, where).cte()
+        first = self.first(args)
+        connection = collect(schema, compiler.fragments, compiler.variables, schema.get_type(self.connection_type),
+                             [node.selection_set for node in planned.nodes])
+        exprs: list = []
+        parts: list = []  # (response key, kind, index, shaper or sub-collection)
+        keys_index = None
+        order = self.order(page, where)
+        for key, nodes in connection.items():
+            name = nodes[0].name.value
+            if name == "totalCount":
+                parts.append((key, "count", len(exprs), None))
+                exprs.append(self.count(actor, where).scalar_subquery())
+            elif name == "__typename":
+                parts.append((key, "typename", None, self.connection_type))
+            elif name in ("pageInfo", "edges"):
+                if keys_index is None:
+                    keys_index = len(exprs)
+                    sort_key = utc_text(page.c.sort_key) if self.timed(args) else page.c.sort_key
+                    exprs.append(select(func.coalesce(func.json_agg(aggregate_order_by(
+                        func.json_build_array(page.c.id, sort_key), *order)), EMPTY)).scalar_subquery())
+                if name == "pageInfo":
+                    fields = collect(schema, compiler.fragments, compiler.variables, schema.get_type("PageInfo"),
+                                     [node.selection_set for node in nodes])
+                    parts.append((key, "pageInfo", None, [(k, n[0].name.value) for k, n in fields.items()]))
+                    continue
+                edge = collect(schema, compiler.fragments, compiler.variables, schema.get_type(self.edge_type),
+                               [node.selection_set for node in nodes])
+                node_index, node_shape = None, None
+                node_nodes = [n for k, ns in edge.items() if ns[0].name.value == "node" for n in ns]
+                if len({k for k, ns in edge.items() if ns[0].name.value == "node"}) > 1:
+                    from server.planner.compile import Unplannable
+
+                    raise Unplannable(f"{self.edge_type}.node (aliased twice)")
+                if node_nodes:
+                    node_exprs, node_shape = compiler.object(self.node_type, node_nodes, page)
+                    node_index = len(exprs)
+                    exprs.append(select(func.coalesce(func.json_agg(aggregate_order_by(
+                        func.json_build_array(*node_exprs), *order)), EMPTY)).scalar_subquery())
+                parts.append((key, "edges", node_index,
+                              ([(k, ns[0].name.value) for k, ns in edge.items()], node_shape)))
+            else:
+                from server.planner.compile import Unplannable
+
+                raise Unplannable(f"{self.connection_type}.{name}")
+        cursor, timed, edge_type = self.cursor, self.timed(args), self.edge_type
+
+        def shape(values: list, env: Any) -> dict[str, Any]:
+            keys = values[keys_index] if keys_index is not None else []
+            shown = keys[:first]
+            cursors = [cursor(args, pk, parse_time(key) if timed else key) for pk, key in shown]
+            answer: dict[str, Any] = {}
+            for key, kind, index, extra in parts:
+                if kind == "count":
+                    answer[key] = int(values[index])
+                elif kind == "typename":
+                    answer[key] = extra
+                elif kind == "pageInfo":
+                    info = {"hasNextPage": len(keys) > first, "endCursor": cursors[-1] if cursors else None,
+                            "__typename": "PageInfo"}
+                    answer[key] = {k: info[name] for k, name in extra}
+                else:
+                    fields, node_shape = extra
+                    nodes = values[index][:first] if index is not None else [None] * len(shown)
+                    answer[key] = [{k: (c if name == "cursor" else edge_type if name == "__typename"
+                                        else node_shape(node, env)) for k, name in fields}
+                                   for c, node in zip(cursors, nodes, strict=True)]
+            return answer
+        return exprs, shape
