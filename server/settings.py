@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     #: R-SVC-04: the license cap is configurable.
     max_license_count: int = Field(1000, alias="TRIALDESK_MAX_LICENSES")
     introspection: bool | None = Field(None, alias="TRIALDESK_INTROSPECTION")
-    #: Issue 10: hand-verified SQL executors for hot page documents on PostgreSQL (server.compiled).
+    #: Issue 15: the read planner (server.planner) on PostgreSQL; 0 sends every query to the reference path.
     compiled_operations: bool = Field(True, alias="TRIALDESK_COMPILED_OPERATIONS")
 
     @model_validator(mode="after")

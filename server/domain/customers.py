@@ -102,7 +102,7 @@ async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, 
 def page_statement(actor: Actor, where: CustomerFilter, *, first: int, after: Position | None = None,
                    order: CustomerOrder = CustomerOrder.NAME):
     """The SELECT behind `list_customers` (first + 1 rows, to tell whether a next page exists); also
-    the page CTE of the compiled customers page (server.compiled)."""
+    the page CTE of the planned customers connection (server.planner)."""
     if first < 0 or first > MAX_PAGE:
         raise DomainError(ErrorCode.INVALID_INPUT, f"`first` must be between 0 and {MAX_PAGE}.", "first")
     key = sort_key(actor, order)
