@@ -64,6 +64,16 @@ async def favicon(request: Request) -> Response:
     return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
+async def metrics(request: Request) -> Response:
+    """The planner's counters in Prometheus text, for the machine itself only (server.planner.metrics)."""
+    from server.planner import metrics as planner_metrics
+
+    if not planner_metrics.readable(request.client.host if request.client else None, request.headers):
+        return Response("Not Found", status_code=404, media_type="text/plain")
+    return Response(planner_metrics.prometheus(request.app.state.planner, request.app.state.graphql_schema),
+                    media_type="text/plain; version=0.0.4")
+
+
 async def graphql_endpoint(request: Request) -> Response:
     try:
         return await _graphql(request)
@@ -200,6 +210,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/healthz", healthz),
         Route("/favicon.ico", favicon),
+        Route("/metrics", metrics),
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         *auth_pages.routes,
         *settings_pages.routes,

@@ -27,9 +27,10 @@ token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
 customer_app = typer.Typer(no_args_is_help=True, help="Customer organizations.")
 clock_app = typer.Typer(no_args_is_help=True, help="The test clock (TRIALDESK_TEST_CLOCK=1 only).")
 jobs_app = typer.Typer(no_args_is_help=True, help="Background work.")
+planner_app = typer.Typer(no_args_is_help=True, help="The read planner (issue 15).")
 for sub, name in [(db_app, "db"), (demo_app, "demo"), (schema_app, "schema"), (partner_app, "partner"),
                   (user_app, "user"), (token_app, "token"), (customer_app, "customer"), (clock_app, "clock"),
-                  (jobs_app, "jobs")]:
+                  (jobs_app, "jobs"), (planner_app, "planner")]:
     app.add_typer(sub, name=name)
 
 T = TypeVar("T")
@@ -333,6 +334,34 @@ def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Optio
         if embedded:
             embedded.stop()
         typer.echo("stopped", err=True)
+
+
+@planner_app.command("report")
+def planner_report(url: Optional[str] = typer.Option(None, "--url", help="a running server on this machine, e.g. "
+                                                    "http://127.0.0.1:8000: also its counters (/metrics)"),
+                   all_fields: bool = typer.Option(False, "--all", help="list every undeclared field")) -> None:
+    """Coverage: the schema's fields with a plan declaration; with --url, what a server answered
+    through the planner and why operations fell back to the reference path."""
+    from server.planner.metrics import coverage
+    from server.schema.schema import schema
+
+    declared, undeclared = coverage(schema._schema)
+    typer.echo(f"planned fields: {len(declared)} of {len(declared) + len(undeclared)}")
+    for field in undeclared if all_fields else []:
+        typer.echo(f"  not planned: {field}")
+    if url is None:
+        return
+    import httpx
+
+    try:
+        response = httpx.get(url.rstrip("/") + "/metrics", timeout=5)
+    except httpx.HTTPError as error:
+        fail(f"could not read {url}/metrics: {error}")
+    if response.status_code != 200:
+        fail(f"{url}/metrics answered {response.status_code} (it answers the machine itself only)")
+    for line in response.text.splitlines():
+        if line.startswith(("trialdesk_planner_answered_total", "trialdesk_planner_fallbacks_total")):
+            typer.echo(line.replace("trialdesk_planner_", ""))
 
 
 def main() -> None:

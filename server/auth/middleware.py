@@ -38,7 +38,7 @@ from server.auth import csrf, sessions
 from server.auth.authenticate import actor_from_bearer
 from server.domain.actor import ANONYMOUS, Actor
 
-SKIP_PREFIXES = ("/static/", "/healthz")
+SKIP_PREFIXES = ("/static/", "/healthz", "/metrics")
 MAX_FORM_BYTES = 1_000_000
 
 

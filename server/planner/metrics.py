@@ -1,0 +1,66 @@
+"""What the planner covers, for operators: `/metrics` (Prometheus text) and `trialdesk planner report`.
+
+Decision (SPEC is silent): `/metrics` answers only a request from the machine itself (client
+127.0.0.1 or ::1) that no proxy forwarded (no `X-Forwarded-For` / `Forwarded` header): a scraper or
+an operator on the host reads it; through the public entry it is a 404 like any unknown path. The
+counters are per web process (each process its own), reset at start.
+
+- `trialdesk_planner_answered_total{operation}`: query operations the planner answered;
+- `trialdesk_planner_fallbacks_total{reason}`: operations sent to the reference path, by the field
+  that has no declaration (`Customer.locations`) or the condition (`signed out`, `customers: ...`);
+- `trialdesk_planner_fields{state}`: fields of the schema's object types with a declaration
+  (`declared`) or without (`undeclared`): coverage, the same figure `trialdesk planner report` prints.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLSchema
+
+from server.planner.declare import ROOTS, TYPES
+
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def coverage(schema: GraphQLSchema) -> tuple[list[str], list[str]]:
+    """(declared, undeclared) `Type.field` names over the schema's object types (Query's fields, and
+    every object type but the mutation root, payloads and introspection's)."""
+    declared, undeclared = [], []
+    mutation = schema.mutation_type
+    for name, gql_type in sorted(schema.type_map.items()):
+        if (not isinstance(gql_type, GraphQLObjectType) or name.startswith("__") or gql_type is mutation
+                or name.endswith("Payload")):
+            continue
+        plan = ROOTS if gql_type is schema.query_type else getattr(TYPES.get(name), "fields", {})
+        for field in gql_type.fields:
+            (declared if field in plan else undeclared).append(f"{name}.{field}")
+    return declared, undeclared
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def prometheus(planner: Any, schema: GraphQLSchema) -> str:
+    declared, undeclared = coverage(schema)
+    lines = ["# HELP trialdesk_planner_answered_total Query operations the read planner answered.",
+             "# TYPE trialdesk_planner_answered_total counter"]
+    answered = planner.planned if planner is not None else {}
+    fallbacks = planner.fallbacks if planner is not None else {}
+    lines += [f'trialdesk_planner_answered_total{{operation="{_label(k)}"}} {v}' for k, v in sorted(answered.items())]
+    lines += ["# HELP trialdesk_planner_fallbacks_total Query operations sent to the reference path, by reason.",
+              "# TYPE trialdesk_planner_fallbacks_total counter"]
+    lines += [f'trialdesk_planner_fallbacks_total{{reason="{_label(k)}"}} {v}' for k, v in sorted(fallbacks.items())]
+    lines += ["# HELP trialdesk_planner_fields Fields of the schema's object types with or without a plan declaration.",
+              "# TYPE trialdesk_planner_fields gauge",
+              f'trialdesk_planner_fields{{state="declared"}} {len(declared)}',
+              f'trialdesk_planner_fields{{state="undeclared"}} {len(undeclared)}',
+              "# HELP trialdesk_planner_enabled 1 when queries may run through the planner (PostgreSQL, not switched off).",
+              "# TYPE trialdesk_planner_enabled gauge",
+              f"trialdesk_planner_enabled {int(planner is not None)}"]
+    return "\n".join(lines) + "\n"
+
+
+def readable(client_host: str | None, headers: Any) -> bool:
+    """Who may read `/metrics` (see the module docstring)."""
+    return client_host in LOOPBACK and "x-forwarded-for" not in headers and "forwarded" not in headers
