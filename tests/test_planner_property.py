@@ -15,25 +15,24 @@ and no error; where the reference answers an error the planner must hand the req
 so `/graphql` answers the reference's error itself. `test_a_broken_scope_breaks_the_property`
 breaks one scope builder in the planner's declarations only and expects the property to fail.
 
-Hypothesis runs in a worker thread with its own event loop and engine (the examples are driven
-synchronously); examples are bounded (`EXAMPLES`, derandomized: the same examples every run) so
-`make test` stays fast. PostgreSQL only, like the planner.
+The data is arranged once per test and hypothesis runs every example in it (pytest-asyncio drives
+the async examples); examples are bounded (`EXAMPLES`, derandomized: the same examples every run)
+so `make test` stays fast. The broken-scope test records the examples that fail and requires some
+when it ends. PostgreSQL only, like the planner.
 """
 from __future__ import annotations
 
-import asyncio
 import re
 from types import SimpleNamespace
 
 import orjson
 import pytest
 from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLScalarType, get_named_type, get_operation_ast
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, true
 
 from server import graphql_http
-from server.db.engine import make_engine, make_sessionmaker
 from server.db.models import PartnerOrg
 from server.db.models.trials import Trial
 from server.domain import visibility
@@ -175,33 +174,31 @@ def query(draw) -> str:
 # --- the property ----------------------------------------------------------------------------------
 
 class Bench:
-    """The comparison's own event loop and engine, in a worker thread (hypothesis drives it)."""
+    """The arranged data's ID pools and actors, and what the comparisons saw."""
 
     def __init__(self, app, pools: dict[str, list[str]], actors: list) -> None:
-        self.settings, self.pools, self.actors = app.state.settings, pools, actors
-        self.loop = asyncio.new_event_loop()
-        self.engine = make_engine(app.state.settings.database_url)
-        self.sessionmaker = make_sessionmaker(self.engine)
+        self.app, self.pools, self.actors = app, pools, actors
         self.documents = graphql_http.DocumentCache(SCHEMA)
-        self.answered = 0
-        self.compared = 0
+        self.answered = self.compared = 0
+        self.failures: list[str] = []
 
     def text(self, template: str) -> str:
         return re.sub(r'"@([CTPX])(\d+)"', lambda m: orjson.dumps(
             self.pools[m.group(1)][int(m.group(2)) % len(self.pools[m.group(1)])]).decode(), template)
 
     async def compare(self, planner: Planner, template: str, actor_index: int, variables: dict) -> None:
-        text = self.text(template)
-        document, errors = self.documents.get(text)
+        """The property for one query and actor (AssertionError when it does not hold)."""
+        state, text = self.app.state, self.text(template)
+        document, _ = self.documents.get(text)
         assume(document is not None)  # e.g. two selections of one response key that cannot merge
         actor = self.actors[actor_index % len(self.actors)]
-        context = Context(sessionmaker=self.sessionmaker, settings=self.settings, actor=actor)
+        context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
         try:
             _, body, _ = await graphql_http.run(SCHEMA, self.documents, context, text, variables, "Q",
                                                 expose_errors=True)
         finally:
             await context.close()
-        context = Context(sessionmaker=self.sessionmaker, settings=self.settings, actor=actor)
+        context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
         try:
             data = await planner.run(context, text, document, get_operation_ast(document, "Q"), variables, "Q")
         finally:
@@ -213,19 +210,6 @@ class Bench:
         assert "errors" not in body, (text, actor, body["errors"])
         assert orjson.dumps(data, option=orjson.OPT_SORT_KEYS) == orjson.dumps(body["data"],
                                                                              option=orjson.OPT_SORT_KEYS), (text, actor)
-
-    def run(self, planner_of, phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)) -> None:
-        @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, phases=phases, database=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(template=query(), actor_index=st.integers(0, 100), yes=st.booleans(), no=st.booleans())
-        def holds(template: str, actor_index: int, yes: bool, no: bool) -> None:
-            self.loop.run_until_complete(self.compare(planner_of(), template, actor_index, {"yes": yes, "no": no}))
-
-        holds()
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.engine.dispose())
-        self.loop.close()
 
 
 async def _bench(app, sessionmaker) -> Bench:
@@ -241,25 +225,48 @@ async def _bench(app, sessionmaker) -> Bench:
     return Bench(app, pools, _detail_actors(a, b, c, acme_id, full_id))
 
 
-async def test_the_planner_answers_like_the_reference(postgres, sessionmaker):
-    bench = await _bench(postgres, sessionmaker)
-    try:
-        planner = Planner(SCHEMA)
-        await asyncio.to_thread(bench.run, lambda: planner)
-    finally:
-        await asyncio.to_thread(bench.close)
-    assert bench.compared >= EXAMPLES and bench.answered >= bench.compared // 3, (bench.answered, bench.compared)
+PROPERTY = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))
+EXAMPLE = dict(template=query(), actor_index=st.integers(0, 100), yes=st.booleans(), no=st.booleans())
 
 
-async def test_a_broken_scope_breaks_the_property(postgres, sessionmaker, monkeypatch):
-    """A partner's trials scope that lets every partner's trials through, in the planner only."""
+@pytest.fixture
+async def bench(postgres, sessionmaker):
+    """Arranged once per test (hypothesis runs every example inside it); the planner fresh."""
+    arranged = await _bench(postgres, sessionmaker)
+    arranged.planner = Planner(SCHEMA)
+    yield arranged
+    assert arranged.compared >= EXAMPLES and arranged.answered >= arranged.compared // 3, \
+        (arranged.answered, arranged.compared)
+
+
+@PROPERTY
+@given(**EXAMPLE)
+async def test_the_planner_answers_like_the_reference(bench, template, actor_index, yes, no):
+    await bench.compare(bench.planner, template, actor_index, {"yes": yes, "no": no})
+
+
+LISTED_TRIALS = ("query Q($yes: Boolean!, $no: Boolean!) { customers { edges { node { name trials { id } } } } "
+                 "y: __typename @include(if: $yes) n: __typename @skip(if: $no) }")
+
+
+@pytest.fixture
+async def broken(bench, monkeypatch):
+    """A partner's trials scope that lets every partner's trials through, in the planner only; the
+    property must then fail for some generated example (checked when the test ends)."""
     from server.schema.types import customers as customer_types
 
-    bench = await _bench(postgres, sessionmaker)
     monkeypatch.setattr(customer_types, "visibility",
                         SimpleNamespace(**{**vars(visibility), "trial_condition": lambda *args, **kw: true()}))
+    yield bench
+    assert bench.failures, ("a broken trials scope went unnoticed by the property", bench.compared, bench.answered)
+
+
+@settings(PROPERTY, phases=[Phase.explicit, Phase.generate])
+@given(**EXAMPLE)
+@example(template=LISTED_TRIALS, actor_index=0, yes=True, no=False)
+async def test_a_broken_scope_breaks_the_property(broken, template, actor_index, yes, no):
     try:
-        with pytest.raises(AssertionError):
-            await asyncio.to_thread(bench.run, lambda: Planner(SCHEMA), (Phase.explicit, Phase.generate))
-    finally:
-        await asyncio.to_thread(bench.close)
+        await broken.compare(broken.planner, template, actor_index, {"yes": yes, "no": no})
+    except AssertionError as failure:
+        broken.failures.append(str(failure)[:200])
