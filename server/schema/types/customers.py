@@ -1,6 +1,8 @@
 """Customer and the customers connection (API.graphql). Relations come from per-request loaders."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import strawberry
@@ -162,8 +164,19 @@ def _visible_trials(source, parent, actor):
             .where(trial.c.customer_id == source.c.id, visibility.trial_condition(actor, trial.c)).scalar_subquery())
 
 
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def _subscription_status(env, stored: str, trials: list) -> str:
-    return status.derive(stored, [_TrialState(s, plan.parse_time(e)) for s, e in trials], env.now).value
+    """`status.derive` over the visible trials; it reads a trial's state and days left only, so the
+    answer is remembered by those (a page of 50 customers recomputes none of it on the next call)."""
+    return _derived(stored, tuple((s, status.days_left(plan.parse_time(e), env.now)) for s, e in trials))
+
+
+@lru_cache(maxsize=4096)
+def _derived(stored: str, trials: tuple) -> str:
+    return status.derive(stored, [_TrialState(state, None if days is None else _EPOCH + timedelta(days=days))
+                                  for state, days in trials], _EPOCH).value
 
 
 def _access(source, parent, actor):
