@@ -107,8 +107,8 @@ class BrowserProblems:
 
     def _failed(self, request) -> None:
         failure = request.failure or ""
-        if "ERR_ABORTED" in failure and request.resource_type == "document":
-            return  # a navigation the test (or a form post) replaced with another
+        if "ERR_ABORTED" in failure:
+            return  # cancelled, not broken: a navigation or htmx request a newer one replaced
         self.problems.append(f"request failed: {request.method} {request.url} {failure}")
 
     def _response(self, response) -> None:
