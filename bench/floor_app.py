@@ -14,7 +14,9 @@ visibility, global IDs are re-done here by hand for this data set).
 
     DATABASE_URL=postgresql://… SECRET_KEY=… uv run uvicorn bench.floor_app:app --port 8001
 
-Its pool is asyncpg's with the defaults, so a connection goes back to the pool after asyncpg's
+Its connections run with JIT off, like the server's (server.db.engine: with statistics, the list's
+and bench.postgraphile's query (c)'s statements can cross `jit_above_cost`, and compiling costs far
+more than their work). Its pool is asyncpg's with the defaults, so a connection goes back to the pool after asyncpg's
 reset statement (`SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`, one round
 trip per request); the server's read pool sends none (server.db.engine). `TRIALDESK_BENCH_FLOOR_RESET=0`
 returns them without it too, for a floor on the same footing.
@@ -276,7 +278,8 @@ async def _no_reset(_connection) -> None:
 async def _lifespan(app: Starlette):
     options = {} if os.environ.get("TRIALDESK_BENCH_FLOOR_RESET", "1") != "0" else {"reset": _no_reset}
     app.state.pool = await asyncpg.create_pool(os.environ["DATABASE_URL"].replace("postgresql+asyncpg", "postgresql"),
-                                               min_size=2, max_size=10, server_settings={"timezone": "UTC"}, **options)
+                                               min_size=2, max_size=10, server_settings={"timezone": "UTC", "jit": "off"},
+                                               **options)
     try:
         yield
     finally:
