@@ -33,7 +33,10 @@ async def test_webhooks_settings_create_test_event_and_delivery_log(new_page, ap
         assert secret.startswith("whsec_")
         await shot(page, f"webhooks-created-{locale}")
         await page.click(f".notice a")
-        await page.click("input[name=action][value=test] + button")
+        # Wait for the POST's answer (boosted: htmx sends it): flushing before the row is
+        # committed finds nothing to deliver.
+        async with page.expect_response(lambda r: r.request.method == "POST" and "/settings/webhooks/" in r.url):
+            await page.click("input[name=action][value=test] + button")
         runtime = Runtime(settings=settings, engine=app.state.engine, sessionmaker=app.state.sessionmaker)
         assert await webhooks.flush(runtime) == 1
         await page.reload()
