@@ -29,6 +29,14 @@ def _start(env: dict) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+async def _progress(process: subprocess.Popen, smtp_sink, messages: int, timeout: float = 60) -> None:
+    """Until the sink holds `messages` or the process ended: a kill at a point of progress, not of time
+    (on a quiet machine a whole short run ends within a fixed sleep, and nothing is killed)."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and len(smtp_sink.messages) < messages and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+
+
 async def _crash_loop(sessionmaker, smtp_sink, kills: int, trials: int) -> dict:
     team = await partner_team(sessionmaker)
     arranged = [await new_customer_trial(sessionmaker, days=30, team=team) for _ in range(trials)]
@@ -38,9 +46,12 @@ async def _crash_loop(sessionmaker, smtp_sink, kills: int, trials: int) -> dict:
     env = {**os.environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_sink.port)}
     rng = random.Random(kills * 7919 + trials)
     killed = 0
-    for _ in range(kills):
+    for index in range(kills):
         process = _start(env)
-        await asyncio.sleep(rng.uniform(1.2, 3.5))                # start-up takes ~1 s; then sweep or flush
+        if index % 2:                                             # start-up takes ~1 s; then sweep or flush
+            await asyncio.sleep(rng.uniform(1.0, 2.0))
+        else:                                                     # mid-flush: after a few more emails went out
+            await _progress(process, smtp_sink, len(smtp_sink.messages) + rng.randint(1, 8))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed += 1
