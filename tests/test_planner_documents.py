@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from graphql import get_operation_ast
 
@@ -388,9 +388,34 @@ async def test_a_driver_error_is_run_again_through_sqlalchemy(postgres, sessionm
     actor = Actor(kind=ActorKind.PARTNER_USER, user_id=a.user_ids[Role.READ_ONLY], partner_id=a.partner_id,
                   roles=frozenset({Role.READ_ONLY}), email=a.emails[Role.READ_ONLY])
     prepared = Prepared(select(CustomerOrg.name).where(CustomerOrg.name == "Acme"))
-    prepared.text = ("SELECT broken FROM nowhere", [], {})
+    prepared.text = ("SELECT broken FROM nowhere", [], {}, frozenset())
     ctx = Context(sessionmaker=postgres.state.sessionmaker, settings=postgres.state.settings, actor=actor)
     try:
         assert tuple(await one_row(ctx, prepared)) == ("Acme",)
+    finally:
+        await ctx.close()
+
+
+async def test_a_scope_with_in_values_runs_on_the_driver_as_prepared_text(postgres, sessionmaker):
+    """A statement whose scope builder writes `state IN (...)` of fixed values (the customers reach:
+    pending or released trials) is expanded once into numbered parameters and sent to the driver as
+    text, not through SQLAlchemy's execution on every call (bench.postgraphile: ~0.45 ms CPU each)."""
+    from sqlalchemy.dialects import postgresql
+
+    from server.planner.execute import _text
+
+    prepared = select(CustomerOrg.name).where(CustomerOrg.name.in_(["Acme", "Beta"]),
+                                              CustomerOrg.id == bindparam("r0_id"))
+    sql, names, bound, known = _text(prepared, postgresql.asyncpg.dialect())
+    assert "POSTCOMPILE" not in sql and names[0] == "r0_id" and "r0_id" in known
+    assert sorted(v for k, v in bound.items() if k != "r0_id") == ["Acme", "Beta"]
+    a, *_ = await _arrange(sessionmaker)
+    actor = Actor(kind=ActorKind.PARTNER_USER, user_id=a.user_ids[Role.READ_ONLY], partner_id=a.partner_id,
+                  roles=frozenset({Role.READ_ONLY}), email=a.emails[Role.READ_ONLY])
+    ctx = Context(sessionmaker=postgres.state.sessionmaker, settings=postgres.state.settings, actor=actor)
+    try:
+        statement = Prepared(select(CustomerOrg.name).where(CustomerOrg.name.in_(["Acme", "Nobody"])))
+        assert tuple(await one_row(ctx, statement)) == ("Acme",)
+        assert statement.text[0] and "POSTCOMPILE" not in statement.text[0]
     finally:
         await ctx.close()

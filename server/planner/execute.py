@@ -18,16 +18,25 @@ class Prepared:
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self.text: tuple[str, list[str], dict[str, Any]] | None = None
+        self.text: tuple[str, list[str], dict[str, Any], frozenset[str]] | None = None
 
 
-def _text(statement: Any, dialect: Any) -> tuple[str, list[str], dict[str, Any]] | None:
-    """SQL for the driver as is: numbered parameters, none needing a bind processor or expansion."""
+def _text(statement: Any, dialect: Any) -> tuple[str, list[str], dict[str, Any], frozenset[str]] | None:
+    """SQL for the driver as is: numbered parameters, none needing a bind processor.
+
+    An `IN (…)` of values fixed when the statement was built (a scope builder's
+    `Trial.state.in_([...])`) is an expanding parameter SQLAlchemy renders per execution; it is
+    expanded here once, into one numbered parameter per value. A parameter bound per call
+    (`Root.params`) must keep its name in the text: `one_row` checks that, else SQLAlchemy runs it."""
     compiled = statement.compile(dialect=dialect)
-    if (dialect.paramstyle != "numeric_dollar" or compiled._bind_processors or "POSTCOMPILE" in compiled.string
-            or compiled.positiontup is None):
+    if dialect.paramstyle != "numeric_dollar" or compiled._bind_processors or compiled.positiontup is None:
         return None
-    return compiled.string, list(compiled.positiontup), compiled.construct_params(_check=False)
+    if "POSTCOMPILE" in compiled.string:
+        expanded = compiled.construct_expanded_state(compiled.construct_params(_check=False))
+        sql, names, bound = expanded.statement, list(expanded.positiontup), dict(expanded.parameters)
+    else:
+        sql, names, bound = compiled.string, list(compiled.positiontup), compiled.construct_params(_check=False)
+    return sql, names, bound, frozenset(names)
 
 
 @dataclass
@@ -55,10 +64,10 @@ async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | Non
         return (await (await context.db()).execute(getattr(statement, "statement", statement), parameters)).one()
     if isinstance(statement, Prepared):
         if statement.text is None:
-            statement.text = _text(statement.statement, engine.dialect) or ("", [], {})
-        sql, names, bound = statement.text
+            statement.text = _text(statement.statement, engine.dialect) or ("", [], {}, frozenset())
+        sql, names, bound, known = statement.text
         statement = statement.statement
-        if sql:
+        if sql and (not parameters or known.issuperset(parameters)):
             values = {**bound, **parameters} if parameters else bound
             try:
                 held = getattr(context, "connection", None)
