@@ -71,7 +71,7 @@ DAYS_LEFT = "greatest(0, ceil(extract(epoch FROM t.ends_at - now()) / 86400))::i
 REACH = """(c.managing_partner_id = $1
    OR EXISTS (SELECT 1 FROM partner_access g WHERE g.customer_id = c.id AND g.partner_id = $1)
    OR EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = c.id AND t.partner_id = $1
-              AND t.state = 'PENDING_CONSENT'))"""
+              AND t.state IN ('PENDING_CONSENT', 'RELEASED')))"""
 
 CUSTOMERS = f"""
 WITH page AS (
