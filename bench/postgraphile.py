@@ -23,7 +23,8 @@ PG_CALLING below). Data: 50 customers, each with a CALLING + MEETINGS + DEVICES 
 shipment and a calling location with two numbers; one partner.
 
 How it is fair and where it is not: PostGraphile runs with the superuser connection and no
-row-level security, so it checks no token and applies no scope; its queries narrow to the partner
+row-level security, so it checks no token and applies no scope; the bench adds an index on
+(name, id) for its order (ours, lower(name), id, has one since migration 0010); its queries narrow to the partner
 with `condition:` arguments (managing partner, the trial's partner), which give the same rows here.
 Ours authenticate the bearer token (one indexed read) and apply the domain's scope (managing
 partner, access grants, pending trials). Ours also compute derived fields PostGraphile is not asked
@@ -225,6 +226,9 @@ async def _add_calling_locations(url: str) -> None:
                 location = await calling.add_location(db, actor, customer_id, "Oslo office", address, "Europe/Oslo")
                 await calling.assign_numbers(db, actor, location.id, [f"21{i:04d}01", f"21{i:04d}02"])
         async with make_sessionmaker(engine)() as db, db.begin():
+            # PostGraphile's order (NAME_ASC: name, id) gets its own index, as ours (lower(name), id) has
+            # one (migration 0010): each server walks its order instead of sorting every customer.
+            await db.execute(text("CREATE INDEX bench_customer_orgs_name_id ON customer_orgs (name, id)"))
             await db.execute(text("ANALYZE"))
     finally:
         await engine.dispose()
@@ -378,14 +382,6 @@ def _checks(answers: dict[tuple[str, str], dict], servers: tuple[str, ...]) -> d
 
 # --- the run ---------------------------------------------------------------------------------------------
 
-def _mechanism() -> str:
-    import importlib.util
-
-    if importlib.util.find_spec("server.planner") is not None:
-        return "the read planner (server.planner)"
-    return "server/compiled/ runners for the stored documents (a), (b); the reference path for (c)"
-
-
 def _start(url: str, name: str, node: Path | None) -> tuple[dict[str, str], dict[str, subprocess.Popen]]:
     quiet = None if os.environ.get("TRIALDESK_BENCH_VERBOSE") else subprocess.DEVNULL
     bases, started = {}, {}
@@ -524,7 +520,7 @@ async def run() -> None:
     try:
         await _add_calling_locations(url)
         print(f"{CUSTOMERS} customers, each with a CALLING + MEETINGS + DEVICES trial, a device shipment and a calling "
-              f"location with 2 numbers; PostgreSQL; planner = /graphql as deployed: {_mechanism()}")
+              f"location with 2 numbers; PostgreSQL; planner = /graphql as deployed: the read planner (server.planner)")
         await _measure(url, name, token, detail, node)
     finally:
         await drop_database(admin, name)
