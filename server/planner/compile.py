@@ -93,8 +93,21 @@ def collect(schema: GraphQLSchema, fragments: dict, variables: dict[str, Any], r
     return found
 
 
-def _item(i: int) -> Getter:
-    return lambda row, env: row[i]
+def shaper(getters: list[tuple[str, Getter | int]]) -> Shaper:
+    """One function that builds the object's dict in the document's key order: a stored column is
+    read in place (`row[i]`), anything else through its getter. Generated once per compiled
+    statement, it spares a call per field per row (a list of 50 customers shapes ~500 values)."""
+    names: dict[str, Any] = {}
+    items = []
+    for n, (key, get) in enumerate(getters):
+        if isinstance(get, int):
+            items.append(f"{key!r}: row[{get}]")
+        else:
+            names[f"get{n}"] = get
+            items.append(f"{key!r}: get{n}(row, env)")
+    source = "def shape(row, env):\n    return {" + ", ".join(items) + "}\n"
+    exec(compile(source, "<planner shaper>", "exec"), names)  # noqa: S102 - keys are GraphQL names, values indexes
+    return names["shape"]
 
 
 class Compiler:
@@ -113,7 +126,7 @@ class Compiler:
         fields = collect(self.schema, self.fragments, self.variables, runtime,
                          [node.selection_set for node in nodes])
         exprs: list = []
-        getters: list[tuple[str, Getter]] = []
+        getters: list[tuple[str, Getter | int]] = []
         for key, field_nodes in fields.items():
             name = field_nodes[0].name.value
             if name == "__typename":
@@ -124,14 +137,12 @@ class Compiler:
                 raise Unplannable(f"{type_name}.{name}")
             field_type = get_named_type(runtime.fields[name].type)
             getters.append((key, self.field(declaration, field_nodes, field_type.name, source, parent, exprs)))
-
-        def shape(row: list, env: Any) -> dict[str, Any]:
-            return {key: get(row, env) for key, get in getters}
-        return exprs, shape
+        return exprs, shaper(getters)
 
     def field(self, declaration: Any, nodes: list[FieldNode], type_name: str, source: Any, parent: Any,
-              exprs: list) -> Getter:
-        """Append the field's expressions to `exprs`; return the getter of its value from the row."""
+              exprs: list) -> Getter | int:
+        """Append the field's expressions to `exprs`; return the getter of its value from the row (an
+        index for a stored column read as is)."""
         start = len(exprs)
         if isinstance(declaration, Column):
             column = column_of(source, declaration.name)
@@ -139,7 +150,7 @@ class Compiler:
             if declaration.time:
                 return lambda row, env: iso_time(row[start])
             convert = declaration.convert
-            return (lambda row, env: convert(row[start])) if convert is not None else _item(start)
+            return (lambda row, env: convert(row[start])) if convert is not None else start
         if isinstance(declaration, GlobalId):
             exprs.append(column_of(source, declaration.column))
             name = declaration.type_name
