@@ -50,8 +50,8 @@ PAGES = {"list": ("/customers", {}), "search": ("/customers?q=Customer 0042", {}
          "htmx search": ("/customers?q=Customer 00", {"HX-Request": "true"})}
 
 
-async def arrange(sessionmaker, customers: int = CUSTOMERS) -> None:
-    """A partner (sales@bench.example) with `customers` customers, one in WITH_TRIAL with a 3-service trial
+async def arrange(sessionmaker, customers: int = CUSTOMERS, with_trial: int = WITH_TRIAL) -> None:
+    """A partner (sales@bench.example) with `customers` customers, one in `with_trial` with a 3-service trial
     and a headset order; planner statistics gathered (also bench.home's data)."""
     from sqlalchemy import text
 
@@ -71,7 +71,7 @@ async def arrange(sessionmaker, customers: int = CUSTOMERS) -> None:
             for i in range(start, min(start + 500, customers)):
                 customer = await directory.create_customer(db, f"Customer {i:05}", "NO", f"admin{i}@c{i}.example",
                                                            purchased=[ServiceType.MESSAGING], managed_by=partner.id)
-                if i % WITH_TRIAL == 0:
+                if i % with_trial == 0:
                     request = TrialRequest([ServiceType.CALLING, ServiceType.MEETINGS, ServiceType.DEVICES], 25, 90,
                                            devices=[DeviceOrder("HEADSET", "Cisco Headset 730", 2)])
                     await trials.add_trial_to_paid_customer(db, actor, customer.id, request, max_licenses=1000)

@@ -16,7 +16,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import customers_page as data
 from bench.customers_page import PG, REDIS, arrange, pct
 
 CONCURRENCY = 8
@@ -192,8 +191,7 @@ async def partner_database(customers: int, one_in: int):
         await asyncio.to_thread(migrate.upgrade, url)
         engine = make_engine(url)
         sessionmaker = make_sessionmaker(engine)
-        data.CUSTOMERS, data.WITH_TRIAL = customers, one_in
-        await arrange(sessionmaker)
+        await arrange(sessionmaker, customers, one_in)
         async with sessionmaker() as db, db.begin():  # the partner integration's token
             user = await db.scalar(select(User).where(User.email == "sales@bench.example"))
             token = new_token()
