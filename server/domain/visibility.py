@@ -81,11 +81,12 @@ async def get_customer(db: AsyncSession, actor: Actor, customer_id: int | None, 
     return row
 
 
-def trial_reach(actor: Actor):
-    """SQL condition on Trial: a trial the actor sees, of a customer the actor sees (`find_trial`)."""
-    customer_visible = exists(select(CustomerOrg.id).where(CustomerOrg.id == Trial.customer_id,
+def trial_reach(actor: Actor, trial=Trial):
+    """SQL condition on Trial (or an alias of it, `trial`): a trial the actor sees, of a customer the
+    actor sees (`find_trial`)."""
+    customer_visible = exists(select(CustomerOrg.id).where(CustomerOrg.id == trial.customer_id,
                                                            customer_condition(actor, Action.VIEW)))
-    return and_(trial_condition(actor), customer_visible)
+    return and_(trial_condition(actor, trial), customer_visible)
 
 
 async def find_trial(db: AsyncSession, actor: Actor, trial_id: int | None) -> Trial | None:

@@ -7,12 +7,17 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
+from sqlalchemy import exists, select
+
 from server import loaders
+from server.db.models import DeviceExtensionRequest as ExtensionRow
 from server.db.models import Shipment as ShipmentRow
+from server.db.models import Trial as TrialRow
 from server.domain import demo_orders, device_extensions, returns, shipments, visibility
 from server.enums import ShipmentStatus as StatusValue
 from server.resolvers.answer import answer
 from server.resolvers.node import NODE_RESOLVERS
+from server.resolvers.node import PLANNED as PLANNED_NODES
 from server.schema.enums import DeviceSkip, ExtensionStatus
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
@@ -37,13 +42,25 @@ async def load_shipment(info: Info, pk: int) -> Shipment | None:
 
 
 async def load_extension_request(info: Info, pk: int) -> DeviceExtensionRequest | None:
-    from server.db.models import DeviceExtensionRequest as RequestRow
-
-    return await _in_trial_reach(info, RequestRow, pk, DeviceExtensionRequest.from_row)
+    return await _in_trial_reach(info, ExtensionRow, pk, DeviceExtensionRequest.from_row)
 
 
 NODE_RESOLVERS["Shipment"] = load_shipment
 NODE_RESOLVERS["DeviceExtensionRequest"] = load_extension_request
+
+
+def _of_a_trial_in_reach(model):
+    """What the planner reads for `node(id:)` of these types (server.resolvers.node.PLANNED): the row
+    whose trial is within the viewer's reach (`_in_trial_reach`, i.e. `visibility.trial_reach`)."""
+    def condition(actor):
+        trial = TrialRow.__table__.alias()
+        return exists(select(trial.c.id).where(trial.c.id == model.__table__.c.trial_id,
+                                               visibility.trial_reach(actor, trial.c)))
+    return model, condition
+
+
+PLANNED_NODES["Shipment"] = _of_a_trial_in_reach(ShipmentRow)
+PLANNED_NODES["DeviceExtensionRequest"] = _of_a_trial_in_reach(ExtensionRow)
 
 
 @strawberry.type

@@ -9,12 +9,15 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import and_, func, text
 from strawberry.types import Info
 
 from server.db.models import DeviceExtensionRequest as ExtensionRow
 from server.db.models import DeviceModel as DeviceModelRow
 from server.db.models import Shipment as ShipmentRow
 from server.db.models import ShipmentItem as ItemRow
+from server.db.models import Trial as TrialRow
+from server.domain import visibility
 from server.planner import declare as plan
 from server.schema.enums import DeviceType, ExtensionStatus, ShipmentStatus
 from server.schema.errors import UserError
@@ -130,6 +133,17 @@ class DeviceExtensionPayload:
 
 
 # What the planner reads for these fields (server.planner.declare).
+def _trial_of() -> plan.Relation:
+    """`Shipment.trial`, `DeviceExtensionRequest.trial`: `Trial.load`, i.e. the trial within the viewer's
+    reach (`visibility.trial_reach`), else null."""
+    return plan.Relation("Trial", TrialRow, join=lambda row, trial: trial.c.id == row.c.trial_id, many=False,
+                         scope=lambda actor, trial: visibility.trial_reach(actor, trial.c))
+
+
+def _mismatch(part: str):
+    return lambda mismatch: list(mismatch.get(part, []))
+
+
 def _return_instructions(env, country: str, order: str | None) -> str:
     from server.domain.shipments import return_instructions
 
@@ -149,10 +163,16 @@ plan.plannable(
     returnLabelsRequested=plan.Column("return_labels_requested", convert=lambda n: n or 0),
     returnInstructions=plan.Derived(_return_instructions, "country", "demo_order_number"),
     items=plan.Relation("ShipmentItem", ItemRow, join=lambda shipment, item: item.c.shipment_id == shipment.c.id),
+    trial=_trial_of(),
+    # `from_row`: `row.mismatch or None` -- the domain writes a dict or None (JSON null), so: a non-empty object
+    returnMismatch=plan.Embedded("ReturnMismatch", present=lambda shipment: and_(
+        func.jsonb_typeof(shipment.c.mismatch) == "object", shipment.c.mismatch != text("'{}'::jsonb"))),
 )
+plan.plannable("ReturnMismatch", missing=plan.Column("mismatch", convert=_mismatch("missing")),
+               unexpected=plan.Column("mismatch", convert=_mismatch("unexpected")))
 plan.plannable(
     "DeviceExtensionRequest", ExtensionRow,
     id=plan.GlobalId("DeviceExtensionRequest"), days=plan.Column("days"), status=plan.Column("status"),
     note=plan.Column("note"), reason=plan.Column("reason"), createdAt=plan.Column("created_at", time=True),
-    decidedAt=plan.Column("decided_at", time=True),
+    decidedAt=plan.Column("decided_at", time=True), trial=_trial_of(),
 )
