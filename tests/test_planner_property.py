@@ -1,24 +1,27 @@
 """Issue 15 item 4: the read planner answers like the reference path, as a property.
 
 Queries are generated from the schema and the planner's declarations (server.planner.declare):
-random roots among the plannable ones (viewer, customers with random arguments and orders,
-customer / trial / node by IDs that exist, belong to another type, are out of reach or malformed,
-auditEvents, the catalogs), random selections of every declared field, nesting three deep,
-aliases, named and inline fragments (also on the Node interface), `__typename`, `@include` /
-`@skip` over variables. Data: three partners (one without customers), customers with everything
-and with nothing, one nobody manages (tests/test_planner_documents.py's arrangement); actors: every
-role of every partner, an API token, two roles at once, the trials team, two customer admins and a
-signed-out caller.
+random roots among the plannable ones (the customers list weighs most, then customer / trial / node
+by IDs mostly of the root's own type, also of another type, out of reach or malformed; viewer,
+auditEvents, the catalogs), small random selections of the declared fields where relations and fields
+read through SQL of their own (a scope builder lives there) weigh three times a column, nesting
+three deep, aliases, named and inline fragments (also on the Node interface), `__typename`,
+`@include` / `@skip` over variables. Data: three partners (one without customers), customers with
+everything and with nothing, one nobody manages (tests/test_planner_documents.py's arrangement),
+shipments with return mismatches; every example is compared for three actors: one of Alpha's (every
+role, an API token, two roles at once), one of Beta's and one of everyone else (Gamma's roles, the
+trials team, two customer admins, a signed-out caller).
 
 The property: whenever the planner answers, the reference path answers the same JSON (keys sorted)
 and no error; where the reference answers an error the planner must hand the request back (None),
-so `/graphql` answers the reference's error itself. `test_a_broken_scope_breaks_the_property`
-breaks one scope builder in the planner's declarations only and expects the property to fail.
+so `/graphql` answers the reference's error itself; the planner never fails (`fallbacks["error"]`).
+`test_a_broken_scope_breaks_the_property` breaks, one at a time, each scope builder the declarations
+use, in the planner's path only, and requires generated examples (no explicit one) to fail.
 
 The data is arranged once per test and hypothesis runs every example in it (pytest-asyncio drives
-the async examples); examples are bounded (`EXAMPLES`, derandomized: the same examples every run)
-so `make test` stays fast. The broken-scope test records the examples that fail and requires some
-when it ends. PostgreSQL only, like the planner.
+the async examples); examples are bounded (`EXAMPLES`, derandomized: the same examples every run;
+each broken builder is caught by 7-69 of them) so the file runs in ~35 s on PostgreSQL. PostgreSQL
+only, like the planner.
 """
 from __future__ import annotations
 
@@ -28,26 +31,31 @@ from types import SimpleNamespace
 import orjson
 import pytest
 from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLScalarType, get_named_type, get_operation_ast
-from hypothesis import HealthCheck, Phase, assume, example, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, true
+from sqlalchemy import select, true, update
 
 from server import graphql_http
-from server.db.models import PartnerOrg
+from server.db.models import DeviceExtensionRequest, PartnerOrg, Shipment
 from server.db.models.trials import Trial
+from server.domain import customers as customers_domain
 from server.domain import visibility
-from server.planner.declare import TYPES
+from server.domain.actor import Actor, ActorKind
+from server.planner.declare import ROOTS, TYPES, Input
+from server.resolvers import devices as device_resolvers
+from server.schema.types import customers as customer_types
 from server.planner.run import Planner
 from server.schema.context import Context
 from server.schema.node import to_global_id
 from server.schema.schema import schema
 from tests.test_planner_documents import _arrange_detail, _detail_actors
 
-EXAMPLES = 60
+EXAMPLES = 300
 SCHEMA = schema._schema
 STATUSES = ["TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXPIRED", "PENDING_CONSENT",
             "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED"]
-NODE_TYPES = ("Customer", "Trial", "Partner")
+NODE_KINDS = {"Customer": "C", "Trial": "T", "Partner": "P", "Shipment": "S", "DeviceExtensionRequest": "E"}
+NODE_TYPES = tuple(NODE_KINDS)
 
 
 @pytest.fixture
@@ -69,11 +77,20 @@ def _is_leaf(type_name: str, field: str) -> bool:
                       (GraphQLScalarType, GraphQLEnumType))
 
 
+def _reads_sql(type_name: str, field: str) -> bool:
+    """A relation, or a derived field with an input built in SQL (`partnerAccess`, `subscriptionStatus`)."""
+    declared = TYPES[type_name].fields[field]
+    return not _is_leaf(type_name, field) or any(isinstance(i, Input) for i in getattr(declared, "inputs", ()))
+
+
 @st.composite
 def selection(draw, type_name: str, depth: int, fragments: list) -> str:
     """A selection set's body over the declared fields of `type_name`."""
     fields = _plannable_fields(type_name)
-    chosen = draw(st.lists(st.sampled_from(fields), min_size=1, max_size=5, unique=True))
+    # relations and fields read through SQL of their own (a scope builder lives there) weigh three times a
+    # column, and selections stay small: an example reaches a relation more often than it lists columns
+    weighted = [f for f in fields for _ in range(3 if _reads_sql(type_name, f) else 1)]
+    chosen = draw(st.lists(st.sampled_from(weighted), min_size=1, max_size=3, unique=True))
     parts = []
     for field in chosen:
         if _is_leaf(type_name, field):
@@ -103,18 +120,22 @@ def selection(draw, type_name: str, depth: int, fragments: list) -> str:
     return " ".join(parts)
 
 
-ID_KINDS = ["C", "C", "C", "T", "T", "P", "X"]  # customers, trials, partners, malformed / missing
+# customers, trials, partners, shipments, extension requests, malformed / missing
+ID_KINDS = ["C", "C", "C", "T", "T", "P", "S", "E", "X"]
 
 
 @st.composite
-def an_id(draw) -> str:
-    return f'"@{draw(st.sampled_from(ID_KINDS))}{draw(st.integers(0, 20))}"'
+def an_id(draw, kind: str | None = None) -> str:
+    """An ID from the pools: of `kind` (the root's own type) three times in four, else of any kind."""
+    kinds = ID_KINDS if kind is None else [kind] * (3 * len(ID_KINDS)) + ID_KINDS
+    return f'"@{draw(st.sampled_from(kinds))}{draw(st.integers(0, 20))}"'
 
 
 @st.composite
 def root(draw, fragments: list, index: int) -> str:
-    name = draw(st.sampled_from(["viewer", "customers", "customers", "customer", "customer", "trial", "node",
-                                 "auditEvents", "deviceCatalog", "trialDurations", "businessVerticals"]))
+    # the list root (where a reach leaks whole customers) weighs most, then the objects by ID
+    name = draw(st.sampled_from(["customers"] * 4 + ["customer"] * 2 + ["trial"] * 2 + ["node"] * 2 + [
+        "viewer", "auditEvents", "deviceCatalog", "trialDurations", "businessVerticals"]))
     alias = f"r{index}: " if index or draw(st.integers(0, 4)) == 0 else ""  # two roots never conflict
     if name in ("trialDurations", "businessVerticals"):
         return alias + name
@@ -123,23 +144,24 @@ def root(draw, fragments: list, index: int) -> str:
     if name == "deviceCatalog":
         return f"{alias}deviceCatalog {{ {draw(selection('DeviceModel', 1, fragments))} }}"
     if name == "auditEvents":
-        return f"{alias}auditEvents(customerId: {draw(an_id())}) {{ {draw(selection('AuditEvent', 1, fragments))} }}"
+        return f"{alias}auditEvents(customerId: {draw(an_id('C'))}) {{ {draw(selection('AuditEvent', 1, fragments))} }}"
     if name in ("customer", "trial"):
         type_name = "Customer" if name == "customer" else "Trial"
-        return f"{alias}{name}(id: {draw(an_id())}) {{ {draw(selection(type_name, 1, fragments))} }}"
+        return f"{alias}{name}(id: {draw(an_id(type_name[0]))}) {{ {draw(selection(type_name, 1, fragments))} }}"
     if name == "node":
-        branches = [f"... on {t} {{ {draw(selection(t, 1, fragments))} }}"
-                    for t in draw(st.lists(st.sampled_from(NODE_TYPES), min_size=1, max_size=3, unique=True))]
+        types = draw(st.lists(st.sampled_from(NODE_TYPES), min_size=1, max_size=3, unique=True))
+        branches = [f"... on {t} {{ {draw(selection(t, 1, fragments))} }}" for t in types]
         head = draw(st.sampled_from(["", "id ", "__typename ", "... on Node { id } "]))
-        return f"{alias}node(id: {draw(an_id())}) {{ {head}{' '.join(branches)} }}"
+        return f"{alias}node(id: {draw(an_id(NODE_KINDS[types[0]]))}) {{ {head}{' '.join(branches)} }}"
     args = []
-    first = draw(st.sampled_from([None, 0, 1, 2, 3, 5, 50, 101, -1]))
+    # each argument in about a third of the lists: most pages show every customer in reach (a leak shows)
+    first = draw(st.sampled_from([None] * 9 + [0, 1, 2, 3, 5, 50, 101, -1]))
     if first is not None:
         args.append(f"first: {first}")
-    search = draw(st.sampled_from([None, None, "acme", "e", "  ", "beta", "ADMIN@"]))
+    search = draw(st.sampled_from([None] * 8 + ["acme", "e", "  ", "beta", "ADMIN@"]))
     if search is not None:
         args.append(f'search: "{search}"')
-    status = draw(st.sampled_from([None, None, None, *STATUSES]))
+    status = draw(st.sampled_from([None] * 12 + STATUSES))
     if status is not None:
         args.append(f"status: {status}")
     order = draw(st.sampled_from([None, None, "NAME", "DAYS_LEFT"]))
@@ -162,10 +184,22 @@ def root(draw, fragments: list, index: int) -> str:
     return f"{alias}customers{arguments} {{ {' '.join(parts)} }}"
 
 
+#: A root the reference answers with an error (non-null: `data` null). Such a root is drawn alone: when it
+#: fails, graphql-core cancels its siblings' tasks, and one cancelled mid-statement leaves its connection
+#: idle in transaction and closing the read session raises (a 500, found by this property; reported, not
+#: fixed here: server.schema.context / server.db.engine).
+def _may_fail(text: str) -> bool:
+    head = text.split(" {", 1)[0]
+    return "auditEvents(" in head or ("customers" in head and any(
+        bad in head for bad in ("first: 101", "first: -1", "not-a-cursor")))
+
+
 @st.composite
 def query(draw) -> str:
     fragments: list[str] = []
     roots = [draw(root(fragments, index)) for index in range(draw(st.integers(1, 3)))]
+    if len(roots) > 1 and any(_may_fail(r) for r in roots):
+        roots = [next(r for r in roots if _may_fail(r))]
     # both variables always used: an unused variable is a validation error
     body = " ".join(roots) + " y: __typename @include(if: $yes) n: __typename @skip(if: $no)"
     return f"query Q($yes: Boolean!, $no: Boolean!) {{ {body} }} " + " ".join(fragments)
@@ -174,60 +208,83 @@ def query(draw) -> str:
 # --- the property ----------------------------------------------------------------------------------
 
 class Bench:
-    """The arranged data's ID pools and actors, and what the comparisons saw."""
+    """The arranged data's ID pools and actors, and what the comparisons saw. `groups`: the actors as
+    Alpha's (roles, token, two roles), Beta's, and everyone else (Gamma's, the trials team, the customer
+    admins, signed out); every example is compared for one actor of each group."""
 
-    def __init__(self, app, pools: dict[str, list[str]], actors: list) -> None:
-        self.app, self.pools, self.actors = app, pools, actors
+    def __init__(self, app, pools: dict[str, list[str]], groups: list[list]) -> None:
+        self.app, self.pools, self.groups = app, pools, groups
         self.documents = graphql_http.DocumentCache(SCHEMA)
         self.answered = self.compared = 0
+        self.examples = True  # a property test: hypothesis ran EXAMPLES examples (checked at its end)
         self.failures: list[str] = []
 
     def text(self, template: str) -> str:
-        return re.sub(r'"@([CTPX])(\d+)"', lambda m: orjson.dumps(
+        return re.sub(r'"@([A-Z])(\d+)"', lambda m: orjson.dumps(
             self.pools[m.group(1)][int(m.group(2)) % len(self.pools[m.group(1)])]).decode(), template)
 
-    async def compare(self, planner: Planner, template: str, actor_index: int, variables: dict) -> None:
-        """The property for one query and actor (AssertionError when it does not hold)."""
-        state, text = self.app.state, self.text(template)
+    async def compare(self, planner: Planner, template: str, actors: tuple[int, ...], variables: dict) -> None:
+        """The property for one query and an actor of each group (AssertionError when it does not hold)."""
+        text = self.text(template)
         document, _ = self.documents.get(text)
         assume(document is not None)  # e.g. two selections of one response key that cannot merge
-        actor = self.actors[actor_index % len(self.actors)]
+        for group, index in zip(self.groups, actors, strict=True):
+            await self._compare(planner, text, document, group[index % len(group)], variables)
+
+    async def _compare(self, planner: Planner, text: str, document, actor, variables: dict) -> None:
+        state = self.app.state
         context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
         try:
             _, body, _ = await graphql_http.run(SCHEMA, self.documents, context, text, variables, "Q",
                                                 expose_errors=True)
         finally:
             await context.close()
+        failed = planner.fallbacks["error"]
         context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
         try:
             data = await planner.run(context, text, document, get_operation_ast(document, "Q"), variables, "Q")
         finally:
             await context.close()
         self.compared += 1
-        if data is None:
-            return  # the reference path answers (and any error is its own)
+        if data is None:  # the reference path answers (and any error is its own), but never for a crash
+            assert planner.fallbacks["error"] == failed, ("the planner failed (logged: planner_failed)", text, actor)
+            return
         self.answered += 1
         assert "errors" not in body, (text, actor, body["errors"])
         assert orjson.dumps(data, option=orjson.OPT_SORT_KEYS) == orjson.dumps(body["data"],
                                                                              option=orjson.OPT_SORT_KEYS), (text, actor)
 
 
+#: R-RMA-02 mismatches on some shipments (by position in id order): both parts, one part (Beta's
+#: shipment), an empty object and JSON null (both answer null)
+MISMATCHES = {1: {"missing": ["FCH9"], "unexpected": ["X9", "X8"]}, 6: {"unexpected": ["BETA-SN2"]}, 2: {}, 4: None}
+
+
 async def _bench(app, sessionmaker) -> Bench:
     a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
-    async with sessionmaker() as db:
+    async with sessionmaker() as db, db.begin():
+        shipments = list(await db.scalars(select(Shipment.id).order_by(Shipment.id)))
+        for position, mismatch in MISMATCHES.items():
+            await db.execute(update(Shipment).where(Shipment.id == shipments[position]).values(mismatch=mismatch))
         trials = list(await db.scalars(select(Trial.id).order_by(Trial.id)))
         partners = list(await db.scalars(select(PartnerOrg.id).order_by(PartnerOrg.id)))
+        requests = list(await db.scalars(select(DeviceExtensionRequest.id).order_by(DeviceExtensionRequest.id)))
     pools = {"C": [to_global_id("Customer", pk) for pk in sorted(names.values())],
              "T": [to_global_id("Trial", pk) for pk in trials],
              "P": [to_global_id("Partner", pk) for pk in partners],
-             "X": ["not-an-id", "", to_global_id("Customer", 10**12), to_global_id("Shipment", 1),
+             "S": [to_global_id("Shipment", pk) for pk in shipments],
+             "E": [to_global_id("DeviceExtensionRequest", pk) for pk in requests],
+             "X": ["not-an-id", "", to_global_id("Customer", 10**12), to_global_id("Shipment", 10**12),
                    to_global_id("Nothing", 1), to_global_id("Customer", 2**70)]}
-    return Bench(app, pools, _detail_actors(a, b, c, acme_id, full_id))
+    actors = _detail_actors(a, b, c, acme_id, full_id)
+    alpha = [x for x in actors if x.partner_id == a.partner_id]
+    beta = [x for x in actors if x.partner_id == b.partner_id]
+    return Bench(app, pools, [alpha, beta, [x for x in actors if x not in alpha and x not in beta]])
 
 
 PROPERTY = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
-EXAMPLE = dict(template=query(), actor_index=st.integers(0, 100), yes=st.booleans(), no=st.booleans())
+EXAMPLE = dict(template=query(), actors=st.tuples(*[st.integers(0, 100)] * 3), yes=st.booleans(), no=st.booleans())
 
 
 @pytest.fixture
@@ -236,37 +293,103 @@ async def bench(postgres, sessionmaker):
     arranged = await _bench(postgres, sessionmaker)
     arranged.planner = Planner(SCHEMA)
     yield arranged
-    assert arranged.compared >= EXAMPLES and arranged.answered >= arranged.compared // 3, \
+    assert not arranged.examples or (arranged.compared >= EXAMPLES and arranged.answered >= arranged.compared // 3), \
         (arranged.answered, arranged.compared)
 
 
 @PROPERTY
 @given(**EXAMPLE)
-async def test_the_planner_answers_like_the_reference(bench, template, actor_index, yes, no):
-    await bench.compare(bench.planner, template, actor_index, {"yes": yes, "no": no})
+async def test_the_planner_answers_like_the_reference(bench, template, actors, yes, no):
+    await bench.compare(bench.planner, template, actors, {"yes": yes, "no": no})
 
 
-LISTED_TRIALS = ("query Q($yes: Boolean!, $no: Boolean!) { customers { edges { node { name trials { id } } } } "
-                 "y: __typename @include(if: $yes) n: __typename @skip(if: $no) }")
+SHIPMENTS = ("query Q($yes: Boolean!, $no: Boolean!) { customers { edges { node { trials { shipments { id "
+             "returnMismatch { missing unexpected } trial { id customer { name } } } deviceExtensionRequests { id "
+             "trial { id state } } } } } } s: node(id: \"@S6\") { ... on Shipment { returnMismatch { unexpected } "
+             "trial { id } } } e: node(id: \"@E2\") { id ... on DeviceExtensionRequest { trial { id } } } "
+             "y: __typename @include(if: $yes) n: __typename @skip(if: $no) }")
 
 
-@pytest.fixture
-async def broken(bench, monkeypatch):
-    """A partner's trials scope that lets every partner's trials through, in the planner only; the
-    property must then fail for some generated example (checked when the test ends)."""
-    from server.schema.types import customers as customer_types
+async def test_shipment_and_request_fields_answer_like_the_reference(bench):
+    """Shipment.trial, Shipment.returnMismatch (both parts, one part, an empty object, JSON null),
+    DeviceExtensionRequest.trial and `node` of a shipment or a request (Beta's: out of Alpha's reach)
+    are planned, for every actor, and answer like the reference."""
+    bench.examples = False
+    text = bench.text(SHIPMENTS)
+    document, _ = bench.documents.get(text)
+    for actor in [actor for group in bench.groups for actor in group]:
+        await bench._compare(bench.planner, text, document, actor, {"yes": True, "no": False})
+    assert bench.planner.fallbacks.keys() <= {"signed out"}, bench.planner.fallbacks
+    assert bench.answered == bench.compared - 1  # all but the signed-out caller
 
-    monkeypatch.setattr(customer_types, "visibility",
-                        SimpleNamespace(**{**vars(visibility), "trial_condition": lambda *args, **kw: true()}))
+
+# --- a broken scope must break it ------------------------------------------------------------------
+
+def _everyone(*args, **kw):
+    """A leaking scope builder: every row."""
+    return true()
+
+
+def _as_a_customer_admin(actor):
+    """A leaking `partnerAccess`: every viewer reads the managing partner's grant (one row at most,
+    so the statement still runs: a wrong answer, not an error)."""
+    return visibility.access_condition(Actor(kind=ActorKind.CUSTOMER_ADMIN, email="x@y.example", customer_id=0))
+
+
+def _leaky(**builders) -> SimpleNamespace:
+    return SimpleNamespace(**{**vars(visibility), **builders})
+
+
+def _in_module(module, **builders):
+    """`module`'s declarations read `visibility.<builder>` at compile time: give that module alone a
+    visibility whose `builders` leak (the reference path reads the domain's own)."""
+    return lambda patch: patch.setattr(module, "visibility", _leaky(**builders))
+
+
+def _while_building(declaration, names, module, **builders):
+    """The declaration's statement builders `names` call the domain (`module`: its page and count
+    statements, which the reference resolver calls too): they see leaking `builders` while, and only
+    while, they build the planner's statement (a synchronous call: no reference request runs meanwhile)."""
+    def apply(patch):
+        leaky = _leaky(**builders)
+        for name in names:
+            def planner_only(*args, build=getattr(declaration, name)):
+                kept, module.visibility = module.visibility, leaky
+                try:
+                    return build(*args)
+                finally:
+                    module.visibility = kept
+            patch.setattr(declaration, name, planner_only)
+    return apply
+
+
+#: Each scope builder the declarations use, broken in the planner's path only (`Customer.trials` and
+#: the derived status; the customers list's page and count; `partnerAccess`; the `trial` root; `node`
+#: of a shipment or an extension request).
+BROKEN = {
+    "trial_condition": _in_module(customer_types, trial_condition=_everyone),
+    "customer_condition": _while_building(ROOTS["customers"], ("page", "count"), customers_domain,
+                                          customer_condition=_everyone),
+    "access_condition": _in_module(customer_types, access_condition=_as_a_customer_admin),
+    "trial_reach": lambda patch: patch.setattr(ROOTS["trial"], "condition", _everyone),
+    "trial_reach_of_node": _in_module(device_resolvers, trial_reach=_everyone),
+}
+
+
+@pytest.fixture(params=list(BROKEN))
+async def broken(request, bench, monkeypatch):
+    """A scope builder that lets every row through, in the planner only; the property must then fail for
+    some generated example (checked when the test ends: no explicit example helps)."""
+    BROKEN[request.param](monkeypatch)
     yield bench
-    assert bench.failures, ("a broken trials scope went unnoticed by the property", bench.compared, bench.answered)
+    assert bench.failures, (f"a broken {request.param} went unnoticed by the generated examples",
+                            bench.compared, bench.answered)
 
 
-@settings(PROPERTY, phases=[Phase.explicit, Phase.generate])
+@settings(PROPERTY, phases=[Phase.generate])
 @given(**EXAMPLE)
-@example(template=LISTED_TRIALS, actor_index=0, yes=True, no=False)
-async def test_a_broken_scope_breaks_the_property(broken, template, actor_index, yes, no):
+async def test_a_broken_scope_breaks_the_property(broken, template, actors, yes, no):
     try:
-        await broken.compare(broken.planner, template, actor_index, {"yes": yes, "no": no})
+        await broken.compare(broken.planner, template, actors, {"yes": yes, "no": no})
     except AssertionError as failure:
         broken.failures.append(str(failure)[:200])
