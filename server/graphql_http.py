@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import OrderedDict
 from typing import Any
@@ -26,11 +27,28 @@ import structlog
 from graphql import (
     DocumentNode, GraphQLError, GraphQLSchema, OperationType, execute, get_operation_ast, parse, validate,
 )
+import graphql.execution.executor as graphql_executor
 from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from server.schema.context import Context
+
+
+async def _gather_settled(*awaitables: Any) -> list[Any]:
+    """graphql-core's `gather_with_cancel`, without the cancel: sibling fields run to their end and
+    then the first failure (in field order) propagates. graphql-core 3.3 cancels the siblings of a
+    failed field, and a sibling cancelled in the middle of a statement on the request's read session
+    breaks that connection (asyncpg closes it; a session could stay idle in a transaction holding
+    locks). Same answers, a few milliseconds more on an error. tests/security/test_sibling_cancel.py"""
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+graphql_executor.gather_with_cancel = _gather_settled
 
 log = structlog.get_logger("graphql")
 

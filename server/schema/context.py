@@ -6,10 +6,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain.actor import Actor
 from server.settings import Settings
+
+log = structlog.get_logger("graphql")
 
 
 @dataclass
@@ -54,6 +57,18 @@ class Context:
         return self.loaders[name]
 
     async def close(self) -> None:
-        if self._read_session is not None:
-            await self._read_session.close()
-            self._read_session = None
+        """Hand the read session's connection back. When a root field fails, graphql-core cancels its
+        sibling fields, possibly in the middle of a statement on this session: asyncpg then closes the
+        connection and the session's rollback fails. That connection is dropped from the pool
+        (`invalidate`), and the answer stays the failed field's error, never a 500."""
+        session, self._read_session = self._read_session, None
+        if session is None:
+            return
+        try:
+            await session.close()
+        except Exception as error:  # noqa: BLE001 - a connection broken by a cancelled statement
+            log.warning("read_session_dropped", error=repr(error))
+            try:
+                await session.invalidate()
+            except Exception:  # noqa: BLE001, S110 - already closed: nothing left to give back
+                pass
