@@ -180,6 +180,57 @@ def token_create(email: str = typer.Option(..., "--email", help="the user the to
     typer.echo(token)
 
 
+@token_app.command("list")
+def token_list(email: str = typer.Option(..., "--email", help="the user whose tokens to list")) -> None:
+    """List a user's API tokens, revoked ones too: ID (what `token revoke --id` and the GraphQL API
+    take), name, created, last used, revoked (UTC, to the minute)."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from server.db.models import User
+    from server.domain import users
+    from server.domain.actor import SYSTEM
+    from server.schema.node import to_global_id
+
+    async def work(db):
+        user = await db.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            fail(f"no user with email {email}")
+        return await users.api_tokens(db, SYSTEM, user_id=user.id)
+
+    rows = run_in_transaction(work)
+    if not rows:
+        typer.echo(f"{email} has no API tokens", err=True)
+        return
+    table = Table(title=f"API tokens of {email.strip().lower()}")
+    for col in ("id", "name", "created", "last used", "revoked"):
+        table.add_column(col, no_wrap=col != "name")
+    for row in rows:
+        table.add_row(to_global_id("ApiToken", row.id), row.name, _minute(row.created_at),
+                      _minute(row.last_used_at), _minute(row.revoked_at))
+    # A script reading stdout gets whole lines, whatever its terminal's width.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+def _minute(at) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if at is not None else "–"
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str = typer.Option(..., "--id", help="the token's ID as `token list` shows it "
+                                                                "(the GraphQL API's global ID)")) -> None:
+    """Revoke any user's API token (partner staff or trials team): it stops working on its next request.
+    Exits non-zero when there is no such token or it is revoked already."""
+    from server.domain import users
+    from server.domain.actor import SYSTEM
+    from server.schema.node import to_global_id
+
+    pk = decode(token_id, "ApiToken", "--id")
+    row = run_in_transaction(lambda db: users.revoke_api_token(db, SYSTEM, pk))
+    typer.echo(f"revoked {to_global_id('ApiToken', row.id)} ({row.name})", err=True)
+
+
 @customer_app.command("create")
 def customer_create(name: str = typer.Option(..., "--name"), country: str = typer.Option(..., "--country"),
                     admin_email: str = typer.Option(..., "--admin-email"),

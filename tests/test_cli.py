@@ -10,8 +10,14 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from server.db.models import ApiToken
+from server.enums import Role
+from server.schema.node import decode_id
 from tests.conftest import ROOT
+from tests.factories import partner_team
+from tests.helpers import gql
 
 
 def cli(*args: str, env: dict | None = None, timeout: int = 60) -> subprocess.CompletedProcess:
@@ -62,6 +68,9 @@ async def test_partner_user_token_customer_create_print_ids(app):
     (("user", "create", "--email", "a@b.example", "--role", "KING"), "KING"),
     (("customer", "create", "--name", "C", "--country", "ZZ", "--admin-email", "a@c.example"), "ISO 3166"),
     (("token", "create", "--email", "nobody@nowhere.example"), "no active user"),
+    (("token", "list", "--email", "nobody@nowhere.example"), "no user with email"),
+    (("token", "revoke", "--id", "bogus"), "not a ApiToken ID"),
+    (("token", "revoke", "--id", "QXBpVG9rZW46OTk5OQ"), "No such API token."),
     (("clock", "advance", "--days", "-1"), "greater than or equal to 0"),
 ])
 async def test_bad_arguments_give_a_clear_message_and_non_zero_exit(app, args, message):
@@ -69,6 +78,40 @@ async def test_bad_arguments_give_a_clear_message_and_non_zero_exit(app, args, m
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_r_role_02_token_list_and_revoke_reach_every_users_tokens(app, client, sessionmaker):
+    """`trialdesk token list/revoke`: an operator revokes a trials-team user's token (who has no
+    page for it) or a partner user's, by the ID `token list` shows (the API's global ID) or its
+    number; the token answers UNAUTHENTICATED on its next request."""
+    assert cli("user", "create", "--email", "tt@platform.example", "--role", "TRIALS_TEAM").returncode == 0
+    secret = cli("token", "create", "--email", "tt@platform.example", "--name", "ops laptop").stdout.strip()
+    assert (await gql(client, "{ viewer { email } }", token=secret))["data"]["viewer"]["email"] == "tt@platform.example"
+
+    listed = cli("token", "list", "--email", "TT@platform.example")
+    assert listed.returncode == 0, listed.stderr
+    line = next(line for line in listed.stdout.splitlines() if "ops laptop" in line)
+    token_id = next(word for word in line.split() if decode_id(word, "ApiToken"))
+    assert line.count("–") == 1  # used (above), not revoked
+
+    revoked = cli("token", "revoke", "--id", token_id)
+    assert revoked.returncode == 0 and f"revoked {token_id} (ops laptop)" in revoked.stderr, revoked.stderr
+    body = await gql(client, "{ viewer { email } }", token=secret)
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    line = next(line for line in cli("token", "list", "--email", "tt@platform.example").stdout.splitlines()
+                if token_id in line)
+    assert line.count("–") == 0  # revoked now
+
+    again = cli("token", "revoke", "--id", str(decode_id(token_id, "ApiToken")))
+    assert again.returncode == 1 and "error: The token is revoked already." in again.stderr
+
+    team = await partner_team(sessionmaker, roles=[Role.SALES_ADMIN])
+    seller = team.tokens[Role.SALES_ADMIN]
+    async with sessionmaker() as db:
+        seller_id = await db.scalar(select(ApiToken.id).where(ApiToken.user_id == team.user_ids[Role.SALES_ADMIN]))
+    assert cli("token", "revoke", "--id", str(seller_id)).returncode == 0
+    body = await gql(client, "{ viewer { email } }", token=seller)
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_clock_advance_and_jobs_run_due(app):

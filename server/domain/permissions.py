@@ -10,7 +10,9 @@
 
 "Own customers" are the customers whose trials that user started. Customer admins act only on
 their own org (R-EX-04, R-BUY-01, R-CANCEL-01); the trials team (R-ROLE-05) decides device
-extensions and records shipments and returns. Everything else is denied with FORBIDDEN.
+extensions and records shipments and returns, and lists and revokes their own API tokens (made by
+`trialdesk token create`; "own" for them is their own tokens). Operators (SYSTEM: the CLI) reach
+every token. Everything else is denied with FORBIDDEN.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class Action(StrEnum):
     MANAGE_TRIAL = "manage_trial"
     MANAGE_USERS = "manage_users"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    MANAGE_API_TOKENS = "manage_api_tokens"
     DECIDE_DEVICE_EXTENSION = "decide_device_extension"
     RECORD_SHIPMENT = "record_shipment"
     CUSTOMER_CONSENT = "customer_consent"
@@ -38,11 +41,14 @@ _ALL_CUSTOMERS = {Action.VIEW: {Role.PARTNER_FULL_ADMIN, Role.PARTNER_ADMIN, Rol
                   Action.START_TRIAL: {Role.SALES_FULL_ADMIN, Role.SALES_ADMIN},
                   Action.MANAGE_TRIAL: {Role.PARTNER_FULL_ADMIN, Role.PARTNER_ADMIN, Role.SALES_FULL_ADMIN},
                   Action.MANAGE_USERS: {Role.PARTNER_FULL_ADMIN},
-                  Action.MANAGE_WEBHOOKS: {Role.PARTNER_FULL_ADMIN}}
+                  Action.MANAGE_WEBHOOKS: {Role.PARTNER_FULL_ADMIN},
+                  Action.MANAGE_API_TOKENS: {Role.PARTNER_FULL_ADMIN}}
 #: Roles that may act, but only on customers whose trials the user started.
 _OWN_CUSTOMERS = {Action.VIEW: {Role.SALES_ADMIN}, Action.MANAGE_TRIAL: {Role.SALES_ADMIN}}
 
 _TRIALS_TEAM = {Action.DECIDE_DEVICE_EXTENSION, Action.RECORD_SHIPMENT, Action.VIEW}
+#: What a trials-team user may do to their own things only.
+_TRIALS_TEAM_OWN = {Action.MANAGE_API_TOKENS}
 _CUSTOMER_ADMIN = {Action.CUSTOMER_CONSENT, Action.CUSTOMER_CANCEL, Action.CUSTOMER_INTEREST, Action.VIEW}
 
 
@@ -58,6 +64,8 @@ def scope(actor: Actor, action: Action) -> str | None:
         return None
     if actor.kind is ActorKind.TRIALS_TEAM and action in _TRIALS_TEAM:
         return "all"
+    if actor.kind is ActorKind.TRIALS_TEAM and action in _TRIALS_TEAM_OWN and actor.user_id is not None:
+        return "own"
     if actor.kind is ActorKind.CUSTOMER_ADMIN and action in _CUSTOMER_ADMIN:
         return "own"
     return None

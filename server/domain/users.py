@@ -1,5 +1,10 @@
 """R-ROLE-02 "manage partner users and roles, API tokens": partner full admins only, within their
-own partner (another partner's user or token answers NOT_FOUND, R-ORG-02).
+own partner (another partner's user or token answers NOT_FOUND, R-ORG-02). API tokens are listed
+and revoked through one reach (`tokens_in_reach`): a partner full admin's partner's tokens, a
+trials-team user's own tokens (R-ROLE-05 gives that platform role no partner to manage; their
+tokens come from `trialdesk token create`), every token for an operator (SYSTEM: `trialdesk token
+list/revoke`). The portal's `/settings/tokens`, `revokeApiToken` and the CLI all revoke through
+`revoke_api_token`.
 
 Rules written down here (SPEC is silent):
 - A partner always keeps at least one active PARTNER_FULL_ADMIN, so nobody locks the partner out
@@ -14,7 +19,7 @@ Rules written down here (SPEC is silent):
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -24,13 +29,15 @@ from server.domain import audit, directory, outbox
 from server.domain.actor import Actor, ActorKind
 from server.domain.errors import DomainError, not_found
 from server.domain.outbox import EmailKind
-from server.domain.permissions import Action, require
+from server.domain.permissions import Action, forbidden, require, scope
 from server.enums import ErrorCode, Role
 from server.settings import get_settings
 
 PARTNER_ROLES = frozenset(Role) - {Role.TRIALS_TEAM}
 SET_PASSWORD_PURPOSE = "set-password"
 SET_PASSWORD_MAX_AGE = 72 * 3600
+#: Row ids are 64-bit: a larger decoded id matches nothing (and must not reach the driver).
+ID_LIMIT = 2**63
 
 
 def _partner_roles(roles: list[Role]) -> list[Role]:
@@ -115,10 +122,24 @@ async def deactivate_user(db: AsyncSession, actor: Actor, user_id: int | None) -
     return user
 
 
-async def api_tokens(db: AsyncSession, actor: Actor) -> list[ApiToken]:
-    require(actor, Action.MANAGE_USERS)
-    return list(await db.scalars(select(ApiToken).where(ApiToken.partner_id == actor.partner_id)
-                                 .order_by(ApiToken.id)))
+def tokens_in_reach(actor: Actor) -> ColumnElement[bool]:
+    """The API tokens `actor` may list and revoke, as a condition on `api_tokens`; FORBIDDEN when none."""
+    reach = scope(actor, Action.MANAGE_API_TOKENS)
+    if reach is None:
+        raise forbidden()
+    if actor.kind is ActorKind.SYSTEM:
+        return true()
+    if reach == "own":
+        return ApiToken.user_id == actor.user_id
+    return ApiToken.partner_id == actor.partner_id
+
+
+async def api_tokens(db: AsyncSession, actor: Actor, user_id: int | None = None) -> list[ApiToken]:
+    """The tokens in the actor's reach, oldest first (revoked ones too); `user_id`: one user's only."""
+    query = select(ApiToken).where(tokens_in_reach(actor))
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return list(await db.scalars(query.order_by(ApiToken.id)))
 
 
 async def create_api_token(db: AsyncSession, actor: Actor, name: str, roles: list[Role],
@@ -139,14 +160,18 @@ async def create_api_token(db: AsyncSession, actor: Actor, name: str, roles: lis
 
 
 async def revoke_api_token(db: AsyncSession, actor: Actor, token_id: int | None) -> ApiToken:
-    require(actor, Action.MANAGE_USERS)
-    row = await db.get(ApiToken, token_id, with_for_update=True) if token_id is not None else None
-    if row is None or row.partner_id != actor.partner_id:
+    """The token stops working now (it is read on every request, server.auth.authenticate). A token
+    out of the actor's reach answers NOT_FOUND, as a missing one (R-ORG-02); a revoked one INVALID_STATE."""
+    reach = tokens_in_reach(actor)
+    row = None
+    if token_id is not None and 0 < token_id < ID_LIMIT:
+        row = await db.scalar(select(ApiToken).where(ApiToken.id == token_id, reach).with_for_update())
+    if row is None:
         raise not_found("API token", "tokenId")
     if row.revoked_at is not None:
         raise DomainError(ErrorCode.INVALID_STATE, "The token is revoked already.", "tokenId")
     row.revoked_at = clock.now()
-    audit.record(db, actor, "token.revoked", "ApiToken", row.id, after={"name": row.name})
+    audit.record(db, actor, "token.revoked", "ApiToken", row.id, partner_id=row.partner_id, after={"name": row.name})
     return row
 
 

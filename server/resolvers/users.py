@@ -55,7 +55,8 @@ class UserQuery:
             return [PartnerUser.from_row(r, roles[r.id]) for r in rows]
         return await _query(info, "partnerUsers", call)
 
-    @strawberry.field(permission_classes=AUTH, description="R-ROLE-02: partner full admins only.")
+    @strawberry.field(permission_classes=AUTH, description="R-ROLE-02: a partner full admin sees their partner's "
+                      "tokens, a trials-team user their own; revoked ones too.")
     async def api_tokens(self, info: Info) -> list[ApiToken]:
         async def call(db):
             return [await _token_out(db, row) for row in await users.api_tokens(db, info.context.actor)]
@@ -101,7 +102,9 @@ class UserMutation:
         token, secret = result or (None, None)
         return ApiTokenPayload(api_token=token, token=secret, user_errors=errors)
 
-    @strawberry.mutation(permission_classes=AUTH)
+    @strawberry.mutation(permission_classes=AUTH,
+                         description="The token stops working now. A partner full admin revokes their partner's "
+                                     "tokens, a trials-team user their own.")
     async def revoke_api_token(self, info: Info, token_id: strawberry.ID) -> ApiTokenPayload:
         async def call(db):
             row = await users.revoke_api_token(db, info.context.actor, decode_id(str(token_id), "ApiToken"))
