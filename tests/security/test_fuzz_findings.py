@@ -76,3 +76,71 @@ async def test_signing_in_with_a_nul_in_the_email_is_refused_like_any_wrong_emai
     token = csrf_of((await client.get("/my/login")).text)
     asked = await client.post("/my/login", data={"csrf_token": token, "email": "a\x00@b.example"})
     assert asked.status_code == 200
+
+
+def _filler(type_, id_value: str):
+    """A value for an argument of `type_`: `id_value` for every ID (in lists and input objects too),
+    something well-typed for the rest; None for an optional argument (left out)."""
+    from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull,
+                         GraphQLScalarType)
+
+    if not isinstance(type_, GraphQLNonNull):
+        return id_value if getattr(type_, "name", None) == "ID" else None
+    inner = type_.of_type
+    if isinstance(inner, GraphQLList):
+        value = _filler(inner.of_type, id_value)
+        return [] if value is None else [value]
+    if isinstance(inner, GraphQLEnumType):
+        return next(iter(inner.values))
+    if isinstance(inner, GraphQLInputObjectType):
+        fields = {name: _filler(f.type, id_value) for name, f in inner.fields.items()}
+        return {k: v for k, v in fields.items() if v is not None}
+    assert isinstance(inner, GraphQLScalarType)
+    return {"ID": id_value, "String": "x", "Int": 1, "Float": 1.0, "Boolean": False,
+            "Date": "2026-01-05", "DateTime": "2026-01-05T00:00:00Z"}.get(inner.name, "x")
+
+
+def _takes_an_id(type_) -> bool:
+    from graphql import GraphQLInputObjectType, get_named_type
+
+    named = get_named_type(type_)
+    if isinstance(named, GraphQLInputObjectType):
+        return any(_takes_an_id(f.type) for f in named.fields.values())
+    return named.name == "ID"
+
+
+async def test_an_id_out_of_the_64_bit_range_answers_like_a_missing_one_never_a_500(client, sessionmaker):
+    """Found beside the trials-team fuzz (a decoded key is any integer; the fuzzer's random IDs never
+    decode): `revokeApiToken`, `trial`, `node`, `cancelTrial`, `requestReturnLabel` and ~30 more
+    fields answered INTERNAL_SERVER_ERROR (on PostgreSQL with the SQL statement in the message) for
+    a global ID whose key no BIGINT holds. Every query and mutation taking an ID (itself, in a list
+    or an input object), given such an ID of every Node type, as a partner full admin, a sales full
+    admin and a trials-team user: never a 500, never INTERNAL_SERVER_ERROR."""
+    from graphql import build_schema
+
+    from server.schema.node import to_global_id
+    from tests.conftest import ROOT
+
+    schema = build_schema((ROOT / "schema.graphql").read_text())
+    node_types = sorted(t.name for t in schema.type_map.values()
+                        if any(i.name == "Node" for i in getattr(t, "interfaces", None) or []))
+    team = await factories.partner_team(sessionmaker, roles=[Role.PARTNER_FULL_ADMIN, Role.SALES_FULL_ADMIN])
+    tokens = [*team.tokens.values(), await factories.trials_team_token(sessionmaker)]
+    failures, asked = [], 0
+    for kind, root in (("query", schema.query_type), ("mutation", schema.mutation_type)):
+        for name, field in root.fields.items():
+            if not any(_takes_an_id(a.type) for a in field.args.values()):
+                continue
+            declared = ", ".join(f"${a}: {arg.type}" for a, arg in field.args.items())
+            passed = ", ".join(f"{a}: ${a}" for a in field.args)
+            query = f"{kind}({declared}) {{ {name}({passed}) {{ __typename }} }}"
+            for i, type_name in enumerate(node_types):
+                pk = (2**63, -2**63 - 1, 10**30)[i % 3]
+                variables = {a: _filler(arg.type, to_global_id(type_name, pk)) for a, arg in field.args.items()}
+                for token in tokens:
+                    asked += 1
+                    answer = await client.post("/graphql", json={"query": query, "variables": variables}, headers={
+                        "authorization": f"Bearer {token}", "accept": "application/graphql-response+json"})
+                    if answer.status_code >= 500 or "INTERNAL_SERVER_ERROR" in answer.text:
+                        failures.append((name, type_name, pk, answer.text[:200]))
+    assert asked > 500 and failures == [], failures[:5]
