@@ -184,22 +184,12 @@ def root(draw, fragments: list, index: int) -> str:
     return f"{alias}customers{arguments} {{ {' '.join(parts)} }}"
 
 
-#: A root the reference answers with an error (non-null: `data` null). Such a root is drawn alone: when it
-#: fails, graphql-core cancels its siblings' tasks, and one cancelled mid-statement leaves its connection
-#: idle in transaction and closing the read session raises (a 500, found by this property; reported, not
-#: fixed here: server.schema.context / server.db.engine).
-def _may_fail(text: str) -> bool:
-    head = text.split(" {", 1)[0]
-    return "auditEvents(" in head or ("customers" in head and any(
-        bad in head for bad in ("first: 101", "first: -1", "not-a-cursor")))
-
-
 @st.composite
 def query(draw) -> str:
     fragments: list[str] = []
     roots = [draw(root(fragments, index)) for index in range(draw(st.integers(1, 3)))]
-    if len(roots) > 1 and any(_may_fail(r) for r in roots):
-        roots = [next(r for r in roots if _may_fail(r))]
+    # a root the reference fails may stand beside others: its siblings run to their end
+    # (server.graphql_http._gather_settled), none is cancelled mid-statement
     # both variables always used: an unused variable is a validation error
     body = " ".join(roots) + " y: __typename @include(if: $yes) n: __typename @skip(if: $no)"
     return f"query Q($yes: Boolean!, $no: Boolean!) {{ {body} }} " + " ".join(fragments)
