@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from server import clock
 from server.db.models import CustomerUser, OutboxEmail
+from server.schema.node import to_global_id
 from tests.factories import existing_customer
 
 VIEWER = "{ viewer { email roles partner { name } } }"
@@ -56,7 +57,10 @@ async def test_magic_link_signs_the_customer_admin_in_and_lands_on_my(client, se
     csrf = meta_token((await client.get("/my/login")).text)
     body = (await client.post("/graphql", json={"query": VIEWER}, headers={"x-csrf-token": csrf})).json()
     assert body["data"]["viewer"] == {"email": "boss@acme.example", "roles": [], "partner": None}
-    assert customer_id
+    own = to_global_id("Customer", customer_id)  # the session acts for this customer's org
+    org = (await client.post("/graphql", json={"query": "query($c: ID!) { customer(id: $c) { id } }",
+                                               "variables": {"c": own}}, headers={"x-csrf-token": csrf})).json()
+    assert org == {"data": {"customer": {"id": own}}}
 
 
 async def test_magic_link_works_only_once(client, sessionmaker):

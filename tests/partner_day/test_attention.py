@@ -62,7 +62,7 @@ async def test_attention_every_category_with_count_and_items(kit):
     assert found["PROVISIONING_FAILED"]["items"][0]["customerId"] == to_global_id("Customer", failed)
     overdue, due = found["DEVICE_RETURNS_DUE"]["items"]
     assert (overdue["overdue"], overdue["daysLeft"], due["overdue"], due["daysLeft"]) == (True, 0, False, 10)
-    assert all(entry["totalCount"] == len(entry["items"]) for entry in found.values())
+    assert len(found) == 7 and all(entry["totalCount"] == len(entry["items"]) for entry in found.values())
 
 
 async def test_attention_counts_all_and_lists_the_first(kit):
@@ -96,7 +96,8 @@ async def test_r_org_02_attention_never_shows_another_partners_customers(kit, se
     await in_grace(kit.sessionmaker, trial)
     other = await partner_team(sessionmaker)
     body = await gql(kit.client, ATTENTION, token=other.tokens[Role.PARTNER_FULL_ADMIN])
-    assert all(entry["totalCount"] == 0 and entry["items"] == [] for entry in lists(body).values())
+    found = lists(body)
+    assert len(found) == 7 and all(entry["totalCount"] == 0 and entry["items"] == [] for entry in found.values())
 
 
 async def test_attention_needs_a_signed_in_caller(client):

@@ -45,9 +45,9 @@ async def test_r_time_01_05_new_customer_90_day_life(sessionmaker, life):
     assert trial.state == "RELEASED" and trial.released_at is not None
     async with sessionmaker() as db:
         users = list(await db.scalars(select(CustomerUser).where(CustomerUser.customer_id == t.customer_id)))
-        assert all(u.moved_to_consumer_at is not None and u.role == "USER" for u in users)
+        assert len(users) == 3 and all(u.moved_to_consumer_at is not None and u.role == "USER" for u in users)
         services = list(await db.scalars(select(TrialService).where(TrialService.trial_id == t.trial_id)))
-        assert all(not s.holds and s.site_url is None for s in services)
+        assert len(services) == 2 and all(not s.holds and s.site_url is None for s in services)
         assert await db.get(PartnerAccessGrant, (t.customer_id, t.partner_id)) is None
         assert (await db.get(CustomerOrg, t.customer_id)).managing_partner_id is None
         actions = list(await db.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == t.trial_id, AuditEvent.subject_type == "Trial",
@@ -130,7 +130,7 @@ async def test_r_time_03_trial_converted_in_grace_is_never_released(sessionmaker
     assert (await _trial(sessionmaker, t.trial_id)).state == "CONVERTED"
     async with sessionmaker() as db:
         users = list(await db.scalars(select(CustomerUser).where(CustomerUser.customer_id == t.customer_id)))
-        assert all(u.moved_to_consumer_at is None for u in users)
+        assert len(users) == 3 and all(u.moved_to_consumer_at is None for u in users)
         assert await db.get(PartnerAccessGrant, (t.customer_id, t.partner_id)) is not None
         open_left = await db.scalar(select(func.count()).select_from(Deadline).where(
             Deadline.done_at.is_(None), Deadline.cancelled_at.is_(None)))
