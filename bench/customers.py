@@ -174,9 +174,10 @@ async def one_statement(conn, partner_id: int, first: int) -> bytes:
 
 
 async def arrange(sessionmaker) -> tuple[int, object]:
-    from server.domain import directory, trials
-    from server.domain.actor import Actor, ActorKind
-    from server.domain.service_options import DeviceOrder, TrialRequest
+    from server.domain.orgs import directory
+    from server.domain.trials import start as trials
+    from server.domain.core.actor import Actor, ActorKind
+    from server.domain.trials.options import DeviceOrder, TrialRequest
     from server.enums import Role, ServiceType
 
     async with sessionmaker() as db, db.begin():

@@ -55,9 +55,10 @@ async def arrange(sessionmaker, customers: int = CUSTOMERS, with_trial: int = WI
     and a headset order; planner statistics gathered (also bench.home's data)."""
     from sqlalchemy import text
 
-    from server.domain import directory, trials
-    from server.domain.actor import Actor, ActorKind
-    from server.domain.service_options import DeviceOrder, TrialRequest
+    from server.domain.orgs import directory
+    from server.domain.trials import start as trials
+    from server.domain.core.actor import Actor, ActorKind
+    from server.domain.trials.options import DeviceOrder, TrialRequest
     from server.enums import Role, ServiceType
 
     async with sessionmaker() as db, db.begin():

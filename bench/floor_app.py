@@ -37,7 +37,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.auth import signed_cookies
-from server.domain.shipments import return_instructions
+from server.domain.devices.shipments import return_instructions
 from server.pages import rendering
 from server.pages.customers import STATUSES
 
@@ -53,7 +53,7 @@ TOKEN = """SELECT t.id, u.partner_id, u.email,
   FROM api_tokens t JOIN users u ON u.id = t.user_id AND u.active
  WHERE t.token_hash = $1 AND t.revoked_at IS NULL"""
 
-# The stored status, or the trial-derived one (server.domain.status.derive) from ONE probe of the
+# The stored status, or the trial-derived one (server.domain.trials.status.derive) from ONE probe of the
 # partner's active trials: the earliest end decides (≤ 30 days: expiring 30, ≤ 60: expiring 60,
 # else active). A semi-join like the compiled runners', no CASE of three EXISTS per customer.
 STATUS = """coalesce((SELECT CASE WHEN min(t.ends_at) <= now() + interval '30 days' THEN 'TRIAL_EXPIRING_30'

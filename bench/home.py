@@ -72,7 +72,7 @@ SPREAD = [
 async def spread(sessionmaker) -> None:
     from sqlalchemy import text
 
-    from server.domain import directory
+    from server.domain.orgs import directory
     from server.enums import Role
 
     async with sessionmaker() as db, db.begin():
@@ -86,7 +86,7 @@ async def spread(sessionmaker) -> None:
 async def actors(sessionmaker) -> dict:
     from sqlalchemy import text
 
-    from server.domain.actor import Actor, ActorKind
+    from server.domain.core.actor import Actor, ActorKind
     from server.enums import Role
 
     found = {}

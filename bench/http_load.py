@@ -178,7 +178,7 @@ async def partner_database(customers: int, one_in: int):
     from server.db import migrate
     from server.db.engine import make_engine, make_sessionmaker
     from server.db.models import User
-    from server.domain import directory
+    from server.domain.orgs import directory
     from server.enums import Role
     from server.schema.node import to_global_id
 

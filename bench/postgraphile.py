@@ -216,8 +216,8 @@ async def _add_calling_locations(url: str) -> None:
 
     from server.db.engine import make_engine, make_sessionmaker
     from server.db.models import CustomerOrg, User
-    from server.domain import calling
-    from server.domain.actor import Actor, ActorKind
+    from server.domain.calling import numbers as calling
+    from server.domain.core.actor import Actor, ActorKind
     from server.enums import Role
 
     engine = make_engine(url)

@@ -31,7 +31,7 @@ Measured here (2 cores shared with three other engineers' tests and benchmarks: 
 (Earlier, with the httpx client and a quieter machine: 51–65/s, p50 490–600 ms.)
 
 What did it, in order of worth (cProfile and statement counts, interleaved runs):
-- The write of a start is one statement on PostgreSQL (server.domain.start_rows: data-modifying
+- The write of a start is one statement on PostgreSQL (server.domain.trials.start_rows: data-modifying
   CTEs chained on the new ids, arrays for the services and deadlines) instead of the ORM unit of
   work's seven round trips; each round trip costs ≈ 0.35 ms of CPU in SQLAlchemy + asyncpg, more
   than PostgreSQL spends on it. 8.4 → 4.9 ms. SQLite keeps one Core insert per table; a test
@@ -138,7 +138,7 @@ async def arrange(url: str, tokens: int = 1) -> list[str]:
     """A certified partner and a SALES_FULL_ADMIN with `tokens` API tokens; returns the bearer tokens."""
     from server.auth.tokens import hash_token, new_token
     from server.db.engine import make_engine, make_sessionmaker
-    from server.domain import directory
+    from server.domain.orgs import directory
     from server.enums import Role
 
     engine = make_engine(url)

@@ -64,7 +64,7 @@ lanes 5,866/s (123 / 177); one by one 73/s; every phase OK (no double processing
 us of CPU per transition in all: 2 cores give ~7k/s at best, so ≥ 10k/s with one worker is not
 reached.
 
-2026-11-30: the trial end rules as one PostgreSQL statement per batch (server/domain/due_trials_sql.py,
+2026-11-30: the trial end rules as one PostgreSQL statement per batch (server/domain/trials/sql.py,
 held equal to the Python plans row for row by tests/timeline/test_rules_sql.py). CPU per transition,
 `profile` (10k due of 30k trials, one lane), worker / database:
     before (the plans, set-based)                       132 / ~115
@@ -306,7 +306,7 @@ async def statement_costs(runtime) -> dict[str, float]:
     from sqlalchemy.dialects.postgresql import asyncpg as sa_asyncpg
 
     from jobs import sweep
-    from server.domain import set_based
+    from server.domain.timeline import set_based
 
     costs: dict[str, float] = {}
 

@@ -71,7 +71,7 @@ async def start_trial_cost(url: str) -> None:
     from jobs.runtime import Runtime
     from server.app import create_app
     from server.db.models import WebhookEndpoint
-    from server.domain import webhook_secrets
+    from server.domain.webhooks import secrets as webhook_secrets
     from server.settings import Settings
     from server import clock
 
@@ -148,8 +148,9 @@ async def deliveries_per_second(url: str) -> None:
     from server import clock
     from server.db.engine import make_engine, make_sessionmaker
     from server.db.models import AuditEvent, WebhookDelivery, WebhookEndpoint
-    from server.domain import audit, webhook_secrets
-    from server.domain.actor import SYSTEM
+    from server.domain.core import audit
+    from server.domain.webhooks import secrets as webhook_secrets
+    from server.domain.core.actor import SYSTEM
     from server.settings import Settings
 
     port = free_port()

@@ -27,7 +27,7 @@ from sqlalchemy import or_, select, update
 from jobs.runtime import Runtime
 from server import clock
 from server.db.models import OutboxEmail
-from server.domain import outbox
+from server.domain.notifications import outbox
 from server.settings import Settings
 
 log = structlog.get_logger("mailer")

@@ -21,7 +21,7 @@ Applying (issue 6): the batch is split into waves in which each subject appears 
 deadlines keep their due order), and each wave into groups of one kind. A kind with a batch handler
 (the trial end rules) applies its whole group set-based in one savepoint: trials, names and
 recipients loaded in a few queries, state moves, audit events, outbox rows and `done_at` written in
-one statement per table (server/domain/set_based.py); a group whose batch raised is halved until
+one statement per table (server/domain/timeline/set_based.py); a group whose batch raised is halved until
 the failing row is alone. Other kinds go row by row, each in its own savepoint: a failing row rolls
 back alone and is retried later with backoff (`attempts`, `next_attempt_at`, `last_error`), never
 blocking the others. A crash rolls back the whole batch,
@@ -45,7 +45,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs.runtime import Runtime
 from server import clock
 from server.db.models import Deadline
-from server.domain import set_based, timeline
+from server.domain.timeline import set_based
+from server.domain.timeline import deadlines as timeline
 
 log = structlog.get_logger("sweep")
 
@@ -53,7 +54,7 @@ BATCH = 1000
 #: Batches in flight at once per sweeper on PostgreSQL (run_deadlines).
 LANES = 2
 #: Modules that register deadline handlers with @timeline.handles.
-HANDLER_MODULES = ("server.domain.timed", "server.domain.shipments", "server.domain.calling")
+HANDLER_MODULES = ("server.domain.trials.end_of_life", "server.domain.devices.shipments", "server.domain.calling.numbers")
 MAX_BACKOFF = timedelta(hours=1)
 
 

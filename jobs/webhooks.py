@@ -17,8 +17,8 @@ At most PER_ENDPOINT deliveries of one endpoint per batch, so a batch of 10-seco
 within the lease. Endpoints are served concurrently (one keep-alive connection pool).
 
 Each POST: `content-type: application/json`, the Standard Webhooks headers (`webhook-id`,
-`webhook-timestamp`, `webhook-signature`, server/domain/webhook_secrets.py), a 10 s timeout, no
-redirects followed, the URL's addresses checked again (server/domain/webhook_urls.py).
+`webhook-timestamp`, `webhook-signature`, server/domain/webhooks/secrets.py), a 10 s timeout, no
+redirects followed, the URL's addresses checked again (server/domain/webhooks/urls.py).
 """
 from __future__ import annotations
 
@@ -35,9 +35,12 @@ from sqlalchemy import exists, or_, select, text, update
 from jobs.runtime import Runtime
 from server import clock
 from server.db.models import WebhookDelivery, WebhookEndpoint
-from server.domain import webhook_attempts, webhook_fanout, webhook_secrets, webhook_urls
-from server.domain.errors import DomainError
-from server.domain.webhook_attempts import Outcome
+from server.domain.webhooks import attempts as webhook_attempts
+from server.domain.webhooks import fanout as webhook_fanout
+from server.domain.webhooks import secrets as webhook_secrets
+from server.domain.webhooks import urls as webhook_urls
+from server.domain.core.errors import DomainError
+from server.domain.webhooks.attempts import Outcome
 
 log = structlog.get_logger("webhooks")
 

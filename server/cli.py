@@ -13,7 +13,7 @@ from typing import Optional, TypeVar
 
 import typer
 
-from server.domain.errors import DomainError
+from server.domain.core.errors import DomainError
 from server.enums import PartnerTier, Role, ServiceType
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -132,7 +132,7 @@ def partner_create(name: str = typer.Option(..., "--name"), tier: int = typer.Op
                    uncertified: bool = typer.Option(False, "--uncertified"),
                    distributor: Optional[str] = typer.Option(None, "--distributor", help="distributor's partner ID")) -> None:
     """Create a partner organization; prints its global ID."""
-    from server.domain import directory
+    from server.domain.orgs import directory
     from server.schema.node import to_global_id
 
     distributor_id = decode(distributor, "Partner", "--distributor") if distributor else None
@@ -147,7 +147,7 @@ def user_create(email: str = typer.Option(..., "--email"), role: list[Role] = ty
                 partner: Optional[str] = typer.Option(None, "--partner"),
                 password: Optional[str] = typer.Option(None, "--password")) -> None:
     """Create a partner user (or, with --role TRIALS_TEAM and no --partner, a trials-team user)."""
-    from server.domain import directory
+    from server.domain.orgs import directory
     from server.schema.node import to_global_id
 
     partner_id = decode(partner, "Partner", "--partner") if partner else None
@@ -166,7 +166,7 @@ def token_create(email: str = typer.Option(..., "--email", help="the user the to
 
     from server.auth.tokens import hash_token, new_token
     from server.db.models import User
-    from server.domain import directory
+    from server.domain.orgs import directory
 
     token = new_token()
 
@@ -189,8 +189,8 @@ def token_list(email: str = typer.Option(..., "--email", help="the user whose to
     from sqlalchemy import select
 
     from server.db.models import User
-    from server.domain import users
-    from server.domain.actor import SYSTEM
+    from server.domain.orgs import users
+    from server.domain.core.actor import SYSTEM
     from server.schema.node import to_global_id
 
     async def work(db):
@@ -222,8 +222,8 @@ def token_revoke(token_id: str = typer.Option(..., "--id", help="the token's ID 
                                                                 "(the GraphQL API's global ID)")) -> None:
     """Revoke any user's API token (partner staff or trials team): it stops working on its next request.
     Exits non-zero when there is no such token or it is revoked already."""
-    from server.domain import users
-    from server.domain.actor import SYSTEM
+    from server.domain.orgs import users
+    from server.domain.core.actor import SYSTEM
     from server.schema.node import to_global_id
 
     pk = decode(token_id, "ApiToken", "--id")
@@ -240,7 +240,7 @@ def customer_create(name: str = typer.Option(..., "--name"), country: str = type
                     managed_by: Optional[str] = typer.Option(None, "--managed-by"),
                     vertical: str = typer.Option("Other", "--vertical")) -> None:
     """Create an existing customer organization; prints its global ID."""
-    from server.domain import directory
+    from server.domain.orgs import directory
     from server.schema.node import to_global_id
 
     managed_id = decode(managed_by, "Partner", "--managed-by") if managed_by else None
@@ -272,7 +272,7 @@ def consent_link(trial: str = typer.Option(..., "--trial", help="the trial's glo
     from sqlalchemy import select
 
     from server.db.models import ConsentRequest, CustomerUser
-    from server.domain import consent
+    from server.domain.consent import requests as consent
     from server.settings import get_settings
 
     settings = get_settings()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import PartnerOrg
-from server.domain import directory
+from server.domain.orgs import directory
 from server.enums import PartnerTier, Role, ServiceType
 
 DEMO_PARTNER = "Nordlys Partner AS"
@@ -65,9 +65,11 @@ async def seed_trials(db: AsyncSession, partner_id: int) -> None:
 
     from server import clock
     from server.db.models import CustomerOrg, User
-    from server.domain import consent, timeline, trials
-    from server.domain.actor import Actor, ActorKind
-    from server.domain.service_options import MeetingsOptions, TrialRequest
+    from server.domain.consent import requests as consent
+    from server.domain.timeline import deadlines as timeline
+    from server.domain.trials import start as trials
+    from server.domain.core.actor import Actor, ActorKind
+    from server.domain.trials.options import MeetingsOptions, TrialRequest
     from server.enums import MeetingsEdition
     from server.settings import get_settings
 

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from server.db.models import OutboxEmail
-from server.domain.outbox import rendered
+from server.domain.notifications.outbox import rendered
 
 LIMIT = 200
 #: An email's HTML is styled inline (mail clients need it) and its srcdoc frame inherits the page's

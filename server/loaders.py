@@ -22,7 +22,7 @@ from server.db.models import (
     CustomerOrg, DeviceExtensionRequest, Location, PartnerAccessGrant, PartnerOrg, PhoneNumber, PurchasedService,
     Shipment, ShipmentItem, Trial, TrialService,
 )
-from server.domain import visibility
+from server.domain.core import visibility
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from server.auth.tokens import hash_token, new_token
-from server.domain import directory
+from server.domain.orgs import directory
 from server.enums import PartnerTier, Role
 
 PARTNER_ROLES = [Role.PARTNER_FULL_ADMIN, Role.PARTNER_ADMIN, Role.SALES_FULL_ADMIN, Role.SALES_ADMIN, Role.READ_ONLY]
@@ -84,7 +84,7 @@ async def login(client, email: str, password: str = "correct horse battery stapl
 
 async def provisioned(sessionmaker, trial_global_id: str) -> None:
     """Run a trial's provisioning now (what the worker does when the PROVISION deadline is due)."""
-    from server.domain import provisioning
+    from server.domain.trials import provisioning
     from server.schema.node import decode_id
 
     async with sessionmaker() as db, db.begin():
@@ -96,7 +96,7 @@ async def consent_url(sessionmaker, settings, trial_global_id: str, email: str) 
     from sqlalchemy import select
 
     from server.db.models import ConsentRequest
-    from server.domain import consent
+    from server.domain.consent import requests as consent
     from server.schema.node import decode_id
 
     async with sessionmaker() as db:
@@ -110,7 +110,7 @@ async def unable_to_provision(sessionmaker, trial_global_id: str) -> None:
     from sqlalchemy import select, update
 
     from server.db.models import CustomerUser, Trial
-    from server.domain import provisioning
+    from server.domain.trials import provisioning
     from server.schema.node import decode_id
 
     pk = decode_id(trial_global_id, "Trial")

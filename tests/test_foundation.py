@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from server import clock
 from server.db import migrate
 from server.db.models import PhoneNumber, Shipment, Trial, TrialService
-from server.domain import directory
+from server.domain.orgs import directory
 from server.settings import DEFAULT_SECRET_KEY, Settings
 from tests.conftest import BACKEND, ROOT, _pg_admin, _pg_url
 

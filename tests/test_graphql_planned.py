@@ -13,7 +13,7 @@ import pytest
 
 from server import clock, graphql_http
 from server.db.models.trials import Trial, TrialService
-from server.domain import directory
+from server.domain.orgs import directory
 from server.enums import Role
 from server.pages.operations import read_operations
 from tests import factories

@@ -27,8 +27,9 @@ from server.db.models import (
 )
 from server.db.models.trials import Trial, TrialService
 from server.schema.node import to_global_id
-from server.domain import directory, visibility
-from server.domain.actor import ANONYMOUS, Actor, ActorKind
+from server.domain.orgs import directory
+from server.domain.core import visibility
+from server.domain.core.actor import ANONYMOUS, Actor, ActorKind
 from server.enums import Role, ServiceType
 from server.pages.operations import read_operations
 from server.planner import declare

@@ -38,9 +38,9 @@ from sqlalchemy import select, true, update
 from server import graphql_http
 from server.db.models import DeviceExtensionRequest, PartnerOrg, Shipment
 from server.db.models.trials import Trial
-from server.domain import customers as customers_domain
-from server.domain import visibility
-from server.domain.actor import Actor, ActorKind
+from server.domain.orgs import customers as customers_domain
+from server.domain.core import visibility
+from server.domain.core.actor import Actor, ActorKind
 from server.planner.declare import ROOTS, TYPES, Input
 from server.resolvers import devices as device_resolvers
 from server.schema.types import customers as customer_types

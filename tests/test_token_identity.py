@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from server.auth.tokens import hash_token, new_token
 from server.db.models import User
-from server.domain import directory
+from server.domain.orgs import directory
 from server.enums import Role
 from server.schema.node import to_global_id
 from tests.factories import PARTNER_ROLES, login, partner_team

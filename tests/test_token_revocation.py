@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from server.auth.tokens import hash_token, new_token
 from server.db.models import ApiToken, AuditEvent
-from server.domain import directory
+from server.domain.orgs import directory
 from server.enums import Role
 from server.schema.node import to_global_id
 from tests.factories import PARTNER_ROLES, login, partner_team

@@ -29,7 +29,7 @@ from server.auth.sessions import partner_user_actor
 from server.auth.tokens import hash_token
 from server.db.engine import asyncpg_sql, read_connection, read_rows
 from server.db.models import ApiToken, RoleGrant, User
-from server.domain.actor import ANONYMOUS, Actor, ActorKind
+from server.domain.core.actor import ANONYMOUS, Actor, ActorKind
 from server.enums import Role
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)

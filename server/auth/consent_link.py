@@ -1,6 +1,6 @@
 """`GET /consent/{token}`: the link in a consent request email (R-EX-03..06).
 
-Opening it redeems the single-use signed link (`server.domain.consent.redeem_link`), signs the
+Opening it redeems the single-use signed link (`server.domain.consent.requests.redeem_link`), signs the
 customer admin in (`sign_in_customer_admin`) and lands on the consent page
 `/my/consent/{trialId}`, which runs GraphQL like every page. It lives beside the sessions because
 it creates the actor the API later trusts (pages may not touch the database). Expired, used or
@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from server.auth import links
 from server.auth.pages import sign_in_customer_admin
-from server.domain import consent
+from server.domain.consent import requests as consent
 from server.pages import rendering
 from server.schema.node import to_global_id
 

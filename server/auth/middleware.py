@@ -2,7 +2,7 @@
 
 How pages (and any endpoint) get the caller — read these, never the cookies:
 
-    request.state.actor        # server.domain.actor.Actor; ANONYMOUS when nobody signed in
+    request.state.actor        # server.domain.core.actor.Actor; ANONYMOUS when nobody signed in
     request.state.csrf_token   # put it in every template context as `csrf_token`
                                # (base.html renders <meta name="csrf-token"> and hx-headers)
     request.state.auth_method  # "bearer", "session" or None
@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server import clock
 from server.auth import csrf, sessions
 from server.auth.authenticate import actor_from_bearer
-from server.domain.actor import ANONYMOUS, Actor
+from server.domain.core.actor import ANONYMOUS, Actor
 
 SKIP_PREFIXES = ("/static/", "/healthz", "/metrics")
 MAX_FORM_BYTES = 1_000_000

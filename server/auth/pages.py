@@ -21,9 +21,9 @@ from starlette.routing import Route
 from server.auth import links, passwords, signin, throttle
 from server.auth.middleware import clear_session_cookie, set_session_cookie
 from server.auth.sessions import COOKIE, session_id_from_cookie
-from server.domain import users
-from server.domain.actor import ActorKind
-from server.domain.errors import DomainError
+from server.domain.orgs import users
+from server.domain.core.actor import ActorKind
+from server.domain.core.errors import DomainError
 from server.pages.rendering import _, render, use_locale
 
 

@@ -27,7 +27,7 @@ from server import clock
 from server.auth import signed_cookies
 from server.db.engine import read_rows
 from server.db.models import CustomerUser, RoleGrant, User, WebSession
-from server.domain.actor import Actor, ActorKind
+from server.domain.core.actor import Actor, ActorKind
 from server.enums import CustomerRole, Role
 
 TTL = timedelta(hours=12)

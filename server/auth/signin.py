@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import links, passwords, sessions, throttle
 from server.db.models import CustomerUser, User
-from server.domain import audit, outbox
-from server.domain.actor import Actor
-from server.domain.outbox import EmailKind
+from server.domain.core import audit
+from server.domain.notifications import outbox
+from server.domain.core.actor import Actor
+from server.domain.notifications.outbox import EmailKind
 
 FAILED_MESSAGE = "Wrong email or password."
 MAGIC_PURPOSE = "magic"

@@ -15,8 +15,8 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy import Text, cast, func, select
 
 from server import clock
-from server.domain.actor import ActorKind
-from server.domain.errors import DomainError
+from server.domain.core.actor import ActorKind
+from server.domain.core.errors import DomainError
 from server.planner.compile import Compiler, Unplannable, collect
 from server.planner.declare import ROOTS, TYPES, Fallback
 from server.planner import execute

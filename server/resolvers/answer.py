@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from strawberry.types import Info
 
-from server.domain import audit
-from server.domain.errors import DomainError
+from server.domain.core import audit
+from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
 from server.schema.errors import user_errors
 

@@ -6,8 +6,9 @@ import strawberry
 from strawberry.types import Info
 
 from server import loaders
-from server.domain import attention, trial_weeks
-from server.domain.errors import DomainError
+from server.domain.partner_day import attention
+from server.domain.partner_day import weeks as trial_weeks
+from server.domain.core.errors import DomainError
 from server.resolvers.customers import as_graphql_error
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.attention import AttentionList, TrialsByWeek

@@ -6,8 +6,8 @@ from strawberry.types import Info
 
 from server import loaders
 from server.db.models import Location as LocationRow
-from server.domain import calling
-from server.domain.errors import DomainError
+from server.domain.calling import numbers as calling
+from server.domain.core.errors import DomainError
 from server.resolvers.answer import answer
 from server.resolvers.node import NODE_RESOLVERS
 from server.schema.node import decode_id

@@ -12,10 +12,10 @@ from strawberry.types import Info
 
 from server import loaders
 from server.db.models import DeviceModel as DeviceModelRow
-from server.domain import geography
+from server.domain.orgs import geography
 from server.planner import declare as plan
 from server.planner import roots
-from server.domain.service_options import BUSINESS_VERTICALS, DURATIONS
+from server.domain.trials.options import BUSINESS_VERTICALS, DURATIONS
 from server.schema.enums import DataRegion, DeviceType
 from server.schema.types.catalog import Country
 from server.schema.types.devices import DeviceModel

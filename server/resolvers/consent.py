@@ -4,7 +4,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from server.domain import consent
+from server.domain.consent import requests as consent
 from server.resolvers.trial_payload import trial_payload, trial_pk
 from server.resolvers.trials import customer_form, request_of
 from server.schema.permissions import IsAuthenticated

@@ -15,7 +15,8 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.types import Info
 
 from server import clock, loaders
-from server.domain import status, visibility
+from server.domain.trials import status
+from server.domain.core import visibility
 from server.schema.enums import PartnerAccess, ServiceType, SubscriptionStatus
 from server.schema.types.customers import Customer
 from server.schema.types.devices import Shipment

@@ -14,11 +14,14 @@ from sqlalchemy import nulls_last, select
 from strawberry.types import Info
 
 from server import loaders
-from server.domain import audit, availability, customers, visibility
+from server.domain.core import audit
+from server.domain.trials import availability
+from server.domain.orgs import customers
+from server.domain.core import visibility
 from server.db.models import AuditEvent as AuditEventRow
 from server.db.models import CustomerOrg
 from server.db.models import Trial as TrialRow
-from server.domain.errors import DomainError
+from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
 from server.planner import declare as plan
 from server.planner import roots
@@ -34,7 +37,7 @@ AUTH = [IsAuthenticated]
 
 
 def cursor_of(order: customers.CustomerOrder, row) -> str:
-    """Opaque keyset cursor: the list's order, the row's sort key and its id (server.domain.customers.Position)."""
+    """Opaque keyset cursor: the list's order, the row's sort key and its id (server.domain.orgs.customers.Position)."""
     key = row.sort_key.isoformat() if isinstance(row.sort_key, datetime) else row.sort_key
     return base64.urlsafe_b64encode(orjson.dumps([order.value, key, row.id])).decode()
 

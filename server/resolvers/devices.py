@@ -13,7 +13,11 @@ from server import loaders
 from server.db.models import DeviceExtensionRequest as ExtensionRow
 from server.db.models import Shipment as ShipmentRow
 from server.db.models import Trial as TrialRow
-from server.domain import demo_orders, device_extensions, returns, shipments, visibility
+from server.domain.devices import demo_orders
+from server.domain.devices import extensions as device_extensions
+from server.domain.devices import returns
+from server.domain.devices import shipments
+from server.domain.core import visibility
 from server.enums import ShipmentStatus as StatusValue
 from server.resolvers.answer import answer
 from server.resolvers.node import NODE_RESOLVERS

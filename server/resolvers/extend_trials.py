@@ -1,6 +1,6 @@
-"""`extendTrials`: many R-EXT-01 extensions in one unit of work (server.domain.trial_changes.extend_trials:
+"""`extendTrials`: many R-EXT-01 extensions in one unit of work (server.domain.trials.changes.extend_trials:
 a savepoint per trial). Translates IDs in and outcomes out; a `clientMutationId` replays the first
-answer (stored with the changes it describes, server.domain.idempotency); a FORBIDDEN outcome is
+answer (stored with the changes it describes, server.domain.core.idempotency); a FORBIDDEN outcome is
 logged like any denial (R-ROLE-02)."""
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
-from server.domain import audit, idempotency, trial_changes
-from server.domain.errors import DomainError
+from server.domain.core import audit
+from server.domain.core import idempotency
+from server.domain.trials import changes as trial_changes
+from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
 from server.resolvers.trial_payload import trial_pk
 from server.schema.enums import ErrorCode as ErrorCodeType

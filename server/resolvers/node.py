@@ -12,7 +12,7 @@ from strawberry.types import Info
 from server import loaders
 from server.db.models import CustomerOrg, PartnerOrg
 from server.db.models import Trial as TrialRow
-from server.domain import visibility
+from server.domain.core import visibility
 from server.planner import declare as plan
 from server.planner import roots
 from server.planner.declare import Fallback

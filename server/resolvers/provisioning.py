@@ -6,7 +6,8 @@ import strawberry
 from strawberry.types import Info
 
 from server import loaders
-from server.domain import provisioning, site_urls
+from server.domain.trials import provisioning
+from server.domain.trials import site_urls
 from server.resolvers.trial_payload import trial_payload, trial_pk
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.trials import TrialPayload

@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
 from jobs import kick
-from server.domain import audit, idempotency
-from server.domain.trials import StartedTrial
-from server.domain.errors import DomainError
+from server.domain.core import audit
+from server.domain.core import idempotency
+from server.domain.trials.start import StartedTrial
+from server.domain.core.errors import DomainError
 from server.enums import ErrorCode, TrialState
 from server.schema.errors import user_errors
 from server.schema.node import decode_id

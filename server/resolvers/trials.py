@@ -5,8 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from server.domain import conversion, trial_changes, trials
-from server.domain.service_options import DeviceOrder, MeetingsOptions, TrialRequest
+from server.domain.trials import conversion
+from server.domain.trials import changes as trial_changes
+from server.domain.trials import start as trials
+from server.domain.trials.options import DeviceOrder, MeetingsOptions, TrialRequest
 from server.enums import MeetingsEdition, MeetingsFeature, PstnOption
 from server.enums import ServiceType as ServiceValue
 from server.resolvers import extend_trials as bulk

@@ -11,8 +11,9 @@ from strawberry.types import Info
 
 from server import loaders
 from server.db.models import User
-from server.domain import audit, users
-from server.domain.errors import DomainError
+from server.domain.core import audit
+from server.domain.orgs import users
+from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
 from server.schema.enums import Role
 from server.resolvers.answer import attempt

@@ -5,7 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from server.domain import webhook_events, webhook_log, webhooks
+from server.domain.webhooks import events as webhook_events
+from server.domain.webhooks import log as webhook_log
+from server.domain.webhooks import endpoints as webhooks
 from server.resolvers.answer import attempt
 from server.resolvers.users import _query
 from server.schema.node import decode_id, to_global_id

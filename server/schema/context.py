@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain.actor import Actor
+from server.domain.core.actor import Actor
 from server.settings import Settings
 
 log = structlog.get_logger("graphql")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from server.domain.errors import DomainError
+from server.domain.core.errors import DomainError
 from server.schema.enums import ErrorCode
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
-from server.domain.actor import ActorKind
+from server.domain.core.actor import ActorKind
 
 
 class IsAuthenticated(BasePermission):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server import clock
 from server.db.models import CustomerOrg, PhoneNumber, Trial
-from server.domain import calling
+from server.domain.calling import numbers as calling
 from server.enums import Role
 from tests.devices.kit import active_trial, advance, codes, ok, run_due
 from tests.factories import partner_team
@@ -203,8 +203,8 @@ async def test_r_conv_01_converting_keeps_calling_config_and_numbers(client, ses
 async def calling_life_to_grace_end(client, sessionmaker, numbers=("+4722000001", "+4722000002")):
     """A 90-day calling trial in Oslo with `numbers`, played through its deadlines' handlers to the
     end of grace (day 120): (the arrangement, the location)."""
-    import server.domain.timed  # noqa: F401  (registers the trial deadlines' handlers)
-    from server.domain import timeline
+    import server.domain.trials.end_of_life  # noqa: F401  (registers the trial deadlines' handlers)
+    from server.domain.timeline import deadlines as timeline
 
     t = await calling_trial(sessionmaker, country="NO", licenses=12, duration=90)
     async with sessionmaker() as db, db.begin():

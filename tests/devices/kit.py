@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from server import clock
 from server.db.models import Deadline, Trial, TrialService
-from server.domain import timeline
+from server.domain.timeline import deadlines as timeline
 from server.enums import Role, TrialKind, TrialState
 from server.schema.node import to_global_id
 from tests.factories import Team, existing_customer, partner_team, trials_team_token
@@ -94,8 +94,8 @@ async def advance(sessionmaker, days: int) -> None:
 
 async def run_due(sessionmaker, kinds=None) -> list[str]:
     """Apply due deadlines through their registered handlers, each once (as the sweep does)."""
-    import server.domain.calling  # noqa: F401  (registers handlers)
-    import server.domain.shipments  # noqa: F401
+    import server.domain.calling.numbers  # noqa: F401  (registers handlers)
+    import server.domain.devices.shipments  # noqa: F401
 
     ran = []
     async with sessionmaker() as db, db.begin():

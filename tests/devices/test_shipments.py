@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from server import clock
 from server.db.models import AuditEvent, OutboxEmail, Shipment
-from server.domain import shipments
+from server.domain.devices import shipments
 from server.enums import Role
 from server.schema.node import to_global_id
 from tests.devices.kit import (

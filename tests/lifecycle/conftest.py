@@ -7,7 +7,7 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from server.db.models import CustomerUser
-from server.domain.actor import Actor, ActorKind
+from server.domain.core.actor import Actor, ActorKind
 from server.enums import CustomerRole, Role, ServiceType
 from server.schema.node import to_global_id
 from tests.factories import existing_customer, partner_team

@@ -13,7 +13,7 @@ from tests.test_cli import cli
 
 
 async def test_consent_link_prints_a_url_that_opens_the_request(kit, settings):
-    from server.domain import consent
+    from server.domain.consent import requests as consent
 
     await existing_customer(kit.sessionmaker, admin_email="boss@cli.example")
     trial = trial_of(await kit.call(EXISTING, {"input": new_customer_input(adminEmail="boss@cli.example")}),

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from server.auth import links
 from server.db.models import ConsentRequest, OutboxEmail
-from server.domain import consent
+from server.domain.consent import requests as consent
 from server.enums import ServiceType
 from tests.factories import existing_customer
 from tests.lifecycle.conftest import (
@@ -129,7 +129,8 @@ async def test_r_ex_06_consent_link_is_single_use_and_dies_on_resend(kit, settin
 
 async def test_r_ex_06_consent_timeout_cancels_the_request(kit):
     from server.db.models import Deadline
-    from server.domain import timed, timeline  # noqa: F401 - registers the deadline handlers
+    from server.domain.trials import end_of_life as timed
+    from server.domain.timeline import deadlines as timeline  # noqa: F401 - registers the deadline handlers
 
     trial = await request_trial(kit)
     await kit.call("mutation { advanceClock(days: 31) }")

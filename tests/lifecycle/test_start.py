@@ -150,8 +150,9 @@ async def test_start_writes_the_same_rows_in_one_statement_on_postgresql(kit, se
     from sqlalchemy import text
 
     from server import clock
-    from server.domain import start_rows, trials
-    from server.domain.actor import Actor, ActorKind
+    from server.domain.trials import start_rows
+    from server.domain.trials import start as trials
+    from server.domain.core.actor import Actor, ActorKind
 
     if sessionmaker.kw["bind"].dialect.name != "postgresql":
         pytest.skip("the one-statement write is PostgreSQL's")

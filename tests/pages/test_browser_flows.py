@@ -215,7 +215,7 @@ async def test_customer_view_interest_in_buying_and_expired_tag(browser_page, se
 
 
 async def test_trials_team_records_a_shipment_and_decides_an_extension(browser_page, sessionmaker, client):
-    from server.domain import directory
+    from server.domain.orgs import directory
     from tests.devices.kit import ASK, REQUEST, PHONE, active_trial, ok, request_and_ship
 
     waiting = await active_trial(sessionmaker, country="NO")

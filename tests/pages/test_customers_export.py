@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from server.domain import directory
+from server.domain.orgs import directory
 from server.enums import Role
 from server.pages.customers_export import safe_cell
 from tests import factories

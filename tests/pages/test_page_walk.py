@@ -5,7 +5,7 @@ one), uncaught exception, failed request or subresource answering 4xx/5xx; here 
 answers below 500 and, where the role may see it, 200."""
 import pytest
 
-from server.domain import directory
+from server.domain.orgs import directory
 from server.enums import Role
 from tests import factories
 from tests.pages.test_customer_setup_forms import a_trial

@@ -5,7 +5,7 @@ from tests import factories
 
 async def test_trials_team_sees_the_queue(client, sessionmaker):
     async with sessionmaker() as db, db.begin():
-        from server.domain import directory
+        from server.domain.orgs import directory
 
         await directory.create_user(db, "queue@platform.example", [Role.TRIALS_TEAM], partner_id=None,
                                     password="correct horse battery staple")

@@ -21,7 +21,7 @@ from server import clock
 from server.db.models import (
     ConsentRequest, CustomerOrg, CustomerUser, Deadline, OutboxEmail, PartnerAccessGrant, Trial, TrialService,
 )
-from server.domain import timeline
+from server.domain.timeline import deadlines as timeline
 from server.enums import ConsentStatus, CustomerRole, TrialKind, TrialState
 from tests.factories import partner_team
 

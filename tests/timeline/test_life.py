@@ -9,8 +9,9 @@ from server import clock
 from server.db.models import (
     AuditEvent, ConsentRequest, CustomerOrg, CustomerUser, Deadline, PartnerAccessGrant, Trial, TrialService,
 )
-from server.domain import lifecycle, timeline
-from server.domain.lifecycle import TrialEvent
+from server.domain.trials import lifecycle
+from server.domain.timeline import deadlines as timeline
+from server.domain.trials.lifecycle import TrialEvent
 from tests.factories import existing_customer, partner_team
 from tests.timeline.conftest import existing_customer_request, new_customer_trial
 

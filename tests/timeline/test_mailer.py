@@ -7,8 +7,8 @@ from datetime import timedelta
 from jobs import mailer
 from jobs.runtime import Runtime
 from server import clock
-from server.domain import outbox
-from server.domain.outbox import EmailKind
+from server.domain.notifications import outbox
+from server.domain.notifications.outbox import EmailKind
 from tests.timeline.conftest import emails_in_db
 
 
@@ -89,7 +89,7 @@ async def test_r_email_without_smtp_host_dev_marks_sent_for_the_dev_outbox(sessi
 
 
 async def test_r_email_every_kind_renders_in_en_and_nb_with_html():
-    from server.domain import emails
+    from server.domain.notifications import emails
 
     for kind in EmailKind:
         subjects = set()

@@ -1,5 +1,5 @@
-"""The trial end rules' PostgreSQL statements (server/domain/due_trials_sql.py) equal their Python
-plans (server/domain/timed.py) row for row: the same batch is applied both ways, each in a
+"""The trial end rules' PostgreSQL statements (server/domain/trials/sql.py) equal their Python
+plans (server/domain/trials/end_of_life.py) row for row: the same batch is applied both ways, each in a
 transaction rolled back afterwards, and the trials, audit events and outbox rows it wrote are
 compared. PostgreSQL only (SQLite runs the plans alone)."""
 from __future__ import annotations
@@ -14,8 +14,10 @@ from sqlalchemy import func, select, update
 
 from server import clock
 from server.db.models import AuditEvent, OutboxEmail, Trial, User
-from server.domain import due_trials_sql, timed, timeline  # noqa: F401 - timed registers the rules
-from server.domain.timeline import DeadlineKind
+from server.domain.trials import sql as due_trials_sql
+from server.domain.trials import end_of_life as timed
+from server.domain.timeline import deadlines as timeline  # noqa: F401 - timed registers the rules
+from server.domain.timeline.deadlines import DeadlineKind
 from server.enums import CustomerRole, Role, TrialKind, TrialState
 from tests.factories import partner_team
 from tests.timeline.conftest import managed_customer

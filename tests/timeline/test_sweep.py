@@ -12,8 +12,9 @@ from jobs.sweep import run_deadlines, run_due
 from server import clock
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.models import AuditEvent, CustomerOrg, Deadline, OutboxEmail, Trial, TrialService
-from server.domain import provisioning, timeline
-from server.domain.actor import Actor, ActorKind
+from server.domain.trials import provisioning
+from server.domain.timeline import deadlines as timeline
+from server.domain.core.actor import Actor, ActorKind
 from server.enums import Role
 from tests.timeline.conftest import emails_in_db, new_customer_trial
 
@@ -242,8 +243,9 @@ async def test_set_based_write_failing_in_a_savepoint_rolls_back_that_savepoint_
     savepoint leaves the transaction usable: that savepoint rolls back, the rest commits."""
     import pytest
 
-    from server.domain import audit, set_based
-    from server.domain.actor import SYSTEM
+    from server.domain.core import audit
+    from server.domain.timeline import set_based
+    from server.domain.core.actor import SYSTEM
 
     kept = audit.event(SYSTEM, "test.kept", "Trial", 1)
     async with sessionmaker() as db, db.begin():

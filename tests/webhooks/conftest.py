@@ -47,7 +47,7 @@ async def team(sessionmaker):
 
 async def create_endpoint(client, token: str, url: str, types: list[str] | None = None, description: str = "CRM"):
     """(endpoint global ID, secret) of a new endpoint made over GraphQL."""
-    from server.domain.webhook_events import CATALOGUE
+    from server.domain.webhooks.events import CATALOGUE
 
     body = await gql(client, CREATE, {"url": url, "types": types or list(CATALOGUE), "description": description},
                      token=token)

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from jobs import webhooks
 from server import clock
 from server.db.models import WebhookDelivery
-from server.domain import audit
-from server.domain.actor import SYSTEM
+from server.domain.core import audit
+from server.domain.core.actor import SYSTEM
 from tests.conftest import ROOT
 from tests.webhooks.conftest import admin, create_endpoint, verify
 from tests.webhooks.receiver import Receiver, free_port

@@ -12,9 +12,10 @@ from jobs import webhooks
 from jobs.sweep import run_due
 from server import clock
 from server.db.models import AuditEvent, OutboxEmail, WebhookDelivery, WebhookEndpoint
-from server.domain import audit, webhook_attempts
-from server.domain.actor import SYSTEM
-from server.domain.webhook_events import EVENT_TYPES
+from server.domain.core import audit
+from server.domain.webhooks import attempts as webhook_attempts
+from server.domain.core.actor import SYSTEM
+from server.domain.webhooks.events import EVENT_TYPES
 from server.enums import Role
 from server.schema.node import to_global_id
 from tests.factories import partner_team
@@ -72,9 +73,9 @@ async def test_trial_started_reaches_the_endpoint_signed_with_global_ids(client,
 async def test_every_audit_action_of_the_catalogue_is_written_by_the_domain():
     from pathlib import Path
 
-    from server.domain.lifecycle import TrialEvent
+    from server.domain.trials.lifecycle import TrialEvent
 
-    source = "".join(p.read_text() for p in Path("server/domain").glob("*.py") if not p.name.startswith("webhook"))
+    source = "".join(p.read_text() for p in Path("server/domain").rglob("*.py") if p.parent.name != "webhooks")
     consent = {f"consent.{e.value}" for e in TrialEvent}
     for action in EVENT_TYPES:
         assert f'"{action}"' in source or f"'{action}'" in source or action in consent, action

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db.models import WebhookEndpoint
-from server.domain import webhook_secrets, webhook_urls
-from server.domain.errors import DomainError
+from server.domain.webhooks import secrets as webhook_secrets
+from server.domain.webhooks import urls as webhook_urls
+from server.domain.core.errors import DomainError
 from server.enums import Role
 from tests.factories import partner_team
 from tests.helpers import gql

@@ -86,7 +86,7 @@ class AuditEvent(Base):
     customer_id: Mapped[int | None] = mapped_column(BigId)
     before: Mapped[dict | None] = mapped_column(Json)
     after: Mapped[dict | None] = mapped_column(Json)
-    #: NULL until the webhook fan-out has seen the event (server/domain/webhook_fanout.py). Every
+    #: NULL until the webhook fan-out has seen the event (server/domain/webhooks/fanout.py). Every
     #: writer (ORM, the sweep's and startTrial's SQL) leaves it NULL: no writer knows about webhooks.
     webhooks_dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

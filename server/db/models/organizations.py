@@ -47,7 +47,7 @@ class CustomerOrg(Base):
     purchased: Mapped[list["PurchasedService"]] = relationship(cascade="all, delete-orphan", lazy="raise")
 
     __table_args__ = (
-        # The customers list's order (server.domain.customers.page_statement): the page walks it (migration 0010).
+        # The customers list's order (server.domain.orgs.customers.page_statement): the page walks it (migration 0010).
         Index("ix_customer_orgs_name_lower", text("lower(name)"), "id"),
         # The home page's "provisioning failed" list reads only these rare rows (migration 0008).
         Index("ix_customer_orgs_unable_to_provision", "id",

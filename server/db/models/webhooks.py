@@ -1,5 +1,5 @@
 """Webhook endpoints and their deliveries (issue 17). The events themselves are the audit events
-(server/domain/webhook_events.py): `audit_events.webhooks_dispatched_at` says the fan-out has seen one."""
+(server/domain/webhooks/events.py): `audit_events.webhooks_dispatched_at` says the fan-out has seen one."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,7 +22,7 @@ class WebhookEndpoint(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Why it was disabled by the system (None: enabled, or disabled by a person).
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
-    #: "v1." + the secret encrypted with a key derived from SECRET_KEY (server/domain/webhook_secrets.py).
+    #: "v1." + the secret encrypted with a key derived from SECRET_KEY (server/domain/webhooks/secrets.py).
     secret_ciphertext: Mapped[str] = mapped_column(Text)
     #: Deliveries that used up their retries in a row, without a success between (disables at 3).
     failed_in_row: Mapped[int] = mapped_column(Integer, default=0)

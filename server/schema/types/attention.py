@@ -1,13 +1,13 @@
 """The partner's day (issue 18, beside the API.graphql contract): what needs attention, and trials
-by week. Rules and decisions: server.domain.attention and server.domain.trial_weeks."""
+by week. Rules and decisions: server.domain.partner_day.attention and server.domain.partner_day.weeks."""
 from __future__ import annotations
 
 from datetime import date
 
 import strawberry
 
-from server.domain import attention as attention_domain
-from server.domain import trial_weeks
+from server.domain.partner_day import attention as attention_domain
+from server.domain.partner_day import weeks as trial_weeks
 from server.schema.node import to_global_id
 
 AttentionKind = strawberry.enum(attention_domain.AttentionKind)

@@ -1,5 +1,5 @@
 """`extendTrials` (issue 18's bulk extend, beside the API.graphql contract): its input and its
-answer, one `TrialExtension` per trial asked for. Rule: server.domain.trial_changes.extend_trials."""
+answer, one `TrialExtension` per trial asked for. Rule: server.domain.trials.changes.extend_trials."""
 from __future__ import annotations
 
 import strawberry

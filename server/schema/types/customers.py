@@ -14,8 +14,9 @@ from server import loaders
 from server.db.models import CustomerOrg, PartnerAccessGrant, PartnerOrg, PurchasedService
 from server.db.models import Location as LocationRow
 from server.db.models import Trial as TrialRow
-from server.domain import customers as customers_domain
-from server.domain import status, visibility
+from server.domain.orgs import customers as customers_domain
+from server.domain.trials import status
+from server.domain.core import visibility
 from server.planner import declare as plan
 from server.schema.enums import DataRegion, PartnerAccess, ProvisioningStatus, ServiceType, SubscriptionStatus
 from server.schema.node import Node, to_global_id
@@ -53,7 +54,7 @@ class Customer(Node):
     def provisioning_error(self) -> str | None:
         return self._row.provisioning_error
 
-    @strawberry.field(description="R-TIME-07, derived from the trials you see (server.domain.status).")
+    @strawberry.field(description="R-TIME-07, derived from the trials you see (server.domain.trials.status).")
     def subscription_status(self, info: Info) -> SubscriptionStatus:
         if self._status is not None:
             return self._status

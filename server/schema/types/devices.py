@@ -17,7 +17,7 @@ from server.db.models import DeviceModel as DeviceModelRow
 from server.db.models import Shipment as ShipmentRow
 from server.db.models import ShipmentItem as ItemRow
 from server.db.models import Trial as TrialRow
-from server.domain import visibility
+from server.domain.core import visibility
 from server.planner import declare as plan
 from server.schema.enums import DeviceType, ExtensionStatus, ShipmentStatus
 from server.schema.errors import UserError
@@ -83,7 +83,7 @@ class Shipment(Node):
 
     @classmethod
     def from_row(cls, row: ShipmentRow, items: list[ShipmentItem] | None = None) -> "Shipment":
-        from server.domain.shipments import return_instructions
+        from server.domain.devices.shipments import return_instructions
 
         mismatch = row.mismatch or None
         return cls(id=to_global_id("Shipment", row.id), device_type=DeviceType(row.device_type),
@@ -145,7 +145,7 @@ def _mismatch(part: str):
 
 
 def _return_instructions(env, country: str, order: str | None) -> str:
-    from server.domain.shipments import return_instructions
+    from server.domain.devices.shipments import return_instructions
 
     return return_instructions(country, order)
 

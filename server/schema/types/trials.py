@@ -13,7 +13,7 @@ from server.db.models import CustomerOrg, PartnerOrg, TrialService
 from server.db.models import DeviceExtensionRequest as ExtensionRow
 from server.db.models import Shipment as ShipmentRow
 from server.db.models import Trial as TrialRow
-from server.domain import status
+from server.domain.trials import status
 from server.planner import declare as plan
 from server.schema.enums import (
     DeviceType, MeetingsEdition, MeetingsFeature, PstnOption, ServiceType, TrialState,

@@ -29,7 +29,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Rows still waiting for their rendering cannot go back to NOT NULL columns: the sender of the
     # older version needs them rendered, so render them here (same templates, same context).
-    from server.domain import emails
+    from server.domain.notifications import emails
 
     bind = op.get_bind()
     outbox = sa.table("outbox_emails", sa.column("id", sa.BigInteger), sa.column("kind", sa.String),

@@ -1,6 +1,6 @@
 """Webhooks (issue 17): endpoints, deliveries, and the fan-out's mark on audit events.
 
-An audit event is the webhook event (server/domain/webhook_events.py): `webhooks_dispatched_at`
+An audit event is the webhook event (server/domain/webhooks/events.py): `webhooks_dispatched_at`
 stays NULL until the fan-out has made its deliveries, and a partial index holds only those rows,
 so the fan-out's claim reads O(undispatched), and a dispatched event leaves the index. Events
 written before this migration are marked dispatched: no endpoint existed to hear them.

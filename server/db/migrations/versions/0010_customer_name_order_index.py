@@ -1,7 +1,7 @@
 """The customers list's order as an index: (lower(name), id).
 
 `ix_customer_orgs_name_lower` was, despite its name, an index on `name`; every customers list,
-export and API page orders by `lower(name), id` (server.domain.customers.page_statement), so
+export and API page orders by `lower(name), id` (server.domain.orgs.customers.page_statement), so
 PostgreSQL scanned and sorted every reachable customer to return the first 50 (bench.postgraphile:
 10 000 customers, the list's statement 4.2 ms, 1.9 ms of it the scan and 1.3 ms the top-N sort).
 On the expression index the page walks the order and stops after `first + 1` rows (1.4 ms).

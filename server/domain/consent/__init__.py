@@ -1,0 +1,1 @@
+"""The existing-customer flow: consent requests (R-EX-01..06)."""

@@ -1,0 +1,125 @@
+"""Tenant isolation (R-ORG-02) and R-ROLE-02 reach, as SQL conditions used by every read and write.
+
+Decision: a customer is on partner P's list when P manages it, holds admin access on it
+(PartnerAccessGrant), has a trial request pending its consent (R-EX-05), or had a trial of P
+released (R-TIME-05: irreversible, not invisible; issue 16). Declined, timed-out and withdrawn
+requests leave no grant, so the customer leaves the list (R-EX-05/06). A released customer is read,
+not worked on: every change to it is refused by its trial's state or the missing grant.
+A partner sees only its own trials of a customer; a customer admin sees every trial of its org.
+"Own customers" (scope "own") are the visible customers with a trial this user started.
+Anything outside the reach answers exactly like a missing object (`errors.not_found`).
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import CustomerOrg, PartnerAccessGrant, PartnerOrg, Trial
+from server.domain.core import permissions
+from server.domain.core.actor import Actor, ActorKind
+from server.domain.core.errors import not_found
+from server.domain.core.permissions import Action
+from server.enums import TrialState
+
+
+def _started_by(actor: Actor):
+    return exists(select(Trial.id).where(Trial.customer_id == CustomerOrg.id, Trial.partner_id == actor.partner_id,
+                                         Trial.started_by_user_id == actor.user_id))
+
+
+def customer_condition(actor: Actor, action: Action = Action.VIEW):
+    """SQL condition on CustomerOrg: the customers `actor` may reach for `action` (false() if none)."""
+    reach = permissions.scope(actor, action)
+    if reach is None:
+        return false()
+    if actor.kind is ActorKind.CUSTOMER_ADMIN:
+        return CustomerOrg.id == actor.customer_id
+    if not actor.is_partner:
+        return true() if reach == "all" else false()
+    partner = actor.partner_id
+    listed = or_(
+        CustomerOrg.managing_partner_id == partner,
+        exists(select(PartnerAccessGrant.customer_id).where(PartnerAccessGrant.customer_id == CustomerOrg.id,
+                                                            PartnerAccessGrant.partner_id == partner)),
+        exists(select(Trial.id).where(Trial.customer_id == CustomerOrg.id, Trial.partner_id == partner,
+                                      Trial.state.in_([TrialState.PENDING_CONSENT.value, TrialState.RELEASED.value]))),
+    )
+    return listed if reach == "all" else and_(listed, _started_by(actor))
+
+
+def access_condition(actor: Actor):
+    """R-ROLE-03 / R-EX-04: whose access grant on a customer the actor reads as `partnerAccess`, as a
+    condition on PartnerAccessGrant (None: nobody's). A partner reads its own; a customer admin, who
+    grants it by accepting a consent request, reads that of the partner managing their org, so the
+    acceptance's own answer shows what was just granted."""
+    if actor.is_partner:
+        return PartnerAccessGrant.partner_id == actor.partner_id
+    if actor.kind is ActorKind.CUSTOMER_ADMIN:
+        return PartnerAccessGrant.partner_id == (select(CustomerOrg.managing_partner_id)
+                                                 .where(CustomerOrg.id == PartnerAccessGrant.customer_id)
+                                                 .scalar_subquery())
+    return None
+
+
+def trial_condition(actor: Actor, trial=Trial):
+    """SQL condition on Trial (or an alias of it, `trial`): whose trials of a (visible) customer the actor sees."""
+    if actor.kind is ActorKind.CUSTOMER_ADMIN:
+        return trial.customer_id == actor.customer_id
+    if actor.is_partner:
+        return trial.partner_id == actor.partner_id
+    return true()
+
+
+async def get_customer(db: AsyncSession, actor: Actor, customer_id: int | None, action: Action = Action.VIEW,
+                       field: str | None = "customerId") -> CustomerOrg:
+    """The customer, or NOT_FOUND when missing or out of reach (R-ORG-02)."""
+    if customer_id is None:
+        raise not_found("customer", field)
+    row = await db.scalar(select(CustomerOrg).where(CustomerOrg.id == customer_id, customer_condition(actor, action)))
+    if row is None:
+        raise not_found("customer", field)
+    return row
+
+
+def trial_reach(actor: Actor, trial=Trial):
+    """SQL condition on Trial (or an alias of it, `trial`): a trial the actor sees, of a customer the
+    actor sees (`find_trial`)."""
+    customer_visible = exists(select(CustomerOrg.id).where(CustomerOrg.id == trial.customer_id,
+                                                           customer_condition(actor, Action.VIEW)))
+    return and_(trial_condition(actor, trial), customer_visible)
+
+
+async def find_trial(db: AsyncSession, actor: Actor, trial_id: int | None) -> Trial | None:
+    if trial_id is None:
+        return None
+    return await db.scalar(select(Trial).where(Trial.id == trial_id, trial_reach(actor)))
+
+
+async def get_trial(db: AsyncSession, actor: Actor, trial_id: int | None, action: Action = Action.VIEW,
+                    *, for_update: bool = True) -> Trial:
+    """A trial the actor may act on with `action`: NOT_FOUND when out of sight, FORBIDDEN when seen but
+    not allowed (R-ROLE-02). Locks the row for writes."""
+    trial = await find_trial(db, actor, trial_id)
+    if trial is None:
+        raise not_found("trial", "trialId")
+    if action is not Action.VIEW:
+        reach = permissions.scope(actor, action)
+        own = None
+        if reach == "own" and actor.is_partner:
+            own = bool(await db.scalar(select(exists(select(Trial.id).where(
+                Trial.customer_id == trial.customer_id, Trial.partner_id == actor.partner_id,
+                Trial.started_by_user_id == actor.user_id)))))
+        elif reach == "own" and actor.is_customer_admin:
+            own = trial.customer_id == actor.customer_id
+        permissions.require(actor, action, own_customer=own)
+    if for_update and db.bind.dialect.name == "postgresql":
+        await db.execute(select(Trial.id).where(Trial.id == trial.id).with_for_update())
+        await db.refresh(trial)
+    return trial
+
+
+async def partner_of(db: AsyncSession, actor: Actor) -> PartnerOrg:
+    partner = await db.get(PartnerOrg, actor.partner_id) if actor.partner_id is not None else None
+    if partner is None:
+        raise permissions.forbidden("Only partner users may do this.")
+    return partner

@@ -1,0 +1,191 @@
+"""The partner's customer list and the customer look-ups (R-ORG-02, R-EX-01, R-TIME-07).
+
+Lists are filtered in SQL by the actor's reach (server.domain.core.visibility), so a page never reads
+another tenant's rows. Pages are keyset pages (`Position`: sort key + id of the last row shown);
+`first` is capped at 100 (DESIGN contract).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, exists, func, nulls_last, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import clock
+from server.db.models import AuditEvent, CustomerOrg, CustomerUser, LoginAttempt, Trial
+from server.domain.core import audit
+from server.domain.core import permissions
+from server.domain.trials import status
+from server.domain.core import visibility
+from server.domain.core.actor import Actor
+from server.domain.orgs.directory import normalize_email
+from server.domain.core.errors import DomainError
+from server.domain.core.permissions import Action
+from server.enums import CustomerRole, ErrorCode, TrialState
+
+MAX_PAGE = 100
+LOOKUPS_PER_HOUR = 20
+
+
+class CustomerOrder(StrEnum):
+    NAME = "NAME"
+    DAYS_LEFT = "DAYS_LEFT"
+
+
+EXPIRY_HORIZON_DAYS = 3650
+
+
+@dataclass
+class CustomerFilter:
+    search: str | None = None
+    status: str | None = None
+    provisioning_status: str | None = None
+    expiring_within_days: int | None = None
+
+
+def _conditions(actor: Actor, where: CustomerFilter) -> list:
+    if permissions.scope(actor, Action.VIEW) is None:
+        raise permissions.forbidden()
+    conditions = [visibility.customer_condition(actor)]
+    if where.search and where.search.strip():
+        term = f"%{where.search.strip().lower()}%"
+        conditions.append(or_(func.lower(CustomerOrg.name).like(term), func.lower(CustomerOrg.admin_email).like(term)))
+    if where.status:
+        conditions.extend(status.sql_filter(visibility.trial_condition(actor), where.status))
+    if where.provisioning_status:
+        conditions.append(CustomerOrg.provisioning_status == where.provisioning_status)
+    if where.expiring_within_days is not None:
+        # Clamped to ±10 years: no active trial ends further away, so the answer is the same, and
+        # a huge value (fuzzing, issue 16) no longer overflows the date into a 500.
+        days = max(-EXPIRY_HORIZON_DAYS, min(where.expiring_within_days, EXPIRY_HORIZON_DAYS))
+        horizon = clock.now() + timedelta(days=days)
+        conditions.append(exists(select(Trial.id).where(
+            Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
+            Trial.state == TrialState.ACTIVE.value, Trial.ends_at <= horizon)))
+    return conditions
+
+
+@dataclass(frozen=True)
+class Position:
+    """Keyset pagination: the sort key and id of the last row a page showed (the next page starts
+    after it, so rows added or removed meanwhile never shift or repeat a page)."""
+    key: Any
+    id: int
+
+
+def sort_key(actor: Actor, order: CustomerOrder):
+    """NAME: lower(name). DAYS_LEFT: the soonest end of the viewer's active or expired trials
+    (customers without one come last)."""
+    if order is CustomerOrder.DAYS_LEFT:
+        return (select(func.min(Trial.ends_at))
+                .where(Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
+                       Trial.state.in_([TrialState.ACTIVE.value, TrialState.EXPIRED.value]))
+                .scalar_subquery())
+    return func.lower(CustomerOrg.name)
+
+
+def _after(key, order: CustomerOrder, position: Position):
+    if order is CustomerOrder.DAYS_LEFT and position.key is None:  # among the customers that come last
+        return and_(key.is_(None), CustomerOrg.id > position.id)
+    later = or_(key > position.key, and_(key == position.key, CustomerOrg.id > position.id))
+    return or_(later, key.is_(None)) if order is CustomerOrder.DAYS_LEFT else later
+
+
+async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, *, first: int,
+                         after: Position | None = None, order: CustomerOrder = CustomerOrder.NAME) -> tuple[list, bool]:
+    """One page of the customers the actor sees (Core rows of customer_orgs plus their `sort_key`),
+    and whether there is a next page."""
+    rows = (await db.execute(page_statement(actor, where, first=first, after=after, order=order))).all()
+    return rows[:first], len(rows) > first
+
+
+def page_statement(actor: Actor, where: CustomerFilter, *, first: int, after: Position | None = None,
+                   order: CustomerOrder = CustomerOrder.NAME):
+    """The SELECT behind `list_customers` (first + 1 rows, to tell whether a next page exists); also
+    the page CTE of the planned customers connection (server.planner)."""
+    if first < 0 or first > MAX_PAGE:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"`first` must be between 0 and {MAX_PAGE}.", "first")
+    key = sort_key(actor, order)
+    stmt = select(CustomerOrg.__table__, key.label("sort_key")).where(*_conditions(actor, where))
+    if after is not None:
+        stmt = stmt.where(_after(key, order, after))
+    ordering = nulls_last(key.asc()) if order is CustomerOrder.DAYS_LEFT else key
+    return stmt.order_by(ordering, CustomerOrg.id).limit(first + 1)
+
+
+async def count_customers(db: AsyncSession, actor: Actor, where: CustomerFilter) -> int:
+    return int(await db.scalar(count_statement(actor, where)) or 0)
+
+
+def count_statement(actor: Actor, where: CustomerFilter):
+    return select(func.count()).select_from(CustomerOrg).where(*_conditions(actor, where))
+
+
+async def _rate_limit(db: AsyncSession, actor: Actor) -> None:
+    """R-EX-01: at most LOOKUPS_PER_HOUR organization look-ups per user per hour (DB-backed,
+    rows of login_attempts keyed "orglookup:<actor>")."""
+    key, now = f"orglookup:{actor.label}", clock.now()
+    row = await db.get(LoginAttempt, key, with_for_update=True)
+    if row is None:
+        db.add(LoginAttempt(key=key, window_start=now, failures=1))
+        await db.flush()
+        return
+    if now - row.window_start >= timedelta(hours=1):
+        row.window_start, row.failures = now, 1
+        return
+    if row.failures >= LOOKUPS_PER_HOUR:
+        raise DomainError(ErrorCode.RATE_LIMITED, "Too many organization look-ups; try again in an hour.",
+                          "adminEmail")
+    row.failures += 1
+
+
+async def find_org_by_email(db: AsyncSession, email: str) -> CustomerOrg | None:
+    user = await db.scalar(select(CustomerUser).where(CustomerUser.email == email,
+                                                      CustomerUser.moved_to_consumer_at.is_(None)))
+    return await db.get(CustomerOrg, user.customer_id) if user else None
+
+
+async def lookup_existing_org(db: AsyncSession, actor: Actor, admin_email: str) -> CustomerOrg | None:
+    """R-EX-01: the org an email belongs to (the caller shows name and country only), or None.
+    Only for roles that may start trials; rate-limited per user; audited."""
+    permissions.require(actor, Action.START_TRIAL)
+    await _rate_limit(db, actor)
+    email = normalize_email(admin_email, "adminEmail")
+    org = await find_org_by_email(db, email)
+    audit.record(db, actor, "organization.lookup", "Customer", org.id if org else None,
+                 after={"email": email, "found": org is not None})
+    return org
+
+
+AUDIT_LIMIT = 200
+
+
+async def audit_events(db: AsyncSession, actor: Actor, customer_id: int | None,
+                       limit: int = AUDIT_LIMIT) -> list[AuditEvent]:
+    """A customer's audit trail as this partner sees it: its own events and the platform's."""
+    customer = await visibility.get_customer(db, actor, customer_id)
+    stmt = select(AuditEvent).where(AuditEvent.customer_id == customer.id, audit_scope(actor))
+    return list(await db.scalars(stmt.order_by(*audit_order()).limit(limit)))
+
+
+def audit_scope(actor: Actor, event=AuditEvent):
+    """SQL condition on AuditEvent (or an alias's columns, `event`): a partner sees its own events and
+    the platform's; everyone else who reaches the customer sees all of them."""
+    if actor.is_partner:
+        return or_(event.partner_id == actor.partner_id, event.partner_id.is_(None))
+    return true()
+
+
+def audit_order(event=AuditEvent) -> list:
+    """A customer's audit trail's order: newest first."""
+    return [event.at.desc(), event.id.desc()]
+
+
+async def customer_admins(db: AsyncSession, customer_id: int) -> list[CustomerUser]:
+    """R-ROLE-04: FULL_ADMIN and ADMIN users of the org (still in it)."""
+    return list(await db.scalars(select(CustomerUser).where(
+        CustomerUser.customer_id == customer_id, CustomerUser.moved_to_consumer_at.is_(None),
+        CustomerUser.role.in_([CustomerRole.FULL_ADMIN.value, CustomerRole.ADMIN.value])).order_by(CustomerUser.id)))

@@ -1,0 +1,1 @@
+"""The partner's day: what needs attention today and trials by week."""

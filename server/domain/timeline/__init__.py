@@ -1,0 +1,1 @@
+"""Time is data: deadlines, and the sweep's set-based batches."""

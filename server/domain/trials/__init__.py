@@ -1,0 +1,1 @@
+"""Trials: start (R-NEW, R-PAID), options and availability (R-SVC), changes (R-EDIT, R-EXT, R-CANCEL, R-BUY), conversion (R-CONV), the state machine, status, provisioning and the end of a trial's life (SPEC §5) with its SQL twin (sql.py)."""

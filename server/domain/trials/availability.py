@@ -1,0 +1,72 @@
+"""R-SVC-06 / R-EX-02: which services a customer may still try, and why not.
+
+A service is unavailable when the customer purchased it, or when any trial (of any partner) holds
+it: TrialService.holds is true while the trial is pending or running (lifecycle.HOLDING_STATES).
+Under concurrency the partial unique index `uq_trial_services_customer_service_held` is the
+referee; `integrity_error()` turns its violation into the same SERVICE_NOT_AVAILABLE.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import PurchasedService, Trial, TrialService
+from server.domain.core.errors import DomainError
+from server.enums import ErrorCode, ServiceType
+
+
+@dataclass(frozen=True)
+class Availability:
+    service: ServiceType
+    available: bool
+    reason: str | None = None
+
+
+async def for_customer(db: AsyncSession, customer_id: int | None, partner_id: int | None,
+                       detailed: bool = True) -> list[Availability]:
+    """Every service with its availability. `detailed=False` hides why (for orgs the partner does not
+    manage: R-EX-01 "nothing private")."""
+    if customer_id is None:
+        return [Availability(s, True) for s in ServiceType]
+    purchased = set(await db.scalars(select(PurchasedService.service).where(PurchasedService.customer_id == customer_id)))
+    held = dict((await db.execute(
+        select(TrialService.service, Trial.partner_id).join(Trial, Trial.id == TrialService.trial_id)
+        .where(TrialService.customer_id == customer_id, TrialService.holds.is_(True)))).all())
+    result = []
+    for service in ServiceType:
+        reason = None
+        if service.value in purchased:
+            reason = "The customer has purchased this service."
+        elif service.value in held:
+            reason = ("This partner already has it in a pending or active trial." if held[service.value] == partner_id
+                      else "Another partner has it in a pending or active trial for this customer.")
+        if reason and not detailed:
+            reason = "Not available for this organization."
+        result.append(Availability(service, reason is None, reason))
+    return result
+
+
+async def require(db: AsyncSession, customer_id: int | None, partner_id: int | None,
+                  services: list[ServiceType], field: str = "services") -> None:
+    """SERVICE_NOT_AVAILABLE for each requested service that is not available (R-SVC-06)."""
+    if customer_id is None:
+        return
+    errors = [DomainError(ErrorCode.SERVICE_NOT_AVAILABLE, f"{a.service.value}: {a.reason}", field)
+              for a in await for_customer(db, customer_id, partner_id) if a.service in services and not a.available]
+    if errors:
+        raise DomainError(errors[0].code, errors[0].message, errors[0].field, more=errors[1:])
+
+
+def integrity_error(error: IntegrityError) -> DomainError | None:
+    """Map a unique violation on trial_services to the rule it enforces (None: not ours)."""
+    text = str(error.orig).lower()
+    if "site_url" in text:
+        return DomainError(ErrorCode.SITE_URL_TAKEN, "This site URL is taken.", ["meetings", "siteUrl"])
+    if "customer_service_held" in text or "trial_services.customer_id, trial_services.service" in text:
+        return DomainError(ErrorCode.SERVICE_NOT_AVAILABLE,
+                           "A service you chose is now in another pending or active trial for this customer.",
+                           "services")
+    return None

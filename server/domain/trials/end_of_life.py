@@ -1,0 +1,236 @@
+"""What happens when a deadline comes due (SPEC §5, R-EX-06, R-NEW-04). One handler per
+DeadlineKind, registered with `@timeline.handles`; the sweep (jobs/sweep.py) calls them. The
+trial end rules (warning, expiry, access ended) are plans over loaded rows, registered with
+`trial_rule`: the sweep applies a whole batch of them set-based (server/domain/timeline/batch.py), and
+one deadline is a batch of one.
+
+Every handler locks its subject, re-checks that the event still applies (state and date), moves
+the trial through `lifecycle.transition`, audits as SYSTEM and queues its emails with dedup keys
+naming the event and the date it is for, so a re-applied deadline changes nothing and sends
+nothing twice. A stale deadline (the trial was extended, converted, cancelled) does nothing.
+
+Decisions (SPEC silent):
+- R-TIME-05 release moves the users to the consumer org, drops admin roles and the partner's
+  access only when the org has nothing else: no purchased service and no other live trial. An
+  existing paying customer keeps its org; only the trial's services are released.
+- R-TIME-04: the access-ended email goes to every user of the org (USER role too). If the grace
+  end handler runs first, it sends that email before the users move (same dedup key).
+- R-TIME-02/07: the API derives the subscription status from the trials (server/domain/trials/status.py):
+  an EXPIRED trial reads TRIAL_EXPIRED, so expiry stores nothing on the org. The stored column is
+  what the derivation falls back to once no trial holds: a whole org released stores RELEASED there
+  (issue 16; not ACTIVE, which means paying); an org that keeps living keeps its own status.
+- Released is irreversible, not invisible: the partner loses its access grant and stops managing
+  the org, yet still reads the customer, its released trial and its history
+  (`visibility.customer_condition`).
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import clock
+from server.db.models import (
+    ConsentRequest, CustomerOrg, CustomerUser, Deadline, PartnerAccessGrant, PartnerOrg, PurchasedService, Trial,
+    TrialService,
+)
+from server.domain.core import audit
+from server.domain.timeline import batch as due_trials
+from server.domain.trials import sql as due_trials_sql
+from server.domain.trials import lifecycle
+from server.domain.trials import provisioning
+from server.domain.timeline import deadlines as timeline
+from server.domain.core.actor import SYSTEM
+from server.domain.timeline.batch import Audience, DueTrial, DueTrials
+from server.domain.trials.sql import ENDS_ISO, GRACE_END, GRACE_END_DAY, Send, Statement
+from server.domain.trials.lifecycle import TrialEvent
+from server.domain.notifications.outbox import EmailKind
+from server.domain.timeline.deadlines import DeadlineKind
+from server.enums import ConsentStatus, CustomerRole, SubscriptionStatus, TrialState
+
+
+async def trial_context(db: AsyncSession, trial: Trial, **extra: Any) -> dict[str, Any]:
+    customer = await db.get(CustomerOrg, trial.customer_id)
+    partner = await db.get(PartnerOrg, trial.partner_id)
+    return due_trials.context(trial, customer.name, partner.name, **extra)
+
+
+def _day(value) -> str:
+    return value.date().isoformat()
+
+
+def _grace_end(trial):
+    return trial.grace_ends_at or (trial.ends_at + timeline.GRACE)
+
+
+def _grace_over(trial, now) -> bool:
+    return trial is not None and trial.state == TrialState.EXPIRED.value and _grace_end(trial) <= now
+
+
+PlanRule = Callable[[DueTrials, DueTrial, datetime], None]
+
+
+def trial_rule(kind: DeadlineKind, *audiences: Audience,
+               postgres: due_trials_sql.Statement | None = None) -> Callable[[PlanRule], PlanRule]:
+    """Register a plan (a pure decision over one loaded trial) as the handler of `kind`, for a
+    batch of deadlines and for one: load the trials and `audiences` set-based, plan each, apply.
+    On PostgreSQL a batch runs the rule's `postgres` statement instead (server/domain/trials/sql.py:
+    the same rule in one statement, held equal to the plan by tests/timeline/test_rules_sql.py)."""
+    def register(plan: PlanRule) -> PlanRule:
+        @timeline.handles_batch(kind)
+        async def handle(db: AsyncSession, deadlines) -> None:
+            now = clock.now()
+            if postgres is not None and due_trials_sql.applies(db):
+                await due_trials_sql.apply(db, postgres, [d.subject_id for d in deadlines], now)
+                return
+            due = await due_trials.load(db, [d.subject_id for d in deadlines], audiences)
+            for deadline in deadlines:
+                trial = due.trials.get(deadline.subject_id)
+                if trial is not None:
+                    plan(due, trial, now)
+            await due_trials.apply(db, due)
+        return plan
+    return register
+
+
+@timeline.handles(DeadlineKind.PROVISION)
+async def on_provision(db: AsyncSession, deadline: Deadline) -> None:
+    """R-NEW-04."""
+    await provisioning.provision(db, deadline.subject_id)
+
+
+@trial_rule(DeadlineKind.TRIAL_WARNING, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS, postgres=Statement(
+    applies=f"x.state = '{TrialState.ACTIVE}' AND x.ends_at - interval '{timeline.WARNING_BEFORE_END.days} days'"
+            " <= CAST($2 AS timestamptz)",
+    action="trial.warning_sent", after=f"jsonb_build_object('ends_at', {ENDS_ISO})",
+    sends=(Send(EmailKind.WARNING_CUSTOMER, Audience.CUSTOMER_ADMINS, "warning_customer"),
+           Send(EmailKind.WARNING_PARTNER, Audience.PARTNER_ADMINS, "warning_partner"))))
+def on_trial_warning(due: DueTrials, trial: DueTrial, now: datetime) -> None:
+    """R-TIME-01: 7 days before the end, customer admins (with the Buy link) and partner admins."""
+    if trial.state != TrialState.ACTIVE.value or trial.ends_at - timeline.WARNING_BEFORE_END > now:
+        return
+    context = due.context(trial)
+    end = _day(trial.ends_at)
+    due.send(EmailKind.WARNING_CUSTOMER, trial, Audience.CUSTOMER_ADMINS, f"warning_customer:{end}", context)
+    due.send(EmailKind.WARNING_PARTNER, trial, Audience.PARTNER_ADMINS, f"warning_partner:{end}", context)
+    due.audit("trial.warning_sent", trial, after={"ends_at": trial.ends_at.isoformat()})
+
+
+@trial_rule(DeadlineKind.TRIAL_EXPIRY, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS, postgres=Statement(
+    applies="x.ends_at <= CAST($2 AS timestamptz)", move=(TrialState.ACTIVE, TrialEvent.EXPIRED),
+    action="trial.expired",
+    context=(("grace_ends_at", GRACE_END_DAY),),
+    sends=(Send(EmailKind.EXPIRED_CUSTOMER, Audience.CUSTOMER_ADMINS, "expired_customer"),
+           Send(EmailKind.EXPIRED_PARTNER, Audience.PARTNER_ADMINS, "expired_partner"))))
+def on_trial_expiry(due: DueTrials, trial: DueTrial, now: datetime) -> None:
+    """R-TIME-02: on the end day the trial is EXPIRED (grace begins) and both emails go out again.
+    The customer's subscription status reads TRIAL_EXPIRED from the EXPIRED trial (status.derive)."""
+    if trial.state != TrialState.ACTIVE.value or trial.ends_at > now:
+        return
+    before, after = due.move(trial, TrialEvent.EXPIRED)
+    due.audit("trial.expired", trial, before={"state": before}, after={"state": after})
+    context = due.context(trial, grace_ends_at=_day(_grace_end(trial)))
+    end = _day(trial.ends_at)
+    due.send(EmailKind.EXPIRED_CUSTOMER, trial, Audience.CUSTOMER_ADMINS, f"expired_customer:{end}", context)
+    due.send(EmailKind.EXPIRED_PARTNER, trial, Audience.PARTNER_ADMINS, f"expired_partner:{end}", context)
+
+
+def _access_ended(due: DueTrials, trial) -> None:
+    """R-TIME-04's email to every user of the org (dedup key per grace end: sent once)."""
+    due.send(EmailKind.ACCESS_ENDED, trial, Audience.CUSTOMER_USERS, f"access_ended:{_day(_grace_end(trial))}",
+             due.context(trial))
+
+
+@trial_rule(DeadlineKind.USERS_ACCESS_ENDED, Audience.CUSTOMER_USERS, postgres=Statement(
+    applies=f"x.state = '{TrialState.EXPIRED}' AND {GRACE_END} <= CAST($2 AS timestamptz)",
+    action="trial.users_access_ended",
+    sends=(Send(EmailKind.ACCESS_ENDED, Audience.CUSTOMER_USERS, "access_ended", day=GRACE_END_DAY),)))
+def on_users_access_ended(due: DueTrials, trial: DueTrial, now: datetime) -> None:
+    """R-TIME-04: 30 days after the end (not converted, not extended) every user is told."""
+    if _grace_over(trial, now):
+        _access_ended(due, trial)
+        due.audit("trial.users_access_ended", trial)
+
+
+async def _org_keeps_living(db: AsyncSession, trial: Trial) -> bool:
+    """True when the org has purchased services or another live trial (then only this trial goes)."""
+    purchased = exists(select(PurchasedService.service).where(PurchasedService.customer_id == trial.customer_id))
+    other = exists(select(Trial.id).where(Trial.customer_id == trial.customer_id, Trial.id != trial.id,
+                                          Trial.state.in_([s.value for s in lifecycle.HOLDING_STATES])))
+    return bool(await db.scalar(select(purchased | other)))
+
+
+@timeline.handles(DeadlineKind.GRACE_END)
+async def on_grace_end(db: AsyncSession, deadline: Deadline) -> None:
+    """R-TIME-05/06: after grace with no conversion the trial is RELEASED for good: licenses and the
+    Meetings site URL are freed, users move to the consumer org, admin roles and the partner's access
+    go, calling stops (numbers kept 15 days) and device returns start."""
+    trial = await provisioning.locked_trial(db, deadline.subject_id)
+    now = clock.now()
+    if not _grace_over(trial, now):
+        return
+    due = await due_trials.load(db, [trial.id], [Audience.CUSTOMER_USERS])
+    _access_ended(due, due.trials[trial.id])              # before the users move (same dedup key)
+    await due_trials.apply(db, due)
+    before, after = lifecycle.transition(trial, TrialEvent.RELEASED)
+    trial.released_at = now
+    await db.execute(update(TrialService).where(TrialService.trial_id == trial.id)
+                     .values(holds=False, site_url=None))
+    whole_org = not await _org_keeps_living(db, trial)
+    if whole_org:
+        await db.execute(update(CustomerUser).where(CustomerUser.customer_id == trial.customer_id,
+                                                    CustomerUser.moved_to_consumer_at.is_(None))
+                         .values(moved_to_consumer_at=now, role=CustomerRole.USER.value))
+        await db.execute(delete(PartnerAccessGrant).where(PartnerAccessGrant.customer_id == trial.customer_id,
+                                                          PartnerAccessGrant.partner_id == trial.partner_id))
+        await db.execute(update(CustomerOrg).where(CustomerOrg.id == trial.customer_id,
+                                                   CustomerOrg.managing_partner_id == trial.partner_id)
+                         .values(managing_partner_id=None))
+        await db.execute(update(CustomerOrg).where(CustomerOrg.id == trial.customer_id)
+                         .values(subscription_status=SubscriptionStatus.RELEASED.value))
+    await _call_optional("server.domain.calling.numbers", "on_grace_end", db, trial)
+    await _call_optional("server.domain.devices.shipments", "start_returns", db, trial)
+    audit.record(db, SYSTEM, "trial.released", "Trial", trial.id, customer_id=trial.customer_id,
+                 partner_id=trial.partner_id, before={"state": before},
+                 after={"state": after, "users_moved_to_consumer": whole_org})
+
+
+async def _call_optional(module: str, name: str, *args) -> None:
+    """Other areas' hooks (calling, shipments), called when they exist."""
+    import importlib
+
+    try:
+        target = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return
+    await target(*args)
+
+
+@timeline.handles(DeadlineKind.CONSENT_TIMEOUT)
+async def on_consent_timeout(db: AsyncSession, deadline: Deadline) -> None:
+    """R-EX-06: 30 days without an answer: the request EXPIRES (its links die), the trial is
+    CANCELLED, its services no longer hold, and the customer leaves the partner's list."""
+    request = await db.scalar(select(ConsentRequest).where(ConsentRequest.id == deadline.subject_id).with_for_update())
+    if request is None or request.status != ConsentStatus.PENDING.value or request.expires_at > clock.now():
+        return
+    trial = await provisioning.locked_trial(db, request.trial_id)
+    consent_before, consent_after = lifecycle.consent_transition(request, TrialEvent.CONSENT_TIMED_OUT)
+    request.nonce = secrets.token_hex(16)
+    request.decided_at = clock.now()
+    before, after = lifecycle.transition(trial, TrialEvent.CONSENT_TIMED_OUT)
+    trial.cancelled_at = clock.now()
+    await db.execute(update(TrialService).where(TrialService.trial_id == trial.id).values(holds=False, site_url=None))
+    await timeline.cancel(db, "Trial", trial.id)
+    grant = await db.get(PartnerAccessGrant, (request.customer_id, request.partner_id))
+    if grant is not None and grant.granted_at >= request.created_at:
+        await db.delete(grant)
+        await db.execute(update(CustomerOrg).where(CustomerOrg.id == request.customer_id,
+                                                   CustomerOrg.managing_partner_id == request.partner_id)
+                         .values(managing_partner_id=None))
+    audit.record(db, SYSTEM, "consent.consent_timed_out", "Trial", trial.id, customer_id=trial.customer_id,
+                 partner_id=trial.partner_id, before={"state": before, "consent": consent_before},
+                 after={"state": after, "consent": consent_after})

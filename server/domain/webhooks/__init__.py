@@ -1,0 +1,1 @@
+"""Webhooks: endpoints, events, fan-out, delivery attempts, the log, secrets and URL checks."""
