@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from server.auth import sessions, signin
 from server.auth.tokens import hash_token, new_token
 from server.db.models import ApiToken, AuditEvent, CustomerUser, OutboxEmail, Trial
-from server.domain import directory
+from server.domain.orgs import directory
 from server.enums import Role
 from server.schema.node import to_global_id
 from tests.factories import PARTNER_ROLES, existing_customer, partner_team, trials_team_token

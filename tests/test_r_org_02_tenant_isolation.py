@@ -25,7 +25,7 @@ import pytest
 from server import clock
 from server.db.models import PartnerAccessGrant
 from server.db.models.trials import Trial, TrialService
-from server.domain import directory
+from server.domain.orgs import directory
 from server.enums import Role
 from server.schema.node import to_global_id
 from tests import factories

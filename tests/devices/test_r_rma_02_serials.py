@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.db.models import Deadline
-from server.domain.timeline import DeadlineKind
+from server.domain.timeline.deadlines import DeadlineKind
 from server.schema.node import decode_id
 from tests.devices.kit import PHONE, RETURN, active_trial, ok, request_and_ship
 from tests.helpers import gql

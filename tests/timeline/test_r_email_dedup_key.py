@@ -12,8 +12,8 @@ import pytest
 
 from jobs import mailer
 from server import clock
-from server.domain import outbox
-from server.domain.outbox import Email, EmailKind
+from server.domain.notifications import outbox
+from server.domain.notifications.outbox import Email, EmailKind
 from tests.timeline.conftest import emails_in_db
 
 EVENT = "trial:42:cancelled"
