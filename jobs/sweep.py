@@ -237,11 +237,14 @@ async def run_deadlines(runtime: Runtime, report: SweepReport | None = None, *, 
 
 
 async def run_due(runtime: Runtime) -> SweepReport:
-    """Apply due deadlines, flush the outbox and deliver webhooks until nothing is left."""
+    """Apply due deadlines, flush the outbox and deliver webhooks until nothing is left (first, once
+    a day, the usage work: server.domain.usage.daily)."""
     from jobs import mailer, webhooks
+    from server.domain.usage import daily as usage_daily
 
     started = time.perf_counter()
     report = SweepReport()
+    await usage_daily.run(runtime.sessionmaker)
     while True:
         before = report.total
         await run_deadlines(runtime, report)

@@ -19,6 +19,7 @@ from server import clock
 from server import devtools
 from server import graphql_http as gql
 from server import graphql_limits
+from server import ingest
 from server import persisted
 from server.auth import consent_link
 from server.auth import pages as auth_pages
@@ -212,6 +213,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/favicon.ico", favicon),
         Route("/metrics", metrics),
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        *ingest.routes,
         *auth_pages.routes,
         *settings_pages.routes,
         *webhook_pages.routes,

@@ -415,6 +415,11 @@ def planner_report(url: Optional[str] = typer.Option(None, "--url", help="a runn
             typer.echo(line.replace("trialdesk_planner_", ""))
 
 
+from server.cli_usage import usage_app  # noqa: E402 - its commands live beside the domain they call
+
+app.add_typer(usage_app, name="usage")
+
+
 def main() -> None:
     try:
         app()

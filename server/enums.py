@@ -19,6 +19,8 @@ class Role(StrEnum):
     SALES_ADMIN = "SALES_ADMIN"
     READ_ONLY = "READ_ONLY"
     TRIALS_TEAM = "TRIALS_TEAM"
+    #: SPEC §10: the platform's services reporting usage (a service principal: tokens, no portal).
+    PLATFORM = "PLATFORM"
 
 
 class CustomerRole(StrEnum):
@@ -82,6 +84,14 @@ class TrialKind(StrEnum):
     NEW_CUSTOMER = "NEW_CUSTOMER"
     EXISTING_CUSTOMER = "EXISTING_CUSTOMER"
     PAID_CUSTOMER = "PAID_CUSTOMER"
+
+
+class AdoptionHealth(StrEnum):
+    """R-USE-04."""
+    NOT_STARTED = "NOT_STARTED"
+    HEALTHY = "HEALTHY"
+    LOW = "LOW"
+    INACTIVE = "INACTIVE"
 
 
 class ServiceType(StrEnum):
@@ -183,5 +193,6 @@ class ErrorCode(StrEnum):
     RETURN_LABEL_US_ONLY = "RETURN_LABEL_US_ONLY"
     POE_NOT_CONFIRMED = "POE_NOT_CONFIRMED"
     RATE_LIMITED = "RATE_LIMITED"
+    INVALID_USAGE = "INVALID_USAGE"
     INVALID_COUNTRY = "INVALID_COUNTRY"
     INVALID_ADDRESS = "INVALID_ADDRESS"

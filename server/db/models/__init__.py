@@ -5,6 +5,9 @@ from server.db.models.devices import DeviceModel, Shipment, ShipmentItem
 from server.db.models.operations import AuditEvent, ClockState, Deadline, IdempotencyKey, OutboxEmail
 from server.db.models.organizations import CustomerOrg, CustomerUser, PartnerAccessGrant, PartnerOrg, PurchasedService
 from server.db.models.trials import ConsentRequest, DeviceExtensionRequest, Trial, TrialService
+from server.db.models.usage import (
+    TrialAdoptionHealth, UsageAssignedLicenses, UsageDailyTotal, UsageRun, UsageUserDay, UsageUserLastActive,
+)
 from server.db.models.users import ApiToken, LoginAttempt, RoleGrant, UsedToken, User, WebSession
 from server.db.models.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -13,4 +16,6 @@ __all__ = [
     "Deadline", "IdempotencyKey", "OutboxEmail", "CustomerOrg", "CustomerUser", "PartnerAccessGrant", "PartnerOrg",
     "PurchasedService", "ConsentRequest", "DeviceExtensionRequest", "Trial", "TrialService", "ApiToken",
     "LoginAttempt", "RoleGrant", "UsedToken", "User", "WebSession", "WebhookDelivery", "WebhookEndpoint",
+    "TrialAdoptionHealth", "UsageAssignedLicenses", "UsageDailyTotal", "UsageRun", "UsageUserDay",
+    "UsageUserLastActive",
 ]

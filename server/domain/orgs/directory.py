@@ -41,14 +41,24 @@ async def create_partner(db: AsyncSession, name: str, *, tier: PartnerTier = Par
     return partner
 
 
+#: Roles of the platform's own principals (no partner): the trials team (R-ROLE-05) and the service
+#: reporting usage (SPEC §10).
+PLATFORM_ROLES = frozenset({Role.TRIALS_TEAM, Role.PLATFORM})
+
+
 async def create_user(db: AsyncSession, email: str, roles: list[Role], *, partner_id: int | None,
                       password: str | None = None, name: str = "", locale: str = "en", actor: Actor = SYSTEM) -> User:
     email = normalize_email(email)
     if not roles:
         raise DomainError(ErrorCode.INVALID_INPUT, "Give the user at least one role.", "roles")
-    if Role.TRIALS_TEAM in roles and (partner_id is not None or len(set(roles)) > 1):
-        raise DomainError(ErrorCode.INVALID_INPUT, "TRIALS_TEAM is a platform role: no partner, no other role.", "roles")
-    if Role.TRIALS_TEAM not in roles:
+    for platform_role in PLATFORM_ROLES & set(roles):
+        if partner_id is not None or len(set(roles)) > 1:
+            raise DomainError(ErrorCode.INVALID_INPUT, f"{platform_role} is a platform role: no partner, no other role.",
+                              "roles")
+    if Role.PLATFORM in roles and password:
+        raise DomainError(ErrorCode.INVALID_INPUT, "The platform has no portal: it uses API tokens, no password.",
+                          "password")
+    if not PLATFORM_ROLES & set(roles):
         if partner_id is None or await db.get(PartnerOrg, partner_id) is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such partner.", "partner")
     if await db.scalar(select(func.count()).select_from(User).where(User.email == email)):

@@ -1,0 +1,135 @@
+"""A usage report from the platform (R-USE-01/02): NDJSON lines in, accepted and rejected out.
+
+`POST /ingest/usage` (server.ingest) and `trialdesk usage import FILE` (server.cli) both call
+`ingest`: the body is read chunk by chunk and each line is checked as soon as it is complete
+(server.domain.usage.lines), so nothing holds the body whole; what is kept is one small tuple per
+good line (at most 50,000). A body over 16 MiB or 50,000 lines stops the reading at once with
+`TooLarge` and nothing is stored. Otherwise the org of every good line is checked in one query
+(NOT_FOUND for an org that is not a customer or is RELEASED) and the good lines are written in one
+transaction (server.domain.usage.storage.write) with their rollups; the bad lines are reported alone.
+Only the platform (role PLATFORM) and the operator (the CLI, SYSTEM) may report usage.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server import clock
+from server.db.models import CustomerOrg
+from server.domain.core.actor import Actor, ActorKind
+from server.domain.core.errors import DomainError
+from server.domain.usage import storage
+from server.domain.usage.lines import Activity, Assignment, Rejection, read_line
+from server.enums import ErrorCode, Role, SubscriptionStatus
+
+MAX_BYTES = 16 * 1024 * 1024
+MAX_LINES = 50_000
+
+
+class TooLarge(Exception):
+    """The body is over 16 MiB or 50,000 lines (HTTP 413): nothing is stored."""
+
+
+@dataclass
+class Report:
+    accepted: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    #: per-user rows written (0 when a batch is sent again)
+    changed: int = 0
+
+    def as_json(self) -> dict:
+        return {"accepted": self.accepted, "rejected": [r.as_json() for r in self.rejected]}
+
+
+def may_report(actor: Actor) -> bool:
+    return actor.kind is ActorKind.SYSTEM or (actor.partner_id is None and Role.PLATFORM in actor.roles)
+
+
+class Batch:
+    """The lines of one report, read as the chunks arrive."""
+
+    def __init__(self, today: date, decode_org: Callable[[str], int | None]) -> None:
+        self.today, self.decode_org = today, decode_org
+        self.size = self.lines = 0
+        self.rest = b""
+        self.good: list[Activity | Assignment] = []
+        self.rejected: list[Rejection] = []
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > MAX_BYTES:
+            raise TooLarge(f"The body is over {MAX_BYTES} bytes.")
+        *complete, self.rest = (self.rest + chunk).split(b"\n")
+        for raw in complete:
+            self._line(raw)
+
+    def close(self) -> None:
+        if self.rest.strip():
+            self._line(self.rest)
+        self.rest = b""
+
+    def _line(self, raw: bytes) -> None:
+        self.lines += 1
+        if self.lines > MAX_LINES:
+            raise TooLarge(f"The body is over {MAX_LINES} lines.")
+        if not raw.strip():
+            return
+        read = read_line(raw, self.lines, self.today, self.decode_org)
+        (self.rejected if isinstance(read, Rejection) else self.good).append(read)
+
+    def months(self) -> set[date]:
+        return {storage.month_of(line.day) for line in self.good if isinstance(line, Activity)}
+
+
+async def _live_orgs(db: AsyncSession, org_ids: set[int]) -> set[int]:
+    if not org_ids:
+        return set()
+    rows = await db.scalars(select(CustomerOrg.id).where(
+        CustomerOrg.id.in_(sorted(org_ids)), CustomerOrg.subscription_status != SubscriptionStatus.RELEASED.value))
+    return set(rows)
+
+
+async def store(db: AsyncSession, batch: Batch) -> Report:
+    """Write a read batch's good lines (R-USE-01: the last line of a key replaces the earlier ones)."""
+    live = await _live_orgs(db, {line.org_id for line in batch.good})
+    report = Report(rejected=list(batch.rejected))
+    activities: dict[tuple, Activity] = {}
+    assignments: dict[tuple, Assignment] = {}
+    for line in batch.good:
+        if line.org_id not in live:
+            report.rejected.append(Rejection(line.line, ErrorCode.NOT_FOUND.value, "org", "No such customer org."))
+        elif isinstance(line, Activity):
+            activities[(line.org_id, line.day, line.service, line.user_key)] = line
+        else:
+            assignments[(line.org_id, line.day, line.service)] = line
+    report.accepted = len(batch.good) + len(batch.rejected) - len(report.rejected)
+    report.rejected.sort(key=lambda r: r.line)
+    report.changed = await storage.write(db, list(activities.values()), list(assignments.values()))
+    return report
+
+
+#: Months known to have their partition in this process (PostgreSQL), so a batch asks once.
+_months_ready: set[date] = set()
+
+
+async def ingest(sessionmaker: async_sessionmaker, actor: Actor, chunks: AsyncIterable[bytes],
+                 decode_org: Callable[[str], int | None]) -> Report:
+    """Read, check and store one report. Raises DomainError(FORBIDDEN) for an actor that is not the
+    platform, TooLarge for a body over the limits (nothing stored then)."""
+    if not may_report(actor):
+        raise DomainError(ErrorCode.FORBIDDEN, "Only the platform reports usage.")
+    batch = Batch(clock.today(), decode_org)
+    async for chunk in chunks:
+        batch.feed(chunk)
+    batch.close()
+    missing = batch.months() - _months_ready
+    if missing:
+        async with sessionmaker() as db, db.begin():
+            await storage.ensure_partitions(db, missing)
+        _months_ready.update(missing)
+    async with sessionmaker() as db, db.begin():
+        return await store(db, batch)

@@ -1,0 +1,194 @@
+"""The SQL of usage (SPEC §10): per-user days and their rollups, written set-based in the ingest's
+own transaction; PostgreSQL's monthly partitions; retention and release (R-USE-08).
+
+Every write takes its rows as one bound value: on PostgreSQL arrays read with `unnest(...)`, on SQLite
+one JSON array read with `json_each(...)`. So a batch of 10,000 lines is one statement per table on
+both backends, and the SQL is the same apart from that row source.
+
+Order of a batch's writes (`write`):
+1. per-user days upserted (the same key replaces: R-USE-01), a row whose counts did not change is
+   not written again, and RETURNING names the rows that did change (a re-sent batch returns none,
+   so it writes no rollup either);
+2. the daily totals of the changed (org, day, service) keys recomputed from their per-user rows;
+3. the last active day of each changed active user moved forward; a user whose changed day is no
+   longer activity gets its last active day recomputed (or loses the row);
+4. assigned licenses upserted.
+
+Partitions (PostgreSQL): `usage_user_days_pYYYYMM` holds one calendar month. `ensure_partitions`
+creates the months from the 400-day horizon to next month (the worker runs it daily, so they exist
+ahead of the days that need them; an ingest also makes a month a line needs when it is missing, in
+its own transaction first). `retention` drops every partition whose whole month is past the 400 days
+and deletes the older days left in the boundary month (and the last-active rows as old).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+import orjson
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.domain.usage.lines import HISTORY_DAYS, Activity, Assignment
+
+PARENT = "usage_user_days"
+PG_TYPES = {"org_id": "bigint", "day": "date", "service": "varchar", "user_key": "varchar", "events": "bigint",
+            "minutes": "bigint", "assigned": "integer"}
+
+
+def _dialect(db: AsyncSession) -> str:
+    return db.get_bind().dialect.name
+
+
+def row_source(dialect: str, columns: Sequence[str], rows: Sequence[Sequence]) -> tuple[str, dict]:
+    """A FROM item `k` with `columns`, holding `rows`, as SQL text and its one bound value."""
+    if dialect == "postgresql":
+        arrays = ", ".join(f"CAST(:k{i} AS {PG_TYPES[c]}[])" for i, c in enumerate(columns))
+        return (f"unnest({arrays}) AS k({', '.join(columns)})",
+                {f"k{i}": [row[i] for row in rows] for i in range(len(columns))})
+    picks = ", ".join(f"json_extract(value, '$[{i}]') AS {c}" for i, c in enumerate(columns))
+    return f"(SELECT {picks} FROM json_each(:k)) AS k", {"k": orjson.dumps(list(rows)).decode()}
+
+
+async def _run(db: AsyncSession, sql: str, columns: Sequence[str], rows: Sequence[Sequence]):
+    if not rows:
+        return []
+    source, params = row_source(_dialect(db), columns, rows)
+    result = await db.execute(text(sql.replace("{source}", source)), params)
+    return result.all() if "RETURNING" in sql else []
+
+
+USER_DAYS = """INSERT INTO usage_user_days (org_id, day, service, user_key, events, minutes)
+SELECT k.org_id, k.day, k.service, k.user_key, k.events, k.minutes FROM {source} WHERE true
+ON CONFLICT (org_id, day, service, user_key) DO UPDATE SET events = excluded.events, minutes = excluded.minutes
+WHERE usage_user_days.events <> excluded.events OR usage_user_days.minutes <> excluded.minutes
+RETURNING org_id, day, service, user_key, (events > 0 OR minutes > 0) AS active"""
+
+DAILY_TOTALS = """INSERT INTO usage_daily_totals (org_id, service, day, active_users, events, minutes)
+SELECT u.org_id, u.service, u.day, sum(CASE WHEN u.events > 0 OR u.minutes > 0 THEN 1 ELSE 0 END),
+       sum(u.events), sum(u.minutes)
+FROM {source} JOIN usage_user_days u ON u.org_id = k.org_id AND u.day = k.day AND u.service = k.service
+WHERE true GROUP BY u.org_id, u.service, u.day
+ON CONFLICT (org_id, service, day) DO UPDATE SET active_users = excluded.active_users, events = excluded.events,
+  minutes = excluded.minutes"""
+
+LAST_ACTIVE_FORWARD = """INSERT INTO usage_user_last_active (org_id, service, user_key, last_active_on)
+SELECT k.org_id, k.service, k.user_key, max(k.day) FROM {source} WHERE true GROUP BY k.org_id, k.service, k.user_key
+ON CONFLICT (org_id, service, user_key) DO UPDATE SET last_active_on = excluded.last_active_on
+WHERE usage_user_last_active.last_active_on < excluded.last_active_on"""
+
+_ACTIVE_DAY_OF_ROW = """SELECT max(u.day) FROM usage_user_days u WHERE u.org_id = usage_user_last_active.org_id
+  AND u.service = usage_user_last_active.service AND u.user_key = usage_user_last_active.user_key
+  AND (u.events > 0 OR u.minutes > 0)"""
+_WAS_LAST = """(org_id, service, user_key, last_active_on) IN (SELECT k.org_id, k.service, k.user_key, k.day FROM {source})"""
+LAST_ACTIVE_GONE = f"DELETE FROM usage_user_last_active WHERE {_WAS_LAST} AND ({_ACTIVE_DAY_OF_ROW}) IS NULL"
+LAST_ACTIVE_BACK = f"UPDATE usage_user_last_active SET last_active_on = ({_ACTIVE_DAY_OF_ROW}) WHERE {_WAS_LAST}"
+
+ASSIGNED = """INSERT INTO usage_assigned_licenses (org_id, service, day, assigned)
+SELECT k.org_id, k.service, k.day, k.assigned FROM {source} WHERE true
+ON CONFLICT (org_id, service, day) DO UPDATE SET assigned = excluded.assigned
+WHERE usage_assigned_licenses.assigned <> excluded.assigned"""
+
+
+async def write(db: AsyncSession, activities: Sequence[Activity], assignments: Sequence[Assignment]) -> int:
+    """Store a batch's good lines (one per key, the last sent) and keep the rollups; returns how many
+    per-user rows changed."""
+    changed = await _run(db, USER_DAYS, ("org_id", "day", "service", "user_key", "events", "minutes"),
+                         [(a.org_id, a.day, a.service, a.user_key, a.events, a.minutes) for a in activities])
+    keys = sorted({(r.org_id, r.day, r.service) for r in changed})
+    await _run(db, DAILY_TOTALS, ("org_id", "day", "service"), keys)
+    active = [(r.org_id, r.day, r.service, r.user_key) for r in changed if r.active]
+    await _run(db, LAST_ACTIVE_FORWARD, ("org_id", "day", "service", "user_key"), active)
+    idle = [(r.org_id, r.day, r.service, r.user_key) for r in changed if not r.active]
+    for statement in (LAST_ACTIVE_GONE, LAST_ACTIVE_BACK):
+        await _run(db, statement, ("org_id", "day", "service", "user_key"), idle)
+    await _run(db, ASSIGNED, ("org_id", "day", "service", "assigned"),
+               [(a.org_id, a.day, a.service, a.assigned) for a in assignments])
+    return len(changed)
+
+
+# --- PostgreSQL partitions and retention (R-USE-08) ---
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def partition_name(month: date) -> str:
+    return f"{PARENT}_p{month:%Y%m}"
+
+
+def horizon(today: date) -> date:
+    """The oldest day kept (R-USE-08: per-user rows older than 400 days are deleted)."""
+    return today - timedelta(days=HISTORY_DAYS)
+
+
+def months_needed(today: date) -> list[date]:
+    """Every month from the 400-day horizon to next month: what the worker keeps created ahead."""
+    months, month = [], month_of(horizon(today))
+    while month <= next_month(month_of(today)):
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+async def partitions(db: AsyncSession) -> dict[date, str]:
+    """The existing monthly partitions by their first day (PostgreSQL)."""
+    names = await db.scalars(text("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                                  "WHERE i.inhparent = CAST(:parent AS regclass)"), {"parent": PARENT})
+    found = {}
+    for name in names:
+        stamp = name.rsplit("_p", 1)[-1]
+        if len(stamp) == 6 and stamp.isdigit():
+            found[date(int(stamp[:4]), int(stamp[4:]), 1)] = name
+    return found
+
+
+async def ensure_partitions(db: AsyncSession, months: Iterable[date]) -> list[str]:
+    """Create the monthly partitions among `months` that do not exist (PostgreSQL; nothing on
+    SQLite); returns the names created. Run in a transaction of its own: DDL locks the parent."""
+    if _dialect(db) != "postgresql":
+        return []
+    existing = await partitions(db)
+    created = []
+    for month in sorted(set(months) - set(existing)):
+        name = partition_name(month)
+        await db.execute(text(f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {PARENT} "
+                              f"FOR VALUES FROM ('{month.isoformat()}') TO ('{next_month(month).isoformat()}')"))
+        created.append(name)
+    return created
+
+
+async def retention(db: AsyncSession, today: date) -> list[str]:
+    """R-USE-08: per-user rows older than 400 days go. On PostgreSQL whole months are dropped (their
+    partitions); the boundary month's older days and old last-active rows are deleted. Returns the
+    partitions dropped."""
+    cutoff = horizon(today)
+    dropped = []
+    if _dialect(db) == "postgresql":
+        for month, name in sorted((await partitions(db)).items()):
+            if next_month(month) <= cutoff:
+                await db.execute(text(f"DROP TABLE IF EXISTS {name}"))
+                dropped.append(name)
+    await db.execute(text("DELETE FROM usage_user_days WHERE day < :cutoff"), {"cutoff": cutoff})
+    await db.execute(text("DELETE FROM usage_user_last_active WHERE last_active_on < :cutoff"), {"cutoff": cutoff})
+    return dropped
+
+
+async def forget_users(db: AsyncSession, org_id: int, services: Sequence[str]) -> None:
+    """R-USE-08, on release: the org's per-user rows of these services go; daily totals stay."""
+    for table in ("usage_user_days", "usage_user_last_active"):
+        await db.execute(text(f"DELETE FROM {table} WHERE org_id = :org AND service IN :services")
+                         .bindparams(bindparam("services", expanding=True)), {"org": org_id, "services": list(services)})
+
+
+async def on_release(db: AsyncSession, trial) -> None:
+    """R-USE-08 on release (R-TIME-05): the per-user rows of the trial's services go (the daily
+    totals per service stay). Decision: only the released trial's services; an org that keeps living
+    keeps the per-user usage of its other services."""
+    services = await db.scalars(text("SELECT DISTINCT service FROM trial_services WHERE trial_id = :trial"),
+                                {"trial": trial.id})
+    await forget_users(db, trial.customer_id, list(services))

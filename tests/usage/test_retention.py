@@ -1,0 +1,60 @@
+"""R-USE-08: usage kept on conversion, per-user rows gone on release (daily totals stay) and past
+400 days; on PostgreSQL whole monthly partitions, created ahead and dropped by the worker."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jobs.sweep import run_due
+from server import clock
+from server.domain.usage import storage
+from tests.timeline.conftest import new_customer_trial
+from tests.usage.conftest import activity, rows, send
+from tests.usage.test_ingest import LAST, TOTALS, USER_ROWS
+
+PARTITIONS = ("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+              "WHERE i.inhparent = 'usage_user_days'::regclass ORDER BY 1")
+
+
+async def test_r_use_08_release_deletes_the_per_user_rows_and_keeps_the_daily_totals(client, sessionmaker, life,
+                                                                                    platform):
+    t = await new_customer_trial(sessionmaker)
+    await life.advance(1)
+    day = clock.today()
+    answer = await send(client, platform, [activity(t.customer_id, day, "MEETINGS", "k1", 2, 60),
+                                           activity(t.customer_id, day, "MEETINGS", "k2", 1, 30)])
+    assert answer.json() == {"accepted": 2, "rejected": []}
+    await life.until(100)                                  # expired, in grace: still there
+    assert len(await rows(sessionmaker, USER_ROWS, org=t.customer_id)) == 2
+    await life.until(121)                                  # released for good (R-TIME-05)
+    assert await rows(sessionmaker, USER_ROWS, org=t.customer_id) == []
+    assert await rows(sessionmaker, LAST, org=t.customer_id) == []
+    assert [(str(d), s, a, e, m) for d, s, a, e, m in await rows(sessionmaker, TOTALS, org=t.customer_id)] == [
+        (str(day), "MEETINGS", 2, 3, 90)]
+    again = await send(client, platform, [activity(t.customer_id, clock.today(), "MEETINGS", "k1", 1)])
+    assert [(r["code"], r["field"]) for r in again.json()["rejected"]] == [("NOT_FOUND", "org")]
+
+
+async def test_r_use_08_the_worker_makes_months_ahead_and_drops_what_is_past_400_days(client, sessionmaker, runtime,
+                                                                                     platform):
+    from tests.factories import existing_customer
+
+    org = await existing_customer(sessionmaker)
+    today = clock.today()
+    old = today - timedelta(days=399)
+    await send(client, platform, [activity(org, old, "CALLING", "old", 1, 3), activity(org, today, "CALLING", "new", 1, 3)])
+    await run_due(runtime)
+    postgres = runtime.engine.dialect.name == "postgresql"
+    if postgres:
+        made = [name for (name,) in await rows(sessionmaker, PARTITIONS)]
+        assert {storage.partition_name(m) for m in storage.months_needed(today)} <= set(made)  # next month too
+    async with sessionmaker() as db, db.begin():
+        await clock.advance(db, timedelta(days=40))
+    await run_due(runtime)
+    assert [u for _, _, u, _, _ in await rows(sessionmaker, USER_ROWS, org=org)] == ["new"]
+    assert [u for _, u, _ in await rows(sessionmaker, LAST, org=org)] == ["new"]
+    assert len(await rows(sessionmaker, TOTALS, org=org)) == 2                   # daily totals stay
+    if postgres:
+        left = [name for (name,) in await rows(sessionmaker, PARTITIONS)]
+        assert storage.partition_name(storage.month_of(old)) not in left
+        assert {storage.partition_name(m) for m in storage.months_needed(clock.today())} <= set(left)
+        assert min(left) == storage.partition_name(storage.month_of(storage.horizon(clock.today())))
