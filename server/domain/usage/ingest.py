@@ -112,10 +112,6 @@ async def store(db: AsyncSession, batch: Batch) -> Report:
     return report
 
 
-#: Months known to have their partition in this process (PostgreSQL), so a batch asks once.
-_months_ready: set[date] = set()
-
-
 async def ingest(sessionmaker: async_sessionmaker, actor: Actor, chunks: AsyncIterable[bytes],
                  decode_org: Callable[[str], int | None]) -> Report:
     """Read, check and store one report. Raises DomainError(FORBIDDEN) for an actor that is not the
@@ -126,10 +122,9 @@ async def ingest(sessionmaker: async_sessionmaker, actor: Actor, chunks: AsyncIt
     async for chunk in chunks:
         batch.feed(chunk)
     batch.close()
-    missing = batch.months() - _months_ready
-    if missing:
+    months = batch.months()
+    if months:  # PostgreSQL: a month the worker has not made yet (made here, in its own short transaction)
         async with sessionmaker() as db, db.begin():
-            await storage.ensure_partitions(db, missing)
-        _months_ready.update(missing)
+            await storage.ensure_partitions(db, months)
     async with sessionmaker() as db, db.begin():
         return await store(db, batch)
