@@ -70,7 +70,7 @@ on PostgreSQL its one statement runs in autocommit on the pooled asyncpg connect
 SQLAlchemy Connection/execution path (≈ 1.5 ms), and then no Session opened at all for it
 (`trials.start_trial_alone`; ≈ 0.5–0.6 ms of greenlet hops for begin/commit/close). With a
 clientMutationId or devices the unit of work is unchanged (the key is remembered in the same
-transaction); 20 identical parallel starts still make one customer (tests/lifecycle/test_start.py).
+transaction); 20 identical parallel starts still make one customer (tests/trials/test_start.py).
 
 Where the rest goes (A/B by stubbing one piece at a time, in-process, noisy ±0.3 ms; microbenchmarks
 by process_time): GraphQL around the mutation ≈ 1.4 ms over the floor even when the resolver returns

@@ -65,7 +65,7 @@ us of CPU per transition in all: 2 cores give ~7k/s at best, so ≥ 10k/s with o
 reached.
 
 2026-11-30: the trial end rules as one PostgreSQL statement per batch (server/domain/trials/sql.py,
-held equal to the Python plans row for row by tests/timeline/test_rules_sql.py). CPU per transition,
+held equal to the Python plans row for row by tests/trials/test_end_of_life_sql.py). CPU per transition,
 `profile` (10k due of 30k trials, one lane), worker / database:
     before (the plans, set-based)                       132 / ~115
     one statement (lock or move, names, audit, recipients, outbox)       19 / 125-534

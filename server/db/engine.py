@@ -5,7 +5,7 @@ sent BEGIN, `;` and ROLLBACK on every checkout (~0.6 ms a request, three of a co
 fourteen round trips). A server that ends a connection (restart, `pg_terminate_backend`, idle
 timeout) closes its socket, and asyncpg marks the connection closed as soon as the event loop
 sees that: the checkout listener below refuses such a connection, and the pool opens a fresh one
-(tests/test_db_recovery.py). `pool_recycle` replaces connections older than half an hour, so a
+(tests/db/test_recovery.py). `pool_recycle` replaces connections older than half an hour, so a
 connection silently dropped by something in between (a NAT, a proxy) does not live for ever; a
 statement that still meets a dead connection invalidates the pool (SQLAlchemy's disconnect
 handling), so only the requests already under way on it fail.

@@ -42,7 +42,7 @@ in server/schema/types/trials.py:
     plan.plannable("Trial", TrialRow, version=plan.Column("version"),
                    daysLeft=plan.Derived(lambda env, ends: status.days_left(ends, env.now), plan.TimeInput("ends_at")))
 
-and a root field one `plan.root(name, roots.<shape>(...))` beside its resolver. tests/test_planner_property.py
+and a root field one `plan.root(name, roots.<shape>(...))` beside its resolver. tests/planner/test_property.py
 then generates queries over it and compares the planner's answers with the reference path's.
 
 Modules: declare (vocabulary, registry), compile (selection → SQL + shapers), roots (root shapes:

@@ -13,7 +13,7 @@ from server.enums import Role
 from tests.conftest import ROOT
 from tests.devices.kit import ASK, PHONE, REQUEST, active_trial, ok, request_and_ship
 from tests.helpers import gql
-from tests.test_cli import cli
+from tests.cli.test_cli import cli
 
 OPERATIONS = ROOT / "web" / "operations"
 

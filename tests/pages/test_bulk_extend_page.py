@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.enums import Role
 from tests import factories
-from tests.lifecycle.conftest import Kit
+from tests.trials.conftest import Kit
 from tests.pages.conftest import csrf_of
 
 

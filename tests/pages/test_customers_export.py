@@ -9,7 +9,7 @@ from server.domain.orgs import directory
 from server.enums import Role
 from server.pages.customers_export import safe_cell
 from tests import factories
-from tests.lifecycle.conftest import Kit
+from tests.trials.conftest import Kit
 
 
 def parse(body: bytes) -> list[list[str]]:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from server import clock
 from server.enums import Role
 from tests import factories
-from tests.lifecycle.conftest import Kit
+from tests.trials.conftest import Kit
 from tests.pages.conftest import csrf_of
 from tests.partner_day.conftest import in_grace, set_trial
 

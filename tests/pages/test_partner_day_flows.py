@@ -8,7 +8,7 @@ import pytest
 
 from server import clock
 from server.enums import Role
-from tests.lifecycle.conftest import Kit
+from tests.trials.conftest import Kit
 from tests.pages.conftest import axe_violations, shot
 from tests.pages.test_browser_flows import sign_in
 from tests.partner_day.conftest import in_grace, set_trial

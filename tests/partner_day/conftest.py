@@ -9,7 +9,7 @@ from sqlalchemy import update
 from server import clock
 from server.db.models import ConsentRequest, CustomerOrg, DeviceExtensionRequest, Shipment, Trial
 from server.schema.node import decode_id
-from tests.lifecycle.conftest import kit  # noqa: F401 - the fixture, shared
+from tests.trials.conftest import kit  # noqa: F401 - the fixture, shared
 
 ATTENTION = """query($first: Int) { attention(first: $first) { kind totalCount
   items { customerId customerName trialId day daysLeft overdue } } }"""

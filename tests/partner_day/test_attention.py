@@ -9,7 +9,7 @@ from server.enums import Role
 from server.schema.node import to_global_id
 from tests.factories import existing_customer, partner_team
 from tests.helpers import gql
-from tests.lifecycle.conftest import EXISTING, INTEREST, customer_admin, new_customer_input, run_as, trial_of
+from tests.trials.conftest import EXISTING, INTEREST, customer_admin, new_customer_input, run_as, trial_of
 from tests.partner_day.conftest import (
     ATTENTION, WEEKS, consent_sent_days_ago, extension_waiting, in_grace, lists, provisioning_failed, set_trial,
     shipment,

@@ -20,7 +20,7 @@ from server.enums import Role
 from server.schema.node import to_global_id
 from tests.factories import partner_team
 from tests.helpers import gql
-from tests.lifecycle.conftest import START, new_customer_input
+from tests.trials.conftest import START, new_customer_input
 from tests.webhooks.conftest import admin, create_endpoint, verify
 
 DELIVERIES = """query($id: ID!) { webhookDeliveries(endpointId: $id) { id eventId eventType status attempts

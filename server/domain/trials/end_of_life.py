@@ -80,7 +80,7 @@ def trial_rule(kind: DeadlineKind, *audiences: Audience,
     """Register a plan (a pure decision over one loaded trial) as the handler of `kind`, for a
     batch of deadlines and for one: load the trials and `audiences` set-based, plan each, apply.
     On PostgreSQL a batch runs the rule's `postgres` statement instead (server/domain/trials/sql.py:
-    the same rule in one statement, held equal to the plan by tests/timeline/test_rules_sql.py)."""
+    the same rule in one statement, held equal to the plan by tests/trials/test_end_of_life_sql.py)."""
     def register(plan: PlanRule) -> PlanRule:
         @timeline.handles_batch(kind)
         async def handle(db: AsyncSession, deadlines) -> None:

@@ -15,7 +15,7 @@ array encoding), more than the database's writes, and one worker process is one 
 statement the worker's share is a few µs per transition and two lanes keep both cores on the
 database's writes (figures in bench/sweep.py).
 
-The plans and the statements must agree row for row: tests/timeline/test_rules_sql.py runs every rule
+The plans and the statements must agree row for row: tests/trials/test_end_of_life_sql.py runs every rule
 both ways over the same generated data (several partners, inactive and read-only users, users moved
 to the consumer org, one email in two cases, trials the rule does not apply to, dedup keys already
 queued) and compares the trials, audit events and outbox rows. `TRIALDESK_COMPILED_RULES=0` turns

@@ -8,7 +8,7 @@ from server.db.models import ConsentRequest, OutboxEmail
 from server.domain.consent import requests as consent
 from server.enums import ServiceType
 from tests.factories import existing_customer
-from tests.lifecycle.conftest import (
+from tests.trials.conftest import (
     ACCEPT, CANCEL_REQUEST, CUSTOMERS, DECLINE, EXISTING, RESEND, customer_admin, errors_of, new_customer_input,
     run_as, trial_of,
 )

@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 from server.db.models import Trial
 from server.schema.node import to_global_id
 from tests.factories import existing_customer
-from tests.lifecycle.conftest import PAID, START, errors_of, new_customer_input, trial_of
+from tests.trials.conftest import PAID, START, errors_of, new_customer_input, trial_of
 
 
 async def test_r_svc_06_twenty_parallel_requests_make_one_trial(kit, sessionmaker):

@@ -6,7 +6,7 @@ from server.enums import Role
 from server.schema.node import to_global_id
 from tests.factories import partner_team
 from tests.helpers import gql
-from tests.lifecycle.conftest import CUSTOMERS
+from tests.trials.conftest import CUSTOMERS
 
 ORDERED = """query($first: Int, $after: String, $order: CustomerOrder!) {
   customers(first: $first, after: $after, orderBy: $order) {

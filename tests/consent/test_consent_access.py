@@ -13,8 +13,8 @@ from server.db.models import ConsentRequest, PartnerAccessGrant
 from server.enums import Role
 from tests.factories import consent_url, existing_customer, login
 from tests.helpers import gql
-from tests.lifecycle.conftest import EXISTING, new_customer_input, trial_of
-from tests.lifecycle.test_consent import customer_pk
+from tests.trials.conftest import EXISTING, new_customer_input, trial_of
+from tests.consent.test_consent import customer_pk
 
 ACCEPT = """mutation($t: ID!, $f: Boolean!) { acceptTrialConsent(trialId: $t, grantFullAdmin: $f) {
   trial { state customer { provisioningStatus partnerAccess managingPartner { name } } }

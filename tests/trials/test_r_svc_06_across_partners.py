@@ -24,7 +24,7 @@ from server.schema.node import decode_id, to_global_id
 from tests import factories
 from tests.factories import existing_customer, partner_team
 from tests.helpers import gql
-from tests.lifecycle.conftest import (
+from tests.trials.conftest import (
     ACCEPT, CANCEL, DECLINE, EXISTING, customer_admin, errors_of, new_customer_input, run_as, trial_of,
 )
 

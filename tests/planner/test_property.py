@@ -7,7 +7,7 @@ auditEvents, the catalogs), small random selections of the declared fields where
 read through SQL of their own (a scope builder lives there) weigh three times a column, nesting
 three deep, aliases, named and inline fragments (also on the Node interface), `__typename`,
 `@include` / `@skip` over variables. Data: three partners (one without customers), customers with
-everything and with nothing, one nobody manages (tests/test_planner_documents.py's arrangement),
+everything and with nothing, one nobody manages (tests/planner/test_documents.py's arrangement),
 shipments with return mismatches; every example is compared for three actors: one of Alpha's (every
 role, an API token, two roles at once), one of Beta's and one of everyone else (Gamma's roles, the
 trials team, two customer admins, a signed-out caller).
@@ -48,7 +48,7 @@ from server.planner.run import Planner
 from server.schema.context import Context
 from server.schema.node import to_global_id
 from server.schema.schema import schema
-from tests.test_planner_documents import _arrange_detail, _detail_actors
+from tests.planner.test_documents import _arrange_detail, _detail_actors
 
 EXAMPLES = 300
 SCHEMA = schema._schema

@@ -11,7 +11,7 @@ from server.enums import PartnerTier, Role
 from server.schema.node import decode_id, to_global_id
 from tests.factories import partner_team
 from tests.helpers import gql
-from tests.lifecycle.conftest import (
+from tests.trials.conftest import (
     CANCEL, CONVERT, EXTEND, INTEREST, PAID, UPDATE, customer_admin, errors_of, run_as, trial_of,
 )
 

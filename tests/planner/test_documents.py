@@ -8,7 +8,7 @@ another tenant's rows fails the comparison (test_a_leaking_scope_is_caught).
 
 The planner may hand a request back (None) only where the reference path answers an error; every
 other answer must be the same JSON, byte for byte. PostgreSQL only: the embedded default (SQLite)
-keeps the reference path. Random queries beyond these documents: tests/test_planner_property.py.
+keeps the reference path. Random queries beyond these documents: tests/planner/test_property.py.
 """
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """Issue 16, R-ROLE-02 with R-ROLE-05: revoking API tokens over GraphQL, for everyone who holds one.
 
-A partner full admin lists and revokes their partner's tokens (tests/test_access_users.py); a
+A partner full admin lists and revokes their partner's tokens (tests/orgs/test_access_users.py); a
 trials-team user (a platform user, no partner) lists and revokes their own, over a token or a
 signed-in session; nobody reaches another's (NOT_FOUND, as a missing token); a revoked token
 answers UNAUTHENTICATED on its next request. The CLI's `trialdesk token list/revoke` is in
-tests/test_cli.py."""
+tests/cli/test_cli.py."""
 from __future__ import annotations
 
 import httpx

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from server.db.models import Trial
 from server.demo import seed
 from tests.factories import existing_customer
-from tests.lifecycle.conftest import EXISTING, new_customer_input, trial_of
-from tests.test_cli import cli
+from tests.trials.conftest import EXISTING, new_customer_input, trial_of
+from tests.cli.test_cli import cli
 
 
 async def test_consent_link_prints_a_url_that_opens_the_request(kit, settings):

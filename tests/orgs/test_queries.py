@@ -5,7 +5,7 @@ from server.enums import Role
 from server.schema.node import to_global_id
 from tests.factories import existing_customer, partner_team
 from tests.helpers import gql
-from tests.lifecycle.conftest import CUSTOMERS
+from tests.trials.conftest import CUSTOMERS
 
 
 async def test_catalogs_are_open_to_anonymous_callers(client):

@@ -7,7 +7,7 @@ from server.db.models import CustomerOrg, Deadline, Trial
 from server.enums import PartnerTier, Role
 from tests.factories import existing_customer, partner_team
 from tests.helpers import gql
-from tests.lifecycle.conftest import START, errors_of, new_customer_input
+from tests.trials.conftest import START, errors_of, new_customer_input
 
 
 async def count(sessionmaker, model) -> int:
