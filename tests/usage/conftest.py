@@ -11,7 +11,7 @@ from server.auth.tokens import hash_token, new_token
 from server.domain.orgs import directory
 from server.enums import Role
 from server.schema.node import to_global_id
-from tests.lifecycle.conftest import kit  # noqa: F401 - the fixture, shared
+from tests.trials.conftest import kit  # noqa: F401 - the fixture, shared
 from tests.timeline.conftest import life, runtime, smtp_sink  # noqa: F401 - the fixtures, shared
 
 NDJSON = {"content-type": "application/x-ndjson"}

@@ -8,7 +8,7 @@ from server.enums import Role
 from server.schema.node import to_global_id
 from tests.factories import existing_customer, partner_team
 from tests.helpers import gql
-from tests.test_cli import cli
+from tests.cli.test_cli import cli
 from tests.usage.conftest import activity, assigned, platform_token, rows, send
 
 USER_ROWS = "SELECT day, service, user_key, events, minutes FROM usage_user_days WHERE org_id = :org ORDER BY 1, 2, 3"
