@@ -108,16 +108,18 @@ async def _graphql(request: Request) -> Response:
     request_id = request.scope.get("state", {}).get("request_id")
     await _refresh_clock(state)
     planned = gql.plannable(state.planner, state.documents, query, name)
-    if planned is not None:  # every field declared plannable (server.planner): one statement
-        body = await _run_planned(request, planned, query, variables, name, request_id)
-        if body is not None:
-            return gql.respond(body, 200, media_type)
+    answer = None
+    if planned is not None:  # root fields declared plannable (server.planner): one statement
+        answer = await _run_planned(request, planned, query, variables, name, request_id)
+        if answer is not None and answer.complete:
+            return gql.respond({"data": answer.data}, 200, media_type)
     # AuthMiddleware: session cookie (CSRF checked there), or the bearer token it left to this endpoint
     actor = await graphql_actor(request)
     context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor, request=request,
                       redis=state.redis, request_id=request_id)
     status, body, headers = await gql.run(state.graphql_schema, state.documents, context, query, variables, name,
-                                          method=request.method, expose_errors=state.settings.env != "production")
+                                          method=request.method, expose_errors=state.settings.env != "production",
+                                          planned=answer)
     if status == 405:
         return gql.respond(body, 405, media_type, headers)
     if media_type == gql.JSON:
@@ -127,8 +129,9 @@ async def _graphql(request: Request) -> Response:
 
 async def _run_planned(request: Request, planned: tuple, query: str, variables, name: str | None,
                        request_id: str | None):
-    """The planner's `{"data": ...}` (or None: the reference path answers), with the bearer token
-    checked on the same read connection as the planned statement: one checkout per request."""
+    """What the planner answered (server.planner.run.Answer, or None: the reference path answers),
+    with the bearer token checked on the same read connection as the planned statement: one
+    checkout per request."""
     state = request.app.state
     async with read_connection(state.read_engine) as connection:
         actor = await graphql_actor(request, connection)

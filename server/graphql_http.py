@@ -7,11 +7,12 @@
 - Queries over GET; mutations only over POST (405 with `Allow: POST`).
 - Documents are parsed and validated once per distinct text (LRU caches): a page's stored
   document costs nothing after its first use.
-- A query the read planner can answer (server.planner: every selected field declared plannable),
-  sent as text or by its persisted SHA-256, runs as one SQL statement: the same actor (bearer
-  token or session), the same variables; whatever the planner hands back (None: a bad cursor, a
-  signed-out caller, an object out of reach that the reference answers with an error) or fails on
-  runs through the reference path below, which answers it. server.app checks a bearer token and
+- The root fields of a query the read planner can answer (server.planner: their selections declared
+  plannable), sent as text or by its persisted SHA-256, run as one SQL statement: the same actor
+  (bearer token or session), the same variables; the root fields it hands back (undeclared fields, a
+  bad cursor, a signed-out caller, an object out of reach that the reference answers with an error)
+  run through the reference path below, and the answer merges both in the document's order; when
+  the planner fails, the reference path answers the whole query. server.app checks a bearer token and
   runs the planner's statement on one asyncpg connection of the read pool
   (server.db.engine.read_connection): one checkout per request, like the floor.
 """
@@ -181,9 +182,11 @@ def respond(body: dict[str, Any], status: int, media_type: str, headers: dict[st
 
 async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context, query: str,
               variables: dict[str, Any] | None, operation_name: str | None, *, method: str = "POST",
-              expose_errors: bool = False) -> tuple[int, dict[str, Any], dict[str, str]]:
+              expose_errors: bool = False, planned: Any = None) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Parse (cached), validate (cached), select, coerce and execute. Returns (status for
-    graphql-response+json, body, headers). Used by the HTTP endpoint and by the portal pages."""
+    graphql-response+json, body, headers). Used by the HTTP endpoint and by the portal pages.
+    `planned`: what the read planner answered of this query (server.planner.run.Answer): only the
+    root fields it left run here, and the answer is both parts in the document's order."""
     document, errors = documents.get(query)
     if document is None:
         return 400, {"errors": [e.formatted for e in errors]}, {}
@@ -196,8 +199,8 @@ async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context,
     if isinstance(coerced, list):
         return 400, {"errors": [e.formatted for e in coerced]}, {}
     try:
-        result = execute(schema, document, context_value=context, variable_values=variables,
-                         operation_name=operation_name)
+        result = execute(schema, document if planned is None else planned.rest_document(), context_value=context,
+                         variable_values=variables, operation_name=operation_name)
         if hasattr(result, "__await__"):
             result = await result
     finally:
@@ -205,14 +208,15 @@ async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context,
     body: dict[str, Any] = {}
     if result.errors:
         body["errors"] = [_error_json(e, expose_errors, context.request_id) for e in result.errors]
-    body["data"] = result.data
+    body["data"] = result.data if planned is None else planned.merge(result.data)
     return 200, body, {}
 
 
 def plannable(planner: Any, documents: DocumentCache, query: str, operation_name: str | None):
-    """(document, operation) when the planner may answer this query (server.planner), else None: the
-    document does not validate, names no single operation, is a mutation, or selects a field with no
-    plan declaration (counted). One dict lookup each once the document and its plan are cached."""
+    """(document, operation) when the planner may answer this query or some of its root fields
+    (server.planner), else None: the document does not validate, names no single operation, is a
+    mutation, or no root field's selection is declared plannable (counted). One dict lookup each
+    once the document and its plan are cached."""
     if planner is None:
         return None
     document, _ = documents.get(query)
@@ -225,14 +229,15 @@ def plannable(planner: Any, documents: DocumentCache, query: str, operation_name
 
 
 async def run_planned(planner: Any, planned: tuple, context: Context, query: str, variables: dict[str, Any] | None,
-                      operation_name: str | None) -> dict[str, Any] | None:
-    """`{"data": ...}` from the planner, or None for the reference path to answer."""
+                      operation_name: str | None) -> Any:
+    """What the planner answered (server.planner.run.Answer: all of it when `complete`, else the
+    reference path runs the rest with `run(..., planned=answer)`), or None: the reference path
+    answers the whole operation."""
     document, operation = planned
     try:
-        data = await planner.run(context, query, document, operation, variables, operation_name)
+        return await planner.run(context, query, document, operation, variables, operation_name)
     finally:
         await context.close()
-    return None if data is None else {"data": data}
 
 
 #: GraphiQL (dev only) is Strawberry's page: React and GraphiQL from unpkg.com (with SRI hashes), an

@@ -16,3 +16,36 @@ async def gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] |
     response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=h)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def both_paths(state: Any, planner: Any, documents: Any, actor: Any, text: str, variables: dict | None,
+                     name: str | None) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """(the reference path's body, the planned path's body, the planner's Answer or None) for one
+    query as `actor`: the planned path is what `/graphql` and the pages do — the planner answers the
+    root fields it can, the reference path the rest (server.planner.run.Answer), merged."""
+    from graphql import get_operation_ast
+
+    from server import graphql_http
+    from server.schema.context import Context
+
+    schema = documents.schema
+
+    async def reference(planned: Any = None) -> dict[str, Any]:
+        context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
+        try:
+            _, body, _ = await graphql_http.run(schema, documents, context, text, variables, name,
+                                                expose_errors=True, planned=planned)
+        finally:
+            await context.close()
+        return body
+
+    document, _ = documents.get(text)
+    context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
+    try:
+        answer = await planner.run(context, text, document, get_operation_ast(document, name), variables, name)
+    finally:
+        await context.close()
+    body = await reference()
+    if answer is None:
+        return body, body, None
+    return body, ({"data": answer.data} if answer.complete else await reference(answer)), answer

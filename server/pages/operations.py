@@ -93,11 +93,12 @@ async def run_operation(request: Request, name: str, variables: dict[str, Any] |
         reading = Context(sessionmaker=getattr(state, "read_sessionmaker", state.sessionmaker), settings=state.settings,
                           actor=request.state.actor, request=request, redis=state.redis,
                           request_id=context.request_id)  # autocommit reads: no BEGIN/ROLLBACK (server.db.engine)
-        body = await graphql_http.run_planned(planner, planned, reading, text, variables, name)
-        if body is not None:
-            return Result(data=body["data"])
+        answer = await graphql_http.run_planned(planner, planned, reading, text, variables, name)
+        if answer is not None and answer.complete:
+            return Result(data=answer.data)
+        planned = answer  # the root fields it left run below
     status, body, _ = await graphql_http.run(state.graphql_schema, state.documents, context, text, variables, name,
-                                             expose_errors=state.settings.env != "production")
+                                             expose_errors=state.settings.env != "production", planned=planned)
     if status != 200 or body.get("data") is None:
         raise OperationFailed(f"{name}: {body.get('errors')}", body.get("errors"))
     return Result(data=body["data"], errors=body.get("errors", []))

@@ -189,6 +189,11 @@ class Root:
         """Values bound at execution (not part of the key), by parameter name."""
         return {}
 
+    def read(self, args: dict[str, Any], env: Any, prefix: str) -> tuple[Hashable, dict[str, Any]]:
+        """(key, params) of one call: what shapes the statement's text and what is bound. The text may
+        depend on the key only: argument values, the moment, cursors are parameters."""
+        return self.key(args, env), self.params(args, env, prefix)
+
     def compile(self, compiler: Any, planned: Any, prefix: str) -> tuple[list, Callable[[list, Any], Any]]:
         """(SQL expressions, shape(values, env) -> the field's value)."""
         raise NotImplementedError

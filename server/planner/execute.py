@@ -1,6 +1,8 @@
-"""The planner's one statement on the read pool: `one_row`, `Prepared`, `Reading` (issue 10's
-machinery, kept): SQL text compiled once per cached statement and sent to the asyncpg driver on the
-connection the endpoint checked the bearer token on (one checkout per request, like the floor)."""
+"""The planner's one statement on the read pool: `one_row`, `Prepared`, `Reading`: SQL text compiled
+once per cached statement (its text depends only on the query's shape; argument values, the moment
+and cursors are numbered parameters) and sent to the asyncpg driver, which prepares it once per
+connection, on the connection the endpoint checked the bearer token on (one checkout per request,
+like the floor)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,31 +14,58 @@ from server.schema.context import Context
 
 class Prepared:
     """The planner's statement kept for the life of its cache entry, with its SQL text compiled once for
-    the engine's dialect (`text`: SQL, parameter names in order, bound values) on first execution."""
+    the engine's dialect (`text`: a `Text`, or None when the driver cannot take it as is) on first
+    execution."""
 
     __slots__ = ("statement", "text")
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self.text: tuple[str, list[str], dict[str, Any], frozenset[str]] | None = None
+        self.text: Text | None | bool = False  # False: not compiled yet
 
 
-def _text(statement: Any, dialect: Any) -> tuple[str, list[str], dict[str, Any], frozenset[str]] | None:
-    """SQL for the driver as is: numbered parameters, none needing a bind processor.
+@dataclass(frozen=True)
+class Text:
+    """SQL for the driver as is: `sql` with numbered parameters, `names` the parameter of each number,
+    `bound` the values fixed when the statement was built (processed for the driver), `processors`
+    the bind processors of the parameters bound per call (a UTC timestamp's)."""
+    sql: str
+    names: tuple[str, ...]
+    bound: dict[str, Any]
+    processors: dict[str, Any]
+
+    def arguments(self, parameters: dict[str, Any] | None) -> list[Any]:
+        values = self.bound
+        if parameters:
+            processors = self.processors
+            values = {**values, **{name: processors[name](value) if name in processors else value
+                                   for name, value in parameters.items()}}
+        return [values[name] for name in self.names]
+
+
+def _text(statement: Any, dialect: Any) -> Text | None:
+    """The statement's `Text` for the asyncpg driver, or None (another dialect; a parameter neither
+    fixed nor named).
 
     An `IN (…)` of values fixed when the statement was built (a scope builder's
     `Trial.state.in_([...])`) is an expanding parameter SQLAlchemy renders per execution; it is
-    expanded here once, into one numbered parameter per value. A parameter bound per call
-    (`Root.params`) must keep its name in the text: `one_row` checks that, else SQLAlchemy runs it."""
+    expanded here once, into one numbered parameter per value. Parameters bound per call
+    (`Root.read`) keep their names; their values are processed at each call like SQLAlchemy would."""
     compiled = statement.compile(dialect=dialect)
-    if dialect.paramstyle != "numeric_dollar" or compiled._bind_processors or compiled.positiontup is None:
+    if dialect.paramstyle != "numeric_dollar" or compiled.positiontup is None:
         return None
+    processors = dict(compiled._bind_processors)
     if "POSTCOMPILE" in compiled.string:
+        if set(processors) & {b.key for b in compiled.binds.values() if b.expanding}:
+            return None
         expanded = compiled.construct_expanded_state(compiled.construct_params(_check=False))
-        sql, names, bound = expanded.statement, list(expanded.positiontup), dict(expanded.parameters)
+        sql, names, bound = expanded.statement, tuple(expanded.positiontup), dict(expanded.parameters)
     else:
-        sql, names, bound = compiled.string, list(compiled.positiontup), compiled.construct_params(_check=False)
-    return sql, names, bound, frozenset(names)
+        sql, names, bound = compiled.string, tuple(compiled.positiontup), compiled.construct_params(_check=False)
+    per_call = {bind.key for bind in compiled.binds.values() if bind.required}
+    fixed = {name: processors[name](value) if name in processors else value
+             for name, value in bound.items() if name not in per_call}
+    return Text(sql, names, fixed, processors)
 
 
 @dataclass
@@ -63,18 +92,17 @@ async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | Non
     if engine is None:  # a sessionmaker without one engine: the session's own execution
         return (await (await context.db()).execute(getattr(statement, "statement", statement), parameters)).one()
     if isinstance(statement, Prepared):
-        if statement.text is None:
-            statement.text = _text(statement.statement, engine.dialect) or ("", [], {}, frozenset())
-        sql, names, bound, known = statement.text
-        statement = statement.statement
-        if sql and (not parameters or known.issuperset(parameters)):
-            values = {**bound, **parameters} if parameters else bound
+        if statement.text is False:
+            statement.text = _text(statement.statement, engine.dialect)
+        text, statement = statement.text, statement.statement
+        if text is not None:
             try:
+                arguments = text.arguments(parameters)
                 held = getattr(context, "connection", None)
                 if held is not None:
-                    return await held.fetchrow(sql, *[values[name] for name in names])
+                    return await held.fetchrow(text.sql, *arguments)
                 async with read_connection(engine) as driver:
-                    return await driver.fetchrow(sql, *[values[name] for name in names])
+                    return await driver.fetchrow(text.sql, *arguments)
             except Exception:  # noqa: BLE001 - SQLAlchemy runs it again below and reports it as usual
                 pass
     async with engine.connect() as connection:

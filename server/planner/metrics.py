@@ -5,9 +5,13 @@ Decision (SPEC is silent): `/metrics` answers only a request from the machine it
 an operator on the host reads it; through the public entry it is a 404 like any unknown path. The
 counters are per web process (each process its own), reset at start.
 
-- `trialdesk_planner_answered_total{operation}`: query operations the planner answered;
-- `trialdesk_planner_fallbacks_total{reason}`: operations sent to the reference path, by the field
-  that has no declaration (`Customer.locations`) or the condition (`signed out`, `customers: ...`);
+- `trialdesk_planner_answered_total{operation}`: query operations the planner answered whole;
+- `trialdesk_planner_root_fields_total{field, path}`: root fields answered by the planner
+  (`path="planner"`) or the reference path (`path="reference"`): a query's plannable root fields are
+  planned beside the others;
+- `trialdesk_planner_fallbacks_total{reason}`: root fields (or whole operations) sent to the reference
+  path, by the field that has no declaration (`Customer.locations`) or the condition (`signed out`,
+  `customers: ...`);
 - `trialdesk_planner_fields{state}`: fields of the schema's object types with a declaration
   (`declared`) or without (`undeclared`): coverage, the same figure `trialdesk planner report` prints.
 """
@@ -48,7 +52,12 @@ def prometheus(planner: Any, schema: GraphQLSchema) -> str:
     answered = planner.planned if planner is not None else {}
     fallbacks = planner.fallbacks if planner is not None else {}
     lines += [f'trialdesk_planner_answered_total{{operation="{_label(k)}"}} {v}' for k, v in sorted(answered.items())]
-    lines += ["# HELP trialdesk_planner_fallbacks_total Query operations sent to the reference path, by reason.",
+    roots = planner.roots if planner is not None else {}
+    lines += ["# HELP trialdesk_planner_root_fields_total Root fields answered, by field and path (planner or reference).",
+              "# TYPE trialdesk_planner_root_fields_total counter"]
+    lines += [f'trialdesk_planner_root_fields_total{{field="{_label(name)}",path="{path}"}} {v}'
+              for (name, path), v in sorted(roots.items())]
+    lines += ["# HELP trialdesk_planner_fallbacks_total Root fields or operations sent to the reference path, by reason.",
               "# TYPE trialdesk_planner_fallbacks_total counter"]
     lines += [f'trialdesk_planner_fallbacks_total{{reason="{_label(k)}"}} {v}' for k, v in sorted(fallbacks.items())]
     lines += ["# HELP trialdesk_planner_fields Fields of the schema's object types with or without a plan declaration.",

@@ -141,29 +141,28 @@ class ChildrenOf(Root):
 class Connection(Root):
     """A keyset connection (`edges { cursor node }`, `pageInfo`, `totalCount`) over the domain's own
     page and count statements. The declaration (beside the resolver) supplies:
-    `where(args, actor)` → what `page`/`count` take, raising what the reference raises;
-    `page(actor, where) -> SELECT` of the rows with a `sort_key` column (first + 1 rows);
-    `count(actor, where) -> SELECT count`; `order(page, where) -> ORDER BY` of the page's rows;
-    `cursor(args, pk, key) -> str`; `timed(key)`: the sort key is a timestamp;
-    `cacheable(args)`: whether the statement may be kept (no clock reading, a hot first page)."""
+    `where(args, actor)` → what the others take, raising what the reference raises;
+    `shape(where)` → what of it the statement's text depends on (which filters, which order);
+    `params(where, now, prefix)` → the values of the statement's named parameters (filter values,
+    the moment, the cursor's position, the page size), bound per call;
+    `page(actor, where, prefix) -> SELECT` of the rows with a `sort_key` column (first + 1 rows);
+    `count(actor, where, prefix) -> SELECT count`; `order(page, where) -> ORDER BY` of the page's rows;
+    `cursor(args, pk, key) -> str`; `timed(args)`: the sort key is a timestamp."""
 
-    def __init__(self, node_type: str, edge_type: str, connection_type: str, *, where, page, count, order, cursor,
-                 first, timed, cacheable) -> None:
+    def __init__(self, node_type: str, edge_type: str, connection_type: str, *, where, shape, params, page, count,
+                 order, cursor, first, timed) -> None:
         self.node_type, self.edge_type, self.connection_type = node_type, edge_type, connection_type
-        self.where, self.page, self.count, self.order, self.cursor = where, page, count, order, cursor
-        self.first, self.timed, self.cacheable = first, timed, cacheable
+        self.where, self.shape, self.values, self.page, self.count = where, shape, params, page, count
+        self.order, self.cursor, self.first, self.timed = order, cursor, first, timed
 
-    def key(self, args: dict[str, Any], env: Any) -> Hashable:
-        from server.planner.run import NO_CACHE
-
-        self.where(args, env.actor)  # raises what the reference raises before reading
-        return tuple(sorted(args.items())) if self.cacheable(args) else NO_CACHE
+    def read(self, args: dict[str, Any], env: Any, prefix: str) -> tuple[Hashable, dict[str, Any]]:
+        where = self.where(args, env.actor)  # raises what the reference raises before reading
+        return self.shape(where), self.values(where, env.now, prefix)
 
     def compile(self, compiler: Any, planned: Any, prefix: str):
         args, actor, schema = planned.args, compiler.actor, compiler.schema
         where = self.where(args, actor)
-        page = self.page(actor, where).cte()
-        first = self.first(args)
+        page = self.page(actor, where, prefix).cte()
         connection = collect(schema, compiler.fragments, compiler.variables, schema.get_type(self.connection_type),
                              [node.selection_set for node in planned.nodes])
         exprs: list = []
@@ -174,7 +173,7 @@ class Connection(Root):
             name = nodes[0].name.value
             if name == "totalCount":
                 parts.append((key, "count", len(exprs), None))
-                exprs.append(self.count(actor, where).scalar_subquery())
+                exprs.append(self.count(actor, where, prefix).scalar_subquery())
             elif name == "__typename":
                 parts.append((key, "typename", None, self.connection_type))
             elif name in ("pageInfo", "edges"):
@@ -207,12 +206,13 @@ class Connection(Root):
                 from server.planner.compile import Unplannable
 
                 raise Unplannable(f"{self.connection_type}.{name}")
-        cursor, timed, edge_type = self.cursor, self.timed(args), self.edge_type
+        cursor, timed, edge_type, first_of = self.cursor, self.timed(args), self.edge_type, self.first
 
         def shape(values: list, env: Any) -> dict[str, Any]:
             keys = values[keys_index] if keys_index is not None else []
+            first = first_of(env.args)  # this call's (the statement is shared by every page size)
             shown = keys[:first]
-            cursors = [cursor(args, pk, parse_time(key) if timed else key) for pk, key in shown]
+            cursors = [cursor(env.args, pk, parse_time(key) if timed else key) for pk, key in shown]
             answer: dict[str, Any] = {}
             for key, kind, index, extra in parts:
                 if kind == "count":

@@ -1,4 +1,4 @@
-"""The planner's entry point: plan cache, fallback and counters (see server/planner/__init__.py)."""
+"""The planner's entry point: plan cache, partial plans, fallback and counters (see server/planner/__init__.py)."""
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
@@ -9,7 +9,8 @@ import orjson
 import structlog
 from graphql import (
     DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, GraphQLInterfaceType,
-    GraphQLObjectType, GraphQLSchema, InlineFragmentNode, OperationDefinitionNode, OperationType, get_named_type,
+    GraphQLObjectType, GraphQLSchema, InlineFragmentNode, OperationDefinitionNode, OperationType, SelectionSetNode,
+    get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy import Text, cast, func, select
@@ -25,16 +26,18 @@ from server.planner.execute import Prepared
 log = structlog.get_logger("planner")
 
 PLANS = 512  # distinct (document, operation) pairs kept
-STATEMENTS = 256  # statements kept per plan (actors × SQL-shaping arguments)
-NO_CACHE = object()
+STATEMENTS = 256  # statements kept per plan (actors × statement shapes)
+PLANNER, REFERENCE = "planner", "reference"  # who answered a root field (the counters' label)
+LEFT = object()  # a root field's statement key when the reference path answers it
 
 
 @dataclass
 class Env:
-    """What a request's shaping reads: the actor, one clock reading, the root fields' arguments."""
+    """What a request's shaping reads: the actor, one clock reading, the arguments of the root field
+    being shaped (a statement is shared by calls that differ in argument values: read them here)."""
     actor: Any
     now: Any
-    args: list = field(default_factory=list)
+    args: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -46,16 +49,61 @@ class PlannedRoot:
     args: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Answer:
+    """What the planner answered of an operation: `data` by response key; `rest`: the root fields it
+    left to the reference path (run as `rest_document`); `keys`: every response key in the document's
+    order, for `merge`."""
+    data: dict[str, Any]
+    keys: list[str]
+    answered: list[PlannedRoot]
+    rest: list[PlannedRoot]
+    operation: OperationDefinitionNode | None = None
+    fragments: list[FragmentDefinitionNode] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.rest
+
+    def rest_document(self) -> DocumentNode:
+        """The operation with only the root fields left to the reference path (the same field nodes,
+        so its errors carry the same paths and locations) and every fragment."""
+        selections = tuple(node for planned in self.rest for node in planned.nodes)
+        operation = OperationDefinitionNode(
+            operation=self.operation.operation, name=self.operation.name,
+            variable_definitions=self.operation.variable_definitions, directives=self.operation.directives,
+            selection_set=SelectionSetNode(selections=selections), loc=self.operation.loc)
+        return DocumentNode(definitions=(operation, *self.fragments))
+
+    def merge(self, reference: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The whole answer in the document's order (None when the reference's part is: a non-null
+        root field failed, so `data` is null, as the reference answers the whole operation)."""
+        if reference is None:
+            return None
+        return {key: self.data[key] if key in self.data else reference[key] for key in self.keys}
+
+
 class Plan:
-    """One (document, operation): why it cannot be planned, or what varies its statement."""
+    """One (document, operation): which of its root fields cannot be planned, and its statements."""
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
         self.operation = operation
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        self.unplannable = None if operation.operation is OperationType.QUERY else "mutation or subscription"
+        self.blocked: dict[int, str] = {}  # id(root field node) -> the first undeclared field under it
         self.directive_variables: tuple[str, ...] = ()
-        if self.unplannable is None:
-            self.unplannable = _missing(schema, operation, self.fragments)
+        self.unplannable: str | None = None
+        self.root_names: list[str] = []
+        if operation.operation is not OperationType.QUERY:
+            self.unplannable = "mutation or subscription"
+        else:
+            nodes = _root_fields(schema, operation, self.fragments)
+            self.root_names = sorted({node.name.value for node in nodes})
+            for node in nodes:
+                reason = _missing_root(schema, node, self.fragments)
+                if reason is not None:
+                    self.blocked[id(node)] = reason
+            if nodes and len(self.blocked) == len(nodes):
+                self.unplannable = self.blocked[id(nodes[0])]
             self.directive_variables = tuple(sorted(_directive_variables(operation, self.fragments)))
         self.statements: OrderedDict = OrderedDict()
 
@@ -65,32 +113,36 @@ class Plan:
                 for key, nodes in collect(schema, self.fragments, variables, query, [self.operation.selection_set]).items()]
 
 
-def _missing(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict) -> str | None:
-    """The first selected field no declaration covers (every branch, whatever @skip/@include say)."""
+def _root_fields(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict) -> list[FieldNode]:
+    """Every field node of the Query type the operation may select (through fragments too, whatever
+    `@skip`/`@include` say)."""
+    found: list[FieldNode] = []
+
+    def walk(selection_set, seen: frozenset) -> None:
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                found.append(node)
+            elif isinstance(node, InlineFragmentNode):
+                if _may_apply(schema, node, schema.query_type):
+                    walk(node.selection_set, seen)
+            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+                fragment = fragments.get(node.name.value)
+                if fragment is not None and _may_apply(schema, fragment, schema.query_type):
+                    walk(fragment.selection_set, seen | {node.name.value})
+
+    walk(operation.selection_set, frozenset())
+    return found
+
+
+def _missing_root(schema: GraphQLSchema, root: FieldNode, fragments: dict) -> str | None:
+    """The first field under the root field `root` that no declaration covers (every branch,
+    whatever @skip/@include say), or None."""
     def walk(runtime: GraphQLObjectType, selection_set, seen: frozenset) -> str | None:
         for node in selection_set.selections:
             if isinstance(node, FieldNode):
-                name = node.name.value
-                if name == "__typename":
-                    continue
-                if runtime is schema.query_type:
-                    if name not in ROOTS:
-                        return f"Query.{name}"
-                else:
-                    plan = TYPES.get(runtime.name)
-                    if plan is None or name not in plan.fields:
-                        return f"{runtime.name}.{name}"
-                    if node.arguments:
-                        return f"{runtime.name}.{name}(arguments)"
-                if node.selection_set is not None:
-                    named = get_named_type(runtime.fields[name].type)
-                    targets = ([named] if isinstance(named, GraphQLObjectType) else
-                               [t for t in schema.get_possible_types(named) if t.name in TYPES]
-                               if isinstance(named, GraphQLInterfaceType) else [])
-                    for target in targets:
-                        found = walk(target, node.selection_set, seen)
-                        if found:
-                            return found
+                found = field_missing(runtime, node, seen)
+                if found:
+                    return found
             elif isinstance(node, InlineFragmentNode):
                 found = walk(runtime, node.selection_set, seen) if _may_apply(schema, node, runtime) else None
                 if found:
@@ -102,7 +154,33 @@ def _missing(schema: GraphQLSchema, operation: OperationDefinitionNode, fragment
                     if found:
                         return found
         return None
-    return walk(schema.query_type, operation.selection_set, frozenset())
+
+    def field_missing(runtime: GraphQLObjectType, node: FieldNode, seen: frozenset) -> str | None:
+        name = node.name.value
+        if name == "__typename":
+            return None
+        if runtime is schema.query_type:
+            if name not in ROOTS:
+                return f"Query.{name}"
+        else:
+            plan = TYPES.get(runtime.name)
+            if plan is None or name not in plan.fields:
+                return f"{runtime.name}.{name}"
+            if node.arguments:
+                return f"{runtime.name}.{name}(arguments)"
+        if node.selection_set is None:
+            return None
+        named = get_named_type(runtime.fields[name].type)
+        targets = ([named] if isinstance(named, GraphQLObjectType) else
+                   [t for t in schema.get_possible_types(named) if t.name in TYPES]
+                   if isinstance(named, GraphQLInterfaceType) else [])
+        for target in targets:
+            found = walk(target, node.selection_set, seen)
+            if found:
+                return found
+        return None
+
+    return field_missing(schema.query_type, root, frozenset())
 
 
 def _may_apply(schema: GraphQLSchema, node: Any, runtime: GraphQLObjectType) -> bool:
@@ -131,11 +209,15 @@ def _directive_variables(operation: OperationDefinitionNode, fragments: dict) ->
     return names
 
 
-class Planner:
-    """Answers a query operation in one statement, or says None (the reference path answers).
 
-    `fallbacks`: why operations went to the reference path, by field (`Customer.locations`) or
-    condition (`customers: first out of range`); `planned`: operations answered, by name."""
+
+class Planner:
+    """Answers the root fields of a query operation it can in one statement; the reference path answers
+    the others (`Answer.rest`), or the whole operation when the planner says None.
+
+    `fallbacks`: why root fields went to the reference path, by field (`Customer.locations`) or
+    condition (`customers: first out of range`); `planned`: operations answered whole, by name;
+    `roots`: root fields answered, by (field, `planner` | `reference`)."""
 
     def __init__(self, schema: GraphQLSchema) -> None:
         import server.schema.schema  # noqa: F401 - the declarations register with the Strawberry types
@@ -144,6 +226,7 @@ class Planner:
         self.plans: OrderedDict[tuple[str, str | None], Plan] = OrderedDict()
         self.fallbacks: Counter[str] = Counter()
         self.planned: Counter[str] = Counter()
+        self.roots: Counter[tuple[str, str]] = Counter()
 
     def plan(self, query: str, operation_name: str | None, document: DocumentNode,
              operation: OperationDefinitionNode) -> Plan:
@@ -157,10 +240,11 @@ class Planner:
 
     def accepts(self, query: str, operation_name: str | None, document: DocumentNode,
                 operation: OperationDefinitionNode) -> bool:
-        """Whether every selected field has a declaration (else counted: the reference path answers)."""
+        """Whether some root field may be planned (else counted: the reference path answers it all)."""
         plan = self.plan(query, operation_name, document, operation)
         if plan.unplannable is not None:
             self.fell_back(plan.unplannable, operation.name.value if operation.name else operation_name)
+            self.roots.update((name, REFERENCE) for name in plan.root_names)
             return False
         return True
 
@@ -169,89 +253,128 @@ class Planner:
         log.debug("planner_fallback", reason=reason, operation=operation)
 
     async def run(self, context: Any, query: str, document: DocumentNode, operation: OperationDefinitionNode,
-                  variables: dict[str, Any] | None, operation_name: str | None) -> dict[str, Any] | None:
-        """The answer's `data`, or None for the reference path to answer (and report any error)."""
+                  variables: dict[str, Any] | None, operation_name: str | None) -> Answer | None:
+        """What the planner answered (the rest for the reference path), or None: the reference path
+        answers the whole operation (and reports any error)."""
         plan = self.plan(query, operation_name, document, operation)
         label = operation.name.value if operation.name else operation_name
         if plan.unplannable is not None:  # counted by `accepts`
             return None
         try:
-            data = await self._run(plan, context, variables or {})
+            answer = await self._run(plan, context, variables or {}, label)
         except Fallback as reason:
             self.fell_back(reason.reason, label)
-            return None
+            answer = None
         except Exception as error:  # noqa: BLE001 - the reference path answers (and reports) it the usual way
             log.error("planner_failed", operation=label, error=repr(error), exc_info=error)
             self.fell_back("error", label)
+            answer = None
+        if answer is None or not answer.data:
+            self.roots.update((name, REFERENCE) for name in plan.root_names)
             return None
-        self.planned[label or "(anonymous)"] += 1
-        return data
+        self.roots.update((planned.name, PLANNER) for planned in answer.answered)
+        self.roots.update((planned.name, REFERENCE) for planned in answer.rest)
+        if answer.complete:
+            self.planned[label or "(anonymous)"] += 1
+        return answer
 
-    async def _run(self, plan: Plan, context: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    async def _run(self, plan: Plan, context: Any, raw: dict[str, Any], label: str | None) -> Answer:
         coerced = get_variable_values(self.schema, plan.operation.variable_definitions or [], raw)
         if isinstance(coerced, list):
             raise Fallback("variables")
         variables = coerced.coerced
         actor = context.actor
-        anonymous = actor.kind is ActorKind.ANONYMOUS
         env = Env(actor=actor, now=clock.now())
         roots = plan.roots(self.schema, variables)
         keys: list = [tuple(variables.get(name) for name in plan.directive_variables)]
         params: dict[str, Any] = {}
-        cacheable = True
+        rest: list[PlannedRoot] = []
         for index, planned in enumerate(roots):
-            declaration = ROOTS.get(planned.name)
-            if declaration is None and planned.name != "__typename":
-                raise Unplannable(f"Query.{planned.name}")
-            if declaration is None:
-                keys.append(None)
-                continue
-            if anonymous and not declaration.public:
-                raise Fallback("signed out")
-            planned.args = get_argument_values(planned.definition, planned.nodes[0], coerced) \
-                if planned.definition.args else {}
             try:
-                key = declaration.key(planned.args, env)
-                params.update(declaration.params(planned.args, env, f"r{index}_"))
-            except (DomainError, GraphQLError) as error:
-                raise Fallback(f"{planned.name}: {getattr(error, 'message', error)}") from error
-            cacheable = cacheable and key is not NO_CACHE
+                key = self._read(plan, planned, index, env, coerced, params)
+            except Fallback as reason:
+                self.fell_back(reason.reason, label)
+                rest.append(planned)
+                key = LEFT
             keys.append(key)
         statement_key = (actor, tuple(keys))
-        entry = plan.statements.get(statement_key) if cacheable else None
+        entry = plan.statements.get(statement_key)
         if entry is None:
-            entry = self._compile(plan, roots, variables, actor, env)
-            if cacheable:
-                plan.statements[statement_key] = entry
-                if len(plan.statements) > STATEMENTS:
-                    plan.statements.popitem(last=False)
+            entry = self._compile(plan, roots, keys[1:], variables, actor)
+            plan.statements[statement_key] = entry
+            if len(plan.statements) > STATEMENTS:
+                plan.statements.popitem(last=False)
         else:
             plan.statements.move_to_end(statement_key)
         statement, shapers = entry
         row = await execute.one_row(context, statement, params) if statement is not None else None
         values = orjson.loads(row[0]) if row is not None else []
-        env.args = [planned.args for planned in roots]
         data: dict[str, Any] = {}
-        for planned, (start, end, shape) in zip(roots, shapers, strict=True):
-            data[planned.key] = shape(values[start:end], env)
-        return data
+        for planned, shaping in zip(roots, shapers, strict=True):
+            if shaping is LEFT:  # counted when read
+                continue
+            if isinstance(shaping, str):  # refused when compiled: the reason
+                self.fell_back(shaping, label)
+                rest.append(planned)
+                continue
+            start, end, shape = shaping
+            env.args = planned.args
+            try:
+                data[planned.key] = shape(values[start:end], env)
+            except Fallback as reason:  # what the reference answers with an error (an object out of reach)
+                self.fell_back(reason.reason, label)
+                rest.append(planned)
+        left = {planned.key for planned in rest}
+        return Answer(data=data, keys=[planned.key for planned in roots],
+                      answered=[planned for planned in roots if planned.key not in left],
+                      rest=[planned for planned in roots if planned.key in left],
+                      operation=plan.operation, fragments=list(plan.fragments.values()))
 
-    def _compile(self, plan: Plan, roots: list[PlannedRoot], variables: dict[str, Any], actor: Any, env: Env):
+    def _read(self, plan: Plan, planned: PlannedRoot, index: int, env: Env, coerced: Any, params: dict) -> Any:
+        """The root field's statement key (its parameters into `params`), or Fallback: the reference
+        path answers it (no declaration, a signed-out caller, arguments the reference refuses)."""
+        if planned.name == "__typename":
+            return None
+        blocked = next((plan.blocked[id(node)] for node in planned.nodes if id(node) in plan.blocked), None)
+        if blocked is not None:
+            raise Unplannable(blocked)
+        declaration = ROOTS[planned.name]
+        if env.actor.kind is ActorKind.ANONYMOUS and not declaration.public:
+            raise Fallback("signed out")
+        planned.args = get_argument_values(planned.definition, planned.nodes[0], coerced) \
+            if planned.definition.args else {}
+        try:
+            key, values = declaration.read(planned.args, env, f"r{index}_")
+        except (DomainError, GraphQLError) as error:
+            raise Fallback(f"{planned.name}: {getattr(error, 'message', error)}") from error
+        params.update(values)
+        return key
+
+    def _compile(self, plan: Plan, roots: list[PlannedRoot], keys: list, variables: dict[str, Any], actor: Any):
+        """(statement, one shaping per root: (start, end, shape), or why the reference path answers it)."""
         compiler = Compiler(self.schema, plan.fragments, variables, actor)
         exprs: list = []
-        shapers = []
-        for index, planned in enumerate(roots):
+        shapers: list = []
+        for index, (planned, key) in enumerate(zip(roots, keys, strict=True)):
+            if key is LEFT:
+                shapers.append(LEFT)
+                continue
             if planned.name == "__typename":
                 shapers.append((0, 0, lambda values, env: "Query"))
                 continue
             try:
                 root_exprs, shape = ROOTS[planned.name].compile(compiler, planned, f"r{index}_")
+            except Fallback as reason:
+                shapers.append(reason.reason)
+                continue
             except (DomainError, GraphQLError) as error:
-                raise Fallback(f"{planned.name}: {getattr(error, 'message', error)}") from error
+                shapers.append(f"{planned.name}: {getattr(error, 'message', error)}")
+                continue
+            if len(exprs) + len(root_exprs) > 100:
+                shapers.append("more than 100 root expressions")
+                continue
             shapers.append((len(exprs), len(exprs) + len(root_exprs), shape))
             exprs.extend(root_exprs)
         if not exprs:
             return None, shapers
-        if len(exprs) > 100:
-            raise Unplannable("more than 100 root expressions")
         return Prepared(select(cast(func.json_build_array(*exprs), Text))), shapers

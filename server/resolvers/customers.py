@@ -175,15 +175,16 @@ plan.plannable("PageInfo", hasNextPage=plan.ByRoot(), endCursor=plan.ByRoot())
 plan.root("customers", roots.Connection(
     "Customer", "CustomerEdge", "CustomerConnection",
     where=_where,
-    page=lambda actor, w: customers.page_statement(actor, w[0], first=w[1], after=w[2], order=w[3]),
-    count=lambda actor, w: customers.count_statement(actor, w[0]),
+    shape=lambda w: customers.shape(w[0], w[2], w[3]),
+    params=lambda w, now, prefix: customers.parameters(w[0], now=now, first=w[1], after=w[2], prefix=prefix),
+    page=lambda actor, w, prefix: customers.page_statement(actor, w[0], after=w[2] is not None, order=w[3],
+                                                           prefix=prefix),
+    count=lambda actor, w, prefix: customers.count_statement(actor, w[0], prefix=prefix),
     order=lambda page, w: ([nulls_last(page.c.sort_key.asc()), page.c.id] if w[3] is customers.CustomerOrder.DAYS_LEFT
                            else [page.c.sort_key, page.c.id]),
     cursor=lambda args, pk, key: _cursor(customers.CustomerOrder(args["orderBy"].value), pk, key),
     first=lambda args: 25 if args.get("first") is None else args["first"],
     timed=lambda args: args["orderBy"].value == customers.CustomerOrder.DAYS_LEFT.value,
-    # the hot first pages: no clock reading (status, expiry filters), no search term or cursor to key on
-    cacheable=lambda args: not any(args.get(k) for k in ("search", "status", "after", "expiringWithinDays")),
 ))
 plan.root("customer", roots.ById("Customer", CustomerOrg, visibility.customer_condition))
 plan.root("trial", roots.ById("Trial", TrialRow, visibility.trial_reach))

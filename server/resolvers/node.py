@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import strawberry
-from sqlalchemy import BigInteger, bindparam, true
+from sqlalchemy import BigInteger, bindparam
 from strawberry.types import Info
 
 from server import loaders
@@ -71,8 +71,6 @@ class _NodeRoot(roots.Root):
         decoded = self._decoded(args)
         if decoded is None:
             return (None,)
-        if decoded[0] == "Partner":  # a partner sees only its own Partner node
-            return ("Partner", env.actor.partner_id == decoded[1])
         return (decoded[0],)
 
     def params(self, args: dict, env, prefix: str) -> dict:
@@ -81,7 +79,7 @@ class _NodeRoot(roots.Root):
 
     def compile(self, compiler, planned, prefix: str):
         decoded = self._decoded(planned.args)
-        if decoded is None or (decoded[0] == "Partner" and compiler.actor.partner_id != decoded[1]):
+        if decoded is None:
             return [], lambda values, env: None
         model, condition = PLANNED[decoded[0]]
         return roots.object_by_id(compiler, planned.nodes, decoded[0], model, condition(compiler.actor),
@@ -89,5 +87,5 @@ class _NodeRoot(roots.Root):
 
 
 PLANNED = {"Customer": (CustomerOrg, visibility.customer_condition), "Trial": (TrialRow, visibility.trial_reach),
-           "Partner": (PartnerOrg, lambda actor: true())}
+           "Partner": (PartnerOrg, lambda actor: PartnerOrg.id == actor.partner_id)}  # its own only
 plan.root("node", _NodeRoot())

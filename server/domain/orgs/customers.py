@@ -7,14 +7,15 @@ another tenant's rows. Pages are keyset pages (`Position`: sort key + id of the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, exists, func, nulls_last, or_, select, true
+from sqlalchemy import BigInteger, String, and_, bindparam, exists, func, nulls_last, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
+from server.db.base import UTCDateTime
 from server.db.models import AuditEvent, CustomerOrg, CustomerUser, LoginAttempt, Trial
 from server.domain.core import audit
 from server.domain.core import permissions
@@ -46,26 +47,70 @@ class CustomerFilter:
     expiring_within_days: int | None = None
 
 
-def _conditions(actor: Actor, where: CustomerFilter) -> list:
+def search_pattern(search: str | None) -> str | None:
+    """The LIKE pattern of a search term (lower case, anywhere in the name or admin email): `\\`, `%`
+    and `_` match themselves (escaped with `\\`); None for no term (or only blanks)."""
+    if not search or not search.strip():
+        return None
+    term = search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{term}%"
+
+
+def _conditions(actor: Actor, where: CustomerFilter, prefix: str) -> list:
+    """The list's WHERE: the actor's reach and the filters present in `where`; their values are the
+    named parameters `parameters` gives (the text depends only on which filters are present and the
+    status asked for, never on the values)."""
     if permissions.scope(actor, Action.VIEW) is None:
         raise permissions.forbidden()
     conditions = [visibility.customer_condition(actor)]
-    if where.search and where.search.strip():
-        term = f"%{where.search.strip().lower()}%"
-        conditions.append(or_(func.lower(CustomerOrg.name).like(term), func.lower(CustomerOrg.admin_email).like(term)))
+    if search_pattern(where.search) is not None:
+        pattern = bindparam(f"{prefix}search", type_=String)
+        conditions.append(or_(func.lower(CustomerOrg.name).like(pattern, escape="\\"),
+                              func.lower(CustomerOrg.admin_email).like(pattern, escape="\\")))
     if where.status:
-        conditions.extend(status.sql_filter(visibility.trial_condition(actor), where.status))
+        conditions.extend(status.sql_filter(visibility.trial_condition(actor), where.status,
+                                            lambda days: bindparam(f"{prefix}ends_by_{days}", type_=UTCDateTime)))
     if where.provisioning_status:
-        conditions.append(CustomerOrg.provisioning_status == where.provisioning_status)
+        conditions.append(CustomerOrg.provisioning_status == bindparam(f"{prefix}provisioning_status", type_=String))
+    if where.expiring_within_days is not None:
+        conditions.append(exists(select(Trial.id).where(
+            Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
+            Trial.state == TrialState.ACTIVE.value, Trial.ends_at <= bindparam(f"{prefix}horizon", type_=UTCDateTime))))
+    return conditions
+
+
+def parameters(where: CustomerFilter, *, now: datetime, first: int | None = None, after: Position | None = None,
+               prefix: str = "") -> dict[str, Any]:
+    """The values of the named parameters of `page_statement` / `count_statement` (`first`: the page
+    size, checked here; None for the count alone)."""
+    values: dict[str, Any] = {}
+    pattern = search_pattern(where.search)
+    if pattern is not None:
+        values["search"] = pattern
+    if where.status:
+        values.update({f"ends_by_{days}": now + timedelta(days=days) for days in status.EXPIRING_SOON})
+    if where.provisioning_status:
+        values["provisioning_status"] = where.provisioning_status
     if where.expiring_within_days is not None:
         # Clamped to ±10 years: no active trial ends further away, so the answer is the same, and
         # a huge value (fuzzing, issue 16) no longer overflows the date into a 500.
         days = max(-EXPIRY_HORIZON_DAYS, min(where.expiring_within_days, EXPIRY_HORIZON_DAYS))
-        horizon = clock.now() + timedelta(days=days)
-        conditions.append(exists(select(Trial.id).where(
-            Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
-            Trial.state == TrialState.ACTIVE.value, Trial.ends_at <= horizon)))
-    return conditions
+        values["horizon"] = now + timedelta(days=days)
+    if first is not None:
+        if first < 0 or first > MAX_PAGE:
+            raise DomainError(ErrorCode.INVALID_INPUT, f"`first` must be between 0 and {MAX_PAGE}.", "first")
+        values["limit"] = first + 1
+    if after is not None:
+        values["after_key"], values["after_id"] = after.key, after.id
+    return {prefix + name: value for name, value in values.items()}
+
+
+def shape(where: CustomerFilter, after: Position | None, order: "CustomerOrder") -> tuple:
+    """What of a list request its statement's text depends on: which filters are present, the status
+    asked for (each status is its own chain of EXISTS / NOT EXISTS, see status.sql_filter), whether
+    it continues after a cursor, the order."""
+    return (search_pattern(where.search) is not None, where.status, bool(where.provisioning_status),
+            where.expiring_within_days is not None, after is not None, order)
 
 
 @dataclass(frozen=True)
@@ -87,41 +132,47 @@ def sort_key(actor: Actor, order: CustomerOrder):
     return func.lower(CustomerOrg.name)
 
 
-def _after(key, order: CustomerOrder, position: Position):
-    if order is CustomerOrder.DAYS_LEFT and position.key is None:  # among the customers that come last
-        return and_(key.is_(None), CustomerOrg.id > position.id)
-    later = or_(key > position.key, and_(key == position.key, CustomerOrg.id > position.id))
-    return or_(later, key.is_(None)) if order is CustomerOrder.DAYS_LEFT else later
+def _after(key, order: CustomerOrder, prefix: str):
+    """After the position `:after_key, :after_id` in the order `key, id` (DAYS_LEFT: NULLS LAST). One
+    text whether or not the position's key is null (among the customers that come last)."""
+    if order is CustomerOrder.NAME:
+        at, pk = bindparam(f"{prefix}after_key", type_=String), bindparam(f"{prefix}after_id", type_=BigInteger)
+        return or_(key > at, and_(key == at, CustomerOrg.id > pk))
+    at, pk = bindparam(f"{prefix}after_key", type_=UTCDateTime), bindparam(f"{prefix}after_id", type_=BigInteger)
+    later = or_(key > at, and_(key == at, CustomerOrg.id > pk), key.is_(None))
+    return or_(and_(at.is_(None), key.is_(None), CustomerOrg.id > pk), and_(at.is_not(None), later))
 
 
 async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, *, first: int,
                          after: Position | None = None, order: CustomerOrder = CustomerOrder.NAME) -> tuple[list, bool]:
     """One page of the customers the actor sees (Core rows of customer_orgs plus their `sort_key`),
     and whether there is a next page."""
-    rows = (await db.execute(page_statement(actor, where, first=first, after=after, order=order))).all()
+    values = parameters(where, now=clock.now(), first=first, after=after)
+    rows = (await db.execute(page_statement(actor, where, after=after is not None, order=order), values)).all()
     return rows[:first], len(rows) > first
 
 
-def page_statement(actor: Actor, where: CustomerFilter, *, first: int, after: Position | None = None,
-                   order: CustomerOrder = CustomerOrder.NAME):
-    """The SELECT behind `list_customers` (first + 1 rows, to tell whether a next page exists); also
-    the page CTE of the planned customers connection (server.planner)."""
-    if first < 0 or first > MAX_PAGE:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"`first` must be between 0 and {MAX_PAGE}.", "first")
+def page_statement(actor: Actor, where: CustomerFilter, *, after: bool = False,
+                   order: CustomerOrder = CustomerOrder.NAME, prefix: str = ""):
+    """The SELECT behind `list_customers` (`:limit` = first + 1 rows, to tell whether a next page
+    exists); also the page CTE of the planned customers connection (server.planner). Its text
+    depends only on `shape(...)`; the values are `parameters(...)` (`prefix`: their names' prefix,
+    for two lists in one statement)."""
     key = sort_key(actor, order)
-    stmt = select(CustomerOrg.__table__, key.label("sort_key")).where(*_conditions(actor, where))
-    if after is not None:
-        stmt = stmt.where(_after(key, order, after))
+    stmt = select(CustomerOrg.__table__, key.label("sort_key")).where(*_conditions(actor, where, prefix))
+    if after:
+        stmt = stmt.where(_after(key, order, prefix))
     ordering = nulls_last(key.asc()) if order is CustomerOrder.DAYS_LEFT else key
-    return stmt.order_by(ordering, CustomerOrg.id).limit(first + 1)
+    return stmt.order_by(ordering, CustomerOrg.id).limit(bindparam(f"{prefix}limit", type_=BigInteger))
 
 
 async def count_customers(db: AsyncSession, actor: Actor, where: CustomerFilter) -> int:
-    return int(await db.scalar(count_statement(actor, where)) or 0)
+    statement = count_statement(actor, where)
+    return int(await db.scalar(statement, parameters(where, now=clock.now())) or 0)
 
 
-def count_statement(actor: Actor, where: CustomerFilter):
-    return select(func.count()).select_from(CustomerOrg).where(*_conditions(actor, where))
+def count_statement(actor: Actor, where: CustomerFilter, prefix: str = ""):
+    return select(func.count()).select_from(CustomerOrg).where(*_conditions(actor, where, prefix))
 
 
 async def _rate_limit(db: AsyncSession, actor: Actor) -> None:
