@@ -13,8 +13,8 @@ import pytest
 
 from server import clock
 from server.db.models.trials import Trial
-from server.domain import directory
-from server.domain.actor import Actor, ActorKind
+from server.domain.orgs import directory
+from server.domain.core.actor import Actor, ActorKind
 from server.enums import Role
 from server.planner.execute import Text
 from server.schema.node import to_global_id
@@ -161,7 +161,7 @@ async def test_a_query_mixing_planned_and_unplanned_root_fields_is_answered_by_b
     assert [e["path"] for e in body["errors"]] == [["history"]]
     assert [r.key for r in answer.rest] == ["countries", "history"]
 
-    from server.domain.actor import ANONYMOUS
+    from server.domain.core.actor import ANONYMOUS
 
     body, planned, answer = await both_paths(app.state, planner, app.state.documents, ANONYMOUS, SIGNED_OUT,
                                              variables, "Q")
