@@ -30,6 +30,7 @@ from server.db.engine import (
 )
 from server.logging import configure as configure_logging
 from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+from server.pages import guard, rendering
 from server.pages import settings as settings_pages
 from server.pages import webhooks as webhook_pages
 from server.pages.routes import routes as page_routes
@@ -63,6 +64,14 @@ async def healthz(request: Request) -> JSONResponse:
 async def favicon(request: Request) -> Response:
     """Browsers ask for /favicon.ico on documents that name no icon (a CSV, JSON): not a 404."""
     return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
+async def page_not_found(request: Request, exc: Exception) -> Response:
+    """An unknown URL: a browser gets the not-found page in the portal's frame, anything else plain text."""
+    if request.url.path.startswith(("/static/", "/graphql")) or "text/html" not in request.headers.get("accept", ""):
+        return Response("Not Found", status_code=404, media_type="text/plain")
+    rendering.use_locale(request)
+    return await guard.not_found(request)
 
 
 async def metrics(request: Request) -> Response:
@@ -225,7 +234,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *devtools.routes(settings.env),
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
     ]
-    app = Trialdesk(routes=routes, lifespan=lifespan)
+    app = Trialdesk(routes=routes, lifespan=lifespan, exception_handlers={404: page_not_found})
     app.production = settings.env == "production"
     app.add_middleware(AuthMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -55,7 +55,7 @@ async def calling_action(request: Request) -> Response:
 
     customer_id, action = request.path_params["id"], request.path_params["action"]
     if action not in OPERATIONS:
-        return rendering.render(request, "not_found.html", {"title": rendering._("Not found")}, status_code=404)
+        return await guard.not_found(request)
     form = await request.form()
     operation, key = OPERATIONS[action]
     result = await run_operation(request, operation, _variables(action, customer_id, form))

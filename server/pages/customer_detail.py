@@ -55,15 +55,11 @@ def _context(data: dict[str, Any], **extra: Any) -> dict[str, Any]:
             "skips": SKIPS, "calling": data["calling"], "calling_form": {}, **extra}
 
 
-def _not_found(request: Request) -> Response:
-    return rendering.render(request, "not_found.html", {"title": rendering._("Not found")}, status_code=404)
-
-
 @guard.signed_in(*guard.PARTNER)
 async def customer_page(request: Request) -> Response:
     data = await _load(request, request.path_params["id"])
     if data["customer"] is None:
-        return _not_found(request)
+        return await guard.not_found(request)
     done = request.query_params.get("done", "")
     return rendering.render(request, "customers/detail.html", _context(data, done=done))
 
@@ -73,7 +69,7 @@ async def setup_page(request: Request) -> Response:
     """R-NEW-03 "Set up now": the first-time setup wizard's next steps for this customer."""
     data = await _load(request, request.path_params["id"])
     if data["customer"] is None:
-        return _not_found(request)
+        return await guard.not_found(request)
     return rendering.render(request, "customers/setup.html", _context(data))
 
 
@@ -123,13 +119,13 @@ ACTIONS = {"edit": ("UpdateTrial", "updateTrial"), "extend": ("ExtendTrial", "ex
 async def trial_action(request: Request) -> Response:
     customer_id, trial_id, action = (request.path_params[k] for k in ("id", "trial", "action"))
     if action not in ACTIONS:
-        return _not_found(request)
+        return await guard.not_found(request)
     if request.method == "GET":  # the no-JavaScript confirmation step of a cancel
         if action not in ("cancel", "withdraw"):
             return rendering.see_other(f"/customers/{customer_id}")
         data = await _load(request, customer_id)
         if data["customer"] is None:
-            return _not_found(request)
+            return await guard.not_found(request)
         trial = next((t for t in data["customer"]["trials"] if t["id"] == trial_id), None)
         return rendering.render(request, "customers/confirm.html", _context(data, trial=trial, action=action))
     form = await request.form()

@@ -25,7 +25,7 @@ async def my_page(request: Request) -> Response:
 async def my_trial_action(request: Request) -> Response:
     action, trial_id = request.path_params["action"], request.path_params["trial"]
     if action not in MY_ACTIONS:
-        return rendering.render(request, "not_found.html", {"title": rendering._("Not found")}, status_code=404)
+        return await guard.not_found(request)
     operation, key = MY_ACTIONS[action]
     errors = (await run_operation(request, operation, {"trialId": trial_id})).payload(key)["userErrors"]
     if errors:
@@ -58,8 +58,7 @@ async def consent_page(request: Request) -> Response:
     data = (await run_operation(request, "ConsentPage", {"trialId": trial_id})).data
     trial = data["trial"]
     if trial is None:
-        return rendering.render(request, "not_found.html", {"title": rendering._("Not found"),
-                                                            "viewer": data["viewer"]}, status_code=404)
+        return await guard.not_found(request, {"viewer": data["viewer"]})
     return rendering.render(request, "consent/page.html", {
         "title": rendering._("Consent"), "viewer": data["viewer"], "trial": trial, "errors": errors},
         status_code=422 if errors else 200)

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.pages import rendering
+from server.pages.operations import OperationFailed, run_operation
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -32,8 +33,7 @@ def signed_in(*kinds: str, login: str = "/login") -> Callable[[Endpoint], Endpoi
                     response.headers["HX-Redirect"] = login
                 return response
             if kinds and who not in kinds:
-                return rendering.render(request, "forbidden.html", {"title": rendering._("Not allowed")},
-                                        status_code=403)
+                return await forbidden(request, "customer_admins_only" if kinds == CUSTOMER_ADMIN else "partners_only")
             return await endpoint(request)
         return guarded
     return decorate
@@ -49,3 +49,49 @@ HOME = {"partner_user": "/customers", "api_token": "/customers", "trials_team": 
         "customer_admin": "/my"}
 
 
+
+
+def _(message: str) -> str:
+    """Marks a message for translations/update.py; `forbidden` translates it in the visitor's locale."""
+    return message
+
+
+#: Why a page is refused and what to do about it (issue 27 item 2): never a bare "Not allowed".
+REASONS = {
+    "start_trials": _("Starting trials needs a sales role (sales full admin or sales admin). "
+                      "Ask your partner full admin to give you one."),
+    "settings": _("Users, API tokens and webhooks are managed by partner full admins. "
+                  "Ask your partner full admin to make the change, or to give you that role."),
+    "trials_team": _("The trials team queue is for the platform's trials team, who ship and take back devices."),
+    "partners_only": _("This page is for partner staff."),
+    "customer_admins_only": _("This page is for customer administrators."),
+}
+
+
+async def viewer(request: Request) -> dict | None:
+    """The signed-in visitor for the header of a page that ran no document of its own."""
+    if kind(request) == "anonymous":
+        return None
+    try:
+        return (await run_operation(request, "Viewer")).data["viewer"]
+    except OperationFailed:
+        return None
+
+
+async def forbidden(request: Request, reason: str, context: dict | None = None) -> Response:
+    """403 in the page frame, saying why (`REASONS`) and where the visitor can go instead."""
+    context = dict(context or {})
+    if "viewer" not in context:
+        context["viewer"] = await viewer(request)
+    return rendering.render(request, "forbidden.html", {
+        "title": rendering._("Not allowed"), "reason": rendering._(REASONS[reason]),
+        **context}, status_code=403)
+
+
+async def not_found(request: Request, context: dict | None = None) -> Response:
+    """404 in the page frame (header, nav, account), as every other page."""
+    context = dict(context or {})
+    if "viewer" not in context:
+        context["viewer"] = await viewer(request)
+    return rendering.render(request, "not_found.html", {"title": rendering._("Not found"), **context},
+                            status_code=404)

@@ -19,6 +19,12 @@ LABELS = {
     # R-TIME-07 subscription
     "TRIAL_ACTIVE": "Trial active", "TRIAL_EXPIRING_30": "Trial expiring within 30 days",
     "TRIAL_EXPIRING_60": "Trial expiring within 60 days", "TRIAL_EXPIRED": "Trial expired", "SUSPENDED": "Suspended",
+    # Roles (R-ROLE-01, R-ROLE-05, R-USE-01)
+    "PARTNER_FULL_ADMIN": "Partner full admin", "PARTNER_ADMIN": "Partner admin",
+    "SALES_FULL_ADMIN": "Sales full admin", "SALES_ADMIN": "Sales admin", "READ_ONLY": "Read-only",
+    "TRIALS_TEAM": "Trials team", "PLATFORM": "Platform",
+    # Webhook deliveries
+    "FAILED": "Failed",
     # Partner access (R-ROLE-03)
     "FULL_ADMIN": "Full administrator", "PROVISIONING_ADMIN": "Provisioning administrator",
     # Shipments

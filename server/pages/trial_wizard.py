@@ -40,7 +40,7 @@ async def _page(request: Request, state: dict[str, Any], step: str, *, existing:
         "skips": wf.SKIPS, "device_input": wf.devices(state), **(extra or {}),
     }
     if not _may_start(options["viewer"]):
-        return rendering.render(request, "forbidden.html", context, status_code=403)
+        return await guard.forbidden(request, "start_trials", {"viewer": options["viewer"]})
     return rendering.render(request, "trials/wizard.html", context, status_code=status_code)
 
 

@@ -16,7 +16,7 @@ async def _render(request: Request, errors: dict | None = None, status_code: int
                   ) -> Response:
     data = (await run_operation(request, "TrialsTeamQueue")).data
     if "TRIALS_TEAM" not in data["viewer"]["roles"]:
-        return rendering.render(request, "forbidden.html", {"viewer": data["viewer"]}, status_code=403)
+        return await guard.forbidden(request, "trials_team", {"viewer": data["viewer"]})
     return rendering.render(request, "trials_team/queue.html", {
         "title": rendering._("Trials team queue"), **data, "errors": errors or {}, "values": values or {},
         "done": request.query_params.get("done", ""), "today": date.today().isoformat()}, status_code=status_code)
@@ -53,7 +53,7 @@ async def decide(request: Request) -> Response:
             "shipmentId": item, "serialNumbers": _serials(str(form.get("serialNumbers", "")))})
         key = "recordReturn"
     else:
-        return rendering.render(request, "not_found.html", {}, status_code=404)
+        return await guard.not_found(request)
     errors = result.payload(key)["userErrors"]
     if errors:
         return await _render(request, {item: rendering.errors_by_field(errors)}, 422, {item: form})

@@ -16,10 +16,6 @@ from server.pages.operations import OperationFailed, run_operation
 BASE = "/settings/webhooks"
 
 
-def _missing(request: Request) -> Response:
-    return rendering.render(request, "not_found.html", {"title": rendering._("Not found")}, status_code=404)
-
-
 def _form(form) -> dict:
     return {"url": str(form.get("url", "")), "description": str(form.get("description", "")),
             "eventTypes": [str(t) for t in form.getlist("eventTypes")]}
@@ -38,7 +34,7 @@ async def endpoints(request: Request) -> Response:
     try:
         data = (await run_operation(request, "SettingsWebhooks")).data
     except OperationFailed:
-        return rendering.render(request, "forbidden.html", {"title": rendering._("Not allowed")}, status_code=403)
+        return await guard.forbidden(request, "settings")
     return rendering.render(request, "settings/webhooks.html",
                             {"title": rendering._("Webhooks"), "errors": errors, "created": created,
                              "values": values, **data}, status_code=400 if errors else 200)
@@ -59,6 +55,8 @@ async def endpoint(request: Request) -> Response:
         action = str(form.get("action", "edit"))
         if action not in ACTIONS:
             return rendering.see_other(f"{BASE}/{endpoint_id}")
+        if action == "delete" and form.get("confirmed") != "yes":
+            return await _confirm_delete(request, endpoint_id)
         operation, key = ACTIONS[action]
         variables: dict = {"id": endpoint_id}
         if action in ("enable", "disable"):
@@ -76,10 +74,28 @@ async def endpoint(request: Request) -> Response:
     try:
         data = (await run_operation(request, "WebhookEndpointPage", {"id": endpoint_id})).data
     except OperationFailed:
-        return _missing(request)
+        return await guard.not_found(request)
     return rendering.render(request, "settings/webhook.html",
                             {"title": data["webhookEndpoint"]["url"], "errors": errors, "secret": secret, **data},
                             status_code=400 if errors else 200)
+
+
+async def _confirm_delete(request: Request, endpoint_id: str) -> Response:
+    """Issue 27 item 6, without JavaScript: delete an endpoint only once confirmed."""
+    try:
+        data = (await run_operation(request, "WebhookEndpointPage", {"id": endpoint_id})).data
+    except OperationFailed:
+        return await guard.not_found(request)
+    endpoint = data["webhookEndpoint"]
+    if endpoint is None:
+        return await guard.not_found(request)
+    return rendering.render(request, "settings/confirm.html", {
+        "title": rendering._("Are you sure?"), "viewer": data["viewer"],
+        "crumbs": [(BASE, rendering._("Webhooks")), (f"{BASE}/{endpoint_id}", endpoint["url"]), ("", rendering._("Delete endpoint"))],
+        "question": rendering._("Delete the endpoint %(url)s? Its delivery log is deleted and events stop at once.",
+                                url=endpoint["url"]),
+        "yes": rendering._("Delete endpoint"), "fields": {"action": "delete"},
+        "action": f"{BASE}/{endpoint_id}", "back": f"{BASE}/{endpoint_id}"})
 
 
 @guard.signed_in(*guard.PARTNER)
@@ -92,7 +108,7 @@ async def delivery(request: Request) -> Response:
     try:
         data = (await run_operation(request, "WebhookDeliveryPage", {"id": delivery_id})).data
     except OperationFailed:
-        return _missing(request)
+        return await guard.not_found(request)
     return rendering.render(request, "settings/webhook_delivery.html",
                             {"title": data["webhookDelivery"]["eventType"], **data})
 

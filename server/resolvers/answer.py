@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 
 from strawberry.types import Info
 
-from server.domain.core import audit
 from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
 from server.schema.errors import user_errors
@@ -24,7 +23,7 @@ async def attempt(info: Info, operation: str, call: Callable[[Any], Awaitable[An
             return await call(db), []
     except DomainError as error:
         if error.code is ErrorCode.FORBIDDEN:
-            await audit.denied(context.sessionmaker, context.actor, operation)
+            await context.audit_denied(operation)
         return None, user_errors(error)
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import nulls_last, select
 from strawberry.types import Info
 
 from server import loaders
-from server.domain.core import audit
 from server.domain.trials import availability
 from server.domain.orgs import customers
 from server.domain.core import visibility
@@ -61,7 +60,7 @@ def position_of(cursor: str | None, order: customers.CustomerOrder) -> customers
 async def as_graphql_error(info: Info, error: DomainError, operation: str) -> GraphQLError:
     """A query's DomainError as a GraphQL error carrying the code (FORBIDDEN is logged)."""
     if error.code is ErrorCode.FORBIDDEN:
-        await audit.denied(info.context.sessionmaker, info.context.actor, operation)
+        await info.context.audit_denied(operation)
     return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
-from server.domain.core import audit
 from server.domain.core import idempotency
 from server.domain.trials import changes as trial_changes
 from server.domain.core.errors import DomainError
@@ -64,5 +63,5 @@ async def extend_trials(info: Info, data: ExtendTrialsInput) -> ExtendTrialsPayl
             raise
         return await _answer(info, replayed, key)
     if any(o.error is not None and o.error.code is ErrorCode.FORBIDDEN for o in outcomes):
-        await audit.denied(context.sessionmaker, actor, OPERATION)
+        await context.audit_denied(OPERATION, actor)
     return await _answer(info, stored, key)

@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
 from jobs import kick
-from server.domain.core import audit
 from server.domain.core import idempotency
 from server.domain.trials.start import StartedTrial
 from server.domain.core.errors import DomainError
@@ -62,7 +61,7 @@ async def trial_payload(info: Info, operation: str, call: Callable[[Any], Awaita
                     await idempotency.remember(db, actor, key, operation, {"trial": row.id})
     except DomainError as error:
         if error.code is ErrorCode.FORBIDDEN:
-            await audit.denied(context.sessionmaker, actor, operation)
+            await context.audit_denied(operation, actor)
         return TrialPayload(trial=None, user_errors=user_errors(error))
     except IntegrityError:
         if key is None:

@@ -11,7 +11,6 @@ from strawberry.types import Info
 
 from server import loaders
 from server.db.models import User
-from server.domain.core import audit
 from server.domain.orgs import users
 from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
@@ -32,7 +31,7 @@ async def _query(info: Info, operation: str, call: Callable[[Any], Awaitable[Any
             return await call(db)
     except DomainError as error:
         if error.code is ErrorCode.FORBIDDEN:
-            await audit.denied(info.context.sessionmaker, info.context.actor, operation)
+            await info.context.audit_denied(operation)
         raise PermissionError(error.message) from None
 
 

@@ -129,7 +129,8 @@ async def new_page(browser, live_server, browser_problems):
     contexts = []
 
     async def make(**options):
-        context = await browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, **options)
+        options = {"viewport": {"width": 1280, "height": 900}, **options}  # a phone: {"width": 390, "height": 844}
+        context = await browser.new_context(base_url=live_server, **options)
         context.set_default_timeout(15_000)
         context.on("page", browser_problems.watch)
         contexts.append(context)

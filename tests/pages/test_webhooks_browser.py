@@ -21,7 +21,8 @@ async def test_webhooks_settings_create_test_event_and_delivery_log(new_page, ap
     try:
         page = await new_page(locale="nb-NO" if locale == "nb" else "en-US")
         await sign_in(page, team.emails[Role.PARTNER_FULL_ADMIN], team.password)
-        await page.click("nav a[href='/settings/webhooks']")
+        await page.click("header nav a[href='/settings/users']")          # Settings, then its Webhooks section
+        await page.click("nav.subnav a[href='/settings/webhooks']")
         await page.wait_for_selector("form[action='/settings/webhooks']")
         assert await axe_violations(page) == []
         await page.fill("#webhook-url", receiver.url)

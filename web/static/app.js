@@ -38,3 +38,27 @@ document.addEventListener("change", (event) => {
   const option = select.selectedOptions[0];
   if (output) output.textContent = (option && option.dataset.region) || "—";
 });
+// Phones (app.css): a stacked table row names each cell's column, from the table's header.
+function labelCells(root) {
+  root.querySelectorAll("table").forEach((table) => {
+    const heads = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
+    if (!heads.length) return;
+    table.querySelectorAll("tbody tr").forEach((row) => {
+      let column = 0;
+      Array.from(row.children).forEach((cell) => {
+        if (heads[column] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[column]);
+        column += cell.colSpan || 1;
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", () => labelCells(document));
+document.addEventListener("htmx:afterSettle", () => labelCells(document));
+// Every action that waits shows it (issue 27 item 6): while its request runs, the form's submit
+// button is disabled (hx-disabled-elt on <body>, inherited) and busy (Pico draws a spinner).
+document.addEventListener("htmx:beforeRequest", (event) => {
+  event.detail.elt.querySelectorAll("button[type=submit]").forEach((b) => b.setAttribute("aria-busy", "true"));
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  event.detail.elt.querySelectorAll("button[aria-busy]").forEach((b) => b.removeAttribute("aria-busy"));
+});
