@@ -2,16 +2,30 @@
 turned into its GraphQL type, DomainErrors into userErrors (FORBIDDEN is also logged, R-ROLE-02)."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from strawberry.types import Info
 
+from server.domain.core import audit
+from server.domain.core.actor import Actor
 from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
 from server.schema.errors import user_errors
 
 P = TypeVar("P")
+
+
+async def audit_denied(context, operation: str, actor: Actor | None = None) -> None:
+    """R-ROLE-02: a denial is logged, in its own transaction. On SQLite every transaction begins
+    IMMEDIATE (server.db.engine), so the request's open read would hold the denial's write for the
+    busy timeout (30 s, then an error): the read transaction ends first, under the read lock."""
+    session = context._read_session
+    if session is not None and session.get_bind().dialect.name == "sqlite":
+        async with context.__dict__.setdefault("_read_lock", asyncio.Lock()):
+            await session.rollback()
+    await audit.denied(context.sessionmaker, actor or context.actor, operation)
 
 
 async def attempt(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]]) -> tuple[Any, list]:
@@ -23,7 +37,7 @@ async def attempt(info: Info, operation: str, call: Callable[[Any], Awaitable[An
             return await call(db), []
     except DomainError as error:
         if error.code is ErrorCode.FORBIDDEN:
-            await context.audit_denied(operation)
+            await audit_denied(context, operation)
         return None, user_errors(error)
 
 

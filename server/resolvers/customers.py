@@ -25,6 +25,7 @@ from server.enums import ErrorCode
 from server.planner import declare as plan
 from server.planner import roots
 from server.resolvers import customer_page
+from server.resolvers.answer import audit_denied
 from server.schema.enums import ProvisioningStatus, SubscriptionStatus
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
@@ -60,7 +61,7 @@ def position_of(cursor: str | None, order: customers.CustomerOrder) -> customers
 async def as_graphql_error(info: Info, error: DomainError, operation: str) -> GraphQLError:
     """A query's DomainError as a GraphQL error carrying the code (FORBIDDEN is logged)."""
     if error.code is ErrorCode.FORBIDDEN:
-        await info.context.audit_denied(operation)
+        await audit_denied(info.context, operation)
     return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})
 
 

@@ -13,6 +13,7 @@ from server.domain.core import idempotency
 from server.domain.trials import changes as trial_changes
 from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
+from server.resolvers.answer import audit_denied
 from server.resolvers.trial_payload import trial_pk
 from server.schema.enums import ErrorCode as ErrorCodeType
 from server.schema.errors import UserError, user_errors
@@ -63,5 +64,5 @@ async def extend_trials(info: Info, data: ExtendTrialsInput) -> ExtendTrialsPayl
             raise
         return await _answer(info, replayed, key)
     if any(o.error is not None and o.error.code is ErrorCode.FORBIDDEN for o in outcomes):
-        await context.audit_denied(OPERATION, actor)
+        await audit_denied(context, OPERATION, actor)
     return await _answer(info, stored, key)

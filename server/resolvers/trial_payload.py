@@ -13,6 +13,7 @@ from jobs import kick
 from server.domain.core import idempotency
 from server.domain.trials.start import StartedTrial
 from server.domain.core.errors import DomainError
+from server.resolvers.answer import audit_denied
 from server.enums import ErrorCode, TrialState
 from server.schema.errors import user_errors
 from server.schema.node import decode_id
@@ -61,7 +62,7 @@ async def trial_payload(info: Info, operation: str, call: Callable[[Any], Awaita
                     await idempotency.remember(db, actor, key, operation, {"trial": row.id})
     except DomainError as error:
         if error.code is ErrorCode.FORBIDDEN:
-            await context.audit_denied(operation, actor)
+            await audit_denied(context, operation, actor)
         return TrialPayload(trial=None, user_errors=user_errors(error))
     except IntegrityError:
         if key is None:

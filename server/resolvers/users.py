@@ -15,7 +15,7 @@ from server.domain.orgs import users
 from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
 from server.schema.enums import Role
-from server.resolvers.answer import attempt
+from server.resolvers.answer import attempt, audit_denied
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.users import ApiToken, ApiTokenPayload, ChangePasswordPayload, PartnerUser, PartnerUserPayload
@@ -31,7 +31,7 @@ async def _query(info: Info, operation: str, call: Callable[[Any], Awaitable[Any
             return await call(db)
     except DomainError as error:
         if error.code is ErrorCode.FORBIDDEN:
-            await info.context.audit_denied(operation)
+            await audit_denied(info.context, operation)
         raise PermissionError(error.message) from None
 
 

@@ -1,7 +1,6 @@
 """Per-request GraphQL context: the actor, a read session, units of work and the loaders."""
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -10,7 +9,6 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain.core import audit
 from server.domain.core.actor import Actor
 from server.settings import Settings
 
@@ -51,16 +49,6 @@ class Context:
             await self._read_session.rollback()
             self._read_session.expire_all()
         self.loaders.clear()
-
-    async def audit_denied(self, operation: str, actor: Actor | None = None) -> None:
-        """R-ROLE-02: a denial is logged, in its own transaction. On SQLite every transaction begins
-        IMMEDIATE (server.db.engine), so this request's open read would hold the denial's write for the
-        busy timeout (30 s, then a 500): the read transaction ends first, under the read lock."""
-        session = self._read_session
-        if session is not None and session.get_bind().dialect.name == "sqlite":
-            async with self.__dict__.setdefault("_read_lock", asyncio.Lock()):
-                await session.rollback()
-        await audit.denied(self.sessionmaker, actor or self.actor, operation)
 
     def loader(self, name: str, factory):
         """A per-request DataLoader, created on first use."""

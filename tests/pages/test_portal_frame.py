@@ -72,6 +72,21 @@ async def test_r_role_02_a_refused_page_says_why_in_the_frame(client, sessionmak
     assert why in response.text and in_frame(response.text, team.emails[role])
 
 
+async def test_r_role_02_a_refused_page_is_audited_on_the_embedded_default_too(client, sessionmaker):
+    """The denial's audit row is written while the page's own read is open: on SQLite (BEGIN
+    IMMEDIATE for every transaction) it used to wait out the busy timeout and fail."""
+    from sqlalchemy import select
+
+    from server.db.models import AuditEvent
+
+    team = await partner_team(sessionmaker, roles=[Role.READ_ONLY])
+    await login(client, team.emails[Role.READ_ONLY])
+    assert (await client.get("/settings/tokens")).status_code == 403
+    async with sessionmaker() as db:
+        denied = (await db.scalars(select(AuditEvent.after).where(AuditEvent.action == "permission.denied"))).all()
+    assert {"action": "apiTokens", "detail": ""} in denied
+
+
 @pytest.mark.parametrize(("role", "shown", "hidden"), [
     (Role.PARTNER_FULL_ADMIN, {"/", "/customers", "/settings/users"}, {"/trials/new", "/trials-team"}),
     (Role.SALES_ADMIN, {"/", "/customers", "/trials/new"}, {"/settings/users", "/settings/webhooks", "/trials-team"}),

@@ -47,7 +47,7 @@ async def test_webhooks_portal_flow_create_test_log_resend_rotate_delete(client,
     rotated = await client.post(endpoint_url, data={"csrf_token": csrf, "action": "rotate"})
     new_secret = re.search(r'<code id="new-secret">(whsec_[^<]+)</code>', rotated.text).group(1)
     assert new_secret != secret
-    deleted = await client.post(endpoint_url, data={"csrf_token": csrf, "action": "delete"})
+    deleted = await client.post(endpoint_url, data={"csrf_token": csrf, "action": "delete", "confirmed": "yes"})
     assert deleted.status_code == 303 and deleted.headers["location"] == "/settings/webhooks"
     assert (await client.get(endpoint_url)).status_code == 404
 

@@ -54,11 +54,18 @@ function labelCells(root) {
 }
 document.addEventListener("DOMContentLoaded", () => labelCells(document));
 document.addEventListener("htmx:afterSettle", () => labelCells(document));
-// Every action that waits shows it (issue 27 item 6): while its request runs, the form's submit
-// button is disabled (hx-disabled-elt on <body>, inherited) and busy (Pico draws a spinner).
+// Every action that waits shows it (issue 27 item 6): while its request runs, the submit buttons
+// of the form that sent it are disabled and busy (Pico draws a spinner). (hx-disabled-elt inherited
+// from <body> would do the first, but logs an error for every boosted link, which has no button.)
 document.addEventListener("htmx:beforeRequest", (event) => {
-  event.detail.elt.querySelectorAll("button[type=submit]").forEach((b) => b.setAttribute("aria-busy", "true"));
+  event.detail.elt.querySelectorAll("button[type=submit]").forEach((button) => {
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+  });
 });
 document.addEventListener("htmx:afterRequest", (event) => {
-  event.detail.elt.querySelectorAll("button[aria-busy]").forEach((b) => b.removeAttribute("aria-busy"));
+  event.detail.elt.querySelectorAll("button[aria-busy]").forEach((button) => {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  });
 });
