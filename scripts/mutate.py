@@ -1,0 +1,511 @@
+"""`make mutate`: a time-boxed mutation score for server/domain (issue 26). Not part of `make test`.
+
+Mutants are mutmut's (2.5, its mutation engine as a library: operators, comparisons, numbers,
+strings, keywords, `and`/`or`, assignments...) over every module of server/domain; a deterministic
+sample (seeded) of `--sample` of them is run: a quarter from the planner's scope code (the scope,
+filter and keyset builders the read planner compiles into its SQL, `SCOPE` below: R-ORG-02 and
+R-ROLE-02's reach), the rest from the whole domain. Only mutants that change what runs are drawn:
+inside a function or method body, or a module-level constant (mutmut also mutates decorators,
+signatures' defaults, class attributes such as enum values: not drawn).
+
+How it runs, on the embedded default (SQLite + embedded Redis), in ONE pytest session (a process per
+mutant would cost ~10-40 s of start-up on the shared machine):
+1. Map: every candidate test runs once, unmutated, with a profiler noting which of the sampled
+   mutants' functions (or modules, for a constant) each test calls. Failing tests are left out.
+2. For each mutant: the mutated function's code object is swapped into the live function (every
+   module that imported it sees it; a module constant is re-evaluated, with the constants computed
+   from it, and re-bound wherever it was imported); caches (`lru_cache`) are cleared; the tests that
+   call it run, fastest first, until one fails (killed) or all pass (survived). A mutant no test
+   calls survives at once. Then the original code is restored.
+The read planner itself (server/planner) is not mutated: the embedded default never runs it (its
+scope builders are these domain functions; tests/test_planner_property.py breaks them in the
+planner on PostgreSQL).
+
+Survivors listed in scripts/equivalent_mutants.txt (file, original line, mutated line, why) are
+reported as equivalent and left out of the adjusted score.
+
+    uv run python scripts/mutate.py [--sample 200] [--seed 26] [--minutes 28] [--per-mutant 60]
+"""
+from __future__ import annotations
+
+import __future__
+
+import argparse
+import ast
+import difflib
+import hashlib
+import importlib
+import inspect
+import json
+import os
+import random
+import sys
+import time
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = ROOT / "server" / "domain"
+EQUIVALENT = Path(__file__).resolve().parent / "equivalent_mutants.txt"
+MAP = ROOT / "var" / "mutate-map.json"
+#: The planner's scope code: the builders its SQL is made of (server/planner/__init__.py, step 3).
+SCOPE = {
+    "server/domain/core/visibility.py": None,  # every function
+    "server/domain/orgs/customers.py": {"_conditions", "sort_key", "_after", "page_statement", "count_statement",
+                                        "audit_scope", "audit_order"},
+    "server/domain/trials/status.py": {"_trial_rules", "_has", "sql_filter"},
+}
+#: Tests that cannot see an in-process mutant (they start `trialdesk` processes) or that fuzz for
+#: minutes; browser and slow tests are deselected by marker.
+IGNORED = ["tests/test_cli.py", "tests/timeline/test_crash.py", "tests/webhooks/test_crash.py",
+           "tests/timeline/test_worker.py", "tests/security/test_api_fuzz.py", "tests/security/test_form_fuzz.py",
+           "tests/test_planner_property.py", "tests/lifecycle/test_cli_seed.py"]
+FUTURE = __future__.annotations.compiler_flag
+#: Progress and the report go to the terminal even while pytest captures output (fd 1 is its file then).
+OUT = os.fdopen(os.dup(1), "w", buffering=1)
+
+
+def say(*parts: object) -> None:
+    print(*parts, file=OUT, flush=True)
+
+
+@dataclass
+class Mutant:
+    path: str               # relative to the repository
+    module: str
+    line: int               # 1-based
+    original: str
+    mutated: str
+    source: str = ""        # the whole mutated module, filled for drawn mutants
+    kind: str = "function"  # or "constant"
+    target: str = ""        # the function's qualname, or the constant statement's index in the module
+    scope: bool = False
+    outcome: str = ""       # killed / survived / not covered / time limit / not applied
+    killer: str = ""
+    seconds: float = 0.0
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.path, self.original.strip(), self.mutated.strip()
+
+    def label(self) -> str:
+        return f"{self.path}:{self.line} [{self.target}] {self.original.strip()!r} -> {self.mutated.strip()!r}"
+
+
+def _body_start(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    body = node.body
+    if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1].lineno  # after the docstring
+    return body[0].lineno
+
+
+def _spans(tree: ast.Module) -> list[tuple[int, int, str, str]]:
+    """(first line, last line, kind, target) of what a mutant may be drawn from."""
+    spans = []
+    for index, node in enumerate(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            spans.append((_body_start(node), node.end_lineno, "function", node.name))
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    spans.append((_body_start(item), item.end_lineno, "function", f"{node.name}.{item.name}"))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and all(
+                isinstance(t, ast.Name) for t in (node.targets if isinstance(node, ast.Assign) else [node.target])):
+            spans.append((node.lineno, node.end_lineno, "constant", str(index)))
+    return spans
+
+
+def in_scope(path: str, target: str) -> bool:
+    if path not in SCOPE:
+        return False
+    names = SCOPE[path]
+    return names is None or target.split(".")[0] in names
+
+
+def enumerate_mutants() -> list[Mutant]:
+    from mutmut import Context, list_mutations
+
+    found = []
+    for file in sorted(DOMAIN.rglob("*.py")):
+        rel = file.relative_to(ROOT).as_posix()
+        source = file.read_text()
+        lines = source.splitlines()
+        spans = _spans(ast.parse(source))
+        module = rel[:-3].replace("/", ".").removesuffix(".__init__")
+        for mid in list_mutations(Context(source=source, filename=rel)):
+            line = mid.line_number + 1
+            span = next((s for s in spans if s[0] <= line <= s[1]), None)
+            if span is None:
+                continue
+            mutant = Mutant(rel, module, line, lines[line - 1], "", kind=span[2], target=span[3],
+                            scope=in_scope(rel, span[3]) if span[2] == "function" else False)
+            mutant.mid = mid  # type: ignore[attr-defined]
+            found.append(mutant)
+    return found
+
+
+def draw(mutants: list[Mutant], sample: int, seed: int, scope_share: float) -> list[Mutant]:
+    from mutmut import Context, mutate
+
+    rng = random.Random(seed)
+    scope = [m for m in mutants if m.scope]
+    rest = [m for m in mutants if not m.scope]
+    from_scope = min(len(scope), round(sample * scope_share))
+    drawn = rng.sample(scope, from_scope) + rng.sample(rest, min(len(rest), sample - from_scope))
+    for m in drawn:
+        original = (ROOT / m.path).read_text()
+        m.source, _ = mutate(Context(source=original, mutation_id=m.mid, filename=m.path))  # type: ignore[attr-defined]
+        old, new = original.splitlines(), m.source.splitlines()
+        block = next((b for b in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+                      if b[0] != "equal"), None)
+        if block is not None:  # what changed (a mutant may join or split lines)
+            m.line = block[1] + 1
+            m.original = " / ".join(line.strip() for line in old[block[1]:block[2]])
+            m.mutated = " / ".join(line.strip() for line in new[block[3]:block[4]])
+    return sorted(drawn, key=lambda m: (m.path, m.line, m.mutated))
+
+
+# --- applying a mutant to the live modules ------------------------------------------------------
+
+def _find_code(code: types.CodeType, qualname: str) -> types.CodeType | None:
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            if const.co_qualname == qualname:
+                return const
+            inner = _find_code(const, qualname)
+            if inner is not None:
+                return inner
+    return None
+
+
+def live_function(module: types.ModuleType, qualname: str) -> types.FunctionType | None:
+    head, _, tail = qualname.partition(".")
+    obj = module.__dict__.get(head)
+    if tail:
+        if not inspect.isclass(obj):
+            return None
+        obj = obj.__dict__.get(tail)
+        if isinstance(obj, (staticmethod, classmethod)):
+            obj = obj.__func__
+        elif isinstance(obj, property):
+            obj = obj.fget
+    for _ in range(5):
+        if isinstance(obj, types.FunctionType) and obj.__code__.co_qualname == qualname:
+            return obj
+        obj = getattr(obj, "__wrapped__", None)
+    return None
+
+
+def clear_caches() -> None:
+    for name, module in list(sys.modules.items()):
+        if name.startswith("server.domain") and module is not None:
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
+                    value.cache_clear()
+
+
+def _rebind(old: dict[str, object], new: dict[str, object]) -> list[tuple[object, str, object]]:
+    """Re-bind every module attribute that is one of `old`'s objects to its `new` value; returns what
+    to put back."""
+    undo = []
+    replaced = {id(value): name for name, value in old.items()}
+    for mod_name, module in list(sys.modules.items()):
+        if module is None or not (mod_name.startswith(("server", "jobs", "tests"))):
+            continue
+        for attr, value in list(vars(module).items()):
+            name = replaced.get(id(value))
+            if name is not None and value is old[name]:
+                undo.append((module, attr, value))
+                setattr(module, attr, new[name])
+    return undo
+
+
+class Applied:
+    """One mutant in the live process; `restore()` puts the original back."""
+
+    def __init__(self, mutant: Mutant) -> None:
+        self.mutant = mutant
+        self.undo: list[tuple[object, str, object]] = []
+        module = importlib.import_module(mutant.module)
+        if mutant.kind == "function":
+            fn = live_function(module, mutant.target)
+            code = _find_code(compile(mutant.source, str(ROOT / mutant.path), "exec", dont_inherit=True),
+                              mutant.target)
+            if fn is None or code is None or len(code.co_freevars) != len(fn.__code__.co_freevars):
+                raise LookupError(f"cannot place {mutant.label()}")
+            self.undo.append((fn, "__code__", fn.__code__))
+            fn.__code__ = code
+        else:
+            self._constant(module)
+        clear_caches()
+
+    def _constant(self, module: types.ModuleType) -> None:
+        """Re-run the mutated statement, and each later module-level assignment that reads a name it
+        changed, in the module's namespace; re-bind the changed objects wherever they were imported."""
+        tree = ast.parse(self.mutant.source)
+        start = int(self.mutant.target)
+        namespace = dict(module.__dict__)
+        changed: set[str] = set()
+        old: dict[str, object] = {}
+        for index, stmt in enumerate(tree.body[start:], start):
+            if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or stmt.value is None:
+                continue
+            targets = [t.id for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+                       if isinstance(t, ast.Name)]
+            reads = {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+            if index != start and not reads & changed:
+                continue
+            exec(compile(ast.Module([stmt], []), str(ROOT / self.mutant.path), "exec", flags=FUTURE,
+                         dont_inherit=True), namespace)
+            for name in targets:
+                old.setdefault(name, module.__dict__.get(name))
+                changed.add(name)
+        new = {name: namespace[name] for name in changed}
+        self.undo = _rebind(old, new)
+        for name in changed:
+            if module.__dict__.get(name) is old[name]:
+                self.undo.append((module, name, old[name]))
+                setattr(module, name, new[name])
+
+    def restore(self) -> None:
+        for obj, attr, value in reversed(self.undo):
+            setattr(obj, attr, value)
+        clear_caches()
+
+
+PROBE = "_mutate_probe_"
+
+
+def domain_modules() -> list[types.ModuleType]:
+    names = [f.relative_to(ROOT).as_posix()[:-3].replace("/", ".").removesuffix(".__init__")
+             for f in sorted(DOMAIN.rglob("*.py"))]
+    return [importlib.import_module(name) for name in names]
+
+
+def probes(reach) -> list[tuple[object, str, object]]:
+    """Instrument every function and method of server/domain to call `reach("module:qualname")`
+    first, so the map knows which tests reach which function (a profiler costs ~10x the tests'
+    time; a probe one call per call of a domain function). Returns what to put back."""
+    undo: list[tuple[object, str, object]] = []
+    for module in domain_modules():
+        path = Path(module.__file__)
+        tree = ast.parse(path.read_text())
+        functions = []
+        for node in [tree, *(n for n in tree.body if isinstance(n, ast.ClassDef))]:
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    qualname = f"{node.name}.{item.name}" if isinstance(node, ast.ClassDef) else item.name
+                    call = ast.parse(f"{PROBE}({module.__name__ + ':' + qualname!r})").body[0]
+                    item.body.insert(0, ast.copy_location(call, item.body[0]))
+                    ast.fix_missing_locations(item)
+                    functions.append(qualname)
+        code = compile(tree, str(path), "exec", dont_inherit=True)
+        undo.append((module, PROBE, None))
+        setattr(module, PROBE, reach)
+        for qualname in functions:
+            fn, probed = live_function(module, qualname), _find_code(code, qualname)
+            if fn is not None and probed is not None and len(probed.co_freevars) == len(fn.__code__.co_freevars):
+                undo.append((fn, "__code__", fn.__code__))
+                fn.__code__ = probed
+    return undo
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def load_map(fresh: bool) -> dict:
+    """The cached map: {nodeid: {"file": hash of its test file, "seconds": s, "reached": [...]}}."""
+    if fresh or not MAP.exists():
+        return {}
+    return json.loads(MAP.read_text())
+
+
+# --- the pytest session -------------------------------------------------------------------------
+
+class KeepSession:
+    """A stand-in `nextitem`: tear down everything of the test that ran except the session's fixtures
+    (the app, the database, the embedded Redis stay up between tests)."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def listchain(self):
+        return [self.session]
+
+
+@dataclass(eq=False)  # hashable: pytest keeps plugins in sets
+class Plugin:
+    mutants: list[Mutant]
+    minutes: float
+    per_mutant: float
+    started: float = field(default_factory=time.monotonic)
+    failed: bool = False
+    reached: dict[str, list[tuple[float, object]]] = field(default_factory=dict)
+    fresh: bool = False
+    mapped_tests: int = 0
+    map_seconds: float = 0.0
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.failed:
+            self.failed = True
+
+    def _run(self, item, nextitem) -> tuple[bool, float]:
+        self.failed = False
+        began = time.monotonic()
+        item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        return not self.failed, time.monotonic() - began
+
+    def pytest_runtestloop(self, session):
+        keep = KeepSession(session)
+        items = list(session.items)
+        cached = load_map(self.fresh)
+        hashes: dict[str, str] = {}
+
+        def current(item) -> bool:
+            path = item.nodeid.split("::")[0]
+            if path not in hashes:
+                hashes[path] = file_hash(ROOT / path)
+            entry = cached.get(item.nodeid)
+            return entry is not None and entry["file"] == hashes[path]
+
+        todo = [item for item in items if not current(item)]
+        seen: set[str] = set()
+        undo = probes(seen.add)
+        say(f"map: {len(todo)} of {len(items)} tests to run once unmutated ({len(items) - len(todo)} from {MAP.name})")
+        try:
+            for index, item in enumerate(todo):
+                seen.clear()
+                clear_caches()
+                passed, seconds = self._run(item, todo[index + 1] if index + 1 < len(todo) else keep)
+                path = item.nodeid.split("::")[0]
+                cached[item.nodeid] = {"file": hashes[path], "seconds": round(seconds, 3), "passed": passed,
+                                       "reached": sorted(seen)}
+                if index % 50 == 49:
+                    say(f"map: {index + 1} of {len(todo)}")
+        finally:
+            for obj, attr, value in reversed(undo):
+                setattr(obj, attr, value)
+            clear_caches()
+            MAP.parent.mkdir(exist_ok=True)
+            MAP.write_text(json.dumps(cached))
+        by_id = {item.nodeid: item for item in items}
+        for nodeid, entry in cached.items():
+            if nodeid in by_id and entry["passed"]:
+                self.mapped_tests += 1
+                for key in entry["reached"]:
+                    self.reached.setdefault(key, []).append((entry["seconds"], by_id[nodeid]))
+        self.map_seconds = time.monotonic() - self.started
+        say(f"map: done in {self.map_seconds:.0f} s ({self.mapped_tests} passed)")
+
+        for number, mutant in enumerate(self.mutants, 1):
+            if time.monotonic() - self.started > self.minutes * 60:
+                mutant.outcome = "not run (time box)"
+                continue
+            if mutant.kind == "function":
+                reaching = self.reached.get(f"{mutant.module}:{mutant.target}", [])
+            else:
+                reaching = [t for key, tests in self.reached.items() if key.startswith(f"{mutant.module}:")
+                            for t in tests]
+            tests = sorted({item.nodeid: (s, item) for s, item in reaching}.values(), key=lambda pair: pair[0])
+            if not tests:
+                mutant.outcome = "not covered"
+                say(f"  {number:3}/{len(self.mutants)} {mutant.outcome:10}          {mutant.label()}")
+                continue
+            began = time.monotonic()
+            try:
+                applied = Applied(mutant)
+            except Exception as error:  # noqa: BLE001 - reported, not counted
+                mutant.outcome = f"not applied ({error})"
+                continue
+            try:
+                mutant.outcome = "survived"
+                for _, item in tests:
+                    passed, _ = self._run(item, keep)
+                    if not passed:
+                        mutant.outcome, mutant.killer = "killed", item.nodeid
+                        break
+                    if time.monotonic() - began > self.per_mutant:
+                        mutant.outcome = "time limit"
+                        break
+            finally:
+                applied.restore()
+            mutant.seconds = time.monotonic() - began
+            say(f"  {number:3}/{len(self.mutants)} {mutant.outcome:10} {mutant.seconds:5.1f} s  {mutant.label()}")
+        session._setupstate.teardown_exact(None)
+        return True
+
+
+def read_equivalents() -> dict[tuple[str, str, str], str]:
+    known = {}
+    if EQUIVALENT.exists():
+        for line in EQUIVALENT.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                path, original, mutated, why = line.split("\t")
+                known[(path, original.strip(), mutated.strip())] = why
+    return known
+
+
+def report(plugin: Plugin, total: int) -> int:
+    ran = [m for m in plugin.mutants if m.outcome in ("killed", "survived", "not covered", "time limit")]
+    killed = [m for m in ran if m.outcome == "killed"]
+    survivors = [m for m in ran if m.outcome != "killed"]
+    equivalents = read_equivalents()
+    equivalent = [m for m in survivors if m.key in equivalents]
+    live = [m for m in survivors if m.key not in equivalents]
+    elapsed = time.monotonic() - plugin.started
+    say()
+    say(f"mutants in server/domain (drawable): {total}; drawn: {len(plugin.mutants)}; run: {len(ran)} "
+          f"in {elapsed / 60:.1f} min (map {plugin.map_seconds:.0f} s over {plugin.mapped_tests} tests)")
+    for m in plugin.mutants:
+        if m.outcome not in ("killed", "survived", "not covered", "time limit"):
+            say(f"  skipped: {m.outcome}: {m.label()}")
+    scope = [m for m in ran if m.scope]
+    say(f"killed {len(killed)} of {len(ran)}: score {100 * len(killed) / max(1, len(ran)):.1f} %")
+    say(f"  planner's scope code: killed {sum(m.outcome == 'killed' for m in scope)} of {len(scope)}")
+    say(f"  without the {len(equivalent)} listed equivalent mutants: "
+          f"{100 * len(killed) / max(1, len(ran) - len(equivalent)):.1f} %")
+    if equivalent:
+        say("equivalent (scripts/equivalent_mutants.txt):")
+        for m in equivalent:
+            say(f"  {m.label()}\n      {equivalents[m.key]}")
+    if live:
+        say("survivors:")
+        for m in live:
+            say(f"  {m.outcome:11} {m.label()}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sample", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=26)
+    parser.add_argument("--scope-share", type=float, default=0.25)
+    parser.add_argument("--minutes", type=float, default=28, help="time box: no new mutant starts after it")
+    parser.add_argument("--per-mutant", type=float, default=60, help="seconds of tests per mutant at most")
+    parser.add_argument("--fresh", action="store_true", help=f"map every test again (not from var/{MAP.name})")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only the drawn mutants at FILE:LINE (repeatable), e.g. to re-check survivors")
+    parser.add_argument("tests", nargs="*", default=["tests"], help="where the candidate tests are")
+    args = parser.parse_args()
+    os.environ["TRIALDESK_TEST_BACKEND"] = "sqlite"
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    mutants = enumerate_mutants()
+    drawn = draw(mutants, args.sample, args.seed, args.scope_share)
+    if args.only:
+        drawn = [m for m in drawn if f"{m.path}:{m.line}" in args.only]
+    say(f"{len(mutants)} drawable mutants in server/domain; drawing {len(drawn)} (seed {args.seed})")
+    import pytest
+
+    plugin = Plugin(drawn, args.minutes, args.per_mutant, fresh=args.fresh)
+    pytest_args = [*args.tests, "-m", "not browser and not slow", "-p", "no:cacheprovider", "-p", "no:terminal",
+                   "-o", "timeout=30", *(f"--ignore={path}" for path in IGNORED)]
+    pytest.main(pytest_args, plugins=[plugin])
+    return report(plugin, len(mutants))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
