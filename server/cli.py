@@ -102,20 +102,25 @@ def demo_seed() -> None:
     from server.schema.node import to_global_id
 
     result = run_in_transaction(seed)
-    typer.echo(to_global_id("Partner", result.partner_id))
-    _print_credentials(result.credentials, created=result.created)
+    typer.echo(to_global_id("Partner", result.partner_id))  # for scripts (stdout); `run` does not print it
+    _print_sign_ins(result.created)
 
 
-def _print_credentials(credentials: list[tuple[str, str, str]], created: bool) -> None:
+def _print_sign_ins(created: bool) -> None:
+    """The demo sign-ins, one who can do the main job (start a trial) first, each with what the role may do."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="Demo sign-ins" + ("" if created else " (already seeded)"))
-    for col in ("email", "role", "password"):
-        table.add_column(col)
-    for row in credentials:
-        table.add_row(*row)
-    Console(stderr=True).print(table)
+    from server.demo import DEMO_PASSWORD, SIGN_INS
+
+    table = Table(title=f"Demo sign-ins (password {DEMO_PASSWORD})" + ("" if created else ", already seeded"),
+                  title_justify="left")
+    table.add_column("email", no_wrap=True)
+    table.add_column("role", no_wrap=True)
+    table.add_column("may")
+    for email, role, may in SIGN_INS:
+        table.add_row(email, role, may)
+    Console(stderr=True, width=None if sys.stderr.isatty() else 150).print(table)
 
 
 @schema_app.command("export")
@@ -342,14 +347,22 @@ def worker(burst: bool = typer.Option(False, "--burst", help="run queued work, t
 @app.command("run")
 def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
         seed_demo: bool = typer.Option(True, "--seed/--no-seed")) -> None:
-    """What `make run` does: migrate, seed the demo, start Redis if needed, the web server and a worker."""
+    """What `make run` does: migrate, seed the demo, start Redis if needed, the web server and a worker.
+
+    Ctrl-C reaches the whole foreground process group. The web server and the worker start with
+    SIGINT ignored, so neither turns it into a KeyboardInterrupt traceback: uvicorn and arq still
+    catch it and stop gracefully; this process waits for them (SIGTERM after 10 s), stops the
+    embedded Redis and says so in one line, exit 0."""
+    from server.demo import seed
     from server.settings import get_settings
 
     settings = get_settings()
     Path("var").mkdir(exist_ok=True)
-    db_upgrade("head")
+    from server.db import migrate
+
+    migrate.upgrade(settings.database_url, "head")
     if seed_demo:
-        demo_seed()
+        _print_sign_ins(run_in_transaction(seed).created)
     env = dict(os.environ)
     embedded = None
     if not settings.redis_url:
@@ -357,12 +370,14 @@ def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Optio
 
         embedded = EmbeddedRedis("var")
         env["REDIS_URL"] = embedded.url
-        typer.echo(f"embedded Redis at {embedded.url}", err=True)
     env.setdefault("BASE_URL", f"http://{host}:{port}")
     exe = [sys.executable, "-m", "server.cli"]
-    children = [subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=env),
-                subprocess.Popen([*exe, "worker"], env=env)]
-    typer.echo(f"Trialdesk is running at http://{host}:{port}/  (GraphiQL at /graphql). Ctrl-C stops it.", err=True)
+    quiet = {"env": env, "preexec_fn": lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)}
+    children = [subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], **quiet),
+                subprocess.Popen([*exe, "worker"], **quiet)]
+    clock_note = " Test clock on: `uv run trialdesk clock advance --days N` moves it." if settings.test_clock else ""
+    typer.echo(f"Trialdesk is running at http://{host}:{port}/ (GraphiQL at /graphql).{clock_note} "
+               "Ctrl-C stops it.", err=True)
 
     def stop(*_):
         raise KeyboardInterrupt
@@ -374,17 +389,23 @@ def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Optio
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not interrupt the shutdown
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
-                child.send_signal(signal.SIGINT)
+                child.send_signal(signal.SIGINT)  # a SIGTERM to this process alone reached no child
         for child in children:
             try:
                 child.wait(10)
             except subprocess.TimeoutExpired:
-                child.kill()
+                child.terminate()
+                try:
+                    child.wait(5)
+                except subprocess.TimeoutExpired:
+                    child.kill()
         if embedded:
             embedded.stop()
-        typer.echo("stopped", err=True)
+        typer.echo("Trialdesk stopped: web server, worker and Redis.", err=True)
 
 
 @planner_app.command("report")

@@ -25,6 +25,11 @@ def enabled() -> bool:
     return _enabled
 
 
+def offset() -> timedelta:
+    """How far the test clock is ahead of the wall clock (zero when it is off)."""
+    return _offset if _enabled else timedelta(0)
+
+
 def now() -> datetime:
     return datetime.now(UTC) + _offset
 

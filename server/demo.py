@@ -26,21 +26,27 @@ DEMO_USERS: list[tuple[str, Role]] = [
     ("readonly@nordlys.example", Role.READ_ONLY),
 ]
 TRIALS_TEAM_USER = "trials.team@platform.example"
+#: What `make run` prints (and the README repeats): one who can start a trial first, and what each may do (R-ROLE-02).
+SIGN_INS: list[tuple[str, str, str]] = [
+    ("sales.full@nordlys.example", "Sales full admin", "start trials; edit, extend, convert, cancel every trial"),
+    ("sales.admin@nordlys.example", "Sales admin", "start trials; manage the trials of the customers they started"),
+    ("partner.full@nordlys.example", "Partner full admin", "manage every trial; users, API tokens, webhooks"),
+    ("partner.admin@nordlys.example", "Partner admin", "edit, extend, convert, cancel every trial"),
+    ("readonly@nordlys.example", "Read-only", "see customers, trials and shipments"),
+    (TRIALS_TEAM_USER, "Trials team", "record shipments and returns, decide device extensions (/trials-team)"),
+]
 
 
 @dataclass
 class SeedResult:
     partner_id: int
     created: bool
-    credentials: list[tuple[str, str, str]]
 
 
 async def seed(db: AsyncSession) -> SeedResult:
-    credentials = [(email, role.value, DEMO_PASSWORD) for email, role in DEMO_USERS]
-    credentials.append((TRIALS_TEAM_USER, Role.TRIALS_TEAM.value, DEMO_PASSWORD))
     existing = await db.scalar(select(PartnerOrg).where(PartnerOrg.name == DEMO_PARTNER))
     if existing is not None:
-        return SeedResult(existing.id, False, credentials)
+        return SeedResult(existing.id, False)
     partner = await directory.create_partner(db, DEMO_PARTNER, tier=PartnerTier.TIER1, certified=True)
     for email, role in DEMO_USERS:
         await directory.create_user(db, email, [role], partner_id=partner.id, password=DEMO_PASSWORD,
@@ -56,7 +62,7 @@ async def seed(db: AsyncSession) -> SeedResult:
     await directory.create_customer(db, "Harbour Bank Ltd", "GB", "sysadmin@harbourbank.example",
                                     vertical="Financial Services", full_admin=True)
     await seed_trials(db, partner.id)
-    return SeedResult(partner.id, True, credentials)
+    return SeedResult(partner.id, True)
 
 
 async def seed_trials(db: AsyncSession, partner_id: int) -> None:

@@ -66,3 +66,66 @@ def gettext(locale: str, message: str) -> str:
 def ngettext(locale: str, singular: str, plural: str, n: int) -> str:
     """The plural form for `n` in `locale` ("1 kunde", "2 kunder")."""
     return translations(locale).ngettext(singular, plural, n)
+
+
+# --- Words a person reads (issue 27 item 7): Babel's locale data, not hand-kept lists ----------------
+ZONE_COOKIE = "td_tz"  # the reader's IANA time zone, set by app.js from the browser
+
+
+@cache
+def _zones() -> frozenset[str]:
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones())
+
+
+def zone_of(value: str | None) -> str:
+    """The reader's time zone from the cookie when it names a real IANA zone, else UTC."""
+    return value if value and value in _zones() else "UTC"
+
+
+def country_name(locale: str, code: str | None) -> str:
+    """ISO 3166-1 alpha-2 as the reader calls it: NO → Norway / Norge."""
+    from babel import Locale
+
+    return Locale.parse(locale).territories.get(code or "", code or "")
+
+
+def zone_name(locale: str, zone: str | None) -> str:
+    """An IANA time zone as the reader reads it: Europe/Oslo → Norway Time / tidssone for Norge."""
+    from babel.dates import get_timezone_location
+
+    try:
+        return get_timezone_location(zone, locale=locale) if zone else ""
+    except LookupError:
+        return zone or ""
+
+
+def _moment(value, zone: str):
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value.astimezone(ZoneInfo(zone)) if value.tzinfo else value
+    return value
+
+
+def format_day(locale: str, zone: str, value) -> str:
+    """A date (or a moment's date in the reader's zone) in the reader's locale: 6 Jan 2027 / 6. jan. 2027."""
+    from babel.dates import format_date
+
+    return format_date(_moment(value, zone), "medium", locale=locale) if value else ""
+
+
+def format_moment(locale: str, zone: str, value) -> str:
+    """A moment in the reader's locale and time zone: Dec 7, 2026 2:28 AM / 7. des. 2026 02:28."""
+    from babel.dates import format_date, format_time
+
+    if not value:
+        return ""
+    moment = _moment(value, zone)
+    if not hasattr(moment, "hour"):
+        return format_date(moment, "medium", locale=locale)
+    return f"{format_date(moment, 'medium', locale=locale)} {format_time(moment, 'short', locale=locale)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from server import i18n
+from server import clock, i18n
 from server.settings import get_settings
 from server.pages import labels
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 VARY = {"Vary": "HX-Request"}
 _locale: contextvars.ContextVar[str] = contextvars.ContextVar("locale", default=i18n.DEFAULT)
+_zone: contextvars.ContextVar[str] = contextvars.ContextVar("zone", default="UTC")
 
 
 def _(message: str, **values: Any) -> str:
@@ -43,6 +45,12 @@ templates.env.globals.update(_=_, gettext=_, ngettext=ngettext)
 # An empty value has no label: gettext("") would answer the catalog's header.
 templates.env.filters["label"] = lambda value: _(labels.label(value)) if value else ""
 templates.env.filters["tone"] = labels.tone
+# Issue 27 item 7: dates, countries and time zones in the reader's locale and time zone (ISO stays
+# in machine fields: `<time datetime>`, form values, CSV).
+templates.env.filters["day"] = lambda value: i18n.format_day(_locale.get(), _zone.get(), value)
+templates.env.filters["moment"] = lambda value: i18n.format_moment(_locale.get(), _zone.get(), value)
+templates.env.filters["country"] = lambda code: i18n.country_name(_locale.get(), code)
+templates.env.filters["zone"] = lambda zone: i18n.zone_name(_locale.get(), zone)
 templates.env.policies["json.dumps_kwargs"] = {"sort_keys": True}
 
 
@@ -58,8 +66,10 @@ def locale(request: Request) -> str:
 
 
 def use_locale(request: Request) -> str:
+    """The request's locale and the reader's time zone, for every word and date rendered after."""
     lang = locale(request)
     _locale.set(lang)
+    _zone.set(i18n.zone_of(request.cookies.get(i18n.ZONE_COOKIE)))
     return lang
 
 
@@ -68,9 +78,17 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     """Render `template` in the request's locale with the shell's context (CSRF token, viewer)."""
     lang = use_locale(request)
     full = {"csrf_token": getattr(request.state, "csrf_token", ""), "locale": lang, "path": request.url.path,
-            "errors": {}, **(context or {})}
+            "errors": {}, "test_clock": test_clock(), **(context or {})}
     return templates.TemplateResponse(request, template, full, status_code=status_code,
                                       headers={**VARY, **(headers or {})})
+
+
+def test_clock() -> dict[str, Any] | None:
+    """Issue 27 item 3: while the test clock is moved, every page says so (days ahead, and its today)."""
+    ahead = clock.offset()
+    if ahead < timedelta(hours=1):
+        return None
+    return {"days": ahead.days, "hours": ahead.seconds // 3600, "today": clock.today().isoformat()}
 
 
 def see_other(url: str) -> Response:

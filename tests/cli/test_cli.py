@@ -161,7 +161,14 @@ async def test_run_starts_web_and_worker_and_ctrl_c_stops_everything(app, tmp_pa
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
         out, err = proc.communicate(timeout=30)
-    assert proc.returncode is not None
-    assert b"trialdesk-demo" in err  # printed demo credentials
+    text = err.decode()
+    assert proc.returncode == 0 and "Traceback" not in text and "Error" not in text, text
+    # Issue 27 item 1: only the sign-ins and how to stop on stderr, nothing stray on stdout; the
+    # first sign-in can start a trial; each row says what the role may do; one line on stopping.
+    assert out == b""
+    rows = [line for line in text.splitlines() if "@" in line]
+    assert "sales.full@nordlys.example" in rows[0] and "start trials" in rows[0], rows
+    assert len(rows) == 6 and all("…" not in row for row in rows), rows
+    assert text.rstrip().splitlines()[-1] == "Trialdesk stopped: web server, worker and Redis."
     leftovers = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.strip()
     assert leftovers == "", f"processes left running: {leftovers}"

@@ -4,7 +4,7 @@ nothing to a disabled endpoint, partner B never hears partner A, disabling after
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -226,3 +226,19 @@ async def test_jobs_run_due_delivers_webhooks(client, team, receiver, runtime):
     await _start_trial(client, team)
     report = await run_due(runtime)
     assert report.webhooks == 1 and len(receiver.requests) == 1
+
+
+async def test_webhook_timestamp_is_wall_clock_time_while_the_event_carries_the_products(client, team, receiver,
+                                                                                         runtime, sessionmaker):
+    """Issue 27 item 3: with the test clock 40 days on, a receiver's 5-minute tolerance check (the
+    README's `verify`) still passes: `webhook-timestamp` is a transport fact; `createdAt` is product time."""
+    import time
+
+    _, secret = await create_endpoint(client, admin(team), receiver.url)
+    await _advance(sessionmaker, timedelta(days=40))
+    await _events(sessionmaker, team.partner_id, "trial.provisioned", 1)
+    assert await webhooks.flush(runtime) == 1
+    [request] = receiver.requests
+    assert abs(time.time() - int(request.headers["webhook-timestamp"])) < 300 and verify(secret, request.headers, request.body)
+    created = datetime.fromisoformat(json.loads(request.body)["createdAt"])
+    assert created - datetime.now(UTC) > timedelta(days=39)
