@@ -132,7 +132,8 @@ class AuthMiddleware:
         auth = await resolve(scope["app"].state, headers, cookie_parser(headers.get("cookie", "")), path)
         scope.setdefault("state", {}).update(actor=auth.actor, csrf_token=auth.csrf_token,
                                              auth_method=auth.method, session_hash=auth.session_hash,
-                                             bearer_token=auth.bearer_token)
+                                             bearer_token=auth.bearer_token,
+                                             clock_offset=clock.offset())  # pages show a moved test clock
 
         async def send_with_cookies(message: Message) -> None:
             if message["type"] == "http.response.start" and auth.set_cookies:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from server import clock, i18n
+from server import i18n
 from server.settings import get_settings
 from server.pages import labels
 
@@ -78,17 +78,19 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     """Render `template` in the request's locale with the shell's context (CSRF token, viewer)."""
     lang = use_locale(request)
     full = {"csrf_token": getattr(request.state, "csrf_token", ""), "locale": lang, "path": request.url.path,
-            "errors": {}, "test_clock": test_clock(), **(context or {})}
+            "errors": {}, "test_clock": test_clock(request), **(context or {})}
     return templates.TemplateResponse(request, template, full, status_code=status_code,
                                       headers={**VARY, **(headers or {})})
 
 
-def test_clock() -> dict[str, Any] | None:
-    """Issue 27 item 3: while the test clock is moved, every page says so (days ahead, and its today)."""
-    ahead = clock.offset()
+def test_clock(request: Request) -> dict[str, Any] | None:
+    """Issue 27 item 3: while the test clock is moved, every page says so (days ahead, and its today).
+    The offset comes from the auth middleware, which refreshed it for this request (server.clock)."""
+    ahead = getattr(request.state, "clock_offset", None) or timedelta(0)
     if ahead < timedelta(hours=1):
         return None
-    return {"days": ahead.days, "hours": ahead.seconds // 3600, "today": clock.today().isoformat()}
+    return {"days": ahead.days, "hours": ahead.seconds // 3600,
+            "today": (datetime.now(UTC) + ahead).date().isoformat()}
 
 
 def see_other(url: str) -> Response:
