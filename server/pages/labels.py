@@ -39,6 +39,13 @@ LABELS = {
     "US": "United States", "EU": "European Union", "UK": "United Kingdom", "CANADA": "Canada", "JAPAN": "Japan",
     "AUSTRALIA": "Australia", "SINGAPORE": "Singapore", "SAUDI_ARABIA": "Saudi Arabia", "UAE": "United Arab Emirates",
     "INDIA": "India",
+    # Partner roles (R-ROLE-01)
+    "PARTNER_FULL_ADMIN": "Partner full admin", "PARTNER_ADMIN": "Partner admin", "SALES_FULL_ADMIN": "Sales full admin",
+    "SALES_ADMIN": "Sales admin", "READ_ONLY": "Read-only",
+    # Emails with a partner copy (R-SET-01)
+    "warning_partner": "Trial ending soon", "expired_partner": "Trial expired", "purchase_interest": "Interested in buying",
+    "trial_cancelled": "Trial cancelled", "converted": "Converted to paid",
+    "device_extension_decided": "Device extension decided", "return_overdue": "Device return overdue",
 }
 
 TONE = {

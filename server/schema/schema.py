@@ -13,15 +13,16 @@ from server.resolvers.customers import CustomerQuery
 from server.resolvers.devices import DevicesMutation, DevicesQuery
 from server.resolvers.node import NodeQuery
 from server.resolvers.provisioning import ProvisioningMutation, ProvisioningQuery
+from server.resolvers.settings import SettingsMutation, SettingsQuery
 from server.resolvers.trials import TrialMutation
 from server.resolvers.users import UserMutation, UserQuery
 from server.resolvers.viewer import ViewerQuery
 from server.resolvers.webhooks import WebhookMutation, WebhookQuery
 
 QUERIES: tuple[type, ...] = (ViewerQuery, NodeQuery, CustomerQuery, CatalogQuery, DevicesQuery, CallingQuery, UserQuery,
-                             ProvisioningQuery, AttentionQuery, WebhookQuery)
+                             ProvisioningQuery, AttentionQuery, WebhookQuery, SettingsQuery)
 MUTATIONS: tuple[type, ...] = (ClockMutation, TrialMutation, ConsentMutation, DevicesMutation, CallingMutation, UserMutation,
-                               ProvisioningMutation, WebhookMutation)
+                               ProvisioningMutation, WebhookMutation, SettingsMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

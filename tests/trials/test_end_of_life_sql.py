@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from server import clock
-from server.db.models import AuditEvent, OutboxEmail, Trial, User
+from server.db.models import AuditEvent, OutboxEmail, PartnerSettings, Trial, User
 from server.domain.trials import sql as due_trials_sql
 from server.domain.trials import end_of_life as timed
 from server.domain.timeline import deadlines as timeline  # noqa: F401 - timed registers the rules
@@ -22,7 +22,8 @@ from server.enums import CustomerRole, Role, TrialKind, TrialState
 from tests.factories import partner_team
 from tests.timeline.conftest import managed_customer
 
-RULES = (DeadlineKind.TRIAL_WARNING, DeadlineKind.TRIAL_EXPIRY, DeadlineKind.USERS_ACCESS_ENDED)
+RULES = (DeadlineKind.TRIAL_WARNING, DeadlineKind.TRIAL_WARNING_3, DeadlineKind.TRIAL_EXPIRY,
+         DeadlineKind.USERS_ACCESS_ENDED)
 
 
 @pytest.fixture
@@ -32,14 +33,17 @@ def postgres(app):
 
 
 async def _arrange(sessionmaker) -> list[int]:
-    """Two partners (one admin inactive), customers with admins, users, users moved out and one
-    email in two cases, and trials in every state and date a rule reads; a dedup key already queued."""
+    """Two partners (one admin inactive; the second chose its own partner-copy roles, R-SET-01),
+    customers with admins, users, users moved out and one email in two cases, and trials in every
+    state and date a rule reads; a dedup key already queued."""
     teams = [await partner_team(sessionmaker), await partner_team(sessionmaker)]
     trial_ids: list[int] = []
     async with sessionmaker() as db, db.begin():
         await clock.refresh(db)
         now = clock.now()
         await db.execute(update(User).where(User.id == teams[1].user_ids[Role.PARTNER_ADMIN]).values(active=False))
+        db.add(PartnerSettings(partner_id=teams[1].partner_id, reminder_days=[7, 3], updated_at=now, recipients={
+            "warning_partner": [Role.SALES_ADMIN.value, Role.PARTNER_ADMIN.value], "expired_partner": []}))
         starters = [teams[0].user_ids[Role.SALES_ADMIN], teams[0].user_ids[Role.PARTNER_FULL_ADMIN],
                     teams[1].user_ids[Role.SALES_ADMIN], teams[1].user_ids[Role.PARTNER_ADMIN], None]
         cases = [  # (state, ends_at, grace_ends_at)
@@ -101,7 +105,7 @@ async def _apply(sessionmaker, kind: DeadlineKind, trial_ids: list[int]) -> dict
 
 
 @pytest.mark.parametrize("kind", RULES, ids=lambda kind: kind.value)
-async def test_r_time_01_02_04_postgres_statements_equal_the_plans_row_for_row(sessionmaker, postgres, monkeypatch,
+async def test_r_time_01_02_04_r_set_01_postgres_statements_equal_the_plans_row_for_row(sessionmaker, postgres, monkeypatch,
                                                                                  kind):
     trial_ids = await _arrange(sessionmaker)
     batch = [*trial_ids, 10**12]                      # a deadline whose trial is gone does nothing

@@ -3,6 +3,7 @@ from server.db.base import Base
 from server.db.models.calling import Location, PhoneNumber
 from server.db.models.devices import DeviceModel, Shipment, ShipmentItem
 from server.db.models.operations import AuditEvent, ClockState, Deadline, IdempotencyKey, OutboxEmail
+from server.db.models.settings import PartnerEmailText, PartnerSettings
 from server.db.models.organizations import CustomerOrg, CustomerUser, PartnerAccessGrant, PartnerOrg, PurchasedService
 from server.db.models.trials import ConsentRequest, DeviceExtensionRequest, Trial, TrialService
 from server.db.models.usage import (
@@ -18,4 +19,5 @@ __all__ = [
     "LoginAttempt", "RoleGrant", "UsedToken", "User", "WebSession", "WebhookDelivery", "WebhookEndpoint",
     "TrialAdoptionHealth", "UsageAssignedLicenses", "UsageDailyTotal", "UsageRun", "UsageUserDay",
     "UsageUserLastActive",
+    "PartnerEmailText", "PartnerSettings",
 ]

@@ -86,6 +86,8 @@ class AuditEvent(Base):
     customer_id: Mapped[int | None] = mapped_column(BigId)
     before: Mapped[dict | None] = mapped_column(Json)
     after: Mapped[dict | None] = mapped_column(Json)
+    #: The client's address for sign-ins (R-AUDIT-01), else NULL.
+    client_address: Mapped[str | None] = mapped_column(String(64))
     #: NULL until the webhook fan-out has seen the event (server/domain/webhooks/fanout.py). Every
     #: writer (ORM, the sweep's and startTrial's SQL) leaves it NULL: no writer knows about webhooks.
     webhooks_dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -93,6 +95,10 @@ class AuditEvent(Base):
     __table_args__ = (
         # The one way the trail is read: a customer's events, newest first (migration 0006).
         Index("ix_audit_events_customer_at", "customer_id", "at", "id"),
+        # The partner's audit log, newest first, keyset pages on (at, id) (R-AUDIT-01, migration 0012).
+        Index("ix_audit_events_partner_at", "partner_id", "at", "id"),
+        # Retention: the oldest events first, deleted in batches (R-AUDIT-02, migration 0012).
+        Index("ix_audit_events_at", "at", "id"),
         # "I'm interested in buying" clicks by partner and trial: the home page's list (migration 0008).
         Index("ix_audit_events_purchase_interest", "partner_id", "subject_id", "at",
               postgresql_where=text("action = 'trial.purchase_interest'"),

@@ -7,6 +7,8 @@
 | edit, extend, cancel, resend, convert    | yes    | yes     | yes    | own customers  | –         |
 | manage partner users and roles, tokens   | yes    | –       | –      | –              | –         |
 | manage webhook endpoints (issue 17)      | yes    | –       | –      | –              | –         |
+| partner settings (R-SET-01/02)           | yes    | –       | –      | –              | –         |
+| read the audit log (R-AUDIT-01)          | all    | the events of the customers they view (as above)          |
 
 "Own customers" are the customers whose trials that user started. Customer admins act only on
 their own org (R-EX-04, R-BUY-01, R-CANCEL-01); the trials team (R-ROLE-05) decides device
@@ -29,6 +31,7 @@ class Action(StrEnum):
     MANAGE_TRIAL = "manage_trial"
     MANAGE_USERS = "manage_users"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    MANAGE_SETTINGS = "manage_settings"
     MANAGE_API_TOKENS = "manage_api_tokens"
     DECIDE_DEVICE_EXTENSION = "decide_device_extension"
     RECORD_SHIPMENT = "record_shipment"
@@ -42,6 +45,7 @@ _ALL_CUSTOMERS = {Action.VIEW: {Role.PARTNER_FULL_ADMIN, Role.PARTNER_ADMIN, Rol
                   Action.MANAGE_TRIAL: {Role.PARTNER_FULL_ADMIN, Role.PARTNER_ADMIN, Role.SALES_FULL_ADMIN},
                   Action.MANAGE_USERS: {Role.PARTNER_FULL_ADMIN},
                   Action.MANAGE_WEBHOOKS: {Role.PARTNER_FULL_ADMIN},
+                  Action.MANAGE_SETTINGS: {Role.PARTNER_FULL_ADMIN},
                   Action.MANAGE_API_TOKENS: {Role.PARTNER_FULL_ADMIN}}
 #: Roles that may act, but only on customers whose trials the user started.
 _OWN_CUSTOMERS = {Action.VIEW: {Role.SALES_ADMIN}, Action.MANAGE_TRIAL: {Role.SALES_ADMIN}}

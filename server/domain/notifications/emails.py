@@ -26,9 +26,9 @@ SUBJECTS: dict[str, dict[str, str]] = {
                          "nb": "Påminnelse: {partner_name} ber om samtykke til en prøveversjon av Webex"},
     "trial_started": {"en": "A Webex trial has started for {customer_name}",
                       "nb": "En prøveversjon av Webex har startet for {customer_name}"},
-    "warning_customer": {"en": "Your Webex trial ends in 7 days", "nb": "Prøveversjonen av Webex utløper om 7 dager"},
-    "warning_partner": {"en": "{customer_name}: the Webex trial ends in 7 days",
-                        "nb": "{customer_name}: prøveversjonen utløper om 7 dager"},
+    "warning_customer": {"en": "Your Webex trial ends {in_days}", "nb": "Prøveversjonen av Webex utløper {in_days}"},
+    "warning_partner": {"en": "{customer_name}: the Webex trial ends {in_days}",
+                        "nb": "{customer_name}: prøveversjonen utløper {in_days}"},
     "expired_customer": {"en": "Your Webex trial has expired", "nb": "Prøveversjonen av Webex er utløpt"},
     "expired_partner": {"en": "{customer_name}: the Webex trial has expired",
                         "nb": "{customer_name}: prøveversjonen er utløpt"},
@@ -110,6 +110,15 @@ def _action_url(kind: str, context: dict[str, Any], base: str) -> str | None:
     return context.get("customer_url") or f"{base}/customers"
 
 
+def in_days(days: Any, locale: str) -> str:
+    """R-SET-01: when a reminder's trial ends, "in 14 days" / "om 14 dager" (the 7-day warning's
+    context from before R-SET-01 has no days: 7)."""
+    days = days if isinstance(days, int) else 7
+    if locale == "nb":
+        return f"om {days} dag" if days == 1 else f"om {days} dager"
+    return f"in {days} day" if days == 1 else f"in {days} days"
+
+
 def render(kind, locale: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
     """(subject, text, html) for `kind` in `locale` (anything but nb falls back to en)."""
     from server.settings import get_settings
@@ -119,6 +128,7 @@ def render(kind, locale: str, context: dict[str, Any]) -> tuple[str, str, str | 
     base = get_settings().base_url.rstrip("/")
     values = {"customer_name": "", "partner_name": "", **context, "locale": locale, "base_url": base}
     values["action_url"] = _action_url(kind, values, base)
+    values["in_days"] = in_days(values.get("days_left"), locale)
     subject = SUBJECTS[kind][locale].format_map(_Blank(values))
     values["subject"] = subject
     text_env, html_env = _environments()

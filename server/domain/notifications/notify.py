@@ -37,4 +37,4 @@ async def to_customer_admins(db: AsyncSession, kind: EmailKind, trial: Trial, ev
 
 
 async def to_partner_admins(db: AsyncSession, kind: EmailKind, trial: Trial, event: str, **extra: Any) -> None:
-    await send(db, kind, trial, await recipients.partner_admins(db, trial), event, **extra)
+    await send(db, kind, trial, await recipients.partner_admins(db, trial, kind), event, **extra)

@@ -7,6 +7,9 @@ A recipient is (email, locale); locale is the person's own `locale` column (en o
 - Partner admins (R-TIME-01/02): users of the *managing* partner of the trial with
   PARTNER_FULL_ADMIN, PARTNER_ADMIN or SALES_FULL_ADMIN, plus the user who started the trial;
   never read-only users (unless one of those roles), never another partner's users.
+- R-SET-01: a partner chooses, per email kind with a partner copy (`PARTNER_COPY_KINDS`), which of
+  its roles get it (`partner_settings.recipients`; a kind it never chose has the roles above). The
+  user who started the trial always gets it; READ_ONLY is never a choice.
 - Welcome (R-NEW-04): the customer's full admins (for a new customer: the admin email given).
 """
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import CustomerUser, RoleGrant, Trial, User
+from server.db.models import CustomerUser, PartnerSettings, RoleGrant, Trial, User
 from server.domain.timeline import set_based
 from server.enums import CustomerRole, Role
 
@@ -24,6 +27,11 @@ Recipient = tuple[str, str]
 
 CUSTOMER_ADMIN_ROLES = (CustomerRole.FULL_ADMIN.value, CustomerRole.ADMIN.value)
 PARTNER_ADMIN_ROLES = (Role.PARTNER_FULL_ADMIN.value, Role.PARTNER_ADMIN.value, Role.SALES_FULL_ADMIN.value)
+#: R-SET-01: the roles a partner may choose for its copy of an email (never READ_ONLY).
+PARTNER_COPY_ROLES = (*PARTNER_ADMIN_ROLES, Role.SALES_ADMIN.value)
+#: The email kinds (outbox.EmailKind values) the partner's people get a copy of, about a trial.
+PARTNER_COPY_KINDS = ("warning_partner", "expired_partner", "purchase_interest", "trial_cancelled", "converted",
+                      "device_extension_decided", "return_overdue")
 
 
 def _unique(rows) -> list[Recipient]:
@@ -69,16 +77,30 @@ async def customer_users(db: AsyncSession, customer_id: int) -> list[Recipient]:
     return (await customer_users_of(db, [customer_id])).get(customer_id, [])
 
 
-async def partner_admins_of(db: AsyncSession, trials: Iterable) -> dict[int, list[Recipient]]:
+async def copy_roles_of(db: AsyncSession, partner_ids: Iterable[int], kind: str | None) -> dict[int, tuple[str, ...]]:
+    """R-SET-01: per partner, the roles that get its copy of `kind` (the default when it never chose)."""
+    partner_ids = set(partner_ids)
+    chosen = {} if kind is None or not partner_ids else dict((await db.execute(
+        select(PartnerSettings.partner_id, PartnerSettings.recipients).where(
+            PartnerSettings.partner_id.in_(partner_ids)))).all())
+    return {partner_id: tuple((chosen.get(partner_id) or {}).get(kind, PARTNER_ADMIN_ROLES))
+            for partner_id in partner_ids}
+
+
+async def partner_admins_of(db: AsyncSession, trials: Iterable, kind: str | None = None) -> dict[int, list[Recipient]]:
     """R-TIME-01: per trial (anything with id, partner_id, started_by_user_id), the managing
-    partner's admins and the user who started it; two queries for any number of trials."""
+    partner's admins (the roles it chose for `kind`, R-SET-01) and the user who started it; three
+    queries for any number of trials."""
     trials = list(trials)
-    admin_ids = select(RoleGrant.user_id).where(RoleGrant.role.in_(PARTNER_ADMIN_ROLES))
+    roles_of = await copy_roles_of(db, {t.partner_id for t in trials}, getattr(kind, "value", kind))
     admins: dict[int, list[tuple[int, str, str]]] = {}
-    for partner_id, user_id, email, locale in await db.execute(
-            select(User.partner_id, User.id, User.email, User.locale).where(
-                User.partner_id.in_({t.partner_id for t in trials}), User.active.is_(True), User.id.in_(admin_ids))):
-        admins.setdefault(partner_id, []).append((user_id, email, locale))
+    for partner_id, user_id, email, locale, role in await db.execute(
+            select(User.partner_id, User.id, User.email, User.locale, RoleGrant.role)
+            .join(RoleGrant, RoleGrant.user_id == User.id).where(
+                User.partner_id.in_(roles_of), User.active.is_(True), RoleGrant.role.in_(PARTNER_COPY_ROLES))):
+        people = admins.setdefault(partner_id, [])
+        if role in roles_of[partner_id] and all(user_id != known for known, _, _ in people):
+            people.append((user_id, email, locale))
     starter_ids = {t.started_by_user_id for t in trials if t.started_by_user_id is not None}
     starters = {user_id: (partner_id, (user_id, email, locale)) for user_id, partner_id, email, locale in (
         await db.execute(select(User.id, User.partner_id, User.email, User.locale).where(
@@ -98,5 +120,5 @@ async def partner_admins_of(db: AsyncSession, trials: Iterable) -> dict[int, lis
     return result
 
 
-async def partner_admins(db: AsyncSession, trial: Trial) -> list[Recipient]:
-    return (await partner_admins_of(db, [trial]))[trial.id]
+async def partner_admins(db: AsyncSession, trial: Trial, kind: str | None = None) -> list[Recipient]:
+    return (await partner_admins_of(db, [trial], kind))[trial.id]

@@ -60,14 +60,17 @@ def context(trial: Any, customer_name: str, partner_name: str, **extra: Any) -> 
 class DueTrials:
     trials: dict[int, DueTrial]
     recipients: dict[Audience, dict[int, list[recipients.Recipient]]] = field(default_factory=dict)
+    #: The partner's copies, per email kind (R-SET-01: each kind has the roles the partner chose).
+    partner_copies: dict[str, dict[int, list[recipients.Recipient]]] = field(default_factory=dict)
     moved: dict[int, DueTrial] = field(default_factory=dict)
     audits: list[dict[str, Any]] = field(default_factory=list)
     emails: list[outbox.Email] = field(default_factory=list)
 
-    def people(self, audience: Audience, trial: DueTrial) -> list[recipients.Recipient]:
-        """Customer audiences are keyed by customer, the partner's admins by trial."""
-        key = trial.id if audience is Audience.PARTNER_ADMINS else trial.customer_id
-        return self.recipients[audience].get(key, [])
+    def people(self, audience: Audience, trial: DueTrial, kind: EmailKind) -> list[recipients.Recipient]:
+        """Customer audiences are keyed by customer, the partner's admins by email kind and trial."""
+        if audience is Audience.PARTNER_ADMINS:
+            return self.partner_copies[kind.value].get(trial.id, [])
+        return self.recipients[audience].get(trial.customer_id, [])
 
     def context(self, trial: DueTrial, **extra: Any) -> dict[str, Any]:
         return context(trial, trial.customer_name, trial.partner_name, **extra)
@@ -84,14 +87,16 @@ class DueTrials:
     def send(self, kind: EmailKind, trial: DueTrial, audience: Audience, event: str,
              context: dict[str, Any]) -> None:
         """Queue `kind` to each of the audience once for `event` (the dedup key adds the recipient)."""
-        for email, locale in self.people(audience, trial):
+        for email, locale in self.people(audience, trial, kind):
             self.emails.append(outbox.Email(kind, email, f"trial:{trial.id}:{event}", context, locale,
                                             trial.customer_id, trial.id))
 
 
-async def load(db: AsyncSession, trial_ids: Iterable[int], audiences: Iterable[Audience] = ()) -> DueTrials:
+async def load(db: AsyncSession, trial_ids: Iterable[int], audiences: Iterable[Audience] = (),
+               partner_copies: Iterable[EmailKind] = ()) -> DueTrials:
     """Lock the trials (FOR UPDATE on PostgreSQL; SQLite's writer lock is already held) and read
-    what their rules need: one query for the trials, one per audience."""
+    what their rules need: one query for the trials, one per customer audience, a few per kind of
+    the partner's copies (`partner_copies`: the kinds sent to Audience.PARTNER_ADMINS)."""
     ids = sorted(set(trial_ids))
     await db.flush()                               # ORM changes earlier in this transaction first
     t = Trial.__table__
@@ -101,12 +106,11 @@ async def load(db: AsyncSession, trial_ids: Iterable[int], audiences: Iterable[A
         .join(CustomerOrg, CustomerOrg.id == t.c.customer_id).join(PartnerOrg, PartnerOrg.id == t.c.partner_id)
         .where(set_based.among(db, t.c.id, ids)).order_by(t.c.id).with_for_update(of=t))
     due = DueTrials({row[0]: DueTrial(*row) for row in rows})
-    for audience in set(audiences):
-        if audience is Audience.PARTNER_ADMINS:
-            due.recipients[audience] = await recipients.partner_admins_of(db, due.trials.values())
-        else:
-            of = recipients.customer_admins_of if audience is Audience.CUSTOMER_ADMINS else recipients.customer_users_of
-            due.recipients[audience] = await of(db, {trial.customer_id for trial in due.trials.values()})
+    for audience in set(audiences) - {Audience.PARTNER_ADMINS}:
+        of = recipients.customer_admins_of if audience is Audience.CUSTOMER_ADMINS else recipients.customer_users_of
+        due.recipients[audience] = await of(db, {trial.customer_id for trial in due.trials.values()})
+    for kind in set(partner_copies):
+        due.partner_copies[kind.value] = await recipients.partner_admins_of(db, due.trials.values(), kind)
     return due
 
 

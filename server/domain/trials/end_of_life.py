@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, exists, select, update
@@ -75,10 +75,11 @@ def _grace_over(trial, now) -> bool:
 PlanRule = Callable[[DueTrials, DueTrial, datetime], None]
 
 
-def trial_rule(kind: DeadlineKind, *audiences: Audience,
+def trial_rule(kind: DeadlineKind, *audiences: Audience, partner_copies: tuple[EmailKind, ...] = (),
                postgres: due_trials_sql.Statement | None = None) -> Callable[[PlanRule], PlanRule]:
     """Register a plan (a pure decision over one loaded trial) as the handler of `kind`, for a
-    batch of deadlines and for one: load the trials and `audiences` set-based, plan each, apply.
+    batch of deadlines and for one: load the trials, the customer `audiences` and the partner's
+    people for each of `partner_copies` set-based, plan each, apply.
     On PostgreSQL a batch runs the rule's `postgres` statement instead (server/domain/trials/sql.py:
     the same rule in one statement, held equal to the plan by tests/trials/test_end_of_life_sql.py)."""
     def register(plan: PlanRule) -> PlanRule:
@@ -88,7 +89,7 @@ def trial_rule(kind: DeadlineKind, *audiences: Audience,
             if postgres is not None and due_trials_sql.applies(db):
                 await due_trials_sql.apply(db, postgres, [d.subject_id for d in deadlines], now)
                 return
-            due = await due_trials.load(db, [d.subject_id for d in deadlines], audiences)
+            due = await due_trials.load(db, [d.subject_id for d in deadlines], audiences, partner_copies)
             for deadline in deadlines:
                 trial = due.trials.get(deadline.subject_id)
                 if trial is not None:
@@ -104,24 +105,41 @@ async def on_provision(db: AsyncSession, deadline: Deadline) -> None:
     await provisioning.provision(db, deadline.subject_id)
 
 
-@trial_rule(DeadlineKind.TRIAL_WARNING, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS, postgres=Statement(
-    applies=f"x.state = '{TrialState.ACTIVE}' AND x.ends_at - interval '{timeline.WARNING_BEFORE_END.days} days'"
-            " <= CAST($2 AS timestamptz)",
-    action="trial.warning_sent", after=f"jsonb_build_object('ends_at', {ENDS_ISO})",
-    sends=(Send(EmailKind.WARNING_CUSTOMER, Audience.CUSTOMER_ADMINS, "warning_customer"),
-           Send(EmailKind.WARNING_PARTNER, Audience.PARTNER_ADMINS, "warning_partner"))))
-def on_trial_warning(due: DueTrials, trial: DueTrial, now: datetime) -> None:
-    """R-TIME-01: 7 days before the end, customer admins (with the Buy link) and partner admins."""
-    if trial.state != TrialState.ACTIVE.value or trial.ends_at - timeline.WARNING_BEFORE_END > now:
-        return
-    context = due.context(trial)
-    end = _day(trial.ends_at)
-    due.send(EmailKind.WARNING_CUSTOMER, trial, Audience.CUSTOMER_ADMINS, f"warning_customer:{end}", context)
-    due.send(EmailKind.WARNING_PARTNER, trial, Audience.PARTNER_ADMINS, f"warning_partner:{end}", context)
-    due.audit("trial.warning_sent", trial, after={"ends_at": trial.ends_at.isoformat()})
+def _reminder_event(base: str, days: int) -> str:
+    """The event a reminder's dedup key names: R-TIME-01's 7-day warning keeps its name, the
+    partner's other days (R-SET-01) add theirs, so each day's reminder is sent once."""
+    return base if days == 7 else f"{base}_{days}d"
 
 
-@trial_rule(DeadlineKind.TRIAL_EXPIRY, Audience.CUSTOMER_ADMINS, Audience.PARTNER_ADMINS, postgres=Statement(
+def reminder_rule(days: int) -> PlanRule:
+    """R-TIME-01 / R-SET-01: the warning `days` before the end, to customer admins (with the Buy
+    link) and the partner's people, for each day the partner chose (its own deadline kind)."""
+    customer_event, partner_event = _reminder_event("warning_customer", days), _reminder_event("warning_partner", days)
+
+    @trial_rule(timeline.REMINDER_KINDS[days], Audience.CUSTOMER_ADMINS, partner_copies=(EmailKind.WARNING_PARTNER,),
+                postgres=Statement(
+        applies=f"x.state = '{TrialState.ACTIVE}' AND x.ends_at - interval '{days} days' <= CAST($2 AS timestamptz)",
+        action="trial.warning_sent", after=f"jsonb_build_object('ends_at', {ENDS_ISO}, 'days_left', {days})",
+        context=(("days_left", str(days)),),
+        sends=(Send(EmailKind.WARNING_CUSTOMER, Audience.CUSTOMER_ADMINS, customer_event),
+               Send(EmailKind.WARNING_PARTNER, Audience.PARTNER_ADMINS, partner_event))))
+    def on_reminder(due: DueTrials, trial: DueTrial, now: datetime) -> None:
+        if trial.state != TrialState.ACTIVE.value or trial.ends_at - timedelta(days=days) > now:
+            return
+        context = due.context(trial, days_left=days)
+        end = _day(trial.ends_at)
+        due.send(EmailKind.WARNING_CUSTOMER, trial, Audience.CUSTOMER_ADMINS, f"{customer_event}:{end}", context)
+        due.send(EmailKind.WARNING_PARTNER, trial, Audience.PARTNER_ADMINS, f"{partner_event}:{end}", context)
+        due.audit("trial.warning_sent", trial, after={"ends_at": trial.ends_at.isoformat(), "days_left": days})
+    return on_reminder
+
+
+REMINDER_RULES = {days: reminder_rule(days) for days in timeline.REMINDER_KINDS}
+on_trial_warning = REMINDER_RULES[7]
+
+
+@trial_rule(DeadlineKind.TRIAL_EXPIRY, Audience.CUSTOMER_ADMINS, partner_copies=(EmailKind.EXPIRED_PARTNER,),
+            postgres=Statement(
     applies="x.ends_at <= CAST($2 AS timestamptz)", move=(TrialState.ACTIVE, TrialEvent.EXPIRED),
     action="trial.expired",
     context=(("grace_ends_at", GRACE_END_DAY),),

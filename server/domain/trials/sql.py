@@ -23,12 +23,13 @@ the statements off (the plans run on PostgreSQL too).
 
 Recipients, as server/domain/notifications/recipients.py: customer admins are FULL_ADMIN and ADMIN users still
 in the org, customer users every user still in the org; partner admins are the managing partner's
-active users with PARTNER_FULL_ADMIN, PARTNER_ADMIN or SALES_FULL_ADMIN plus the active user who
-started the trial if they belong to it. An email (lower-cased) gets one row per event, with the
+active users with the roles it chose for the email kind (R-SET-01; by default PARTNER_FULL_ADMIN,
+PARTNER_ADMIN or SALES_FULL_ADMIN) plus the active user who started the trial if they belong to it. An email (lower-cased) gets one row per event, with the
 locale of the person who comes first by id, as the plans' dedup does.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -37,7 +38,9 @@ from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import AuditEvent, CustomerOrg, CustomerUser, OutboxEmail, PartnerOrg, RoleGrant, Trial, User
+from server.db.models import (
+    AuditEvent, CustomerOrg, CustomerUser, OutboxEmail, PartnerOrg, PartnerSettings, RoleGrant, Trial, User,
+)
 from server.domain.trials import lifecycle
 from server.domain.notifications import recipients
 from server.domain.timeline import set_based
@@ -107,13 +110,15 @@ def _audience_rows(audience: Audience) -> str:
             f" JOIN {cu} u ON u.customer_id = n.customer_id AND u.moved_to_consumer_at IS NULL{roles}")
 
 
-def _partner_admins() -> str:
-    users, grants = User.__table__.name, RoleGrant.__table__.name
+def _partner_admins(kind: EmailKind) -> str:
+    """The partner's people who get its copy of `kind`: the roles it chose (R-SET-01), or the default."""
+    users, grants, settings = User.__table__.name, RoleGrant.__table__.name, PartnerSettings.__table__.name
+    default = _literal(json.dumps(list(recipients.PARTNER_ADMIN_ROLES)))
     return (f"admins_of_partners AS MATERIALIZED (SELECT u.partner_id, u.id AS user_id, lower(u.email) AS email,"
-            f" coalesce(u.locale, 'en') AS locale FROM {users} u"
+            f" coalesce(u.locale, 'en') AS locale FROM {users} u LEFT JOIN {settings} s ON s.partner_id = u.partner_id"
             f" WHERE u.partner_id IN (SELECT DISTINCT partner_id FROM named) AND u.active"
-            f" AND EXISTS (SELECT 1 FROM {grants} g WHERE g.user_id = u.id"
-            f" AND g.role IN ({_in(recipients.PARTNER_ADMIN_ROLES)})))")
+            f" AND EXISTS (SELECT 1 FROM {grants} g WHERE g.user_id = u.id AND g.role IN (SELECT jsonb_array_elements_text("
+            f"coalesce(s.recipients -> {_literal(kind.value)}, CAST({default} AS jsonb))))))")
 
 
 @cache
@@ -152,9 +157,11 @@ def statement(rule: Statement) -> str:
         f" coalesce(({before_json})::jsonb, 'null'::jsonb), coalesce(({after_json})::jsonb, 'null'::jsonb)"
         f" FROM named x ORDER BY x.ord)",
     ]
-    audiences = list(dict.fromkeys(send.audience for send in rule.sends))
-    if Audience.PARTNER_ADMINS in audiences:
-        ctes.append(_partner_admins())
+    partner_kinds = [send.kind for send in rule.sends if send.audience is Audience.PARTNER_ADMINS]
+    if len(partner_kinds) > 1:
+        raise ValueError("one partner copy per rule")            # admins_of_partners is the roles of one kind
+    if partner_kinds:
+        ctes.append(_partner_admins(partner_kinds[0]))
     sends = " UNION ALL ".join(
         f"SELECT r.ord, {i} AS send, r.rank, {_literal(send.kind.value)} AS kind,"
         f" 'trial:' || r.id || ':' || {_literal(send.event)} || ':' || r.day{i} || ':' || r.email AS dedup_key,"

@@ -58,6 +58,9 @@ class NewTrialRows:
     grant: dict[str, Any]
     trial: dict[str, Any]
     services: list[dict[str, Any]]
+    #: R-SET-01: a reminder on each day before the end still to come: (kind, days, due); only the
+    #: partner's chosen days are written (read in the same statement as the rest).
+    reminders: list[tuple[timeline.DeadlineKind, int, datetime]]
     deadlines: list[tuple[timeline.DeadlineKind, datetime]]
     audit: list[dict[str, Any]] = field(default_factory=list)
 
@@ -82,7 +85,8 @@ def new_trial_rows(actor: Actor, *, name: str, business_vertical: str, country: 
                    setup_now=setup_now, device_skip=None, version=1, order_number=None, converted_at=None,
                    cancelled_at=None, released_at=None, created_at=now),
         services=services,
-        deadlines=[(timeline.DeadlineKind.PROVISION, now), *timeline.end_deadlines(ends_at, now)])
+        reminders=timeline.reminder_candidates(ends_at, now),
+        deadlines=[(timeline.DeadlineKind.PROVISION, now), *timeline.end_deadlines(ends_at, now, reminder_days=())])
     return rows
 
 
@@ -150,7 +154,9 @@ async def _write_each(db: AsyncSession, actor: Actor, rows: NewTrialRows,
     service_ids = list((await conn.execute(
         insert(SERVICES).returning(SERVICES.c.id, sort_by_parameter_order=True),
         [{**s, "trial_id": trial_id, "customer_id": customer_id} for s in rows.services])).scalars())
-    await timeline.schedule_many(db, "Trial", trial_id, rows.deadlines)
+    chosen = await timeline.reminder_days_of(db, rows.trial["partner_id"])
+    await timeline.schedule_many(db, "Trial", trial_id, [
+        *rows.deadlines, *((kind, due) for kind, days, due in rows.reminders if days in chosen)])
     await conn.execute(insert(AuditEvent.__table__), _audit_events(actor, rows, customer_id, trial_id))
     return locale, customer_id, trial_id, service_ids
 
@@ -197,7 +203,13 @@ services AS (
 deadlines AS (
   INSERT INTO deadlines (kind, subject_type, subject_id, due_at, attempts, created_at)
   SELECT d.kind, 'Trial', trial.id, d.due_at, 0, CAST(:now AS TIMESTAMP WITH TIME ZONE)
-  FROM trial, unnest(CAST(:d_kind AS TEXT[]), CAST(:d_due AS TIMESTAMP WITH TIME ZONE[])) AS d(kind, due_at)),
+  FROM trial, unnest(CAST(:d_kind AS TEXT[]), CAST(:d_due AS TIMESTAMP WITH TIME ZONE[])) AS d(kind, due_at)
+  UNION ALL
+  SELECT r.kind, 'Trial', trial.id, r.due_at, 0, CAST(:now AS TIMESTAMP WITH TIME ZONE)
+  FROM trial, unnest(CAST(:r_kind AS TEXT[]), CAST(:r_days AS TEXT[]), CAST(:r_due AS TIMESTAMP WITH TIME ZONE[]))
+       AS r(kind, days, due_at)
+  WHERE r.days IN (SELECT jsonb_array_elements_text(coalesce((SELECT s.reminder_days FROM partner_settings s
+                   WHERE s.partner_id = CAST(:audit_partner AS BIGINT)), CAST(:r_default AS JSONB))))),
 events AS (
   INSERT INTO audit_events (at, actor, action, subject_type, subject_id, partner_id, customer_id, after)
   SELECT CAST(:now AS TIMESTAMP WITH TIME ZONE), CAST(:actor AS TEXT), 'customer.created', 'Customer',
@@ -233,6 +245,8 @@ def _postgres_params(actor: Actor, rows: NewTrialRows, checks: Checks) -> tuple[
         params[f"s_{name}"] = values
     events = _audit_events(actor, rows, 0, 0)
     params.update(d_kind=[k.value for k, _ in rows.deadlines], d_due=[due for _, due in rows.deadlines],
+                  r_kind=[k.value for k, _, _ in rows.reminders], r_days=[str(days) for _, days, _ in rows.reminders],
+                  r_due=[due for _, _, due in rows.reminders], r_default=json.dumps(timeline.DEFAULT_REMINDER_DAYS),
                   now=events[0]["at"], actor=events[0]["actor"], audit_partner=events[0]["partner_id"],
                   customer_after=json.dumps(events[0]["after"]), trial_after=json.dumps(events[1]["after"]))
     return statement, params

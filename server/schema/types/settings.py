@@ -1,0 +1,52 @@
+"""The partner's settings (SPEC §11, R-SET-01): partner full admins only."""
+from __future__ import annotations
+
+import strawberry
+
+from server.domain.partner_settings.settings import Settings
+from server.schema.enums import Role
+from server.schema.errors import UserError
+
+
+@strawberry.type(description="R-SET-01: which partner roles get the partner's copy of one email kind "
+                             "(the user who started the trial always does).")
+class EmailRecipients:
+    kind: str
+    roles: list[Role]
+
+
+@strawberry.type(description="R-SET-01: the partner's reminder days, recipients, sender name, reply-to and logo.")
+class PartnerSettings:
+    reminder_days: list[int]
+    sender_name: str | None
+    reply_to: str | None
+    logo_url: str | None = strawberry.field(description="On our origin, named by its content hash.")
+    email_recipients: list[EmailRecipients] = strawberry.field(
+        description="Per email kind with a partner copy, the roles that get it.")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, kinds: tuple[str, ...]) -> "PartnerSettings":
+        return cls(reminder_days=list(settings.reminder_days), sender_name=settings.sender_name,
+                   reply_to=settings.reply_to, logo_url=settings.logo_path,
+                   email_recipients=[EmailRecipients(kind=kind, roles=[Role(r) for r in settings.copy_roles(kind)])
+                                     for kind in kinds])
+
+
+@strawberry.input(description="One email kind's partner-copy roles (any partner role but READ_ONLY).")
+class EmailRecipientsInput:
+    kind: str
+    roles: list[Role]
+
+
+@strawberry.input(description="What to change; a field left out stays as it is, an empty string clears it.")
+class PartnerSettingsInput:
+    reminder_days: list[int] | None = None
+    sender_name: str | None = None
+    reply_to: str | None = None
+    email_recipients: list[EmailRecipientsInput] | None = None
+
+
+@strawberry.type
+class PartnerSettingsPayload:
+    settings: PartnerSettings | None
+    user_errors: list[UserError]
