@@ -1,5 +1,5 @@
 """arq WorkerSettings: a cron sweep every minute (deadlines → domain, webhooks, outbox → SMTP),
-webhooks every 10 seconds between sweeps, and the
+webhooks every 10 seconds between sweeps, the audit log's retention daily (R-AUDIT-02), and the
 `provision_now` job the web app enqueues after a commit that made something due now (R-NEW-04:
 provisioning completes within seconds, not at the next minute). Redis only carries these wake-up
 calls: if it loses them, the cron sweep finds the same rows in the database a minute later.
@@ -42,6 +42,13 @@ async def deliver_webhooks(ctx: dict) -> dict:
     return {"webhooks": await webhooks.flush(ctx["runtime"])}
 
 
+async def audit_retention(ctx: dict) -> dict:
+    """R-AUDIT-02: audit events older than two years go, daily (jobs/retention.py)."""
+    from jobs import retention
+
+    return {"deleted": await retention.purge_audit_events(ctx["runtime"])}
+
+
 async def provision_now(ctx: dict) -> dict:
     """Run the sweep at once (for the PROVISION deadline just committed, and its welcome email)."""
     return await sweep(ctx)
@@ -52,7 +59,9 @@ def worker_settings(redis_url: str, burst: bool = False) -> dict:
     return dict(
         functions=[func(sweep, keep_result=0), func(provision_now, keep_result=0, max_tries=3)],
         cron_jobs=[cron(sweep, second=0, run_at_startup=True, unique=True, timeout=300),
-                   cron(deliver_webhooks, second={5, 15, 25, 35, 45, 55}, unique=True, timeout=600)],
+                   cron(deliver_webhooks, second={5, 15, 25, 35, 45, 55}, unique=True, timeout=600),
+                   cron(audit_retention, hour=3, minute=17, second=30, unique=True,
+                        timeout=3600)],
         on_startup=startup,
         on_shutdown=shutdown,
         redis_settings=RedisSettings.from_dsn(redis_url),

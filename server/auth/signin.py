@@ -14,7 +14,7 @@ from server.auth import links, passwords, sessions, throttle
 from server.db.models import CustomerUser, User
 from server.domain.core import audit
 from server.domain.notifications import outbox
-from server.domain.core.actor import Actor
+from server.domain.core.actor import Actor, ActorKind
 from server.domain.notifications.outbox import EmailKind
 
 FAILED_MESSAGE = "Wrong email or password."
@@ -44,6 +44,7 @@ async def with_password(db: AsyncSession, email: str, password: str, ip: str | N
     ok = passwords.verify(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.active:
         await throttle.record_failure(db, email, ip)
+        record_failed_sign_in(db, user, ip)
         if await throttle.locked(db, email, ip):
             raise SignInError(throttle.LOCKED_MESSAGE)
         raise SignInError(FAILED_MESSAGE)
@@ -52,8 +53,19 @@ async def with_password(db: AsyncSession, email: str, password: str, ip: str | N
         user.password_hash = passwords.hash_password(password)
     session_id, row = await sessions.create(db, user_id=user.id)
     actor = await sessions.user_actor(db, user)
-    audit.record(db, actor, "session.signed_in", "User", user.id, after={"method": "password"})
+    audit.record(db, actor, "session.signed_in", "User", user.id, after={"method": "password"}, client_address=ip)
     return session_id, actor
+
+
+def record_failed_sign_in(db: AsyncSession, user: User | None, ip: str | None) -> None:
+    """R-AUDIT-01: a failed password sign-in to a known account is an audit event of its partner,
+    with the client's address (an unknown email is no one's event: nothing of it is stored)."""
+    if user is None:
+        return
+    person = Actor(kind=ActorKind.TRIALS_TEAM if user.partner_id is None else ActorKind.PARTNER_USER, user_id=user.id,
+                   partner_id=user.partner_id, email=user.email)
+    audit.record(db, person, "session.sign_in_failed", "User", user.id, client_address=ip,
+                 after={"reason": "deactivated" if not user.active else "wrong_password"})
 
 
 async def sign_out(db: AsyncSession, session_id: str | None) -> None:

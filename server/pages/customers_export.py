@@ -10,33 +10,20 @@ Decisions:
 - Values are what the page shows, in the visitor's language (status labels, "Messaging"), dates
   as ISO 8601 days (UTC). One row per customer; a customer's trials (those the list shows: active,
   expired in grace, pending provisioning or consent) are joined with " | " in the trial columns.
-- UTF-8 with a byte-order mark, so spreadsheet programs read "ø" correctly.
-- CSV formula injection: a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is
-  prefixed with an apostrophe (OWASP's advice), so a spreadsheet shows it as text and never runs
-  it as a formula; the csv module then quotes cells holding commas, quotes or line breaks.
+- Streaming, the byte-order mark and formula-safe cells: server/pages/csv_export.py.
 """
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from server.pages import customers, guard, labels, rendering
+from server.pages import csv_export, customers, guard, labels, rendering
 from server.pages.operations import run_operation
 
 PAGE = 100
 SHOWN = ("ACTIVE", "EXPIRED", "PENDING_PROVISIONING", "PENDING_CONSENT")  # as customers/_row.html
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    """A cell a spreadsheet shows as text: formula-looking text gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _label(value: str | None) -> str:
@@ -55,39 +42,17 @@ def row(customer: dict[str, Any]) -> list[str]:
                           for s in t["services"]) for t in trials]
     ends = [(t["endsAt"] or "")[:10] for t in trials]
     days = ["" if t["daysLeft"] is None else str(t["daysLeft"]) for t in trials]
-    return [safe_cell(v) for v in (
-        customer["name"], customer["adminEmail"], _label(customer["subscriptionStatus"]),
-        _label(customer["provisioningStatus"]), customer["country"], _label(customer["region"]),
-        " | ".join(services), " | ".join(ends), " | ".join(days))]
-
-
-def _lines(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue()
-
-
-async def _page(request: Request, variables: dict[str, Any]) -> dict[str, Any]:
-    return (await run_operation(request, "CustomersExport", variables)).data["customers"]
+    return [customer["name"], customer["adminEmail"], _label(customer["subscriptionStatus"]),
+            _label(customer["provisioningStatus"]), customer["country"], _label(customer["region"]),
+            " | ".join(services), " | ".join(ends), " | ".join(days)]
 
 
 @guard.signed_in(*guard.PARTNER)
 async def customers_csv(request: Request) -> Response:
     filters = customers.list_filters(request)
-    variables = {"search": filters["q"] or None, "status": filters["status"] or None, "first": PAGE, "after": None}
-    first = await _page(request, variables)
-    locale = rendering.use_locale(request)
+    variables = {"search": filters["q"] or None, "status": filters["status"] or None, "first": PAGE}
 
-    async def stream() -> AsyncIterator[str]:
-        rendering.use_locale(request)  # the body is produced after the endpoint returned
-        yield "\ufeff" + _lines([header()])
-        connection = first
-        while True:
-            yield _lines([row(edge["node"]) for edge in connection["edges"]])
-            if not connection["pageInfo"]["hasNextPage"]:
-                return
-            connection = await _page(request, {**variables, "after": connection["pageInfo"]["endCursor"]})
+    async def page(after: str | None) -> dict[str, Any]:
+        return (await run_operation(request, "CustomersExport", {**variables, "after": after})).data["customers"]
 
-    return StreamingResponse(stream(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="customers.csv"',
-                                      "Content-Language": locale, "Cache-Control": "no-store"})
+    return await csv_export.streamed(request, "customers.csv", header, row, page)

@@ -5,6 +5,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from server.resolvers.attention import AttentionQuery
+from server.resolvers.audit_log import AuditLogQuery
 from server.resolvers.calling import CallingMutation, CallingQuery
 from server.resolvers.catalog import CatalogQuery
 from server.resolvers.clock import ClockMutation
@@ -20,7 +21,7 @@ from server.resolvers.viewer import ViewerQuery
 from server.resolvers.webhooks import WebhookMutation, WebhookQuery
 
 QUERIES: tuple[type, ...] = (ViewerQuery, NodeQuery, CustomerQuery, CatalogQuery, DevicesQuery, CallingQuery, UserQuery,
-                             ProvisioningQuery, AttentionQuery, WebhookQuery, SettingsQuery)
+                             ProvisioningQuery, AttentionQuery, WebhookQuery, SettingsQuery, AuditLogQuery)
 MUTATIONS: tuple[type, ...] = (ClockMutation, TrialMutation, ConsentMutation, DevicesMutation, CallingMutation, UserMutation,
                                ProvisioningMutation, WebhookMutation, SettingsMutation)
 

@@ -7,7 +7,7 @@ import io
 
 from server.domain.orgs import directory
 from server.enums import Role
-from server.pages.customers_export import safe_cell
+from server.pages.csv_export import safe_cell
 from tests import factories
 from tests.trials.conftest import Kit
 

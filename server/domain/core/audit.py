@@ -25,9 +25,13 @@ def event(actor: Actor, action: str, subject_type: str, subject_id: int | None, 
 
 def record(db: AsyncSession, actor: Actor, action: str, subject_type: str, subject_id: int | None, *,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-           customer_id: int | None = None, partner_id: int | None = None) -> AuditEvent:
+           customer_id: int | None = None, partner_id: int | None = None,
+           client_address: str | None = None) -> AuditEvent:
+    """Add an audit event to the session (written with the change it records). `client_address`:
+    the sign-ins' (R-AUDIT-01)."""
     audit_event = AuditEvent(**event(actor, action, subject_type, subject_id, before=before, after=after,
-                                     customer_id=customer_id, partner_id=partner_id))
+                                     customer_id=customer_id, partner_id=partner_id),
+                             client_address=(client_address or None) and client_address[:64])
     db.add(audit_event)
     return audit_event
 

@@ -1,0 +1,76 @@
+"""The partner's audit log (R-AUDIT-01). Thin: the filter and cursor translated, one domain call."""
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+import orjson
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from server import loaders
+from server.domain.core import audit_log as log
+from server.domain.core.errors import DomainError
+from server.resolvers.customers import as_graphql_error
+from server.schema.node import decode_id
+from server.schema.permissions import IsAuthenticated
+from server.schema.types.audit_log import AuditLogConnection, AuditLogEdge, AuditLogEntry, AuditLogFilter
+from server.schema.types.customers import PageInfo
+
+AUTH = [IsAuthenticated]
+
+
+def cursor_of(row) -> str:
+    """Opaque keyset cursor: the event's time and id."""
+    return base64.urlsafe_b64encode(orjson.dumps(["audit", row.at.isoformat(), row.id])).decode()
+
+
+def position_of(cursor: str | None) -> log.Position | None:
+    if not cursor:
+        return None
+    try:
+        kind, at, pk = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        moment = datetime.fromisoformat(at)
+        if kind == "audit" and isinstance(pk, int) and 0 < pk < 2**63 and moment.tzinfo is not None:
+            return log.Position(at=moment, id=pk)
+    except (ValueError, TypeError, UnicodeDecodeError, orjson.JSONDecodeError):
+        pass
+    raise GraphQLError("`after` is not a cursor from this log.", extensions={"code": "INVALID_INPUT"})
+
+
+def filter_of(given: AuditLogFilter | None) -> log.Filter:
+    if given is None:
+        return log.Filter()
+    customer_id = None
+    if given.customer_id is not None:
+        customer_id = decode_id(str(given.customer_id), "Customer")
+        customer_id = -1 if customer_id is None else customer_id        # matches nothing, as a missing customer
+    for moment in (given.since, given.until):
+        if moment is not None and moment.tzinfo is None:
+            raise GraphQLError("Give times with their UTC offset.", extensions={"code": "INVALID_INPUT"})
+    return log.Filter(actor=given.actor, action=given.action, customer_id=customer_id, since=given.since,
+                      until=given.until)
+
+
+async def _count(info: Info, where: log.Filter) -> int:
+    async with loaders.read(info.context) as db:
+        return await log.count(db, info.context.actor, where)
+
+
+@strawberry.type
+class AuditLogQuery:
+    @strawberry.field(permission_classes=AUTH, description="R-AUDIT-01: your partner's audit log, newest first "
+                                                          "(at most 100 a page).")
+    async def audit_log(self, info: Info, first: int = 50, after: str | None = None,
+                        filter: AuditLogFilter | None = None) -> AuditLogConnection:
+        where, position = filter_of(filter), position_of(after)
+        try:
+            async with loaders.read(info.context) as db:
+                rows, has_next = await log.page(db, info.context.actor, where, first=first, after=position)
+        except DomainError as error:
+            raise await as_graphql_error(info, error, "auditLog")
+        edges = [AuditLogEdge(cursor=cursor_of(row), node=AuditLogEntry.from_row(row)) for row in rows]
+        return AuditLogConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
+                                                                  end_cursor=edges[-1].cursor if edges else None),
+                                  _count=lambda: _count(info, where))
