@@ -17,7 +17,7 @@ from server.enums import Role
 from server.schema.node import to_global_id
 from tests.factories import login, partner_team
 from tests.helpers import gql
-from tests.lifecycle.conftest import START, new_customer_input
+from tests.trials.conftest import START, new_customer_input
 from tests.settings.kit import update
 
 FULL = Role.PARTNER_FULL_ADMIN

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from server.db.models import Deadline, OutboxEmail, Trial
 from server.enums import Role
 from tests.helpers import gql
-from tests.lifecycle.conftest import START, new_customer_input
+from tests.trials.conftest import START, new_customer_input
 from tests.settings.kit import update
 from tests.timeline.conftest import new_customer_trial
 
