@@ -69,6 +69,11 @@ async def test_r_dev_01_skip_devices_is_recorded(client, sessionmaker):
 
     async with sessionmaker() as db:
         assert (await db.get(Trial, t.trial_id)).device_skip == "OWN_DEVICES"
+    audit = await gql(client, "query($c: ID!) { auditEvents(customerId: $c) { action subjectType before after } }",
+                      {"c": t.customer_gid}, token=t.sales)
+    skipped = [e for e in audit["data"]["auditEvents"] if e["action"] == "trial.devices_skipped"]
+    assert skipped == [{"action": "trial.devices_skipped", "subjectType": "Trial", "before": {"device_skip": None},
+                        "after": {"device_skip": "OWN_DEVICES"}}]
 
 
 async def test_r_org_02_another_partners_trial_answers_not_found(client, sessionmaker):
