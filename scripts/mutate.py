@@ -506,7 +506,7 @@ def main() -> int:
     import pytest
 
     plugin = Plugin(drawn, args.minutes, args.per_mutant, fresh=args.fresh)
-    pytest_args = [*args.tests, "-m", "not browser and not slow", "-p", "no:cacheprovider", "-p", "no:terminal", "--tb=native",
+    pytest_args = [*args.tests, "-m", "not browser and not slow", "-p", "no:cacheprovider", "-p", "no:terminal",
                    "-o", "timeout=30", *(f"--ignore={path}" for path in IGNORED)]
     pytest.main(pytest_args, plugins=[plugin])
     return report(plugin, len(mutants))
