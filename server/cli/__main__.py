@@ -1,0 +1,4 @@
+"""`python -m server.cli`."""
+from server.cli import main
+
+main()
