@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, parseaddr
 
 import aiosmtplib
 import structlog
@@ -28,6 +28,7 @@ from jobs.runtime import Runtime
 from server import clock
 from server.db.models import OutboxEmail
 from server.domain.notifications import outbox
+from server.domain.partner_settings import branding
 from server.settings import Settings
 
 log = structlog.get_logger("mailer")
@@ -51,11 +52,16 @@ def _stored(row: OutboxEmail, content: tuple[str, str, str | None]) -> dict[str,
     return dict(subject=subject, body_text=text, body_html=html)
 
 
-def build_message(row: OutboxEmail, settings: Settings,
-                  content: tuple[str, str, str | None] | None = None) -> EmailMessage:
-    subject, text, html = content if content is not None else outbox.rendered(row)
+def build_message(row: OutboxEmail, settings: Settings, content: tuple[str, str, str | None] | None = None,
+                  look: branding.Branding = branding.PLAIN) -> EmailMessage:
+    """The MIME message of a row. A customer email carries its partner's sender name (the display
+    name of the platform's From address) and reply-to (R-SET-01), both validated when saved."""
+    subject, text, html = content if content is not None else outbox.rendered(row, look)
     message = EmailMessage()
-    message["From"] = settings.smtp_from
+    message["From"] = formataddr((look.sender_name, parseaddr(settings.smtp_from)[1])) if look.sender_name \
+        else settings.smtp_from
+    if look.reply_to:
+        message["Reply-To"] = look.reply_to
     message["To"] = row.recipient
     message["Subject"] = subject
     message["Message-ID"] = row.message_id               # the row's: a resend carries the same one
@@ -112,11 +118,26 @@ def _permanent(error: Exception) -> bool:
     return isinstance(code, int) and 500 <= code < 600 and not isinstance(error, aiosmtplib.SMTPServerDisconnected)
 
 
+async def _looks(runtime: Runtime, rows: list[OutboxEmail]) -> dict[int, branding.Branding]:
+    """Each row's partner look (R-SET-01/02), read once per batch."""
+    trial_ids = {row.trial_id for row in rows if row.kind in branding.CUSTOMER_KINDS}
+    if not trial_ids:
+        return {}
+    async with runtime.sessionmaker() as db:
+        return await branding.of_trials(db, trial_ids)
+
+
 async def send_batch(runtime: Runtime, rows: list[OutboxEmail], failures: list[str]) -> int:
     settings = runtime.settings
+    looks = await _looks(runtime, rows)
+
+    def look(row: OutboxEmail) -> branding.Branding:
+        return branding.for_email(row.kind, looks, row.trial_id)
+
     if not settings.smtp_host:
         for row in rows:
-            await _mark(runtime, row.id, sent_at=clock.now(), last_error=None, **_stored(row, outbox.rendered(row)))
+            await _mark(runtime, row.id, sent_at=clock.now(), last_error=None,
+                        **_stored(row, outbox.rendered(row, look(row))))
         return len(rows)
     sent = 0
     smtp = aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, timeout=TIMEOUT)
@@ -131,8 +152,8 @@ async def send_batch(runtime: Runtime, rows: list[OutboxEmail], failures: list[s
     try:
         for row in rows:
             try:
-                content = outbox.rendered(row)
-                await smtp.send_message(build_message(row, settings, content))
+                content = outbox.rendered(row, look(row))
+                await smtp.send_message(build_message(row, settings, content, look(row)))
             except Exception as error:  # noqa: BLE001
                 await _failed(runtime, row, error, _permanent(error), failures)
                 if not smtp.is_connected:

@@ -31,6 +31,7 @@ from server.db.engine import (
 from server.logging import configure as configure_logging
 from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.pages import guard, rendering
+from server import logos
 from server.pages import audit_log as audit_log_pages
 from server.pages import partner_settings as partner_settings_pages
 from server.pages import settings as settings_pages
@@ -233,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *webhook_pages.routes,
         *partner_settings_pages.routes,
         *audit_log_pages.routes,
+        *logos.routes,
         *page_routes(),
         *consent_link.routes,
         *devtools.routes(settings.env),

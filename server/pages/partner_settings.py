@@ -5,6 +5,10 @@ answers 303 to the page, a refused one the page again with the messages and the 
 """
 from __future__ import annotations
 
+import base64
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -15,6 +19,7 @@ from server.pages.operations import OperationFailed, run_operation
 PATH = "/settings/partner"
 REMINDER_DAYS = (30, 14, 7, 3, 1)
 COPY_ROLES = ("PARTNER_FULL_ADMIN", "PARTNER_ADMIN", "SALES_FULL_ADMIN", "SALES_ADMIN")
+LOGO_MAX_BYTES = 200 * 1024       # the API's limit (R-SET-01); the page reads one byte more, never the whole file
 
 
 def _days(values: list[str]) -> list[int]:
@@ -51,4 +56,33 @@ async def partner_settings(request: Request) -> Response:
         "copy_roles": COPY_ROLES}, status_code=400 if errors else 200)
 
 
-routes = [Route(PATH, partner_settings, methods=["GET", "POST"])]
+@guard.signed_in(*guard.PARTNER)
+async def partner_logo(request: Request) -> Response:
+    """The logo form (multipart): upload a PNG or JPEG, or remove the logo. The API checks and
+    re-encodes it; the page sends at most one byte more than the API takes, so a 5 MB file is
+    refused as too large without being read whole."""
+    try:
+        form = await request.form()
+    except (MultiPartException, ValueError):
+        form = None
+    if form is not None and form.get("action") == "remove":
+        payload = (await run_operation(request, "RemovePartnerLogo")).payload("removePartnerLogo")
+    else:
+        upload = form.get("logo") if form is not None else None
+        data = await upload.read(LOGO_MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+        payload = (await run_operation(request, "UploadPartnerLogo", {"image": base64.b64encode(data).decode()})
+                   ).payload("uploadPartnerLogo")
+    errors = rendering.errors_by_field(payload["userErrors"])
+    if not errors:
+        return rendering.see_other(PATH + "?saved=1")
+    try:
+        data = (await run_operation(request, "PartnerSettingsPage")).data
+    except OperationFailed:
+        return await guard.forbidden(request, "settings")
+    return rendering.render(request, "settings/partner.html", {
+        "title": rendering._("Partner settings"), "viewer": data["viewer"], "settings": data["partnerSettings"],
+        "errors": errors, "reminder_choices": REMINDER_DAYS, "copy_roles": COPY_ROLES}, status_code=400)
+
+
+routes = [Route(PATH, partner_settings, methods=["GET", "POST"]),
+          Route(PATH + "/logo", partner_logo, methods=["POST"])]

@@ -2,11 +2,16 @@
 GraphQL error, a refused change userErrors."""
 from __future__ import annotations
 
+import base64
+import binascii
+
 import strawberry
 from strawberry.types import Info
 
+from server.domain.core.errors import DomainError
 from server.domain.notifications import recipients
-from server.domain.partner_settings import settings
+from server.domain.partner_settings import logo, settings
+from server.enums import ErrorCode
 from server.resolvers.answer import attempt
 from server.resolvers.users import _query
 from server.schema.permissions import IsAuthenticated
@@ -41,3 +46,29 @@ class SettingsMutation:
                                               recipients_by_kind=chosen))
         result, errors = await attempt(info, "updatePartnerSettings", call)
         return PartnerSettingsPayload(settings=result, user_errors=errors)
+
+    @strawberry.mutation(permission_classes=AUTH, description="R-SET-01: the logo, base64 of a PNG or JPEG (at most "
+                                                             "200 KB and 1024 px); stored re-encoded.")
+    async def upload_partner_logo(self, info: Info, image: str) -> PartnerSettingsPayload:
+        async def call(db):
+            settings.partner_of(info.context.actor)          # refused before the upload is looked at
+            return _out(await logo.upload(db, info.context.actor, _decoded(image)))
+        result, errors = await attempt(info, "uploadPartnerLogo", call)
+        return PartnerSettingsPayload(settings=result, user_errors=errors)
+
+    @strawberry.mutation(permission_classes=AUTH, description="R-SET-01: customer emails and pages show no logo.")
+    async def remove_partner_logo(self, info: Info) -> PartnerSettingsPayload:
+        async def call(db):
+            return _out(await logo.remove(db, info.context.actor))
+        result, errors = await attempt(info, "removePartnerLogo", call)
+        return PartnerSettingsPayload(settings=result, user_errors=errors)
+
+
+def _decoded(image: str) -> bytes:
+    """The upload's bytes; too long or not base64 is refused before decoding anything large."""
+    if len(image) > (logo.MAX_BYTES * 4) // 3 + 8:
+        raise DomainError(ErrorCode.INVALID_INPUT, "The logo may be at most 200 KB.", "logo")
+    try:
+        return base64.b64decode(image, validate=True)
+    except (binascii.Error, ValueError):
+        raise DomainError(ErrorCode.INVALID_INPUT, "The logo must be a PNG or JPEG image.", "logo") from None

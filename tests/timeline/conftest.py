@@ -40,6 +40,9 @@ class Received:
     kind: str
     text: str
     at: float
+    sender: str = ""
+    reply_to: str | None = None
+    html: str | None = None
 
 
 class SinkHandler:
@@ -57,9 +60,12 @@ class SinkHandler:
             return f"{self.refuse} refused by the test"
         msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         text = msg.get_body(("plain",)).get_content()
+        html = msg.get_body(("html",))
         for rcpt in envelope.rcpt_tos:
             self.messages.append(Received(msg["Message-ID"], rcpt.lower(), str(msg["Subject"]),
-                                          msg["X-Trialdesk-Kind"], text, time.time()))
+                                          msg["X-Trialdesk-Kind"], text, time.time(), str(msg["From"]),
+                                          msg["Reply-To"] and str(msg["Reply-To"]),
+                                          html.get_content() if html is not None else None))
         return "250 OK"
 
 

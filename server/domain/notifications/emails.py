@@ -119,8 +119,9 @@ def in_days(days: Any, locale: str) -> str:
     return f"in {days} day" if days == 1 else f"in {days} days"
 
 
-def render(kind, locale: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
-    """(subject, text, html) for `kind` in `locale` (anything but nb falls back to en)."""
+def render(kind, locale: str, context: dict[str, Any], look: Any = None) -> tuple[str, str, str | None]:
+    """(subject, text, html) for `kind` in `locale` (anything but nb falls back to en), with the
+    partner's look (`partner_settings.branding.Branding`: the logo, its own subject and introduction)."""
     from server.settings import get_settings
 
     kind = getattr(kind, "value", kind)
@@ -129,6 +130,7 @@ def render(kind, locale: str, context: dict[str, Any]) -> tuple[str, str, str | 
     values = {"customer_name": "", "partner_name": "", **context, "locale": locale, "base_url": base}
     values["action_url"] = _action_url(kind, values, base)
     values["in_days"] = in_days(values.get("days_left"), locale)
+    values["logo_url"] = f"{base}{look.logo_path}" if look is not None and look.logo_path else None
     subject = SUBJECTS[kind][locale].format_map(_Blank(values))
     values["subject"] = subject
     text_env, html_env = _environments()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
 from server.db.models import OutboxEmail
+from server.domain.partner_settings import branding
 from server.domain.timeline import set_based
 
 
@@ -40,11 +41,13 @@ class EmailKind(StrEnum):
     WEBHOOK_DISABLED = "webhook_disabled"
 
 
-def render(kind: EmailKind, locale: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
-    """(subject, text, html) for an email. Templates live in web/templates/emails/ (issue 6)."""
+def render(kind: EmailKind, locale: str, context: dict[str, Any],
+           look: branding.Branding = branding.PLAIN) -> tuple[str, str, str | None]:
+    """(subject, text, html) for an email, with the partner's look (R-SET-01/02). Templates live in
+    web/templates/emails/ (issue 6)."""
     from server.domain.notifications import emails  # rendering lives beside the templates' loader
 
-    return emails.render(kind, locale, context)
+    return emails.render(kind, locale, context, look)
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,12 @@ def _row(email: Email, rendered: tuple[str, str, str | None] | None, now) -> dic
     return row
 
 
-def rendered(row: OutboxEmail) -> tuple[str, str, str | None]:
-    """(subject, text, html) of a queued row: as stored, or rendered now from its kind, locale and
-    context (the sweep's rows are rendered by the sender, just before sending)."""
+def rendered(row: OutboxEmail, look: branding.Branding = branding.PLAIN) -> tuple[str, str, str | None]:
+    """(subject, text, html) of a queued row: as stored, or rendered now from its kind, locale,
+    context and the partner's look (the sweep's rows are rendered by the sender, just before sending)."""
     if row.subject is not None:
         return row.subject, row.body_text or "", row.body_html
-    return render(EmailKind(row.kind), row.locale, row.context or {})
+    return render(EmailKind(row.kind), row.locale, row.context or {}, look)
 
 
 def _insert(db: AsyncSession):
@@ -102,5 +105,7 @@ async def enqueue(db: AsyncSession, kind: EmailKind, recipient: str, dedup_key: 
     """Queue one email, rendered now (one per user action: the row shows what will be sent);
     returns False when this dedup key was queued before (nothing written)."""
     email = Email(kind, recipient, dedup_key, context, locale, customer_id, trial_id)
-    result = await db.execute(_insert(db).values(**_row(email, render(kind, locale, context), clock.now())))
+    looks = await branding.of_trials(db, [trial_id]) if kind.value in branding.CUSTOMER_KINDS else {}
+    look = branding.for_email(kind.value, looks, trial_id)
+    result = await db.execute(_insert(db).values(**_row(email, render(kind, locale, context, look), clock.now())))
     return bool(result.rowcount)

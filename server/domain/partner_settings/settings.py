@@ -35,6 +35,7 @@ from server.domain.core.errors import DomainError
 from server.domain.core.permissions import Action, forbidden, require
 from server.domain.notifications import recipients
 from server.domain.orgs.directory import normalize_email
+from server.domain.partner_settings import branding
 from server.domain.timeline import deadlines as timeline
 from server.enums import ErrorCode
 
@@ -58,10 +59,7 @@ class Settings:
 
     @property
     def logo_path(self) -> str | None:
-        """Our origin's URL of the logo, named by its content hash (cached forever)."""
-        if self.logo_hash is None:
-            return None
-        return f"/logos/{self.logo_hash}.{'png' if self.logo_type == 'image/png' else 'jpg'}"
+        return branding.logo_path(self.logo_hash, self.logo_type)
 
 
 def _settings(partner_id: int, row: PartnerSettings | None) -> Settings:
@@ -76,7 +74,8 @@ async def of(db: AsyncSession, partner_id: int) -> Settings:
     return _settings(partner_id, await db.get(PartnerSettings, partner_id))
 
 
-def _partner_of(actor: Actor) -> int:
+def partner_of(actor: Actor) -> int:
+    """The actor's partner, when they may manage its settings (else FORBIDDEN)."""
     require(actor, Action.MANAGE_SETTINGS)
     if actor.partner_id is None:
         raise forbidden("Only a partner's full admins manage its settings.")
@@ -85,7 +84,7 @@ def _partner_of(actor: Actor) -> int:
 
 async def read(db: AsyncSession, actor: Actor) -> Settings:
     """R-SET-01: the actor's partner's settings (partner full admins only)."""
-    return await of(db, _partner_of(actor))
+    return await of(db, partner_of(actor))
 
 
 async def row_for_update(db: AsyncSession, partner_id: int) -> PartnerSettings:
@@ -138,7 +137,7 @@ async def update(db: AsyncSession, actor: Actor, *, reminder_days: list[int] | N
     """R-SET-01: change what is given (None: unchanged; "" clears the sender name or reply-to).
     Everything is checked before anything is written; the reminders of every live trial are
     re-planned in this transaction when the days change."""
-    partner_id = _partner_of(actor)
+    partner_id = partner_of(actor)
     changes: dict[str, Any] = {}
     if reminder_days is not None:
         changes["reminder_days"] = check_reminder_days(list(reminder_days))

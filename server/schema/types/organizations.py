@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.types import Info
 
 from sqlalchemy import false, true
 
 from server.db.models import PartnerOrg
 from server.planner import declare as plan
 from server.schema.enums import PartnerTier, Role
-from server.schema.node import Node, to_global_id
+from server.schema.node import Node, decode_id, to_global_id
 
 
 @strawberry.type
@@ -16,6 +17,17 @@ class Partner(Node):
     name: str
     certified: bool
     tier: PartnerTier
+
+    @strawberry.field(description="R-SET-01: the partner's logo on our origin (named by its content hash), if any.")
+    async def logo_url(self, info: Info) -> str | None:
+        from server import loaders
+        from server.domain.partner_settings import settings
+
+        pk = decode_id(str(self.id), "Partner")
+        if pk is None:
+            return None
+        async with loaders.read(info.context) as db:
+            return (await settings.of(db, pk)).logo_path
 
     @classmethod
     def from_row(cls, row: PartnerOrg) -> "Partner":
