@@ -175,7 +175,7 @@ def _worker(url: str, batched: bool, lanes: int, ready, go, out) -> None:
 
     from jobs import sweep
     from jobs.runtime import Runtime
-    from jobs.sweep import load_handlers, run_deadlines
+    from jobs.sweep import run_deadlines
     from server.settings import Settings
 
     sweep.BATCH = BATCH
@@ -188,7 +188,6 @@ def _worker(url: str, batched: bool, lanes: int, ready, go, out) -> None:
 
     async def go_sweep() -> tuple[int, float, float, float, float | None]:
         runtime = Runtime.create(Settings(DATABASE_URL=url))
-        load_handlers()
         try:
             hold = asyncio.Event()                  # a warm pool, like a running worker: one connection per lane
             tasks = [asyncio.create_task(backend_pid(runtime, hold)) for _ in range(lanes)]
@@ -365,7 +364,6 @@ async def profile_async(due: int = 10_000) -> None:
         os.environ["SMTP_HOST"] = ""
         sweep.BATCH = BATCH
         runtime = Runtime.create(Settings(DATABASE_URL=url))
-        sweep.load_handlers()
         statements = [0]
         event.listen(runtime.engine.sync_engine, "before_cursor_execute",
                      lambda *args: statements.__setitem__(0, statements[0] + 1))

@@ -31,7 +31,6 @@ simply rows with older `due_at`, caught up in order.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -46,15 +45,13 @@ from jobs.runtime import Runtime
 from server import clock
 from server.db.models import Deadline
 from server.domain.timeline import set_based
-from server.domain.timeline import deadlines as timeline
+from server.domain import deadline_handlers
 
 log = structlog.get_logger("sweep")
 
 BATCH = 1000
 #: Batches in flight at once per sweeper on PostgreSQL (run_deadlines).
 LANES = 2
-#: Modules that register deadline handlers with @timeline.handles.
-HANDLER_MODULES = ("server.domain.trials.end_of_life", "server.domain.devices.shipments", "server.domain.calling.numbers")
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -80,16 +77,6 @@ class Claimed(NamedTuple):
     subject_type: str
     subject_id: int
     attempts: int
-
-
-def load_handlers() -> dict:
-    for name in HANDLER_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError as error:
-            if error.name != name:      # the module exists but is broken: say so
-                raise
-    return timeline.HANDLERS
 
 
 def backoff(attempts: int) -> timedelta:
@@ -172,8 +159,8 @@ async def apply_group(db: AsyncSession, rows: list, report: SweepReport, batched
     has a batch handler. If that raises, each half is applied the same way, down to the failing row,
     which goes alone (apply_one: its error recorded, backed off): one bad row costs about two batches
     of work, not a thousand single deadlines."""
-    handlers = load_handlers()
-    batch = timeline.BATCH_HANDLERS.get(rows[0].kind) if batched and len(rows) > 1 else None
+    handlers = deadline_handlers.HANDLERS
+    batch = deadline_handlers.BATCHED.get(rows[0].kind) if batched and len(rows) > 1 else None
     if batch is None:
         for row in rows:
             await apply_one(db, row, handlers, report)

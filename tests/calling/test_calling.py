@@ -203,7 +203,6 @@ async def test_r_conv_01_converting_keeps_calling_config_and_numbers(client, ses
 async def calling_life_to_grace_end(client, sessionmaker, numbers=("+4722000001", "+4722000002")):
     """A 90-day calling trial in Oslo with `numbers`, played through its deadlines' handlers to the
     end of grace (day 120): (the arrangement, the location)."""
-    import server.domain.trials.end_of_life  # noqa: F401  (registers the trial deadlines' handlers)
     from server.domain.timeline import deadlines as timeline
 
     t = await calling_trial(sessionmaker, country="NO", licenses=12, duration=90)

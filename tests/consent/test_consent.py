@@ -129,14 +129,13 @@ async def test_r_ex_06_consent_link_is_single_use_and_dies_on_resend(kit, settin
 
 async def test_r_ex_06_consent_timeout_cancels_the_request(kit):
     from server.db.models import Deadline
-    from server.domain.trials import end_of_life as timed
-    from server.domain.timeline import deadlines as timeline  # noqa: F401 - registers the deadline handlers
+    from server.domain import deadline_handlers
 
     trial = await request_trial(kit)
     await kit.call("mutation { advanceClock(days: 31) }")
     async with kit.sessionmaker() as db, db.begin():
         deadline = await db.scalar(select(Deadline).where(Deadline.kind == "consent_timeout"))
-        await timeline.HANDLERS["consent_timeout"](db, deadline)
+        await deadline_handlers.HANDLERS["consent_timeout"](db, deadline)
     assert (await kit.call(CUSTOMERS))["data"]["customers"]["totalCount"] == 0
     body = await kit.call("query($id: ID!) { trial(id: $id) { state } }", {"id": trial["id"]})
     assert body["data"]["trial"] is None

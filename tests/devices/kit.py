@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from server import clock
 from server.db.models import Deadline, Trial, TrialService
-from server.domain.timeline import deadlines as timeline
+from server.domain import deadline_handlers
 from server.enums import Role, TrialKind, TrialState
 from server.schema.node import to_global_id
 from tests.factories import Team, existing_customer, partner_team, trials_team_token
@@ -93,18 +93,16 @@ async def advance(sessionmaker, days: int) -> None:
 
 
 async def run_due(sessionmaker, kinds=None) -> list[str]:
-    """Apply due deadlines through their registered handlers, each once (as the sweep does)."""
-    import server.domain.calling.numbers  # noqa: F401  (registers handlers)
-    import server.domain.devices.shipments  # noqa: F401
-
+    """Apply due deadlines through their handlers (server/domain/deadline_handlers.py), each once
+    (as the sweep does)."""
     ran = []
     async with sessionmaker() as db, db.begin():
         rows = list(await db.scalars(select(Deadline).where(
             Deadline.due_at <= clock.now(), Deadline.done_at.is_(None), Deadline.cancelled_at.is_(None))
             .order_by(Deadline.due_at, Deadline.id)))
         for row in rows:
-            if (kinds is None or row.kind in kinds) and row.kind in timeline.HANDLERS:
-                await timeline.HANDLERS[row.kind](db, row)
+            if (kinds is None or row.kind in kinds) and row.kind in deadline_handlers.HANDLERS:
+                await deadline_handlers.HANDLERS[row.kind](db, row)
                 row.done_at = clock.now()
                 ran.append(row.kind)
     return ran

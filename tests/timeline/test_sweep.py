@@ -13,7 +13,7 @@ from server import clock
 from server.db.engine import make_engine, make_sessionmaker
 from server.db.models import AuditEvent, CustomerOrg, Deadline, OutboxEmail, Trial, TrialService
 from server.domain.trials import provisioning
-from server.domain.timeline import deadlines as timeline
+from server.domain import deadline_handlers
 from server.domain.core.actor import Actor, ActorKind
 from server.enums import Role
 from tests.timeline.conftest import emails_in_db, new_customer_trial
@@ -68,7 +68,7 @@ async def test_r_time_handlers_reapplied_change_nothing_and_send_nothing_twice(s
         await clock.refresh(db)
         for deadline in await db.scalars(select(Deadline).where(Deadline.subject_id == t.trial_id,
                                                                 Deadline.subject_type == "Trial")):
-            await timeline.HANDLERS[deadline.kind](db, deadline)       # applied a second time
+            await deadline_handlers.HANDLERS[deadline.kind](db, deadline)       # applied a second time
     await run_due(runtime)
     assert len(smtp_sink.messages) == sent
     async with sessionmaker() as db:
@@ -96,7 +96,7 @@ async def test_r_time_a_failing_deadline_backs_off_and_never_blocks_the_others(s
     async def boom(db, deadline):
         raise RuntimeError("provider unavailable")
 
-    timeline.HANDLERS["test_boom"] = boom
+    deadline_handlers.HANDLERS["test_boom"] = boom
     try:
         async with sessionmaker() as db, db.begin():
             await clock.refresh(db)
@@ -111,13 +111,13 @@ async def test_r_time_a_failing_deadline_backs_off_and_never_blocks_the_others(s
             assert bad.next_attempt_at > clock.now()
             assert (await db.get(Trial, t.trial_id)).state == "ACTIVE"
         assert (await run_due(runtime)).failures == []                # backing off: not tried again yet
-        timeline.HANDLERS["test_boom"] = lambda db, deadline: asyncio.sleep(0)
+        deadline_handlers.HANDLERS["test_boom"] = lambda db, deadline: asyncio.sleep(0)
         async with sessionmaker() as db, db.begin():
             await clock.advance(db, timedelta(minutes=2))
         report = await run_due(runtime)
         assert report.deadlines == 1 and report.failures == []
     finally:
-        timeline.HANDLERS.pop("test_boom", None)
+        deadline_handlers.HANDLERS.pop("test_boom", None)
 
 
 async def test_r_time_two_sweeps_at_once_apply_each_deadline_and_send_each_email_once(
@@ -188,8 +188,8 @@ async def test_r_time_a_failing_row_in_a_batch_is_found_by_halving_and_the_other
         if any(d.subject_id == 5 for d in deadlines):
             raise RuntimeError("provider unavailable")
 
-    timeline.BATCH_HANDLERS["test_batch"] = batch
-    timeline.HANDLERS["test_batch"] = lambda db, deadline: batch(db, [deadline])
+    deadline_handlers.BATCHED["test_batch"] = batch
+    deadline_handlers.HANDLERS["test_batch"] = lambda db, deadline: batch(db, [deadline])
     try:
         async with sessionmaker() as db, db.begin():
             await clock.refresh(db)
@@ -205,8 +205,8 @@ async def test_r_time_a_failing_row_in_a_batch_is_found_by_halving_and_the_other
         bad = [row for row in rows if row.done_at is None]
         assert [row.subject_id for row in bad] == [5] and bad[0].attempts == 1
     finally:
-        timeline.BATCH_HANDLERS.pop("test_batch", None)
-        timeline.HANDLERS.pop("test_batch", None)
+        deadline_handlers.BATCHED.pop("test_batch", None)
+        deadline_handlers.HANDLERS.pop("test_batch", None)
 
 
 async def test_r_time_lanes_apply_a_subjects_deadlines_in_due_order(sessionmaker, runtime):
@@ -221,7 +221,7 @@ async def test_r_time_lanes_apply_a_subjects_deadlines_in_due_order(sessionmaker
         return handler
 
     for name in ("test_first", "test_second"):
-        timeline.HANDLERS[name] = record(name)
+        deadline_handlers.HANDLERS[name] = record(name)
     try:
         async with sessionmaker() as db, db.begin():
             await clock.refresh(db)
@@ -235,7 +235,7 @@ async def test_r_time_lanes_apply_a_subjects_deadlines_in_due_order(sessionmaker
             assert [name for s, name in seen if s == subject_id] == ["test_first", "test_second"]
     finally:
         for name in ("test_first", "test_second"):
-            timeline.HANDLERS.pop(name, None)
+            deadline_handlers.HANDLERS.pop(name, None)
 
 
 async def test_set_based_write_failing_in_a_savepoint_rolls_back_that_savepoint_alone(sessionmaker):

@@ -15,8 +15,7 @@ from sqlalchemy import func, select, update
 from server import clock
 from server.db.models import AuditEvent, OutboxEmail, PartnerSettings, Trial, User
 from server.domain.trials import sql as due_trials_sql
-from server.domain.trials import end_of_life as timed
-from server.domain.timeline import deadlines as timeline  # noqa: F401 - timed registers the rules
+from server.domain import deadline_handlers
 from server.domain.timeline.deadlines import DeadlineKind
 from server.enums import CustomerRole, Role, TrialKind, TrialState
 from tests.factories import partner_team
@@ -86,7 +85,7 @@ async def _apply(sessionmaker, kind: DeadlineKind, trial_ids: list[int]) -> dict
         await clock.refresh(db)
         audit_mark = await db.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
         outbox_mark = await db.scalar(select(func.coalesce(func.max(OutboxEmail.id), 0)))
-        await timeline.BATCH_HANDLERS[kind.value](db, [SimpleNamespace(subject_id=i) for i in trial_ids])
+        await deadline_handlers.BATCHED[kind.value](db, [SimpleNamespace(subject_id=i) for i in trial_ids])
         written = {
             "trials": list(await db.execute(select(Trial.id, Trial.state, Trial.version).order_by(Trial.id))),
             "audit": list(await db.execute(

@@ -319,7 +319,6 @@ async def on_grace_end(db: AsyncSession, trial: Trial) -> None:
                  partner_id=trial.partner_id, after={"count": result.rowcount, "release_at": release_at.isoformat()})
 
 
-@timeline.handles(DeadlineKind.NUMBER_RELEASE)
 async def on_number_release(db: AsyncSession, deadline: Deadline) -> None:
     """R-TIME-06: 15 days after grace the reserved numbers are released (once) and free again."""
     trial = await db.get(Trial, deadline.subject_id)

@@ -72,7 +72,6 @@ def _timed_move(db: AsyncSession, shipment, trial: Trial, status: ShipmentStatus
                  partner_id=trial.partner_id, before=before, after=snapshot(shipment))
 
 
-@timeline.handles(DeadlineKind.RETURN_DUE)
 async def on_return_due(db: AsyncSession, deadline: Deadline) -> None:
     """R-RMA-01: the device due date has come; the two-week return window starts."""
     found = await _open_shipment(db, deadline)
@@ -83,7 +82,6 @@ async def on_return_due(db: AsyncSession, deadline: Deadline) -> None:
         _timed_move(db, shipment, trial, ShipmentStatus.RETURN_DUE, "shipment.return_due")
 
 
-@timeline.handles(DeadlineKind.RETURN_OVERDUE)
 async def on_return_overdue(db: AsyncSession, deadline: Deadline) -> None:
     """R-RMA-02: overdue returns are flagged and emailed (partner admins, customer admins; once)."""
     found = await _open_shipment(db, deadline)

@@ -326,8 +326,3 @@ async def trials_team_queue(db: AsyncSession, actor: Actor, statuses: Iterable[S
         return []
     return list(await db.scalars(select(Shipment).where(Shipment.status.in_([s.value for s in statuses]))
                                  .order_by(Shipment.created_at, Shipment.id)))
-
-
-
-# The sweep imports this module for its handlers; the return handlers live beside record_return.
-from server.domain.devices import returns as _returns  # noqa: E402,F401

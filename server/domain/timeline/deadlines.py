@@ -1,10 +1,10 @@
 """Time is data: every future event is a Deadline row written in the same transaction as the
 change that causes it, moved or cancelled with the trial, and applied once by the sweep.
 
-Handlers (what happens when a deadline comes due) register with `@handles(kind)`, or with
-`@handles_batch(kind)` when they apply many deadlines of a kind at once (set-based); a batch
-handler is also the single-deadline handler, with a batch of one. The sweep in jobs/ claims due
-rows and calls them.
+What happens when a deadline comes due lives with its concept (trials/end_of_life.py,
+trials/provisioning.py, consent/timeout.py, calling/numbers.py, devices/returns.py); one explicit
+list, server/domain/deadline_handlers.py, maps each kind to its handler and is checked when the
+worker starts. The sweep in jobs/ claims due rows and calls them.
 """
 from __future__ import annotations
 
@@ -57,27 +57,6 @@ TRIAL_END_KINDS = (*REMINDER_KINDS.values(), DeadlineKind.TRIAL_EXPIRY, Deadline
 #: A handler gets a claimed deadline: anything with `id`, `kind`, `subject_type`, `subject_id`.
 Handler = Callable[[AsyncSession, Deadline], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, Sequence[Deadline]], Awaitable[None]]
-HANDLERS: dict[str, Handler] = {}
-BATCH_HANDLERS: dict[str, BatchHandler] = {}
-
-
-def handles(kind: DeadlineKind) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind.value] = fn
-        return fn
-    return register
-
-
-def handles_batch(kind: DeadlineKind) -> Callable[[BatchHandler], BatchHandler]:
-    """Register a handler for many deadlines of `kind` with distinct subjects at once."""
-    def register(fn: BatchHandler) -> BatchHandler:
-        async def one(db: AsyncSession, deadline: Deadline) -> None:
-            await fn(db, [deadline])
-
-        BATCH_HANDLERS[kind.value] = fn
-        HANDLERS[kind.value] = one
-        return fn
-    return register
 
 
 def schedule(db: AsyncSession, kind: DeadlineKind, subject_type: str, subject_id: int, due_at: datetime) -> Deadline:
@@ -177,10 +156,3 @@ async def schedule_many(db: AsyncSession, subject_type: str, subject_id: int,
             for kind, due in deadlines]
     if rows:
         await db.execute(insert(Deadline.__table__), rows)
-
-
-async def open_deadlines(db: AsyncSession, subject_type: str, subject_id: int) -> list[Deadline]:
-    rows = await db.scalars(select(Deadline).where(
-        Deadline.subject_type == subject_type, Deadline.subject_id == subject_id,
-        Deadline.done_at.is_(None), Deadline.cancelled_at.is_(None)).order_by(Deadline.due_at))
-    return list(rows)

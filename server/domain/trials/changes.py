@@ -4,7 +4,6 @@ is audited with before/after and queues its emails in the same transaction.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server import clock
 from server.db.models import Shipment, Trial, TrialService
 from server.domain.core import audit
+from server.domain.devices import shipments
 from server.domain.trials import availability
 from server.domain.trials import lifecycle
 from server.domain.notifications import notify
@@ -170,22 +170,12 @@ async def cancel_trial(db: AsyncSession, actor: Actor, trial_id: int | None) -> 
     trial.cancelled_at = clock.now()
     await trials.release_holds(db, trial, free_site=True)
     await timeline.cancel(db, "Trial", trial.id)
-    await start_returns(db, trial)
+    await shipments.start_returns(db, trial)            # R-RMA-01
     audit.record(db, actor, "trial.cancelled", "Trial", trial.id, customer_id=trial.customer_id,
                  partner_id=trial.partner_id, before=before, after=trials.snapshot(trial))
     await notify.to_customer_admins(db, EmailKind.TRIAL_CANCELLED, trial, "cancelled")
     await notify.to_partner_admins(db, EmailKind.TRIAL_CANCELLED, trial, "cancelled")
     return trial
-
-
-async def start_returns(db: AsyncSession, trial: Trial) -> None:
-    """R-RMA-01 via the devices area's `shipments.start_returns`, when that module is present."""
-    try:
-        shipments = importlib.import_module("server.domain.devices.shipments")
-    except ModuleNotFoundError:
-        return
-    if hasattr(shipments, "start_returns"):
-        await shipments.start_returns(db, trial)
 
 
 async def express_purchase_interest(db: AsyncSession, actor: Actor, trial_id: int | None) -> Trial:

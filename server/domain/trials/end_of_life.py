@@ -1,8 +1,9 @@
-"""What happens when a deadline comes due (SPEC §5, R-EX-06, R-NEW-04). One handler per
-DeadlineKind, registered with `@timeline.handles`; the sweep (jobs/sweep.py) calls them. The
-trial end rules (warning, expiry, access ended) are plans over loaded rows, registered with
-`trial_rule`: the sweep applies a whole batch of them set-based (server/domain/timeline/batch.py), and
-one deadline is a batch of one.
+"""The end of a trial's life, as its deadlines come due (SPEC §5): R-TIME-01 and R-SET-01 reminders,
+R-TIME-02 expiry, R-TIME-04 access ended, R-TIME-05/06 release at the grace end. The trial end rules
+(reminders, expiry, access ended) are plans over loaded rows made batch handlers by `trial_rule`:
+the sweep applies a whole batch of them set-based (server/domain/timeline/batch.py; on PostgreSQL
+their SQL twins in server/domain/trials/sql.py), and one deadline is a batch of one. The registry
+server/domain/deadline_handlers.py names each kind's handler.
 
 Every handler locks its subject, re-checks that the event still applies (state and date), moves
 the trial through `lifecycle.transition`, audits as SYSTEM and queues its emails with dedup keys
@@ -25,20 +26,19 @@ Decisions (SPEC silent):
 """
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
 from server.db.models import (
-    ConsentRequest, CustomerOrg, CustomerUser, Deadline, PartnerAccessGrant, PartnerOrg, PurchasedService, Trial,
-    TrialService,
+    CustomerOrg, CustomerUser, Deadline, PartnerAccessGrant, PurchasedService, Trial, TrialService,
 )
+from server.domain.calling import numbers
 from server.domain.core import audit
+from server.domain.devices import shipments
 from server.domain.timeline import batch as due_trials
 from server.domain.trials import sql as due_trials_sql
 from server.domain.trials import lifecycle
@@ -49,15 +49,9 @@ from server.domain.timeline.batch import Audience, DueTrial, DueTrials
 from server.domain.trials.sql import ENDS_ISO, GRACE_END, GRACE_END_DAY, Send, Statement
 from server.domain.trials.lifecycle import TrialEvent
 from server.domain.notifications.outbox import EmailKind
-from server.domain.timeline.deadlines import DeadlineKind
+from server.domain.timeline.deadlines import BatchHandler
 from server.domain.usage import storage as usage_storage
-from server.enums import ConsentStatus, CustomerRole, SubscriptionStatus, TrialState
-
-
-async def trial_context(db: AsyncSession, trial: Trial, **extra: Any) -> dict[str, Any]:
-    customer = await db.get(CustomerOrg, trial.customer_id)
-    partner = await db.get(PartnerOrg, trial.partner_id)
-    return due_trials.context(trial, customer.name, partner.name, **extra)
+from server.enums import CustomerRole, SubscriptionStatus, TrialState
 
 
 def _day(value) -> str:
@@ -75,15 +69,15 @@ def _grace_over(trial, now) -> bool:
 PlanRule = Callable[[DueTrials, DueTrial, datetime], None]
 
 
-def trial_rule(kind: DeadlineKind, *audiences: Audience, partner_copies: tuple[EmailKind, ...] = (),
-               postgres: due_trials_sql.Statement | None = None) -> Callable[[PlanRule], PlanRule]:
-    """Register a plan (a pure decision over one loaded trial) as the handler of `kind`, for a
-    batch of deadlines and for one: load the trials, the customer `audiences` and the partner's
-    people for each of `partner_copies` set-based, plan each, apply.
-    On PostgreSQL a batch runs the rule's `postgres` statement instead (server/domain/trials/sql.py:
-    the same rule in one statement, held equal to the plan by tests/trials/test_end_of_life_sql.py)."""
-    def register(plan: PlanRule) -> PlanRule:
-        @timeline.handles_batch(kind)
+def trial_rule(*audiences: Audience, partner_copies: tuple[EmailKind, ...] = (),
+               postgres: due_trials_sql.Statement | None = None) -> Callable[[PlanRule], BatchHandler]:
+    """Make a plan (a pure decision over one loaded trial) a batch handler, for a batch of deadlines
+    and for one: load the trials, the customer `audiences` and the partner's people for each of
+    `partner_copies` set-based, plan each, apply. The registry (server/domain/deadline_handlers.py)
+    names its deadline kind. On PostgreSQL a batch runs the rule's `postgres` statement instead
+    (server/domain/trials/sql.py: the same rule in one statement, held equal to the plan by
+    tests/trials/test_end_of_life_sql.py)."""
+    def batch_handler(plan: PlanRule) -> BatchHandler:
         async def handle(db: AsyncSession, deadlines) -> None:
             now = clock.now()
             if postgres is not None and due_trials_sql.applies(db):
@@ -95,14 +89,9 @@ def trial_rule(kind: DeadlineKind, *audiences: Audience, partner_copies: tuple[E
                 if trial is not None:
                     plan(due, trial, now)
             await due_trials.apply(db, due)
-        return plan
-    return register
-
-
-@timeline.handles(DeadlineKind.PROVISION)
-async def on_provision(db: AsyncSession, deadline: Deadline) -> None:
-    """R-NEW-04."""
-    await provisioning.provision(db, deadline.subject_id)
+        handle.__doc__ = plan.__doc__
+        return handle
+    return batch_handler
 
 
 def _reminder_event(base: str, days: int) -> str:
@@ -111,12 +100,12 @@ def _reminder_event(base: str, days: int) -> str:
     return base if days == 7 else f"{base}_{days}d"
 
 
-def reminder_rule(days: int) -> PlanRule:
+def reminder_rule(days: int) -> BatchHandler:
     """R-TIME-01 / R-SET-01: the warning `days` before the end, to customer admins (with the Buy
     link) and the partner's people, for each day the partner chose (its own deadline kind)."""
     customer_event, partner_event = _reminder_event("warning_customer", days), _reminder_event("warning_partner", days)
 
-    @trial_rule(timeline.REMINDER_KINDS[days], Audience.CUSTOMER_ADMINS, partner_copies=(EmailKind.WARNING_PARTNER,),
+    @trial_rule(Audience.CUSTOMER_ADMINS, partner_copies=(EmailKind.WARNING_PARTNER,),
                 postgres=Statement(
         applies=f"x.state = '{TrialState.ACTIVE}' AND x.ends_at - interval '{days} days' <= CAST($2 AS timestamptz)",
         action="trial.warning_sent", after=f"jsonb_build_object('ends_at', {ENDS_ISO}, 'days_left', {days})",
@@ -138,7 +127,7 @@ REMINDER_RULES = {days: reminder_rule(days) for days in timeline.REMINDER_KINDS}
 on_trial_warning = REMINDER_RULES[7]
 
 
-@trial_rule(DeadlineKind.TRIAL_EXPIRY, Audience.CUSTOMER_ADMINS, partner_copies=(EmailKind.EXPIRED_PARTNER,),
+@trial_rule(Audience.CUSTOMER_ADMINS, partner_copies=(EmailKind.EXPIRED_PARTNER,),
             postgres=Statement(
     applies="x.ends_at <= CAST($2 AS timestamptz)", move=(TrialState.ACTIVE, TrialEvent.EXPIRED),
     action="trial.expired",
@@ -164,7 +153,7 @@ def _access_ended(due: DueTrials, trial) -> None:
              due.context(trial))
 
 
-@trial_rule(DeadlineKind.USERS_ACCESS_ENDED, Audience.CUSTOMER_USERS, postgres=Statement(
+@trial_rule(Audience.CUSTOMER_USERS, postgres=Statement(
     applies=f"x.state = '{TrialState.EXPIRED}' AND {GRACE_END} <= CAST($2 AS timestamptz)",
     action="trial.users_access_ended",
     sends=(Send(EmailKind.ACCESS_ENDED, Audience.CUSTOMER_USERS, "access_ended", day=GRACE_END_DAY),)))
@@ -183,7 +172,6 @@ async def _org_keeps_living(db: AsyncSession, trial: Trial) -> bool:
     return bool(await db.scalar(select(purchased | other)))
 
 
-@timeline.handles(DeadlineKind.GRACE_END)
 async def on_grace_end(db: AsyncSession, deadline: Deadline) -> None:
     """R-TIME-05/06: after grace with no conversion the trial is RELEASED for good: licenses and the
     Meetings site URL are freed, users move to the consumer org, admin roles and the partner's access
@@ -211,46 +199,9 @@ async def on_grace_end(db: AsyncSession, deadline: Deadline) -> None:
                          .values(managing_partner_id=None))
         await db.execute(update(CustomerOrg).where(CustomerOrg.id == trial.customer_id)
                          .values(subscription_status=SubscriptionStatus.RELEASED.value))
-    await _call_optional("server.domain.calling.numbers", "on_grace_end", db, trial)
-    await _call_optional("server.domain.devices.shipments", "start_returns", db, trial)
+    await numbers.on_grace_end(db, trial)                 # R-TIME-06: calling stops, numbers kept 15 days
+    await shipments.start_returns(db, trial)              # R-RMA-01: devices come back
     await usage_storage.on_release(db, trial)  # R-USE-08: per-user rows go, daily totals stay
     audit.record(db, SYSTEM, "trial.released", "Trial", trial.id, customer_id=trial.customer_id,
                  partner_id=trial.partner_id, before={"state": before},
                  after={"state": after, "users_moved_to_consumer": whole_org})
-
-
-async def _call_optional(module: str, name: str, *args) -> None:
-    """Other areas' hooks (calling, shipments), called when they exist."""
-    import importlib
-
-    try:
-        target = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return
-    await target(*args)
-
-
-@timeline.handles(DeadlineKind.CONSENT_TIMEOUT)
-async def on_consent_timeout(db: AsyncSession, deadline: Deadline) -> None:
-    """R-EX-06: 30 days without an answer: the request EXPIRES (its links die), the trial is
-    CANCELLED, its services no longer hold, and the customer leaves the partner's list."""
-    request = await db.scalar(select(ConsentRequest).where(ConsentRequest.id == deadline.subject_id).with_for_update())
-    if request is None or request.status != ConsentStatus.PENDING.value or request.expires_at > clock.now():
-        return
-    trial = await provisioning.locked_trial(db, request.trial_id)
-    consent_before, consent_after = lifecycle.consent_transition(request, TrialEvent.CONSENT_TIMED_OUT)
-    request.nonce = secrets.token_hex(16)
-    request.decided_at = clock.now()
-    before, after = lifecycle.transition(trial, TrialEvent.CONSENT_TIMED_OUT)
-    trial.cancelled_at = clock.now()
-    await db.execute(update(TrialService).where(TrialService.trial_id == trial.id).values(holds=False, site_url=None))
-    await timeline.cancel(db, "Trial", trial.id)
-    grant = await db.get(PartnerAccessGrant, (request.customer_id, request.partner_id))
-    if grant is not None and grant.granted_at >= request.created_at:
-        await db.delete(grant)
-        await db.execute(update(CustomerOrg).where(CustomerOrg.id == request.customer_id,
-                                                   CustomerOrg.managing_partner_id == request.partner_id)
-                         .values(managing_partner_id=None))
-    audit.record(db, SYSTEM, "consent.consent_timed_out", "Trial", trial.id, customer_id=trial.customer_id,
-                 partner_id=trial.partner_id, before={"state": before, "consent": consent_before},
-                 after={"state": after, "consent": consent_after})

@@ -11,12 +11,15 @@ themselves and already sign in.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
-from server.db.models import CustomerOrg, Trial, TrialService
+from server.db.models import CustomerOrg, Deadline, PartnerOrg, Trial, TrialService
 from server.domain.core import audit
+from server.domain.timeline import batch as due_trials
 from server.domain.trials import lifecycle
 from server.domain.notifications import outbox
 from server.domain.notifications import recipients
@@ -74,8 +77,6 @@ async def provision(db: AsyncSession, trial_id: int) -> None:
                  partner_id=trial.partner_id, before=before,
                  after={"state": trial.state, "provisioning": customer.provisioning_status, "region": customer.region})
     if trial.kind == TrialKind.NEW_CUSTOMER.value:
-        from server.domain.trials.end_of_life import trial_context
-
         context = await trial_context(db, trial)
         for email, locale in await recipients.customer_full_admins(db, customer.id):
             await outbox.enqueue(db, EmailKind.WELCOME, email, f"trial:{trial.id}:welcome", context, locale=locale,
@@ -102,3 +103,14 @@ async def retry_provisioning(db: AsyncSession, actor: Actor, trial_id: int | Non
     audit.record(db, actor, "customer.provisioning_retried", "Customer", customer.id, customer_id=customer.id,
                  partner_id=trial.partner_id, before=before, after={"provisioning": customer.provisioning_status})
     return trial
+
+
+async def trial_context(db: AsyncSession, trial: Trial, **extra: Any) -> dict[str, Any]:
+    customer = await db.get(CustomerOrg, trial.customer_id)
+    partner = await db.get(PartnerOrg, trial.partner_id)
+    return due_trials.context(trial, customer.name, partner.name, **extra)
+
+
+async def on_provision(db: AsyncSession, deadline: Deadline) -> None:
+    """R-NEW-04: the PROVISION deadline (due at start, or at once on a retry) runs `provision`."""
+    await provision(db, deadline.subject_id)

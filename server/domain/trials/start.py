@@ -31,7 +31,7 @@ from server.db.engine import read_rows, unit_of_work
 from server.db.models import CustomerOrg, CustomerUser, PartnerOrg, Trial, TrialService, User
 from server.domain.core import audit
 from server.domain.trials import availability
-from server.domain.devices import order as devices_order
+from server.domain.devices import shipments
 from server.domain.orgs import geography
 from server.domain.notifications import notify
 from server.domain.core import permissions
@@ -159,7 +159,7 @@ async def create_trial(db: AsyncSession, actor: Actor, customer: CustomerOrg, re
     db.add_all(services)
     await service_options.flush_services(db)
     if request.devices:
-        await devices_order.order(db, actor, trial, customer, request.devices)
+        await shipments.request_shipments(db, actor, trial, request.devices)      # R-DEV-01
     if trial.ends_at is not None:
         await timeline.plan_trial(db, trial)
     audit.record(db, actor, "trial.started", "Trial", trial.id, customer_id=customer.id,
@@ -197,8 +197,7 @@ async def start_trial(db: AsyncSession, actor: Actor, form: CustomerForm, reques
     rows = _new_rows(actor, form, request, email, country, setup_now)
     trial, customer, services = await start_rows.write(db, actor, rows, start_rows.Checks(START_CHECKS, params, refuse))
     if request.devices:
-        await devices_order.order(db, actor, await db.get(Trial, trial.id), await db.get(CustomerOrg, customer.id),
-                                  request.devices)
+        await shipments.request_shipments(db, actor, await db.get(Trial, trial.id), request.devices)  # R-DEV-01
     return StartedTrial(trial, customer, services)
 
 
