@@ -36,8 +36,8 @@ async def test_r_svc_03_address_errors_name_their_fields(client, sessionmaker):
 
 
 async def test_r_org_02_a_location_out_of_reach_is_not_found_on_location_id(client, sessionmaker):
-    """Kills: the field of `numbers.get_location`'s NOT_FOUND changed, for a missing location and for
-    another partner's."""
+    """Kills: the field or the noun of `numbers.get_location`'s NOT_FOUND changed, for a missing
+    location and for another partner's (the same answer for both: R-ORG-02)."""
     t = await calling_trial(sessionmaker)
     location = await add_location(client, t)
     stranger = (await partner_team(sessionmaker)).tokens[Role.PARTNER_FULL_ADMIN]
@@ -45,3 +45,4 @@ async def test_r_org_02_a_location_out_of_reach_is_not_found_on_location_id(clie
     missing = await gql(client, ASSIGN, {"l": to_global_id("Location", 999999), "n": us_numbers(1)}, token=t.sales)
     for body in (foreign, missing):
         assert _errors(body, "assignNumbers") == [("NOT_FOUND", ["locationId"])]
+        assert body["data"]["assignNumbers"]["userErrors"][0]["message"] == "No such location."
