@@ -46,3 +46,39 @@ async def test_r_org_02_a_location_out_of_reach_is_not_found_on_location_id(clie
     for body in (foreign, missing):
         assert _errors(body, "assignNumbers") == [("NOT_FOUND", ["locationId"])]
         assert body["data"]["assignNumbers"]["userErrors"][0]["message"] == "No such location."
+
+
+async def test_r_svc_03_postal_codes_by_country_and_length(client, sessionmaker):
+    """Kills: a country dropped from `numbers.POSTAL_CODES` (the Netherlands' "1234 AB" form no longer
+    checked) and the postal code's length limit moved (21 characters accepted where 20 is the most)."""
+    t = await calling_trial(sessionmaker)
+
+    async def add(address: dict) -> list[tuple[str, list[str]]]:
+        body = await gql(client, ADD, {"c": t.customer_gid, "n": "Office", "a": address, "tz": "Europe/Amsterdam"},
+                         token=t.sales)
+        return _errors(body, "addCallingLocation")
+
+    amsterdam = {"line1": "Dam 1", "city": "Amsterdam", "postalCode": "1012 JS", "country": "NL"}
+    assert await add({**amsterdam, "postalCode": "10123"}) == [("INVALID_ADDRESS", ["address", "postalCode"])]
+    assert await add(amsterdam) == []
+    dublin = {"line1": "1 O'Connell St", "city": "Dublin", "country": "IE"}  # no postal pattern for Ireland
+    assert await add({**dublin, "postalCode": "D" * 21}) == [("INVALID_ADDRESS", ["address", "postalCode"])]
+    assert await add({**dublin, "postalCode": "D" * 20}) == []
+
+
+async def test_r_svc_03_refusals_say_what_and_where(client, sessionmaker):
+    """Kills: the field of "no calling trial" (`numbers.add_location`: customerId) and the message of a
+    number of another country (`numbers.normalize_number`) changed."""
+    from tests.devices.kit import active_trial
+
+    messaging = await active_trial(sessionmaker, services=("MESSAGING",))
+    body = await gql(client, ADD, {"c": messaging.customer_gid, "n": "HQ", "a": US_ADDRESS, "tz": "America/New_York"},
+                     token=messaging.sales)
+    assert body["data"]["addCallingLocation"]["userErrors"] == [
+        {"code": "INVALID_STATE", "field": ["customerId"], "message": "This customer has no calling trial to set up."}]
+    t = await calling_trial(sessionmaker, trials_team=messaging.trials_team)
+    location = await add_location(client, t)
+    norwegian = await gql(client, ASSIGN, {"l": location["id"], "n": ["+47 22 33 44 55"]}, token=t.sales)
+    assert norwegian["data"]["assignNumbers"]["userErrors"] == [
+        {"code": "INVALID_PHONE_NUMBER", "field": ["numbers", "0"],
+         "message": "'+47 22 33 44 55' is not a number of US, the location's country."}]
