@@ -1,6 +1,7 @@
-"""R-SVC-03 calling locations: each refusal names the input it is about (`userErrors.field`), so the
-form can put the message beside that field; a location out of reach answers NOT_FOUND on `locationId`
-whether it is missing or another partner's (R-ORG-02)."""
+"""R-SVC-03 calling locations and numbers at their edges: each refusal names the input it is about
+(`userErrors.field`) and says what is wrong; postal codes by country and length; a location out of
+reach answers NOT_FOUND on `locationId` whether it is missing or another partner's (R-ORG-02); and
+R-TIME-06 for a trial of Calling alone. Written for mutants `make mutate` found surviving."""
 from __future__ import annotations
 
 from server.enums import Role
@@ -82,3 +83,25 @@ async def test_r_svc_03_refusals_say_what_and_where(client, sessionmaker):
     assert norwegian["data"]["assignNumbers"]["userErrors"] == [
         {"code": "INVALID_PHONE_NUMBER", "field": ["numbers", "0"],
          "message": "'+47 22 33 44 55' is not a number of US, the location's country."}]
+
+
+async def test_r_time_06_a_calling_only_trial_keeps_its_numbers_15_days(client, sessionmaker):
+    """Kills: the "trial has Calling" test of `numbers.on_grace_end` negated (a trial of Calling alone
+    would lose its numbers at the end of grace instead of keeping them 15 days)."""
+    from datetime import timedelta
+
+    from server.db.models import Trial
+    from server.domain.calling import numbers as calling
+    from tests.devices.kit import active_trial, advance
+
+    t = await active_trial(sessionmaker, country="US", services=("CALLING",), pstn="PARTNER_DIDS", duration=30)
+    location = await add_location(client, t)
+    await gql(client, ASSIGN, {"l": location["id"], "n": us_numbers(1)}, token=t.sales)
+    await advance(sessionmaker, 60)
+    async with sessionmaker() as db, db.begin():
+        trial = await db.get(Trial, t.trial_id)
+        await calling.on_grace_end(db, trial)
+        keep_until = (trial.grace_ends_at + timedelta(days=15)).date().isoformat()
+    view = (await gql(client, "query($id: ID!) { node(id: $id) { ... on Location { numbers { status releaseAt } } } }",
+                      {"id": location["id"]}, token=t.sales))["data"]["node"]
+    assert [(n["status"], n["releaseAt"][:10]) for n in view["numbers"]] == [("RESERVED", keep_until)]
