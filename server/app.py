@@ -102,7 +102,7 @@ async def _graphql(request: Request) -> Response:
     media_type = gql._media_type(request)
     if request.method == "GET" and "text/html" in request.headers.get("accept", "") \
             and "query" not in request.query_params and state.settings.is_dev:
-        return gql.graphiql_page()
+        return gql.graphiql_page(request.scope.get("state", {}).get("csrf_token") or "")
     if media_type is None:
         return gql.respond({"errors": [{"message": "Accept application/graphql-response+json or application/json."}]},
                            406, gql.JSON)

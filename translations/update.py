@@ -26,8 +26,12 @@ def source_messages() -> list[str]:
     found = [m[2] for m in extract_from_dir(str(ROOT), method_map, options_map, keywords={"_": None, "t": None, "ngettext": (1, 2)})]
     from server.pages import labels, rendering, timeline, wizard_form
 
+    found += list(labels.AUDIT_ACTIONS.values()) + list(labels.ACTOR_KINDS.values()) + [labels.GENERIC_ACTION]
     found += list(labels.LABELS.values()) + list(rendering.ERROR_MESSAGES.values()) + list(timeline.LABELS.values())
     found += [message for fields in wizard_form.REQUIRED.values() for _, message in fields]
+    from server.domain.trials.options import BUSINESS_VERTICALS
+
+    found += list(BUSINESS_VERTICALS)  # shown translated; the API keeps the English value
     return list(dict.fromkeys(m for m in found if (isinstance(m, str) and m) or (isinstance(m, tuple) and all(m))))
 
 

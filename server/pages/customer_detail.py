@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.pages import calling, guard, rendering, timeline
+from server.pages import calling, guard, labels, rendering, timeline
 from server.pages.operations import run_operation
 from server.pages.wizard_form import whole_number
 
@@ -46,10 +46,19 @@ async def _load(request: Request, customer_id: str) -> dict[str, Any]:
     return data
 
 
+def _history(event: dict[str, Any]) -> dict[str, Any]:
+    """An audit event in words (issue 27 item 7): who did what, in the reader's language."""
+    who, what = labels.audit_words(event)
+    after = event.get("after") or {}
+    return {"at": event["at"], "who": rendering._(who),
+            "what": rendering._(what, days=after.get("days", ""), subject=(event.get("subjectType") or "").lower())
+            if "%(" in what else rendering._(what)}
+
+
 def _context(data: dict[str, Any], **extra: Any) -> dict[str, Any]:
     customer = data["customer"]
     roles = set(data["viewer"]["roles"])
-    return {"title": customer["name"], "viewer": data["viewer"], "customer": customer, "events": data["auditEvents"],
+    return {"title": customer["name"], "viewer": data["viewer"], "customer": customer, "events": [_history(e) for e in data["auditEvents"]],
             "may_manage": bool(roles & {"PARTNER_FULL_ADMIN", "PARTNER_ADMIN", "SALES_FULL_ADMIN", "SALES_ADMIN"}),
             "services": SERVICES, "forms": {}, "catalog": data["catalog"], "device_types": DEVICE_TYPES,
             "skips": SKIPS, "calling": data["calling"], "calling_form": {}, **extra}

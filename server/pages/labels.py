@@ -64,3 +64,43 @@ def label(value: str | None) -> str:
 
 def tone(value: str | None) -> str:
     return TONE.get(value or "", "")
+
+
+#: What happened, as a sentence's predicate (issue 27 item 7): the history reads "WHO WHAT", never
+#: `trial.edited`. An action not listed reads as the generic sentence (`changed …`).
+AUDIT_ACTIONS = {
+    "customer.created": "created the customer", "partner.created": "created the partner",
+    "trial.started": "started the trial", "trial.edited": "edited the trial", "trial.updated": "edited the trial",
+    "trial.extended": "extended the trial by %(days)s days", "trial.converted": "converted the trial to paid",
+    "trial.cancelled": "cancelled the trial", "trial.provisioned": "provisioned the trial's services",
+    "trial.expiring_soon": "sent the 7-day warning emails", "trial.warning_sent": "sent the 7-day warning emails",
+    "trial.expired": "ended the trial: grace period started", "trial.released": "released the organization",
+    "trial.users_access_ended": "told the users their access ended", "trial.purchase_interest": "said they are interested in buying",
+    "trial.devices_skipped": "skipped devices", "trial.consent_requested": "asked the customer for consent",
+    "trial.consent_accepted": "accepted the trial request", "trial.consent_declined": "declined the trial request",
+    "trial.consent_expired": "let the trial request lapse",
+    "consent.requested": "sent the consent request", "consent.resent": "sent the consent request again",
+    "consent.request_withdrawn": "withdrew the trial request", "consent.consent_accepted": "accepted the trial request",
+    "consent.consent_declined": "declined the trial request", "consent.consent_timed_out": "let the trial request lapse",
+    "customer.provisioning_failed": "could not provision the customer", "customer.provisioning_retried": "retried provisioning",
+    "partner_access.granted": "granted the partner access",
+    "shipment.requested": "requested a device shipment", "shipment.recorded": "recorded a device shipment",
+    "shipment.withdrawn": "withdrew a device shipment", "shipment.return_label_requested": "asked for a return label",
+    "shipment.return_started": "started the device return", "shipment.return_due": "flagged the device return as due",
+    "shipment.return_recorded": "recorded a device return", "return.recorded": "recorded a device return",
+    "shipment.overdue": "flagged the device return as overdue", "return.overdue": "flagged the device return as overdue",
+    "shipment.due_date_extended": "moved the device due date", "device_extension.requested": "asked to keep the devices longer",
+    "device_extension.decided": "decided the device extension request",
+    "location.added": "added a calling location", "numbers.assigned": "assigned phone numbers",
+    "numbers.reserved": "kept the phone numbers reserved", "numbers.released": "released the phone numbers",
+    "calling.numbers_released": "released the phone numbers",
+}
+ACTOR_KINDS = {"system": "Trialdesk (automatically)", "anonymous": "Someone signed out", "token": "An API token"}
+GENERIC_ACTION = "changed the %(subject)s"
+
+
+def audit_words(event: dict) -> tuple[str, str]:
+    """(who, what) of an audit event in English (translate both with `_`; `what` has %(days)s filled by the caller)."""
+    kind, _, email = (event.get("actor") or "").partition(":")
+    who = email or ACTOR_KINDS.get(kind, kind)
+    return who, AUDIT_ACTIONS.get(event.get("action") or "", GENERIC_ACTION)

@@ -51,6 +51,8 @@ templates.env.filters["day"] = lambda value: i18n.format_day(_locale.get(), _zon
 templates.env.filters["moment"] = lambda value: i18n.format_moment(_locale.get(), _zone.get(), value)
 templates.env.filters["country"] = lambda code: i18n.country_name(_locale.get(), code)
 templates.env.filters["zone"] = lambda zone: i18n.zone_name(_locale.get(), zone)
+templates.env.filters["by_country_name"] = lambda countries: sorted(
+    countries, key=lambda c: i18n.country_name(_locale.get(), c["code"]).casefold())
 templates.env.policies["json.dumps_kwargs"] = {"sort_keys": True}
 
 

@@ -10,7 +10,10 @@ from typing import Any
 
 WIDTH, LEFT, RIGHT = 720, 40, 680
 NUMBER_HOLD = timedelta(days=15)
-LABELS = {"start": "Start", "warning": "7-day warning", "end": "End", "grace": "Grace end", "release": "Release"}  # R-TIME-06: numbers are kept 15 days after grace
+#: What each point is (issue 27 item 8); the home page says the grace end in the same words.
+LABELS = {"start": "Trial starts", "warning": "7-day warning emails", "end": "Trial ends, grace period starts",
+          "grace": "Grace ends: the organization is released",  # R-TIME-05
+          "release": "Phone numbers released"}  # R-TIME-06: numbers are kept 15 days after grace
 
 
 def _when(value: str | None) -> datetime | None:
@@ -37,9 +40,10 @@ def milestones(trial: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     grace = grace or end + timedelta(days=30)
     calling = any(s["type"] == "CALLING" for s in trial.get("services", []))
-    dates = {"start": start, "warning": end - timedelta(days=7), "end": end, "grace": grace,
-             "release": grace + NUMBER_HOLD if calling else grace}
-    points = [(key, LABELS[key], dates[key]) for key in LABELS]
+    dates = {"start": start, "warning": end - timedelta(days=7), "end": end, "grace": grace}
+    if calling:  # without Webex Calling there are no numbers to keep: nothing happens after grace
+        dates["release"] = grace + NUMBER_HOLD
+    points = [(key, LABELS[key], dates[key]) for key in dates]
     first, last = points[0][2], points[-1][2]
     span = max((last - first).total_seconds(), 1)
     result = []

@@ -58,6 +58,17 @@ async def test_introspection_is_on_outside_production(client):
     assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
 
 
+async def test_graphiqls_introspection_query_passes_the_depth_limit(client):
+    """Issue 27 item 14: GraphiQL's docs load the schema with graphql's standard introspection query
+    (15 levels of `ofType`); introspection reads no data, so its depth is not counted."""
+    from graphql import get_introspection_query
+
+    response = await post(client, get_introspection_query(descriptions=True))
+    assert response.status_code == 200 and response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+    too_deep = "{ __typename " + "customer(id: \"x\") { trials { customer { " * 5 + "id" + " } } }" * 5 + " }"
+    assert "levels deep" in (await post(client, too_deep)).json()["errors"][0]["message"]
+
+
 @pytest.fixture
 def production_settings(settings):
     return settings.model_copy(update={"env": "production", "test_clock": False, "introspection": None})

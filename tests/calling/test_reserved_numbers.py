@@ -3,7 +3,9 @@ RESERVED with its release date, over GraphQL and in the calling section of the c
 also after the org was released whole (R-TIME-05 leaves it readable); 15 days later RELEASED."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+
+from babel.dates import format_date
 
 from sqlalchemy import select
 
@@ -13,6 +15,11 @@ from tests.calling.test_calling import calling_life_to_grace_end
 from tests.devices.kit import advance, run_due
 from tests.factories import login
 from tests.helpers import gql
+
+
+def shown(day: str) -> str:
+    """A date as the page shows it (issue 27 item 7: in the reader's locale, English here)."""
+    return format_date(date.fromisoformat(day), "medium", locale="en")
 
 NUMBERS = """query($id: ID!) { customer(id: $id) { locations { name numbers { e164 status releaseAt } } } }"""
 LOCATION = "query($id: ID!) { node(id: $id) { ... on Location { numbers { e164 status releaseAt } } } }"
@@ -37,7 +44,7 @@ async def test_r_time_06_reserved_numbers_show_their_release_date_until_released
     page = (await client.get(f"/customers/{t.customer_gid}")).text
     calling = page[page.index('id="calling-h"'):]
     for number in ("+4722000001", "+4722000002"):
-        assert f"{number} <span class=\"badge\">Reserved</span> kept until {release_day}, then released" in calling
+        assert f"{number} <span class=\"badge\">Reserved</span> kept until {shown(release_day)}, then released" in calling
     assert "Assign numbers" not in calling and "Add a calling location" not in calling
 
     await advance(sessionmaker, 14)                          # day 134: still kept
@@ -48,4 +55,4 @@ async def test_r_time_06_reserved_numbers_show_their_release_date_until_released
     assert {n["status"] for n in located["locations"][0]["numbers"]} == {"RELEASED"}
     await login(client, t.team.emails[Role.SALES_ADMIN], t.team.password)     # 15 days on: a new session
     page = (await client.get(f"/customers/{t.customer_gid}")).text
-    assert f"+4722000001 <span class=\"badge\">Released</span> released on {release_day}" in page
+    assert f"+4722000001 <span class=\"badge\">Released</span> released on {shown(release_day)}" in page

@@ -2,6 +2,8 @@
 static file, 404, 403, 500), HSTS only in production, GraphiQL's own relaxed policy in dev."""
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from starlette.routing import Route
@@ -9,7 +11,6 @@ from starlette.routing import Route
 from server import clock
 from server.app import create_app
 from server.enums import Role
-from server.graphql_http import GRAPHIQL_POLICY
 from server.logging import configure as configure_logging
 from server.middleware import CONTENT_SECURITY_POLICY
 from server.settings import Settings
@@ -99,15 +100,17 @@ async def test_hsts_only_in_production(other_env, client):
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
 
 
-async def test_graphiql_in_dev_has_its_own_relaxed_policy(other_env):
-    """GraphiQL is Strawberry's page: React and GraphiQL from unpkg.com and an inline script. It keeps
-    working in dev with a policy that allows those on that one page; every other answer is strict."""
+async def test_graphiql_in_dev_is_served_from_our_origin_under_the_same_policy(other_env):
+    """Issue 27 item 14: GraphiQL's React and GraphiQL bundles are vendored (web/static/graphiql/), so
+    the page names no third-party origin, has no inline script or style, and gets every page's CSP."""
     dev = other_env("dev")
     async with dev.router.lifespan_context(dev):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dev), base_url="http://testserver") as c:
             page = await c.get("/graphql", headers={"Accept": "text/html"})
             api = await c.post("/graphql", json={"query": "{ __typename }"})
+            assets = [await c.get(src) for src in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)]
     assert page.status_code == 200 and "graphiql" in page.text.lower()
-    assert_secure(page, policy=GRAPHIQL_POLICY)
-    assert "https://unpkg.com" in GRAPHIQL_POLICY and "https://unpkg.com/" in page.text
+    assert_secure(page)
+    assert "https://" not in page.text and "<style" not in page.text and not re.search(r"<script>", page.text)
+    assert len(assets) >= 5 and all(a.status_code == 200 for a in assets), [str(a.url) for a in assets]
     assert_secure(api)

@@ -69,3 +69,11 @@ document.addEventListener("htmx:afterRequest", (event) => {
     button.removeAttribute("aria-busy");
   });
 });
+// Dates and times are shown in the reader's time zone (server.i18n.zone_of): tell the server which.
+(function rememberTimeZone() {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // IANA names use only cookie-safe characters (letters, digits, / _ + -).
+  if (/^[A-Za-z0-9/_+-]+$/.test(zone || "") && !document.cookie.split("; ").includes("td_tz=" + zone)) {
+    document.cookie = "td_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+  }
+})();
