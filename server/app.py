@@ -33,6 +33,7 @@ from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.pages import guard, rendering
 from server import logos
 from server.pages import audit_log as audit_log_pages
+from server.pages import email_texts as email_text_pages
 from server.pages import partner_settings as partner_settings_pages
 from server.pages import settings as settings_pages
 from server.pages import webhooks as webhook_pages
@@ -234,6 +235,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *webhook_pages.routes,
         *partner_settings_pages.routes,
         *audit_log_pages.routes,
+        *email_text_pages.routes,
         *logos.routes,
         *page_routes(),
         *consent_link.routes,

@@ -46,6 +46,10 @@ LABELS = {
     "warning_partner": "Trial ending soon", "expired_partner": "Trial expired", "purchase_interest": "Interested in buying",
     "trial_cancelled": "Trial cancelled", "converted": "Converted to paid",
     "device_extension_decided": "Device extension decided", "return_overdue": "Device return overdue",
+    # Customer emails a partner may word (R-SET-02)
+    "welcome": "Welcome", "consent_request": "Consent request", "trial_started": "Trial started",
+    "warning_customer": "Trial ending soon (customer)", "expired_customer": "Trial expired (customer)",
+    "access_ended": "Trial services ended",
 }
 
 TONE = {

@@ -10,12 +10,15 @@ from strawberry.types import Info
 
 from server.domain.core.errors import DomainError
 from server.domain.notifications import recipients
-from server.domain.partner_settings import logo, settings
+from server.domain.partner_settings import email_texts, logo, settings
 from server.enums import ErrorCode
 from server.resolvers.answer import attempt
 from server.resolvers.users import _query
 from server.schema.permissions import IsAuthenticated
-from server.schema.types.settings import PartnerSettings, PartnerSettingsInput, PartnerSettingsPayload
+from server.schema.types.settings import (
+    EmailPreview, EmailPreviewPayload, PartnerEmailText, PartnerEmailTextPayload, PartnerSettings, PartnerSettingsInput,
+    PartnerSettingsPayload,
+)
 
 AUTH = [IsAuthenticated]
 
@@ -31,6 +34,24 @@ class SettingsQuery:
         async def call(db):
             return _out(await settings.read(db, info.context.actor))
         return await _query(info, "partnerSettings", call)
+
+
+    @strawberry.field(permission_classes=AUTH, description="R-SET-02: every customer email kind and language, in "
+                                                          "your words or the default (empty).")
+    async def partner_email_texts(self, info: Info) -> list[PartnerEmailText]:
+        async def call(db):
+            return [PartnerEmailText.from_text(t) for t in await email_texts.texts(db, info.context.actor)]
+        return await _query(info, "partnerEmailTexts", call)
+
+    @strawberry.field(permission_classes=AUTH, description="R-SET-02: the whole email with these texts (unsaved) "
+                                                          "for a sample trial; INVALID_TEMPLATE as saving answers.")
+    async def preview_partner_email(self, info: Info, kind: str, locale: str, subject: str = "",
+                                    introduction: str = "") -> EmailPreviewPayload:
+        async def call(db):
+            found = await email_texts.preview(db, info.context.actor, kind, locale, subject, introduction)
+            return EmailPreview(subject=found[0], text=found[1], html=found[2])
+        result, errors = await attempt(info, "previewPartnerEmail", call)
+        return EmailPreviewPayload(preview=result, user_errors=errors)
 
 
 @strawberry.type
@@ -62,6 +83,24 @@ class SettingsMutation:
             return _out(await logo.remove(db, info.context.actor))
         result, errors = await attempt(info, "removePartnerLogo", call)
         return PartnerSettingsPayload(settings=result, user_errors=errors)
+
+
+    @strawberry.mutation(permission_classes=AUTH, description="R-SET-02: your subject and introduction for one kind "
+                                                             "and language (both empty: the default).")
+    async def set_partner_email_text(self, info: Info, kind: str, locale: str, subject: str,
+                                     introduction: str) -> PartnerEmailTextPayload:
+        async def call(db):
+            return PartnerEmailText.from_text(await email_texts.save(db, info.context.actor, kind, locale, subject,
+                                                                     introduction))
+        result, errors = await attempt(info, "setPartnerEmailText", call)
+        return PartnerEmailTextPayload(email_text=result, user_errors=errors)
+
+    @strawberry.mutation(permission_classes=AUTH, description="R-SET-02: back to the default text.")
+    async def reset_partner_email_text(self, info: Info, kind: str, locale: str) -> PartnerEmailTextPayload:
+        async def call(db):
+            return PartnerEmailText.from_text(await email_texts.reset(db, info.context.actor, kind, locale))
+        result, errors = await attempt(info, "resetPartnerEmailText", call)
+        return PartnerEmailTextPayload(email_text=result, user_errors=errors)
 
 
 def _decoded(image: str) -> bytes:

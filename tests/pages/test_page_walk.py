@@ -95,7 +95,7 @@ def partner_pages(portal) -> list[str]:
     customer, trial = portal["customer"], portal["trial"]
     return ["/", "/customers", "/customers?status=ACTIVE&q=a", "/trials/new", "/trials/existing",
             f"/customers/{customer}", f"/customers/{customer}/setup", f"/customers/{customer}/trials/{trial}/cancel",
-            "/settings/users", "/settings/tokens", "/settings/partner", "/settings/audit", "/settings/webhooks", f"/settings/webhooks/{portal['endpoint']}",
+            "/settings/users", "/settings/tokens", "/settings/partner", "/settings/partner/emails", "/settings/audit", "/settings/webhooks", f"/settings/webhooks/{portal['endpoint']}",
             f"/settings/webhooks/deliveries/{portal['delivery']}", "/trials-team", "/no-such-page"]
 
 

@@ -34,3 +34,22 @@ async def test_r_set_01_customer_emails_carry_sender_name_reply_to_and_logo(clie
     assert partner and all(m.reply_to is None and "Nordlys Sales" not in m.sender and logo not in (m.html or "")
                            for m in partner)
     assert max(Counter((m.to, m.kind) for m in smtp_sink.messages).values()) == 1
+
+
+async def test_r_set_02_sent_emails_use_the_partners_words_and_keep_the_facts(client, sessionmaker, life, smtp_sink):
+    t = await new_customer_trial(sessionmaker, days=30)
+    save = """mutation($k: String!, $l: String!, $s: String!, $i: String!) { setPartnerEmailText(kind: $k, locale: $l,
+      subject: $s, introduction: $i) { userErrors { code } } }"""
+    for locale, subject, intro in (("en", "{customer}: {days_left} days left", "Hi from {partner}, ends {end_date}."),
+                                   ("nb", "{customer}: {days_left} dager igjen", "Hei fra {partner}!")):
+        body = await gql(client, save, {"k": "warning_customer", "l": locale, "s": subject, "i": intro},
+                         token=t.team.tokens[FULL])
+        assert body["data"]["setPartnerEmailText"]["userErrors"] == []
+    await life.run()
+    await life.until(23)
+    warnings = {m.to: m for m in smtp_sink.messages if m.kind == "warning_customer"}
+    boss = next(m for to, m in warnings.items() if to.startswith("boss"))             # nb
+    admin = next(m for to, m in warnings.items() if to.startswith("admin"))           # en
+    assert boss.subject.endswith(": 7 dager igjen") and boss.text.startswith("Hei fra ")
+    assert admin.subject.endswith(": 7 days left") and admin.text.startswith("Hi from ")
+    assert "Buy: " in admin.text and "Kjøp: " in boss.text                             # the facts follow

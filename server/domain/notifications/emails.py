@@ -131,7 +131,13 @@ def render(kind, locale: str, context: dict[str, Any], look: Any = None) -> tupl
     values["action_url"] = _action_url(kind, values, base)
     values["in_days"] = in_days(values.get("days_left"), locale)
     values["logo_url"] = f"{base}{look.logo_path}" if look is not None and look.logo_path else None
-    subject = SUBJECTS[kind][locale].format_map(_Blank(values))
+    own_subject, values["intro"] = None, None
+    if look is not None and look.texts:
+        from server.domain.partner_settings import email_texts  # R-SET-02: the partner's own words
+
+        own_subject, values["intro"] = email_texts.render(
+            kind, locale, look, email_texts.placeholder_values(values, lambda value: _day(value, locale)))
+    subject = own_subject or SUBJECTS[kind][locale].format_map(_Blank(values))
     values["subject"] = subject
     text_env, html_env = _environments()
     text = text_env.get_template(f"emails/{kind}.txt").render(values)

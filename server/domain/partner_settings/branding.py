@@ -42,7 +42,7 @@ def logo_path(logo_hash: str | None, logo_type: str | None) -> str | None:
 
 
 async def of_partners(db: AsyncSession, partner_ids: Iterable[int]) -> dict[int, Branding]:
-    """Each partner's branding (partners that changed nothing are left out: PLAIN)."""
+    """Each partner's branding (partners that changed nothing are left out: PLAIN); two queries."""
     partner_ids = set(partner_ids)
     if not partner_ids:
         return {}
@@ -52,8 +52,10 @@ async def of_partners(db: AsyncSession, partner_ids: Iterable[int]) -> dict[int,
     rows = await db.execute(select(PartnerSettings.partner_id, PartnerSettings.sender_name, PartnerSettings.reply_to,
                                    PartnerSettings.logo_hash, PartnerSettings.logo_type)
                             .where(PartnerSettings.partner_id.in_(partner_ids)))
-    return {partner_id: Branding(sender, reply_to, logo_path(logo_hash, logo_type), texts.get(partner_id, {}))
-            for partner_id, sender, reply_to, logo_hash, logo_type in rows}
+    looks = {partner_id: Branding(texts=own) for partner_id, own in texts.items()}
+    for partner_id, sender, reply_to, logo_hash, logo_type in rows:
+        looks[partner_id] = Branding(sender, reply_to, logo_path(logo_hash, logo_type), texts.get(partner_id, {}))
+    return looks
 
 
 async def of_trials(db: AsyncSession, trial_ids: Iterable[int | None]) -> dict[int, Branding]:

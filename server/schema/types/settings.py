@@ -50,3 +50,37 @@ class PartnerSettingsInput:
 class PartnerSettingsPayload:
     settings: PartnerSettings | None
     user_errors: list[UserError]
+
+
+@strawberry.type(description="R-SET-02: a customer email's subject and introduction in one language, in the "
+                             "partner's words (empty: the default), and the placeholders it may use.")
+class PartnerEmailText:
+    kind: str
+    locale: str
+    subject: str
+    introduction: str
+    placeholders: list[str]
+
+    @classmethod
+    def from_text(cls, text) -> "PartnerEmailText":
+        return cls(kind=text.kind, locale=text.locale, subject=text.subject, introduction=text.introduction,
+                   placeholders=list(text.placeholders))
+
+
+@strawberry.type
+class PartnerEmailTextPayload:
+    email_text: PartnerEmailText | None
+    user_errors: list[UserError]
+
+
+@strawberry.type(description="R-SET-02: the whole email as it would go out, for a sample trial.")
+class EmailPreview:
+    subject: str
+    text: str
+    html: str | None
+
+
+@strawberry.type
+class EmailPreviewPayload:
+    preview: EmailPreview | None
+    user_errors: list[UserError]

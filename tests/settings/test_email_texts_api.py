@@ -1,0 +1,96 @@
+"""R-SET-02 over GraphQL: a partner's own subject and introduction per kind and language, named
+placeholders only, sandboxed (no attribute access, no markup: INVALID_TEMPLATE naming it), a preview
+of the whole email before saving, reset to the default; the sent email uses it and keeps the facts."""
+from __future__ import annotations
+
+import pytest
+
+from server.enums import Role
+from tests.factories import partner_team
+from tests.helpers import gql
+
+FULL = Role.PARTNER_FULL_ADMIN
+SAVE = """mutation($kind: String!, $locale: String!, $subject: String!, $intro: String!) {
+  setPartnerEmailText(kind: $kind, locale: $locale, subject: $subject, introduction: $intro) {
+    emailText { kind locale subject introduction placeholders } userErrors { code field message } } }"""
+RESET = """mutation($kind: String!, $locale: String!) { resetPartnerEmailText(kind: $kind, locale: $locale) {
+  emailText { subject introduction } userErrors { code } } }"""
+PREVIEW = """query($kind: String!, $locale: String!, $subject: String!, $intro: String!) {
+  previewPartnerEmail(kind: $kind, locale: $locale, subject: $subject, introduction: $intro) {
+    preview { subject text html } userErrors { code field message } } }"""
+TEXTS = "{ partnerEmailTexts { kind locale subject introduction placeholders } }"
+
+
+@pytest.fixture
+async def team(sessionmaker):
+    return await partner_team(sessionmaker, "Nordlys Partner AS")
+
+
+async def _save(client, token, kind="warning_customer", locale="en", subject="", intro="") -> dict:
+    body = await gql(client, SAVE, {"kind": kind, "locale": locale, "subject": subject, "intro": intro}, token=token)
+    assert "errors" not in body, body
+    return body["data"]["setPartnerEmailText"]
+
+
+async def _texts(client, token) -> dict:
+    body = await gql(client, TEXTS, token=token)
+    return {(t["kind"], t["locale"]): t for t in body["data"]["partnerEmailTexts"]}
+
+
+@pytest.mark.parametrize("subject, intro, field, named", [
+    ("{customer.__class__}", "", "subject", "{customer.__class__}"),
+    ("Hi", "{customer.__init__.__globals__}", "introduction", "{customer.__init__.__globals__}"),
+    ("{customer[0]}", "", "subject", "{customer[0]}"),
+    ("{customer!r}", "", "subject", "{customer!r}"),
+    ("{days_left:>99999999}", "", "subject", "{days_left:>99999999}"),
+    ("Hi {name}", "", "subject", "{name}"),
+    ("", "<b>Hello</b> {customer}", "introduction", "markup"),
+    ("", "Hello <a href='https://evil.example'>x</a>", "introduction", "markup"),
+    ("Hi {customer", "", "subject", "brace"),
+    ("Hi\r\nBcc: x@example.com", "", "subject", "one line"),
+])
+async def test_r_set_02_bad_template_is_invalid_template_naming_it_and_changes_nothing(client, team, subject, intro,
+                                                                                       field, named):
+    payload = await _save(client, team.tokens[FULL], subject=subject, intro=intro)
+    assert payload["emailText"] is None
+    [error] = payload["userErrors"]
+    assert (error["code"], error["field"]) == ("INVALID_TEMPLATE", [field]) and named in error["message"]
+    assert (await _texts(client, team.tokens[FULL]))[("warning_customer", "en")]["subject"] == ""
+    body = await gql(client, PREVIEW, {"kind": "warning_customer", "locale": "en", "subject": subject, "intro": intro},
+                     token=team.tokens[FULL])
+    assert [e["code"] for e in body["data"]["previewPartnerEmail"]["userErrors"]] == ["INVALID_TEMPLATE"]
+
+
+async def test_r_set_02_a_kinds_placeholders_only(client, team):
+    texts = await _texts(client, team.tokens[FULL])
+    assert texts[("access_ended", "nb")]["placeholders"] == ["customer", "partner"]
+    payload = await _save(client, team.tokens[FULL], kind="access_ended", subject="Slutt om {days_left} dager")
+    assert "{days_left}" in payload["userErrors"][0]["message"]
+
+
+async def test_r_set_02_preview_save_and_reset(client, team):
+    variables = {"kind": "warning_customer", "locale": "nb", "subject": "{customer}: {days_left} dager igjen",
+                 "intro": ""}
+    body = await gql(client, PREVIEW, {**variables, "intro": "Hei fra {partner} & co, {customer}."},
+                     token=team.tokens[FULL])
+    preview = body["data"]["previewPartnerEmail"]["preview"]
+    assert preview["subject"] == "Fjordkraft Demo AS: 7 dager igjen"
+    assert preview["text"].startswith("Hei fra Nordlys Partner AS & co, Fjordkraft Demo AS.")
+    assert "Hei fra Nordlys Partner AS &amp; co, Fjordkraft Demo AS." in preview["html"]     # escaped in HTML mail
+    assert "Kjøp:" in preview["text"] and "/my#buy" in preview["text"]                       # the facts follow
+    assert (await _texts(client, team.tokens[FULL]))[("warning_customer", "nb")]["subject"] == ""   # unsaved
+    saved = await _save(client, team.tokens[FULL], "warning_customer", "nb", "{customer}: {days_left} dager igjen",
+                        "Hei fra {partner}!")
+    assert saved["userErrors"] == [] and saved["emailText"]["subject"] == "{customer}: {days_left} dager igjen"
+    reset = await gql(client, RESET, {"kind": "warning_customer", "locale": "nb"}, token=team.tokens[FULL])
+    assert reset["data"]["resetPartnerEmailText"]["emailText"] == {"subject": "", "introduction": ""}
+    assert (await _texts(client, team.tokens[FULL]))[("warning_customer", "nb")]["subject"] == ""
+
+
+async def test_r_set_02_only_full_admins_and_known_kinds(client, team):
+    payload = await _save(client, team.tokens[Role.PARTNER_ADMIN], subject="Hi")
+    assert [e["code"] for e in payload["userErrors"]] == ["FORBIDDEN"]
+    assert [e["code"] for e in (await _save(client, team.tokens[FULL], kind="magic_link", subject="x"))["userErrors"]] \
+        == ["INVALID_INPUT"]
+    assert [e["code"] for e in (await _save(client, team.tokens[FULL], locale="de", subject="x"))["userErrors"]] \
+        == ["INVALID_INPUT"]
