@@ -4,7 +4,7 @@
 
 Best effort: if Redis is down the cron sweep picks the PROVISION deadline up within a minute.
 
-Coalesced per process (issue 5): one `provision_now` job handles every deadline due when it runs,
+Coalesced per process: one `provision_now` job handles every deadline due when it runs,
 so concurrent kicks share one enqueue. A caller joins the next enqueue that has not started yet
 (one that starts after the caller's commit, so the job sees it), or starts one; at most one
 enqueue per Redis is in flight. Under load (wrk, 16–32 connections on two processes) this turns

@@ -17,7 +17,7 @@ connection, claimed with SKIP LOCKED like separate sweepers; while one waits for
 other runs Python, so the two halves of a transition's cost overlap (bench/sweep.py). Each lane
 takes a share of the subjects (id modulo LANES), so one subject's deadlines never run in two lanes.
 
-Applying (issue 6): the batch is split into waves in which each subject appears once (a subject's
+Applying: the batch is split into waves in which each subject appears once (a subject's
 deadlines keep their due order), and each wave into groups of one kind. A kind with a batch handler
 (the trial end rules) applies its whole group set-based in one savepoint: trials, names and
 recipients loaded in a few queries, state moves, audit events, outbox rows and `done_at` written in

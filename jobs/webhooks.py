@@ -1,4 +1,4 @@
-"""The webhook sender (issue 17 item 3): fan-out, then delivery of every due delivery.
+"""The webhook sender: fan-out, then delivery of every due delivery.
 
 Like the mail outbox (jobs/mailer.py): a batch of due deliveries is claimed in a short transaction
 (SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite) by leasing it (`leased_until` and

@@ -36,7 +36,7 @@ async def sweep(ctx: dict) -> dict:
 
 
 async def deliver_webhooks(ctx: dict) -> dict:
-    """Webhooks every 10 seconds (issue 17): the fan-out and the due deliveries, between sweeps."""
+    """Webhooks every 10 seconds: the fan-out and the due deliveries, between sweeps."""
     from jobs import webhooks
 
     return {"webhooks": await webhooks.flush(ctx["runtime"])}

@@ -49,7 +49,7 @@ async def refresh(db: AsyncSession) -> datetime:
     return now()
 
 
-#: How far the test clock may move in all (issue 16 fuzzing): further, dates leave what Python and
+#: How far the test clock may move in all (fuzzing): further, dates leave what Python and
 #: the databases represent ("date value out of range", a 500). Ten years covers every SPEC timeline.
 MAX_OFFSET = timedelta(days=3650)
 

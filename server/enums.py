@@ -66,7 +66,7 @@ class SubscriptionStatus(StrEnum):
     SUSPENDED = "SUSPENDED"
     PENDING_CONSENT = "PENDING_CONSENT"
     PENDING_PROVISIONING = "PENDING_PROVISIONING"
-    #: R-TIME-05: the org was released whole after grace (stored on the org; issue 16).
+    #: R-TIME-05: the org was released whole after grace (stored on the org).
     RELEASED = "RELEASED"
 
 

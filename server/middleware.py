@@ -45,7 +45,7 @@ HSTS = b"max-age=31536000; includeSubDomains"
 
 
 class SecurityHeadersMiddleware:
-    """Issue 16: the security headers on every HTTP response. Wrapped around the whole stack
+    """the security headers on every HTTP response. Wrapped around the whole stack
     (outside Starlette's ServerErrorMiddleware, see server.app.Trialdesk), so a 500 carries them too.
     Strict-Transport-Security only in production (dev and tests run over plain http)."""
 

@@ -31,8 +31,10 @@ class Settings(BaseSettings):
     #: R-SVC-04: the license cap is configurable.
     max_license_count: int = Field(1000, alias="TRIALDESK_MAX_LICENSES")
     introspection: bool | None = Field(None, alias="TRIALDESK_INTROSPECTION")
-    #: Issue 15: the read planner (server.planner) on PostgreSQL; 0 sends every query to the reference path.
+    #: the read planner (server.planner) on PostgreSQL; 0 sends every query to the reference path.
     compiled_operations: bool = Field(True, alias="TRIALDESK_COMPILED_OPERATIONS")
+    #: The trial end rules' SQL twins (server/domain/trials/sql.py) on PostgreSQL; 0 runs their Python plans.
+    compiled_rules: bool = Field(True, alias="TRIALDESK_COMPILED_RULES")
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> "Settings":

@@ -1,6 +1,6 @@
 """Who is calling: bearer token (API clients) or session cookie (portal, customer admins).
 
-A token acts as the user it was made for (issue 16, R-ROLE-02): the actor carries that user's email,
+A token acts as the user it was made for (R-ROLE-02): the actor carries that user's email,
 locale, partner and *current* roles, read with the token, so `viewer` and every permission check
 answer as they do for the user's session. The roles a token was created with are a ceiling
 (`createApiToken` may narrow a token to some of its user's roles): a token holds the roles its user

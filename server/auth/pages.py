@@ -4,7 +4,7 @@ They live beside the sessions rather than in `server/pages/` because signing in 
 the actor the GraphQL layer later trusts: it needs the users and sessions tables, which pages may
 not touch (import-linter). Everything after sign-in is a normal page running GraphQL documents.
 
-No user enumeration (issue 16): a refused `/login` answers the same bytes whatever the email (one
+No user enumeration: a refused `/login` answers the same bytes whatever the email (one
 message, the email field left empty rather than echoing what was typed, which would make a known
 and an unknown address differ), and an unknown email costs one argon2 verification like a wrong
 password (`passwords.verify` burns a dummy hash). `/my/login` answers the same page either way.

@@ -152,6 +152,8 @@ async def read_rows(engine: AsyncEngine, statement: Any, parameters: dict[str, A
 
 
 READ_POOL_SIZE = 10  # one web process's concurrent hot reads; SQLAlchemy's pool keeps the rest
+#: How long a read checkout waits for a connection when all are lent (SQLAlchemy's `pool_timeout`).
+CHECKOUT_TIMEOUT = 30.0
 
 
 class _ReadPool:
@@ -164,11 +166,13 @@ class _ReadPool:
     A connection comes back broken (the statement was cancelled or the exchange failed: not a
     PostgreSQL error), closed by the server, or inside a transaction: it is terminated and a later
     checkout opens another. One older than `RECYCLE_SECONDS` is closed at checkout (as SQLAlchemy's
-    `pool_recycle`). When all are lent, a checkout waits for the next return (no timeout)."""
+    `pool_recycle`). When all are lent, a checkout waits for the next return, at most
+    `CHECKOUT_TIMEOUT` seconds (then TimeoutError, as SQLAlchemy's pool does after `pool_timeout`)."""
 
-    def __init__(self, engine: AsyncEngine, size: int = READ_POOL_SIZE) -> None:
+    def __init__(self, engine: AsyncEngine, size: int = READ_POOL_SIZE, timeout: float = CHECKOUT_TIMEOUT) -> None:
         self.options = engine.dialect.create_connect_args(engine.url)[1]
         self.size = size
+        self.timeout = timeout
         self.idle: list[Any] = []
         self.opened_at: dict[Any, float] = {}  # every open connection, idle or lent
         self.opening = 0
@@ -192,7 +196,8 @@ class _ReadPool:
             waiter = asyncio.get_running_loop().create_future()
             self.waiters.append(waiter)
             try:
-                connection = await waiter
+                async with asyncio.timeout(self.timeout):
+                    connection = await waiter
             except BaseException:
                 if waiter.done() and not waiter.cancelled():  # handed over as this checkout was cancelled
                     if waiter.result() is not None:

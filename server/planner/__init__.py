@@ -1,4 +1,4 @@
-"""The read planner (issue 15): any query operation whose fields are declared plannable is answered
+"""The read planner: any query operation whose fields are declared plannable is answered
 by ONE SQL statement on PostgreSQL, at the speed of the hand-written runners it replaced.
 
 How a request goes (server.graphql_http.plannable / run_planned, from `/graphql` and the pages):

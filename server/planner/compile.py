@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import (
-    FieldNode, FragmentSpreadNode, GraphQLInterfaceType, GraphQLList, GraphQLNonNull, GraphQLObjectType,
+    FieldNode, FragmentSpreadNode, GraphQLInterfaceType, GraphQLObjectType,
     GraphQLSchema, InlineFragmentNode, get_named_type,
 )
 from sqlalchemy import case, func, null, select, text
@@ -201,14 +201,3 @@ class Compiler:
             fn = declaration.fn
             return lambda row, env: fn()
         raise Unplannable(f"{type_name}: unknown declaration {declaration!r}")
-
-
-def list_of(expr_row, order: list, *where) -> Any:
-    """`coalesce(json_agg(row ORDER BY …), '[]')` over the rows `where` selects (root lists)."""
-    return select(func.coalesce(func.json_agg(aggregate_order_by(expr_row, *order)), EMPTY)).where(*where)
-
-
-def unwrap(gql_type: Any) -> Any:
-    while isinstance(gql_type, (GraphQLNonNull, GraphQLList)):
-        gql_type = gql_type.of_type
-    return gql_type

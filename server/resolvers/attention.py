@@ -1,4 +1,4 @@
-"""Queries of the partner's home page (issue 18): `attention` and `trialsByWeek`, each one domain
+"""Queries of the partner's home page: `attention` and `trialsByWeek`, each one domain
 read in the viewer's scope."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook endpoints, their delivery log and replay (issue 17). Thin: one domain call each;
+"""Webhook endpoints, their delivery log and replay. Thin: one domain call each;
 DomainErrors become userErrors (mutations) or a FORBIDDEN/NOT_FOUND GraphQL error (queries)."""
 from __future__ import annotations
 

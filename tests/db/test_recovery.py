@@ -51,3 +51,25 @@ async def test_requests_succeed_after_postgres_ends_every_connection(app, client
         page = await client.get("/customers")
         assert page.status_code == 200 and csrf in page.text
         assert (await client.get("/healthz")).json()["database"] == "ok"
+
+
+async def test_a_read_checkout_waits_at_most_its_timeout_and_leaves_the_pool_usable(app):
+    """All read connections lent: a checkout gives up after the pool's timeout (TimeoutError, as
+    SQLAlchemy's pool after `pool_timeout`) instead of waiting for ever; the next return still serves."""
+    from server.db import engine as db_engine
+
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("the read pool is PostgreSQL's (asyncpg)")
+    pool = db_engine._ReadPool(app.state.engine, size=1, timeout=0.2)
+    try:
+        first = await pool.acquire()
+        with pytest.raises(TimeoutError):
+            await pool.acquire()
+        assert not [w for w in pool.waiters if not w.done()]
+        waiting = asyncio.ensure_future(pool.acquire())
+        await asyncio.sleep(0)
+        pool.release(first)
+        assert await asyncio.wait_for(waiting, 5) is first and await first.fetchval("SELECT 1") == 1
+        pool.release(first)
+    finally:
+        await pool.close()

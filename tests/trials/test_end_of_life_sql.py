@@ -14,10 +14,10 @@ from sqlalchemy import func, select, update
 
 from server import clock
 from server.db.models import AuditEvent, OutboxEmail, PartnerSettings, Trial, User
-from server.domain.trials import sql as due_trials_sql
 from server.domain import deadline_handlers
 from server.domain.timeline.deadlines import DeadlineKind
 from server.enums import CustomerRole, Role, TrialKind, TrialState
+from server.settings import get_settings
 from tests.factories import partner_team
 from tests.timeline.conftest import managed_customer
 
@@ -110,7 +110,7 @@ async def test_r_time_01_02_04_r_set_01_postgres_statements_equal_the_plans_row_
     batch = [*trial_ids, 10**12]                      # a deadline whose trial is gone does nothing
     random.Random(7).shuffle(batch)
     compiled = await _apply(sessionmaker, kind, batch)
-    monkeypatch.setattr(due_trials_sql, "ENABLED", False)
+    monkeypatch.setattr(get_settings(), "compiled_rules", False)
     planned = await _apply(sessionmaker, kind, batch)
 
     assert compiled["outbox"], "the arrangement gives the rule emails to queue"

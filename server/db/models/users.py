@@ -1,4 +1,4 @@
-"""Partner and trials-team users, their roles, sessions and API tokens (SPEC §1, issue 4)."""
+"""Partner and trials-team users, their roles, sessions and API tokens (SPEC §1)."""
 from __future__ import annotations
 
 from datetime import datetime

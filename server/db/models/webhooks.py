@@ -1,4 +1,4 @@
-"""Webhook endpoints and their deliveries (issue 17). The events themselves are the audit events
+"""Webhook endpoints and their deliveries. The events themselves are the audit events
 (server/domain/webhooks/events.py): `audit_events.webhooks_dispatched_at` says the fan-out has seen one."""
 from __future__ import annotations
 

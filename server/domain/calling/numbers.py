@@ -55,16 +55,6 @@ POSTAL_CODES = {
 }
 
 
-def validate_calling(services: list[ServiceType], pstn: PstnOption | None) -> list[DomainError]:
-    """R-SVC-03 for the start/edit forms: options only with CALLING; the PSTN choice is one of three."""
-    errors: list[DomainError] = []
-    if pstn is not None and ServiceType.CALLING not in services:
-        errors.append(DomainError(ErrorCode.INVALID_INPUT, "Calling options need the CALLING service.", "calling"))
-    if pstn is not None and pstn not in PstnOption.__members__.values():
-        errors.append(DomainError(ErrorCode.INVALID_INPUT, "Choose CCP, PARTNER_DIDS or CALLING_PLAN.", "calling"))
-    return errors
-
-
 # --- addresses and time zones ----------------------------------------------------------------------
 
 @lru_cache

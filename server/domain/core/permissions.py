@@ -6,7 +6,7 @@
 | start / request existing / add to paid   | –      | –       | yes    | yes            | –         |
 | edit, extend, cancel, resend, convert    | yes    | yes     | yes    | own customers  | –         |
 | manage partner users and roles, tokens   | yes    | –       | –      | –              | –         |
-| manage webhook endpoints (issue 17)      | yes    | –       | –      | –              | –         |
+| manage webhook endpoints                 | yes    | –       | –      | –              | –         |
 | partner settings (R-SET-01/02)           | yes    | –       | –      | –              | –         |
 | read the audit log (R-AUDIT-01)          | all    | the events of the customers they view (as above)          |
 

@@ -2,7 +2,7 @@
 
 Decision: a customer is on partner P's list when P manages it, holds admin access on it
 (PartnerAccessGrant), has a trial request pending its consent (R-EX-05), or had a trial of P
-released (R-TIME-05: irreversible, not invisible; issue 16). Declined, timed-out and withdrawn
+released (R-TIME-05: irreversible, not invisible). Declined, timed-out and withdrawn
 requests leave no grant, so the customer leaves the list (R-EX-05/06). A released customer is read,
 not worked on: every change to it is refused by its trial's state or the missing grant.
 A partner sees only its own trials of a customer; a customer admin sees every trial of its org.

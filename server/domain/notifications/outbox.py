@@ -44,7 +44,7 @@ class EmailKind(StrEnum):
 def render(kind: EmailKind, locale: str, context: dict[str, Any],
            look: branding.Branding = branding.PLAIN) -> tuple[str, str, str | None]:
     """(subject, text, html) for an email, with the partner's look (R-SET-01/02). Templates live in
-    web/templates/emails/ (issue 6)."""
+    web/templates/emails/."""
     from server.domain.notifications import emails  # rendering lives beside the templates' loader
 
     return emails.render(kind, locale, context, look)

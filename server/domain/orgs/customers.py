@@ -93,7 +93,7 @@ def parameters(where: CustomerFilter, *, now: datetime, first: int | None = None
         values["provisioning_status"] = where.provisioning_status
     if where.expiring_within_days is not None:
         # Clamped to ±10 years: no active trial ends further away, so the answer is the same, and
-        # a huge value (fuzzing, issue 16) no longer overflows the date into a 500.
+        # a huge value (fuzzing) no longer overflows the date into a 500.
         days = max(-EXPIRY_HORIZON_DAYS, min(where.expiring_within_days, EXPIRY_HORIZON_DAYS))
         values["horizon"] = now + timedelta(days=days)
     if first is not None:

@@ -1,4 +1,4 @@
-"""What needs the partner today (issue 18's home page): each category a count and its first rows,
+"""What needs the partner today (the home page): each category a count and its first rows,
 scoped exactly as the customers list (`visibility.customer_condition` and `trial_condition`:
 R-ORG-02, R-ROLE-02 "own customers" for sales admins).
 

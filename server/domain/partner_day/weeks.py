@@ -1,4 +1,4 @@
-"""Trials by week (issue 18's chart): started, converted, expired and released per week, and the
+"""Trials by week (the chart): started, converted, expired and released per week, and the
 conversion rate, for the trials the actor sees (the customers list's scope: R-ORG-02, R-ROLE-02).
 
 Decisions (SPEC is silent):

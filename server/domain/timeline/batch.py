@@ -1,4 +1,4 @@
-"""The trials of one sweep batch, read and written set-based (issue 6: O(rows due), ≥ 10k transitions/s).
+"""The trials of one sweep batch, read and written set-based (O(rows due), ≥ 10k transitions/s).
 
 A deadline rule (server/domain/trials/end_of_life.py) is a *plan*: a pure decision over one loaded trial that
 records what must change in the `DueTrials` it was given (state moves, audit events, emails). `load()`

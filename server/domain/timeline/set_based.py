@@ -1,4 +1,4 @@
-"""Set-based statements for the sweep's batches (issue 6: ≥ 10k transitions/s), one statement per
+"""Set-based statements for the sweep's batches (≥ 10k transitions/s), one statement per
 table per batch whatever the batch size.
 
 On PostgreSQL the rows travel as one array per column: `id = ANY(:ids)` instead of an IN list of a

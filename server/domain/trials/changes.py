@@ -124,7 +124,7 @@ class Extension:
 
 
 async def extend_trials(db: AsyncSession, actor: Actor, trial_ids: list[int | None], days: int) -> list[Extension]:
-    """R-EXT-01 for many trials in one action (issue 18): each trial through `extend_trial` (its
+    """R-EXT-01 for many trials in one action: each trial through `extend_trial` (its
     permission and state checked per trial, R-ROLE-02), one outcome per trial, in the given order.
 
     Decision: one transaction with a SAVEPOINT per trial. A refused trial rolls back to its

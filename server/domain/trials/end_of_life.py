@@ -19,7 +19,7 @@ Decisions (SPEC silent):
 - R-TIME-02/07: the API derives the subscription status from the trials (server/domain/trials/status.py):
   an EXPIRED trial reads TRIAL_EXPIRED, so expiry stores nothing on the org. The stored column is
   what the derivation falls back to once no trial holds: a whole org released stores RELEASED there
-  (issue 16; not ACTIVE, which means paying); an org that keeps living keeps its own status.
+  (not ACTIVE, which means paying); an org that keeps living keeps its own status.
 - Released is irreversible, not invisible: the partner loses its access grant and stops managing
   the org, yet still reads the customer, its released trial and its history
   (`visibility.customer_condition`).

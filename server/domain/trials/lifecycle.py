@@ -1,4 +1,4 @@
-"""One explicit state machine for trials and consent requests (issue 5 item 3).
+"""One explicit state machine for trials and consent requests.
 
 Every move of a trial's state goes through `transition()`; a move not in the table is refused
 with INVALID_STATE and changes nothing. The caller audits the move and writes the emails and

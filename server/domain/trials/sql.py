@@ -1,7 +1,8 @@
-"""The trial end rules (server/domain/trials/end_of_life.py) as one PostgreSQL statement per batch (issue 6:
-≥ 10k transitions/s with one worker).
+"""SQL twins of the trial end rules R-TIME-01 (the 7-day warning, and R-SET-01's other reminder days),
+R-TIME-02 (expiry) and R-TIME-04 (access ended): each rule of server/domain/trials/end_of_life.py as one
+PostgreSQL statement per batch (≥ 10k transitions/s with one worker).
 
-Each `trial_rule` in timed.py is a plan in Python: the reference, run on SQLite, by a batch of one
+Each `trial_rule` in end_of_life.py is a plan in Python: the reference, run on SQLite, by a batch of one
 and by the fallback of a failing batch. On PostgreSQL the same rule is also written here, as a
 `Statement`: which trials it applies to (state and date, re-checked under the row lock), the state it
 moves them to, the audit event it writes and the emails it queues to which audience. `statement()`
@@ -18,8 +19,8 @@ database's writes (figures in bench/sweep.py).
 The plans and the statements must agree row for row: tests/trials/test_end_of_life_sql.py runs every rule
 both ways over the same generated data (several partners, inactive and read-only users, users moved
 to the consumer org, one email in two cases, trials the rule does not apply to, dedup keys already
-queued) and compares the trials, audit events and outbox rows. `TRIALDESK_COMPILED_RULES=0` turns
-the statements off (the plans run on PostgreSQL too).
+queued) and compares the trials, audit events and outbox rows. `TRIALDESK_COMPILED_RULES=0` (Settings)
+turns the statements off (the plans run on PostgreSQL too).
 
 Recipients, as server/domain/notifications/recipients.py: customer admins are FULL_ADMIN and ADMIN users still
 in the org, customer users every user still in the org; partner admins are the managing partner's
@@ -30,7 +31,6 @@ locale of the person who comes first by id, as the plans' dedup does.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,8 +50,7 @@ from server.domain.trials.lifecycle import TrialEvent
 from server.domain.notifications.outbox import EmailKind
 from server.domain.timeline.deadlines import GRACE
 from server.enums import TrialState
-
-ENABLED = os.environ.get("TRIALDESK_COMPILED_RULES", "1") != "0"
+from server.settings import get_settings
 
 #: SQL for the days a rule's dedup keys and contexts name (trials as `x`; the end day is written
 #: once per trial, as `e.ends_day`).
@@ -180,7 +179,7 @@ def statement(rule: Statement) -> str:
 
 
 def applies(db: AsyncSession) -> bool:
-    return ENABLED and set_based.on_postgres(db)
+    return set_based.on_postgres(db) and get_settings().compiled_rules
 
 
 async def apply(db: AsyncSession, rule: Statement, trial_ids: list[int], now: datetime) -> None:

@@ -9,7 +9,7 @@ Decisions:
 - A new customer's trial is PENDING_PROVISIONING with a PROVISION deadline due now (the handler
   makes it ACTIVE and sends the welcome email, R-NEW-04). A paid customer is provisioned already:
   its trial is ACTIVE at once and every customer admin is told (R-PAID-01).
-- `start_trial` is the API's hot write (issue 5, bench.start_trial): one SELECT for every check
+- `start_trial` is the API's hot write (bench.start_trial): one SELECT for every check
   that reads (partner, R-ORG-03, R-NEW-02), then Core inserts with RETURNING, one statement per
   table (services, deadlines and audit events as multi-row inserts), and it answers with the rows
   it wrote (`StartedTrial`) instead of reading them back. The ORM unit of work cost a third of a

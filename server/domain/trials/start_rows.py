@@ -5,7 +5,7 @@ due now and the end-related ones, `timeline.end_deadlines`) and two audit events
 
 The caller's checks that read (`Checks`: trials.START_CHECKS and the function that raises the
 first failed rule) run first, in the same statement on PostgreSQL. The values are built once,
-here; how they travel differs (issue 5, bench.start_trial):
+here; how they travel differs (bench.start_trial):
 - PostgreSQL: one statement: the checks, then data-modifying CTEs chained on the new ids, each
   inserting only when the checks passed. A start is one round trip instead of eight (each costs
   ≈ 0.35 ms of CPU in SQLAlchemy + asyncpg, more than PostgreSQL spends on it). It returns the

@@ -1,4 +1,4 @@
-"""What a delivery attempt's outcome does (issue 17 item 3): the retry schedule, the final failure,
+"""What a delivery attempt's outcome does: the retry schedule, the final failure,
 and an endpoint that keeps failing.
 
 Schedule (the Standard Webhooks / Svix one): the first attempt when the event is fanned out, then

@@ -1,4 +1,4 @@
-"""Webhook endpoints (issue 17 item 1): a partner full admin registers, edits, enables, disables,
+"""Webhook endpoints: a partner full admin registers, edits, enables, disables,
 deletes them and rotates their secrets (R-ROLE-02: Action.MANAGE_WEBHOOKS). Another partner's
 endpoint answers NOT_FOUND, like its users and tokens (R-ORG-02).
 

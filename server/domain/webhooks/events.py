@@ -1,4 +1,4 @@
-"""The webhook event catalogue and payloads (issue 17 item 2).
+"""The webhook event catalogue and payloads.
 
 One mechanism, not a second write beside every audit call: an audit event IS the webhook event.
 Every state change already writes its audit event in its own transaction on every path (the ORM's

@@ -1,4 +1,4 @@
-"""The webhook fan-out (issue 17 item 2): audit events → one delivery per subscribed endpoint.
+"""The webhook fan-out: audit events → one delivery per subscribed endpoint.
 
 The audit events the fan-out has not seen (`webhooks_dispatched_at IS NULL`, read through the
 partial index `ix_audit_events_undispatched`) are claimed in id order, a batch at a time: FOR

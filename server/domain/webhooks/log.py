@@ -1,4 +1,4 @@
-"""The delivery log and replay (issue 17 item 4): an endpoint's recent deliveries, one delivery's
+"""The delivery log and replay: an endpoint's recent deliveries, one delivery's
 request and response, a resend, and a test event. Partner full admins of the endpoint's partner only.
 
 - A resend (`redeliver`) is a new delivery of the same event with the same body and the same

@@ -1,4 +1,4 @@
-"""Webhook signing secrets (issue 17): made, kept encrypted at rest, and used to sign.
+"""Webhook signing secrets: made, kept encrypted at rest, and used to sign.
 
 Signing follows Standard Webhooks (https://www.standardwebhooks.com): the secret is
 `whsec_` + base64 of 24 random bytes; `webhook-signature` is `v1,` + base64(HMAC-SHA256(key,

@@ -1,4 +1,4 @@
-"""Webhook URLs and server-side request forgery (issue 17 item 1).
+"""Webhook URLs and server-side request forgery.
 
 A URL is http or https with a host. In production it must be https, and every address its host
 resolves to must be public (`ipaddress.is_global`): never loopback, private, link-local (cloud

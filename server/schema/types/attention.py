@@ -1,4 +1,4 @@
-"""The partner's day (issue 18, beside the API.graphql contract): what needs attention, and trials
+"""The partner's day (beside the API.graphql contract): what needs attention, and trials
 by week. Rules and decisions: server.domain.partner_day.attention and server.domain.partner_day.weeks."""
 from __future__ import annotations
 

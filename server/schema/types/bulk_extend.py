@@ -1,4 +1,4 @@
-"""`extendTrials` (issue 18's bulk extend, beside the API.graphql contract): its input and its
+"""`extendTrials` (the bulk extend, beside the API.graphql contract): its input and its
 answer, one `TrialExtension` per trial asked for. Rule: server.domain.trials.changes.extend_trials."""
 from __future__ import annotations
 

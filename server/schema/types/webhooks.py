@@ -1,4 +1,4 @@
-"""Webhook endpoints and deliveries (issue 17): partner full admins only."""
+"""Webhook endpoints and deliveries: partner full admins only."""
 from __future__ import annotations
 
 from datetime import datetime

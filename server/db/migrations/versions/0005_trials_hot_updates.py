@@ -1,4 +1,4 @@
-"""trials: a state change is a HOT update (issue 6: the sweep's expiry moves a thousand trials per
+"""trials: a state change is a HOT update (the sweep's expiry moves a thousand trials per
 statement). `ix_trials_state` goes: no query reads trials by state alone (every one also names the
 customer, the partner or the end date, which have their own indexes), and an indexed column that
 changes makes every update write a new entry into each of the table's six indexes. On PostgreSQL

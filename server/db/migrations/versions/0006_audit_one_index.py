@@ -2,7 +2,7 @@
 newest first (server/domain/customers.audit_events and its compiled twin: customer_id = ?, maybe the
 partner's own, ORDER BY at DESC, id DESC LIMIT 200): (customer_id, at, id) answers it without a sort.
 The indexes on at, customer_id and partner_id alone go: none was read on its own, and each cost
-every insert an index entry (the sweep writes an event per transition: issue 6, bench/sweep.py).
+every insert an index entry (the sweep writes an event per transition: bench/sweep.py).
 
 Revision ID: 0006
 Revises: 0005

@@ -1,5 +1,5 @@
 """customer_orgs.subscription_status: an org released whole (R-TIME-05) reads RELEASED, no longer
-TRIAL_EXPIRED (issue 16: released trials stay readable, and the customers list filters on RELEASED).
+TRIAL_EXPIRED (released trials stay readable, and the customers list filters on RELEASED).
 Only the grace-end release ever stored TRIAL_EXPIRED (expiry itself stores nothing on the org:
 server/domain/trials/end_of_life.py), so every such row is a released org.
 

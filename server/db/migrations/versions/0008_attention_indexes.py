@@ -1,5 +1,5 @@
-"""Two small partial indexes for the home page's "needs attention" lists (issue 18,
-server/domain/partner_day/attention.py), each holding only the rows a list reads, so the list costs O(its rows),
+"""Two small partial indexes for the home page's "needs attention" lists
+(server/domain/partner_day/attention.py), each holding only the rows a list reads, so the list costs O(its rows),
 not a scan of every customer or every audit event:
 
 - customer_orgs whose provisioning failed (UNABLE_TO_PROVISION): rare rows, else a scan of all orgs;

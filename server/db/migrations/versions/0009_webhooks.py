@@ -1,4 +1,4 @@
-"""Webhooks (issue 17): endpoints, deliveries, and the fan-out's mark on audit events.
+"""Webhooks: endpoints, deliveries, and the fan-out's mark on audit events.
 
 An audit event is the webhook event (server/domain/webhooks/events.py): `webhooks_dispatched_at`
 stays NULL until the fan-out has made its deliveries, and a partial index holds only those rows,
