@@ -7,11 +7,11 @@ import zoneinfo
 from functools import lru_cache
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from server import loaders
 from server.db.models import DeviceModel as DeviceModelRow
+from server.domain.devices import catalog
 from server.domain.orgs import geography
 from server.planner import declare as plan
 from server.planner import roots
@@ -40,7 +40,7 @@ class CatalogQuery:
     @strawberry.field
     async def device_catalog(self, info: Info) -> list[DeviceModel]:
         async with loaders.read(info.context) as db:
-            rows = list(await db.scalars(select(DeviceModelRow).order_by(DeviceModelRow.type, DeviceModelRow.model)))
+            rows = await catalog.models(db)
         return [DeviceModel(type=DeviceType(r.type), model=r.model, max_quantity=r.max_quantity) for r in rows]
 
     @strawberry.field(description="IANA time zones for a Meetings site (R-SVC-02).")

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from server.domain.core.errors import DomainError
 from server.domain.notifications import recipients
-from server.domain.partner_settings import email_texts, logo, settings
+from server.domain.partner_settings import email_texts, logo, preview, settings
 from server.enums import ErrorCode
 from server.resolvers.answer import attempt
 from server.resolvers.users import _query
@@ -48,7 +48,7 @@ class SettingsQuery:
     async def preview_partner_email(self, info: Info, kind: str, locale: str, subject: str = "",
                                     introduction: str = "") -> EmailPreviewPayload:
         async def call(db):
-            found = await email_texts.preview(db, info.context.actor, kind, locale, subject, introduction)
+            found = await preview.preview(db, info.context.actor, kind, locale, subject, introduction)
             return EmailPreview(subject=found[0], text=found[1], html=found[2])
         result, errors = await attempt(info, "previewPartnerEmail", call)
         return EmailPreviewPayload(preview=result, user_errors=errors)

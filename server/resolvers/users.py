@@ -6,11 +6,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from server import loaders
-from server.db.models import User
 from server.domain.orgs import users
 from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
@@ -41,7 +39,7 @@ async def _user_out(db, user) -> PartnerUser:
 
 
 async def _token_out(db, row) -> ApiToken:
-    email = await db.scalar(select(User.email).where(User.id == row.user_id)) if row.user_id else None
+    email = await users.email_of(db, row.user_id) if row.user_id else None
     return ApiToken.from_row(row, email)
 
 

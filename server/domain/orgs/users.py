@@ -212,3 +212,8 @@ def _set_password(user: User, new: str) -> None:
         raise DomainError(ErrorCode.INVALID_INPUT, problem, "newPassword")
     user.password_hash = passwords.hash_password(new)
     user.password_changed_at = clock.now()
+
+
+async def email_of(db: AsyncSession, user_id: int) -> str | None:
+    """A user's email (an API token's owner, as `apiTokens` shows it)."""
+    return await db.scalar(select(User.email).where(User.id == user_id))

@@ -21,14 +21,13 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
-from server.db.models import PartnerEmailText, PartnerOrg
+from server.db.models import PartnerEmailText
 from server.domain.core import audit
 from server.domain.core.actor import Actor
 from server.domain.core.errors import DomainError
@@ -108,7 +107,7 @@ class EmailText:
     placeholders: tuple[str, ...]
 
 
-def _checked(kind: str, locale: str, subject: str, introduction: str) -> tuple[str, str]:
+def checked(kind: str, locale: str, subject: str, introduction: str) -> tuple[str, str]:
     if kind not in TEXT_KINDS:
         raise DomainError(ErrorCode.INVALID_INPUT, f"'{kind}' is not an email whose text you can change.", "kind")
     if locale not in LOCALES:
@@ -137,7 +136,7 @@ async def save(db: AsyncSession, actor: Actor, kind: str, locale: str, subject: 
                introduction: str) -> EmailText:
     """R-SET-02: the partner's own subject and introduction (both empty: back to the default)."""
     partner_id = partner_of(actor)
-    subject, introduction = _checked(kind, locale, subject, introduction)
+    subject, introduction = checked(kind, locale, subject, introduction)
     row = await db.get(PartnerEmailText, (partner_id, kind, locale), with_for_update=True)
     before = None if row is None else {"subject": row.subject, "introduction": row.introduction}
     if not subject and not introduction:
@@ -157,7 +156,7 @@ async def save(db: AsyncSession, actor: Actor, kind: str, locale: str, subject: 
 async def reset(db: AsyncSession, actor: Actor, kind: str, locale: str) -> EmailText:
     """R-SET-02: back to the default text."""
     partner_id = partner_of(actor)
-    _checked(kind, locale, "", "")
+    checked(kind, locale, "", "")
     row = await db.get(PartnerEmailText, (partner_id, kind, locale))
     if row is not None:
         audit.record(db, actor, "settings.email_text_changed", "PartnerSettings", partner_id,
@@ -168,24 +167,3 @@ async def reset(db: AsyncSession, actor: Actor, kind: str, locale: str) -> Email
                                                         PartnerEmailText.kind == kind,
                                                         PartnerEmailText.locale == locale))
     return EmailText(kind, locale, "", "", TEXT_KINDS[kind])
-
-
-async def preview(db: AsyncSession, actor: Actor, kind: str, locale: str, subject: str,
-                  introduction: str) -> tuple[str, str, str | None]:
-    """R-SET-02: the whole email (subject, text, html) with these texts, unsaved, for a sample trial
-    of the partner's, with its sender look; INVALID_TEMPLATE as saving would answer."""
-    from server.domain.notifications import emails
-
-    partner_id = partner_of(actor)
-    subject, introduction = _checked(kind, locale, subject, introduction)
-    look = (await branding.of_partners(db, [partner_id])).get(partner_id, branding.PLAIN)
-    texts = {**look.texts}
-    texts.pop((kind, locale), None)
-    if subject or introduction:
-        texts[(kind, locale)] = (subject, introduction)
-    partner = await db.get(PartnerOrg, partner_id)
-    ends = clock.now().astimezone(UTC) + timedelta(days=7)
-    sample = {"customer_name": "Fjordkraft Demo AS", "partner_name": partner.name, "trial_id": 0,
-              "ends_at": ends.date().isoformat(), "days_left": 7,
-              "grace_ends_at": (ends + timedelta(days=30)).date().isoformat(), "services": ["MESSAGING", "MEETINGS"]}
-    return emails.render(kind, locale, sample, branding.Branding(look.sender_name, look.reply_to, look.logo_path, texts))

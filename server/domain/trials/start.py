@@ -122,11 +122,6 @@ def own_org_error() -> DomainError:
                        "adminEmail")
 
 
-def org_exists_error() -> DomainError:
-    return DomainError(ErrorCode.ORG_EXISTS, "This email belongs to an existing organization: use the "
-                       "existing-customer flow.", "adminEmail")
-
-
 async def refuse_own_org(db: AsyncSession, partner: PartnerOrg, *, email: str | None = None,
                          customer_id: int | None = None) -> None:
     """R-ORG-03: no trial for the partner's own organization through these flows."""
@@ -260,7 +255,7 @@ def refuse(checks: Any, errors: list[DomainError] | None = None) -> None:
     if checks.own_org:
         raise own_org_error()
     if checks.org_exists:
-        raise org_exists_error()
+        raise start_rows.org_exists_error()
 
 
 async def add_trial_to_paid_customer(db: AsyncSession, actor: Actor, customer_id: int | None, request: TrialRequest,

@@ -35,7 +35,7 @@ from server.domain.trials import availability
 from server.domain.timeline import deadlines as timeline
 from server.domain.core.actor import Actor
 from server.domain.core.errors import DomainError
-from server.enums import CustomerRole, PartnerAccess, ProvisioningStatus, TrialKind, TrialState
+from server.enums import CustomerRole, ErrorCode, PartnerAccess, ProvisioningStatus, TrialKind, TrialState
 
 CUSTOMERS, TRIALS, SERVICES = CustomerOrg.__table__, Trial.__table__, TrialService.__table__
 
@@ -104,11 +104,16 @@ def _audit_events(actor: Actor, rows: NewTrialRows, customer_id: int, trial_id: 
     ]
 
 
+def org_exists_error() -> DomainError:
+    """R-NEW-02: the admin email already belongs to an organization (checked first, or a concurrent
+    start with the same email won)."""
+    return DomainError(ErrorCode.ORG_EXISTS, "This email belongs to an existing organization: use the "
+                       "existing-customer flow.", "adminEmail")
+
+
 def _mapped(error: IntegrityError) -> Exception:
     text_ = str(error.orig).lower()
     if "customer_users" in text_ and "email" in text_:   # a concurrent start with this admin email won
-        from server.domain.trials.start import org_exists_error
-
         return org_exists_error()
     return availability.integrity_error(error) or error
 
