@@ -1,1 +1,1 @@
-"""Trials: start (R-NEW, R-PAID), options and availability (R-SVC), changes (R-EDIT, R-EXT, R-CANCEL, R-BUY), conversion (R-CONV), the state machine, status, provisioning and the end of a trial's life (SPEC §5) with its SQL twin (sql.py)."""
+"""Trials: start (R-NEW, R-PAID), options and availability (R-SVC), changes (R-EDIT, R-EXT, R-CANCEL, R-BUY), conversion (R-CONV), the state machine, status, provisioning and the end of a trial's life (SPEC §5) with its SQL twins (sql.py: R-TIME-01/02/04 and R-SET-01 reminders; start_rows.py: startTrial's rows)."""
