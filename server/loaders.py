@@ -181,14 +181,16 @@ def partners(ctx) -> DataLoader:
 
 def customers(ctx) -> DataLoader:
     """Customers by ID, within the actor's reach (None otherwise)."""
-    condition = visibility.customer_condition(ctx.actor)
-    return _by_id(ctx, lambda dialect: select(CustomerOrg.__table__).where(ids_in(CustomerOrg.id, dialect), condition))
+    condition, columns = visibility.customer_condition(ctx.actor), visibility.customer_columns(ctx.actor)
+    return _by_id(ctx, lambda dialect: select(*columns).where(ids_in(CustomerOrg.id, dialect), condition))
 
 
 def trial_customers(ctx) -> DataLoader:
     """The customer of a trial the viewer already holds (a Trial object is only built from a row in
-    reach, e.g. a mutation's answer about a request that just left the list): no scope again."""
-    return _by_id(ctx, lambda dialect: select(CustomerOrg.__table__).where(ids_in(CustomerOrg.id, dialect)))
+    reach, e.g. a mutation's answer about a request that just left the list): no scope again, but
+    its details only as the viewer may read them (R-EX-01)."""
+    columns = visibility.customer_columns(ctx.actor)
+    return _by_id(ctx, lambda dialect: select(*columns).where(ids_in(CustomerOrg.id, dialect)))
 
 
 def trials(ctx) -> DataLoader:

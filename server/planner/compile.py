@@ -184,6 +184,8 @@ class Compiler:
             where = [declaration.join(source, child)]
             if declaration.scope is not None:
                 where.append(declaration.scope(self.actor, child))
+            if declaration.shown is not None:
+                where.append(declaration.shown(source, parent, self.actor))
             if declaration.many:
                 exprs.append(select(func.coalesce(func.json_agg(aggregate_order_by(row_expr, *declaration.order(child))),
                                                   EMPTY)).where(*where).scalar_subquery())

@@ -14,9 +14,10 @@ Kinds, for an object read from a table row (`source`: that row's FROM, a table, 
     Derived(fn, *inputs)              fn(env, *values): Python over column names or SQL builders
                                       (`Input(builder)`: builder(source, parent, actor)) – the domain's
                                       own function over the fetched values (status, days left, …)
-    Relation("Trial", Model, join=…, scope=…, order=…, many=True)
+    Relation("Trial", Model, join=…, scope=…, order=…, many=True, shown=…)
                                       a nested object or list: `join(parent, child)`, the domain's
-                                      scope builder `scope(actor, child)`, the reference's order
+                                      scope builder `scope(actor, child)`, the reference's order;
+                                      `shown(source, parent, actor)`: only where the parent row allows
     Embedded("MeetingsOptions", present=…)
                                       an object built from the same row (null unless `present`)
     FromActor(fn)                     fn(env): Python over the actor alone (the viewer's email)
@@ -123,6 +124,9 @@ class Relation:
     order: Callable[[Any], list] = lambda child: [child.c.id]
     scope: Callable[[Any, Any], Any] | None = None
     many: bool = True
+    #: shown(source, parent, actor): a condition on the parent row, whose relation is read only where
+    #: it holds (a Customer's locations only for a viewer who reads its details, R-EX-01)
+    shown: Callable[[Any, Any, Any], Any] | None = None
 
 
 @dataclass(frozen=True)

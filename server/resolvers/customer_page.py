@@ -90,8 +90,8 @@ async def customers(info: Info, rows: list) -> list[Customer]:
         if trials is not None:
             trial_rows = trials.get(row.id, [])
             read_ahead["_status"] = SubscriptionStatus(status.derive(row.subscription_status, trial_rows, now))
-        if purchased is not None:
-            read_ahead["_purchased"] = [ServiceType(r.service) for r in purchased.get(row.id, [])]
+        if purchased is not None:  # R-EX-01: none for a pending request's customer (row.details)
+            read_ahead["_purchased"] = [ServiceType(r.service) for r in purchased.get(row.id, [])] if row.details else []
         if partners is not None:
             read_ahead["_partner"] = partners.get(row.managing_partner_id)
         if access is not None:

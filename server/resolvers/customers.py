@@ -116,6 +116,7 @@ class CustomerQuery:
                 target, detailed = None, True
                 if customer_id is not None:
                     target = (await visibility.get_customer(db, actor, decode_id(str(customer_id), "Customer"))).id
+                    detailed = await visibility.reads_details(db, actor, target)  # R-EX-01
                 elif admin_email is not None:
                     org = await customers.lookup_existing_org(db, actor, admin_email)
                     target = org.id if org else None

@@ -166,16 +166,19 @@ async def add_location(db: AsyncSession, actor: Actor, customer_id: int | None, 
 
 
 async def get_location(db: AsyncSession, actor: Actor, location_id: int | None, action: Action = Action.VIEW) -> Location:
-    """The location, or NOT_FOUND when missing or another partner's customer's (R-ORG-02)."""
+    """The location, or NOT_FOUND when missing, another partner's customer's (R-ORG-02) or a customer
+    the actor reaches only through a pending consent request (R-EX-01: no street addresses)."""
     location = await db.get(Location, location_id) if location_id is not None else None
     if location is None:
         raise not_found("location", "locationId")
     try:
-        await visibility.get_customer(db, actor, location.customer_id, action, field="locationId")
+        customer = await visibility.get_customer(db, actor, location.customer_id, action, field="locationId")
     except DomainError as error:
         if error.code is ErrorCode.NOT_FOUND:
             raise not_found("location", "locationId") from None
         raise
+    if not await visibility.reads_details(db, actor, customer.id):
+        raise not_found("location", "locationId")
     return location
 
 
@@ -269,9 +272,11 @@ async def number_requirement(db: AsyncSession, actor: Actor, trial_id: int | Non
         raise DomainError(ErrorCode.INVALID_STATE, "This trial does not include Calling.", "trialId")
     pstn = PstnOption(service.pstn or PstnOption.CCP.value)
     licenses = service.license_count or trial.license_count
-    locations = int(await db.scalar(select(func.count()).select_from(Location)
-                                    .where(Location.customer_id == trial.customer_id)) or 0)
-    assigned = await live_numbers(db, trial.customer_id)
+    locations = assigned = 0  # R-EX-01: a pending request's partner learns nothing of the org's setup
+    if await visibility.reads_details(db, actor, trial.customer_id):
+        locations = int(await db.scalar(select(func.count()).select_from(Location)
+                                        .where(Location.customer_id == trial.customer_id)) or 0)
+        assigned = await live_numbers(db, trial.customer_id)
     if pstn is PstnOption.PARTNER_DIDS:
         required = licenses + NUMBERS_PER_LOCATION * locations
         missing = max(0, required - assigned)

@@ -66,7 +66,8 @@ def _conditions(actor: Actor, where: CustomerFilter, prefix: str) -> list:
     if search_pattern(where.search) is not None:
         pattern = bindparam(f"{prefix}search", type_=String)
         conditions.append(or_(func.lower(CustomerOrg.name).like(pattern, escape="\\"),
-                              func.lower(CustomerOrg.admin_email).like(pattern, escape="\\")))
+                              and_(visibility.details_condition(actor),  # R-EX-01: not a pending request's admin email
+                                   func.lower(CustomerOrg.admin_email).like(pattern, escape="\\"))))
     if where.status:
         conditions.extend(status.sql_filter(visibility.trial_condition(actor), where.status,
                                             lambda days: bindparam(f"{prefix}ends_by_{days}", type_=UTCDateTime)))
@@ -159,7 +160,7 @@ def page_statement(actor: Actor, where: CustomerFilter, *, after: bool = False,
     depends only on `shape(...)`; the values are `parameters(...)` (`prefix`: their names' prefix,
     for two lists in one statement)."""
     key = sort_key(actor, order)
-    stmt = select(CustomerOrg.__table__, key.label("sort_key")).where(*_conditions(actor, where, prefix))
+    stmt = select(*visibility.customer_columns(actor), key.label("sort_key")).where(*_conditions(actor, where, prefix))
     if after:
         stmt = stmt.where(_after(key, order, prefix))
     ordering = nulls_last(key.asc()) if order is CustomerOrder.DAYS_LEFT else key
@@ -224,9 +225,13 @@ async def audit_events(db: AsyncSession, actor: Actor, customer_id: int | None,
 
 def audit_scope(actor: Actor, event=AuditEvent):
     """SQL condition on AuditEvent (or an alias's columns, `event`): a partner sees its own events and
-    the platform's; everyone else who reaches the customer sees all of them."""
+    the platform's (those only of a customer whose details it reads, R-EX-01); everyone else who
+    reaches the customer sees all of them."""
     if actor.is_partner:
-        return or_(event.partner_id == actor.partner_id, event.partner_id.is_(None))
+        customer = CustomerOrg.__table__.alias()
+        detailed = exists(select(customer.c.id).where(customer.c.id == event.customer_id,
+                                                      visibility.details_condition(actor, customer)))
+        return or_(event.partner_id == actor.partner_id, and_(event.partner_id.is_(None), detailed))
     return true()
 
 

@@ -46,6 +46,8 @@ class Customer(Node):
     _access: strawberry.Private[PartnerAccess | None | object] = UNKNOWN
     _purchased: strawberry.Private[list[ServiceType] | None] = None
     _partner: strawberry.Private[Partner | None | object] = UNKNOWN
+    #: R-EX-01: the viewer reads more than name and country (`visibility.customer_view`'s `details`).
+    _details: strawberry.Private[bool] = True
 
     async def _trial_rows(self, info: Info) -> list:
         return await loaders.load(info, "trials_by_customer", loaders.trials_by_customer, self._row.id)
@@ -80,6 +82,8 @@ class Customer(Node):
     def purchased_services(self, info: Info) -> list[ServiceType]:
         if self._purchased is not None:
             return self._purchased
+        if not self._details:
+            return []
         return self._load_purchased(info)
 
     async def _load_purchased(self, info: Info) -> list[ServiceType]:
@@ -109,13 +113,18 @@ class Customer(Node):
 
     @strawberry.field
     async def locations(self, info: Info) -> list[Location]:
+        if not self._details:
+            return []
         rows = await loaders.load(info, "locations_by_customer", loaders.locations_by_customer, self._row.id)
         return [Location.from_row(r) for r in rows]
 
     @classmethod
     def from_row(cls, row: Any, **read_ahead: Any) -> "Customer":
-        """`read_ahead`: the private relation values a page read for this customer."""
-        return cls(id=to_global_id("Customer", row.id), name=row.name, country=row.country, region=DataRegion(row.region),
+        """`read_ahead`: the private relation values a page read for this customer. `row`: a row of
+        `visibility.customer_columns` (masked for the viewer), or the ORM object of a customer the
+        viewer just started a trial for (its managing partner: all details)."""
+        details = bool(row.details) if hasattr(row, "details") else True
+        return cls(_details=details, id=to_global_id("Customer", row.id), name=row.name, country=row.country, region=DataRegion(row.region),
                    business_vertical=row.business_vertical, admin_email=row.admin_email,
                    provisioning_status=ProvisioningStatus(row.provisioning_status), _row=row, **read_ahead)
 
@@ -191,23 +200,34 @@ def _access(source, parent, actor):
 def _purchased(source, parent, actor):
     return (select(func.coalesce(func.json_agg(aggregate_order_by(PurchasedService.service, PurchasedService.service)),
                                  text("'[]'::json")))
-            .where(PurchasedService.customer_id == source.c.id).scalar_subquery())
+            .where(PurchasedService.customer_id == source.c.id, _details(source, parent, actor)).scalar_subquery())
+
+
+def _details(source, parent, actor):
+    """R-EX-01: what a pending consent request's partner may not read (visibility.customer_view)."""
+    return visibility.customer_view(actor, source)["details"]
+
+
+def _viewed(name: str):
+    """A column of the customer's row as the viewer reads it (masked, R-EX-01)."""
+    return plan.Derived(lambda env, value: value, plan.Input(lambda source, parent, actor:
+                                                             visibility.customer_view(actor, source)[name]))
 
 
 plan.plannable(
     "Customer", CustomerOrg,
     id=plan.GlobalId("Customer"), name=plan.Column("name"), country=plan.Column("country"),
     region=plan.Column("region"), businessVertical=plan.Column("business_vertical"),
-    adminEmail=plan.Column("admin_email"), provisioningStatus=plan.Column("provisioning_status"),
-    provisioningError=plan.Column("provisioning_error"),
+    adminEmail=_viewed("admin_email"), provisioningStatus=plan.Column("provisioning_status"),
+    provisioningError=_viewed("provisioning_error"),
     subscriptionStatus=plan.Derived(_subscription_status, "subscription_status", plan.Input(_visible_trials)),
     partnerAccess=plan.Derived(lambda env, access: access, plan.Input(_access)),
     purchasedServices=plan.Derived(lambda env, services: services, plan.Input(_purchased)),
     managingPartner=plan.Relation("Partner", PartnerOrg, join=lambda customer, partner:
-                                  partner.c.id == customer.c.managing_partner_id, many=False),
+                                  partner.c.id == customer.c.managing_partner_id, many=False, shown=_details),
     trials=plan.Relation("Trial", TrialRow, join=lambda customer, trial: trial.c.customer_id == customer.c.id,
                          scope=lambda actor, trial: visibility.trial_condition(actor, trial.c)),
     locations=plan.Relation("Location", LocationRow, join=lambda customer, location:
-                            location.c.customer_id == customer.c.id,
+                            location.c.customer_id == customer.c.id, shown=_details,
                             order=lambda location: [location.c.name, location.c.id]),
 )
