@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server import kept
 from server.domain.core.actor import Actor
 from server.settings import Settings
 
@@ -36,10 +37,16 @@ class Context:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """One transaction for one mutation: committed on success, rolled back on any error."""
+        """One transaction for one mutation: committed on success, rolled back on any error (what the
+        domain kept for that case, `server.kept`, is then written on its own)."""
         async with self.sessionmaker() as session:
-            async with session.begin():
-                yield session
+            try:
+                async with session.begin():
+                    yield session
+            except BaseException:
+                await kept.after_rollback(session, self.sessionmaker)
+                raise
+            kept.after_commit(session)
         await self.after_write()
 
     async def after_write(self) -> None:

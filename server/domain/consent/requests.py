@@ -73,7 +73,7 @@ async def request_trial(db: AsyncSession, actor: Actor, form: trials.CustomerFor
     except DomainError as error:
         errors = error.errors
     raise_all(errors)
-    customer = await customers.find_org_by_email(db, email)
+    customer = await customers.lookup_existing_org(db, actor, email)  # R-EX-01: counted and audited
     if customer is None:
         raise DomainError(ErrorCode.NOT_AN_EXISTING_ORG, "This email does not belong to an existing organization: "
                           "check the email and go back.", "adminEmail")

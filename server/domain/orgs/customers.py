@@ -6,6 +6,7 @@ another tenant's rows. Pages are keyset pages (`Position`: sort key + id of the 
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import BigInteger, String, and_, bindparam, exists, func, nulls_last, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server import clock
+from server import clock, kept
 from server.db.base import UTCDateTime
 from server.db.models import AuditEvent, CustomerOrg, CustomerUser, LoginAttempt, Trial
 from server.domain.core import audit
@@ -176,22 +177,32 @@ def count_statement(actor: Actor, where: CustomerFilter, prefix: str = ""):
     return select(func.count()).select_from(CustomerOrg).where(*_conditions(actor, where, prefix))
 
 
-async def _rate_limit(db: AsyncSession, actor: Actor) -> None:
-    """R-EX-01: at most LOOKUPS_PER_HOUR organization look-ups per user per hour (DB-backed,
-    rows of login_attempts keyed "orglookup:<actor>")."""
-    key, now = f"orglookup:{actor.label}", clock.now()
+async def _count_lookup(db: AsyncSession, actor: Actor, email: str) -> bool:
+    """R-EX-01: count a look-up of `email` in the user's hour (rows of login_attempts keyed
+    "orglookup:<actor>"; DB-backed, so every web process shares it); False, uncounted, when the
+    hour's LOOKUPS_PER_HOUR are used up. Looking the same email up again within the hour (the
+    wizard's confirm, services and send steps) is free: it tells nothing new."""
+    now = clock.now()
+    seen_key = f"orglookup:{actor.label}:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
+    seen = await db.get(LoginAttempt, seen_key)
+    if seen is not None and now - seen.window_start < timedelta(hours=1):
+        return True
+    key = f"orglookup:{actor.label}"
     row = await db.get(LoginAttempt, key, with_for_update=True)
     if row is None:
-        db.add(LoginAttempt(key=key, window_start=now, failures=1))
-        await db.flush()
-        return
-    if now - row.window_start >= timedelta(hours=1):
-        row.window_start, row.failures = now, 1
-        return
+        row = LoginAttempt(key=key, window_start=now, failures=0)
+        db.add(row)
+    elif now - row.window_start >= timedelta(hours=1):
+        row.window_start, row.failures = now, 0
     if row.failures >= LOOKUPS_PER_HOUR:
-        raise DomainError(ErrorCode.RATE_LIMITED, "Too many organization look-ups; try again in an hour.",
-                          "adminEmail")
+        return False
     row.failures += 1
+    if seen is None:
+        db.add(LoginAttempt(key=seen_key, window_start=now, failures=1))
+    else:
+        seen.window_start = now
+    await db.flush()
+    return True
 
 
 async def find_org_by_email(db: AsyncSession, email: str) -> CustomerOrg | None:
@@ -202,13 +213,26 @@ async def find_org_by_email(db: AsyncSession, email: str) -> CustomerOrg | None:
 
 async def lookup_existing_org(db: AsyncSession, actor: Actor, admin_email: str) -> CustomerOrg | None:
     """R-EX-01: the org an email belongs to (the caller shows name and country only), or None.
-    Only for roles that may start trials; rate-limited per user; audited."""
+    Only for roles that may start trials; rate-limited per user; audited. Every path that asks
+    (existingOrganization, availableServices, requestTrialForExistingCustomer) comes through here, and
+    the count and the audit event stay when the caller's transaction is refused (`server.kept`)."""
     permissions.require(actor, Action.START_TRIAL)
-    await _rate_limit(db, actor)
     email = normalize_email(admin_email, "adminEmail")
+    if not await _count_lookup(db, actor, email):
+        raise DomainError(ErrorCode.RATE_LIMITED, "Too many organization look-ups; try again in an hour.",
+                          "adminEmail")
     org = await find_org_by_email(db, email)
-    audit.record(db, actor, "organization.lookup", "Customer", org.id if org else None,
-                 after={"email": email, "found": org is not None})
+
+    def record(session: AsyncSession) -> None:
+        audit.record(session, actor, "organization.lookup", "Customer", org.id if org else None,
+                     after={"email": email, "found": org is not None})
+
+    async def again(session: AsyncSession) -> None:
+        await _count_lookup(session, actor, email)
+        record(session)
+
+    record(db)
+    kept.keep(db, again)
     return org
 
 
