@@ -57,6 +57,15 @@ log = structlog.get_logger("graphql")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_QUERY_CHARS = 100_000
+#: A request body's limit: 1 MiB with credentials; 16 KiB without (signed out, a caller may run only
+#: `__typename` and the catalog queries) — checked before anything else reads it.
+MAX_BODY_BYTES = 1 << 20
+MAX_ANONYMOUS_BODY_BYTES = 16 << 10
+#: Variables' shape, checked before they are coerced (graphql-core recurses per level and walks every
+#: item): nesting depth, items in one list, values in all.
+MAX_VARIABLE_DEPTH = 16
+MAX_LIST_ITEMS = 1000
+MAX_VARIABLE_VALUES = 20_000
 
 
 class DocumentCache:
@@ -108,7 +117,22 @@ def _media_type(request: Request) -> str | None:
     return None
 
 
-async def read_params(request: Request) -> dict[str, Any]:
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes (by its Content-Length,
+    or while it streams in): an oversized body is never held whole."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, [{"message": f"The request body is over {limit} bytes."}])
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(413, [{"message": f"The request body is over {limit} bytes."}])
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_params(request: Request, body_limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
     if request.method == "GET":
         q = request.query_params
         params: dict[str, Any] = {"query": q.get("query"), "operationName": q.get("operationName")}
@@ -122,8 +146,9 @@ async def read_params(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise RequestError(415, [{"message": "Send the request body as application/json."}])
+    raw = await read_body(request, body_limit)
     try:
-        body = orjson.loads(await request.body())
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise RequestError(400, [{"message": "The request body is not valid JSON."}])
     if not isinstance(body, dict):
@@ -139,11 +164,36 @@ def check_params(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, st
         raise RequestError(400, [{"message": "The query is too long."}])
     if variables is not None and not isinstance(variables, dict):
         raise RequestError(400, [{"message": "`variables` must be an object."}])
+    check_variables(variables)
     if name is not None and not isinstance(name, str):
         raise RequestError(400, [{"message": "`operationName` must be a string."}])
     if _has_nul(query) or _has_nul(variables):
         raise RequestError(400, [{"message": "Text may not contain the NUL character (U+0000)."}])
     return query, variables, name
+
+
+def check_variables(variables: Any) -> None:
+    """Refuse variables nested deeper than MAX_VARIABLE_DEPTH, with a list over MAX_LIST_ITEMS or over
+    MAX_VARIABLE_VALUES values in all (a 400 request error): walked without recursion and stopped at
+    the first excess, so neither a 330-deep nesting (graphql-core's RecursionError) nor a
+    2,000,000-item list (seconds of coercion) reaches the executor."""
+    pending, count = [(variables, 0)], 0
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            if len(value) > MAX_LIST_ITEMS:
+                raise RequestError(400, [{"message": f"A list in `variables` has over {MAX_LIST_ITEMS} items."}])
+            children = value
+        else:
+            continue
+        if depth >= MAX_VARIABLE_DEPTH:
+            raise RequestError(400, [{"message": f"`variables` nest over {MAX_VARIABLE_DEPTH} levels deep."}])
+        count += len(children)
+        if count > MAX_VARIABLE_VALUES:
+            raise RequestError(400, [{"message": f"`variables` hold over {MAX_VARIABLE_VALUES} values."}])
+        pending.extend((child, depth + 1) for child in children)
 
 
 _NUL_ESCAPE = re.compile(r"\\u0000", re.IGNORECASE)

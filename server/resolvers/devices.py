@@ -19,7 +19,9 @@ from server.domain.devices import returns
 from server.domain.devices import shipments
 from server.domain.core import visibility
 from server.enums import ShipmentStatus as StatusValue
+from server.domain.errors import DomainError
 from server.resolvers.answer import answer
+from server.resolvers.customers import as_graphql_error
 from server.resolvers.node import NODE_RESOLVERS
 from server.resolvers.node import PLANNED as PLANNED_NODES
 from server.schema.enums import DeviceSkip, ExtensionStatus
@@ -81,9 +83,12 @@ class DevicesQuery:
     async def demo_orders(self, info: Info, customer_org_id: strawberry.ID | None = None,
                           admin_email: str | None = None, serial_numbers: list[str] | None = None) -> list[Shipment]:
         customer_pk = decode_id(str(customer_org_id), "Customer") if customer_org_id else None
-        async with loaders.read(info.context) as db:
-            rows = await demo_orders.find(db, info.context.actor, customer_pk, admin_email, serial_numbers)
-            return [Shipment.from_row(r) for r in rows]
+        try:
+            async with loaders.read(info.context) as db:
+                rows = await demo_orders.find(db, info.context.actor, customer_pk, admin_email, serial_numbers)
+        except DomainError as error:
+            raise await as_graphql_error(info, error, "demoOrders")
+        return [Shipment.from_row(r) for r in rows]
 
     @strawberry.field(permission_classes=AUTH, description="Trials team: requested shipments to record, oldest first.")
     async def shipments_to_record(self, info: Info) -> list[Shipment]:
