@@ -111,7 +111,6 @@ async def _graphql(request: Request) -> Response:
     try:
         requested = await gql.read_params(request, await _body_limit(request))
         params = await persisted.resolve(requested, state.redis, state.stored_documents)
-        digest = persisted.requested_hash(requested)  # resolve checked it against any text sent with it
         query, variables, name = gql.check_params(params)
     except persisted.PersistedQueryError as error:
         status = 400 if media_type == gql.GRAPHQL_RESPONSE else 200
@@ -119,6 +118,24 @@ async def _graphql(request: Request) -> Response:
     except gql.RequestError as error:
         status = error.status if (media_type == gql.GRAPHQL_RESPONSE or error.status != 400) else 400
         return gql.respond({"errors": error.errors}, status, media_type, error.headers)
+    response = await _answer(request, query, variables, name, media_type)
+    await _register(request, requested, query)
+    return response
+
+
+async def _register(request: Request, requested: dict, query: str) -> None:
+    """A persisted query's text is kept after the answer, and only a signed-in caller's valid document
+    (server.persisted.register): an anonymous request stores nothing."""
+    state, scope = request.app.state, request.scope["state"]
+    actor = scope.get("actor") if scope.get("bearer_token") is None else None
+    await persisted.register(requested, state.redis, state.stored_documents,
+                             valid=state.documents.get(query)[0] is not None,
+                             signed_in=actor is not None and actor.kind is not ActorKind.ANONYMOUS,
+                             max_chars=gql.MAX_QUERY_CHARS)
+
+
+async def _answer(request: Request, query: str, variables, name: str | None, media_type: str) -> Response:
+    state = request.app.state
     request_id = request.scope.get("state", {}).get("request_id")
     await _refresh_clock(state)
     planned = gql.plannable(state.planner, state.documents, query, name)
