@@ -141,7 +141,7 @@ class AuthMiddleware:
                                       *((b"set-cookie", c.encode("latin-1")) for c in auth.set_cookies)]
             await send(message)
 
-        if scope["method"] in csrf.UNSAFE_METHODS and auth.method != "bearer":
+        if auth.method != "bearer" and (scope["method"] in csrf.UNSAFE_METHODS or _graphql_get(scope, path)):
             ok, receive = await self._csrf_ok(scope, receive, headers, auth, path)
             if not ok:
                 await _refusal(path)(scope, receive, send_with_cookies)
@@ -170,6 +170,13 @@ class AuthMiddleware:
         except Exception:  # noqa: BLE001 - a malformed form is simply not a valid token
             given = None
         return csrf.matches(auth.csrf_token, given if isinstance(given, str) else None), replay()
+
+
+def _graphql_get(scope: Scope, path: str) -> bool:
+    """A GET of `/graphql` that runs an operation (not GraphiQL's page): with a session cookie it needs
+    the CSRF header like a POST, since a query may have effects (the org look-up counts and audits,
+    R-EX-01) and a cross-site link or image would send the cookie."""
+    return path == "/graphql" and scope["method"] == "GET" and bool(scope.get("query_string"))
 
 
 async def _read_body(receive: Receive) -> bytes | None:
