@@ -5,9 +5,14 @@ resolves to must be public (`ipaddress.is_global`): never loopback, private, lin
 metadata at 169.254.169.254), shared, reserved or multicast. In dev and test, loopback is allowed
 (a receiver on the developer's machine), nothing else that is not public. The check runs when the
 URL is saved and again before every delivery (DNS may change after registration); redirects are
-never followed (jobs/webhooks.py). What is left: a host whose DNS answers differently between the
-check and the connection (rebinding within seconds) is not caught; closing that needs connecting
-to the checked address itself, which httpx does not offer without a custom transport.
+never followed (jobs/webhooks.py). The delivery connects only to addresses checked in the same
+resolution (jobs/webhooks.py's resolver refuses the others), so a host whose DNS answers differently
+between the check and the connection (rebinding) reaches nothing it may not.
+
+An IPv6 address that embeds an IPv4 one is judged by that IPv4 address too (issue 21): IPv4-mapped
+(::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d), NAT64
+(64:ff9b::a.b.c.d; the local-use 64:ff9b:1::/48 is never public), 6to4 (2002:aabb:ccdd::) and
+Teredo (2001:0::, server and client).
 """
 from __future__ import annotations
 
@@ -43,13 +48,40 @@ def parse(url: str, *, production: bool) -> tuple[str, str, int]:
     return url, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-def allowed(address: str, *, production: bool) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+#: IPv6 networks whose last 32 bits are an IPv4 address (RFC 4291 compatible, RFC 6145 translated,
+#: RFC 6052 NAT64 well-known prefix).
+EMBEDDING_LOW_32 = [ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"),
+                    ipaddress.IPv6Network("64:ff9b::/96")]
+LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (see the module's docstring)."""
+    found = [ip.ipv4_mapped] if ip.ipv4_mapped is not None else []
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in network for network in EMBEDDING_LOW_32) and not (ip.is_loopback or ip.is_unspecified):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def _allowed_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, production: bool) -> bool:
     if ip.is_global and not ip.is_multicast:
         return True
     return not production and ip.is_loopback
+
+
+def allowed(address: str, *, production: bool) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in LOCAL_NAT64:
+            return False
+        embedded = embedded_ipv4(ip)
+        if embedded:
+            return all(_allowed_ip(v4, production) for v4 in embedded)
+    return _allowed_ip(ip, production)
 
 
 async def resolve(host: str, port: int) -> list[str]:
