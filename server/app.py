@@ -24,7 +24,7 @@ from server import persisted
 from server.auth import consent_link
 from server.auth import pages as auth_pages
 from server.auth.middleware import AuthMiddleware, graphql_actor
-from server.domain.actor import ActorKind
+from server.domain.core.actor import ActorKind
 from server.db.engine import (
     close_read_pool, make_engine, make_read_sessionmaker, make_sessionmaker, open_read_pool, read_connection,
     read_engine,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from server.db.models import AuditEvent
-from server.domain.customers import LOOKUPS_PER_HOUR
+from server.domain.orgs.customers import LOOKUPS_PER_HOUR
 from server.enums import Role
 from tests import factories
 from tests.helpers import gql

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from server import graphql_http
-from server.domain.demo_orders import MAX_SERIAL_NUMBERS
+from server.domain.devices.demo_orders import MAX_SERIAL_NUMBERS
 from server.enums import Role
 from tests import factories
 
