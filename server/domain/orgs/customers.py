@@ -222,10 +222,11 @@ async def lookup_existing_org(db: AsyncSession, actor: Actor, admin_email: str) 
         raise DomainError(ErrorCode.RATE_LIMITED, "Too many organization look-ups; try again in an hour.",
                           "adminEmail")
     org = await find_org_by_email(db, email)
+    org_id = org.id if org else None  # read now: after a rollback the row is expired
 
     def record(session: AsyncSession) -> None:
-        audit.record(session, actor, "organization.lookup", "Customer", org.id if org else None,
-                     after={"email": email, "found": org is not None})
+        audit.record(session, actor, "organization.lookup", "Customer", org_id,
+                     after={"email": email, "found": org_id is not None})
 
     async def again(session: AsyncSession) -> None:
         await _count_lookup(session, actor, email)

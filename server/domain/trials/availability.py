@@ -27,8 +27,8 @@ class Availability:
 
 async def for_customer(db: AsyncSession, customer_id: int | None, partner_id: int | None,
                        detailed: bool = True) -> list[Availability]:
-    """Every service with its availability. `detailed=False` hides why (for orgs the partner does not
-    manage: R-EX-01 "nothing private")."""
+    """Every service with its availability. `detailed=False` hides why, unless it is the partner's own
+    trial (for orgs the partner does not manage, or only asked for consent: R-EX-01 "nothing private")."""
     if customer_id is None:
         return [Availability(s, True) for s in ServiceType]
     purchased = set(await db.scalars(select(PurchasedService.service).where(PurchasedService.customer_id == customer_id)))
@@ -43,7 +43,7 @@ async def for_customer(db: AsyncSession, customer_id: int | None, partner_id: in
         elif service.value in held:
             reason = ("This partner already has it in a pending or active trial." if held[service.value] == partner_id
                       else "Another partner has it in a pending or active trial for this customer.")
-        if reason and not detailed:
+        if reason and not detailed and held.get(service.value) != partner_id:  # its own trial is no secret
             reason = "Not available for this organization."
         result.append(Availability(service, reason is None, reason))
     return result
