@@ -238,7 +238,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.redis = ArqRedis(connection_pool=ConnectionPool.from_url(redis_url, socket_connect_timeout=2),
                                    default_queue_name=settings.queue_name)
         app.state.graphql_schema = schema._schema
-        app.state.documents = gql.DocumentCache(schema._schema, rules=graphql_limits.rules(settings.introspection_enabled))
+        app.state.documents = gql.DocumentCache(schema._schema, rules=graphql_limits.rules(settings.introspection_enabled),
+                                                suggestions=settings.env != "production")
         from server.pages.operations import read_operations
 
         operations = read_operations()

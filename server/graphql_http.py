@@ -68,13 +68,26 @@ MAX_LIST_ITEMS = 1000
 MAX_VARIABLE_VALUES = 20_000
 
 
-class DocumentCache:
-    """Parsed and validated documents by their text; validation errors cached too."""
+#: graphql-core's " Did you mean 'x'?" ending: in production it would spell out the schema's field,
+#: argument and enum names to anyone who guesses near them, with introspection off.
+SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 
-    def __init__(self, schema: GraphQLSchema, rules: list | None = None, size: int = 512) -> None:
+
+def without_suggestion(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(SUGGESTION.sub("", error.message), error.nodes, error.source, error.positions, error.path,
+                        error.original_error, error.extensions)
+
+
+class DocumentCache:
+    """Parsed and validated documents by their text; validation errors cached too (without field
+    suggestions when `suggestions` is off: production)."""
+
+    def __init__(self, schema: GraphQLSchema, rules: list | None = None, size: int = 512,
+                 suggestions: bool = True) -> None:
         self.schema = schema
         self.rules = rules
         self.size = size
+        self.suggestions = suggestions
         self._docs: OrderedDict[str, tuple[DocumentNode | None, list[GraphQLError]]] = OrderedDict()
 
     def get(self, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
@@ -89,6 +102,8 @@ class DocumentCache:
         else:
             rules = None if self.rules is None else [*__import__("graphql").specified_rules, *self.rules]
             errors = validate(self.schema, document, rules)
+            if not self.suggestions:
+                errors = [without_suggestion(e) for e in errors]
             entry = (None if errors else document, list(errors))
         self._docs[query] = entry
         if len(self._docs) > self.size:
@@ -248,6 +263,8 @@ async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context,
         return 405, {"errors": [{"message": "Send mutations with POST."}]}, {"Allow": "POST"}
     coerced = get_variable_values(schema, operation.variable_definitions or [], variables or {})
     if isinstance(coerced, list):
+        if not documents.suggestions:
+            coerced = [without_suggestion(e) for e in coerced]
         return 400, {"errors": [e.formatted for e in coerced]}, {}
     try:
         result = execute(schema, document if planned is None else planned.rest_document(), context_value=context,
