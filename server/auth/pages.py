@@ -7,13 +7,17 @@ not touch (import-linter). Everything after sign-in is a normal page running Gra
 No user enumeration: a refused `/login` answers the same bytes whatever the email (one
 message, the email field left empty rather than echoing what was typed, which would make a known
 and an unknown address differ), and an unknown email costs one argon2 verification like a wrong
-password (`passwords.verify` burns a dummy hash). `/my/login` answers the same page either way.
+password (`passwords.verify` burns a dummy hash). `/my/login` answers the same page either way, after
+the same work (the throttle's count, `throttle.allow_link`); the link is looked up and queued after
+the answer is sent, and at most LINKS_PER_ADDRESS per address and LINKS_PER_CLIENT per client go out
+within 15 minutes.
 
 For the consent page (lifecycle/portal): `await sign_in_customer_admin(request, response,
 customer_user_id)` starts a customer-admin session on the response you return.
 """
 from __future__ import annotations
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -106,11 +110,18 @@ async def request_link(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "auth/request_link.html", {"title": _("Sign in"), "sent": False})
     form = await request.form()
-    state = request.app.state
+    state, email = request.app.state, signin.clean_email(str(form.get("email", "")))
     async with state.sessionmaker() as db, db.begin():
-        await signin.request_magic_link(db, state.settings.secret_key, state.settings.base_url,
-                                        str(form.get("email", "")))
-    return render(request, "auth/request_link.html", {"title": _("Sign in"), "sent": True})
+        allowed = await throttle.allow_link(db, email, request.client.host if request.client else None)
+    response = render(request, "auth/request_link.html", {"title": _("Sign in"), "sent": True})
+    if allowed:  # looked up and queued after the answer is sent: a known address answers as fast
+        response.background = BackgroundTask(_send_link, state, email)
+    return response
+
+
+async def _send_link(state, email: str) -> None:
+    async with state.sessionmaker() as db, db.begin():
+        await signin.request_magic_link(db, state.settings.secret_key, state.settings.base_url, email)
 
 
 async def magic(request: Request) -> Response:

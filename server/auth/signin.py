@@ -28,7 +28,7 @@ class SignInError(Exception):
         self.message = message
 
 
-def _clean(email: str) -> str:
+def clean_email(email: str) -> str:
     """The email as looked up and counted (throttle keys): no U+0000, which PostgreSQL text cannot hold."""
     return (email or "").replace("\x00", "").strip().lower()[:320]
 
@@ -36,7 +36,7 @@ def _clean(email: str) -> str:
 async def with_password(db: AsyncSession, email: str, password: str, ip: str | None) -> tuple[str, Actor]:
     """(new session id, actor) for a partner or trials-team user, or SignInError. Failures are recorded in
     `db` (the caller commits either way, so the count survives the refusal)."""
-    email = _clean(email)
+    email = clean_email(email)
     if await throttle.locked(db, email, ip):
         passwords.burn(password or "")
         raise SignInError(throttle.LOCKED_MESSAGE)
@@ -75,7 +75,7 @@ async def sign_out(db: AsyncSession, session_id: str | None) -> None:
 
 async def request_magic_link(db: AsyncSession, secret: str, base_url: str, email: str) -> None:
     """Queue a sign-in link when `email` is a customer admin; do nothing visible otherwise."""
-    email = _clean(email)
+    email = clean_email(email)
     person = await db.scalar(select(CustomerUser).where(func.lower(CustomerUser.email) == email)) if email else None
     if person is None or not sessions.is_customer_admin(person):
         return

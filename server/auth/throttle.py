@@ -41,16 +41,38 @@ async def locked(db: AsyncSession, email: str, ip: str | None) -> bool:
     return False
 
 
+async def _counted(db: AsyncSession, key: str, now: datetime) -> LoginAttempt:
+    """The key's row, locked, with this attempt counted in its window (a new window when the last ended)."""
+    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    await db.execute(insert(LoginAttempt).values(key=key, window_start=now, failures=0)
+                     .on_conflict_do_nothing(index_elements=["key"]))
+    row = await db.get(LoginAttempt, key, with_for_update=True, populate_existing=True)
+    if _expired(row.window_start, now):
+        row.window_start, row.failures = now, 0
+    row.failures += 1
+    return row
+
+
+#: Sign-in links (`/my/login`): per address and per client within WINDOW; over either, no link.
+LINKS_PER_ADDRESS = 3
+LINKS_PER_CLIENT = 20
+
+
+async def allow_link(db: AsyncSession, email: str, ip: str | None) -> bool:
+    """Count a sign-in link request for the address and the client; False when either is over its
+    limit. Counted alike whether or not the address is a customer admin's (the same work and the
+    same answer: nothing tells which addresses exist)."""
+    now = clock.now()
+    rows = [(await _counted(db, f"link:{email.strip().lower()[:320]}", now), LINKS_PER_ADDRESS)]
+    if ip:
+        rows.append((await _counted(db, f"linkip:{ip[:64]}", now), LINKS_PER_CLIENT))
+    return all(row.failures <= limit for row, limit in rows)
+
+
 async def record_failure(db: AsyncSession, email: str, ip: str | None) -> None:
     now = clock.now()
-    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
     for key, limit in keys(email, ip):
-        await db.execute(insert(LoginAttempt).values(key=key, window_start=now, failures=0)
-                         .on_conflict_do_nothing(index_elements=["key"]))
-        row = await db.get(LoginAttempt, key, with_for_update=True, populate_existing=True)
-        if _expired(row.window_start, now):
-            row.window_start, row.failures = now, 0
-        row.failures += 1
+        row = await _counted(db, key, now)
         if row.failures >= limit:
             row.locked_until = now + LOCKOUT
             row.window_start, row.failures = now, 0
