@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from server.auth import links, passwords, signin, throttle
-from server.auth.middleware import clear_session_cookie, set_session_cookie
+from server.auth.middleware import clear_session_cookie, cookie_header, set_session_cookie
 from server.auth.sessions import COOKIE, session_id_from_cookie
 from server.domain.orgs import users
 from server.domain.core.actor import ActorKind
@@ -79,9 +79,10 @@ async def login(request: Request) -> Response:
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     state = request.app.state
     ip = request.client.host if request.client else None
+    familiar = signin.familiar(state.settings.secret_key, request.cookies.get(signin.FAMILIAR_COOKIE), email)
     async with state.sessionmaker() as db, db.begin():
         try:
-            session_id, actor = await signin.with_password(db, email, password, ip)
+            session_id, actor = await signin.with_password(db, email, password, ip, familiar_device=familiar)
         except signin.SignInError as error:
             problem = sign_in_problem(error.message)
         else:
@@ -92,6 +93,9 @@ async def login(request: Request) -> Response:
                       status_code=400)
     response = RedirectResponse(landing(actor.kind), status_code=303)
     set_session_cookie(response, state.settings, session_id)
+    response.headers.append("set-cookie", cookie_header(state.settings, signin.FAMILIAR_COOKIE,
+                                                        signin.familiar_value(state.settings.secret_key, email),
+                                                        max_age=signin.FAMILIAR_MAX_AGE))
     return response
 
 

@@ -1,16 +1,19 @@
 """Signing in and out: partner and trials-team users by password, customer admins by a magic link.
 
 One message for every failed password sign-in (unknown email, wrong password, deactivated user,
-no password set yet), so the form never tells which emails exist; throttled per account and IP
-(`throttle`). Magic links (purpose "magic") are signed, bound to the email, valid 15 minutes and
+no password set yet), so the form never tells which emails exist; throttled per client, per account
+and client, and per account with backoff, never locking the owner's familiar device out (`throttle`). Magic links (purpose "magic") are signed, bound to the email, valid 15 minutes and
 single-use (`links.consume`); asking for one never reveals whether the email belongs to an admin.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.auth import links, passwords, sessions, throttle
+from server.auth import links, passwords, sessions, signed_cookies, throttle
 from server.db.models import CustomerUser, User
 from server.domain.core import audit
 from server.domain.notifications import outbox
@@ -33,11 +36,29 @@ def clean_email(email: str) -> str:
     return (email or "").replace("\x00", "").strip().lower()[:320]
 
 
-async def with_password(db: AsyncSession, email: str, password: str, ip: str | None) -> tuple[str, Actor]:
+#: A browser that signed in to an account before carries this cookie (the account's email, hashed and
+#: signed): the account's backoff (`throttle`) does not apply to it, so a distributed guess at the
+#: password does not lock its owner out.
+FAMILIAR_COOKIE = "td_familiar"
+FAMILIAR_MAX_AGE = 180 * 24 * 3600
+
+
+def familiar_value(secret: str, email: str) -> str:
+    return signed_cookies.sign(secret, "familiar", hashlib.sha256(clean_email(email).encode()).hexdigest())
+
+
+def familiar(secret: str, cookie: str | None, email: str) -> bool:
+    """Whether the browser's familiar-device cookie names this account."""
+    known = signed_cookies.unsign(secret, "familiar", cookie)
+    return known is not None and hmac.compare_digest(known, hashlib.sha256(clean_email(email).encode()).hexdigest())
+
+
+async def with_password(db: AsyncSession, email: str, password: str, ip: str | None, *,
+                        familiar_device: bool = False) -> tuple[str, Actor]:
     """(new session id, actor) for a partner or trials-team user, or SignInError. Failures are recorded in
     `db` (the caller commits either way, so the count survives the refusal)."""
     email = clean_email(email)
-    if await throttle.locked(db, email, ip):
+    if await throttle.locked(db, email, ip, familiar=familiar_device):
         passwords.burn(password or "")
         raise SignInError(throttle.LOCKED_MESSAGE)
     user = await db.scalar(select(User).where(func.lower(User.email) == email)) if email else None
@@ -45,10 +66,10 @@ async def with_password(db: AsyncSession, email: str, password: str, ip: str | N
     if not ok or user is None or not user.active:
         await throttle.record_failure(db, email, ip)
         record_failed_sign_in(db, user, ip)
-        if await throttle.locked(db, email, ip):
+        if await throttle.locked(db, email, ip, familiar=familiar_device):
             raise SignInError(throttle.LOCKED_MESSAGE)
         raise SignInError(FAILED_MESSAGE)
-    await throttle.clear_account(db, email)
+    await throttle.clear_account(db, email, ip)
     if passwords.hasher.check_needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     session_id, row = await sessions.create(db, user_id=user.id)

@@ -1,10 +1,16 @@
-"""Login throttling (table `login_attempts`): failures counted per account and per client IP.
+"""Login throttling (table `login_attempts`): the attacker is slowed, the owner is not locked out.
 
-Rule (written down here, SPEC is silent): `ACCOUNT_LIMIT` failures for one email within `WINDOW`
-lock that email for `LOCKOUT`; `IP_LIMIT` failures from one IP lock that IP the same way (higher,
-since offices share an address). Unknown emails are counted exactly like known ones, and a locked
-account answers the same message whatever the password, so nothing reveals which emails exist.
-A success clears the account's counter (not the IP's).
+Rule (written down here, SPEC is silent; issue 21 "lockout is not a weapon"), like the big identity
+providers' smart lockout:
+- one client (IP address) failing `ACCOUNT_LIMIT` times on one account within `WINDOW` is locked
+  out of that account for `LOCKOUT`; the owner on another client is not;
+- one client failing `IP_LIMIT` times on any accounts is locked out for `LOCKOUT` (a password spray);
+- an account failing `BACKOFF_AFTER` times from any clients (a distributed guess) backs off: each
+  further failure doubles the wait before the next attempt (1 s, 2 s, 4 s … at most `LOCKOUT`),
+  except on a familiar device (a browser that signed in to that account before: `signin.familiar`).
+Unknown emails are counted exactly like known ones, and a throttled attempt answers the same message
+whatever the password, so nothing reveals which emails exist. A success clears the account's and that
+client's counters (not the client's spray counter).
 """
 from __future__ import annotations
 
@@ -22,19 +28,26 @@ WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
 ACCOUNT_LIMIT = 5
 IP_LIMIT = 30
+BACKOFF_AFTER = 10
 LOCKED_MESSAGE = "Too many failed sign-ins. Wait 15 minutes and try again."
 
 
-def keys(email: str, ip: str | None) -> list[tuple[str, int]]:
-    found = [(f"account:{email.strip().lower()[:320]}", ACCOUNT_LIMIT)]
+def _account(email: str) -> str:
+    return email.strip().lower()[:320]
+
+
+def keys(email: str, ip: str | None, *, familiar: bool = False) -> list[str]:
+    """The counters an attempt on `email` from `ip` reads: the account's (unless on a familiar
+    device), this client's on this account, this client's on all accounts."""
+    found = [] if familiar else [f"account:{_account(email)}"]
     if ip:
-        found.append((f"ip:{ip[:64]}", IP_LIMIT))
+        found += [f"client:{_account(email)}|{ip[:64]}", f"ip:{ip[:64]}"]
     return found
 
 
-async def locked(db: AsyncSession, email: str, ip: str | None) -> bool:
+async def locked(db: AsyncSession, email: str, ip: str | None, *, familiar: bool = False) -> bool:
     now = clock.now()
-    for key, _ in keys(email, ip):
+    for key in keys(email, ip, familiar=familiar):
         row = await db.get(LoginAttempt, key)
         if row is not None and row.locked_until is not None and row.locked_until > now:
             return True
@@ -71,15 +84,19 @@ async def allow_link(db: AsyncSession, email: str, ip: str | None) -> bool:
 
 async def record_failure(db: AsyncSession, email: str, ip: str | None) -> None:
     now = clock.now()
-    for key, limit in keys(email, ip):
+    for key in keys(email, ip):
         row = await _counted(db, key, now)
-        if row.failures >= limit:
+        if key.startswith("account:"):
+            if row.failures >= BACKOFF_AFTER:
+                row.locked_until = now + min(timedelta(seconds=2 ** (row.failures - BACKOFF_AFTER)), LOCKOUT)
+        elif row.failures >= (ACCOUNT_LIMIT if key.startswith("client:") else IP_LIMIT):
             row.locked_until = now + LOCKOUT
             row.window_start, row.failures = now, 0
 
 
-async def clear_account(db: AsyncSession, email: str) -> None:
-    await db.execute(delete(LoginAttempt).where(LoginAttempt.key == keys(email, None)[0][0]))
+async def clear_account(db: AsyncSession, email: str, ip: str | None = None) -> None:
+    """After a success: the account's counter and this client's on it."""
+    await db.execute(delete(LoginAttempt).where(LoginAttempt.key.in_(keys(email, ip)[:2])))
 
 
 def _expired(window_start: datetime, now: datetime) -> bool:
