@@ -2,7 +2,7 @@
 
 The cookie carries a random session id signed with SECRET_KEY (itsdangerous); the table stores
 only its SHA-256, so a database leak opens no session. A session lasts `TTL` (absolute, not
-sliding) and dies early on logout, on password change (the user's other sessions) and when the
+sliding; a customer admin's: `CUSTOMER_IDLE` after its last request, within `TTL`) and dies early on logout, on password change (the user's other sessions) and when the
 user is deactivated. Each session has its own CSRF token (DESIGN: `X-CSRF-Token`).
 
 Every portal request reads its session, its user and the user's roles in one indexed statement
@@ -31,6 +31,11 @@ from server.domain.core.actor import Actor, ActorKind
 from server.enums import CustomerRole, Role
 
 TTL = timedelta(hours=12)
+#: A customer admin's session (a sign-in link or a consent link) ends after 15 minutes without a
+#: request, like the magic link that opens it (issue 21: a consent link's session lasted as long as a
+#: partner's); each request at least a minute after the last moves its end (`_slide`).
+CUSTOMER_IDLE = timedelta(minutes=15)
+SLIDE_RESOLUTION = timedelta(minutes=1)
 COOKIE = "td_session"
 
 
@@ -54,7 +59,8 @@ async def create(db: AsyncSession, *, user_id: int | None = None,
     session_id = secrets.token_urlsafe(32)
     now = clock.now()
     row = WebSession(id=session_hash(session_id), user_id=user_id, customer_user_id=customer_user_id,
-                     csrf_token=secrets.token_urlsafe(32), created_at=now, expires_at=now + TTL)
+                     csrf_token=secrets.token_urlsafe(32), created_at=now,
+                     expires_at=now + (CUSTOMER_IDLE if customer_user_id is not None else TTL))
     db.add(row)
     await db.flush()
     return session_id, row
@@ -110,8 +116,20 @@ async def load_actor(engine, session_id: str) -> tuple[Actor, str] | None:
     if first["customer_user_id"] is not None and first["person_email"] is not None:
         person = _Person(first["customer_user_id"], first["customer_id"], first["person_role"], first["person_email"],
                          first["person_locale"], first["moved_to_consumer_at"])
-        return (customer_admin_actor(person), first["csrf_token"]) if is_customer_admin(person) else None
+        if not is_customer_admin(person):
+            return None
+        if first["expires_at"] - clock.now() < CUSTOMER_IDLE - SLIDE_RESOLUTION:
+            await _slide(engine, session_id)
+        return customer_admin_actor(person), first["csrf_token"]
     return None
+
+
+async def _slide(engine, session_id: str) -> None:
+    """A customer admin's session lives CUSTOMER_IDLE past this request (never past its absolute TTL)."""
+    async with engine.begin() as conn:
+        await conn.execute(update(WebSession).where(WebSession.id == session_hash(session_id),
+                                                    WebSession.created_at > clock.now() - TTL)
+                           .values(expires_at=clock.now() + CUSTOMER_IDLE))
 
 
 async def revoke(db: AsyncSession, session_id: str) -> None:
