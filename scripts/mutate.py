@@ -18,7 +18,7 @@ mutant would cost ~10-40 s of start-up on the shared machine):
    call it run, fastest first, until one fails (killed) or all pass (survived). A mutant no test
    calls survives at once. Then the original code is restored.
 The read planner itself (server/planner) is not mutated: the embedded default never runs it (its
-scope builders are these domain functions; tests/test_planner_property.py breaks them in the
+scope builders are these domain functions; tests/planner/test_property.py breaks them in the
 planner on PostgreSQL).
 
 Survivors listed in scripts/equivalent_mutants.txt (file, original line, mutated line, why) are
@@ -58,9 +58,9 @@ SCOPE = {
 }
 #: Tests that cannot see an in-process mutant (they start `trialdesk` processes) or that fuzz for
 #: minutes; browser and slow tests are deselected by marker.
-IGNORED = ["tests/test_cli.py", "tests/timeline/test_crash.py", "tests/webhooks/test_crash.py",
+IGNORED = ["tests/cli/test_cli.py", "tests/timeline/test_crash.py", "tests/webhooks/test_crash.py",
            "tests/timeline/test_worker.py", "tests/security/test_api_fuzz.py", "tests/security/test_form_fuzz.py",
-           "tests/test_planner_property.py", "tests/lifecycle/test_cli_seed.py"]
+           "tests/planner/test_property.py", "tests/cli/test_cli_seed.py"]
 FUTURE = __future__.annotations.compiler_flag
 #: Progress and the report go to the terminal even while pytest captures output (fd 1 is its file then).
 OUT = os.fdopen(os.dup(1), "w", buffering=1)
