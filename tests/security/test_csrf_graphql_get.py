@@ -3,19 +3,11 @@ header like a POST. Before, a cross-site link or <img> ran queries with effects 
 user: `existingOrganization` counts and audits a look-up (R-EX-01)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
-from server.db.models import AuditEvent
 from server.enums import Role
 from tests import factories
+from tests.security.test_org_lookup_limits import lookups
 
 LOOKUP = '{ existingOrganization(adminEmail: "boss@victim.example") { name } }'
-
-
-async def lookups(sessionmaker) -> int:
-    async with sessionmaker() as db:
-        return await db.scalar(select(func.count()).select_from(AuditEvent)
-                               .where(AuditEvent.action == "organization.lookup"))
 
 
 async def test_a_cookie_get_without_the_csrf_header_runs_nothing(client, sessionmaker):

@@ -23,6 +23,7 @@ from server.db.models import AuditEvent, Location, PhoneNumber
 from server.enums import Role, ServiceType
 from server.schema.node import decode_id, to_global_id
 from tests import factories
+from tests.core.test_r_org_02_tenant_isolation import read_path  # noqa: F401 - planner on and off
 from tests.helpers import gql
 
 ORG_ADMIN, ASKED = "it@fjord-pending.example", "ops@fjord-pending.example"
@@ -87,28 +88,6 @@ async def _arrange(client, sessionmaker) -> Pending:
     assert answer["userErrors"] == [] and answer["trial"]["state"] == "PENDING_CONSENT", body
     return Pending(alpha, beta, to_global_id("Customer", customer_id), to_global_id("Location", location.id),
                    answer["trial"]["id"], answer)
-
-
-@pytest.fixture(params=["planner", "reference"])
-def read_path(request, app):
-    """The planner (PostgreSQL only) or the reference path; yields a check that the planner answered
-    the named operations."""
-    planner = app.state.planner
-    if request.param == "planner":
-        if planner is None:
-            pytest.skip("the read planner runs on PostgreSQL only; the embedded default keeps the reference path")
-        before = planner.planned.copy()
-        yield lambda *names: [assert_planned(planner, before, name) for name in names]
-        return
-    app.state.planner = None
-    try:
-        yield lambda *names: None
-    finally:
-        app.state.planner = planner
-
-
-def assert_planned(planner, before: dict, name: str) -> None:
-    assert planner.planned[name] > before.get(name, 0), f"{name} fell back to the reference path"
 
 
 @pytest.fixture(params=[Role.SALES_FULL_ADMIN, Role.PARTNER_FULL_ADMIN])
