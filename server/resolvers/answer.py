@@ -1,11 +1,14 @@
-"""How mutations answer: one domain call in one unit of work, the row
-turned into its GraphQL type, DomainErrors into userErrors (FORBIDDEN is also logged, R-ROLE-02)."""
+"""How resolvers answer a DomainError, said once: a mutation's as its userErrors (`refused`), a query's as
+a GraphQL error carrying the code and field (`as_graphql_error`); a FORBIDDEN is also audited apart
+(R-ROLE-02). And how mutations answer: one domain call in one unit of work, the row turned into its
+GraphQL type."""
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from server.domain.core import audit
@@ -28,6 +31,20 @@ async def audit_denied(context, operation: str, actor: Actor | None = None) -> N
     await audit.denied(context.sessionmaker, actor or context.actor, operation)
 
 
+async def refused(context, operation: str, error: DomainError, actor: Actor | None = None) -> list:
+    """A mutation's DomainError as its userErrors (SPEC §9); a FORBIDDEN is also audited (R-ROLE-02)."""
+    if error.code is ErrorCode.FORBIDDEN:
+        await audit_denied(context, operation, actor)
+    return user_errors(error)
+
+
+async def as_graphql_error(info: Info, error: DomainError, operation: str) -> GraphQLError:
+    """A query's DomainError as a GraphQL error carrying the code and field (a FORBIDDEN is audited)."""
+    if error.code is ErrorCode.FORBIDDEN:
+        await audit_denied(info.context, operation)
+    return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})
+
+
 async def attempt(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]]) -> tuple[Any, list]:
     """Run `call(db)` in one unit of work: (result, []) or, on a DomainError, (None, userErrors).
     Nothing is written on error (the transaction rolls back); a FORBIDDEN is audited apart."""
@@ -36,9 +53,7 @@ async def attempt(info: Info, operation: str, call: Callable[[Any], Awaitable[An
         async with context.unit_of_work() as db:
             return await call(db), []
     except DomainError as error:
-        if error.code is ErrorCode.FORBIDDEN:
-            await audit_denied(context, operation)
-        return None, user_errors(error)
+        return None, await refused(context, operation, error)
 
 
 async def answer(info: Info, operation: str, payload_type: type[P], key: str,

@@ -9,7 +9,7 @@ from server import loaders
 from server.domain.partner_day import attention
 from server.domain.partner_day import weeks as trial_weeks
 from server.domain.core.errors import DomainError
-from server.resolvers.customers import as_graphql_error
+from server.resolvers.answer import as_graphql_error
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.attention import AttentionList, TrialsByWeek
 

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from server import loaders
 from server.domain.core import audit_log as log
 from server.domain.core.errors import DomainError
-from server.resolvers.customers import as_graphql_error
+from server.resolvers.answer import as_graphql_error
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.audit_log import AuditLogConnection, AuditLogEdge, AuditLogEntry, AuditLogFilter

@@ -21,11 +21,10 @@ from server.db.models import AuditEvent as AuditEventRow
 from server.db.models import CustomerOrg
 from server.db.models import Trial as TrialRow
 from server.domain.core.errors import DomainError
-from server.enums import ErrorCode
 from server.planner import declare as plan
 from server.planner import roots
 from server.resolvers import customer_page
-from server.resolvers.answer import audit_denied
+from server.resolvers.answer import as_graphql_error
 from server.schema.enums import ProvisioningStatus, SubscriptionStatus
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
@@ -56,13 +55,6 @@ def position_of(cursor: str | None, order: customers.CustomerOrder) -> customers
     except (ValueError, TypeError, UnicodeDecodeError, orjson.JSONDecodeError):
         pass
     raise GraphQLError("`after` is not a cursor from this list.", extensions={"code": "INVALID_INPUT"})
-
-
-async def as_graphql_error(info: Info, error: DomainError, operation: str) -> GraphQLError:
-    """A query's DomainError as a GraphQL error carrying the code (FORBIDDEN is logged)."""
-    if error.code is ErrorCode.FORBIDDEN:
-        await audit_denied(info.context, operation)
-    return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})
 
 
 async def _count(info: Info, where: customers.CustomerFilter) -> int:

@@ -20,8 +20,7 @@ from server.domain.devices import shipments
 from server.domain.core import visibility
 from server.enums import ShipmentStatus as StatusValue
 from server.domain.core.errors import DomainError
-from server.resolvers.answer import answer
-from server.resolvers.customers import as_graphql_error
+from server.resolvers.answer import answer, as_graphql_error
 from server.resolvers.node import NODE_RESOLVERS
 from server.resolvers.node import PLANNED as PLANNED_NODES
 from server.schema.enums import DeviceSkip, ExtensionStatus

@@ -13,10 +13,10 @@ from server.domain.core import idempotency
 from server.domain.trials import changes as trial_changes
 from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
-from server.resolvers.answer import audit_denied
+from server.resolvers.answer import audit_denied, refused
 from server.resolvers.trial_payload import trial_pk
 from server.schema.enums import ErrorCode as ErrorCodeType
-from server.schema.errors import UserError, user_errors
+from server.schema.errors import UserError
 from server.schema.types.bulk_extend import ExtendTrialsInput, ExtendTrialsPayload, TrialExtension
 from server.schema.types.trials import Trial
 
@@ -56,7 +56,8 @@ async def extend_trials(info: Info, data: ExtendTrialsInput) -> ExtendTrialsPayl
             if key is not None:
                 await idempotency.remember(db, actor, key, OPERATION, stored)
     except DomainError as error:
-        return ExtendTrialsPayload(results=[], user_errors=user_errors(error), client_mutation_id=key)
+        return ExtendTrialsPayload(results=[], user_errors=await refused(context, OPERATION, error, actor),
+                                   client_mutation_id=key)
     except IntegrityError:  # a concurrent twin with the same key committed first: its answer
         async with context.unit_of_work() as db:
             replayed = await idempotency.replay(db, actor, key, OPERATION) if key is not None else None

@@ -13,9 +13,8 @@ from jobs import kick
 from server.domain.core import idempotency
 from server.domain.trials.start import StartedTrial
 from server.domain.core.errors import DomainError
-from server.resolvers.answer import audit_denied
-from server.enums import ErrorCode, TrialState
-from server.schema.errors import user_errors
+from server.resolvers.answer import refused
+from server.enums import TrialState
 from server.schema.node import decode_id
 from server.schema.types.customers import Customer
 from server.schema.types.trials import Service, Trial, TrialPayload
@@ -61,9 +60,7 @@ async def trial_payload(info: Info, operation: str, call: Callable[[Any], Awaita
                 if key is not None:
                     await idempotency.remember(db, actor, key, operation, {"trial": row.id})
     except DomainError as error:
-        if error.code is ErrorCode.FORBIDDEN:
-            await audit_denied(context, operation, actor)
-        return TrialPayload(trial=None, user_errors=user_errors(error))
+        return TrialPayload(trial=None, user_errors=await refused(context, operation, error, actor))
     except IntegrityError:
         if key is None:
             raise
