@@ -7,7 +7,7 @@ from __future__ import annotations
 from server.schema.node import decode_id
 from tests.factories import existing_customer, provisioned
 from tests.trials.conftest import (
-    ACCEPT, EXISTING, EXTEND, START, customer_admin, new_customer_input, run_as, trial_of,
+    ACCEPT, EXISTING, EXTEND, RESEND, START, customer_admin, new_customer_input, run_as, trial_of,
 )
 
 AUDIT = "query($c: ID!) { auditEvents(customerId: $c) { action actor subjectType before after } }"
@@ -46,11 +46,15 @@ async def test_spec_9_new_customer_trial_start_provision_extend_are_audited(kit)
 
 async def test_spec_9_consent_acceptance_is_audited_with_the_state_before(kit):
     """Kills: the "state" key of the consent decision's before/after (`consent.requests._close`)
-    changed, and the grant's event dropped."""
+    changed, the grant's event dropped, and the first request's count (`request_trial`: sent once,
+    so a resend is the second)."""
     await existing_customer(kit.sessionmaker, admin_email="boss@asked.example")
     asked = trial_of(await kit.call(EXISTING, {"input": new_customer_input(adminEmail="boss@asked.example",
                                                                           services=["CALLING"])}),
                      "requestTrialForExistingCustomer")
+    trial_of(await kit.call(RESEND, {"t": asked["id"]}), "resendConsent")
+    resent = [e for e in await _trail(kit, asked["customer"]["id"]) if e["action"] == "consent.resent"]
+    assert [(e["subjectType"], e["after"]) for e in resent] == [("ConsentRequest", {"sent_count": 2})]
     admin = await customer_admin(kit.sessionmaker, decode_id(asked["customer"]["id"], "Customer"))
     trial_of(await run_as(kit.app, admin, ACCEPT, {"t": asked["id"], "f": True}), "acceptTrialConsent")
     decided = [e for e in await _trail(kit, asked["customer"]["id"]) if e["actor"] == "customer_admin:boss@asked.example"]
