@@ -56,6 +56,16 @@ async def test_first_over_100_is_refused(kit):
     assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
 
 
+async def test_first_0_to_100_are_the_page_sizes(kit):
+    """Kills: the page size's bounds in `customers.page_statement` moved (0, a count without rows,
+    refused; 100 refused; -1 accepted)."""
+    await kit.start()
+    zero = (await kit.call(CUSTOMERS, {"first": 0}))["data"]["customers"]
+    assert (zero["totalCount"], zero["edges"], zero["pageInfo"]["hasNextPage"]) == (1, [], True)
+    assert len((await kit.call(CUSTOMERS, {"first": 100}))["data"]["customers"]["edges"]) == 1
+    assert (await kit.call(CUSTOMERS, {"first": -1}))["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
 async def test_r_ex_01_lookup_shows_name_and_country_only(kit, sessionmaker):
     await existing_customer(sessionmaker, name="Hidden Corp", country="DE", admin_email="boss@hidden.example")
     query = "query($e: String!) { existingOrganization(adminEmail: $e) { name country } }"
