@@ -147,13 +147,32 @@ def enumerate_mutants() -> list[Mutant]:
 
 
 def draw(mutants: list[Mutant], sample: int, seed: int, scope_share: float) -> list[Mutant]:
-    from mutmut import Context, mutate
-
     rng = random.Random(seed)
     scope = [m for m in mutants if m.scope]
     rest = [m for m in mutants if not m.scope]
     from_scope = min(len(scope), round(sample * scope_share))
     drawn = rng.sample(scope, from_scope) + rng.sample(rest, min(len(rest), sample - from_scope))
+    return describe(drawn)
+
+
+def again(mutants: list[Mutant], progress: Path) -> list[Mutant]:
+    """The mutants a previous run's progress lines (its output) did not report killed, found again by
+    file and text (lines may have moved since)."""
+    wanted = set()
+    for line in progress.read_text(errors="replace").replace("\x00", "").splitlines():
+        parts = line.split(None, 2)
+        if len(parts) == 3 and "/" in parts[0] and not parts[1].startswith("killed"):
+            label = parts[2].split("  ", 1)[-1].strip() if "  " in parts[2] else parts[2]
+            path, _, rest = label.partition(":")
+            wanted.add((path.split()[-1], rest.split("] ", 1)[-1]))
+    files = {path for path, _ in wanted}
+    found = describe([m for m in mutants if m.path in files])
+    return [m for m in found if (m.path, m.label().split("] ", 1)[-1]) in wanted]
+
+
+def describe(drawn: list[Mutant]) -> list[Mutant]:
+    from mutmut import Context, mutate
+
     for m in drawn:
         original = (ROOT / m.path).read_text()
         m.source, _ = mutate(Context(source=original, mutation_id=m.mid, filename=m.path))  # type: ignore[attr-defined]
@@ -491,6 +510,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=28, help="time box: no new mutant starts after it")
     parser.add_argument("--per-mutant", type=float, default=60, help="seconds of tests per mutant at most")
     parser.add_argument("--fresh", action="store_true", help=f"map every test again (not from var/{MAP.name})")
+    parser.add_argument("--again", type=Path, help="run the mutants a previous run's output did not report killed")
     parser.add_argument("--only", action="append", default=[],
                         help="run only the drawn mutants at FILE:LINE (repeatable), e.g. to re-check survivors")
     parser.add_argument("tests", nargs="*", default=["tests"], help="where the candidate tests are")
@@ -499,7 +519,7 @@ def main() -> int:
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     mutants = enumerate_mutants()
-    drawn = draw(mutants, args.sample, args.seed, args.scope_share)
+    drawn = again(mutants, args.again) if args.again else draw(mutants, args.sample, args.seed, args.scope_share)
     if args.only:
         drawn = [m for m in drawn if f"{m.path}:{m.line}" in args.only]
     say(f"{len(mutants)} drawable mutants in server/domain; drawing {len(drawn)} (seed {args.seed})")
