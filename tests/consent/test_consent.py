@@ -6,7 +6,7 @@ from sqlalchemy import select
 from server.auth import links
 from server.db.models import ConsentRequest, OutboxEmail
 from server.domain.consent import requests as consent
-from server.enums import ServiceType
+from server.enums import Role, ServiceType
 from tests.factories import existing_customer
 from tests.trials.conftest import (
     ACCEPT, CANCEL_REQUEST, CUSTOMERS, DECLINE, EXISTING, RESEND, customer_admin, errors_of, new_customer_input,
@@ -139,6 +139,23 @@ async def test_r_ex_06_consent_timeout_cancels_the_request(kit):
     assert (await kit.call(CUSTOMERS))["data"]["customers"]["totalCount"] == 0
     body = await kit.call("query($id: ID!) { trial(id: $id) { state } }", {"id": trial["id"]})
     assert body["data"]["trial"] is None
+
+
+async def test_r_ex_06_a_lapsed_request_tells_the_partner_who_asked_by_email(kit):
+    """Issue 27 item 12: besides the webhook (trial.consent_expired), the user who sent the request
+    gets an email saying the customer did not answer and how to ask again."""
+    from server.db.models import Deadline, OutboxEmail
+    from server.domain import deadline_handlers
+
+    await request_trial(kit)
+    await kit.call("mutation { advanceClock(days: 31) }")
+    async with kit.sessionmaker() as db, db.begin():
+        deadline = await db.scalar(select(Deadline).where(Deadline.kind == "consent_timeout"))
+        await deadline_handlers.HANDLERS["consent_timeout"](db, deadline)
+    async with kit.sessionmaker() as db:
+        lapsed = (await db.scalars(select(OutboxEmail).where(OutboxEmail.kind == "consent_lapsed"))).all()
+    assert [e.recipient for e in lapsed] == [kit.team.emails[Role.SALES_ADMIN]]
+    assert "did not answer your trial request" in lapsed[0].subject and "/trials/existing" in lapsed[0].body_text
 
 
 async def customer_pk(kit, trial: dict) -> int:

@@ -153,7 +153,7 @@ async def test_r_ex_06_consent_request_times_out_on_day_30(sessionmaker, life):
         assert service.holds is False                              # Calling is available again
         assert await db.get(PartnerAccessGrant, (customer_id, t.partner_id)) is None
         assert (await db.get(CustomerOrg, customer_id)).managing_partner_id is None
-    assert life.log == []
+    assert [kind for _, _, kind in life.log] == ["consent_lapsed"]  # to the partner user who asked (issue 27)
 
 
 async def test_r_time_05_release_keeps_an_org_that_has_purchased_services(sessionmaker, life):

@@ -242,3 +242,19 @@ async def test_webhook_timestamp_is_wall_clock_time_while_the_event_carries_the_
     assert abs(time.time() - int(request.headers["webhook-timestamp"])) < 300 and verify(secret, request.headers, request.body)
     created = datetime.fromisoformat(json.loads(request.body)["createdAt"])
     assert created - datetime.now(UTC) > timedelta(days=39)
+
+
+async def test_trial_expiring_soon_carries_the_trial_like_every_trial_event(client, team, receiver, runtime,
+                                                                            sessionmaker):
+    """Issue 27 item 12: the 7-day warning's event object is the trial (id, customer, state, end)."""
+    await create_endpoint(client, admin(team), receiver.url, ["trial.provisioned", "trial.expiring_soon"])
+    trial = await _start_trial(client, team)
+    await run_due(runtime)                                          # provisioned
+    ends_at = datetime.fromisoformat(trial["endsAt"])
+    await _advance(sessionmaker, ends_at - timedelta(days=7) - datetime.now(UTC) + timedelta(hours=1))
+    await run_due(runtime)
+    events = {e["type"]: e["data"]["object"] for e in map(lambda r: json.loads(r.body), receiver.requests)}
+    soon, provisioned = events["trial.expiring_soon"], events["trial.provisioned"]
+    assert soon["__typename"] == "Trial" and soon["id"] == trial["id"] == provisioned["id"]
+    assert soon["customer"] == provisioned["customer"] and soon["state"] == "ACTIVE"
+    assert soon["endsAt"] and soon["daysLeft"] == 7

@@ -39,6 +39,8 @@ SUBJECTS: dict[str, dict[str, str]] = {
                                  "nb": "{customer_name}: forlengelse av enhetsprøven er behandlet"},
     "return_overdue": {"en": "{customer_name}: trial device return overdue",
                        "nb": "{customer_name}: retur av Webex-enheter er forsinket"},
+    "consent_lapsed": {"en": "{customer_name} did not answer your trial request",
+                       "nb": "{customer_name} svarte ikke på forespørselen om prøveversjon"},
     "trial_cancelled": {"en": "The Webex trial for {customer_name} was cancelled",
                         "nb": "Prøveversjonen av Webex for {customer_name} er avbrutt"},
     "converted": {"en": "{customer_name} is now a paid Webex customer",
@@ -107,7 +109,13 @@ def _action_url(kind: str, context: dict[str, Any], base: str) -> str | None:
         return f"{base}/my#buy"                                   # R-TIME-01: the Buy button
     if kind in ("welcome", "trial_started"):
         return context.get("sign_in_url") or f"{base}/my"        # R-NEW-04: sign in
-    return context.get("customer_url") or f"{base}/customers"
+    if context.get("customer_url"):
+        return context["customer_url"]
+    if context.get("customer_id"):  # "View customer" opens that customer (issue 27 item 12)
+        from server.domain.webhooks.events import global_id
+
+        return f"{base}/customers/{global_id('Customer', context['customer_id'])}"
+    return f"{base}/customers"
 
 
 def in_days(days: Any, locale: str) -> str:

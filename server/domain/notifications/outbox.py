@@ -34,6 +34,7 @@ class EmailKind(StrEnum):
     DEVICE_EXTENSION_DECIDED = "device_extension_decided"
     RETURN_OVERDUE = "return_overdue"
     TRIAL_CANCELLED = "trial_cancelled"
+    CONSENT_LAPSED = "consent_lapsed"  # R-EX-06, to the partner user who asked
     CONVERTED = "converted"
     DEVICE_LICENSE = "device_license"
     MAGIC_LINK = "magic_link"
@@ -81,7 +82,7 @@ def rendered(row: OutboxEmail, look: branding.Branding = branding.PLAIN) -> tupl
     context and the partner's look (the sweep's rows are rendered by the sender, just before sending)."""
     if row.subject is not None:
         return row.subject, row.body_text or "", row.body_html
-    return render(EmailKind(row.kind), row.locale, row.context or {}, look)
+    return render(EmailKind(row.kind), row.locale, {"customer_id": row.customer_id, **(row.context or {})}, look)
 
 
 def _insert(db: AsyncSession):
@@ -107,5 +108,6 @@ async def enqueue(db: AsyncSession, kind: EmailKind, recipient: str, dedup_key: 
     email = Email(kind, recipient, dedup_key, context, locale, customer_id, trial_id)
     looks = await branding.of_trials(db, [trial_id]) if kind.value in branding.CUSTOMER_KINDS else {}
     look = branding.for_email(kind.value, looks, trial_id)
-    result = await db.execute(_insert(db).values(**_row(email, render(kind, locale, context, look), clock.now())))
+    shown = render(kind, locale, {"customer_id": customer_id, **context}, look)
+    result = await db.execute(_insert(db).values(**_row(email, shown, clock.now())))
     return bool(result.rowcount)

@@ -102,24 +102,31 @@ def _reminder_event(base: str, days: int) -> str:
 
 def reminder_rule(days: int) -> BatchHandler:
     """R-TIME-01 / R-SET-01: the warning `days` before the end, to customer admins (with the Buy
-    link) and the partner's people, for each day the partner chose (its own deadline kind)."""
+    link) and the partner's people, for each day the partner chose (its own deadline kind). Never
+    once the end has passed (the sweep ran late): the expiry emails say what is true then."""
     customer_event, partner_event = _reminder_event("warning_customer", days), _reminder_event("warning_partner", days)
 
     @trial_rule(Audience.CUSTOMER_ADMINS, partner_copies=(EmailKind.WARNING_PARTNER,),
                 postgres=Statement(
-        applies=f"x.state = '{TrialState.ACTIVE}' AND x.ends_at - interval '{days} days' <= CAST($2 AS timestamptz)",
-        action="trial.warning_sent", after=f"jsonb_build_object('ends_at', {ENDS_ISO}, 'days_left', {days})",
+        applies=f"x.state = '{TrialState.ACTIVE}' AND x.ends_at - interval '{days} days' <= CAST($2 AS timestamptz)"
+                f" AND x.ends_at > CAST($2 AS timestamptz)",
+        action="trial.warning_sent",
+        after=f"jsonb_build_object('state', '{TrialState.ACTIVE}', 'ends_at', {ENDS_ISO}, 'days_left', {days})",
         context=(("days_left", str(days)),),
         sends=(Send(EmailKind.WARNING_CUSTOMER, Audience.CUSTOMER_ADMINS, customer_event),
                Send(EmailKind.WARNING_PARTNER, Audience.PARTNER_ADMINS, partner_event))))
     def on_reminder(due: DueTrials, trial: DueTrial, now: datetime) -> None:
         if trial.state != TrialState.ACTIVE.value or trial.ends_at - timedelta(days=days) > now:
             return
+        if trial.ends_at <= now:  # run late (an outage, a clock jump): the end it announces has passed
+            return
         context = due.context(trial, days_left=days)
         end = _day(trial.ends_at)
         due.send(EmailKind.WARNING_CUSTOMER, trial, Audience.CUSTOMER_ADMINS, f"{customer_event}:{end}", context)
         due.send(EmailKind.WARNING_PARTNER, trial, Audience.PARTNER_ADMINS, f"{partner_event}:{end}", context)
-        due.audit("trial.warning_sent", trial, after={"ends_at": trial.ends_at.isoformat(), "days_left": days})
+        # The webhook's trial.expiring_soon object: the trial's state as every trial event has it, and the days left.
+        due.audit("trial.warning_sent", trial, after={"state": trial.state, "ends_at": trial.ends_at.isoformat(),
+                                                      "days_left": days})
     return on_reminder
 
 
