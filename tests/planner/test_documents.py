@@ -276,7 +276,7 @@ async def _arrange_detail(sessionmaker):
         for when, partner, action in ((at, None, "customer.created"), (at, a.partner_id, "trial.started"),
                                       (at.replace(microsecond=0), b.partner_id, "trial.started"),
                                       (now, a.partner_id, "shipment.requested"), (now, None, "trial.provisioned"),
-                                      (now - timedelta(days=2), b.partner_id, "access.granted")):
+                                      (now - timedelta(days=2), b.partner_id, "partner_access.granted")):
             for customer_id in (full.id, acme_id):
                 db.add(AuditEvent(at=when, actor=f"partner:{partner}", action=action, subject_type="Trial",
                                   subject_id=mine.id, partner_id=partner, customer_id=customer_id))
@@ -370,7 +370,8 @@ async def test_the_detail_page_uses_it(postgres, client, sessionmaker):
     strip = lambda html: "\n".join(l for l in html.splitlines() if "csrf" not in l)  # noqa: E731
     assert strip(planned_html) == strip(reference_html)
     assert "Everything Inc" in planned_html and "FCH1" in planned_html and "BETA-SN" not in planned_html
-    assert "shipment.requested" in planned_html and "access.granted" not in planned_html  # Beta's event
+    assert "requested a device shipment" in planned_html  # Alpha's event, in words
+    assert "granted the partner access" not in planned_html  # Beta's event
 
 
 async def test_a_driver_error_is_run_again_through_sqlalchemy(postgres, sessionmaker):
