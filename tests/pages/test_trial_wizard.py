@@ -108,3 +108,13 @@ async def test_existing_flow_unknown_email_says_go_back(client, sales):
     assert response.status_code == 422
     assert "No organization uses this email" in response.text
     assert 'value="back"' in response.text
+
+
+async def test_review_shows_every_choice_in_words(client, sales):
+    """Issue 27 item 11: Review names the country, the vertical and the Meetings features chosen."""
+    answers = {**CUSTOMER, "services": ["MEETINGS"], "licenseCount": "20", "durationDays": "60",
+               "meetings.edition": "BASIC", "meetings.features": ["WEBEX_ASSISTANT", "MEETINGS_1000"]}
+    review = await post(client, sales, "/trials/new", {"step": "services", "go": "next", **answers})
+    facts = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.search(r'<dl class="facts">.*?</dl>', review.text, re.S).group(0)))
+    assert "Country Norway" in facts and "Business vertical Education" in facts
+    assert "Webex Assistant" in facts and "1000-participant meetings" in facts
