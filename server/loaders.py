@@ -136,6 +136,15 @@ def partners_of(dialect: str):
     return select(PartnerOrg.__table__).where(ids_in(PartnerOrg.id, dialect))
 
 
+def last_active_by_trial(ctx) -> DataLoader:
+    """Each trial's users and their last active day over its services (SPEC §10, server.domain.usage.sql);
+    trials are only built from rows already in the viewer's reach (R-USE-09)."""
+    from server.domain.usage import sql as usage_sql
+
+    return _grouped(ctx, lambda dialect: usage_sql.last_active_by_trial(lambda column: ids_in(column, dialect)),
+                    "trial_id")
+
+
 def trials_by_customer(ctx) -> DataLoader:
     return _grouped(ctx, trials_of(ctx.actor), "customer_id")
 

@@ -43,6 +43,11 @@ CATEGORIES = {
         _("Device extensions waiting on the trials team"),
         _("No device extension is waiting. Ask for one from the customer's page when a customer needs the "
           "devices longer."), ""),
+    "LOW_ADOPTION_ENDING_SOON": (
+        _("Low adoption, ending soon"),
+        _("No trial ending in the next 14 days has low or no usage. Trials that end soon while their users "
+          "barely use them will show here: call those customers first."),
+        "/customers?adoption=LOW"),
     "PURCHASE_INTEREST": (
         _("Customers interested in buying"),
         _("No customer has asked to buy yet. When a customer admin clicks \"I'm interested in buying\", "

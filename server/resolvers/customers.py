@@ -31,6 +31,7 @@ from server.schema.permissions import IsAuthenticated
 from server.schema.types.catalog import AuditEvent, ExistingOrganization, ServiceAvailability
 from server.schema.types.customers import Customer, CustomerConnection, CustomerEdge, CustomerOrder, PageInfo
 from server.schema.types.trials import Trial
+from server.schema.types.usage import AdoptionHealth
 
 AUTH = [IsAuthenticated]
 
@@ -46,7 +47,9 @@ def position_of(cursor: str | None, order: customers.CustomerOrder) -> customers
         return None
     try:
         kind, key, pk = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if kind == order.value and isinstance(pk, int) and (key is None or isinstance(key, str)):
+        key_types = (int,) if order is customers.CustomerOrder.ADOPTION else (str,)
+        if kind == order.value and isinstance(pk, int) and (key is None or isinstance(key, key_types)) \
+                and not isinstance(key, bool):
             if order is customers.CustomerOrder.DAYS_LEFT and key is not None:
                 key = datetime.fromisoformat(key)
                 if key.tzinfo is None:
@@ -69,11 +72,13 @@ class CustomerQuery:
                         status: SubscriptionStatus | None = None,
                         provisioning_status: ProvisioningStatus | None = None,
                         expiring_within_days: int | None = None,
-                        order_by: CustomerOrder = CustomerOrder.NAME) -> CustomerConnection:
+                        order_by: CustomerOrder = CustomerOrder.NAME,
+                        adoption: AdoptionHealth | None = None) -> CustomerConnection:
         actor = info.context.actor
         where = customers.CustomerFilter(search=search, status=status.value if status else None,
                                          provisioning_status=provisioning_status.value if provisioning_status else None,
-                                         expiring_within_days=expiring_within_days)
+                                         expiring_within_days=expiring_within_days,
+                                         adoption=adoption.value if adoption else None)
         order = customers.CustomerOrder(order_by.value)
         position = position_of(after, order)
         try:
@@ -143,10 +148,11 @@ class CustomerQuery:
 # What the planner reads for these fields (server.planner): the resolvers' domain calls, as SQL.
 def _where(args: dict[str, Any], actor) -> tuple:
     """The resolver's reading of `customers(...)`: (filter, first, position, order); raises what it raises."""
-    status, provisioning = args.get("status"), args.get("provisioningStatus")
+    status, provisioning, health = args.get("status"), args.get("provisioningStatus"), args.get("adoption")
     where = customers.CustomerFilter(search=args.get("search"), status=status.value if status else None,
                                      provisioning_status=provisioning.value if provisioning else None,
-                                     expiring_within_days=args.get("expiringWithinDays"))
+                                     expiring_within_days=args.get("expiringWithinDays"),
+                                     adoption=health.value if health else None)
     order = customers.CustomerOrder(args["orderBy"].value)
     first = 25 if args.get("first") is None else args["first"]
     return where, first, position_of(args.get("after"), order), order
@@ -169,11 +175,12 @@ plan.root("customers", roots.Connection(
     "Customer", "CustomerEdge", "CustomerConnection",
     where=_where,
     shape=lambda w: customers.shape(w[0], w[2], w[3]),
-    params=lambda w, now, prefix: customers.parameters(w[0], now=now, first=w[1], after=w[2], prefix=prefix),
+    params=lambda w, now, prefix: customers.parameters(w[0], now=now, first=w[1], after=w[2], prefix=prefix,
+                                                       order=w[3]),
     page=lambda actor, w, prefix: customers.page_statement(actor, w[0], after=w[2] is not None, order=w[3],
                                                            prefix=prefix),
     count=lambda actor, w, prefix: customers.count_statement(actor, w[0], prefix=prefix),
-    order=lambda page, w: ([nulls_last(page.c.sort_key.asc()), page.c.id] if w[3] is customers.CustomerOrder.DAYS_LEFT
+    order=lambda page, w: ([nulls_last(page.c.sort_key.asc()), page.c.id] if w[3] in customers.NULLS_LAST
                            else [page.c.sort_key, page.c.id]),
     cursor=lambda args, pk, key: _cursor(customers.CustomerOrder(args["orderBy"].value), pk, key),
     first=lambda args: 25 if args.get("first") is None else args["first"],

@@ -48,12 +48,14 @@ async def test_attention_every_category_with_count_and_items(kit):
 
     found = lists(await kit.call(ATTENTION))
     assert list(found) == ["TRIALS_ENDING_SOON", "TRIALS_IN_GRACE", "CONSENT_PENDING", "PROVISIONING_FAILED",
-                           "DEVICE_RETURNS_DUE", "DEVICE_EXTENSIONS_WAITING", "PURCHASE_INTEREST"]
+                           "DEVICE_RETURNS_DUE", "DEVICE_EXTENSIONS_WAITING", "PURCHASE_INTEREST",
+                           "LOW_ADOPTION_ENDING_SOON"]
     names = {kind: [i["customerName"] for i in entry["items"]] for kind, entry in found.items()}
     assert names == {"TRIALS_ENDING_SOON": ["Ending AS"], "TRIALS_IN_GRACE": ["Grace AS"],
                      "CONSENT_PENDING": ["Consent AS"], "PROVISIONING_FAILED": ["Failed AS"],
                      "DEVICE_RETURNS_DUE": ["Returns AS", "Returns AS"],
-                     "DEVICE_EXTENSIONS_WAITING": ["Returns AS"], "PURCHASE_INTEREST": ["Ending AS"]}
+                     "DEVICE_EXTENSIONS_WAITING": ["Returns AS"], "PURCHASE_INTEREST": ["Ending AS"],
+                     "LOW_ADOPTION_ENDING_SOON": []}
     assert found["TRIALS_ENDING_SOON"]["items"][0]["daysLeft"] == 4
     assert found["TRIALS_ENDING_SOON"]["items"][0]["trialId"] == ending["id"]
     assert found["TRIALS_IN_GRACE"]["items"][0]["daysLeft"] == 20  # days left to convert
@@ -62,7 +64,7 @@ async def test_attention_every_category_with_count_and_items(kit):
     assert found["PROVISIONING_FAILED"]["items"][0]["customerId"] == to_global_id("Customer", failed)
     overdue, due = found["DEVICE_RETURNS_DUE"]["items"]
     assert (overdue["overdue"], overdue["daysLeft"], due["overdue"], due["daysLeft"]) == (True, 0, False, 10)
-    assert len(found) == 7 and all(entry["totalCount"] == len(entry["items"]) for entry in found.values())
+    assert len(found) == 8 and all(entry["totalCount"] == len(entry["items"]) for entry in found.values())
 
 
 async def test_attention_counts_all_and_lists_the_first(kit):
@@ -97,7 +99,7 @@ async def test_r_org_02_attention_never_shows_another_partners_customers(kit, se
     other = await partner_team(sessionmaker)
     body = await gql(kit.client, ATTENTION, token=other.tokens[Role.PARTNER_FULL_ADMIN])
     found = lists(body)
-    assert len(found) == 7 and all(entry["totalCount"] == 0 and entry["items"] == [] for entry in found.values())
+    assert len(found) == 8 and all(entry["totalCount"] == 0 and entry["items"] == [] for entry in found.values())
 
 
 async def test_attention_needs_a_signed_in_caller(client):

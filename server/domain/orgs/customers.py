@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, String, and_, bindparam, exists, func, nulls_last, or_, select, true
+from sqlalchemy import BigInteger, Integer, String, and_, bindparam, exists, func, nulls_last, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock, kept
@@ -26,7 +26,9 @@ from server.domain.core.actor import Actor
 from server.domain.orgs.directory import normalize_email
 from server.domain.core.errors import DomainError
 from server.domain.core.permissions import Action
-from server.enums import CustomerRole, ErrorCode, TrialState
+from server.domain.usage import adoption
+from server.domain.usage import sql as usage_sql
+from server.enums import AdoptionHealth, CustomerRole, ErrorCode, TrialState
 
 MAX_PAGE = 100
 LOOKUPS_PER_HOUR = 20
@@ -35,6 +37,12 @@ LOOKUPS_PER_HOUR = 20
 class CustomerOrder(StrEnum):
     NAME = "NAME"
     DAYS_LEFT = "DAYS_LEFT"
+    #: SPEC §10 R-USE-05: least healthy trial first (server.domain.usage.adoption.HEALTH_RANK).
+    ADOPTION = "ADOPTION"
+
+
+#: Orders whose key may be NULL (customers without a trial it ranks come last).
+NULLS_LAST = frozenset({CustomerOrder.DAYS_LEFT, CustomerOrder.ADOPTION})
 
 
 EXPIRY_HORIZON_DAYS = 3650
@@ -46,6 +54,8 @@ class CustomerFilter:
     status: str | None = None
     provisioning_status: str | None = None
     expiring_within_days: int | None = None
+    #: R-USE-05: customers with a trial (of those the viewer sees) of this health.
+    adoption: str | None = None
 
 
 def search_pattern(search: str | None) -> str | None:
@@ -78,14 +88,23 @@ def _conditions(actor: Actor, where: CustomerFilter, prefix: str) -> list:
         conditions.append(exists(select(Trial.id).where(
             Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
             Trial.state == TrialState.ACTIVE.value, Trial.ends_at <= bindparam(f"{prefix}horizon", type_=UTCDateTime))))
+    if where.adoption:
+        rank = usage_sql.health_rank(Trial, usage_sql.bound_days(prefix))
+        conditions.append(exists(select(Trial.id).where(
+            Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
+            Trial.state.in_(sorted(adoption.HEALTH_STATES)), rank == bindparam(f"{prefix}adoption_rank", type_=Integer))))
     return conditions
 
 
 def parameters(where: CustomerFilter, *, now: datetime, first: int | None = None, after: Position | None = None,
-               prefix: str = "") -> dict[str, Any]:
+               prefix: str = "", order: CustomerOrder = CustomerOrder.NAME) -> dict[str, Any]:
     """The values of the named parameters of `page_statement` / `count_statement` (`first`: the page
     size, checked here; None for the count alone)."""
     values: dict[str, Any] = {}
+    if where.adoption:
+        values["adoption_rank"] = adoption.HEALTH_RANK[AdoptionHealth(where.adoption)]
+    if where.adoption or (first is not None and order is CustomerOrder.ADOPTION):
+        values.update(usage_sql.day_values(now.date()))
     pattern = search_pattern(where.search)
     if pattern is not None:
         values["search"] = pattern
@@ -112,7 +131,7 @@ def shape(where: CustomerFilter, after: Position | None, order: "CustomerOrder")
     asked for (each status is its own chain of EXISTS / NOT EXISTS, see status.sql_filter), whether
     it continues after a cursor, the order."""
     return (search_pattern(where.search) is not None, where.status, bool(where.provisioning_status),
-            where.expiring_within_days is not None, after is not None, order)
+            where.expiring_within_days is not None, after is not None, order, bool(where.adoption))
 
 
 @dataclass(frozen=True)
@@ -123,9 +142,15 @@ class Position:
     id: int
 
 
-def sort_key(actor: Actor, order: CustomerOrder):
+def sort_key(actor: Actor, order: CustomerOrder, prefix: str = ""):
     """NAME: lower(name). DAYS_LEFT: the soonest end of the viewer's active or expired trials
-    (customers without one come last)."""
+    (customers without one come last). ADOPTION: the rank of the least healthy of those trials'
+    health (R-USE-04; customers without a health come last)."""
+    if order is CustomerOrder.ADOPTION:
+        return (select(func.min(usage_sql.health_rank(Trial, usage_sql.bound_days(prefix))))
+                .where(Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
+                       Trial.state.in_(sorted(adoption.HEALTH_STATES)))
+                .scalar_subquery())
     if order is CustomerOrder.DAYS_LEFT:
         return (select(func.min(Trial.ends_at))
                 .where(Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor),
@@ -140,7 +165,8 @@ def _after(key, order: CustomerOrder, prefix: str):
     if order is CustomerOrder.NAME:
         at, pk = bindparam(f"{prefix}after_key", type_=String), bindparam(f"{prefix}after_id", type_=BigInteger)
         return or_(key > at, and_(key == at, CustomerOrg.id > pk))
-    at, pk = bindparam(f"{prefix}after_key", type_=UTCDateTime), bindparam(f"{prefix}after_id", type_=BigInteger)
+    key_type = UTCDateTime if order is CustomerOrder.DAYS_LEFT else Integer
+    at, pk = bindparam(f"{prefix}after_key", type_=key_type), bindparam(f"{prefix}after_id", type_=BigInteger)
     later = or_(key > at, and_(key == at, CustomerOrg.id > pk), key.is_(None))
     return or_(and_(at.is_(None), key.is_(None), CustomerOrg.id > pk), and_(at.is_not(None), later))
 
@@ -149,7 +175,7 @@ async def list_customers(db: AsyncSession, actor: Actor, where: CustomerFilter, 
                          after: Position | None = None, order: CustomerOrder = CustomerOrder.NAME) -> tuple[list, bool]:
     """One page of the customers the actor sees (Core rows of customer_orgs plus their `sort_key`),
     and whether there is a next page."""
-    values = parameters(where, now=clock.now(), first=first, after=after)
+    values = parameters(where, now=clock.now(), first=first, after=after, order=order)
     rows = (await db.execute(page_statement(actor, where, after=after is not None, order=order), values)).all()
     return rows[:first], len(rows) > first
 
@@ -160,11 +186,11 @@ def page_statement(actor: Actor, where: CustomerFilter, *, after: bool = False,
     exists); also the page CTE of the planned customers connection (server.planner). Its text
     depends only on `shape(...)`; the values are `parameters(...)` (`prefix`: their names' prefix,
     for two lists in one statement)."""
-    key = sort_key(actor, order)
+    key = sort_key(actor, order, prefix)
     stmt = select(*visibility.customer_columns(actor), key.label("sort_key")).where(*_conditions(actor, where, prefix))
     if after:
         stmt = stmt.where(_after(key, order, prefix))
-    ordering = nulls_last(key.asc()) if order is CustomerOrder.DAYS_LEFT else key
+    ordering = nulls_last(key.asc()) if order in NULLS_LAST else key
     return stmt.order_by(ordering, CustomerOrg.id).limit(bindparam(f"{prefix}limit", type_=BigInteger))
 
 

@@ -13,6 +13,9 @@ Decisions (SPEC is silent):
 - DEVICE_RETURNS_DUE: shipments still at the customer whose last return day (`return_by`,
   R-RMA-01) is within 14 days, or flagged OVERDUE; `overdue` once that day has passed.
 - DEVICE_EXTENSIONS_WAITING: device extension requests PENDING with the trials team (R-EXT-02).
+- LOW_ADOPTION_ENDING_SOON (SPEC §10 R-USE-05): ACTIVE trials ending within 14 days whose health
+  (R-USE-04, server.domain.usage.sql.health_rank at the clock's today) is LOW or INACTIVE. Soonest
+  end first; `days_left` to the end.
 - PURCHASE_INTEREST: trials whose customer admin clicked "I'm interested in buying" (R-BUY-01; the
   click is recorded as its `trial.purchase_interest` audit event) and that are still live (ACTIVE,
   EXPIRED in grace, PENDING_PROVISIONING): not converted, cancelled nor released. `at` is the last click.
@@ -48,16 +51,24 @@ from server.domain.core.actor import Actor
 from server.domain.core.errors import DomainError
 from server.domain.core.permissions import Action
 from server.domain.devices.shipments import OUT
-from server.enums import ConsentStatus, ErrorCode, ExtensionStatus, ProvisioningStatus, ShipmentStatus, TrialState
+from server.domain.usage import adoption
+from server.domain.usage import sql as usage_sql
+from server.enums import (
+    AdoptionHealth, ConsentStatus, ErrorCode, ExtensionStatus, ProvisioningStatus, ShipmentStatus, TrialState,
+)
 
 ENDING_WITHIN = timedelta(days=7)
+LOW_ADOPTION_ENDING_WITHIN = timedelta(days=14)
 CONSENT_PENDING_FOR = timedelta(days=20)
 RETURNS_WITHIN = timedelta(days=14)
 MAX_ROWS = 50
 #: Trial states in which a customer's interest in buying still asks for an answer.
 LIVE = (TrialState.ACTIVE.value, TrialState.EXPIRED.value, TrialState.PENDING_PROVISIONING.value)
 PURCHASE_INTEREST_ACTION = "trial.purchase_interest"
+#: R-USE-05: the healths the home page lists among trials ending soon.
+NEEDS_ADOPTION = (adoption.HEALTH_RANK[AdoptionHealth.INACTIVE], adoption.HEALTH_RANK[AdoptionHealth.LOW])
 ENDING_BY = bindparam("ending_by", type_=UTCDateTime)
+LOW_ADOPTION_ENDING_BY = bindparam("low_adoption_ending_by", type_=UTCDateTime)
 SENT_BEFORE = bindparam("sent_before", type_=UTCDateTime)
 RETURN_BY = bindparam("return_by", type_=Date)
 FIRST = bindparam("first", type_=Integer)
@@ -74,6 +85,7 @@ class AttentionKind(StrEnum):
     DEVICE_RETURNS_DUE = "DEVICE_RETURNS_DUE"
     DEVICE_EXTENSIONS_WAITING = "DEVICE_EXTENSIONS_WAITING"
     PURCHASE_INTEREST = "PURCHASE_INTEREST"
+    LOW_ADOPTION_ENDING_SOON = "LOW_ADOPTION_ENDING_SOON"
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,11 @@ def _statements(actor: Actor) -> dict:
                                                   DeviceExtensionRequest.created_at))
         .join(Trial, trial_join).join(DeviceExtensionRequest, DeviceExtensionRequest.trial_id == Trial.id)
         .where(seen, DeviceExtensionRequest.status == ExtensionStatus.PENDING.value),
+        K.LOW_ADOPTION_ENDING_SOON: select(*_row(K.LOW_ADOPTION_ENDING_SOON, Trial.id, Trial.ends_at, None,
+                                                 Trial.ends_at))
+        .join(Trial, trial_join).where(seen, Trial.state == TrialState.ACTIVE.value,
+                                       Trial.ends_at <= LOW_ADOPTION_ENDING_BY,
+                                       usage_sql.health_rank(Trial, usage_sql.bound_days()).in_(NEEDS_ADOPTION)),
         K.PURCHASE_INTEREST: select(*_row(K.PURCHASE_INTEREST, Trial.id, clicks.c.at, None, clicks.c.at.desc()))
         .select_from(clicks).join(Trial, Trial.id == clicks.c.trial_id).join(CustomerOrg, trial_join)
         .where(seen, Trial.state.in_(LIVE)),
@@ -166,7 +183,8 @@ def statement(actor: Actor):
 
 def parameters(now: datetime, first: int) -> dict:
     return {"ending_by": now + ENDING_WITHIN, "sent_before": now - CONSENT_PENDING_FOR,
-            "return_by": now.date() + RETURNS_WITHIN, "first": first}
+            "return_by": now.date() + RETURNS_WITHIN, "first": first,
+            "low_adoption_ending_by": now + LOW_ADOPTION_ENDING_WITHIN, **usage_sql.day_values(now.date())}
 
 
 def _item(kind: AttentionKind, row, now: datetime) -> AttentionItem:
@@ -182,7 +200,8 @@ def _item(kind: AttentionKind, row, now: datetime) -> AttentionItem:
                          days_left=left, overdue=overdue)
 
 
-_COUNTDOWN = {AttentionKind.TRIALS_ENDING_SOON, AttentionKind.TRIALS_IN_GRACE, AttentionKind.CONSENT_PENDING}
+_COUNTDOWN = {AttentionKind.TRIALS_ENDING_SOON, AttentionKind.TRIALS_IN_GRACE, AttentionKind.CONSENT_PENDING,
+              AttentionKind.LOW_ADOPTION_ENDING_SOON}
 
 
 async def needs_attention(db: AsyncSession, actor: Actor, first: int = 5) -> list[AttentionList]:

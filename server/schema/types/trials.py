@@ -14,6 +14,7 @@ from server.db.models import DeviceExtensionRequest as ExtensionRow
 from server.db.models import Shipment as ShipmentRow
 from server.db.models import Trial as TrialRow
 from server.domain.trials import status
+from server.domain.usage.sql import TrialUsage
 from server.planner import declare as plan
 from server.schema.enums import (
     DeviceType, MeetingsEdition, MeetingsFeature, PstnOption, ServiceType, TrialState,
@@ -25,6 +26,7 @@ from server.schema.types.organizations import Partner
 
 if TYPE_CHECKING:
     from server.schema.types.customers import Customer
+    from server.schema.types.usage import TrialAdoption
 
 
 @strawberry.type
@@ -119,6 +121,12 @@ class Trial(Node):
         rows = await loaders.load(info, "extensions_by_trial", loaders.extension_requests_by_trial, self._row.id)
         return [DeviceExtensionRequest.from_row(r) for r in rows]
 
+    @strawberry.field(description="SPEC §10: null for a trial out of reach; health null outside ACTIVE and EXPIRED.")
+    async def adoption(self, info: Info) -> Annotated["TrialAdoption", strawberry.lazy("server.schema.types.usage")] | None:
+        from server.schema.types.usage import TrialAdoption
+
+        return await TrialAdoption.load(info, self._row)
+
     @classmethod
     def from_row(cls, row: Any, now: datetime | None = None, **read_ahead: Any) -> "Trial":
         """`now`: one clock reading for a whole page; `read_ahead`: relations a page read for it."""
@@ -204,6 +212,8 @@ plan.plannable(
                           many=False),
     deviceExtensionRequests=plan.Relation("DeviceExtensionRequest", ExtensionRow, join=lambda trial, request:
                                           request.c.trial_id == trial.c.id),
+    adoption=plan.Relation("TrialAdoption", TrialUsage, join=lambda trial, usage: usage.c.trial_id == trial.c.id,
+                           many=False),
 )
 plan.plannable(
     "Service", TrialService,

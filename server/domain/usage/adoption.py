@@ -1,0 +1,162 @@
+"""A trial's adoption (R-USE-03) and health (R-USE-04), at the clock's today.
+
+Everything counts only the trial's services and days from the trial's start (its UTC date):
+- active users over 7 and 30 days: distinct users with events or minutes above 0 on a day of the
+  window [max(start, today - N + 1), today]. They are read from the last-active rollup: a user
+  active in the window is one whose last active day (over the trial's services) falls in it, as no
+  day after today is ever stored (R-USE-02);
+- activation = active users over 30 days ÷ the trial's license count;
+- the last day with activity (from the start on);
+- per service: active users 7d/30d, events and minutes over the 30-day window (daily totals),
+  the latest assigned licenses reported since the start (null when none);
+- the daily series per day and service from max(start, today - days + 1) to today, zeros included
+  (`days` clamped to 1..400: the history kept, R-USE-08).
+
+`summary` is the one function deciding the list figures and health, on both read paths: the
+reference (DataLoader over `sql.last_active_by_trial`) and the planner (`sql.TRIAL_USAGE`), each
+handing it the trial's users' last active days.
+
+Decisions where the SPEC is silent:
+- A trial that has not started (no start date) has zero figures and no health.
+- "No usage in the last 7 days" is a last active day before today - 6; "started at most 7 days
+  ago" is a start date on or after today - 7.
+- Released trials: the per-user rows are gone (R-USE-08), so active users read 0 while the daily
+  series (daily totals) stays; health is null anyway outside ACTIVE and EXPIRED.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.enums import AdoptionHealth, TrialState
+
+#: R-USE-04: activation under this is LOW.
+LOW_ACTIVATION = 0.2
+WINDOW_7, WINDOW_30 = 7, 30
+MAX_SERIES_DAYS = 400
+HEALTH_STATES = frozenset({TrialState.ACTIVE.value, TrialState.EXPIRED.value})
+#: Least healthy first (the customers list's ADOPTION order): no health comes last.
+HEALTH_RANK = {AdoptionHealth.INACTIVE: 0, AdoptionHealth.LOW: 1, AdoptionHealth.NOT_STARTED: 2,
+               AdoptionHealth.HEALTHY: 3}
+
+
+@dataclass(frozen=True)
+class Summary:
+    health: AdoptionHealth | None
+    active_users_7d: int
+    active_users_30d: int
+    activation: float
+    last_active_on: date | None
+
+
+@dataclass(frozen=True)
+class ServiceFigures:
+    service: str
+    active_users_7d: int
+    active_users_30d: int
+    events_30d: int
+    minutes_30d: int
+    assigned_licenses: int | None
+
+
+@dataclass(frozen=True)
+class UsageDay:
+    day: date
+    service: str
+    active_users: int
+    events: int
+    minutes: int
+
+
+def start_day(starts_at: datetime | None) -> date | None:
+    return starts_at.date() if starts_at is not None else None
+
+
+def window(started_on: date, today: date, days: int) -> date:
+    """The first day of a window of `days` days ending today, not before the trial's start."""
+    return max(started_on, today - timedelta(days=days - 1))
+
+
+def health(state: str, started_on: date | None, today: date, last_active_on: date | None,
+           activation: float) -> AdoptionHealth | None:
+    """R-USE-04."""
+    if state not in HEALTH_STATES or started_on is None:
+        return None
+    if last_active_on is None and started_on >= today - timedelta(days=7):
+        return AdoptionHealth.NOT_STARTED
+    if last_active_on is None or last_active_on < today - timedelta(days=WINDOW_7 - 1):
+        return AdoptionHealth.INACTIVE
+    if activation < LOW_ACTIVATION:
+        return AdoptionHealth.LOW
+    return AdoptionHealth.HEALTHY
+
+
+def summary(state: str, starts_at: datetime | None, license_count: int, last_days: Iterable[date],
+            today: date) -> Summary:
+    """R-USE-03/04 from the last active day of each of the trial's users (over its services)."""
+    started_on = start_day(starts_at)
+    if started_on is None:
+        return Summary(None, 0, 0, 0.0, None)
+    days = [d for d in last_days if started_on <= d <= today]
+    w7, w30 = window(started_on, today, WINDOW_7), window(started_on, today, WINDOW_30)
+    active_7 = sum(1 for d in days if d >= w7)
+    active_30 = sum(1 for d in days if d >= w30)
+    activation = active_30 / license_count if license_count > 0 else 0.0
+    last = max(days, default=None)
+    return Summary(health(state, started_on, today, last, activation), active_7, active_30, activation, last)
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+_LAST_ACTIVE = text("SELECT service, last_active_on FROM usage_user_last_active "
+                    "WHERE org_id = :org AND last_active_on >= :since")
+_TOTALS = text("SELECT day, service, active_users, events, minutes FROM usage_daily_totals "
+               "WHERE org_id = :org AND day >= :since AND day <= :today")
+_ASSIGNED = text("SELECT a.service, a.assigned FROM usage_assigned_licenses a WHERE a.org_id = :org "
+                 "AND a.day = (SELECT max(b.day) FROM usage_assigned_licenses b WHERE b.org_id = a.org_id "
+                 "AND b.service = a.service AND b.day >= :since AND b.day <= :today)")
+
+
+async def services(db: AsyncSession, org_id: int, starts_at: datetime | None, trial_services: Sequence[str],
+                   today: date) -> list[ServiceFigures]:
+    """Per service of the trial (in the trial's order): R-USE-03's figures."""
+    started_on = start_day(starts_at)
+    if started_on is None:
+        return [ServiceFigures(s, 0, 0, 0, 0, None) for s in trial_services]
+    w7, w30 = window(started_on, today, WINDOW_7), window(started_on, today, WINDOW_30)
+    active = {s: [0, 0] for s in trial_services}
+    for service, last in (await db.execute(_LAST_ACTIVE, {"org": org_id, "since": w30})).all():
+        if service in active and _day(last) <= today:
+            active[service][1] += 1
+            active[service][0] += _day(last) >= w7
+    sums = {s: [0, 0] for s in trial_services}
+    for _, service, _, events, minutes in (await db.execute(_TOTALS, {"org": org_id, "since": w30, "today": today})).all():
+        if service in sums:
+            sums[service][0] += events
+            sums[service][1] += minutes
+    assigned = dict((await db.execute(_ASSIGNED, {"org": org_id, "since": started_on, "today": today})).all())
+    return [ServiceFigures(s, active[s][0], active[s][1], sums[s][0], sums[s][1], assigned.get(s))
+            for s in trial_services]
+
+
+async def daily(db: AsyncSession, org_id: int, starts_at: datetime | None, trial_services: Sequence[str],
+                today: date, days: int = WINDOW_30) -> list[UsageDay]:
+    """The daily series, oldest first, one entry per day and trial service, zeros included."""
+    started_on = start_day(starts_at)
+    if started_on is None or started_on > today:
+        return []
+    first = window(started_on, today, max(1, min(days, MAX_SERIES_DAYS)))
+    found = {(_day(d), s): (a, e, m) for d, s, a, e, m in
+             (await db.execute(_TOTALS, {"org": org_id, "since": first, "today": today})).all()}
+    series, day = [], first
+    while day <= today:
+        for service in trial_services:
+            series.append(UsageDay(day, service, *found.get((day, service), (0, 0, 0))))
+        day += timedelta(days=1)
+    return series
