@@ -11,7 +11,7 @@ from server.enums import Role
 from server.schema.node import decode_id, to_global_id
 from tests.factories import partner_team
 from tests.helpers import gql
-from tests.lifecycle.conftest import customer_admin, run_as
+from tests.trials.conftest import customer_admin, run_as
 from tests.partner_day.conftest import set_trial
 from tests.usage.conftest import activity, assigned, send
 
