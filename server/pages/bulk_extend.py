@@ -56,7 +56,9 @@ async def extend_selected(request: Request) -> Response:
     else:  # the API refuses it too (INVALID_INPUT); said here in the visitor's language
         payload = {"userErrors": [{"code": "NOTHING_TICKED", "message": rendering._("Tick at least one trial to extend.")}]}
     listing = await customers.listing(request, filters={"q": str(form.get("q", "")).strip()[:200],
-                                                        "status": str(form.get("status", ""))},
+                                                        "status": str(form.get("status", "")),
+                                                        "adoption": str(form.get("adoption", "")),
+                                                        "order": str(form.get("order", ""))},
                                       after=str(form.get("after", "")) or None)
     errors = [rendering.message_of(e) for e in payload["userErrors"]]
     bulk = {"days": days if days in CHOICES else None, "errors": errors,

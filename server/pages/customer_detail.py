@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.pages import calling, guard, labels, rendering, timeline
+from server.pages import calling, guard, labels, rendering, timeline, usage_chart
 from server.pages.operations import run_operation
 from server.pages.wizard_form import whole_number
 
@@ -42,6 +42,8 @@ async def _load(request: Request, customer_id: str) -> dict[str, Any]:
         trial["shipped_types"] = {sh["deviceType"] for sh in trial["shipments"]}
         trial["devices_out"] = any(sh["status"] in OUT for sh in trial["shipments"])
         trial["extension_pending"] = any(r["status"] == "PENDING" for r in trial["deviceExtensionRequests"])
+        if trial.get("adoption"):
+            trial["usage_chart"] = usage_chart.layout(trial["adoption"]["daily"], trial["types"])
     data["calling"] = await calling.requirement(request, (data["customer"] or {}).get("trials", []))
     return data
 

@@ -5,17 +5,26 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.pages import guard, rendering
+from server.pages import guard, rendering, usage_chart
 from server.pages.operations import run_operation
 
 LOGIN = "/my/login"
 MY_ACTIONS = {"interest": ("ExpressPurchaseInterest", "expressPurchaseInterest"), "cancel": ("CancelTrial", "cancelTrial")}
 
 
+def _orgs(data: dict) -> list[dict]:
+    """The admin's orgs, each trial with its usage chart laid out (SPEC §10 R-USE-05)."""
+    orgs = [edge["node"] for edge in data["customers"]["edges"]]
+    for trial in (t for org in orgs for t in org["trials"]):
+        if trial.get("adoption"):
+            trial["usage_chart"] = usage_chart.layout(trial["adoption"]["daily"], [s["type"] for s in trial["services"]])
+    return orgs
+
+
 @guard.signed_in(*guard.CUSTOMER_ADMIN, login=LOGIN)
 async def my_page(request: Request) -> Response:
     data = (await run_operation(request, "MyPage")).data
-    orgs = [edge["node"] for edge in data["customers"]["edges"]]
+    orgs = _orgs(data)
     return rendering.render(request, "my/index.html", {
         "title": rendering._("Your trials"), "viewer": data["viewer"], "orgs": orgs,
         "done": request.query_params.get("done", ""), "errors": {}})
@@ -32,7 +41,7 @@ async def my_trial_action(request: Request) -> Response:
         data = (await run_operation(request, "MyPage")).data
         return rendering.render(request, "my/index.html", {
             "title": rendering._("Your trials"), "viewer": data["viewer"],
-            "orgs": [e["node"] for e in data["customers"]["edges"]], "done": "",
+            "orgs": _orgs(data), "done": "",
             "errors": rendering.errors_by_field(errors)}, status_code=422)
     return rendering.see_other(f"/my?done={action}")
 

@@ -15,25 +15,36 @@ STATUSES = ("TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXP
             "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED", "RELEASED")
 #: Roles that may extend some trials (R-ROLE-02; a sales admin its own customers'); the API decides per trial.
 MANAGERS = {"PARTNER_FULL_ADMIN", "PARTNER_ADMIN", "SALES_FULL_ADMIN", "SALES_ADMIN"}
+#: R-USE-05: the health filter and the orders the list offers.
+HEALTHS = ("INACTIVE", "LOW", "NOT_STARTED", "HEALTHY")
+ORDERS = ("NAME", "DAYS_LEFT", "ADOPTION")
 #: Trial states R-EXT-01 extends: active, and expired in grace (which it reactivates).
 EXTENDABLE = ("ACTIVE", "EXPIRED")
 
 
-def clean_filters(q: str, status: str) -> dict[str, str]:
-    """The list's search and status filter (an unknown status is ignored); also the export's and
-    the bulk extend's, which show the list again."""
-    return {"q": q.strip()[:200], "status": status if status in STATUSES else ""}
+def clean_filters(q: str, status: str, adoption: str = "", order: str = "") -> dict[str, str]:
+    """The list's search, status and adoption filters and its order (an unknown value is ignored);
+    also the export's and the bulk extend's, which show the list again."""
+    return {"q": q.strip()[:200], "status": status if status in STATUSES else "",
+            "adoption": adoption if adoption in HEALTHS else "", "order": order if order in ORDERS[1:] else ""}
 
 
 def list_filters(request: Request) -> dict[str, str]:
     params = request.query_params
-    return clean_filters(params.get("q", ""), params.get("status", ""))
+    return clean_filters(params.get("q", ""), params.get("status", ""), params.get("adoption", ""),
+                         params.get("order", ""))
+
+
+def variables_of(filters: dict[str, str]) -> dict:
+    """The CustomersPage / CustomersExport variables of the list's filters."""
+    return {"search": filters["q"] or None, "status": filters["status"] or None,
+            "adoption": filters["adoption"] or None, "orderBy": filters["order"] or "NAME"}
 
 
 async def listing(request: Request, filters: dict[str, str], after: str | None) -> dict:
     """The list's template context for these filters and cursor (a stale or edited cursor: the first page)."""
-    filters = clean_filters(filters["q"], filters["status"])
-    variables = {"search": filters["q"] or None, "status": filters["status"] or None, "after": after}
+    filters = clean_filters(filters["q"], filters["status"], filters.get("adoption", ""), filters.get("order", ""))
+    variables = {**variables_of(filters), "after": after}
     try:
         result = await run_operation(request, "CustomersPage", variables)
     except OperationFailed:
@@ -46,7 +57,7 @@ async def listing(request: Request, filters: dict[str, str], after: str | None) 
     roles = set(result.data["viewer"]["roles"])
     return {
         "title": rendering._("Customers"), "viewer": result.data["viewer"], "filters": filters,
-        "statuses": STATUSES, "customers": [e["node"] for e in connection["edges"]],
+        "statuses": STATUSES, "healths": HEALTHS, "orders": ORDERS, "customers": [e["node"] for e in connection["edges"]],
         "total": connection["totalCount"], "page_info": connection["pageInfo"], "after": after,
         "next_url": "/customers?" + urlencode({**kept, "after": connection["pageInfo"]["endCursor"] or ""}),
         "first_url": "/customers" + ("?" + urlencode(kept) if kept else ""),

@@ -33,7 +33,8 @@ def _label(value: str | None) -> str:
 def header() -> list[str]:
     _ = rendering._
     return [_("Company name"), _("Admin email address"), _("Subscription status"), _("Provisioning status"),
-            _("Country"), _("Data residency region"), _("Trial services"), _("Expiry date"), _("Days left")]
+            _("Country"), _("Data residency region"), _("Trial services"), _("Expiry date"), _("Days left"),
+            _("Adoption"), _("Active users (30 days)"), _("Activation")]
 
 
 def row(customer: dict[str, Any]) -> list[str]:
@@ -42,15 +43,23 @@ def row(customer: dict[str, Any]) -> list[str]:
                           for s in t["services"]) for t in trials]
     ends = [(t["endsAt"] or "")[:10] for t in trials]
     days = ["" if t["daysLeft"] is None else str(t["daysLeft"]) for t in trials]
+    usage = [t.get("adoption") or {} for t in trials]  # R-USE-05: health, active users 30d, activation
     return [customer["name"], customer["adminEmail"], _label(customer["subscriptionStatus"]),
             _label(customer["provisioningStatus"]), customer["country"], _label(customer["region"]),
-            " | ".join(services), " | ".join(ends), " | ".join(days)]
+            " | ".join(services), " | ".join(ends), " | ".join(days),
+            " | ".join(_label(u.get("health")) for u in usage), " | ".join(str(u.get("activeUsers30d", "")) for u in usage),
+            " | ".join(percent(u.get("activation")) for u in usage)]
+
+
+def percent(value: float | None) -> str:
+    """Activation as a whole percentage ("40 %"), empty when there is none."""
+    return "" if value is None else f"{round(value * 100)} %"
 
 
 @guard.signed_in(*guard.PARTNER)
 async def customers_csv(request: Request) -> Response:
     filters = customers.list_filters(request)
-    variables = {"search": filters["q"] or None, "status": filters["status"] or None, "first": PAGE}
+    variables = {**customers.variables_of(filters), "first": PAGE}
 
     async def page(after: str | None) -> dict[str, Any]:
         return (await run_operation(request, "CustomersExport", {**variables, "after": after})).data["customers"]

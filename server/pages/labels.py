@@ -50,9 +50,14 @@ LABELS = {
     "welcome": "Welcome", "consent_request": "Consent request", "trial_started": "Trial started",
     "warning_customer": "Trial ending soon (customer)", "expired_customer": "Trial expired (customer)",
     "access_ended": "Trial services ended",
+    # Adoption (R-USE-04)
+    "NOT_STARTED": "Not started", "HEALTHY": "Healthy", "LOW": "Low adoption", "INACTIVE": "Inactive",
+    # Customer list orders
+    "NAME": "Name", "DAYS_LEFT": "Days left", "ADOPTION": "Adoption, least healthy first",
 }
 
 TONE = {
+    "INACTIVE": "expired", "LOW": "warn", "NOT_STARTED": "info", "HEALTHY": "ok",
     "TRIAL_EXPIRED": "expired", "EXPIRED": "expired", "UNABLE_TO_PROVISION": "expired", "SUSPENDED": "expired",
     "OVERDUE": "expired", "RETURN_MISMATCH": "expired", "CANCELLED": "", "RELEASED": "",
     "TRIAL_EXPIRING_30": "warn", "PENDING_CONSENT": "warn", "PENDING_PROVISIONING": "warn", "PROVISIONING": "warn",

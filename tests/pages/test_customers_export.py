@@ -32,10 +32,11 @@ async def test_customers_csv_has_the_pages_columns_and_trial_end_dates(client, a
     assert response.headers["content-disposition"] == 'attachment; filename="customers.csv"'
     rows = parse(response.content)
     assert rows[0] == ["Company name", "Admin email address", "Subscription status", "Provisioning status", "Country",
-                       "Data residency region", "Trial services", "Expiry date", "Days left"]
+                       "Data residency region", "Trial services", "Expiry date", "Days left", "Adoption",
+                       "Active users (30 days)", "Activation"]
     assert rows[1] == ["'=HYPERLINK(\"http://evil\")", "a@f.example", "Trial active", "Provisioned", "NO",
-                       "European Union", "Calling, Messaging", trial["endsAt"][:10], "90"]
-    assert rows[2][:3] == ["Uten Prøve AS", "b@u.example", "Active"] and rows[2][6:] == ["", "", ""]
+                       "European Union", "Calling, Messaging", trial["endsAt"][:10], "90", "Not started", "0", "0 %"]
+    assert rows[2][:3] == ["Uten Prøve AS", "b@u.example", "Active"] and rows[2][6:] == ["", "", "", "", "", ""]
     filtered = parse((await client.get("/customers.csv?status=TRIAL_ACTIVE")).content)
     assert [r[0] for r in filtered[1:]] == ["'=HYPERLINK(\"http://evil\")"]
     searched = parse((await client.get("/customers.csv?q=prøve")).content)
