@@ -27,8 +27,12 @@ SKIPS = ("REGISTRATION_LICENSES_ONLY", "OWN_DEVICES", "EXISTING_DEVICES", "TEST_
 async def _load(request: Request, customer_id: str) -> dict[str, Any]:
     data = (await run_operation(request, "CustomerPage", {"id": customer_id})).data
     data["auditEvents"] = []
+    usage: dict[str, Any] = {}
     if data["customer"] is not None:  # auditEvents refuses (and nulls the whole answer) for a stranger
         data["auditEvents"] = (await run_operation(request, "CustomerHistory", {"id": customer_id})).data["auditEvents"]
+        # SPEC §10: the trials' usage, its own document (its series takes the reference path, not the planner)
+        found = (await run_operation(request, "CustomerUsage", {"id": customer_id})).data["customer"] or {}
+        usage = {t["id"]: t["adoption"] for t in found.get("trials", [])}
     catalog: dict[str, list[dict[str, Any]]] = {}
     for model in data["deviceCatalog"]:
         catalog.setdefault(model["type"], []).append(model)
@@ -42,7 +46,8 @@ async def _load(request: Request, customer_id: str) -> dict[str, Any]:
         trial["shipped_types"] = {sh["deviceType"] for sh in trial["shipments"]}
         trial["devices_out"] = any(sh["status"] in OUT for sh in trial["shipments"])
         trial["extension_pending"] = any(r["status"] == "PENDING" for r in trial["deviceExtensionRequests"])
-        if trial.get("adoption"):
+        trial["adoption"] = usage.get(trial["id"])
+        if trial["adoption"]:
             trial["usage_chart"] = usage_chart.layout(trial["adoption"]["daily"], trial["types"])
     data["calling"] = await calling.requirement(request, (data["customer"] or {}).get("trials", []))
     return data
