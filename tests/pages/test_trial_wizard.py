@@ -1,6 +1,8 @@
 """`/trials/new` and `/trials/existing`: steps in hidden fields, errors next to fields, 303 at the end."""
 import re
 
+import pytest
+
 from server.enums import Role, ServiceType
 from tests import factories
 
@@ -118,3 +120,22 @@ async def test_review_shows_every_choice_in_words(client, sales):
     facts = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.search(r'<dl class="facts">.*?</dl>', review.text, re.S).group(0)))
     assert "Country Norway" in facts and "Business vertical Education" in facts
     assert "Webex Assistant" in facts and "1000-participant meetings" in facts
+
+
+@pytest.mark.browser
+async def test_a_fixed_fields_error_disappears_when_it_is_fixed(new_page, team):
+    """Issue 27 item 11, in Chromium: the server marks a missing email; typing one clears the mark and
+    its message at once (the next step checks it again)."""
+    from tests.pages.test_browser_flows import sign_in
+
+    page = await new_page()
+    await sign_in(page, team.emails[Role.SALES_FULL_ADMIN], team.password)
+    await page.goto("/trials/new")
+    await page.fill("#companyName", "Polarlys Media AS")
+    await page.evaluate("() => document.querySelectorAll('form').forEach(f => f.noValidate = true)")
+    await page.click("button[value=next]")
+    await page.wait_for_selector("#adminEmail-error")
+    assert await page.get_attribute("#adminEmail", "aria-invalid") == "true"
+    await page.fill("#adminEmail", "it@polarlys.example")
+    assert await page.locator("#adminEmail-error").count() == 0
+    assert await page.get_attribute("#adminEmail", "aria-invalid") is None

@@ -77,3 +77,15 @@ document.addEventListener("htmx:afterRequest", (event) => {
     document.cookie = "td_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
   }
 })();
+// A fixed field's error goes when it is fixed (issue 27 item 11): editing a field marked invalid
+// clears its mark and its message; the server checks it again on the next step.
+document.addEventListener("input", (event) => {
+  const field = event.target.closest("[aria-invalid='true']");
+  if (!field) return;
+  field.removeAttribute("aria-invalid");
+  (field.getAttribute("aria-describedby") || "").split(" ").forEach((id) => {
+    const message = id && document.getElementById(id);
+    if (message && message.classList.contains("field-error")) message.remove();
+  });
+  field.removeAttribute("aria-describedby");
+});
