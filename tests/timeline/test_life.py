@@ -39,6 +39,8 @@ async def test_r_time_01_05_new_customer_90_day_life(sessionmaker, life):
     assert life.on(83) == _expected(t, "warning_customer", "warning_partner")
     assert life.on(90) == _expected(t, "expired_customer", "expired_partner")
     assert life.on(120) == sorted((e, "access_ended") for e in t.customer_users)
+    ended = {m.subject for m in life.sink.messages if m.kind == "access_ended"}  # users in nb and en
+    assert ended == {"Prøvetjenestene i Webex er avsluttet", "Your Webex trial services have ended"}
     everyone = {to for _, to, _ in life.log}
     assert not everyone & set(other.emails.values())
     assert not any("read.only" in to for to in everyone)
