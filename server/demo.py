@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import PartnerOrg
+from server.db.models import PartnerOrg, Trial
 from server.domain.orgs import directory
 from server.enums import PartnerTier, Role, ServiceType
 
@@ -108,3 +108,30 @@ async def seed_trials(db: AsyncSession, partner_id: int) -> None:
     expired.state = "EXPIRED"
     await db.flush()
     await timeline.plan_trial(db, expired)
+    fjord_trial = await db.scalar(select(Trial).where(Trial.customer_id == fjord.id))
+    fjord_trial.starts_at = clock.now() - timedelta(days=30)
+    await db.flush()
+    await seed_usage(db, [(fjord, 30, 60, 0.7, None), (maple, 40, 8, 0.5, expired.ends_at.date())])
+
+
+async def seed_usage(db: AsyncSession, plans: list) -> None:
+    """SPEC §10: believable usage through the platform's ingest (server.domain.usage.simulate): per
+    (org, days, users, activity, last day with use). Fjord's trial reads HEALTHY (60 of 120 users),
+    Maple's INACTIVE (its users stopped with the trial's end), the others have none yet."""
+    from server import clock
+    from server.domain.usage import ingest, simulate, storage
+    from server.schema.node import to_global_id
+
+    today = clock.today()
+    batch = ingest.Batch(today, lambda global_id: None)
+    for org, days, users, activity, last_day in plans:
+        global_id = to_global_id("Customer", org.id)
+        batch.decode_org = lambda value, g=global_id, pk=org.id: pk if value == g else None
+        services = [s.value for s in (ServiceType.CALLING,)]
+        for line in simulate.lines(global_id, org.id, last_day or today, days=days, users=users, services=services,
+                                   activity=activity):
+            batch.feed(line)
+    batch.close()
+    await storage.ensure_partitions(db, batch.months())
+    await ingest.store(db, batch)
+
