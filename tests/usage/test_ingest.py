@@ -165,3 +165,14 @@ async def test_r_use_01_the_platform_user_has_no_partner_no_other_role_and_no_pa
         with pytest.raises(DomainError):
             async with sessionmaker() as db, db.begin():
                 await directory.create_user(db, "x@platform.example", roles, partner_id=partner, password=password)
+
+
+async def test_r_use_01_usage_simulate_writes_through_the_ingest(app, sessionmaker):
+    org = await existing_customer(sessionmaker)
+    result = cli("usage", "simulate", "--customer", to_global_id("Customer", org), "--days", "3", "--users", "4",
+                 "--service", "MEETINGS")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("accepted ") and result.stdout.strip().endswith("rejected 0")
+    totals = await rows(sessionmaker, TOTALS, org=org)
+    assert len(totals) == 3 and all(service == "MEETINGS" for _, service, _, _, _ in totals)
+    assert cli("usage", "simulate", "--customer", "nope").returncode == 1
