@@ -11,6 +11,8 @@ visibility, global IDs are re-done here by hand for this data set).
     GET /api/customer?id=<global id>  the CustomerPage document's JSON answer (bearer token)
     GET /api/customers-calling[?first=50]  bench.postgraphile's query (c), not a stored document: the
                                       customers with their trials' services and calling numbers (bearer token)
+    GET /api/search-status?search=…&first=50  query (d): search + `status: TRIAL_ACTIVE` (bearer token)
+    GET /api/expiring?days=…&first=50  query (e): `orderBy: DAYS_LEFT, expiringWithinDays:` (bearer token)
 
     DATABASE_URL=postgresql://… SECRET_KEY=… uv run uvicorn bench.floor_app:app --port 8001
 
@@ -165,6 +167,44 @@ SELECT (SELECT count(*) FROM customer_orgs c WHERE {REACH}),
 """
 
 
+# bench.postgraphile's query (d) (SEARCH_STATUS there): a search term (a LIKE pattern, $2) and
+# `status: TRIAL_ACTIVE` (server.domain.trials.status.sql_filter: an active trial, none ending within
+# 60 days), JSON built whole by PostgreSQL.
+TRIAL = "SELECT 1 FROM trials t WHERE t.customer_id = c.id AND t.partner_id = $1 AND t.state = 'ACTIVE'"
+SEARCH_WHERE = f"""{REACH} AND (lower(c.name) LIKE $2 OR lower(c.admin_email) LIKE $2)
+  AND EXISTS ({TRIAL}) AND NOT EXISTS ({TRIAL} AND t.ends_at <= now() + interval '60 days')"""
+SEARCH_STATUS = f"""
+WITH page AS (
+  SELECT c.id, c.name, c.admin_email, c.subscription_status FROM customer_orgs c WHERE {SEARCH_WHERE}
+  ORDER BY lower(c.name), c.id LIMIT $3::int)
+SELECT (SELECT count(*) FROM customer_orgs c WHERE {SEARCH_WHERE}),
+       (SELECT coalesce(json_agg(json_build_object('node', json_build_object(
+          'name', p.name, 'adminEmail', p.admin_email, 'subscriptionStatus', {STATUS},
+          'trials', (SELECT coalesce(json_agg(json_build_object('state', t.state, 'endsAt', {iso('t.ends_at')})
+                                              ORDER BY t.id), '[]') FROM trials t
+                     WHERE t.customer_id = p.id AND t.partner_id = $1)))
+          ORDER BY lower(p.name), p.id), '[]')::text FROM page p)
+"""
+
+# bench.postgraphile's query (e) (EXPIRING there): the customers with an active trial ending within $2
+# days, soonest end first (the DAYS_LEFT order: the soonest end of their active or expired trials).
+EXPIRING_WHERE = f"{REACH} AND EXISTS ({TRIAL} AND t.ends_at <= now() + make_interval(days => $2::int))"
+EXPIRING = f"""
+WITH page AS (
+  SELECT c.id, c.name, (SELECT min(t.ends_at) FROM trials t WHERE t.customer_id = c.id AND t.partner_id = $1
+                        AND t.state IN ('ACTIVE', 'EXPIRED')) AS sort_key
+  FROM customer_orgs c WHERE {EXPIRING_WHERE}
+  ORDER BY sort_key NULLS LAST, c.id LIMIT $3::int + 1)
+SELECT (SELECT count(*) FROM customer_orgs c WHERE {EXPIRING_WHERE}),
+       (SELECT coalesce(json_agg(json_build_array(p.id, {iso('p.sort_key')}, json_build_object(
+          'name', p.name,
+          'trials', (SELECT coalesce(json_agg(json_build_object('state', t.state, 'endsAt', {iso('t.ends_at')},
+                                                                'daysLeft', {DAYS_LEFT}) ORDER BY t.id), '[]')
+                     FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1)))
+          ORDER BY p.sort_key NULLS LAST, p.id), '[]') FROM page p)
+"""
+
+
 def _gid(kind: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{pk}".encode()).decode().rstrip("=")
 
@@ -248,6 +288,34 @@ async def api_customers_calling(request: Request) -> Response:
                     media_type="application/json")
 
 
+async def api_search_status(request: Request) -> Response:
+    first = int(request.query_params.get("first", "25"))
+    term = request.query_params.get("search", "").strip().lower()
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    async with request.app.state.pool.acquire() as conn:
+        token = await _token(conn, request)
+        if token is None or token["partner_id"] is None:
+            return _json({"errors": [{"message": "Sign in.", "extensions": {"code": "UNAUTHENTICATED"}}], "data": None})
+        total, edges = await conn.fetchrow(SEARCH_STATUS, token["partner_id"], pattern, first)
+    return Response(b'{"data":{"customers":{"totalCount":%d,"edges":%s}}}' % (total, edges.encode()),
+                    media_type="application/json")
+
+
+async def api_expiring(request: Request) -> Response:
+    first = int(request.query_params.get("first", "25"))
+    days = int(request.query_params.get("days", "30"))
+    async with request.app.state.pool.acquire() as conn:
+        token = await _token(conn, request)
+        if token is None or token["partner_id"] is None:
+            return _json({"errors": [{"message": "Sign in.", "extensions": {"code": "UNAUTHENTICATED"}}], "data": None})
+        total, rows = await conn.fetchrow(EXPIRING, token["partner_id"], days, first)
+    rows = orjson.loads(rows)
+    edges = [{"cursor": base64.urlsafe_b64encode(orjson.dumps(["DAYS_LEFT", key, pk])).decode(), "node": node}
+             for pk, key, node in rows[:first]]
+    return _json({"data": {"customers": {"totalCount": total, "pageInfo": {
+        "hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None}, "edges": edges}}})
+
+
 async def customers(request: Request):
     """The HTML page for the signed-in partner user (session cookie, one indexed read)."""
     session_id = signed_cookies.unsign(os.environ["SECRET_KEY"], "session", request.cookies.get("td_session"))
@@ -287,5 +355,6 @@ async def _lifespan(app: Starlette):
 
 
 app = Starlette(routes=[Route("/customers", customers), Route("/api/customers", api_customers),
-                        Route("/api/customer", api_customer), Route("/api/customers-calling", api_customers_calling)],
+                        Route("/api/customer", api_customer), Route("/api/customers-calling", api_customers_calling),
+                        Route("/api/search-status", api_search_status), Route("/api/expiring", api_expiring)],
               lifespan=_lifespan)

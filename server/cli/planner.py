@@ -14,14 +14,18 @@ planner_app = typer.Typer(no_args_is_help=True, help="The read planner.")
 def planner_report(url: Optional[str] = typer.Option(None, "--url", help="a running server on this machine, e.g. "
                                                     "http://127.0.0.1:8000: also its counters (/metrics)"),
                    all_fields: bool = typer.Option(False, "--all", help="list every undeclared field")) -> None:
-    """Coverage: the schema's fields with a plan declaration; with --url, what a server answered
-    through the planner and why operations fell back to the reference path."""
-    from server.planner.metrics import coverage
+    """Coverage: the schema's read fields with a plan declaration, the root fields left to the reference
+    path and why; with --url, what a server answered through the planner and why root fields fell
+    back to the reference path."""
+    from server.planner.metrics import coverage, why_not
     from server.schema.schema import schema
 
     declared, undeclared = coverage(schema._schema)
     typer.echo(f"planned fields: {len(declared)} of {len(declared) + len(undeclared)}")
-    for field in undeclared if all_fields else []:
+    reasons = why_not(undeclared)
+    for field in [f for f in undeclared if f.startswith("Query.")]:
+        typer.echo(f"  left to the reference path: {field}: {reasons[field]}")
+    for field in [f for f in undeclared if not f.startswith("Query.")] if all_fields else []:
         typer.echo(f"  not planned: {field}")
     if url is None:
         return

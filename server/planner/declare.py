@@ -161,6 +161,8 @@ class TypePlan:
 
 TYPES: dict[str, TypePlan] = {}
 ROOTS: dict[str, "Root"] = {}
+#: Root fields deliberately left to the reference path, and why (`trialdesk planner report` prints it).
+UNPLANNED: dict[str, str] = {}
 
 
 def plannable(type_name: str, table: Any = None, /, **fields: Any) -> TypePlan:
@@ -175,6 +177,12 @@ def root(name: str, declaration: "Root") -> "Root":
     """Declare the root query field `name` plannable."""
     ROOTS[name] = declaration
     return declaration
+
+
+def unplanned(name: str, reason: str) -> None:
+    """Say why the root query field `name` stays on the reference path (beside its resolver). A query
+    that selects it is still planned for its other root fields."""
+    UNPLANNED[name] = reason
 
 
 class Root:

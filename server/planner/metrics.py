@@ -19,26 +19,50 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, get_named_type
 
-from server.planner.declare import ROOTS, TYPES
+from server.planner.declare import ROOTS, TYPES, UNPLANNED
 
 LOOPBACK = {"127.0.0.1", "::1"}
 
 
 def coverage(schema: GraphQLSchema) -> tuple[list[str], list[str]]:
-    """(declared, undeclared) `Type.field` names over the schema's object types (Query's fields, and
-    every object type but the mutation root, payloads and introspection's)."""
+    """(declared, undeclared) `Type.field` names over the schema's read types (Query's fields, and every
+    object type a query can reach: not the mutation root's results, not introspection's)."""
     declared, undeclared = [], []
-    mutation = schema.mutation_type
+    readable = _reachable(schema)
     for name, gql_type in sorted(schema.type_map.items()):
-        if (not isinstance(gql_type, GraphQLObjectType) or name.startswith("__") or gql_type is mutation
-                or name.endswith("Payload")):
+        if not isinstance(gql_type, GraphQLObjectType) or name not in readable:
             continue
         plan = ROOTS if gql_type is schema.query_type else getattr(TYPES.get(name), "fields", {})
         for field in gql_type.fields:
             (declared if field in plan else undeclared).append(f"{name}.{field}")
     return declared, undeclared
+
+
+def _reachable(schema: GraphQLSchema) -> set[str]:
+    """The object types a query can answer (from Query, through fields and interfaces)."""
+    seen: set[str] = set()
+    todo = [schema.query_type]
+    while todo:
+        gql_type = todo.pop()
+        if gql_type.name in seen:
+            continue
+        seen.add(gql_type.name)
+        for field in gql_type.fields.values():
+            named = get_named_type(field.type)
+            if isinstance(named, GraphQLObjectType):
+                todo.append(named)
+            elif isinstance(named, GraphQLInterfaceType):
+                todo.extend(schema.get_possible_types(named))
+    return seen
+
+
+def why_not(undeclared: list[str]) -> dict[str, str]:
+    """Each undeclared `Type.field` with the reason its root field gives (UNPLANNED), by root field;
+    fields of types only those roots reach go with them."""
+    return {name: UNPLANNED.get(name.split(".", 1)[1], "no declaration yet") if name.startswith("Query.") else ""
+            for name in undeclared}
 
 
 def _label(value: str) -> str:

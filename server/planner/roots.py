@@ -28,22 +28,38 @@ def pk_of(value: Any, decode: Callable[[str], int | None]) -> int | None:
 
 class ById(Root):
     """`field(<argument>: ID!)`: the object of that global ID within `condition(actor)` (a condition
-    on `model`'s table itself, from the domain), else null."""
+    on `model`'s table itself, from the domain), else null; `required`: else the reference path
+    answers (its NOT_FOUND error)."""
 
-    def __init__(self, type_name: str, model: Any, condition: Callable[[Any], Any], argument: str = "id") -> None:
+    def __init__(self, type_name: str, model: Any, condition: Callable[[Any], Any], argument: str = "id",
+                 required: bool = False) -> None:
         self.type_name, self.model, self.condition, self.argument = type_name, model, condition, argument
+        self.required = required
 
-    def key(self, args: dict[str, Any], env: Any) -> Hashable:
-        return ()
-
-    def params(self, args: dict[str, Any], env: Any, prefix: str) -> dict[str, Any]:
+    def read(self, args: dict[str, Any], env: Any, prefix: str) -> tuple[Hashable, dict[str, Any]]:
         from server.schema.node import decode_id
 
-        return {f"{prefix}id": pk_of(args[self.argument], lambda text: decode_id(text, self.type_name))}
+        pk = pk_of(args[self.argument], lambda text: decode_id(text, self.type_name))
+        return (pk is None,), ({} if pk is None else {f"{prefix}id": pk})  # no such key: nothing to read
 
     def compile(self, compiler: Any, planned: Any, prefix: str):
-        return object_by_id(compiler, planned.nodes, self.type_name, self.model, self.condition(compiler.actor),
-                            bindparam(f"{prefix}id", type_=BigInteger))
+        from server.schema.node import decode_id
+
+        if pk_of(planned.args[self.argument], lambda text: decode_id(text, self.type_name)) is None:
+            if self.required:
+                raise Fallback(f"{planned.name}: not found")
+            return [], lambda values, env: None
+        exprs, shape = object_by_id(compiler, planned.nodes, self.type_name, self.model, self.condition(compiler.actor),
+                                    bindparam(f"{prefix}id", type_=BigInteger))
+        if not self.required:
+            return exprs, shape
+        name = planned.name
+
+        def found(values: list, env: Any) -> Any:
+            if values[0] is None:
+                raise Fallback(f"{name}: not found")
+            return shape(values, env)
+        return exprs, found
 
 
 def object_by_id(compiler: Any, nodes: list, type_name: str, model: Any, condition: Any, pk: Any):
@@ -54,14 +70,21 @@ def object_by_id(compiler: Any, nodes: list, type_name: str, model: Any, conditi
 
 
 class RowList(Root):
-    """A list of `model`'s rows in `order`, within `condition(actor)`."""
+    """A list of `model`'s rows in `order`, within the domain's `condition(actor, table, bound)`
+    (`bound(name)`: this call's value of the argument `params(args)` names, as a parameter; None when
+    the value is None, which changes the statement's shape, e.g. no status filter). A DomainError the
+    condition raises (FORBIDDEN) leaves the field to the reference path, which answers it."""
 
     def __init__(self, type_name: str, model: Any, order: Callable[[Any], list],
-                 condition: Callable[[Any, Any], Any] | None = None, public: bool = False) -> None:
+                 condition: Callable[[Any, Any, Callable[[str], Any]], Any] | None = None,
+                 params: Callable[[dict[str, Any]], dict[str, Any]] | None = None, public: bool = False) -> None:
         self.type_name, self.model, self.order, self.condition, self.public = type_name, model, order, condition, public
+        self.values = params or (lambda args: {})
 
-    def key(self, args: dict[str, Any], env: Any) -> Hashable:
-        return ()
+    def read(self, args: dict[str, Any], env: Any, prefix: str) -> tuple[Hashable, dict[str, Any]]:
+        values = self.values(args)
+        return (tuple(sorted(name for name, value in values.items() if value is None)),
+                {prefix + name: value for name, value in values.items() if value is not None})
 
     def compile(self, compiler: Any, planned: Any, prefix: str):
         table = self.model.__table__
@@ -69,7 +92,11 @@ class RowList(Root):
         rows = select(func.coalesce(func.json_agg(aggregate_order_by(func.json_build_array(*exprs),
                                                                      *self.order(table))), EMPTY))
         if self.condition is not None:
-            rows = rows.where(self.condition(compiler.actor, table))
+            values = self.values(planned.args)
+
+            def bound(name: str) -> Any:
+                return None if values.get(name) is None else bindparam(prefix + name)
+            rows = rows.where(self.condition(compiler.actor, table, bound))
         return [rows.scalar_subquery()], lambda values, env: [shape(row, env) for row in values[0]]
 
 
@@ -99,6 +126,27 @@ class Value(Root):
     def compile(self, compiler: Any, planned: Any, prefix: str):
         fn = self.fn
         return [], lambda values, env: fn()
+
+
+class Catalog(Root):
+    """A list of objects Python builds without a read (the countries): `rows()` gives each as a dict
+    of every field (GraphQL names, values as answered), shaped here to the selection (aliases,
+    `__typename`, fragments). Its fields are declared `ByRoot`."""
+
+    def __init__(self, type_name: str, rows: Callable[[], list[dict[str, Any]]], public: bool = True) -> None:
+        self.type_name, self.rows, self.public = type_name, rows, public
+
+    def key(self, args: dict[str, Any], env: Any) -> Hashable:
+        return ()
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        schema = compiler.schema
+        fields = collect(schema, compiler.fragments, compiler.variables, schema.get_type(self.type_name),
+                         [node.selection_set for node in planned.nodes])
+        picks = [(key, nodes[0].name.value) for key, nodes in fields.items()]
+        rows, type_name = self.rows, self.type_name
+        return [], lambda values, env: [{key: type_name if name == "__typename" else row[name] for key, name in picks}
+                                        for row in rows()]
 
 
 class ChildrenOf(Root):

@@ -38,6 +38,7 @@ class Env:
     actor: Any
     now: Any
     args: dict = field(default_factory=dict)
+    settings: Any = None
 
 
 @dataclass
@@ -93,11 +94,13 @@ class Plan:
         self.directive_variables: tuple[str, ...] = ()
         self.unplannable: str | None = None
         self.root_names: list[str] = []
+        self.public = False  # some root field a signed-out caller may be answered by the planner
         if operation.operation is not OperationType.QUERY:
             self.unplannable = "mutation or subscription"
         else:
             nodes = _root_fields(schema, operation, self.fragments)
             self.root_names = sorted({node.name.value for node in nodes})
+            self.public = any(getattr(ROOTS.get(name), "public", False) for name in self.root_names)
             for node in nodes:
                 reason = _missing_root(schema, node, self.fragments)
                 if reason is not None:
@@ -260,6 +263,10 @@ class Planner:
         label = operation.name.value if operation.name else operation_name
         if plan.unplannable is not None:  # counted by `accepts`
             return None
+        if context.actor.kind is ActorKind.ANONYMOUS and not plan.public:
+            self.fell_back("signed out", label)
+            self.roots.update((name, REFERENCE) for name in plan.root_names)
+            return None
         try:
             answer = await self._run(plan, context, variables or {}, label)
         except Fallback as reason:
@@ -284,7 +291,7 @@ class Planner:
             raise Fallback("variables")
         variables = coerced.coerced
         actor = context.actor
-        env = Env(actor=actor, now=clock.now())
+        env = Env(actor=actor, now=clock.now(), settings=getattr(context, "settings", None))
         roots = plan.roots(self.schema, variables)
         keys: list = [tuple(variables.get(name) for name in plan.directive_variables)]
         params: dict[str, Any] = {}
@@ -307,6 +314,9 @@ class Planner:
         else:
             plan.statements.move_to_end(statement_key)
         statement, shapers = entry
+        if statement is None and any(shaping is LEFT or isinstance(shaping, str) for shaping in shapers):
+            # nothing to read here (`__typename`, values): the reference path answers it all as cheaply
+            raise Fallback("nothing planned to read")
         row = await execute.one_row(context, statement, params) if statement is not None else None
         values = orjson.loads(row[0]) if row is not None else []
         data: dict[str, Any] = {}

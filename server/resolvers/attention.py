@@ -12,6 +12,7 @@ from server.domain.core.errors import DomainError
 from server.resolvers.answer import as_graphql_error
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.attention import AttentionList, TrialsByWeek
+from server.planner import declare as plan
 
 AUTH = [IsAuthenticated]
 
@@ -37,3 +38,12 @@ class AttentionQuery:
         except DomainError as error:
             raise await as_graphql_error(info, error, "trialsByWeek")
         return TrialsByWeek.of(found)
+
+
+# The home page's lists and chart: the partner_day domain's own statements (3 for the whole home page,
+# bench.home) and Python rules over their rows; a query asking them beside planned root fields is still
+# planned for those (partial plans).
+plan.unplanned("attention", "partner_day.attention: per-category statements and Python rules (3 statements for the "
+               "home page, bench.home); answered on the reference path beside planned root fields")
+plan.unplanned("trialsByWeek", "partner_day.weeks: one grouped statement and Python week arithmetic; answered on the "
+               "reference path beside planned root fields")

@@ -13,6 +13,7 @@ from server.resolvers.node import NODE_RESOLVERS
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.calling import AddressInput, Location, LocationPayload, NumberRequirement
+from server.planner import declare as plan
 
 AUTH = [IsAuthenticated]
 
@@ -64,3 +65,7 @@ class CallingMutation:
         actor, pk = info.context.actor, decode_id(str(location_id), "Location")
         return await answer(info, "assignNumbers", LocationPayload, "location",
                             lambda db: calling.assign_numbers(db, actor, pk, numbers, port=port), Location.from_row)
+
+
+plan.unplanned("callingRequirement", "R-SVC-03's requirement is computed in Python (calling.numbers) over the trial, its "
+               "locations and numbers; the reference path answers it beside planned root fields")

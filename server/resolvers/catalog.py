@@ -56,5 +56,9 @@ class CatalogQuery:
 plan.root("deviceCatalog", roots.RowList("DeviceModel", DeviceModelRow, order=lambda model: [model.c.type, model.c.model],
                                          public=True))
 plan.root("trialDurations", roots.Value(lambda: list(DURATIONS)))
+plan.plannable("Country", code=plan.ByRoot(), name=plan.ByRoot(), region=plan.ByRoot(), supported=plan.ByRoot())
+plan.root("countries", roots.Catalog("Country", lambda: [
+    {"code": code, "name": name, "region": DataRegion(region.value).name, "supported": supported}
+    for code, name, region, supported in geography.countries()]))
 plan.root("businessVerticals", roots.Value(lambda: list(BUSINESS_VERTICALS)))
 plan.root("timeZones", roots.Value(_time_zones))

@@ -194,3 +194,6 @@ plan.root("auditEvents", roots.ChildrenOf(
     rows=lambda actor, pk: (select(AuditEventRow).where(AuditEventRow.customer_id == pk, customers.audit_scope(actor))
                             .order_by(*customers.audit_order()).limit(customers.AUDIT_LIMIT)),
     order=customers.audit_order))
+plan.unplanned("availableServices", "R-SVC-06 / R-EX-02: availability.for_customer's Python rules over other partners' "
+               "trials (and an org look-up by email, rate-limited and audited)")
+plan.unplanned("existingOrganization", "R-EX-01: a rate-limited, audited look-up (it writes): never a read-only statement")

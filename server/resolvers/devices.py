@@ -20,6 +20,8 @@ from server.domain.devices import shipments
 from server.domain.core import visibility
 from server.enums import ShipmentStatus as StatusValue
 from server.domain.core.errors import DomainError
+from server.planner import declare as plan
+from server.planner import roots
 from server.resolvers.answer import answer, as_graphql_error
 from server.resolvers.node import NODE_RESOLVERS
 from server.resolvers.node import PLANNED as PLANNED_NODES
@@ -155,3 +157,18 @@ class DevicesMutation:
         return await answer(info, "decideDeviceExtension", DeviceExtensionPayload, "request",
                             lambda db: device_extensions.decide_extension(db, actor, pk, approve, note),
                             DeviceExtensionRequest.from_row)
+
+
+# What the planner reads for the queues (server.planner): the domain's conditions and orders.
+plan.root("deviceExtensionRequests", roots.RowList(
+    "DeviceExtensionRequest", ExtensionRow, order=lambda request: device_extensions.requests_order(),
+    condition=lambda actor, request, bound: device_extensions.requests_condition(actor, bound("status")),
+    params=lambda args: {"status": args["status"].value if args.get("status") is not None else None}))
+plan.root("shipmentsToRecord", roots.RowList(
+    "Shipment", ShipmentRow, order=lambda shipment: shipments.queue_order(),
+    condition=lambda actor, shipment, bound: shipments.queue_condition(actor, [StatusValue.REQUESTED])))
+plan.root("returnsToReconcile", roots.RowList(
+    "Shipment", ShipmentRow, order=lambda shipment: shipments.queue_order(),
+    condition=lambda actor, shipment, bound: shipments.queue_condition(actor, TO_RECONCILE)))
+plan.unplanned("demoOrders", "R-RMA-03's look-up by admin email or serial numbers: a Python rule over several reads, "
+               "answered on the reference path (its other root fields are still planned)")

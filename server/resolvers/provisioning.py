@@ -11,6 +11,7 @@ from server.domain.trials import site_urls
 from server.resolvers.trial_payload import trial_payload, trial_pk
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.trials import TrialPayload
+from server.planner import declare as plan
 
 AUTH = [IsAuthenticated]
 
@@ -41,3 +42,6 @@ class ProvisioningMutation:
         actor = info.context.actor
         return await trial_payload(info, "retryProvisioning",
                                    lambda db: provisioning.retry_provisioning(db, actor, trial_pk(trial_id)))
+
+
+plan.unplanned("siteUrlAvailable", "R-SVC-02's site URL check is the provisioning adapter's answer, not a read of ours")

@@ -9,6 +9,10 @@ import strawberry
 from strawberry.types import Info
 
 from server import loaders
+from server.db.models import ApiToken as ApiTokenRow
+from server.db.models import User
+from server.planner import declare as plan
+from server.planner import roots
 from server.domain.orgs import users
 from server.domain.core.errors import DomainError
 from server.enums import ErrorCode
@@ -118,3 +122,11 @@ class UserMutation:
             return await users.change_password(db, info.context.actor, current_password, new_password, keep)
         _, errors = await attempt(info, "changePassword", call)
         return ChangePasswordPayload(ok=not errors, user_errors=errors)
+
+
+# What the planner reads for these fields (server.planner): the domain's reach; FORBIDDEN (raised by the
+# condition) leaves the field to the resolver above, which answers and audits it.
+plan.root("partnerUsers", roots.RowList("PartnerUser", User, order=lambda user: [user.c.email],
+                                        condition=lambda actor, user, bound: users.users_in_reach(actor)))
+plan.root("apiTokens", roots.RowList("ApiToken", ApiTokenRow, order=lambda token: [token.c.id],
+                                     condition=lambda actor, token, bound: users.tokens_in_reach(actor)))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from server.db.models import WebhookEndpoint as EndpointRow
 from server.domain.webhooks import events as webhook_events
+from server.planner import declare as plan
+from server.planner import roots
 from server.domain.webhooks import log as webhook_log
 from server.domain.webhooks import endpoints as webhooks
 from server.resolvers.answer import attempt
@@ -117,3 +120,14 @@ class WebhookMutation:
                                                                         _pk(endpoint_id, "WebhookEndpoint")))
         delivery, errors = await attempt(info, "sendTestWebhook", call)
         return WebhookDeliveryPayload(delivery=delivery, user_errors=errors)
+
+
+# What the planner reads for these fields (server.planner): the domain's reach (FORBIDDEN leaves the field
+# to the resolver); an endpoint that is not the partner's is the resolver's NOT_FOUND.
+plan.root("webhookEventTypes", roots.Value(lambda: list(webhook_events.CATALOGUE), public=False))
+plan.root("webhookEndpoints", roots.RowList("WebhookEndpoint", EndpointRow, order=lambda endpoint: [endpoint.c.id],
+                                            condition=lambda actor, endpoint, bound: webhooks.endpoints_in_reach(actor)))
+plan.root("webhookEndpoint", roots.ById("WebhookEndpoint", EndpointRow, webhooks.endpoints_in_reach, required=True))
+plan.unplanned("webhookDeliveries", "not declared yet: delivery rows with request headers built in Python "
+               "(WebhookDelivery.from_row); the settings page reads them on the reference path")
+plan.unplanned("webhookDelivery", "not declared yet: as webhookDeliveries")

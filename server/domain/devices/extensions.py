@@ -13,8 +13,9 @@ Decisions:
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -154,13 +155,24 @@ async def _email_decision(db: AsyncSession, trial: Trial, request: DeviceExtensi
 
 async def list_requests(db: AsyncSession, actor: Actor, status: ExtensionStatus | None) -> list[DeviceExtensionRequest]:
     """Trials team: every request (oldest first); partners: those of trials they can see."""
-    stmt = select(DeviceExtensionRequest).order_by(DeviceExtensionRequest.created_at, DeviceExtensionRequest.id)
-    if status is not None:
-        stmt = stmt.where(DeviceExtensionRequest.status == status.value)
+    if not actor.is_trials_team and not actor.is_partner:
+        return []
+    condition = requests_condition(actor, status.value if status is not None else None)
+    return list(await db.scalars(select(DeviceExtensionRequest).where(condition).order_by(*requests_order())))
+
+
+def requests_condition(actor: Actor, status: Any):
+    """`list_requests` as a condition on device_extension_requests (also the planner's): `status` a
+    value, a bound parameter or None (any status)."""
+    conditions = [] if status is None else [DeviceExtensionRequest.status == status]
     if not actor.is_trials_team:
         if not actor.is_partner:
-            return []
+            return false()
         visible = select(Trial.id).where(visibility.trial_condition(actor), Trial.customer_id.in_(
             select(CustomerOrg.id).where(visibility.customer_condition(actor))))
-        stmt = stmt.where(DeviceExtensionRequest.trial_id.in_(visible))
-    return list(await db.scalars(stmt))
+        conditions.append(DeviceExtensionRequest.trial_id.in_(visible))
+    return and_(true(), *conditions)
+
+
+def requests_order() -> list:
+    return [DeviceExtensionRequest.created_at, DeviceExtensionRequest.id]

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -324,5 +324,16 @@ async def trials_team_queue(db: AsyncSession, actor: Actor, statuses: Iterable[S
     """Trials team (R-ROLE-05): shipments to record or returns to reconcile, oldest first."""
     if not actor.is_trials_team or not permissions.can(actor, Action.RECORD_SHIPMENT):
         return []
-    return list(await db.scalars(select(Shipment).where(Shipment.status.in_([s.value for s in statuses]))
-                                 .order_by(Shipment.created_at, Shipment.id)))
+    return list(await db.scalars(select(Shipment).where(queue_condition(actor, statuses)).order_by(*queue_order())))
+
+
+def queue_condition(actor: Actor, statuses: Iterable[ShipmentStatus], shipment=Shipment):
+    """`trials_team_queue` as a condition on shipments (also the planner's): those in `statuses` for the
+    trials team (R-ROLE-05), none for anyone else."""
+    if not actor.is_trials_team or not permissions.can(actor, Action.RECORD_SHIPMENT):
+        return false()
+    return shipment.status.in_([s.value for s in statuses])
+
+
+def queue_order(shipment=Shipment) -> list:
+    return [shipment.created_at, shipment.id]

@@ -68,8 +68,14 @@ async def roles_by_user(db: AsyncSession, user_ids: list[int]) -> dict[int, list
 
 
 async def partner_users(db: AsyncSession, actor: Actor) -> list[User]:
+    return list(await db.scalars(select(User).where(users_in_reach(actor)).order_by(User.email)))
+
+
+def users_in_reach(actor: Actor) -> ColumnElement[bool]:
+    """The partner's users a full admin manages (R-ROLE-02), as a condition on `users`; FORBIDDEN for
+    anyone else."""
     require(actor, Action.MANAGE_USERS)
-    return list(await db.scalars(select(User).where(User.partner_id == actor.partner_id).order_by(User.email)))
+    return User.partner_id == actor.partner_id
 
 
 async def partner_user(db: AsyncSession, actor: Actor, user_id: int | None) -> User:

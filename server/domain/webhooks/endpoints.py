@@ -13,6 +13,8 @@ Rules written down here (the spec is silent):
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,9 +63,14 @@ async def own_endpoint(db: AsyncSession, actor: Actor, endpoint_id: int | None, 
 
 
 async def endpoints(db: AsyncSession, actor: Actor) -> list[WebhookEndpoint]:
+    return list(await db.scalars(select(WebhookEndpoint).where(endpoints_in_reach(actor)).order_by(WebhookEndpoint.id)))
+
+
+def endpoints_in_reach(actor: Actor):
+    """The partner's endpoints its full admins manage, as a condition on `webhook_endpoints`;
+    FORBIDDEN for anyone else."""
     require(actor, Action.MANAGE_WEBHOOKS)
-    return list(await db.scalars(select(WebhookEndpoint).where(WebhookEndpoint.partner_id == actor.partner_id)
-                                 .order_by(WebhookEndpoint.id)))
+    return WebhookEndpoint.partner_id == actor.partner_id
 
 
 async def create_endpoint(db: AsyncSession, actor: Actor, url: str, event_types: list[str], description: str = "",
@@ -123,7 +130,12 @@ async def rotate_secret(db: AsyncSession, actor: Actor, endpoint_id: int | None,
 
 
 def secret_hint(endpoint: WebhookEndpoint, secret_key: str) -> str:
+    return hint_of(endpoint.secret_ciphertext, secret_key)
+
+
+def hint_of(ciphertext: Any, secret_key: str) -> str:
+    """The signing secret's last four characters, from its stored ciphertext ("?" when unreadable)."""
     try:
-        return webhook_secrets.hint(webhook_secrets.decrypt(secret_key, endpoint.secret_ciphertext))
+        return webhook_secrets.hint(webhook_secrets.decrypt(secret_key, ciphertext))
     except webhook_secrets.SecretUnreadable:
         return "?"

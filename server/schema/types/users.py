@@ -5,8 +5,12 @@ from datetime import datetime
 
 import strawberry
 
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
 from server.db.models import ApiToken as ApiTokenRow
-from server.db.models import User
+from server.db.models import RoleGrant, User
+from server.planner import declare as plan
 from server.schema.enums import Role
 from server.schema.errors import UserError
 from server.schema.node import Node, to_global_id
@@ -58,3 +62,23 @@ class ApiTokenPayload:
 class ChangePasswordPayload:
     ok: bool
     user_errors: list[UserError]
+
+
+# What the planner reads for these types (server.planner): the same columns; a user's roles and a
+# token's user's email as the resolvers read them.
+def _roles_of(user, parent, actor):
+    return (select(func.coalesce(func.json_agg(aggregate_order_by(RoleGrant.role, RoleGrant.role.collate("C"))),
+                                 text("'[]'::json"))).where(RoleGrant.user_id == user.c.id).scalar_subquery())
+
+
+def _email_of(token, parent, actor):
+    return select(User.email).where(User.id == token.c.user_id).scalar_subquery()
+
+
+plan.plannable("PartnerUser", User, id=plan.GlobalId("PartnerUser"), email=plan.Column("email"),
+               name=plan.Column("name"), active=plan.Column("active"), createdAt=plan.Column("created_at", time=True),
+               roles=plan.Derived(lambda env, roles: roles, plan.Input(_roles_of)))
+plan.plannable("ApiToken", ApiTokenRow, id=plan.GlobalId("ApiToken"), name=plan.Column("name"),
+               roles=plan.Column("roles"), userEmail=plan.Derived(lambda env, email: email, plan.Input(_email_of)),
+               createdAt=plan.Column("created_at", time=True), lastUsedAt=plan.Column("last_used_at", time=True),
+               revokedAt=plan.Column("revoked_at", time=True))

@@ -8,6 +8,8 @@ import strawberry
 
 from server.db.models import WebhookDelivery as DeliveryRow
 from server.db.models import WebhookEndpoint as EndpointRow
+from server.domain.webhooks.endpoints import hint_of
+from server.planner import declare as plan
 from server.schema.errors import UserError
 from server.schema.node import Node, to_global_id
 
@@ -95,3 +97,13 @@ class DeleteWebhookEndpointPayload:
 class WebhookDeliveryPayload:
     delivery: WebhookDelivery | None
     user_errors: list[UserError]
+
+
+# What the planner reads for the endpoint (server.planner): its columns; the secret's hint decrypted
+# in Python as the resolver does (server.domain.webhooks.endpoints.hint_of).
+plan.plannable("WebhookEndpoint", EndpointRow, id=plan.GlobalId("WebhookEndpoint"), url=plan.Column("url"),
+               description=plan.Column("description"), eventTypes=plan.Column("event_types"),
+               enabled=plan.Column("enabled"), disabledReason=plan.Column("disabled_reason"),
+               secretHint=plan.Derived(lambda env, ciphertext: hint_of(ciphertext, env.settings.secret_key),
+                                       "secret_ciphertext"),
+               createdAt=plan.Column("created_at", time=True), updatedAt=plan.Column("updated_at", time=True))
