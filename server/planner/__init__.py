@@ -1,19 +1,24 @@
-"""The read planner: any query operation whose fields are declared plannable is answered
-by ONE SQL statement on PostgreSQL, at the speed of the hand-written runners it replaced.
+"""The read planner: the root fields of a query operation whose selections are declared plannable are
+answered by ONE SQL statement on PostgreSQL, at the speed of hand-written asyncpg, and the reference
+path answers the others in the same request.
 
 How a request goes (server.graphql_http.plannable / run_planned, from `/graphql` and the pages):
 1. The document is parsed and validated once (DocumentCache). The plan cache (`run.Planner.plans`,
    keyed by the document text and operation name, for persisted and ad-hoc queries alike) says in
-   one dict lookup whether every field the operation may select (every branch, whatever
-   `@skip`/`@include` say) has a declaration; if not, the whole operation goes to the reference path
-   (graphql-core + Strawberry + DataLoaders) and the first undeclared field is counted. No partial
-   mixing: an operation is planned entirely or not at all.
+   one dict lookup which root fields have a declaration for every field they may select (every
+   branch, whatever `@skip`/`@include` say); the others are left to the reference path (counted by
+   the first undeclared field). Partial plans: the planner answers the root fields it can, the
+   reference path (graphql-core + Strawberry + DataLoaders) runs the rest in the same request as an
+   operation of only those fields (`run.Answer.rest_document`), and the answer merges both in the
+   document's order with the reference's errors at their paths. A mutation, or an operation with no
+   plannable root field, goes whole to the reference path.
 2. Variables are coerced like the executor does; each root field reads its arguments and says what of
-   them shapes the SQL (`Root.key`) and what is bound (`Root.params`). The statement cache of the
-   plan is keyed by (actor, the `@skip`/`@include` variables' values, those keys): a repeated query
-   costs a dict lookup and its SQL text was compiled once (`execute.Prepared`). Arguments that read
-   the clock (status and expiry filters) or vary per call (search terms, cursors) build the
-   statement per call and run through SQLAlchemy's compiled cache.
+   them shapes the SQL text (`Root.read`: the key) and what is bound (the parameters: filter values,
+   search patterns, cursors, page sizes, the moment the status and expiry filters compare with).
+   The statement cache of the plan is keyed by (actor, the `@skip`/`@include` variables' values,
+   those keys): a repeated query shape costs a dict lookup, its SQL text was compiled once
+   (`execute.Prepared`) and the asyncpg driver prepares it once per connection, whatever the
+   argument values (tests/planner/test_prepared.py).
 3. `compile.Compiler` walks the selection (fragments, inline fragments on types and interfaces,
    aliases, `@skip`/`@include`, `__typename`) against the declarations and builds one statement:
    each object is a `json_build_array` of its columns; each relation a correlated scalar subquery
@@ -29,12 +34,14 @@ How a request goes (server.graphql_http.plannable / run_planned, from `/graphql`
 Fallback, honestly: whatever the reference path answers with an error is not answered here — a
 signed-out caller, variables that do not coerce, a bad cursor, `first` out of range, a viewer with no
 reach (the reference logs the denial), an `auditEvents` customer out of reach, an ID out of 64 bits,
-a `node` of a type registered for `node(id:)` but not planned. The planner raises `Fallback`, the
-counter `fallbacks[reason]` grows, a debug log line says so, and the reference path answers the same
-request (errors, `userErrors` of mutations — never planned — and nulls exactly as always). An
-exception inside the planner is logged and also falls back. Counters: `/metrics` (loopback only) and
-`trialdesk planner report` (server.planner.metrics). SQLite and `TRIALDESK_COMPILED_OPERATIONS=0`
-keep the reference path for everything.
+a `node` of a type registered for `node(id:)` but not planned. The planner raises `Fallback` for that
+root field, the counter `fallbacks[reason]` grows, a debug log line says so, and the reference path
+answers that root field (errors and nulls exactly as always; mutations are never planned). An
+exception inside the planner is logged and the reference path answers the whole operation.
+Counters: `/metrics` (loopback only: per operation, per root field and path, per reason) and
+`trialdesk planner report` (server.planner.metrics), which also lists the root fields left to the
+reference path and why (`declare.unplanned`). SQLite and `TRIALDESK_COMPILED_OPERATIONS=0` keep the
+reference path for everything.
 
 Making a field plannable is one declaration beside its Strawberry type (server.planner.declare), e.g.
 in server/schema/types/trials.py:

@@ -31,6 +31,11 @@ PLANNER, REFERENCE = "planner", "reference"  # who answered a root field (the co
 LEFT = object()  # a root field's statement key when the reference path answers it
 
 
+class NothingToRead(Fallback):
+    """The planner would answer only what needs no read; decided from the document, the actor and the
+    `@skip`/`@include` values alone when no root field's argument is a variable (`Plan.literal`)."""
+
+
 @dataclass
 class Env:
     """What a request's shaping reads: the actor, one clock reading, the arguments of the root field
@@ -95,11 +100,14 @@ class Plan:
         self.unplannable: str | None = None
         self.root_names: list[str] = []
         self.public = False  # some root field a signed-out caller may be answered by the planner
+        self.literal = True  # no root field's argument is a variable
+        self.handed_back: set = set()  # (actor, @skip/@include values) the reference path answers whole
         if operation.operation is not OperationType.QUERY:
             self.unplannable = "mutation or subscription"
         else:
             nodes = _root_fields(schema, operation, self.fragments)
             self.root_names = sorted({node.name.value for node in nodes})
+            self.literal = not any(_has_variable(argument.value) for node in nodes for argument in node.arguments or ())
             self.public = any(getattr(ROOTS.get(name), "public", False) for name in self.root_names)
             for node in nodes:
                 reason = _missing_root(schema, node, self.fragments)
@@ -114,6 +122,16 @@ class Plan:
         query = schema.query_type
         return [PlannedRoot(key, nodes[0].name.value, nodes, query.fields.get(nodes[0].name.value))
                 for key, nodes in collect(schema, self.fragments, variables, query, [self.operation.selection_set]).items()]
+
+
+def _has_variable(value: Any) -> bool:
+    if value.kind == "variable":
+        return True
+    if value.kind == "list":
+        return any(_has_variable(item) for item in value.values)
+    if value.kind == "object":
+        return any(_has_variable(item.value) for item in value.fields)
+    return False
 
 
 def _root_fields(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict) -> list[FieldNode]:
@@ -267,8 +285,19 @@ class Planner:
             self.fell_back("signed out", label)
             self.roots.update((name, REFERENCE) for name in plan.root_names)
             return None
+        flags = tuple((variables or {}).get(name) for name in plan.directive_variables)
+        handed_back = (context.actor, flags) if all(f is None or isinstance(f, bool) for f in flags) else None
+        if plan.literal and handed_back in plan.handed_back:  # as the last time: nothing for the planner
+            self.fell_back("nothing planned to read", label)
+            self.roots.update((name, REFERENCE) for name in plan.root_names)
+            return None
         try:
             answer = await self._run(plan, context, variables or {}, label)
+        except NothingToRead as reason:
+            self.fell_back(reason.reason, label)
+            if plan.literal and handed_back is not None and len(plan.handed_back) < STATEMENTS:
+                plan.handed_back.add(handed_back)
+            answer = None
         except Fallback as reason:
             self.fell_back(reason.reason, label)
             answer = None
@@ -316,7 +345,7 @@ class Planner:
         statement, shapers = entry
         if statement is None and any(shaping is LEFT or isinstance(shaping, str) for shaping in shapers):
             # nothing to read here (`__typename`, values): the reference path answers it all as cheaply
-            raise Fallback("nothing planned to read")
+            raise NothingToRead("nothing planned to read")
         row = await execute.one_row(context, statement, params) if statement is not None else None
         values = orjson.loads(row[0]) if row is not None else []
         data: dict[str, Any] = {}
