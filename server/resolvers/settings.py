@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from server.domain.core.errors import DomainError
+from server.planner import declare as plan
 from server.domain.notifications import recipients
 from server.domain.partner_settings import email_texts, logo, preview, settings
 from server.enums import ErrorCode
@@ -111,3 +112,7 @@ def _decoded(image: str) -> bytes:
         return base64.b64decode(image, validate=True)
     except (binascii.Error, ValueError):
         raise DomainError(ErrorCode.INVALID_INPUT, "The logo must be a PNG or JPEG image.", "logo") from None
+
+
+plan.unplanned("partnerSettings", "not declared yet: the settings page's one read (defaults filled in Python, "
+               "partner_settings.settings.read)")
