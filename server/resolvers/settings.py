@@ -116,3 +116,5 @@ def _decoded(image: str) -> bytes:
 
 plan.unplanned("partnerSettings", "not declared yet: the settings page's one read (defaults filled in Python, "
                "partner_settings.settings.read)")
+plan.unplanned("partnerEmailTexts", "not declared yet: the settings page's email texts (defaults filled in Python)")
+plan.unplanned("previewPartnerEmail", "renders an email in Python (templates), not a read of rows")
