@@ -111,5 +111,5 @@ GENERIC_ACTION = "changed the %(subject)s"
 def audit_words(event: dict) -> tuple[str, str]:
     """(who, what) of an audit event in English (translate both with `_`; `what` has %(days)s filled by the caller)."""
     kind, _, email = (event.get("actor") or "").partition(":")
-    who = email or ACTOR_KINDS.get(kind, kind)
+    who = email if "@" in email else ACTOR_KINDS.get(kind, kind)  # "token:3" names a token, not a person
     return who, AUDIT_ACTIONS.get(event.get("action") or "", GENERIC_ACTION)

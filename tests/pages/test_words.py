@@ -56,6 +56,7 @@ async def test_no_raw_values_on_the_customer_page_and_list_in_norwegian(client, 
     assert "Land Norge" in page and "Forretningsvertikal Utdanning" in page
     assert "startet prøveversjonen" in page and "opprettet kunden" in page               # the history in words
     assert not re.search(r"\btrial\.started\b|partner_user:|\bNO\b|T\d\d:\d\d", page), page
+    assert "Et API-token" in page                                          # "token:3" is a token, not "3"
     assert format_date(clock.now().date(), "medium", locale="nb") in page                  # 7. des. 2026
     listing = text_of((await client.get("/customers")).text)
     assert "Norge" in listing and "Datalagringsområde: EU" in listing
