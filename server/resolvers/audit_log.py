@@ -63,8 +63,10 @@ async def _count(info: Info, where: log.Filter) -> int:
 class AuditLogQuery:
     @strawberry.field(permission_classes=AUTH, description="R-AUDIT-01: your partner's audit log, newest first "
                                                           "(at most 100 a page).")
-    async def audit_log(self, info: Info, first: int = 50, after: str | None = None,
+    async def audit_log(self, info: Info, first: int | None = 50, after: str | None = None,
                         filter: AuditLogFilter | None = None) -> AuditLogConnection:
+        """`first` is nullable as in the public contract: null reads as the default page of 50."""
+        first = 50 if first is None else first
         where, position = filter_of(filter), position_of(after)
         try:
             async with loaders.read(info.context) as db:

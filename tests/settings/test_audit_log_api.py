@@ -166,3 +166,11 @@ async def test_r_audit_02_the_worker_deletes_events_older_than_two_years_in_batc
         left = list(await db.scalars(select(AuditEvent.at).where(AuditEvent.id > mark)))
     assert len(left) == 2 and all(now - at < timedelta(days=730) for at in left)
     assert await retention.purge_audit_events(runtime, batch=2) == 0
+
+
+async def test_r_audit_01_first_null_reads_the_default_page_as_the_contract_allows(client, team):
+    """API.graphql declares `auditLog(first: Int = 50)`: an explicit null is the default page of 50,
+    not a validation error (the schema had `Int!`, refusing it)."""
+    await update(client, team.tokens[FULL], reminderDays=[14, 7])
+    page = await _log(client, team.tokens[FULL], first=None)
+    assert page["edges"] and page["edges"][0]["node"]["action"] == "settings.updated"
