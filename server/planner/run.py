@@ -1,4 +1,5 @@
-"""The planner's entry point: plan cache, partial plans, fallback and counters (see server/planner/__init__.py)."""
+"""The planner's entry point: plan cache, partial plans, fallback and counters (see server/planner/__init__.py;
+what it reads off a document before planning is server/planner/walk.py)."""
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
@@ -8,9 +9,8 @@ from typing import Any
 import orjson
 import structlog
 from graphql import (
-    DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, GraphQLInterfaceType,
-    GraphQLObjectType, GraphQLSchema, InlineFragmentNode, OperationDefinitionNode, OperationType, SelectionSetNode,
-    get_named_type,
+    DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLError, GraphQLSchema, OperationDefinitionNode,
+    OperationType, SelectionSetNode,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy import Text, cast, func, select
@@ -19,8 +19,8 @@ from server import clock
 from server.domain.core.actor import ActorKind
 from server.domain.core.errors import DomainError
 from server.planner.compile import Compiler, Unplannable, collect
-from server.planner.declare import ROOTS, TYPES, Fallback
-from server.planner import execute
+from server.planner.declare import ROOTS, Fallback
+from server.planner import execute, walk
 from server.planner.execute import Prepared
 
 log = structlog.get_logger("planner")
@@ -105,131 +105,23 @@ class Plan:
         if operation.operation is not OperationType.QUERY:
             self.unplannable = "mutation or subscription"
         else:
-            nodes = _root_fields(schema, operation, self.fragments)
+            nodes = walk.root_fields(schema, operation, self.fragments)
             self.root_names = sorted({node.name.value for node in nodes})
-            self.literal = not any(_has_variable(argument.value) for node in nodes for argument in node.arguments or ())
+            self.literal = not any(walk.has_variable(argument.value) for node in nodes for argument in node.arguments or ())
             self.public = any(getattr(ROOTS.get(name), "public", False) for name in self.root_names)
             for node in nodes:
-                reason = _missing_root(schema, node, self.fragments)
+                reason = walk.missing_root(schema, node, self.fragments)
                 if reason is not None:
                     self.blocked[id(node)] = reason
             if nodes and len(self.blocked) == len(nodes):
                 self.unplannable = self.blocked[id(nodes[0])]
-            self.directive_variables = tuple(sorted(_directive_variables(operation, self.fragments)))
+            self.directive_variables = tuple(sorted(walk.directive_variables(operation, self.fragments)))
         self.statements: OrderedDict = OrderedDict()
 
     def roots(self, schema: GraphQLSchema, variables: dict[str, Any]) -> list[PlannedRoot]:
         query = schema.query_type
         return [PlannedRoot(key, nodes[0].name.value, nodes, query.fields.get(nodes[0].name.value))
                 for key, nodes in collect(schema, self.fragments, variables, query, [self.operation.selection_set]).items()]
-
-
-def _has_variable(value: Any) -> bool:
-    if value.kind == "variable":
-        return True
-    if value.kind == "list":
-        return any(_has_variable(item) for item in value.values)
-    if value.kind == "object":
-        return any(_has_variable(item.value) for item in value.fields)
-    return False
-
-
-def _root_fields(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict) -> list[FieldNode]:
-    """Every field node of the Query type the operation may select (through fragments too, whatever
-    `@skip`/`@include` say)."""
-    found: list[FieldNode] = []
-
-    def walk(selection_set, seen: frozenset) -> None:
-        for node in selection_set.selections:
-            if isinstance(node, FieldNode):
-                found.append(node)
-            elif isinstance(node, InlineFragmentNode):
-                if _may_apply(schema, node, schema.query_type):
-                    walk(node.selection_set, seen)
-            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
-                fragment = fragments.get(node.name.value)
-                if fragment is not None and _may_apply(schema, fragment, schema.query_type):
-                    walk(fragment.selection_set, seen | {node.name.value})
-
-    walk(operation.selection_set, frozenset())
-    return found
-
-
-def _missing_root(schema: GraphQLSchema, root: FieldNode, fragments: dict) -> str | None:
-    """The first field under the root field `root` that no declaration covers (every branch,
-    whatever @skip/@include say), or None."""
-    def walk(runtime: GraphQLObjectType, selection_set, seen: frozenset) -> str | None:
-        for node in selection_set.selections:
-            if isinstance(node, FieldNode):
-                found = field_missing(runtime, node, seen)
-                if found:
-                    return found
-            elif isinstance(node, InlineFragmentNode):
-                found = walk(runtime, node.selection_set, seen) if _may_apply(schema, node, runtime) else None
-                if found:
-                    return found
-            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
-                fragment = fragments.get(node.name.value)
-                if fragment is not None and _may_apply(schema, fragment, runtime):
-                    found = walk(runtime, fragment.selection_set, seen | {node.name.value})
-                    if found:
-                        return found
-        return None
-
-    def field_missing(runtime: GraphQLObjectType, node: FieldNode, seen: frozenset) -> str | None:
-        name = node.name.value
-        if name == "__typename":
-            return None
-        if runtime is schema.query_type:
-            if name not in ROOTS:
-                return f"Query.{name}"
-        else:
-            plan = TYPES.get(runtime.name)
-            if plan is None or name not in plan.fields:
-                return f"{runtime.name}.{name}"
-            if node.arguments:
-                return f"{runtime.name}.{name}(arguments)"
-        if node.selection_set is None:
-            return None
-        named = get_named_type(runtime.fields[name].type)
-        targets = ([named] if isinstance(named, GraphQLObjectType) else
-                   [t for t in schema.get_possible_types(named) if t.name in TYPES]
-                   if isinstance(named, GraphQLInterfaceType) else [])
-        for target in targets:
-            found = walk(target, node.selection_set, seen)
-            if found:
-                return found
-        return None
-
-    return field_missing(schema.query_type, root, frozenset())
-
-
-def _may_apply(schema: GraphQLSchema, node: Any, runtime: GraphQLObjectType) -> bool:
-    condition = node.type_condition
-    if condition is None:
-        return True
-    named = schema.get_type(condition.name.value)
-    return named is runtime or (isinstance(named, GraphQLInterfaceType) and schema.is_sub_type(named, runtime))
-
-
-def _directive_variables(operation: OperationDefinitionNode, fragments: dict) -> set[str]:
-    names: set[str] = set()
-
-    def walk(selection_set) -> None:
-        for node in selection_set.selections:
-            for directive in node.directives or ():
-                for argument in directive.arguments:
-                    if argument.value.kind == "variable":
-                        names.add(argument.value.name.value)
-            if getattr(node, "selection_set", None) is not None:
-                walk(node.selection_set)
-
-    walk(operation.selection_set)
-    for fragment in fragments.values():
-        walk(fragment.selection_set)
-    return names
-
-
 
 
 class Planner:
