@@ -83,7 +83,10 @@ def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Optio
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
-                child.send_signal(signal.SIGINT)  # a SIGTERM to this process alone reached no child
+                # A SIGTERM to this process alone reached no child. SIGTERM, not SIGINT: after Ctrl-C
+                # the children already have a SIGINT, and uvicorn takes a second one as "force exit"
+                # (its lifespan task cancelled: a CancelledError traceback on the way out).
+                child.send_signal(signal.SIGTERM)
         for child in children:
             try:
                 child.wait(10)
