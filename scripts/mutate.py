@@ -25,6 +25,7 @@ Survivors listed in scripts/equivalent_mutants.txt (file, original line, mutated
 reported as equivalent and left out of the adjusted score.
 
     uv run python scripts/mutate.py [--sample 200] [--seed 26] [--minutes 28] [--per-mutant 60]
+    MUTATE_MINUTES=120 make mutate     # a longer time box on a loaded machine (the default stays 28)
 """
 from __future__ import annotations
 
@@ -507,7 +508,8 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--seed", type=int, default=26)
     parser.add_argument("--scope-share", type=float, default=0.25)
-    parser.add_argument("--minutes", type=float, default=28, help="time box: no new mutant starts after it")
+    parser.add_argument("--minutes", type=float, default=float(os.environ.get("MUTATE_MINUTES", 28)),
+                        help="time box, map included: no new mutant starts after it (default 28, or $MUTATE_MINUTES)")
     parser.add_argument("--per-mutant", type=float, default=60, help="seconds of tests per mutant at most")
     parser.add_argument("--fresh", action="store_true", help=f"map every test again (not from var/{MAP.name})")
     parser.add_argument("--again", type=Path, help="run the mutants a previous run's output did not report killed")

@@ -89,3 +89,24 @@ async def test_r_set_01_a_partner_sees_and_changes_only_its_own_settings(client,
     other = await partner_team(sessionmaker)
     await update(client, team.tokens[FULL], reminderDays=[30])
     assert (await read(client, other.tokens[FULL]))["reminderDays"] == [7]
+
+
+#: SPEC §8's emails that go to the partner's people about a trial (their partner copy): 7-day
+#: warning, expired, interested in buying, trial cancelled, converted, device extension decided,
+#: return overdue.
+PARTNER_COPIES = ["warning_partner", "expired_partner", "purchase_interest", "trial_cancelled", "converted",
+                  "device_extension_decided", "return_overdue"]
+
+
+@pytest.mark.parametrize("kind", PARTNER_COPIES)
+async def test_r_set_01_every_email_with_a_partner_copy_is_a_choice(client, team, kind):
+    """Kills the mutants of `recipients.PARTNER_COPY_KINDS` (survivors of `make mutate`): a kind
+    renamed (e.g. "converted" -> "XXconvertedXX") is refused as "not an email with a partner copy"
+    and no longer listed, so the partner could not choose who gets that email."""
+    settings = await read(client, team.tokens[FULL])
+    assert [r["kind"] for r in settings["emailRecipients"]] == PARTNER_COPIES
+    payload = await update(client, team.tokens[FULL], emailRecipients=[{"kind": kind, "roles": ["SALES_ADMIN"]}])
+    assert payload["userErrors"] == []
+    roles = {r["kind"]: r["roles"] for r in payload["settings"]["emailRecipients"]}
+    assert roles == {k: ["SALES_ADMIN"] if k == kind else ["PARTNER_FULL_ADMIN", "PARTNER_ADMIN", "SALES_FULL_ADMIN"]
+                     for k in PARTNER_COPIES}
