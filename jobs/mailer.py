@@ -9,8 +9,9 @@ the copy. A transient failure backs off and retries; a permanent refusal (5xx) o
 failures set `failed_at` with the reason.
 
 Rows the sweep queued carry their kind, locale and context, not their text: they are rendered
-here (`outbox.rendered`, the same `emails.render`) just before sending, and what was sent is
-stored with `sent_at`. A resend after a crash renders the same text.
+here (`outbox.rendered`, the same `emails.render`) just before sending, with what is read then
+(a warning's usage, R-USE-06: `outbox.read_at_send`), and what was sent is stored with `sent_at`.
+A resend after a crash renders again, with the usage of that day.
 
 With no SMTP_HOST (dev), rows are marked sent without leaving the machine: /dev/outbox shows them.
 """
@@ -118,18 +119,19 @@ def _permanent(error: Exception) -> bool:
     return isinstance(code, int) and 500 <= code < 600 and not isinstance(error, aiosmtplib.SMTPServerDisconnected)
 
 
-async def _looks(runtime: Runtime, rows: list[OutboxEmail]) -> dict[int, branding.Branding]:
-    """Each row's partner look (R-SET-01/02), read once per batch."""
+async def _read(runtime: Runtime, rows: list[OutboxEmail]) -> tuple[dict[int, branding.Branding], dict[int, dict]]:
+    """Once per batch: each row's partner look (R-SET-01/02) and what its email says that is read
+    when it is sent (the usage of a warning, R-USE-06: `outbox.read_at_send`)."""
     trial_ids = {row.trial_id for row in rows if row.kind in branding.CUSTOMER_KINDS}
-    if not trial_ids:
-        return {}
     async with runtime.sessionmaker() as db:
-        return await branding.of_trials(db, trial_ids)
+        await clock.refresh(db)
+        looks = await branding.of_trials(db, trial_ids) if trial_ids else {}
+        return looks, await outbox.read_at_send(db, rows)
 
 
 async def send_batch(runtime: Runtime, rows: list[OutboxEmail], failures: list[str]) -> int:
     settings = runtime.settings
-    looks = await _looks(runtime, rows)
+    looks, at_send = await _read(runtime, rows)
 
     def look(row: OutboxEmail) -> branding.Branding:
         return branding.for_email(row.kind, looks, row.trial_id)
@@ -137,7 +139,7 @@ async def send_batch(runtime: Runtime, rows: list[OutboxEmail], failures: list[s
     if not settings.smtp_host:
         for row in rows:
             await _mark(runtime, row.id, sent_at=clock.now(), last_error=None,
-                        **_stored(row, outbox.rendered(row, look(row))))
+                        **_stored(row, outbox.rendered(row, look(row), at_send)))
         return len(rows)
     sent = 0
     smtp = aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, timeout=TIMEOUT)
@@ -152,7 +154,7 @@ async def send_batch(runtime: Runtime, rows: list[OutboxEmail], failures: list[s
     try:
         for row in rows:
             try:
-                content = outbox.rendered(row, look(row))
+                content = outbox.rendered(row, look(row), at_send)
                 await smtp.send_message(build_message(row, settings, content, look(row)))
             except Exception as error:  # noqa: BLE001
                 await _failed(runtime, row, error, _permanent(error), failures)

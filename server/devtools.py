@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from server.db.models import OutboxEmail
-from server.domain.notifications.outbox import rendered
+from server.domain.notifications.outbox import read_at_send, rendered
 
 LIMIT = 200
 #: An email's HTML is styled inline (mail clients need it) and its srcdoc frame inherits the page's
@@ -36,7 +36,8 @@ async def outbox_page(request: Request) -> Response:
             row = await db.get(OutboxEmail, int(request.query_params["id"]))
             if row is None:
                 return HTMLResponse("<p>No such email.</p>", status_code=404)
-            subject, text, html = rendered(row)     # the sweep's rows are rendered when sent: here, on read
+            # the sweep's rows are rendered when sent: here, on read, with what the sender reads (R-USE-06)
+            subject, text, html = rendered(row, at_send=await read_at_send(db, [row]))
             return HTMLResponse(
                 f"<!doctype html><title>{escape(subject)}</title><p><a href='/dev/outbox'>&larr; Outbox</a></p>"
                 f"<h1>{escape(subject)}</h1><p>To {escape(row.recipient)} · {escape(row.kind)} · {escape(row.locale)}"

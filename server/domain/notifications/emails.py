@@ -54,6 +54,13 @@ SUBJECTS: dict[str, dict[str, str]] = {
 
 SERVICE_NAMES = {"nb": {"MESSAGING": "Meldinger", "MEETINGS": "Møter", "CALLING": "Ringer", "DEVICES": "Webex-enheter"},
                  "en": {"MESSAGING": "Messaging", "MEETINGS": "Meetings", "CALLING": "Calling", "DEVICES": "Devices"}}
+#: R-USE-04's health in words (GLOSSARY.md), for the warnings' usage (R-USE-06).
+HEALTH_NAMES = {"en": {"HEALTHY": "Healthy", "LOW": "Low", "INACTIVE": "Inactive", "NOT_STARTED": "Not started"},
+                "nb": {"HEALTHY": "God", "LOW": "Lav", "INACTIVE": "Inaktiv", "NOT_STARTED": "Ikke startet"}}
+
+
+def _health(value: Any, locale: str = "en") -> str:
+    return HEALTH_NAMES.get(locale, HEALTH_NAMES["en"]).get(str(value), str(value))
 
 
 def _day(value: Any, locale: str = "en") -> str:
@@ -94,6 +101,7 @@ def _environments() -> tuple[Environment, Environment]:
                           keep_trailing_newline=True, auto_reload=False)   # no stat() per email
         env.filters["day"] = _day
         env.filters["services"] = _services
+        env.filters["health"] = _health
         return env
     return make(False), make(True)
 

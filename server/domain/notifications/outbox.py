@@ -17,6 +17,7 @@ from server import clock
 from server.db.models import OutboxEmail
 from server.domain.partner_settings import branding
 from server.domain.timeline import set_based
+from server.domain.usage import report as usage_report
 
 
 class EmailKind(StrEnum):
@@ -77,12 +78,27 @@ def _row(email: Email, rendered: tuple[str, str, str | None] | None, now) -> dic
     return row
 
 
-def rendered(row: OutboxEmail, look: branding.Branding = branding.PLAIN) -> tuple[str, str, str | None]:
+def rendered(row: OutboxEmail, look: branding.Branding = branding.PLAIN,
+             at_send: dict[int, dict[str, Any]] | None = None) -> tuple[str, str, str | None]:
     """(subject, text, html) of a queued row: as stored, or rendered now from its kind, locale,
-    context and the partner's look (the sweep's rows are rendered by the sender, just before sending)."""
+    context, the partner's look and what is read when it is sent (`at_send`, per trial: `read_at_send`;
+    the sweep's rows are rendered by the sender, just before sending)."""
     if row.subject is not None:
         return row.subject, row.body_text or "", row.body_html
-    return render(EmailKind(row.kind), row.locale, {"customer_id": row.customer_id, **(row.context or {})}, look)
+    extra = (at_send or {}).get(row.trial_id, {}) if row.kind in usage_report.USAGE_KINDS else {}
+    return render(EmailKind(row.kind), row.locale, {"customer_id": row.customer_id, **(row.context or {}), **extra},
+                  look)
+
+
+async def read_at_send(db: AsyncSession, rows: list[OutboxEmail]) -> dict[int, dict[str, Any]]:
+    """What the emails of `rows` still to render say that is read when they are sent, per trial: the
+    trial's usage in its warnings (R-USE-06), as of the clock's today."""
+    trial_ids = {row.trial_id for row in rows
+                 if row.subject is None and row.trial_id is not None and row.kind in usage_report.USAGE_KINDS}
+    if not trial_ids:
+        return {}
+    usage = await usage_report.of_trials(db, trial_ids, clock.today())
+    return {trial_id: {"usage": value} for trial_id, value in usage.items()}
 
 
 def _insert(db: AsyncSession):

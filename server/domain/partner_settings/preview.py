@@ -13,6 +13,11 @@ from server.domain.notifications import emails
 from server.domain.partner_settings import branding, email_texts
 from server.domain.partner_settings.settings import partner_of
 
+#: The sample trial's usage, which its warnings say (R-USE-06: one of the facts that always follow).
+SAMPLE_USAGE = {"health": "LOW", "active_users_30d": 8, "licenses": 50,
+                "services": [{"service": "MESSAGING", "active_users_30d": 8, "licenses": 50},
+                             {"service": "MEETINGS", "active_users_30d": 5, "licenses": 50}]}
+
 
 async def preview(db: AsyncSession, actor: Actor, kind: str, locale: str, subject: str,
                   introduction: str) -> tuple[str, str, str | None]:
@@ -29,5 +34,6 @@ async def preview(db: AsyncSession, actor: Actor, kind: str, locale: str, subjec
     ends = clock.now().astimezone(UTC) + timedelta(days=7)
     sample = {"customer_name": "Fjordkraft Demo AS", "partner_name": partner.name, "trial_id": 0,
               "ends_at": ends.date().isoformat(), "days_left": 7,
-              "grace_ends_at": (ends + timedelta(days=30)).date().isoformat(), "services": ["MESSAGING", "MEETINGS"]}
+              "grace_ends_at": (ends + timedelta(days=30)).date().isoformat(), "services": ["MESSAGING", "MEETINGS"],
+              "usage": SAMPLE_USAGE}
     return emails.render(kind, locale, sample, branding.Branding(look.sender_name, look.reply_to, look.logo_path, texts))

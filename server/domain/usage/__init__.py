@@ -4,7 +4,9 @@ Modules: `lines` (one NDJSON line read and checked, R-USE-01/02), `ingest` (a ba
 accepted and rejected out, stored in one transaction), `storage` (the SQL of the per-user days and
 their rollups, PostgreSQL's monthly partitions, retention and release: R-USE-08), `adoption` (a
 trial's figures and health, R-USE-03/04), `sql` (health as SQL for the customers list's filter and
-order), `evaluation` (the daily health record and its webhook event, R-USE-07).
+order), `trials` (the adoption of trials named by id, as the worker reads it), `report` (the usage the
+warning emails say when they are sent, R-USE-06), `evaluation` (the daily health record and its
+webhook event, R-USE-07).
 
 Decisions where the SPEC is silent:
 - A line is an assignment line when it has `assignedLicenses` and no `user`, else an activity line;
