@@ -20,7 +20,8 @@ same read as everywhere (server.auth.authenticate), on every request.
 
 CSRF is enforced here, before any endpoint runs: an unsafe request (POST, PUT, PATCH, DELETE)
 that is not bearer-authenticated must carry the token in the `X-CSRF-Token` header or a
-`csrf_token` form field (urlencoded or multipart), else 403. On `/graphql` only cookie sessions
+`csrf_token` form field (urlencoded or multipart; server.auth.form_head: a multipart form over 1 MB
+is checked on its first megabyte and streamed on), else 403. On `/graphql` only cookie sessions
 need it (header only; anonymous callers have no authority to borrow), answered as JSON.
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import clock
-from server.auth import csrf, sessions
+from server.auth import csrf, form_head, sessions
 from server.auth.authenticate import actor_from_bearer
 from server.domain.core.actor import ANONYMOUS, Actor
 
@@ -42,7 +43,6 @@ SKIP_PREFIXES = ("/static/", "/healthz", "/metrics")
 #: Endpoints that take a bearer token and nothing else (server.ingest): a cookie gives no authority
 #: there, so a cross-site request has none to borrow and needs no CSRF token (401 without a token).
 BEARER_ONLY = ("/ingest/usage",)
-MAX_FORM_BYTES = 1_000_000
 
 
 @dataclass
@@ -159,17 +159,8 @@ class AuthMiddleware:
         content_type = headers.get("content-type", "")
         if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             return False, receive
-        body = await _read_body(receive)
-        if body is None:
-            return False, receive
-        replay = _replayer(body, receive)
-        try:
-            form = await Request(scope, replay()).form()
-            given = form.get(csrf.FIELD)
-            await form.close()
-        except Exception:  # noqa: BLE001 - a malformed form is simply not a valid token
-            given = None
-        return csrf.matches(auth.csrf_token, given if isinstance(given, str) else None), replay()
+        given, receive = await form_head.form_token(scope, receive, content_type)
+        return csrf.matches(auth.csrf_token, given), receive
 
 
 def _graphql_get(scope: Scope, path: str) -> bool:
@@ -177,36 +168,6 @@ def _graphql_get(scope: Scope, path: str) -> bool:
     the CSRF header like a POST, since a query may have effects (the org look-up counts and audits,
     R-EX-01) and a cross-site link or image would send the cookie."""
     return path == "/graphql" and scope["method"] == "GET" and bool(scope.get("query_string"))
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None when it is larger than a form may be."""
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replayer(body: bytes, receive: Receive):
-    def replay() -> Receive:
-        sent = False
-
-        async def again() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-        return again
-    return replay
 
 
 def _refusal(path: str) -> Response:

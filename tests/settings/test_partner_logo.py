@@ -74,8 +74,7 @@ async def test_r_set_01_only_full_admins_upload_a_logo(client, team):
 
 
 async def test_r_set_01_logo_form_uploads_and_refuses_a_5_mb_file_with_a_message(client, team):
-    """The form is sent by htmx (the CSRF token in its header, as every boosted form); without
-    JavaScript a body over the 1 MB form limit is refused by the CSRF check before the page."""
+    """The form as htmx sends it (the CSRF token in its header, as every boosted form)."""
     csrf = await login(client, team.emails[FULL])
     big = await client.post("/settings/partner/logo", data={"action": "upload"}, headers={"X-CSRF-Token": csrf},
                             files={"logo": ("logo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (5 * 1024 * 1024), "image/png")})
@@ -91,6 +90,51 @@ async def test_r_set_01_logo_form_uploads_and_refuses_a_5_mb_file_with_a_message
     assert logo_url and f'src="{logo_url}"' in page.text
     removed = await client.post("/settings/partner/logo", data={"csrf_token": csrf, "action": "remove"})
     assert removed.status_code == 303 and (await read(client, team.tokens[FULL]))["logoUrl"] is None
+
+
+BIG_PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * (5 * 1024 * 1024)
+
+
+def _multipart(fields: list[tuple[str, str | None, bytes]]) -> tuple[bytes, dict]:
+    """A multipart body with the fields in the given order (name, file name or None, content), as a
+    browser without JavaScript sends the form: in document order."""
+    boundary = "----trialdeskboundary7MA4YWxkTrZu0gW"
+    parts = []
+    for name, filename, content in fields:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        kind = "Content-Type: image/png\r\n" if filename else ""
+        parts.append(f"--{boundary}\r\nContent-Disposition: {disposition}\r\n{kind}\r\n".encode() + content + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), {"content-type": f"multipart/form-data; boundary={boundary}"}
+
+
+async def _chunked(body: bytes):
+    """The body in 64 KB messages, as a server receives an upload."""
+    for start in range(0, len(body), 65536):
+        yield body[start:start + 65536]
+
+
+async def test_r_set_01_logo_form_without_javascript_refuses_a_5_mb_file_with_the_form_message(client, team):
+    """Without JavaScript the CSRF token is the form's first field, the 5 MB file after it: the
+    CSRF check reads the first megabyte only and the page answers with its form message."""
+    csrf = await login(client, team.emails[FULL])
+    body, headers = _multipart([("csrf_token", None, csrf.encode()), ("logo", "logo.png", BIG_PNG),
+                                ("action", None, b"upload")])
+    big = await client.post("/settings/partner/logo", content=_chunked(body), headers=headers)
+    assert big.status_code == 400 and 'id="logo-error"' in big.text
+    assert "The logo may be at most 200 KB." in big.text
+    assert (await read(client, team.tokens[FULL]))["logoUrl"] is None
+
+
+@pytest.mark.parametrize("fields", [
+    [("logo", "logo.png", BIG_PNG), ("csrf_token", None, b"TOKEN"), ("action", None, b"upload")],  # token after 1 MB
+    [("csrf_token", None, b"not-the-token"), ("logo", "logo.png", BIG_PNG)],
+    [("logo", "logo.png", BIG_PNG)],
+])
+async def test_r_set_01_a_large_logo_form_without_its_csrf_token_first_is_refused(client, team, fields):
+    csrf = await login(client, team.emails[FULL])
+    body, headers = _multipart([(n, f, csrf.encode() if c == b"TOKEN" else c) for n, f, c in fields])
+    refused = await client.post("/settings/partner/logo", content=_chunked(body), headers=headers)
+    assert refused.status_code == 403 and "CSRF" in refused.text
 
 
 async def test_r_set_01_the_logo_shows_on_the_consent_page_and_my(client, sessionmaker, settings, team):
