@@ -14,6 +14,7 @@ from server.db.models import DeviceExtensionRequest as ExtensionRow
 from server.db.models import Shipment as ShipmentRow
 from server.db.models import Trial as TrialRow
 from server.domain.devices import demo_orders
+from server.domain.devices.delivery import Contact
 from server.domain.devices import extensions as device_extensions
 from server.domain.devices import returns
 from server.domain.devices import shipments
@@ -22,7 +23,9 @@ from server.enums import ShipmentStatus as StatusValue
 from server.domain.core.errors import DomainError
 from server.planner import declare as plan
 from server.planner import roots
+from server.domain.trials.options import DeviceOrder
 from server.resolvers.answer import answer, as_graphql_error
+from server.resolvers.calling import to_address
 from server.resolvers.node import NODE_RESOLVERS
 from server.resolvers.node import PLANNED as PLANNED_NODES
 from server.schema.enums import DeviceSkip, ExtensionStatus
@@ -108,13 +111,23 @@ def _shipment_pk(shipment_id: strawberry.ID) -> int | None:
     return decode_id(str(shipment_id), "Shipment")
 
 
+def device_order(device: DeviceRequest) -> DeviceOrder:
+    """GraphQL's DeviceRequest → the domain's DeviceOrder (startTrial's devices and requestShipment)."""
+    contact = device.contact
+    return DeviceOrder(type=device.type.value, model=device.model, quantity=device.quantity,
+                       poe_confirmed=bool(device.poe_confirmed),
+                       shipping_address=to_address(device.shipping_address) if device.shipping_address else None,
+                       contact=Contact(name=contact.name, phone=contact.phone) if contact else None)
+
+
 @strawberry.type
 class DevicesMutation:
     @strawberry.mutation(permission_classes=AUTH, description="Partner: one shipment per device type per trial (R-DEV-01).")
     async def request_shipment(self, info: Info, trial_id: strawberry.ID, device: DeviceRequest) -> ShipmentPayload:
         actor, pk = info.context.actor, decode_id(str(trial_id), "Trial")
         return await answer(info, "requestShipment", ShipmentPayload, "shipment",
-                            lambda db: shipments.request_shipment(db, actor, pk, device), Shipment.from_row)
+                            lambda db: shipments.request_shipment(db, actor, pk, device_order(device)),
+                            Shipment.from_row)
 
     @strawberry.mutation(permission_classes=AUTH, description="R-DEV-01: ship no devices, and say why.")
     async def skip_devices(self, info: Info, trial_id: strawberry.ID, skip: DeviceSkip) -> TrialPayload:

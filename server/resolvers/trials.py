@@ -8,10 +8,11 @@ from strawberry.types import Info
 from server.domain.trials import conversion
 from server.domain.trials import changes as trial_changes
 from server.domain.trials import start as trials
-from server.domain.trials.options import DeviceOrder, MeetingsOptions, TrialRequest
+from server.domain.trials.options import MeetingsOptions, TrialRequest
 from server.enums import MeetingsEdition, MeetingsFeature, PstnOption
 from server.enums import ServiceType as ServiceValue
 from server.resolvers import extend_trials as bulk
+from server.resolvers.devices import device_order
 from server.resolvers.trial_payload import trial_payload, trial_pk
 from server.schema.enums import ServiceType
 from server.schema.node import decode_id
@@ -35,8 +36,7 @@ def to_request(services, license_count: int, duration_days: int, meetings: Meeti
     return TrialRequest(services=[ServiceValue(s.value) for s in services], license_count=license_count,
                         duration_days=duration_days, meetings=options,
                         pstn=PstnOption(calling.pstn.value) if calling else None,
-                        devices=[DeviceOrder(type=d.type.value, model=d.model, quantity=d.quantity,
-                                             poe_confirmed=bool(d.poe_confirmed)) for d in devices or []])
+                        devices=[device_order(d) for d in devices or []])
 
 
 def customer_form(data: TrialForm) -> trials.CustomerForm:

@@ -17,7 +17,7 @@ def _errors(body: dict, name: str) -> list[tuple[str, list[str]]]:
 
 
 async def test_r_svc_03_address_errors_name_their_fields(client, sessionmaker):
-    """Kills: a field path of `numbers.check_address` changed (line1, city, postalCode, region), and
+    """Kills: a field path of `addresses.check_address` changed (line1, city, postalCode, region), and
     the region required where it is not (or not where it is)."""
     t = await calling_trial(sessionmaker)
 
@@ -50,7 +50,7 @@ async def test_r_org_02_a_location_out_of_reach_is_not_found_on_location_id(clie
 
 
 async def test_r_svc_03_postal_codes_by_country_and_length(client, sessionmaker):
-    """Kills: a country dropped from `numbers.POSTAL_CODES` (the Netherlands' "1234 AB" form no longer
+    """Kills: a country dropped from `addresses.POSTAL_CODES` (the Netherlands' "1234 AB" form no longer
     checked) and the postal code's length limit moved (21 characters accepted where 20 is the most)."""
     t = await calling_trial(sessionmaker)
 

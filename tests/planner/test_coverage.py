@@ -25,7 +25,7 @@ QUERY = """query Q($endpoint: ID!, $status: ExtensionStatus) {
   one: webhookEndpoint(id: $endpoint) { id url secretHint }
   deviceExtensionRequests(status: $status) { id days status trial { id } }
   all: deviceExtensionRequests(status: null) { id status }
-  shipmentsToRecord { id deviceType status }
+  shipmentsToRecord { id deviceType status shippingAddress { line1 line2 city postalCode region country contactName contactPhone } }
   returnsToReconcile { id status returnMismatch { missing } }
   countries { code name region supported t: __typename }
 }"""

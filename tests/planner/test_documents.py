@@ -247,7 +247,9 @@ async def _arrange_detail(sessionmaker):
                           shipped_on=now.date(), due_date=now.date() + timedelta(days=60),
                           return_by=now.date() + timedelta(days=74), return_labels_requested=2, created_at=now)
         heads = Shipment(trial_id=mine.id, customer_id=full.id, device_type="HEADSET", model="Cisco Headset 730",
-                         quantity=1, status="REQUESTED", country="JP", created_at=now)
+                         quantity=1, status="REQUESTED", country="JP", created_at=now, address_line1="1-1 Marunouchi",
+                         address_city="Chiyoda", address_postal_code="100-0005", address_region="JP-13",
+                         contact_name="Aiko Sato", contact_phone="+81312345678")  # R-DEV-02: a delivery
         hidden = Shipment(trial_id=theirs.id, customer_id=full.id, device_type="PHONE", model="Beta's phone",
                           quantity=1, status="DELIVERED", country="US", demo_order_number="BETA-9", created_at=now)
         db.add_all([phones, heads, hidden])

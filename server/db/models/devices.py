@@ -42,6 +42,15 @@ class Shipment(Base):
     return_labels_requested: Mapped[int] = mapped_column(Integer, default=0)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: R-DEV-01/02: where the devices are delivered (in `country`) and who receives them (phone in E.164);
+    #: all set or all null (server.domain.devices.delivery).
+    address_line1: Mapped[str | None] = mapped_column(String(100))
+    address_line2: Mapped[str | None] = mapped_column(String(100))
+    address_city: Mapped[str | None] = mapped_column(String(100))
+    address_postal_code: Mapped[str | None] = mapped_column(String(20))
+    address_region: Mapped[str | None] = mapped_column(String(10))
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (UniqueConstraint("trial_id", "device_type", name="uq_shipments_trial_device_type"),)
 

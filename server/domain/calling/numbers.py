@@ -11,22 +11,18 @@ Decisions:
   carrier); CALLING_PLAN refuses it with PORTING_NOT_ALLOWED.
 - Numbers are parsed with the location's country as default region, stored in E.164, and must
   belong to the location's country. Re-assigning a number already at this location is a no-op.
-- Postal addresses: line1, city and postal code are required; a region is required where the
-  post uses one (ADDRESS_REGION_REQUIRED) and, when given, must be one of the country's ISO 3166-2
-  subdivisions (code like "CA" / "US-CA" or name); stored as the ISO code.
+- Postal addresses and the numbers' parsing: `server.domain.orgs.addresses` (one check for locations
+  and device deliveries).
 - R-TIME-06: at the end of grace the numbers become RESERVED until grace end + 15 days, then
   RELEASED (free for any other customer: the unique index covers only live numbers).
 """
 from __future__ import annotations
 
-import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-import phonenumbers
-import pycountry
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server import clock
 from server.db.models import Deadline, Location, PhoneNumber, Trial, TrialService
 from server.domain.core import audit
-from server.domain.orgs import geography
+from server.domain.orgs import addresses
+from server.domain.orgs.addresses import Address, check_address
 from server.domain.timeline import deadlines as timeline
 from server.domain.core import visibility
 from server.domain.core.actor import SYSTEM, Actor
@@ -47,12 +44,6 @@ CALLING_PLAN_LIMIT = 10
 NUMBERS_PER_LOCATION = 2
 CALLING_STATES = (TrialState.PENDING_PROVISIONING, TrialState.ACTIVE, TrialState.EXPIRED, TrialState.CONVERTED)
 LIVE = (NumberStatus.ASSIGNED.value, NumberStatus.RESERVED.value)
-ADDRESS_REGION_REQUIRED = {"US", "CA", "AU", "BR", "MX", "IN", "CN", "JP", "AR", "MY"}
-POSTAL_CODES = {
-    "US": r"\d{5}(-\d{4})?", "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d", "GB": r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}",
-    "NO": r"\d{4}", "DK": r"\d{4}", "SE": r"\d{3} ?\d{2}", "DE": r"\d{5}", "FR": r"\d{5}", "NL": r"\d{4} ?[A-Z]{2}",
-    "AU": r"\d{4}", "NZ": r"\d{4}", "JP": r"\d{3}-?\d{4}", "IN": r"\d{6}",
-}
 
 
 # --- addresses and time zones ----------------------------------------------------------------------
@@ -66,55 +57,6 @@ def check_time_zone(name: str, field: str = "timeZone") -> str:
     if not name or name not in _time_zones():
         raise DomainError(ErrorCode.INVALID_TIME_ZONE, f"'{name}' is not an IANA time zone (e.g. Europe/Oslo).", field)
     return name
-
-
-def _subdivision(country: str, region: str) -> str | None:
-    wanted = region.strip().upper()
-    for sub in pycountry.subdivisions.get(country_code=country) or []:
-        short = sub.code.split("-", 1)[1]
-        if wanted in (sub.code.upper(), short.upper(), sub.name.upper()):
-            return sub.code
-    return None
-
-
-@dataclass
-class Address:
-    line1: str
-    city: str
-    postal_code: str
-    country: str
-    line2: str | None = None
-    region: str | None = None
-
-
-def check_address(address: Address) -> Address:
-    """Postal address per country (pycountry subdivisions where they exist); all problems at once."""
-    country = (address.country or "").strip().upper()
-    if not geography.is_country(country):
-        raise DomainError(ErrorCode.INVALID_COUNTRY, f"'{address.country}' is not an ISO 3166-1 alpha-2 country code.",
-                          ["address", "country"])
-    errors: list[DomainError] = []
-    clean = {k: (getattr(address, k) or "").strip() for k in ("line1", "line2", "city", "postal_code", "region")}
-    for key, label, field in (("line1", "street address", "line1"), ("city", "city", "city"),
-                              ("postal_code", "postal code", "postalCode")):
-        if not clean[key] or len(clean[key]) > (20 if key == "postal_code" else 100):
-            errors.append(DomainError(ErrorCode.INVALID_ADDRESS, f"Enter the {label}.", ["address", field]))
-    pattern = POSTAL_CODES.get(country)
-    if clean["postal_code"] and pattern and not re.fullmatch(pattern, clean["postal_code"].upper()):
-        errors.append(DomainError(ErrorCode.INVALID_ADDRESS, f"'{clean['postal_code']}' is not a postal code of {country}.",
-                                  ["address", "postalCode"]))
-    region = None
-    if clean["region"]:
-        region = _subdivision(country, clean["region"])
-        if region is None:
-            errors.append(DomainError(ErrorCode.INVALID_ADDRESS, f"'{clean['region']}' is not a region of {country}.",
-                                      ["address", "region"]))
-    elif country in ADDRESS_REGION_REQUIRED:
-        errors.append(DomainError(ErrorCode.INVALID_ADDRESS, f"Addresses in {country} need a state or province.",
-                                  ["address", "region"]))
-    raise_all(errors)
-    return Address(line1=clean["line1"], line2=clean["line2"] or None, city=clean["city"],
-                   postal_code=clean["postal_code"].upper(), region=region, country=country)
 
 
 # --- the customer's calling trial ------------------------------------------------------------------
@@ -186,17 +128,7 @@ async def get_location(db: AsyncSession, actor: Actor, location_id: int | None, 
 
 def normalize_number(raw: str, country: str, index: int) -> str:
     """E.164 of a number of `country` (R-SVC-03), or INVALID_PHONE_NUMBER."""
-    field = ["numbers", str(index)]
-    try:
-        parsed = phonenumbers.parse(str(raw or ""), country)
-    except phonenumbers.NumberParseException:
-        raise DomainError(ErrorCode.INVALID_PHONE_NUMBER, f"'{raw}' is not a phone number.", field) from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise DomainError(ErrorCode.INVALID_PHONE_NUMBER, f"'{raw}' is not a valid phone number.", field)
-    if phonenumbers.region_code_for_number(parsed) != country:
-        raise DomainError(ErrorCode.INVALID_PHONE_NUMBER, f"'{raw}' is not a number of {country}, the location's country.",
-                          field)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return addresses.e164(raw, country, ["numbers", str(index)], of_country=country)
 
 
 async def live_numbers(db: AsyncSession, customer_id: int) -> int:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server import clock
 from server.db.models import CustomerOrg, DeviceModel, Shipment, ShipmentItem, Trial, TrialService
 from server.domain.core import audit
+from server.domain.devices import catalog, delivery
 from server.domain.orgs import geography
 from server.domain.notifications import notify
 from server.domain.core import permissions
@@ -113,37 +114,46 @@ def _get(device: Any, name: str, default: Any = None) -> Any:
 
 # --- R-DEV-01: requesting ------------------------------------------------------------------------
 
-async def _check_devices(db: AsyncSession, trial: Trial, devices: list, fields: list[list[str]]) -> None:
+async def _check_devices(db: AsyncSession, trial: Trial, devices: list, fields: list[list[str]]
+                         ) -> list[delivery.Delivery | None]:
+    """Every problem of the devices at once (catalog, R-DEV-01's rules, the delivery), or each one's
+    checked delivery."""
     errors: list[DomainError] = []
     taken = set(await db.scalars(select(Shipment.device_type).where(Shipment.trial_id == trial.id)))
+    country = (await db.get(CustomerOrg, trial.customer_id)).country
     seen: set[str] = set()
+    deliveries, delivery_errors = [], []
     for device, field in zip(devices, fields, strict=True):
+        checked, problems = delivery.check(_get(device, "shipping_address"), _get(device, "contact"), country, field)
+        deliveries.append(checked)
+        delivery_errors += problems
         kind, name = str(_get(device, "type", "") or ""), str(_get(device, "model", "") or "").strip()
-        quantity = _get(device, "quantity")
         model = await db.get(DeviceModel, name) if name else None
         if model is None or model.type != kind:
             errors.append(DomainError(ErrorCode.INVALID_INPUT, f"'{name}' is not a {kind.replace('_', ' ').lower() or 'device'}"
                                       " model in the device catalog.", [*field, "model"]))
             continue
-        if not isinstance(quantity, int) or not 1 <= quantity <= model.max_quantity:
-            errors.append(DomainError(ErrorCode.INVALID_INPUT, f"Order 1 to {model.max_quantity} of {model.model}.",
-                                      [*field, "quantity"]))
+        if not catalog.within_limit(model, _get(device, "quantity")):
+            errors.append(DomainError(ErrorCode.INVALID_INPUT, catalog.limit_message(model), [*field, "quantity"]))
         if model.type in taken or model.type in seen:
             errors.append(DomainError(ErrorCode.SHIPMENT_EXISTS, f"This trial has a {model.type.replace('_', ' ').lower()}"
                                       " shipment already: one shipment per device type.", [*field, "type"]))
         seen.add(model.type)
         if model.needs_poe and not _get(device, "poe_confirmed", False):
             errors.append(DomainError(ErrorCode.POE_NOT_CONFIRMED, POE_MESSAGE, [*field, "poeConfirmed"]))
-    raise_all(errors)
+    raise_all(errors + delivery_errors)
+    return deliveries
 
 
-async def _add_shipments(db: AsyncSession, actor: Actor, trial: Trial, devices: list) -> list[Shipment]:
+async def _add_shipments(db: AsyncSession, actor: Actor, trial: Trial, devices: list,
+                         deliveries: list[delivery.Delivery | None]) -> list[Shipment]:
     customer = await db.get(CustomerOrg, trial.customer_id)
     now = clock.now()
     rows = [Shipment(trial_id=trial.id, customer_id=trial.customer_id, device_type=str(_get(d, "type")),
                      model=str(_get(d, "model")).strip(), quantity=_get(d, "quantity"),
                      poe_confirmed=bool(_get(d, "poe_confirmed", False)), status=ShipmentStatus.REQUESTED.value,
-                     country=customer.country, return_labels_requested=0, created_at=now) for d in devices]
+                     country=customer.country, return_labels_requested=0, created_at=now, **delivery.columns(to))
+            for d, to in zip(devices, deliveries, strict=True)]
     try:
         async with db.begin_nested():
             db.add_all(rows)
@@ -159,11 +169,11 @@ async def _add_shipments(db: AsyncSession, actor: Actor, trial: Trial, devices: 
 
 async def request_shipments(db: AsyncSession, actor: Actor, trial: Trial, devices: list) -> list[Shipment]:
     """R-DEV-01 for the devices picked in the start wizard (dicts or objects with type, model,
-    quantity, poe_confirmed). The caller has checked the trial and its services."""
+    quantity, poe_confirmed, shipping_address, contact). The caller has checked the trial and its services."""
     if not devices:
         return []
-    await _check_devices(db, trial, list(devices), [["devices", str(i)] for i in range(len(devices))])
-    return await _add_shipments(db, actor, trial, list(devices))
+    deliveries = await _check_devices(db, trial, list(devices), [["devices", str(i)] for i in range(len(devices))])
+    return await _add_shipments(db, actor, trial, list(devices), deliveries)
 
 
 async def _has_service(db: AsyncSession, trial: Trial, service: ServiceType) -> bool:
@@ -181,10 +191,11 @@ async def _devices_trial(db: AsyncSession, actor: Actor, trial_id: int | None) -
 
 
 async def request_shipment(db: AsyncSession, actor: Actor, trial_id: int | None, device: Any) -> Shipment:
-    """R-DEV-01: one shipment per device type per trial; phones need PoE confirmed."""
+    """R-DEV-01: one shipment per device type per trial; phones need PoE confirmed; delivered to an
+    address in the customer's country, to a contact (R-DEV-02, `delivery`)."""
     trial = await _devices_trial(db, actor, trial_id)
-    await _check_devices(db, trial, [device], [["device"]])
-    (shipment,) = await _add_shipments(db, actor, trial, [device])
+    deliveries = await _check_devices(db, trial, [device], [["device"]])
+    (shipment,) = await _add_shipments(db, actor, trial, [device], deliveries)
     return shipment
 
 

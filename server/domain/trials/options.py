@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import TrialService
 from server.domain.core.errors import DomainError, raise_all
+from server.domain.devices.delivery import Contact
+from server.domain.orgs.addresses import Address
 from server.enums import ErrorCode, MeetingsEdition, MeetingsFeature, PstnOption, ServiceType
 
 DURATIONS = (30, 60, 90)                       # R-SVC-05, R-EXT-01
@@ -41,6 +43,8 @@ class DeviceOrder:
     model: str
     quantity: int
     poe_confirmed: bool = False
+    shipping_address: Address | None = None
+    contact: Contact | None = None
 
 
 @dataclass

@@ -46,6 +46,33 @@ class ReturnMismatch:
     unexpected: list[str]
 
 
+@strawberry.input(description="Who receives the devices (R-DEV-02); phone in E.164.")
+class ShippingContactInput:
+    name: str
+    phone: str
+
+
+@strawberry.type(description="R-DEV-01/02: where a shipment's devices are delivered (the shipment's country) and who "
+                 "receives them (phone in E.164).")
+class ShippingAddress:
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    region: str | None
+    country: str
+    contact_name: str
+    contact_phone: str
+
+    @classmethod
+    def from_row(cls, row: ShipmentRow) -> "ShippingAddress | None":
+        if not row.address_line1:
+            return None
+        return cls(line1=row.address_line1, line2=row.address_line2, city=row.address_city or "",
+                   postal_code=row.address_postal_code or "", region=row.address_region, country=row.country,
+                   contact_name=row.contact_name or "", contact_phone=row.contact_phone or "")
+
+
 @strawberry.type(description="R-DEV-01/02, R-RMA-01/02: devices shipped for a trial and their return.")
 class Shipment(Node):
     device_type: DeviceType
@@ -62,6 +89,7 @@ class Shipment(Node):
     return_labels_requested: int
     return_mismatch: ReturnMismatch | None
     return_instructions: str = strawberry.field(description="R-RMA-01: how the customer sends the devices back.")
+    shipping_address: ShippingAddress | None = None
     _pk: strawberry.Private[int]
     _trial_id: strawberry.Private[int]
     _items: strawberry.Private[list[ShipmentItem] | None] = None
@@ -94,7 +122,7 @@ class Shipment(Node):
                    return_mismatch=ReturnMismatch(missing=list(mismatch.get("missing", [])),
                                                   unexpected=list(mismatch.get("unexpected", []))) if mismatch else None,
                    return_instructions=return_instructions(row.country, row.demo_order_number),
-                   _pk=row.id, _trial_id=row.trial_id, _items=items)
+                   shipping_address=ShippingAddress.from_row(row), _pk=row.id, _trial_id=row.trial_id, _items=items)
 
 
 @strawberry.type
@@ -167,7 +195,16 @@ plan.plannable(
     # `from_row`: `row.mismatch or None` -- the domain writes a dict or None (JSON null), so: a non-empty object
     returnMismatch=plan.Embedded("ReturnMismatch", present=lambda shipment: and_(
         func.jsonb_typeof(shipment.c.mismatch) == "object", shipment.c.mismatch != text("'{}'::jsonb"))),
+    # `ShippingAddress.from_row`: present when the delivery was given (its columns are all set or all null)
+    shippingAddress=plan.Embedded("ShippingAddress", present=lambda shipment: and_(
+        shipment.c.address_line1.is_not(None), shipment.c.address_line1 != "")),
 )
+plan.plannable("ShippingAddress", line1=plan.Column("address_line1"), line2=plan.Column("address_line2"),
+               city=plan.Column("address_city", convert=lambda v: v or ""),
+               postalCode=plan.Column("address_postal_code", convert=lambda v: v or ""),
+               region=plan.Column("address_region"), country=plan.Column("country"),
+               contactName=plan.Column("contact_name", convert=lambda v: v or ""),
+               contactPhone=plan.Column("contact_phone", convert=lambda v: v or ""))
 plan.plannable("ReturnMismatch", missing=plan.Column("mismatch", convert=_mismatch("missing")),
                unexpected=plan.Column("mismatch", convert=_mismatch("unexpected")))
 plan.plannable(

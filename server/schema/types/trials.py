@@ -21,7 +21,8 @@ from server.schema.enums import (
 )
 from server.schema.errors import UserError
 from server.schema.node import Node, to_global_id
-from server.schema.types.devices import DeviceExtensionRequest, Shipment
+from server.schema.types.calling import AddressInput
+from server.schema.types.devices import DeviceExtensionRequest, Shipment, ShippingContactInput
 from server.schema.types.organizations import Partner
 
 if TYPE_CHECKING:
@@ -167,6 +168,9 @@ class DeviceRequest:
     model: str
     quantity: int
     poe_confirmed: bool | None = False
+    shipping_address: AddressInput | None = strawberry.field(default=None, description=(
+        "R-DEV-01/02: where the devices are delivered, in the customer's country (optional in the API for now)."))
+    contact: ShippingContactInput | None = None
 
 
 @strawberry.input(description="What both trial forms ask (R-NEW-01, R-EX-01, R-SVC-01..05, R-DEV-01).")
