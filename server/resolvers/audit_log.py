@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import orjson
 import strawberry
@@ -13,6 +15,7 @@ from server import loaders
 from server.domain.core import audit_log as log
 from server.domain.core.errors import DomainError
 from server.planner import declare as plan
+from server.planner import roots
 from server.resolvers.answer import as_graphql_error
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
@@ -79,5 +82,38 @@ class AuditLogQuery:
                                   _count=lambda: _count(info, where))
 
 
-plan.unplanned("auditLog", "not declared yet: a keyset connection like customers (roots.Connection over "
-               "audit_log's page statement) would plan it")
+# What the planner reads for auditLog (server.planner): the resolver's domain call, as SQL.
+def _where(args: dict[str, Any], actor) -> tuple:
+    """The resolver's reading of `auditLog(...)`: (filter, first, position); raises what it raises."""
+    log.check_reader(actor)
+    given = args.get("filter")
+    where = filter_of(None if given is None else AuditLogFilter(
+        actor=given.get("actor"), action=given.get("action"), customer_id=given.get("customerId"),
+        since=given.get("since"), until=given.get("until")))
+    return where, 50 if args.get("first") is None else args["first"], position_of(args.get("after"))
+
+
+class _Row(NamedTuple):  # what cursor_of reads of a page row
+    id: int
+    at: datetime
+
+
+@lru_cache(maxsize=1 << 14)
+def _cursor(pk: int, at: datetime) -> str:
+    return cursor_of(_Row(pk, at))
+
+
+plan.plannable("AuditLogConnection", edges=plan.ByRoot(), pageInfo=plan.ByRoot(), totalCount=plan.ByRoot())
+plan.plannable("AuditLogEdge", cursor=plan.ByRoot(), node=plan.ByRoot())
+plan.root("auditLog", roots.Connection(
+    "AuditLogEntry", "AuditLogEdge", "AuditLogConnection",
+    where=_where,
+    shape=lambda w: log.shape(w[0], w[2]),
+    params=lambda w, now, prefix: log.parameters(w[0], first=w[1], after=w[2], prefix=prefix),
+    page=lambda actor, w, prefix: log.page_statement(actor, w[0], after=w[2] is not None, prefix=prefix),
+    count=lambda actor, w, prefix: log.count_statement(actor, w[0], prefix=prefix),
+    order=lambda page, w: log.order(page.c),
+    cursor=lambda args, pk, at: _cursor(pk, at),
+    first=lambda args: 50 if args.get("first") is None else args["first"],
+    timed=lambda args: True,
+))

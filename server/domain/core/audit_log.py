@@ -22,11 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, delete, func, select, tuple_
+from sqlalchemy import BigInteger, Select, String, bindparam, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
+from server.db.base import UTCDateTime
 from server.db.models import AuditEvent, CustomerOrg
 from server.domain.core import visibility
 from server.domain.core.actor import Actor, ActorKind
@@ -57,10 +59,15 @@ class Position:
     id: int
 
 
-def reach(actor: Actor):
-    """R-AUDIT-01: the events `actor` may read, as a condition on AuditEvent; FORBIDDEN when none."""
+def check_reader(actor: Actor) -> None:
+    """R-AUDIT-01: FORBIDDEN unless `actor` is one of a partner's people who may view."""
     if not actor.is_partner or scope(actor, Action.VIEW) is None:
         raise forbidden("Only a partner's people read its audit log.")
+
+
+def reach(actor: Actor):
+    """R-AUDIT-01: the events `actor` may read, as a condition on AuditEvent; FORBIDDEN when none."""
+    check_reader(actor)
     own = AuditEvent.partner_id == actor.partner_id
     if actor.has(Role.PARTNER_FULL_ADMIN):
         return own
@@ -74,21 +81,59 @@ def _actors(value: str) -> list[str]:
     return [value, *emails]
 
 
-def _filtered(statement: Select, actor: Actor, where: Filter) -> Select:
-    statement = statement.where(reach(actor))
+def _family(action: str) -> str:
+    """The LIKE pattern of an action's family (`trial` → `trial.%`), `\\`, `%` and `_` matching themselves."""
+    return action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%"
+
+
+def shape(where: Filter, after: Position | None) -> tuple:
+    """What of a page request its statement's text depends on: which filters are present (an email
+    names the actor in several forms: how many), whether it continues after a cursor."""
+    actors = len(_actors(where.actor)) if where.actor and where.actor.strip() else 0
+    return (actors, bool(where.action and where.action.strip()), where.customer_id is not None,
+            where.since is not None, where.until is not None, after is not None)
+
+
+def parameters(where: Filter, *, first: int | None = None, after: Position | None = None,
+               prefix: str = "") -> dict[str, Any]:
+    """The values of the named parameters of `page_statement` / `count_statement` (`first`: the page
+    size, checked here; None for the count alone)."""
+    values: dict[str, Any] = {}
     if where.actor and where.actor.strip():
-        statement = statement.where(AuditEvent.actor.in_(_actors(where.actor)))
+        values.update({f"actor_{n}": name for n, name in enumerate(_actors(where.actor))})
     if where.action and where.action.strip():
-        action = where.action.strip()
-        statement = statement.where((AuditEvent.action == action)
-                                    | AuditEvent.action.startswith(action + ".", autoescape=True))
+        values["action"] = where.action.strip()
+        values["family"] = _family(where.action.strip())
     if where.customer_id is not None:
-        statement = statement.where(AuditEvent.customer_id == where.customer_id)
+        values["customer_id"] = where.customer_id
     if where.since is not None:
-        statement = statement.where(AuditEvent.at >= where.since)
+        values["since"] = where.since
     if where.until is not None:
-        statement = statement.where(AuditEvent.at < where.until)
-    return statement
+        values["until"] = where.until
+    if first is not None:
+        values["limit"] = check_first(first) + 1
+    if after is not None:
+        values["after_at"], values["after_id"] = after.at, after.id
+    return {prefix + name: value for name, value in values.items()}
+
+
+def conditions(actor: Actor, where: Filter, prefix: str = "") -> list:
+    """The log's WHERE: the actor's reach and the filters present in `where`, their values the named
+    parameters `parameters` gives (the text depends only on `shape`, never on the values)."""
+    found = [reach(actor)]
+    if where.actor and where.actor.strip():
+        found.append(AuditEvent.actor.in_([bindparam(f"{prefix}actor_{n}", type_=String)
+                                           for n in range(len(_actors(where.actor)))]))
+    if where.action and where.action.strip():
+        found.append((AuditEvent.action == bindparam(f"{prefix}action", type_=String))
+                     | AuditEvent.action.like(bindparam(f"{prefix}family", type_=String), escape="\\"))
+    if where.customer_id is not None:
+        found.append(AuditEvent.customer_id == bindparam(f"{prefix}customer_id", type_=BigInteger))
+    if where.since is not None:
+        found.append(AuditEvent.at >= bindparam(f"{prefix}since", type_=UTCDateTime))
+    if where.until is not None:
+        found.append(AuditEvent.at < bindparam(f"{prefix}until", type_=UTCDateTime))
+    return found
 
 
 def check_first(first: int) -> int:
@@ -97,20 +142,38 @@ def check_first(first: int) -> int:
     return first
 
 
+def page_statement(actor: Actor, where: Filter, *, after: bool = False, prefix: str = "") -> Select:
+    """The SELECT of a page (`:limit` = first + 1 events, to tell whether more follow): every column of
+    the event and its `sort_key` (its time), newest first, walking the index (partner_id, at, id) from
+    the cursor. Also the page of the planned `auditLog` connection (server.planner)."""
+    statement = select(*AuditEvent.__table__.c, AuditEvent.at.label("sort_key")).where(*conditions(actor, where, prefix))
+    if after:
+        statement = statement.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(
+            bindparam(f"{prefix}after_at", type_=UTCDateTime), bindparam(f"{prefix}after_id", type_=BigInteger)))
+    return statement.order_by(*order()).limit(bindparam(f"{prefix}limit", type_=BigInteger))
+
+
+def order(event=AuditEvent) -> list:
+    """Newest first (an event's columns, or a page's: `at`, `id`)."""
+    return [event.at.desc(), event.id.desc()]
+
+
+def count_statement(actor: Actor, where: Filter, prefix: str = "") -> Select:
+    """How many events match (reads every matching index entry: ask only when needed)."""
+    return select(func.count()).select_from(AuditEvent).where(*conditions(actor, where, prefix))
+
+
 async def page(db: AsyncSession, actor: Actor, where: Filter, *, first: int = 50,
-               after: Position | None = None) -> tuple[list[AuditEvent], bool]:
+               after: Position | None = None) -> tuple[list, bool]:
     """One page of the log, newest first: (events, whether more follow)."""
-    statement = _filtered(select(AuditEvent), actor, where)
-    if after is not None:
-        statement = statement.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(after.at, after.id))
-    rows = list(await db.scalars(statement.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                                 .limit(check_first(first) + 1)))
+    values = parameters(where, first=first, after=after)
+    rows = (await db.execute(page_statement(actor, where, after=after is not None), values)).all()
     return rows[:first], len(rows) > first
 
 
 async def count(db: AsyncSession, actor: Actor, where: Filter) -> int:
-    """How many events match (reads every matching index entry: ask only when needed)."""
-    return await db.scalar(_filtered(select(func.count()).select_from(AuditEvent), actor, where))
+    """How many events match."""
+    return await db.scalar(count_statement(actor, where), parameters(where))
 
 
 async def delete_expired(db: AsyncSession, *, batch: int = RETENTION_BATCH) -> int:

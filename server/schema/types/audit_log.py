@@ -4,10 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from sqlalchemy import select
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from server.db.models import AuditEvent as AuditEventRow
+from server.db.models import CustomerOrg
+from server.domain.core import visibility
+from server.planner import declare as plan
 from server.schema.types.customers import Customer, PageInfo
 
 
@@ -57,3 +61,15 @@ class AuditLogConnection:
     @strawberry.field(description="Every event matching the filter (one COUNT over them, only when asked).")
     async def total_count(self) -> int:
         return await self._count()
+
+# What the planner reads for these fields (server.planner.declare): the page's columns; the customer
+# as the resolver's loader reads it (within the viewer's reach, else null).
+plan.plannable(
+    "AuditLogEntry", AuditEventRow,
+    at=plan.Column("at", time=True), actor=plan.Column("actor"), action=plan.Column("action"),
+    subjectType=plan.Column("subject_type"), before=plan.Column("before"), after=plan.Column("after"),
+    clientAddress=plan.Column("client_address"),
+    customer=plan.Relation("Customer", CustomerOrg, join=lambda event, customer: customer.c.id == event.c.customer_id,
+                           many=False, scope=lambda actor, customer: customer.c.id.in_(
+                               select(CustomerOrg.id).where(visibility.customer_condition(actor)))),
+)
