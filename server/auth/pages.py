@@ -112,20 +112,23 @@ async def request_link(request: Request) -> Response:
     """Customer admins ask for a sign-in link; the answer is the same whether the email is known."""
     use_locale(request)
     if request.method == "GET":
-        return render(request, "auth/request_link.html", {"title": _("Sign in"), "sent": False})
+        return render(request, "auth/request_link.html", {
+            "title": _("Sign in"), "sent": False,
+            "next": signin.landing_after_link(request.query_params.get("next")) or ""})
     form = await request.form()
     state, email = request.app.state, signin.clean_email(str(form.get("email", "")))
+    next_path = signin.landing_after_link(str(form.get("next", "")))
     async with state.sessionmaker() as db, db.begin():
         allowed = await throttle.allow_link(db, email, request.client.host if request.client else None)
     response = render(request, "auth/request_link.html", {"title": _("Sign in"), "sent": True})
     if allowed:  # looked up and queued after the answer is sent: a known address answers as fast
-        response.background = BackgroundTask(_send_link, state, email)
+        response.background = BackgroundTask(_send_link, state, email, next_path)
     return response
 
 
-async def _send_link(state, email: str) -> None:
+async def _send_link(state, email: str, next_path: str | None) -> None:
     async with state.sessionmaker() as db, db.begin():
-        await signin.request_magic_link(db, state.settings.secret_key, state.settings.base_url, email)
+        await signin.request_magic_link(db, state.settings.secret_key, state.settings.base_url, email, next_path)
 
 
 async def magic(request: Request) -> Response:
@@ -133,11 +136,12 @@ async def magic(request: Request) -> Response:
     state = request.app.state
     try:
         async with state.sessionmaker() as db, db.begin():
-            session_id = await signin.with_magic_link(db, state.settings.secret_key, request.path_params["token"])
+            session_id, landing = await signin.with_magic_link(db, state.settings.secret_key,
+                                                               request.path_params["token"])
     except links.LinkError as error:
         return render(request, "auth/link_error.html",
                       {"title": _("Sign-in link"), "message": link_problem(error.reason)}, status_code=400)
-    response = RedirectResponse("/my", status_code=303)
+    response = RedirectResponse(landing, status_code=303)   # /my, or the page the link was asked from
     set_session_cookie(response, state.settings, session_id)
     return response
 

@@ -94,27 +94,43 @@ async def sign_out(db: AsyncSession, session_id: str | None) -> None:
         await sessions.revoke(db, session_id)
 
 
-async def request_magic_link(db: AsyncSession, secret: str, base_url: str, email: str) -> None:
-    """Queue a sign-in link when `email` is a customer admin; do nothing visible otherwise."""
+def landing_after_link(path: str | None) -> str | None:
+    """Where a sign-in link may lead after signing in: a page of the customer admin's own area
+    (`/my…`, e.g. the Buy page a warning email links to, R-TIME-01), else None (`/my`)."""
+    path = (path or "").strip()
+    own_area = path == "/my" or path.startswith(("/my/", "/my?"))
+    if (not own_area or path.startswith("/my/login") or "\\" in path or "//" in path or len(path) > 300
+            or not all(32 < ord(ch) < 127 for ch in path)):
+        return None
+    return path
+
+
+async def request_magic_link(db: AsyncSession, secret: str, base_url: str, email: str, next_path: str | None = None) -> None:
+    """Queue a sign-in link when `email` is a customer admin; do nothing visible otherwise. The link
+    leads to `next_path` after signing in when it is a page of the customer admin's area."""
     email = clean_email(email)
     person = await db.scalar(select(CustomerUser).where(func.lower(CustomerUser.email) == email)) if email else None
     if person is None or not sessions.is_customer_admin(person):
         return
-    token = links.sign(secret, MAGIC_PURPOSE, {"email": person.email, "cu": person.id})
+    payload = {"email": person.email, "cu": person.id}
+    if (landing := landing_after_link(next_path)) is not None:
+        payload["next"] = landing
+    token = links.sign(secret, MAGIC_PURPOSE, payload)
     jti = links.verify(secret, MAGIC_PURPOSE, token, MAGIC_MAX_AGE)["jti"]
     await outbox.enqueue(db, EmailKind.MAGIC_LINK, person.email, f"magic:{jti}",
                          {"link": f"{base_url.rstrip('/')}/auth/magic/{token}", "minutes": MAGIC_MAX_AGE // 60},
                          locale=person.locale, customer_id=person.customer_id)
 
 
-async def with_magic_link(db: AsyncSession, secret: str, token: str) -> str:
-    """A session id for the customer admin the link was made for; LinkError when invalid, expired or used."""
+async def with_magic_link(db: AsyncSession, secret: str, token: str) -> tuple[str, str]:
+    """(session id, where to land) for the customer admin the link was made for; LinkError when
+    invalid, expired or used."""
     payload = links.verify(secret, MAGIC_PURPOSE, token, MAGIC_MAX_AGE)
     person = await db.get(CustomerUser, payload.get("cu")) if isinstance(payload.get("cu"), int) else None
     if person is None or person.email != payload.get("email") or not sessions.is_customer_admin(person):
         raise links.LinkError("invalid")
     await links.consume(db, payload["jti"])
-    return await customer_admin_session(db, person.id)
+    return await customer_admin_session(db, person.id), landing_after_link(payload.get("next")) or "/my"
 
 
 async def customer_admin_session(db: AsyncSession, customer_user_id: int) -> str:

@@ -1,5 +1,6 @@
-"""The customer administrator's pages: `/my` (their trials, Buy, "I'm interested in buying",
-cancel) and `/my/consent/{trial}` (accept or decline a partner's trial request, R-EX-04)."""
+"""The customer administrator's pages: `/my` (their trials, Buy, cancel), `/my/trials/{trial}/buy`
+(the Buy page: who the partner is, how to reach them, "I'm interested in buying", R-BUY-01) and
+`/my/consent/{trial}` (accept or decline a partner's trial request, R-EX-04)."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -9,7 +10,7 @@ from server.pages import guard, rendering, usage_chart
 from server.pages.operations import run_operation
 
 LOGIN = "/my/login"
-MY_ACTIONS = {"interest": ("ExpressPurchaseInterest", "expressPurchaseInterest"), "cancel": ("CancelTrial", "cancelTrial")}
+MY_ACTIONS = {"cancel": ("CancelTrial", "cancelTrial")}
 
 
 def _orgs(data: dict) -> list[dict]:
@@ -44,6 +45,30 @@ async def my_trial_action(request: Request) -> Response:
             "orgs": _orgs(data), "done": "",
             "errors": rendering.errors_by_field(errors)}, status_code=422)
     return rendering.see_other(f"/my?done={action}")
+
+
+#: Trial states whose services can still be bought (R-TIME-03: in grace too).
+BUYABLE = ("ACTIVE", "EXPIRED", "PENDING_PROVISIONING")
+
+
+@guard.signed_in(*guard.CUSTOMER_ADMIN, login=LOGIN)
+async def buy_page(request: Request) -> Response:
+    """R-TIME-01's Buy link (emails, `/my`) opens this page; signed out, the sign-in link comes back to it.
+    Opening it changes nothing (mail scanners and link previews open links); its one button records the
+    interest (R-BUY-01: the partner's admins get an email, once per trial and day)."""
+    trial_id, errors = request.path_params["trial"], {}
+    if request.method == "POST":
+        result = await run_operation(request, "ExpressPurchaseInterest", {"trialId": trial_id})
+        errors = rendering.errors_by_field(result.payload("expressPurchaseInterest")["userErrors"])
+        if not errors:
+            return rendering.see_other(f"/my/trials/{trial_id}/buy?done=interest")
+    data = (await run_operation(request, "BuyPage", {"trialId": trial_id})).data
+    if data["trial"] is None:
+        return await guard.not_found(request, {"viewer": data["viewer"]})
+    return rendering.render(request, "my/buy.html", {
+        "title": rendering._("Buy"), "viewer": data["viewer"], "trial": data["trial"], "buyable": BUYABLE,
+        "done": request.query_params.get("done") == "interest", "errors": errors},
+        status_code=422 if errors else 200)
 
 
 @guard.signed_in(*guard.CUSTOMER_ADMIN, login=LOGIN)

@@ -36,6 +36,7 @@ def routes() -> list[Route]:
         Route("/my", customer_view.my_page),
         Route("/my/consent/{trial}", customer_view.consent_page, methods=["GET", "POST"]),
         Route("/my/trials/{trial}/cancel-confirm", customer_view.my_cancel_confirm),
+        Route("/my/trials/{trial}/buy", customer_view.buy_page, methods=["GET", "POST"]),
         Route("/my/trials/{trial}/{action}", customer_view.my_trial_action, methods=["POST"]),
         Route("/trials-team", trials_team.queue),
         Route("/trials-team/{kind}/{id}", trials_team.decide, methods=["POST"]),

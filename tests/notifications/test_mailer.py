@@ -108,4 +108,4 @@ async def test_r_email_dev_outbox_page_lists_queued_emails(sessionmaker, client)
     assert "Your Webex trial ends in 7 days" in response.text
     [row] = await emails_in_db(sessionmaker)
     one = await client.get(f"/dev/outbox?id={row.id}")
-    assert one.status_code == 200 and "my#buy" in one.text
+    assert one.status_code == 200 and "Buy: http://testserver/my" in one.text   # no trial: the trials page

@@ -209,8 +209,10 @@ async def test_customer_view_interest_in_buying_and_expired_tag(browser_page, se
     assert await page.locator("article .badge.expired:has-text('Expired')").count() >= 2  # state and licenses
     assert await axe_violations(page) == []
     await shot(page, "my-expired")
+    await page.click("a[role=button]:has-text('Buy')")                      # R-BUY-01: the Buy page
+    await page.wait_for_selector("h1:has-text('Buy Webex for')")
     await page.click("button:has-text(\"I'm interested in buying\")")
-    await page.wait_for_selector("text=Your partner has been told that you are interested in buying.")
+    await page.wait_for_selector("text=has been told that you want to buy")
     await shot(page, "my-interest")
 
 

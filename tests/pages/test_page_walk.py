@@ -131,6 +131,7 @@ async def test_no_broken_resource_on_the_consent_page_and_my_trials(new_page, po
     await check(page, f"walk-customer-admin-{screen}-consent")
     await visit(page, "/my", f"customer-admin-{screen}")
     await visit(page, f"/my/trials/{portal['requested']}/cancel-confirm", f"customer-admin-{screen}")
+    await visit(page, f"/my/trials/{portal['requested']}/buy", f"customer-admin-{screen}")
     await visit(page, "/customers", f"customer-admin-{screen}", allowed=(200, 403, 404))
 
 

@@ -12,6 +12,7 @@ from server.db.models import (
 from server.domain.trials import lifecycle
 from server.domain.timeline import deadlines as timeline
 from server.domain.trials.lifecycle import TrialEvent
+from server.schema.node import to_global_id
 from tests.factories import existing_customer, partner_team
 from tests.timeline.conftest import existing_customer_request, new_customer_trial
 
@@ -83,7 +84,8 @@ async def test_r_time_01_customer_warning_links_to_buy_in_the_recipients_locale(
     await life.until(23)
     warnings = {m.to: m for m in smtp_sink.messages if m.kind == "warning_customer"}
     boss, admin = (warnings[e] for e in t.customer_admins)   # sorted: admin… < boss…
-    assert "http://testserver/my#buy" in boss.text and "http://testserver/my#buy" in admin.text
+    buy = f"http://testserver/my/trials/{to_global_id('Trial', t.trial_id)}/buy"    # the trial's Buy page (R-BUY-01)
+    assert buy in boss.text and buy in admin.text
     nb, en = (boss, admin) if "boss" in boss.to else (admin, boss)
     assert nb.subject == "Prøveversjonen av Webex utløper om 7 dager" and "Kjøp:" in nb.text
     assert en.subject == "Your Webex trial ends in 7 days" and "Buy:" in en.text

@@ -2,7 +2,7 @@
 
 Bodies are Jinja2 templates `web/templates/emails/<kind>.txt` and `<kind>.html`, one file per kind
 holding both locales; subjects are below. Norwegian words follow GLOSSARY.md. Links are built from
-BASE_URL: the Buy button (`/my#buy`, R-TIME-01), the customer view, the sign-in page; links that
+BASE_URL: the Buy button (the trial's Buy page, `buy_url`, R-TIME-01), the customer view, the sign-in page; links that
 carry a token (consent, magic link, invite) come in the context from the flow that signs them.
 """
 from __future__ import annotations
@@ -114,7 +114,7 @@ def _action_url(kind: str, context: dict[str, Any], base: str) -> str | None:
         return (context.get("url") or context.get("link") or context.get("magic_link_url")
                 or context.get("invite_url") or f"{base}/login")
     if kind in ("warning_customer", "expired_customer"):
-        return f"{base}/my#buy"                                   # R-TIME-01: the Buy button
+        return buy_url(base, context.get("trial_id"))             # R-TIME-01: the Buy button
     if kind in ("welcome", "trial_started"):
         return context.get("sign_in_url") or f"{base}/my"        # R-NEW-04: sign in
     if context.get("customer_url"):
@@ -124,6 +124,16 @@ def _action_url(kind: str, context: dict[str, Any], base: str) -> str | None:
 
         return f"{base}/customers/{global_id('Customer', context['customer_id'])}"
     return f"{base}/customers"
+
+
+def buy_url(base: str, trial_id: Any) -> str:
+    """R-TIME-01 / R-BUY-01: the trial's Buy page (`/my/trials/{id}/buy`): signed in it opens at once,
+    signed out it asks for a sign-in link that comes back to it."""
+    if not isinstance(trial_id, int):
+        return f"{base}/my"
+    from server.domain.webhooks.events import global_id
+
+    return f"{base}/my/trials/{global_id('Trial', trial_id)}/buy"
 
 
 def in_days(days: Any, locale: str) -> str:

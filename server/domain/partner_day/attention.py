@@ -46,6 +46,7 @@ from server.db import models
 from server.db.models import AuditEvent, ConsentRequest, CustomerOrg, DeviceExtensionRequest, Shipment
 from server.domain.core import permissions
 from server.domain.trials import status
+from server.domain.trials.changes import PURCHASE_INTEREST_ACTION
 from server.domain.core import visibility
 from server.domain.core.actor import Actor
 from server.domain.core.errors import DomainError
@@ -64,7 +65,6 @@ RETURNS_WITHIN = timedelta(days=14)
 MAX_ROWS = 50
 #: Trial states in which a customer's interest in buying still asks for an answer.
 LIVE = (TrialState.ACTIVE.value, TrialState.EXPIRED.value, TrialState.PENDING_PROVISIONING.value)
-PURCHASE_INTEREST_ACTION = "trial.purchase_interest"
 #: R-USE-05: the healths the home page lists among trials ending soon.
 NEEDS_ADOPTION = (adoption.HEALTH_RANK[AdoptionHealth.INACTIVE], adoption.HEALTH_RANK[AdoptionHealth.LOW])
 ENDING_BY = bindparam("ending_by", type_=UTCDateTime)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
-from server.db.models import Shipment, Trial, TrialService
+from server.db.models import AuditEvent, Shipment, Trial, TrialService
 from server.domain.core import audit
 from server.domain.devices import shipments
 from server.domain.trials import availability
@@ -178,14 +178,28 @@ async def cancel_trial(db: AsyncSession, actor: Actor, trial_id: int | None) -> 
     return trial
 
 
+#: R-BUY-01's audit action: the history's line and the home page's "interested in buying" list.
+PURCHASE_INTEREST_ACTION = "trial.purchase_interest"
+
+
 async def express_purchase_interest(db: AsyncSession, actor: Actor, trial_id: int | None) -> Trial:
-    """R-BUY-01: a customer admin's "I'm interested in buying" emails the partner's admins
-    (once per trial per day: a second click the same day queues nothing new)."""
-    trial = await visibility.get_trial(db, actor, trial_id, Action.CUSTOMER_INTEREST, for_update=False)
+    """R-BUY-01: a customer admin's "I'm interested in buying" (on the Buy page, `/my/trials/{id}/buy`)
+    emails the partner's admins. Idempotent per trial and day (UTC): a second click the same day, by
+    any admin of the org, records nothing and queues nothing; the next day's click is news again."""
+    trial = await visibility.get_trial(db, actor, trial_id, Action.CUSTOMER_INTEREST, for_update=True)
     if trial.state not in (TrialState.ACTIVE.value, TrialState.EXPIRED.value, TrialState.PENDING_PROVISIONING.value):
         raise DomainError(ErrorCode.INVALID_STATE, "This trial is over.", "trialId")
-    audit.record(db, actor, "trial.purchase_interest", "Trial", trial.id, customer_id=trial.customer_id,
+    if await _interest_recorded_since(db, trial, clock.now().replace(hour=0, minute=0, second=0, microsecond=0)):
+        return trial
+    audit.record(db, actor, PURCHASE_INTEREST_ACTION, "Trial", trial.id, customer_id=trial.customer_id,
                  partner_id=trial.partner_id, after={"by": actor.email})
     await notify.to_partner_admins(db, EmailKind.PURCHASE_INTEREST, trial,
                                    f"purchase_interest:{clock.today().isoformat()}", customer_admin=actor.email)
     return trial
+
+
+async def _interest_recorded_since(db: AsyncSession, trial: Trial, since) -> bool:
+    """Whether R-BUY-01's click for this trial is recorded since `since` (its partial index, migration 0008)."""
+    return await db.scalar(select(AuditEvent.id).where(
+        AuditEvent.action == PURCHASE_INTEREST_ACTION, AuditEvent.partner_id == trial.partner_id,
+        AuditEvent.subject_id == trial.id, AuditEvent.subject_type == "Trial", AuditEvent.at >= since).limit(1)) is not None

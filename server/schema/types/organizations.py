@@ -20,6 +20,17 @@ class Partner(Node):
 
     @strawberry.field(description="R-SET-01: the partner's logo on our origin (named by its content hash), if any.")
     async def logo_url(self, info: Info) -> str | None:
+        own = await self._settings(info)
+        return own.logo_path if own else None
+
+    @strawberry.field(description="R-BUY-01: where a customer admin reaches the partner: the reply-to address of "
+                                   "its customer emails (R-SET-01), if it set one.")
+    async def contact_email(self, info: Info) -> str | None:
+        own = await self._settings(info)
+        return own.reply_to if own else None
+
+    async def _settings(self, info: Info):
+        """The partner's own settings (R-SET-01), read once per field."""
         from server import loaders
         from server.domain.partner_settings import settings
 
@@ -27,7 +38,7 @@ class Partner(Node):
         if pk is None:
             return None
         async with loaders.read(info.context) as db:
-            return (await settings.of(db, pk)).logo_path
+            return await settings.of(db, pk)
 
     @classmethod
     def from_row(cls, row: PartnerOrg) -> "Partner":
