@@ -18,10 +18,8 @@ from sqlalchemy import BigInteger, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from strawberry.dataloader import DataLoader
 
-from server.db.models import (
-    CustomerOrg, DeviceExtensionRequest, Location, PartnerAccessGrant, PartnerOrg, PhoneNumber, PurchasedService,
-    Shipment, ShipmentItem, Trial, TrialService,
-)
+from server.db import relations
+from server.db.models import CustomerOrg, PartnerAccessGrant, PartnerOrg, PurchasedService
 from server.domain.core import visibility
 
 
@@ -76,52 +74,32 @@ def _by_id(ctx, build: Callable[[str], Any], attr: str = "id") -> DataLoader:
 
 
 # The relations' statements over the bound `ids`, used alike by the loaders below and by a page's
-# read-ahead (server.resolvers.customer_page). They select table columns: Core rows, not entities.
+# read-ahead (server.resolvers.customer_page), built from the relations' one declaration
+# (server.db.relations, which the planner's joins use too). They select table columns: Core rows.
+
+def _children(link: relations.Link):
+    """The statement of `link`'s children of the parents `ids`, one per dialect."""
+    return cache(lambda dialect: link.rows_of(lambda column: ids_in(column, dialect)))
+
 
 def trials_of(actor) -> Callable[[str], Any]:
     """The actor's trials (R-ORG-02 scope) of the customers `ids`."""
     condition = visibility.trial_condition(actor)
-    return lambda dialect: (select(Trial.__table__).where(ids_in(Trial.customer_id, dialect), condition)
-                            .order_by(Trial.id))
+    return lambda dialect: relations.CUSTOMER_TRIALS.rows_of(lambda column: ids_in(column, dialect), condition)
 
 
-@cache
-def services_of(dialect: str):
-    return (select(TrialService.__table__).where(ids_in(TrialService.trial_id, dialect),
-                                                 TrialService.removed_at.is_(None)).order_by(TrialService.id))
-
-
-@cache
-def shipments_of(dialect: str):
-    return select(Shipment.__table__).where(ids_in(Shipment.trial_id, dialect)).order_by(Shipment.id)
-
-
-@cache
-def extension_requests_of(dialect: str):
-    return (select(DeviceExtensionRequest.__table__).where(ids_in(DeviceExtensionRequest.trial_id, dialect))
-            .order_by(DeviceExtensionRequest.id))
+services_of = _children(relations.TRIAL_SERVICES)
+shipments_of = _children(relations.TRIAL_SHIPMENTS)
+extension_requests_of = _children(relations.TRIAL_EXTENSION_REQUESTS)
+locations_of = _children(relations.CUSTOMER_LOCATIONS)
+items_of = _children(relations.SHIPMENT_ITEMS)
+numbers_of = _children(relations.LOCATION_NUMBERS)
 
 
 @cache
 def purchased_of(dialect: str):
     return (select(PurchasedService.__table__).where(ids_in(PurchasedService.customer_id, dialect))
             .order_by(PurchasedService.service))
-
-
-@cache
-def locations_of(dialect: str):
-    return select(Location.__table__).where(ids_in(Location.customer_id, dialect)).order_by(Location.name)
-
-
-@cache
-def items_of(dialect: str):
-    return select(ShipmentItem.__table__).where(ids_in(ShipmentItem.shipment_id, dialect)).order_by(ShipmentItem.id)
-
-
-@cache
-def numbers_of(dialect: str):
-    return (select(PhoneNumber.__table__).where(ids_in(PhoneNumber.location_id, dialect))
-            .order_by(PhoneNumber.e164, PhoneNumber.id))
 
 
 def access_of(condition) -> Callable[[str], Any]:

@@ -25,8 +25,11 @@ def planner_report(url: Optional[str] = typer.Option(None, "--url", help="a runn
     reasons = why_not(undeclared)
     for field in [f for f in undeclared if f.startswith("Query.")]:
         typer.echo(f"  left to the reference path: {field}: {reasons[field]}")
-    for field in [f for f in undeclared if not f.startswith("Query.")] if all_fields else []:
-        typer.echo(f"  not planned: {field}")
+    for field in [f for f in undeclared if not f.startswith("Query.")]:
+        if reasons[field]:
+            typer.echo(f"  left to the reference path: {field}: {reasons[field]}")
+        elif all_fields:
+            typer.echo(f"  not planned: {field}")
     if url is None:
         return
     import httpx

@@ -3,8 +3,11 @@
 A declaration says how ONE field of ONE GraphQL type is read in SQL (and shaped in Python); the
 planner (server.planner.compile) composes them into one statement. Declarations register at import
 of the module that holds the Strawberry type (`plannable("Customer", CustomerOrg, name=Column(...))`)
-and are checked against the built schema by tests/test_planner.py (a declared field the schema
-does not have fails), so type and declaration cannot drift apart silently.
+and are checked against the built schema by tests/planner/test_declarations.py (a declared field the
+schema does not have fails, and so does a field of a declared type that is neither declared nor said
+`unplanned`), so type and declaration cannot drift apart silently. A field that is just a column is
+not written here at all: `declare(Type, Model, **computed)` derives it from the Strawberry attribute
+(server.schema.columns); write only computed fields and relations.
 
 Kinds, for an object read from a table row (`source`: that row's FROM, a table, alias or CTE):
 
@@ -17,7 +20,9 @@ Kinds, for an object read from a table row (`source`: that row's FROM, a table, 
     Relation("Trial", Model, join=…, scope=…, order=…, many=True, shown=…)
                                       a nested object or list: `join(parent, child)`, the domain's
                                       scope builder `scope(actor, child)`, the reference's order;
-                                      `shown(source, parent, actor)`: only where the parent row allows
+                                      `shown(source, parent, actor)`: only where the parent row allows;
+                                      `related("Trial", link, …)`: join and order from the link the
+                                      loaders read too (server.db.relations)
     Embedded("MeetingsOptions", present=…)
                                       an object built from the same row (null unless `present`)
     FromActor(fn)                     fn(env): Python over the actor alone (the viewer's email)
@@ -39,7 +44,8 @@ from typing import Any
 
 from sqlalchemy import func
 
-from server.schema.node import to_global_id
+from server.schema import columns
+from server.schema.node import Node, to_global_id
 
 UTC_TEXT = 'YYYY-MM-DD"T"HH24:MI:SS.US'
 
@@ -129,6 +135,12 @@ class Relation:
     shown: Callable[[Any, Any, Any], Any] | None = None
 
 
+def related(target: str, link: Any, *, many: bool = True, scope: Callable[[Any, Any], Any] | None = None,
+            shown: Callable[[Any, Any, Any], Any] | None = None) -> Relation:
+    """The Relation of a link declared once for the loaders and the planner (server.db.relations)."""
+    return Relation(target, link.model, join=link.join, order=link.ordering, scope=scope, many=many, shown=shown)
+
+
 @dataclass(frozen=True)
 class Embedded:
     target: str
@@ -161,7 +173,9 @@ class TypePlan:
 
 TYPES: dict[str, TypePlan] = {}
 ROOTS: dict[str, "Root"] = {}
-#: Root fields deliberately left to the reference path, and why (`trialdesk planner report` prints it).
+#: Root fields ("auditLog") and fields of declared types ("Partner.logoUrl") deliberately left to the
+#: reference path, and why (`trialdesk planner report` prints it; tests/planner/test_declarations.py
+#: fails on a field of a declared type that is neither declared nor here).
 UNPLANNED: dict[str, str] = {}
 
 
@@ -173,6 +187,22 @@ def plannable(type_name: str, table: Any = None, /, **fields: Any) -> TypePlan:
     return plan
 
 
+def declare(gql_type: type, table: Any = None, /, **computed: Any) -> TypePlan:
+    """Declare the Strawberry type `gql_type` plannable over `table`'s rows: its plain column fields
+    (server.schema.columns: an attribute whose name is a column) and a Node's `id` are derived; write
+    only `computed` (Derived, Relation, Embedded, ...: GraphQL names as keywords; a plain field given
+    here is read as written instead). `table` None: an object built from its parent's row is declared
+    by hand alone."""
+    name = gql_type.__strawberry_definition__.name
+    derived: dict[str, Any] = {}
+    if table is not None:
+        columns.bind(gql_type, table)
+        derived = {f.graphql_name: Column(f.column, time=f.time) for f in columns.plain(gql_type)}
+    if issubclass(gql_type, Node):
+        derived["id"] = GlobalId(name)
+    return plannable(name, table, **{**derived, **computed})
+
+
 def root(name: str, declaration: "Root") -> "Root":
     """Declare the root query field `name` plannable."""
     ROOTS[name] = declaration
@@ -180,8 +210,9 @@ def root(name: str, declaration: "Root") -> "Root":
 
 
 def unplanned(name: str, reason: str) -> None:
-    """Say why the root query field `name` stays on the reference path (beside its resolver). A query
-    that selects it is still planned for its other root fields."""
+    """Say why the root query field `name` (or the field "Type.field" of a declared type) stays on the
+    reference path, beside its resolver. A query that selects it is still planned for its other root
+    fields."""
     UNPLANNED[name] = reason
 
 

@@ -61,8 +61,8 @@ def _reachable(schema: GraphQLSchema) -> set[str]:
 def why_not(undeclared: list[str]) -> dict[str, str]:
     """Each undeclared `Type.field` with the reason its root field gives (UNPLANNED), by root field;
     fields of types only those roots reach go with them."""
-    return {name: UNPLANNED.get(name.split(".", 1)[1], "no declaration yet") if name.startswith("Query.") else ""
-            for name in undeclared}
+    return {name: UNPLANNED.get(name.split(".", 1)[1], "no declaration yet") if name.startswith("Query.")
+            else UNPLANNED.get(name, "") for name in undeclared}
 
 
 def _label(value: str) -> str:

@@ -16,7 +16,8 @@ from server.domain.orgs import geography
 from server.planner import declare as plan
 from server.planner import roots
 from server.domain.trials.options import BUSINESS_VERTICALS, DURATIONS
-from server.schema.enums import DataRegion, DeviceType
+from server.schema import columns
+from server.schema.enums import DataRegion
 from server.schema.types.catalog import Country
 from server.schema.types.devices import DeviceModel
 
@@ -41,7 +42,7 @@ class CatalogQuery:
     async def device_catalog(self, info: Info) -> list[DeviceModel]:
         async with loaders.read(info.context) as db:
             rows = await catalog.models(db)
-        return [DeviceModel(type=DeviceType(r.type), model=r.model, max_quantity=r.max_quantity) for r in rows]
+        return [DeviceModel(**columns.values(DeviceModel, r)) for r in rows]
 
     @strawberry.field(description="IANA time zones for a Meetings site (R-SVC-02).")
     def time_zones(self) -> list[str]:

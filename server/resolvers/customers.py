@@ -25,6 +25,7 @@ from server.planner import declare as plan
 from server.planner import roots
 from server.resolvers import customer_page
 from server.resolvers.answer import as_graphql_error
+from server.schema import columns
 from server.schema.enums import ProvisioningStatus, SubscriptionStatus
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
@@ -140,8 +141,7 @@ class CustomerQuery:
                 rows = await customers.audit_events(db, info.context.actor, decode_id(str(customer_id), "Customer"))
         except DomainError as error:
             raise await as_graphql_error(info, error, "auditEvents")
-        return [AuditEvent(at=r.at, actor=r.actor, action=r.action, subject_type=r.subject_type, before=r.before,
-                           after=r.after) for r in rows]
+        return [AuditEvent(**columns.values(AuditEvent, r)) for r in rows]
 
 
 

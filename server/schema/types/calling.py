@@ -7,11 +7,13 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from server.db import relations
 from server.db.models import Location as LocationRow
 from server.db.models import PhoneNumber as NumberRow
+from server.planner import declare as plan
+from server.schema import columns
 from server.schema.enums import NumberStatus, PstnOption
 from server.schema.errors import UserError
-from server.planner import declare as plan
 from server.schema.node import Node, to_global_id
 
 
@@ -23,7 +25,7 @@ class PhoneNumber:
 
     @classmethod
     def from_row(cls, row: NumberRow) -> "PhoneNumber":
-        return cls(e164=row.e164, status=NumberStatus(row.status), release_at=row.release_at)
+        return cls(**columns.values(cls, row))
 
 
 @strawberry.type
@@ -47,9 +49,7 @@ class Location(Node):
 
     @classmethod
     def from_row(cls, row: LocationRow) -> "Location":
-        return cls(id=to_global_id("Location", row.id), name=row.name, country=row.country, time_zone=row.time_zone,
-                   line1=row.line1, line2=row.line2, city=row.city, postal_code=row.postal_code, region=row.region,
-                   _pk=row.id)
+        return cls(**columns.values(cls, row, id=to_global_id("Location", row.id), _pk=row.id))
 
 
 @strawberry.type
@@ -86,14 +86,10 @@ class NumberRequirement:
                    description=value.description)
 
 
-# What the planner reads for these fields (server.planner.declare): the loaders' order.
-plan.plannable("PhoneNumber", NumberRow, e164=plan.Column("e164"), status=plan.Column("status"),
-               releaseAt=plan.Column("release_at", time=True))
-plan.plannable(
-    "Location", LocationRow,
-    id=plan.GlobalId("Location"), name=plan.Column("name"), country=plan.Column("country"),
-    timeZone=plan.Column("time_zone"), line1=plan.Column("line1"), line2=plan.Column("line2"),
-    city=plan.Column("city"), postalCode=plan.Column("postal_code"), region=plan.Column("region"),
-    numbers=plan.Relation("PhoneNumber", NumberRow, join=lambda location, number: number.c.location_id == location.c.id,
-                          order=lambda number: [number.c.e164, number.c.id]),
+# What the planner reads for these fields (server.planner.declare): the plain column fields derived from
+# the attributes (server.schema.columns); the numbers in the loaders' order.
+plan.declare(PhoneNumber, NumberRow)
+plan.declare(
+    Location, LocationRow,
+    numbers=plan.related("PhoneNumber", relations.LOCATION_NUMBERS),
 )

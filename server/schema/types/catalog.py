@@ -42,7 +42,6 @@ class AuditEvent:
     after: JSON | None
 
 
-# What the planner reads for these fields (server.planner.declare).
-plan.plannable("AuditEvent", AuditEventRow, at=plan.Column("at", time=True), actor=plan.Column("actor"),
-               action=plan.Column("action"), subjectType=plan.Column("subject_type"), before=plan.Column("before"),
-               after=plan.Column("after"))
+# What the planner reads for these fields (server.planner.declare): the plain column fields, derived
+# from the attributes (server.schema.columns).
+plan.declare(AuditEvent, AuditEventRow)

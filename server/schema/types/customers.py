@@ -11,13 +11,14 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from strawberry.types import Info
 
 from server import loaders
-from server.db.models import CustomerOrg, PartnerAccessGrant, PartnerOrg, PurchasedService
-from server.db.models import Location as LocationRow
+from server.db import relations
+from server.db.models import CustomerOrg, PartnerAccessGrant, PurchasedService
 from server.db.models import Trial as TrialRow
 from server.domain.orgs import customers as customers_domain
 from server.domain.trials import status
 from server.domain.core import visibility
 from server.planner import declare as plan
+from server.schema import columns
 from server.schema.enums import DataRegion, PartnerAccess, ProvisioningStatus, ServiceType, SubscriptionStatus
 from server.schema.node import Node, to_global_id
 from server.schema.types.calling import Location
@@ -124,9 +125,8 @@ class Customer(Node):
         `visibility.customer_columns` (masked for the viewer), or the ORM object of a customer the
         viewer just started a trial for (its managing partner: all details)."""
         details = bool(row.details) if hasattr(row, "details") else True
-        return cls(_details=details, id=to_global_id("Customer", row.id), name=row.name, country=row.country, region=DataRegion(row.region),
-                   business_vertical=row.business_vertical, admin_email=row.admin_email,
-                   provisioning_status=ProvisioningStatus(row.provisioning_status), _row=row, **read_ahead)
+        return cls(**columns.values(cls, row, _details=details, id=to_global_id("Customer", row.id), _row=row,
+                                    **read_ahead))
 
     @classmethod
     async def load(cls, info: Info, pk: int) -> "Customer | None":
@@ -160,8 +160,9 @@ class CustomerConnection:
 CustomerOrder = strawberry.enum(customers_domain.CustomerOrder, name="CustomerOrder")
 
 
-# What the planner reads for these fields (server.planner.declare): the same rows, scope and order as
-# the loaders above, the derived status from the same domain function.
+# What the planner reads for these fields (server.planner.declare): the plain column fields derived from
+# the attributes (server.schema.columns, the R-EX-01 masked ones read as the viewer sees them); the
+# same rows, scope and order as the loaders above, the derived status from the same domain function.
 class _TrialState(NamedTuple):  # what status.derive reads of a trial
     state: str
     ends_at: Any
@@ -214,20 +215,14 @@ def _viewed(name: str):
                                                              visibility.customer_view(actor, source)[name]))
 
 
-plan.plannable(
-    "Customer", CustomerOrg,
-    id=plan.GlobalId("Customer"), name=plan.Column("name"), country=plan.Column("country"),
-    region=plan.Column("region"), businessVertical=plan.Column("business_vertical"),
-    adminEmail=_viewed("admin_email"), provisioningStatus=plan.Column("provisioning_status"),
-    provisioningError=_viewed("provisioning_error"),
+plan.declare(
+    Customer, CustomerOrg,
+    adminEmail=_viewed("admin_email"), provisioningError=_viewed("provisioning_error"),
     subscriptionStatus=plan.Derived(_subscription_status, "subscription_status", plan.Input(_visible_trials)),
     partnerAccess=plan.Derived(lambda env, access: access, plan.Input(_access)),
     purchasedServices=plan.Derived(lambda env, services: services, plan.Input(_purchased)),
-    managingPartner=plan.Relation("Partner", PartnerOrg, join=lambda customer, partner:
-                                  partner.c.id == customer.c.managing_partner_id, many=False, shown=_details),
-    trials=plan.Relation("Trial", TrialRow, join=lambda customer, trial: trial.c.customer_id == customer.c.id,
-                         scope=lambda actor, trial: visibility.trial_condition(actor, trial.c)),
-    locations=plan.Relation("Location", LocationRow, join=lambda customer, location:
-                            location.c.customer_id == customer.c.id, shown=_details,
-                            order=lambda location: [location.c.name, location.c.id]),
+    managingPartner=plan.related("Partner", relations.CUSTOMER_MANAGING_PARTNER, many=False, shown=_details),
+    trials=plan.related("Trial", relations.CUSTOMER_TRIALS,
+                        scope=lambda actor, trial: visibility.trial_condition(actor, trial.c)),
+    locations=plan.related("Location", relations.CUSTOMER_LOCATIONS, shown=_details),
 )

@@ -12,13 +12,14 @@ import strawberry
 from sqlalchemy import and_, func, text
 from strawberry.types import Info
 
+from server.db import relations
 from server.db.models import DeviceExtensionRequest as ExtensionRow
 from server.db.models import DeviceModel as DeviceModelRow
 from server.db.models import Shipment as ShipmentRow
 from server.db.models import ShipmentItem as ItemRow
-from server.db.models import Trial as TrialRow
 from server.domain.core import visibility
 from server.planner import declare as plan
+from server.schema import columns
 from server.schema.enums import DeviceType, ExtensionStatus, ShipmentStatus
 from server.schema.errors import UserError
 from server.schema.node import Node, to_global_id
@@ -101,7 +102,7 @@ class Shipment(Node):
         from server import loaders
 
         rows = await loaders.load(info, "items_by_shipment", loaders.items_by_shipment, self._pk)
-        return [ShipmentItem(model=r.model, serial_number=r.serial_number) for r in rows]
+        return [ShipmentItem(**columns.values(ShipmentItem, r)) for r in rows]
 
     @strawberry.field
     async def trial(self, info: Info) -> Annotated["Trial", strawberry.lazy("server.schema.types.trials")] | None:
@@ -114,15 +115,13 @@ class Shipment(Node):
         from server.domain.devices.shipments import return_instructions
 
         mismatch = row.mismatch or None
-        return cls(id=to_global_id("Shipment", row.id), device_type=DeviceType(row.device_type),
-                   status=ShipmentStatus(row.status), demo_order_number=row.demo_order_number, carrier=row.carrier,
-                   due_date=row.due_date, return_by=row.return_by, model=row.model, quantity=row.quantity,
-                   poe_confirmed=bool(row.poe_confirmed), country=row.country, shipped_on=row.shipped_on,
-                   return_labels_requested=row.return_labels_requested or 0,
-                   return_mismatch=ReturnMismatch(missing=list(mismatch.get("missing", [])),
-                                                  unexpected=list(mismatch.get("unexpected", []))) if mismatch else None,
-                   return_instructions=return_instructions(row.country, row.demo_order_number),
-                   shipping_address=ShippingAddress.from_row(row), _pk=row.id, _trial_id=row.trial_id, _items=items)
+        return cls(**columns.values(
+            cls, row, id=to_global_id("Shipment", row.id), poe_confirmed=bool(row.poe_confirmed),
+            return_labels_requested=row.return_labels_requested or 0,
+            return_mismatch=ReturnMismatch(missing=list(mismatch.get("missing", [])),
+                                           unexpected=list(mismatch.get("unexpected", []))) if mismatch else None,
+            return_instructions=return_instructions(row.country, row.demo_order_number),
+            shipping_address=ShippingAddress.from_row(row), _pk=row.id, _trial_id=row.trial_id, _items=items))
 
 
 @strawberry.type
@@ -149,9 +148,7 @@ class DeviceExtensionRequest(Node):
 
     @classmethod
     def from_row(cls, row: ExtensionRow) -> "DeviceExtensionRequest":
-        return cls(id=to_global_id("DeviceExtensionRequest", row.id), days=row.days,
-                   status=ExtensionStatus(row.status), note=row.note, reason=row.reason, created_at=row.created_at,
-                   decided_at=row.decided_at, _trial_id=row.trial_id)
+        return cls(**columns.values(cls, row, id=to_global_id("DeviceExtensionRequest", row.id), _trial_id=row.trial_id))
 
 
 @strawberry.type
@@ -160,12 +157,13 @@ class DeviceExtensionPayload:
     user_errors: list[UserError]
 
 
-# What the planner reads for these fields (server.planner.declare).
+# What the planner reads for these fields (server.planner.declare): the plain column fields are derived
+# from the attributes (server.schema.columns); the computed fields and relations are written here.
 def _trial_of() -> plan.Relation:
     """`Shipment.trial`, `DeviceExtensionRequest.trial`: `Trial.load`, i.e. the trial within the viewer's
     reach (`visibility.trial_reach`), else null."""
-    return plan.Relation("Trial", TrialRow, join=lambda row, trial: trial.c.id == row.c.trial_id, many=False,
-                         scope=lambda actor, trial: visibility.trial_reach(actor, trial.c))
+    return plan.related("Trial", relations.TRIAL_OF, many=False,
+                        scope=lambda actor, trial: visibility.trial_reach(actor, trial.c))
 
 
 def _mismatch(part: str):
@@ -178,19 +176,14 @@ def _return_instructions(env, country: str, order: str | None) -> str:
     return return_instructions(country, order)
 
 
-plan.plannable("DeviceModel", DeviceModelRow, type=plan.Column("type"), model=plan.Column("model"),
-               maxQuantity=plan.Column("max_quantity"))
-plan.plannable("ShipmentItem", ItemRow, model=plan.Column("model"), serialNumber=plan.Column("serial_number"))
-plan.plannable(
-    "Shipment", ShipmentRow,
-    id=plan.GlobalId("Shipment"), deviceType=plan.Column("device_type"), status=plan.Column("status"),
-    demoOrderNumber=plan.Column("demo_order_number"), carrier=plan.Column("carrier"), dueDate=plan.Column("due_date"),
-    returnBy=plan.Column("return_by"), model=plan.Column("model"), quantity=plan.Column("quantity"),
-    poeConfirmed=plan.Column("poe_confirmed", convert=bool), country=plan.Column("country"),
-    shippedOn=plan.Column("shipped_on"),
+plan.declare(DeviceModel, DeviceModelRow)
+plan.declare(ShipmentItem, ItemRow)
+plan.declare(
+    Shipment, ShipmentRow,
+    poeConfirmed=plan.Column("poe_confirmed", convert=bool),
     returnLabelsRequested=plan.Column("return_labels_requested", convert=lambda n: n or 0),
     returnInstructions=plan.Derived(_return_instructions, "country", "demo_order_number"),
-    items=plan.Relation("ShipmentItem", ItemRow, join=lambda shipment, item: item.c.shipment_id == shipment.c.id),
+    items=plan.related("ShipmentItem", relations.SHIPMENT_ITEMS),
     trial=_trial_of(),
     # `from_row`: `row.mismatch or None` -- the domain writes a dict or None (JSON null), so: a non-empty object
     returnMismatch=plan.Embedded("ReturnMismatch", present=lambda shipment: and_(
@@ -199,17 +192,12 @@ plan.plannable(
     shippingAddress=plan.Embedded("ShippingAddress", present=lambda shipment: and_(
         shipment.c.address_line1.is_not(None), shipment.c.address_line1 != "")),
 )
-plan.plannable("ShippingAddress", line1=plan.Column("address_line1"), line2=plan.Column("address_line2"),
-               city=plan.Column("address_city", convert=lambda v: v or ""),
-               postalCode=plan.Column("address_postal_code", convert=lambda v: v or ""),
-               region=plan.Column("address_region"), country=plan.Column("country"),
-               contactName=plan.Column("contact_name", convert=lambda v: v or ""),
-               contactPhone=plan.Column("contact_phone", convert=lambda v: v or ""))
-plan.plannable("ReturnMismatch", missing=plan.Column("mismatch", convert=_mismatch("missing")),
-               unexpected=plan.Column("mismatch", convert=_mismatch("unexpected")))
-plan.plannable(
-    "DeviceExtensionRequest", ExtensionRow,
-    id=plan.GlobalId("DeviceExtensionRequest"), days=plan.Column("days"), status=plan.Column("status"),
-    note=plan.Column("note"), reason=plan.Column("reason"), createdAt=plan.Column("created_at", time=True),
-    decidedAt=plan.Column("decided_at", time=True), trial=_trial_of(),
-)
+plan.declare(ShippingAddress, line1=plan.Column("address_line1"), line2=plan.Column("address_line2"),
+             city=plan.Column("address_city", convert=lambda v: v or ""),
+             postalCode=plan.Column("address_postal_code", convert=lambda v: v or ""),
+             region=plan.Column("address_region"), country=plan.Column("country"),
+             contactName=plan.Column("contact_name", convert=lambda v: v or ""),
+             contactPhone=plan.Column("contact_phone", convert=lambda v: v or ""))
+plan.declare(ReturnMismatch, missing=plan.Column("mismatch", convert=_mismatch("missing")),
+             unexpected=plan.Column("mismatch", convert=_mismatch("unexpected")))
+plan.declare(DeviceExtensionRequest, ExtensionRow, trial=_trial_of())

@@ -8,6 +8,7 @@ from sqlalchemy import false, true
 
 from server.db.models import PartnerOrg
 from server.planner import declare as plan
+from server.schema import columns
 from server.schema.enums import PartnerTier, Role
 from server.schema.node import Node, decode_id, to_global_id
 
@@ -42,8 +43,7 @@ class Partner(Node):
 
     @classmethod
     def from_row(cls, row: PartnerOrg) -> "Partner":
-        return cls(id=to_global_id("Partner", row.id), name=row.name, certified=row.certified,
-                   tier=PartnerTier(row.tier))
+        return cls(**columns.values(cls, row, id=to_global_id("Partner", row.id)))
 
 
 @strawberry.type
@@ -54,10 +54,13 @@ class Viewer:
 
 
 # What the planner reads for these fields (server.planner.declare).
-plan.plannable("Partner", PartnerOrg, id=plan.GlobalId("Partner"), name=plan.Column("name"),
-               certified=plan.Column("certified"), tier=plan.Column("tier"))
-plan.plannable(
-    "Viewer",
+plan.declare(Partner, PartnerOrg)
+plan.unplanned("Partner.logoUrl", "R-SET-01: the partner's settings as the domain reads them (settings.of: the "
+                                  "defaults when the partner saved none); not declared yet")
+plan.unplanned("Partner.contactEmail", "R-BUY-01 over R-SET-01: the reply-to of the partner's settings as the "
+                                       "domain reads them (settings.of); not declared yet")
+plan.declare(
+    Viewer,
     email=plan.FromActor(lambda env: env.actor.email or ""),
     roles=plan.FromActor(lambda env: [role.value for role in sorted(env.actor.roles)]),
     partner=plan.Relation("Partner", PartnerOrg, join=lambda viewer, partner: true(), many=False,

@@ -5,17 +5,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy import and_
 from strawberry.types import Info
 
 from server import loaders
-from server.db.models import CustomerOrg, PartnerOrg, TrialService
-from server.db.models import DeviceExtensionRequest as ExtensionRow
-from server.db.models import Shipment as ShipmentRow
+from server.db import relations
+from server.db.models import TrialService
 from server.db.models import Trial as TrialRow
 from server.domain.trials import status
 from server.domain.usage.sql import TrialUsage
 from server.planner import declare as plan
+from server.schema import columns
 from server.schema.enums import (
     DeviceType, MeetingsEdition, MeetingsFeature, PstnOption, ServiceType, TrialState,
 )
@@ -55,13 +54,13 @@ class Service:
     def from_row(cls, row: Any, trial_state: str) -> "Service":
         meetings = calling = None
         if row.service == "MEETINGS":
-            meetings = MeetingsOptions(edition=MeetingsEdition(row.meetings_edition or "BASIC"), site_url=row.site_url,
-                                       time_zone=row.time_zone,
-                                       features=[MeetingsFeature(f) for f in row.meetings_features or []])
+            meetings = MeetingsOptions(**columns.values(
+                MeetingsOptions, row, edition=MeetingsEdition(row.meetings_edition or "BASIC"),
+                features=[MeetingsFeature(f) for f in row.meetings_features or []]))
         if row.service == "CALLING":
             calling = CallingOptions(pstn=PstnOption(row.pstn or "CCP"))
-        return cls(type=ServiceType(row.service), license_count=row.license_count,
-                   expired=status.service_expired(trial_state), meetings=meetings, calling=calling)
+        return cls(**columns.values(cls, row, type=ServiceType(row.service), expired=status.service_expired(trial_state),
+                                    meetings=meetings, calling=calling))
 
 
 @strawberry.type
@@ -131,10 +130,8 @@ class Trial(Node):
     @classmethod
     def from_row(cls, row: Any, now: datetime | None = None, **read_ahead: Any) -> "Trial":
         """`now`: one clock reading for a whole page; `read_ahead`: relations a page read for it."""
-        return cls(id=to_global_id("Trial", row.id), state=TrialState(row.state), license_count=row.license_count,
-                   duration_days=row.duration_days, kind=row.kind, starts_at=row.starts_at, ends_at=row.ends_at,
-                   grace_ends_at=row.grace_ends_at, version=row.version, days_left=status.days_left(row.ends_at, now),
-                   _row=row, **read_ahead)
+        return cls(**columns.values(cls, row, id=to_global_id("Trial", row.id),
+                                    days_left=status.days_left(row.ends_at, now), _row=row, **read_ahead))
 
     @classmethod
     async def load(cls, info: Info, pk: int) -> "Trial | None":
@@ -199,37 +196,30 @@ class ExistingCustomerTrialInput(TrialForm):
     pass
 
 
-# What the planner reads for these fields (server.planner.declare): the loaders' rows and order.
-plan.plannable(
-    "Trial", TrialRow,
-    id=plan.GlobalId("Trial"), state=plan.Column("state"), licenseCount=plan.Column("license_count"),
-    durationDays=plan.Column("duration_days"), kind=plan.Column("kind"),
-    startsAt=plan.Column("starts_at", time=True), endsAt=plan.Column("ends_at", time=True),
-    graceEndsAt=plan.Column("grace_ends_at", time=True), version=plan.Column("version"),
+# What the planner reads for these fields (server.planner.declare): the plain column fields are derived
+# from the attributes above (server.schema.columns); the computed fields and relations are written here,
+# each relation from the link the loaders read (server.db.relations).
+plan.declare(
+    Trial, TrialRow,
     daysLeft=plan.Derived(lambda env, ends: status.days_left(ends, env.now), plan.TimeInput("ends_at")),
-    customer=plan.Relation("Customer", CustomerOrg, join=lambda trial, customer: customer.c.id == trial.c.customer_id,
-                           many=False),
-    services=plan.Relation("Service", TrialService, join=lambda trial, service: and_(
-        service.c.trial_id == trial.c.id, service.c.removed_at.is_(None))),
-    shipments=plan.Relation("Shipment", ShipmentRow, join=lambda trial, shipment: shipment.c.trial_id == trial.c.id),
-    partner=plan.Relation("Partner", PartnerOrg, join=lambda trial, partner: partner.c.id == trial.c.partner_id,
-                          many=False),
-    deviceExtensionRequests=plan.Relation("DeviceExtensionRequest", ExtensionRow, join=lambda trial, request:
-                                          request.c.trial_id == trial.c.id),
+    customer=plan.related("Customer", relations.TRIAL_CUSTOMER, many=False),
+    services=plan.related("Service", relations.TRIAL_SERVICES),
+    shipments=plan.related("Shipment", relations.TRIAL_SHIPMENTS),
+    partner=plan.related("Partner", relations.TRIAL_PARTNER, many=False),
+    deviceExtensionRequests=plan.related("DeviceExtensionRequest", relations.TRIAL_EXTENSION_REQUESTS),
     adoption=plan.Relation("TrialAdoption", TrialUsage, join=lambda trial, usage: usage.c.trial_id == trial.c.id,
                            many=False),
 )
-plan.plannable(
-    "Service", TrialService,
-    type=plan.Column("service"), licenseCount=plan.Column("license_count"),
+plan.declare(
+    Service, TrialService,
+    type=plan.Column("service"),
     expired=plan.Derived(lambda env, state: status.service_expired(state), plan.ParentColumn("state")),
     meetings=plan.Embedded("MeetingsOptions", present=lambda service: service.c.service == "MEETINGS"),
     calling=plan.Embedded("CallingOptions", present=lambda service: service.c.service == "CALLING"),
 )
-plan.plannable(
-    "MeetingsOptions",
+plan.declare(
+    MeetingsOptions, TrialService,
     edition=plan.Column("meetings_edition", convert=lambda edition: edition or "BASIC"),
-    siteUrl=plan.Column("site_url"), timeZone=plan.Column("time_zone"),
     features=plan.Column("meetings_features", convert=lambda features: list(features or [])),
 )
-plan.plannable("CallingOptions", pstn=plan.Column("pstn", convert=lambda pstn: pstn or "CCP"))
+plan.declare(CallingOptions, pstn=plan.Column("pstn", convert=lambda pstn: pstn or "CCP"))

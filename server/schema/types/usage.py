@@ -109,3 +109,7 @@ def _field(name: str):
 plan.plannable("TrialAdoption", TrialUsage.__table__, health=_field("health"),
                activeUsers7d=_field("active_users_7d"), activeUsers30d=_field("active_users_30d"),
                activation=_field("activation"), lastActiveOn=_field("last_active_on"))
+plan.unplanned("TrialAdoption.services", "R-USE-03: per-service figures over the rollups, Python rules "
+                                         "(adoption.services); not declared yet")
+plan.unplanned("TrialAdoption.daily", "R-USE-03: the daily series with its zero days (adoption.daily), an "
+                                      "argument (days); not declared yet")

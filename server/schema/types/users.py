@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from server.db.models import ApiToken as ApiTokenRow
 from server.db.models import RoleGrant, User
 from server.planner import declare as plan
+from server.schema import columns
 from server.schema.enums import Role
 from server.schema.errors import UserError
 from server.schema.node import Node, to_global_id
@@ -26,8 +27,7 @@ class PartnerUser(Node):
 
     @classmethod
     def from_row(cls, row: User, roles) -> "PartnerUser":
-        return cls(id=to_global_id("PartnerUser", row.id), email=row.email, name=row.name, roles=list(roles),
-                   active=row.active, created_at=row.created_at)
+        return cls(**columns.values(cls, row, id=to_global_id("PartnerUser", row.id), roles=list(roles)))
 
 
 @strawberry.type(description="An API bearer token; the secret itself is shown once, by createApiToken.")
@@ -41,8 +41,7 @@ class ApiToken(Node):
 
     @classmethod
     def from_row(cls, row: ApiTokenRow, user_email: str | None) -> "ApiToken":
-        return cls(id=to_global_id("ApiToken", row.id), name=row.name, roles=[Role(r) for r in row.roles], user_email=user_email,
-                   created_at=row.created_at, last_used_at=row.last_used_at, revoked_at=row.revoked_at)
+        return cls(**columns.values(cls, row, id=to_global_id("ApiToken", row.id), user_email=user_email))
 
 
 @strawberry.type
@@ -64,8 +63,8 @@ class ChangePasswordPayload:
     user_errors: list[UserError]
 
 
-# What the planner reads for these types (server.planner): the same columns; a user's roles and a
-# token's user's email as the resolvers read them.
+# What the planner reads for these types (server.planner): the plain column fields derived from the
+# attributes (server.schema.columns); a user's roles and a token's user's email as the resolvers read them.
 def _roles_of(user, parent, actor):
     return (select(func.coalesce(func.json_agg(aggregate_order_by(RoleGrant.role, RoleGrant.role.collate("C"))),
                                  text("'[]'::json"))).where(RoleGrant.user_id == user.c.id).scalar_subquery())
@@ -75,10 +74,5 @@ def _email_of(token, parent, actor):
     return select(User.email).where(User.id == token.c.user_id).scalar_subquery()
 
 
-plan.plannable("PartnerUser", User, id=plan.GlobalId("PartnerUser"), email=plan.Column("email"),
-               name=plan.Column("name"), active=plan.Column("active"), createdAt=plan.Column("created_at", time=True),
-               roles=plan.Derived(lambda env, roles: roles, plan.Input(_roles_of)))
-plan.plannable("ApiToken", ApiTokenRow, id=plan.GlobalId("ApiToken"), name=plan.Column("name"),
-               roles=plan.Column("roles"), userEmail=plan.Derived(lambda env, email: email, plan.Input(_email_of)),
-               createdAt=plan.Column("created_at", time=True), lastUsedAt=plan.Column("last_used_at", time=True),
-               revokedAt=plan.Column("revoked_at", time=True))
+plan.declare(PartnerUser, User, roles=plan.Derived(lambda env, roles: roles, plan.Input(_roles_of)))
+plan.declare(ApiToken, ApiTokenRow, userEmail=plan.Derived(lambda env, email: email, plan.Input(_email_of)))

@@ -10,6 +10,7 @@ from server.db.models import WebhookDelivery as DeliveryRow
 from server.db.models import WebhookEndpoint as EndpointRow
 from server.domain.webhooks.endpoints import hint_of
 from server.planner import declare as plan
+from server.schema import columns
 from server.schema.errors import UserError
 from server.schema.node import Node, to_global_id
 
@@ -34,9 +35,7 @@ class WebhookEndpoint(Node):
 
     @classmethod
     def from_row(cls, row: EndpointRow, secret_hint: str) -> "WebhookEndpoint":
-        return cls(id=to_global_id("WebhookEndpoint", row.id), url=row.url, description=row.description,
-                   event_types=list(row.event_types), enabled=row.enabled, disabled_reason=row.disabled_reason,
-                   secret_hint=secret_hint, created_at=row.created_at, updated_at=row.updated_at)
+        return cls(**columns.values(cls, row, id=to_global_id("WebhookEndpoint", row.id), secret_hint=secret_hint))
 
 
 @strawberry.type
@@ -99,11 +98,9 @@ class WebhookDeliveryPayload:
     user_errors: list[UserError]
 
 
-# What the planner reads for the endpoint (server.planner): its columns; the secret's hint decrypted
+# What the planner reads for the endpoint (server.planner): its plain column fields (derived from the
+# attributes, server.schema.columns); the secret's hint decrypted
 # in Python as the resolver does (server.domain.webhooks.endpoints.hint_of).
-plan.plannable("WebhookEndpoint", EndpointRow, id=plan.GlobalId("WebhookEndpoint"), url=plan.Column("url"),
-               description=plan.Column("description"), eventTypes=plan.Column("event_types"),
-               enabled=plan.Column("enabled"), disabledReason=plan.Column("disabled_reason"),
-               secretHint=plan.Derived(lambda env, ciphertext: hint_of(ciphertext, env.settings.secret_key),
-                                       "secret_ciphertext"),
-               createdAt=plan.Column("created_at", time=True), updatedAt=plan.Column("updated_at", time=True))
+plan.declare(WebhookEndpoint, EndpointRow,
+             secretHint=plan.Derived(lambda env, ciphertext: hint_of(ciphertext, env.settings.secret_key),
+                                     "secret_ciphertext"))
