@@ -24,11 +24,12 @@ def source_messages() -> list[str]:
     with open(ROOT / "translations" / "babel.cfg") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = [m[2] for m in extract_from_dir(str(ROOT), method_map, options_map, keywords={"_": None, "t": None, "ngettext": (1, 2)})]
-    from server.pages import labels, rendering, timeline, wizard_form
+    from server.pages import delivery_form, labels, rendering, timeline, wizard_form
 
     found += list(labels.AUDIT_ACTIONS.values()) + list(labels.ACTOR_KINDS.values()) + [labels.GENERIC_ACTION]
     found += list(labels.LABELS.values()) + list(rendering.ERROR_MESSAGES.values()) + list(timeline.LABELS.values())
     found += [message for fields in wizard_form.REQUIRED.values() for _, message in fields]
+    found += [message for _, message in delivery_form.REQUIRED] + [wizard_form.POE_MESSAGE]
     from server.domain.trials.options import BUSINESS_VERTICALS
 
     found += list(BUSINESS_VERTICALS)  # shown translated; the API keeps the English value

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.pages import calling, guard, labels, rendering, timeline, usage_chart
+from server.pages import calling, delivery_form, guard, labels, rendering, timeline, usage_chart
 from server.pages.operations import run_operation
 from server.pages.wizard_form import whole_number
 
@@ -46,6 +46,8 @@ async def _load(request: Request, customer_id: str) -> dict[str, Any]:
         trial["shipped_types"] = {sh["deviceType"] for sh in trial["shipments"]}
         trial["devices_out"] = any(sh["status"] in OUT for sh in trial["shipments"])
         trial["extension_pending"] = any(r["status"] == "PENDING" for r in trial["deviceExtensionRequests"])
+        trial["last_delivery"] = delivery_form.values_of(
+            next((sh["shippingAddress"] for sh in reversed(trial["shipments"]) if sh.get("shippingAddress")), None), "device")
         trial["adoption"] = usage.get(trial["id"])
         if trial["adoption"]:
             trial["usage_chart"] = usage_chart.layout(trial["adoption"]["daily"], trial["types"])
@@ -108,11 +110,13 @@ async def _variables(action: str, trial_id: str, form) -> dict[str, Any]:
                 "provisioningEmail": str(form.get("provisioningEmail", "")).strip(),
                 "services": _ints([str(v) for v in form.getlist("services")]),
                 "confirmOmitted": form.get("confirmOmitted") == "on"}
-    if action == "ship":  # R-DEV-01: the model's value is "TYPE:model"
+    if action == "ship":  # R-DEV-01: the model's value is "TYPE:model"; R-DEV-02: where to, to whom
         kind, _, model = str(form.get("device", "")).partition(":")
+        country = str(form.get("device.shippingAddress.country", ""))
         return {**base, "device": {"type": kind if kind in DEVICE_TYPES else "PHONE", "model": model,
                                    "quantity": whole_number(form.get("quantity")),
-                                   "poeConfirmed": form.get("poeConfirmed") == "on"}}
+                                   "poeConfirmed": form.get("poeConfirmed") == "on",
+                                   **delivery_form.to_input(form, "device", country)}}
     if action == "skip":
         skip = str(form.get("skip", ""))
         return {**base, "skip": skip if skip in SKIPS else SKIPS[0]}

@@ -12,6 +12,7 @@ import contextvars
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -126,6 +127,8 @@ ERROR_MESSAGES = {
     "SERVICES_OMITTED": "The order leaves out trial services: confirm that they will be lost.",
     "DEVICES_OUTSTANDING": "Devices are still out: they must be returned first.",
     "POE_NOT_CONFIRMED": "Confirm PoE at the site, or contact the trials team.",
+    "INVALID_ADDRESS": "Check this part of the address.",
+    "INVALID_PHONE_NUMBER": "Enter a valid phone number.",
     "RATE_LIMITED": "Too many lookups. Wait a minute and try again.",
 }
 FIELD_MESSAGE_CODES = {"ORG_EXISTS", "NOT_AN_EXISTING_ORG", "SITE_URL_TAKEN", "INVALID_SITE_URL", "INVALID_TIME_ZONE",
@@ -140,12 +143,14 @@ def message_of(error: dict[str, Any]) -> str:
     return error.get("message", "")
 
 
-def errors_by_field(user_errors: list[dict[str, Any]], aliases: dict[str, str] | None = None) -> dict[str, list[str]]:
-    """userErrors keyed by dotted field path (`input.` dropped; `aliases` renames paths)."""
+def errors_by_field(user_errors: list[dict[str, Any]], aliases: dict[str, str] | None = None,
+                    key_of: Callable[[list[str]], str] | None = None) -> dict[str, list[str]]:
+    """userErrors keyed by dotted field path (`input.` dropped; `aliases` renames paths; `key_of`
+    names the form field of a path when the form's names are not the API's)."""
     found: dict[str, list[str]] = {}
     for error in user_errors:
         path = [p for p in (error.get("field") or []) if p != "input"]
-        key = ".".join(path)
+        key = key_of(path) if key_of else ".".join(path)
         key = (aliases or {}).get(key, key)
         found.setdefault(key, []).append(message_of(error))
     return found

@@ -146,7 +146,7 @@ async def _send(request: Request, state: dict[str, Any]) -> Response:
 
 async def _back_to_error(request: Request, state: dict[str, Any], user_errors: list[dict[str, Any]],
                          *, existing: bool) -> Response:
-    errors = rendering.errors_by_field(user_errors, aliases={f"devices.{i}": "devices" for i in range(4)})
+    errors = rendering.errors_by_field(user_errors, key_of=lambda path: wf.error_key(path, state))
     step = wf.first_step_with(errors, wf.steps(state, existing))
     extra = {"availability": await _availability(request, state)} if existing else {}
     return await _page(request, state, step, existing=existing, errors=errors, extra=extra, status_code=422)

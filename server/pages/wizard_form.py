@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from server.pages import delivery_form
+
 CUSTOMER = ("companyName", "adminEmail", "businessVertical", "country", "supportedLocationConfirmed")
 SERVICES = ("services", "licenseCount", "durationDays", "meetings.edition", "meetings.siteUrl", "meetings.timeZone",
             "meetings.features", "calling.pstn")
@@ -78,10 +80,20 @@ def _one_of(value: Any, allowed: tuple[str, ...], default: str) -> str:
     return value if value in allowed else default
 
 
+POE_MESSAGE = "Confirm PoE at the site, or contact the trials team."
+
+
 def missing(state: dict[str, Any], step: str) -> dict[str, list[str]]:
-    """Answers a step cannot go on without (formats and rules are the API's to check)."""
+    """Answers a step cannot go on without (formats and rules are the API's to check). Devices to
+    ship need R-DEV-01's PoE confirmation for phones and where they go (R-DEV-02), asked on the
+    devices step itself, before the review."""
     required = REQUIRED.get(step, [])
-    return {key: [message] for key, message in required if not state.get(key)}
+    problems = {key: [message] for key, message in required if not state.get(key)}
+    if step == "devices" and devices(state):
+        if any(d["type"] == "PHONE" and not d["poeConfirmed"] for d in devices(state)):
+            problems["devices.PHONE.poeConfirmed"] = [POE_MESSAGE]
+        problems.update(delivery_form.missing(state, "devices"))
+    return problems
 
 
 def devices(state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -92,8 +104,23 @@ def devices(state: dict[str, Any]) -> list[dict[str, Any]]:
         model = state.get(f"devices.{kind}.model", "")
         if quantity > 0 and model:
             chosen.append({"type": kind, "model": model, "quantity": quantity,
-                           "poeConfirmed": state.get(f"devices.{kind}.poeConfirmed") == "on"})
+                           "poeConfirmed": state.get(f"devices.{kind}.poeConfirmed") == "on",
+                           **delivery_form.to_input(state, "devices", state.get("country", ""))})
     return chosen
+
+
+def error_key(path: list[str], state: dict[str, Any]) -> str:
+    """A userError's field as the wizard's field name: `devices.0.contact.phone` → `devices.contact.phone`
+    (one delivery for every device), `devices.0.quantity` → `devices.PHONE.quantity` (its row)."""
+    if len(path) < 2 or path[0] != "devices" or not path[1].isdigit():
+        return ".".join(path)
+    delivery = delivery_form.field_of(path, "devices")
+    if delivery:
+        return delivery
+    chosen, index = devices(state), int(path[1])
+    if index >= len(chosen) or len(path) < 3:
+        return "devices"
+    return f"devices.{chosen[index]['type']}.{'model' if path[2] == 'type' else path[2]}"
 
 
 def to_input(state: dict[str, Any], *, setup_now: bool | None = None) -> dict[str, Any]:

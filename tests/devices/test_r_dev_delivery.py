@@ -74,7 +74,7 @@ async def test_r_dev_02_bad_address_gives_every_problem_on_its_field(client, ses
     norwegian = {**KARI, "phone": "+47 912 34 567"}  # a foreign phone is fine; an address abroad is not
     abroad = await gql(client, REQUEST, {"t": t.trial_gid, "d": {**PHONE, "shippingAddress": OSLO, "contact": norwegian}},
                        token=t.sales)
-    assert _errors(abroad, "requestShipment") == {"device.shippingAddress.country": "INVALID_ADDRESS"}
+    assert _errors(abroad, "requestShipment")["device.shippingAddress.country"] == "INVALID_ADDRESS"
     half = await gql(client, REQUEST, {"t": t.trial_gid, "d": {**PHONE, "contact": norwegian}}, token=t.sales)
     assert _errors(half, "requestShipment") == {"device.shippingAddress": "INVALID_ADDRESS"}
     assert await _shipments(sessionmaker) == 0
@@ -105,3 +105,18 @@ async def test_r_dev_01_start_trial_with_a_bad_phone_starts_nothing(client, sess
     async with sessionmaker() as db:
         assert await db.scalar(select(func.count()).select_from(CustomerOrg).where(
             CustomerOrg.name == "Devices AS")) == 0
+
+
+async def test_r_dev_02_the_device_license_email_says_where_the_devices_go(client, sessionmaker):
+    from server import clock
+    from server.db.models import OutboxEmail
+    from tests.devices.kit import RECORD
+
+    t = await active_trial(sessionmaker, country="NO")
+    shipment = ok(await gql(client, REQUEST, {"t": t.trial_gid, "d": {**PHONE, "shippingAddress": OSLO, "contact": KARI}},
+                            token=t.sales), "requestShipment", "shipment")
+    ok(await gql(client, RECORD, {"s": shipment["id"], "o": "DEMO-7", "n": ["A1", "A2"], "on": clock.today().isoformat()},
+                 token=t.trials_team), "recordShipment", "shipment")
+    async with sessionmaker() as db:
+        mail = await db.scalar(select(OutboxEmail).where(OutboxEmail.kind == "device_license"))
+    assert "Kari Nordmann (+4791234567), Storgata 1, 3. etasje, 0155 Oslo" in mail.body_text

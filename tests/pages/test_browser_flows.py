@@ -221,7 +221,9 @@ async def test_trials_team_records_a_shipment_and_decides_an_extension(browser_p
     from tests.devices.kit import ASK, REQUEST, PHONE, active_trial, ok, request_and_ship
 
     waiting = await active_trial(sessionmaker, country="NO")
-    ok(await gql(client, REQUEST, {"t": waiting.trial_gid, "d": PHONE}, token=waiting.sales),
+    delivery = {"shippingAddress": {"line1": "Storgata 1", "city": "Oslo", "postalCode": "0155", "country": "NO"},
+                "contact": {"name": "Kari Nordmann", "phone": "+47 912 34 567"}}
+    ok(await gql(client, REQUEST, {"t": waiting.trial_gid, "d": {**PHONE, **delivery}}, token=waiting.sales),
        "requestShipment", "shipment")
     shipped = await active_trial(sessionmaker, country="US", team=waiting.team, trials_team=waiting.trials_team)
     await request_and_ship(client, shipped)
@@ -239,6 +241,7 @@ async def test_trials_team_records_a_shipment_and_decides_an_extension(browser_p
     assert await axe_violations(page) == []
     await shot(page, "trials-team-queue")
     shipment = page.locator("section[aria-labelledby=ship-h] article").first
+    assert "Storgata 1" in await shipment.text_content() and "+4791234567" in await shipment.text_content()
     await shipment.locator("input[name=demoOrderNumber]").fill("DEMO-4711")
     await shipment.locator("textarea[name=serialNumbers]").fill("FCH1111A1\nFCH2222B2")
     await shipment.locator("button:has-text('Record shipment')").click()
@@ -263,12 +266,19 @@ async def test_devices_and_calling_on_the_customer_page(browser_page, team, clie
     await page.click("summary:has-text('Request a shipment')")
     await page.select_option("select[name=device]", "PHONE:Cisco Desk Phone 9851")
     await page.fill("input[name=quantity]", "3")
+    form = page.locator("form[action$='/ship']")                             # R-DEV-02: where to, to whom
+    await form.locator("input[name='device.shippingAddress.line1']").fill("Storgata 1")
+    await form.locator("input[name='device.shippingAddress.postalCode']").fill("0155")
+    await form.locator("input[name='device.shippingAddress.city']").fill("Oslo")
+    await form.locator("input[name='device.contact.name']").fill("Kari Nordmann")
+    await form.locator("input[name='device.contact.phone']").fill("912 34 567")
     await page.click("form[action$='/ship'] button[type=submit]")
     await page.wait_for_selector("#device-poeConfirmed-error")               # R-DEV-01: PoE, next to the field
     assert await page.input_value("input[name=quantity]") == "3"
     await page.check("input[name=poeConfirmed]")
     await page.click("form[action$='/ship'] button[type=submit]")
     await page.wait_for_selector("article.trial td:has-text('3 × Cisco Desk Phone 9851')")
+    assert "+4791234567" in await page.text_content("article.trial address.delivery")
     await page.click("summary:has-text('Add a calling location')")
     await page.fill("#loc-name", "Hovedkontor")
     await page.fill("#line1", "Karl Johans gate 1")

@@ -12,6 +12,11 @@ NO_ADDRESS = {"name": "Hovedkontor", "line1": "Karl Johans gate 1", "postalCode"
               "country": "NO", "timeZone": "Europe/Oslo"}
 
 
+SHIP_TO = {"device.shippingAddress.line1": "Storgata 1", "device.shippingAddress.postalCode": "0155",
+           "device.shippingAddress.city": "Oslo", "device.shippingAddress.country": "NO",
+           "device.contact.name": "Kari Nordmann", "device.contact.phone": "912 34 567"}
+
+
 async def a_trial(client, sessionmaker, team, services, **extra):
     token = team.tokens[Role.SALES_FULL_ADMIN]
     body = await gql(client, START, {"input": {
@@ -33,12 +38,17 @@ async def test_r_dev_01_phones_need_poe_confirmed_then_the_shipment_is_requested
                                            "quantity": "4"})
     assert refused.status_code == 422
     assert 'id="device-poeConfirmed-error"' in refused.text
-    assert 'value="PHONE:Cisco Desk Phone 9841" selected' in refused.text and 'value="4"' in refused.text
+    # R-DEV-02: required in the portal: every missing part of the delivery next to its field, at once
+    for field in ("shippingAddress-line1", "shippingAddress-postalCode", "shippingAddress-city", "contact-name",
+                  "contact-phone"):
+        assert f'id="device-{field}-error"' in refused.text, field
+    assert 'value="PHONE:Cisco Desk Phone 9841" data-max="10" selected' in refused.text and 'value="4"' in refused.text
     done = await client.post(url, data={"csrf_token": sales, "device": "PHONE:Cisco Desk Phone 9841",
-                                        "quantity": "4", "poeConfirmed": "on"})
+                                        "quantity": "4", "poeConfirmed": "on", **SHIP_TO})
     assert done.status_code == 303 and done.headers["location"].endswith("?done=ship")
     after = await client.get(done.headers["location"])
     assert "4 × Cisco Desk Phone 9841" in after.text and "Requested" in after.text
+    assert "Storgata 1" in after.text and 'href="tel:+4791234567"' in after.text   # the shipment shows its delivery
     assert 'optgroup label="Phones"' not in after.text       # one shipment per device type
     assert "Skip devices" not in after.text
 

@@ -89,3 +89,17 @@ document.addEventListener("input", (event) => {
   });
   field.removeAttribute("aria-describedby");
 });
+// R-DEV-01: a device model's limit comes from the catalog (each option's data-max); picking a model
+// sets its quantity field's max, so the wizard and the shipment form offer the same limits.
+function applyLimit(select) {
+  const field = document.getElementById(select.dataset.limits);
+  const option = select.selectedOptions[0];
+  if (field && option && option.dataset.max) field.max = option.dataset.max;
+}
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("select[data-limits]");
+  if (select) applyLimit(select);
+});
+function applyLimits(root) { root.querySelectorAll("select[data-limits]").forEach(applyLimit); }
+document.addEventListener("DOMContentLoaded", () => applyLimits(document));
+document.addEventListener("htmx:afterSettle", () => applyLimits(document));

@@ -13,7 +13,7 @@ Decisions (SPEC is silent):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from server.domain.core.errors import DomainError
@@ -55,23 +55,27 @@ def check(address: Address | None, contact: Contact | None, country: str,
 
 
 def _address(address: Address, country: str, at: list[str], errors: list[DomainError]) -> Address | None:
-    given = (address.country or "").strip().upper()
-    if given != country:
+    wrong_country = (address.country or "").strip().upper() != country
+    if wrong_country:
         errors.append(DomainError(ErrorCode.INVALID_ADDRESS, f"Devices are delivered in the customer's country "
                                   f"({country}): enter an address there.", [*at, "country"]))
-        return None
-    try:
-        return addresses.check_address(address, at)
+    try:  # the rest checked as an address of the customer's country, so every problem shows at once
+        checked = addresses.check_address(replace(address, country=country), at)
     except DomainError as problems:
         errors.extend(problems.errors)
         return None
+    return None if wrong_country else checked
 
 
 def _contact(contact: Contact, country: str, at: list[str], errors: list[DomainError]) -> Contact | None:
     name = (contact.name or "").strip()
     if not name or len(name) > 100:
-        errors.append(DomainError(ErrorCode.INVALID_INPUT, "Enter the name of who receives the devices (at most 100 "
+        errors.append(DomainError(ErrorCode.INVALID_INPUT, "Enter who receives the devices (a name of at most 100 "
                                   "characters).", [*at, "name"]))
+    if not (contact.phone or "").strip():
+        errors.append(DomainError(ErrorCode.INVALID_PHONE_NUMBER, "Enter the phone number of who receives the devices.",
+                                  [*at, "phone"]))
+        return None
     try:
         phone = addresses.e164(contact.phone, country, [*at, "phone"])
     except DomainError as problem:
@@ -91,7 +95,7 @@ def columns(delivery: Delivery | None) -> dict[str, Any]:
 
 def one_line(row: Any) -> str | None:
     """'Kari Nordmann (+4791234567), Storgata 1, 0155 Oslo' of a shipment row, None without an address
-    (the device license email and the trials team's queue)."""
+    (the device license email)."""
     if not getattr(row, "address_line1", None):
         return None
     place = " ".join(p for p in (row.address_postal_code, row.address_city) if p)

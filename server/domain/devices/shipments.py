@@ -275,7 +275,7 @@ async def record_shipment(db: AsyncSession, actor: Actor, shipment_id: int | Non
         device_type=shipment.device_type, model=shipment.model, serial_numbers=", ".join(serials),
         demo_order_number=order, order_number=order, device_due_at=shipment.due_date.isoformat(),
         due_date=shipment.due_date.isoformat(), return_by=shipment.return_by.isoformat(),
-        carrier=shipment.carrier)
+        carrier=shipment.carrier, ship_to=delivery.one_line(shipment))
     audit.record(db, actor, "shipment.recorded", "Shipment", shipment.id, customer_id=trial.customer_id,
                  partner_id=trial.partner_id, before=before, after={**snapshot(shipment), "serials": serials})
     return shipment
