@@ -83,7 +83,7 @@ AUDIT_ACTIONS = {
     "trial.extended": "extended the trial by %(days)s days", "trial.converted": "converted the trial to paid",
     "trial.cancelled": "cancelled the trial", "trial.provisioned": "provisioned the trial's services",
     "trial.expiring_soon": "sent the 7-day warning emails", "trial.warning_sent": "sent the 7-day warning emails",
-    "trial.expired": "ended the trial: grace period started", "trial.released": "released the organization",
+    "trial.expired": "ended the trial: grace period started", "trial.adoption_changed": "recorded a change in adoption", "trial.released": "released the organization",
     "trial.users_access_ended": "told the users their access ended", "trial.purchase_interest": "said they are interested in buying",
     "trial.devices_skipped": "skipped devices", "trial.consent_requested": "asked the customer for consent",
     "trial.consent_accepted": "accepted the trial request", "trial.consent_declined": "declined the trial request",

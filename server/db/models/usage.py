@@ -67,12 +67,21 @@ class UsageAssignedLicenses(Base):
 
 
 class TrialAdoptionHealth(Base):
-    """R-USE-07: the health the daily evaluation last recorded for a trial (a change is an event)."""
+    """R-USE-07: the health the daily evaluation last recorded for a trial (a change is an event), and
+    the day it may next change with no new usage and no change to the trial (None: only those)."""
     __tablename__ = "trial_adoption_health"
 
     trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True)
     health: Mapped[str | None] = mapped_column(String(16))
     evaluated_on: Mapped[date] = mapped_column(Date)
+    next_check_on: Mapped[date | None] = mapped_column(Date, index=True)
+
+
+class UsageChangedOrg(Base):
+    """An org whose usage an ingest changed since the last daily evaluation (R-USE-07)."""
+    __tablename__ = "usage_changed_orgs"
+
+    org_id: Mapped[int] = mapped_column(BigId, primary_key=True)
 
 
 class UsageRun(Base):

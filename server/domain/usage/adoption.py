@@ -110,6 +110,30 @@ def summary(state: str, starts_at: datetime | None, license_count: int, last_day
     return Summary(health(state, started_on, today, last, activation), active_7, active_30, activation, last)
 
 
+def next_check(state: str, starts_at: datetime | None, license_count: int, last_days: Iterable[date],
+               today: date) -> date | None:
+    """The first day after today on which R-USE-04's health may differ with no new usage and no change
+    to the trial (the daily evaluation looks at the trial again that day, R-USE-07); None when only
+    those can change it. NOT_STARTED turns INACTIVE on the 8th day after the start; HEALTHY and LOW
+    turn INACTIVE 7 days after the last active day; HEALTHY turns LOW on the day enough of its active
+    users have left the 30-day window (each leaves 30 days after their last active day)."""
+    started_on = start_day(starts_at)
+    now = summary(state, starts_at, license_count, last_days, today)
+    if now.health is None or now.health is AdoptionHealth.INACTIVE:
+        return None
+    if now.health is AdoptionHealth.NOT_STARTED:
+        return started_on + timedelta(days=8)
+    inactive_on = now.last_active_on + timedelta(days=WINDOW_7)
+    if now.health is AdoptionHealth.LOW:
+        return inactive_on
+    w30 = window(started_on, today, WINDOW_30)
+    leaving = sorted(d for d in last_days if w30 <= d <= today)
+    for gone, day in enumerate(leaving, start=1):          # the users who leave first, one by one
+        if (now.active_users_30d - gone) / license_count < LOW_ACTIVATION:
+            return min(inactive_on, day + timedelta(days=WINDOW_30))
+    return inactive_on
+
+
 def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 

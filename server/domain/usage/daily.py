@@ -1,6 +1,7 @@
 """The usage work of each day, run by the worker's sweep (jobs/sweep.py) once per day (the first
 sweep of a UTC day by the clock claims it in `usage_runs`, so two workers never both run it):
-partitions made ahead and retention (server.domain.usage.storage, R-USE-08)."""
+partitions made ahead and retention (server.domain.usage.storage, R-USE-08), then the evaluation of
+trials' health (server.domain.usage.evaluation, R-USE-07), each claimed on its own."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,11 +10,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import clock
-from server.domain.usage import storage
+from server.domain.usage import evaluation, storage
 
 _CLAIM = text("INSERT INTO usage_runs (name, day) VALUES (:name, :today) "
               "ON CONFLICT (name) DO UPDATE SET day = excluded.day WHERE usage_runs.day < excluded.day "
               "RETURNING name")
+
+
+_LAST = text("SELECT day FROM usage_runs WHERE name = :name")
 
 
 async def claim(db: AsyncSession, name: str, today: date) -> bool:
@@ -21,12 +25,24 @@ async def claim(db: AsyncSession, name: str, today: date) -> bool:
     return (await db.execute(_CLAIM, {"name": name, "today": today})).first() is not None
 
 
-async def run(sessionmaker: async_sessionmaker) -> dict[str, list[str]]:
-    """Today's partitions and retention, when not done yet today; what was created and dropped."""
+async def last_run(db: AsyncSession, name: str) -> date | None:
+    """The day the job `name` last ran (None: never)."""
+    day = await db.scalar(_LAST, {"name": name})
+    return day if day is None or isinstance(day, date) else date.fromisoformat(day)
+
+
+async def run(sessionmaker: async_sessionmaker) -> dict:
+    """Today's partitions and retention, then the evaluation of health, each when not done yet today;
+    what was created, dropped and evaluated."""
+    done: dict = {}
     async with sessionmaker() as db, db.begin():
         today = (await clock.refresh(db)).date()
-        if not await claim(db, "partitions", today):
-            return {}
-        created = await storage.ensure_partitions(db, storage.months_needed(today))
-        dropped = await storage.retention(db, today)
-    return {"created": created, "dropped": dropped}
+        if await claim(db, "partitions", today):
+            done["created"] = await storage.ensure_partitions(db, storage.months_needed(today))
+            done["dropped"] = await storage.retention(db, today)
+    async with sessionmaker() as db, db.begin():
+        today = (await clock.refresh(db)).date()
+        last = await last_run(db, "adoption_health")
+        if await claim(db, "adoption_health", today):
+            done["adoption"] = await evaluation.evaluate(db, today, last)
+    return done

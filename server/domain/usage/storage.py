@@ -12,7 +12,9 @@ Order of a batch's writes (`write`):
 2. the daily totals of the changed (org, day, service) keys recomputed from their per-user rows;
 3. the last active day of each changed active user moved forward; a user whose changed day is no
    longer activity gets its last active day recomputed (or loses the row);
-4. assigned licenses upserted.
+4. assigned licenses upserted;
+5. the orgs of the changed rows marked in `usage_changed_orgs`: the next daily evaluation of health
+   looks at their trials (R-USE-07, server.domain.usage.evaluation).
 
 Partitions (PostgreSQL): `usage_user_days_pYYYYMM` holds one calendar month. `ensure_partitions`
 creates the months from the 400-day horizon to next month (the worker runs it daily, so they exist
@@ -84,6 +86,9 @@ _WAS_LAST = """(org_id, service, user_key, last_active_on) IN (SELECT k.org_id, 
 LAST_ACTIVE_GONE = f"DELETE FROM usage_user_last_active WHERE {_WAS_LAST} AND ({_ACTIVE_DAY_OF_ROW}) IS NULL"
 LAST_ACTIVE_BACK = f"UPDATE usage_user_last_active SET last_active_on = ({_ACTIVE_DAY_OF_ROW}) WHERE {_WAS_LAST}"
 
+CHANGED_ORGS = """INSERT INTO usage_changed_orgs (org_id) SELECT DISTINCT k.org_id FROM {source} WHERE true
+ON CONFLICT (org_id) DO NOTHING"""
+
 ASSIGNED = """INSERT INTO usage_assigned_licenses (org_id, service, day, assigned)
 SELECT k.org_id, k.service, k.day, k.assigned FROM {source} WHERE true
 ON CONFLICT (org_id, service, day) DO UPDATE SET assigned = excluded.assigned
@@ -102,6 +107,7 @@ async def write(db: AsyncSession, activities: Sequence[Activity], assignments: S
     idle = [(r.org_id, r.day, r.service, r.user_key) for r in changed if not r.active]
     for statement in (LAST_ACTIVE_GONE, LAST_ACTIVE_BACK):
         await _run(db, statement, ("org_id", "day", "service", "user_key"), idle)
+    await _run(db, CHANGED_ORGS, ("org_id",), sorted({(r.org_id,) for r in changed}))
     await _run(db, ASSIGNED, ("org_id", "day", "service", "assigned"),
                [(a.org_id, a.day, a.service, a.assigned) for a in assignments])
     return len(changed)

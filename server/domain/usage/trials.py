@@ -24,6 +24,7 @@ class TrialAdoption:
     """A trial's columns adoption reads, its users' last active days and what they decide."""
     trial_id: int
     customer_id: int
+    partner_id: int
     state: str
     starts_at: datetime | None
     license_count: int
@@ -45,15 +46,15 @@ async def read(db: AsyncSession, trial_ids: Iterable[int], today: date) -> dict[
     found: dict[int, TrialAdoption] = {}
     for chunk in chunks(trial_ids):
         t = Trial.__table__.c
-        trials = (await db.execute(select(t.id, t.customer_id, t.state, t.starts_at, t.license_count)
+        trials = (await db.execute(select(t.id, t.customer_id, t.partner_id, t.state, t.starts_at, t.license_count)
                                    .where(set_based.among(db, t.id, chunk)))).all()
         lasts: dict[int, list[date]] = {}
         for row in (await db.execute(sql.last_active_by_trial(lambda column: set_based.among(db, column, chunk)))).all():
             if row.last_active_on is not None:
                 lasts.setdefault(row.trial_id, []).append(_day(row.last_active_on))
-        for trial_id, customer_id, state, starts_at, licenses in trials:
+        for trial_id, customer_id, partner_id, state, starts_at, licenses in trials:
             days = tuple(lasts.get(trial_id, ()))
-            found[trial_id] = TrialAdoption(trial_id, customer_id, state, starts_at, licenses, days,
+            found[trial_id] = TrialAdoption(trial_id, customer_id, partner_id, state, starts_at, licenses, days,
                                             adoption.summary(state, starts_at, licenses, days, today))
     return found
 

@@ -47,6 +47,7 @@ EVENT_TYPES: dict[str, str] = {
     "trial.converted": "trial.converted",
     "trial.cancelled": "trial.cancelled",
     "trial.released": "trial.released",
+    "trial.adoption_changed": "trial.adoption_changed",    # R-USE-07 (server.domain.usage.evaluation)
     "shipment.recorded": "shipment.recorded",
     "shipment.return_recorded": "return.recorded",
     "shipment.overdue": "return.overdue",
