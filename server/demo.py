@@ -1,9 +1,10 @@
 """`trialdesk demo seed`: a demo partner with one user of each role and a few customers.
 
 Idempotent: seeding twice changes nothing. The demo partner gets trials in several states: a new
-customer pending provisioning, an active paid-customer trial, an existing customer's request
+customer pending provisioning, active paid-customer trials, an existing customer's request
 pending consent, and a trial expired and in grace (its dates are moved back directly, as if the
-clock had run).
+clock had run). Their usage (SPEC §10) shows each adoption health on the first screen: Fjord
+Shipping HEALTHY, Lofoten Seafood LOW, Maple Dental INACTIVE, Bergen Arkitekter NOT_STARTED.
 """
 from __future__ import annotations
 
@@ -61,6 +62,12 @@ async def seed(db: AsyncSession) -> SeedResult:
                                     managed_by=partner.id)
     await directory.create_customer(db, "Harbour Bank Ltd", "GB", "sysadmin@harbourbank.example",
                                     vertical="Financial Services", full_admin=True)
+    await directory.create_customer(db, "Lofoten Seafood AS", "NO", "it@lofotenseafood.example",
+                                    vertical="Manufacturing", purchased=[ServiceType.CALLING], managed_by=partner.id,
+                                    locale="nb")
+    await directory.create_customer(db, "Bergen Arkitekter AS", "NO", "admin@bergenarkitekter.example",
+                                    vertical="Other", purchased=[ServiceType.CALLING], managed_by=partner.id,
+                                    locale="nb")
     await seed_trials(db, partner.id)
     return SeedResult(partner.id, True)
 
@@ -110,24 +117,35 @@ async def seed_trials(db: AsyncSession, partner_id: int) -> None:
     await timeline.plan_trial(db, expired)
     fjord_trial = await db.scalar(select(Trial).where(Trial.customer_id == fjord.id))
     fjord_trial.starts_at = clock.now() - timedelta(days=30)
+    lofoten = await db.scalar(select(CustomerOrg).where(CustomerOrg.name == "Lofoten Seafood AS"))
+    low = await trials.add_trial_to_paid_customer(db, actor, lofoten.id, TrialRequest([ServiceType.MEETINGS], 50, 60),
+                                                  max_licenses=cap)
+    low.starts_at = clock.now() - timedelta(days=20)
+    bergen = await db.scalar(select(CustomerOrg).where(CustomerOrg.name == "Bergen Arkitekter AS"))
+    not_started = await trials.add_trial_to_paid_customer(db, actor, bergen.id,
+                                                          TrialRequest([ServiceType.MESSAGING], 40, 30), max_licenses=cap)
+    not_started.starts_at = clock.now() - timedelta(days=2)
     await db.flush()
-    await seed_usage(db, [(fjord, 30, 60, 0.7, None), (maple, 40, 8, 0.5, expired.ends_at.date())])
+    await seed_usage(db, [(fjord, 30, 60, 0.7, None, ServiceType.CALLING),
+                          (maple, 40, 8, 0.5, expired.ends_at.date(), ServiceType.CALLING),
+                          (lofoten, 20, 6, 0.6, None, ServiceType.MEETINGS)])
 
 
 async def seed_usage(db: AsyncSession, plans: list) -> None:
     """SPEC §10: believable usage through the platform's ingest (server.domain.usage.simulate): per
-    (org, days, users, activity, last day with use). Fjord's trial reads HEALTHY (60 of 120 users),
-    Maple's INACTIVE (its users stopped with the trial's end), the others have none yet."""
+    (org, days, users, activity, last day with use, service). Fjord's trial reads HEALTHY (60 of 120
+    users), Lofoten's LOW (6 of 50), Maple's INACTIVE (its users stopped with the trial's end),
+    Bergen's NOT_STARTED (started two days ago, no use yet); the others have no health yet."""
     from server import clock
     from server.domain.usage import ingest, simulate, storage
     from server.schema.node import to_global_id
 
     today = clock.today()
     batch = ingest.Batch(today, lambda global_id: None)
-    for org, days, users, activity, last_day in plans:
+    for org, days, users, activity, last_day, service in plans:
         global_id = to_global_id("Customer", org.id)
         batch.decode_org = lambda value, g=global_id, pk=org.id: pk if value == g else None
-        services = [s.value for s in (ServiceType.CALLING,)]
+        services = [service.value]
         for line in simulate.lines(global_id, org.id, last_day or today, days=days, users=users, services=services,
                                    activity=activity):
             batch.feed(line)
