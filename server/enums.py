@@ -11,6 +11,16 @@ class PartnerTier(StrEnum):
     TIER2 = "TIER2"
 
 
+class AuditActorKind(StrEnum):
+    """SPEC §9: who acted in an audit event (server.domain.core.audit_actors reads it off the event)."""
+    PARTNER_USER = "PARTNER_USER"
+    CUSTOMER_ADMIN = "CUSTOMER_ADMIN"
+    TRIALS_TEAM = "TRIALS_TEAM"
+    API_TOKEN = "API_TOKEN"
+    SYSTEM = "SYSTEM"
+    ANONYMOUS = "ANONYMOUS"
+
+
 class Role(StrEnum):
     """R-ROLE-01 partner roles plus the platform's trials team (R-ROLE-05)."""
     PARTNER_FULL_ADMIN = "PARTNER_FULL_ADMIN"

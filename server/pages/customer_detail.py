@@ -57,9 +57,12 @@ async def _load(request: Request, customer_id: str) -> dict[str, Any]:
 
 def _history(event: dict[str, Any]) -> dict[str, Any]:
     """An audit event in words (issue 27 item 7): who did what, in the reader's language."""
-    who, what = labels.audit_words(event)
+    who, values, what = labels.audit_words(event)
     after = event.get("after") or {}
-    return {"at": event["at"], "who": rendering._(who),
+    role = values.get("role")
+    if role:                                      # the role's words in the reader's language
+        values = {**values, "role": rendering._(role)}
+    return {"at": event["at"], "who": rendering._(who, **values) if values else rendering._(who),
             "what": rendering._(what, days=after.get("days", ""), subject=(event.get("subjectType") or "").lower())
             if "%(" in what else rendering._(what)}
 

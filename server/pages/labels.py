@@ -104,12 +104,21 @@ AUDIT_ACTIONS = {
     "numbers.reserved": "kept the phone numbers reserved", "numbers.released": "released the phone numbers",
     "calling.numbers_released": "released the phone numbers",
 }
-ACTOR_KINDS = {"system": "Trialdesk (automatically)", "anonymous": "Someone signed out", "token": "An API token"}
+#: Actors who are no person (AuditEvent.actorKind), and how a person is named (issue 27 item 7:
+#: "Sales admin Kari Nordmann", never `partner_user:kari@…`).
+ACTOR_KINDS = {"SYSTEM": "Trialdesk (automatically)", "ANONYMOUS": "Someone signed out", "API_TOKEN": "An API token"}
+PERSON_WITH_ROLE = "%(role)s %(name)s"
+CUSTOMER_ADMIN = "Customer administrator %(name)s"
 GENERIC_ACTION = "changed the %(subject)s"
 
 
-def audit_words(event: dict) -> tuple[str, str]:
-    """(who, what) of an audit event in English (translate both with `_`; `what` has %(days)s filled by the caller)."""
-    kind, _, email = (event.get("actor") or "").partition(":")
-    who = email if "@" in email else ACTOR_KINDS.get(kind, kind)  # "token:3" names a token, not a person
-    return who, AUDIT_ACTIONS.get(event.get("action") or "", GENERIC_ACTION)
+def audit_words(event: dict) -> tuple[str, dict[str, str], str]:
+    """(who, who's values, what) of an audit event in English: translate `who` with its values (the
+    role's words translated first, `label`) and `what` (its %(days)s filled by the caller)."""
+    what = AUDIT_ACTIONS.get(event.get("action") or "", GENERIC_ACTION)
+    kind, name, role = event.get("actorKind") or "ANONYMOUS", event.get("actorName"), event.get("actorRole")
+    if kind in ACTOR_KINDS or not name:
+        return ACTOR_KINDS.get(kind, ACTOR_KINDS["ANONYMOUS"]), {}, what
+    if kind == "CUSTOMER_ADMIN":
+        return CUSTOMER_ADMIN, {"name": name}, what
+    return (PERSON_WITH_ROLE, {"role": label(role), "name": name}, what) if role else ("%(name)s", {"name": name}, what)

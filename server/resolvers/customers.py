@@ -16,6 +16,7 @@ from strawberry.types import Info
 from server import loaders
 from server.domain.trials import availability
 from server.domain.orgs import customers
+from server.domain.core import audit_actors
 from server.domain.core import visibility
 from server.db.models import AuditEvent as AuditEventRow
 from server.db.models import CustomerOrg
@@ -139,9 +140,11 @@ class CustomerQuery:
         try:
             async with loaders.read(info.context) as db:
                 rows = await customers.audit_events(db, info.context.actor, decode_id(str(customer_id), "Customer"))
+                who = await audit_actors.of_labels(db, [r.actor for r in rows])
         except DomainError as error:
             raise await as_graphql_error(info, error, "auditEvents")
-        return [AuditEvent(**columns.values(AuditEvent, r)) for r in rows]
+        return [AuditEvent(**columns.values(AuditEvent, r, actor_kind=who[r.actor].kind, actor_name=who[r.actor].name,
+                                            actor_role=who[r.actor].role)) for r in rows]
 
 
 

@@ -5,6 +5,7 @@ from server import enums as e
 
 PartnerTier = strawberry.enum(e.PartnerTier)
 Role = strawberry.enum(e.Role)
+AuditActorKind = strawberry.enum(e.AuditActorKind)
 DataRegion = strawberry.enum(e.DataRegion)
 PartnerAccess = strawberry.enum(e.PartnerAccess)
 ProvisioningStatus = strawberry.enum(e.ProvisioningStatus)

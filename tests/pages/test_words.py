@@ -70,3 +70,53 @@ async def test_roles_read_as_words_on_the_settings_pages(client, sessionmaker):
         page = text_of((await client.get(path)).text)
         assert "Partner full admin" in page and "Sales admin" in page
         assert not re.search(r"\b(PARTNER_FULL_ADMIN|SALES_ADMIN|READ_ONLY)\b", page), path
+
+
+def history_of(html: str) -> str:
+    """The customer page's history section, as read."""
+    return text_of(html[html.index('aria-labelledby="audit-h"'):])
+
+
+EXTEND = "mutation($t: ID!) { extendTrial(trialId: $t, days: 30) { userErrors { code } } }"
+HISTORY = "query($c: ID!) { auditEvents(customerId: $c) { actor actorKind actorName actorRole action } }"
+
+
+async def test_spec_9_the_history_names_who_acted_by_role_and_name_never_the_raw_actor(client, sessionmaker, team):
+    from sqlalchemy import update
+
+    from server.db.models import User
+    from tests.helpers import gql
+
+    customer, trial = await a_trial(client, sessionmaker, team, ["MESSAGING"])       # started with an API token
+    kari = team.emails[Role.SALES_FULL_ADMIN]
+    async with sessionmaker() as db, db.begin():
+        await db.execute(update(User).where(User.email == kari).values(name="Kari Nordmann"))
+    csrf = await factories.login(client, kari)
+    assert (await gql(client, EXTEND, {"t": trial}, headers={"x-csrf-token": csrf}))["data"]["extendTrial"][
+        "userErrors"] == []
+    events = (await gql(client, HISTORY, {"c": customer}, headers={"x-csrf-token": csrf}))["data"]["auditEvents"]
+    extended = next(e for e in events if e["action"] == "trial.extended")
+    assert extended == {"actor": f"partner_user:{kari}", "actorKind": "PARTNER_USER", "actorName": "Kari Nordmann",
+                        "actorRole": "SALES_FULL_ADMIN", "action": "trial.extended"}
+    started = next(e for e in events if e["action"] == "trial.started")
+    assert (started["actorKind"], started["actorName"], started["actorRole"]) == ("API_TOKEN", None, None)
+    page = history_of((await client.get(f"/customers/{customer}")).text)
+    assert "Sales full admin Kari Nordmann extended the trial by 30 days" in page
+    assert "An API token started the trial" in page
+    assert kari not in page and "partner_user:" not in page and "SALES_FULL_ADMIN" not in page
+    client.cookies.set("td_locale", "nb")
+    page = history_of((await client.get(f"/customers/{customer}")).text)
+    assert "Full salgsadministrator Kari Nordmann forlenget prøveversjonen med 30 dager" in page
+
+
+async def test_spec_9_a_person_without_a_name_reads_as_their_email_and_a_customer_admin_as_such(client, sessionmaker):
+    from server.domain.core import audit_actors
+    from server.enums import AuditActorKind
+
+    facts = audit_actors.facts
+    assert facts("customer_admin:it@org.example", None, ["SALES_ADMIN"]) == audit_actors.ActorFacts(
+        AuditActorKind.CUSTOMER_ADMIN, "it@org.example", None)
+    assert facts("partner_user:a@p.example", "", ["READ_ONLY", "PARTNER_ADMIN"]).role == Role.PARTNER_ADMIN
+    assert facts("system", None, None) == audit_actors.ActorFacts(AuditActorKind.SYSTEM)
+    assert facts("token:3", None, None).kind == AuditActorKind.API_TOKEN
+    assert facts("anonymous", None, None).kind == AuditActorKind.ANONYMOUS

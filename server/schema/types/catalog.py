@@ -6,9 +6,12 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from server.db.models import AuditEvent as AuditEventRow
+from sqlalchemy import func, select, text
+
+from server.db.models import AuditEvent as AuditEventRow, CustomerUser, RoleGrant, User
+from server.domain.core import audit_actors
 from server.planner import declare as plan
-from server.schema.enums import DataRegion, ServiceType
+from server.schema.enums import AuditActorKind, DataRegion, Role, ServiceType
 
 
 @strawberry.type
@@ -40,8 +43,47 @@ class AuditEvent:
     subject_type: str
     before: JSON | None
     after: JSON | None
+    actor_kind: AuditActorKind = strawberry.field(description="SPEC §9: who acted: a partner user, a customer "
+                                                  "admin, the trials team, an API token, the system or a signed-out visitor.")
+    actor_name: str | None = strawberry.field(description="The person who acted: their name, else their email; "
+                                              "null for an API token, the system and a signed-out visitor.")
+    actor_role: Role | None = strawberry.field(description="A partner or trials-team user's most senior role (now); "
+                                               "null for anyone else.")
+
+
+# What the planner reads for these fields (server.planner.declare); the actor's facts as
+# server.domain.core.audit_actors decides them, from the same rows read in SQL.
+def _label_parts(event):
+    return (func.split_part(event.c.actor, ":", 1),
+            func.lower(func.substr(event.c.actor, func.strpos(event.c.actor, ":") + 1)))
+
+
+def _actor_name(event, parent, actor):
+    kind, email = _label_parts(event)
+    staff = select(func.nullif(User.name, "")).where(func.lower(User.email) == email,
+                                                     kind.in_(audit_actors.STAFF)).scalar_subquery()
+    customer = select(func.nullif(CustomerUser.name, "")).where(func.lower(CustomerUser.email) == email,
+                                                                kind.in_(audit_actors.CUSTOMER)).scalar_subquery()
+    return func.coalesce(staff, customer)
+
+
+def _actor_roles(event, parent, actor):
+    kind, email = _label_parts(event)
+    return (select(func.coalesce(func.json_agg(RoleGrant.role), text("'[]'::json")))
+            .join(User, User.id == RoleGrant.user_id)
+            .where(func.lower(User.email) == email, kind.in_(audit_actors.STAFF)).scalar_subquery())
+
+
+def _role_value(label, roles):
+    role = audit_actors.facts(label, None, roles).role
+    return role.value if role else None
 
 
 # What the planner reads for these fields (server.planner.declare): the plain column fields, derived
-# from the attributes (server.schema.columns).
-plan.declare(AuditEvent, AuditEventRow)
+# from the attributes (server.schema.columns), and the actor's facts from the same rows in SQL.
+plan.declare(AuditEvent, AuditEventRow,
+             actorKind=plan.Derived(lambda env, label: audit_actors.kind_of(label).value, "actor"),
+             actorName=plan.Derived(lambda env, label, name: audit_actors.facts(label, name, ()).name, "actor",
+                                    plan.Input(_actor_name)),
+             actorRole=plan.Derived(lambda env, label, roles: _role_value(label, roles), "actor",
+                                    plan.Input(_actor_roles)))
