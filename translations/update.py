@@ -30,7 +30,7 @@ def source_messages() -> list[str]:
     found += [labels.CUSTOMER_ADMIN]  # (PERSON_WITH_ROLE is word order only: "%(role)s %(name)s" in both)
     found += list(labels.LABELS.values()) + list(rendering.ERROR_MESSAGES.values()) + list(timeline.LABELS.values())
     found += [message for fields in wizard_form.REQUIRED.values() for _, message in fields]
-    found += [message for _, message in delivery_form.REQUIRED] + [wizard_form.POE_MESSAGE]
+    found += [message for _, message in delivery_form.REQUIRED] + [wizard_form.POE_MESSAGE, wizard_form.LIMIT_MESSAGE]
     from server.domain.trials.options import BUSINESS_VERTICALS
 
     found += list(BUSINESS_VERTICALS)  # shown translated; the API keeps the English value

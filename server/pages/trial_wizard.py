@@ -71,6 +71,8 @@ async def _wizard(request: Request, *, existing: bool) -> Response:
     # must not skip the customer step's answers; issue 16 fuzzing found that a 500).
     for reached in order[:order.index(step) + 1] if step in order else [*order, step]:
         problems = wf.missing(state, reached)
+        if reached == "devices" and wf.devices(state):  # R-DEV-01: the catalog's limits, before the review
+            problems.update(wf.over_limit(state, (await _options(request))["deviceCatalog"]))
         if problems:
             return await _page(request, state, reached, existing=existing, errors=_translated(problems),
                                status_code=422)

@@ -109,6 +109,17 @@ def devices(state: dict[str, Any]) -> list[dict[str, Any]]:
     return chosen
 
 
+LIMIT_MESSAGE = "That is more than this model's limit (shown next to it)."
+
+
+def over_limit(state: dict[str, Any], catalog: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Devices ordered beyond their model's limit in the catalog (`deviceCatalog { model maxQuantity }`,
+    the one source the API checks too)."""
+    limits = {m["model"]: m["maxQuantity"] for m in catalog}
+    return {f"devices.{d['type']}.quantity": [LIMIT_MESSAGE] for d in devices(state)
+            if d["model"] in limits and d["quantity"] > limits[d["model"]]}
+
+
 def error_key(path: list[str], state: dict[str, Any]) -> str:
     """A userError's field as the wizard's field name: `devices.0.contact.phone` → `devices.contact.phone`
     (one delivery for every device), `devices.0.quantity` → `devices.PHONE.quantity` (its row)."""

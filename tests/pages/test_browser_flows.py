@@ -257,6 +257,7 @@ async def test_trials_team_records_a_shipment_and_decides_an_extension(browser_p
 
 async def test_devices_and_calling_on_the_customer_page(browser_page, team, client, sessionmaker):
     from tests.pages.test_customer_setup_forms import a_trial
+    from tests.pages.test_r_dev_browser import fill_delivery
 
     customer_id, _ = await a_trial(client, sessionmaker, team, ["CALLING", "DEVICES"],
                                    calling={"pstn": "PARTNER_DIDS"})
@@ -266,12 +267,7 @@ async def test_devices_and_calling_on_the_customer_page(browser_page, team, clie
     await page.click("summary:has-text('Request a shipment')")
     await page.select_option("select[name=device]", "PHONE:Cisco Desk Phone 9851")
     await page.fill("input[name=quantity]", "3")
-    form = page.locator("form[action$='/ship']")                             # R-DEV-02: where to, to whom
-    await form.locator("input[name='device.shippingAddress.line1']").fill("Storgata 1")
-    await form.locator("input[name='device.shippingAddress.postalCode']").fill("0155")
-    await form.locator("input[name='device.shippingAddress.city']").fill("Oslo")
-    await form.locator("input[name='device.contact.name']").fill("Kari Nordmann")
-    await form.locator("input[name='device.contact.phone']").fill("912 34 567")
+    await fill_delivery(page.locator("form[action$='/ship']"), "device")    # R-DEV-02: where to, to whom
     await page.click("form[action$='/ship'] button[type=submit]")
     await page.wait_for_selector("#device-poeConfirmed-error")               # R-DEV-01: PoE, next to the field
     assert await page.input_value("input[name=quantity]") == "3"

@@ -10,6 +10,13 @@ from tests.pages.test_page_walk import SCREENS, check
 pytestmark = pytest.mark.browser
 
 
+async def fill_delivery(scope, prefix: str, phone: str = "912 34 567") -> None:
+    """Type an Oslo address and its contact into the delivery fields under `prefix` (a page or a form)."""
+    for name, value in (("shippingAddress.line1", "Storgata 1"), ("shippingAddress.postalCode", "0155"),
+                        ("shippingAddress.city", "Oslo"), ("contact.name", "Kari Nordmann"), ("contact.phone", phone)):
+        await scope.locator(f"input[name='{prefix}.{name}']").fill(value)
+
+
 @pytest.mark.parametrize("screen", SCREENS)
 async def test_r_dev_01_the_devices_step_asks_poe_and_the_delivery_before_review(new_page, team, screen):
     page = await new_page(**{**SCREENS[screen], "locale": "en-US"})
@@ -37,11 +44,7 @@ async def test_r_dev_01_the_devices_step_asks_poe_and_the_delivery_before_review
     assert await page.is_visible("#devices-contact-phone-error")
     await check(page, f"r-dev-devices-step-errors-{screen}")
     await page.check("input[name='devices.PHONE.poeConfirmed']")
-    await page.fill("#dev-line1", "Storgata 1")
-    await page.fill("#dev-postal", "0155")
-    await page.fill("#dev-city", "Oslo")
-    await page.fill("#dev-contact", "Kari Nordmann")
-    await page.fill("#dev-phone", "12")
+    await fill_delivery(page, "devices", phone="12")
     await page.click("button[value=next]")
     await page.wait_for_selector("button[value=save]")
     summary = await page.text_content("dl.facts")

@@ -65,6 +65,11 @@ async def test_r_dev_01_the_wizard_and_the_shipment_form_offer_the_catalog_s_lim
         assert offered == catalog
     room_max = re.search(r'id="dev-ROOM_DEVICE-quantity"[^>]* max="(\d+)"', step.text).group(1)
     assert int(room_max) == max(n for m, n in catalog.items() if m in ("Cisco Room Bar", "Cisco Board Pro 55")) == 2
-    answers = {**ANSWERS, **DELIVERY, "devices.ROOM_DEVICE.model": "Cisco Room Bar", "devices.ROOM_DEVICE.quantity": "2"}
+    board = {**ANSWERS, **DELIVERY, "devices.ROOM_DEVICE.model": "Cisco Board Pro 55", "devices.ROOM_DEVICE.quantity": "2"}
+    refused = await post(client, sales, "/trials/new", {"step": "devices", "go": "next", **board})
+    assert refused.status_code == 422 and 'id="devices-ROOM_DEVICE-quantity-error"' in refused.text  # before the review
+    answers = {**board, "devices.ROOM_DEVICE.model": "Cisco Room Bar"}
+    review = await post(client, sales, "/trials/new", {"step": "devices", "go": "next", **answers})
+    assert review.status_code == 200 and 'value="save"' in review.text
     saved = await post(client, sales, "/trials/new", {"step": "setup", "go": "setup-no", **answers})
     assert saved.status_code == 303
