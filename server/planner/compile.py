@@ -139,6 +139,58 @@ class Compiler:
             getters.append((key, self.field(declaration, field_nodes, field_type.name, source, parent, exprs)))
         return exprs, shaper(getters)
 
+    def built(self, get: Getter, nodes: list[FieldNode], type_name: str) -> Getter:
+        """`get` itself for a scalar; for an object type, `get` builds each object in Python (or a list of
+        them, or None) — the reference's own Strawberry objects (a delivery's headers) — shaped here to
+        the selection (`picker`)."""
+        if not isinstance(self.schema.get_type(type_name), GraphQLObjectType):
+            return get
+        pick = self.picker(type_name, nodes)
+
+        def one(value: Any) -> dict | None:
+            return None if value is None else pick(value)
+
+        def shaped(row: list, env: Any) -> Any:
+            value = get(row, env)
+            return [one(item) for item in value] if isinstance(value, list) else one(value)
+        return shaped
+
+    def picker(self, type_name: str, nodes: list[FieldNode]) -> Callable[[Any], dict[str, Any]]:
+        """From an object Python built — the resolver's own Strawberry object (leaves serialized by their
+        GraphQL type, as the executor completes them: an enum member as its name), or a dict of every
+        field by GraphQL name with values as answered — to the selection's answer: aliases,
+        `__typename`, fragments, keys in the document's order, nested objects picked the same way."""
+        runtime = self.schema.get_type(type_name)
+        fields = collect(self.schema, self.fragments, self.variables, runtime, [node.selection_set for node in nodes])
+        picks: list[tuple[str, str, str, Callable[[Any], Any], bool]] = []  # (key, name, attribute, inner, object)
+        for key, field_nodes in fields.items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                picks.append((key, name, name, lambda value, t=type_name: t, False))
+                continue
+            definition = runtime.fields[name]
+            named = get_named_type(definition.type)
+            strawberry_field = (definition.extensions or {}).get("strawberry-definition")
+            attribute = getattr(strawberry_field, "python_name", None) or name
+            if isinstance(named, GraphQLObjectType):
+                picks.append((key, name, attribute, self.picker(named.name, field_nodes), True))
+            else:
+                picks.append((key, name, attribute, named.serialize, False))
+
+        def complete(inner: Callable[[Any], Any], value: Any) -> Any:
+            if value is None:
+                return None
+            return [complete(inner, item) for item in value] if isinstance(value, list | tuple) else inner(value)
+
+        def pick(value: Any) -> dict[str, Any]:
+            if isinstance(value, dict):  # values as answered: only nested objects are picked
+                return {key: inner(value) if name == "__typename" else
+                        complete(inner, value[name]) if nested else value[name]
+                        for key, name, _, inner, nested in picks}
+            return {key: inner(value) if name == "__typename" else complete(inner, getattr(value, attribute))
+                    for key, name, attribute, inner, _ in picks}
+        return pick
+
     def field(self, declaration: Any, nodes: list[FieldNode], type_name: str, source: Any, parent: Any,
               exprs: list) -> Getter | int:
         """Append the field's expressions to `exprs`; return the getter of its value from the row (an
@@ -174,9 +226,11 @@ class Compiler:
                 decoders.append(decode)
             fn, end = declaration.fn, len(exprs)
             if all(d is None for d in decoders):
-                return lambda row, env: fn(env, *row[start:end])
-            pairs = list(enumerate(decoders, start))
-            return lambda row, env: fn(env, *[row[i] if d is None else d(row[i]) for i, d in pairs])
+                get = lambda row, env: fn(env, *row[start:end])  # noqa: E731
+            else:
+                pairs = list(enumerate(decoders, start))
+                get = lambda row, env: fn(env, *[row[i] if d is None else d(row[i]) for i, d in pairs])  # noqa: E731
+            return self.built(get, nodes, type_name)
         if isinstance(declaration, Relation):
             child = declaration.model.__table__.alias()
             inner, shape = self.object(declaration.target, nodes, child, source)

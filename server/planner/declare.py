@@ -154,7 +154,9 @@ class FromActor:
 
 @dataclass(frozen=True)
 class ByRoot:
-    """A field of a type only a root declaration answers (a connection's `edges`, `pageInfo`)."""
+    """A field of a type only a root declaration answers (a connection's `edges`, `pageInfo`; an object
+    the resolver's Python builds, `roots.Record`), or the Derived field that builds its objects in
+    Python (a delivery's `requestHeaders`)."""
 
 
 @dataclass(frozen=True)

@@ -140,24 +140,38 @@ class Catalog(Root):
         return ()
 
     def compile(self, compiler: Any, planned: Any, prefix: str):
-        schema = compiler.schema
-        fields = collect(schema, compiler.fragments, compiler.variables, schema.get_type(self.type_name),
-                         [node.selection_set for node in planned.nodes])
-        picks = [(key, nodes[0].name.value) for key, nodes in fields.items()]
-        rows, type_name = self.rows, self.type_name
-        return [], lambda values, env: [{key: type_name if name == "__typename" else row[name] for key, name in picks}
-                                        for row in rows()]
+        pick, rows = compiler.picker(self.type_name, planned.nodes), self.rows
+        return [], lambda values, env: [pick(row) for row in rows()]
+
+
+class Record(Root):
+    """An object the resolver's own Python builds from at most one row (a partner's settings, defaults
+    filled in when it never saved): `row(actor)` is the SELECT of that row as one JSON value (null
+    when there is none), raising what the reference raises (FORBIDDEN); `build(env, value)` the
+    resolver's Strawberry object, shaped here to the selection (`Compiler.picker`)."""
+
+    def __init__(self, type_name: str, row: Callable[[Any], Any], build: Callable[[Any, Any], Any]) -> None:
+        self.type_name, self.row, self.build = type_name, row, build
+
+    def key(self, args: dict[str, Any], env: Any) -> Hashable:
+        return ()
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        pick, build = compiler.picker(self.type_name, planned.nodes), self.build
+        return [self.row(compiler.actor).scalar_subquery()], lambda values, env: pick(build(env, values[0]))
 
 
 class ChildrenOf(Root):
     """`field(<argument>: ID!)`: the rows of a parent object the actor must reach (else the reference
     answers its NOT_FOUND error): `visible(actor, pk)` says whether it does, `rows(actor, pk)` is the
-    SELECT of the children's rows (ordered and limited, from the domain), a subquery here."""
+    SELECT of the children's rows (ordered and limited, from the domain), a subquery here; with
+    `limit(args)` (the page size, raising what the reference raises), `rows(actor, pk, limit)`."""
 
     def __init__(self, type_name: str, parent_type: str, argument: str, visible: Callable[[Any, Any], Any],
-                 rows: Callable[[Any, Any], Any], order: Callable[[Any], list]) -> None:
+                 rows: Callable[..., Any], order: Callable[[Any], list],
+                 limit: Callable[[dict[str, Any]], int] | None = None) -> None:
         self.type_name, self.parent_type, self.argument = type_name, parent_type, argument
-        self.visible, self.rows, self.order = visible, rows, order
+        self.visible, self.rows, self.order, self.limit = visible, rows, order, limit
 
     def key(self, args: dict[str, Any], env: Any) -> Hashable:
         return ()
@@ -168,11 +182,14 @@ class ChildrenOf(Root):
         pk = pk_of(args[self.argument], lambda text: decode_id(text, self.parent_type))
         if pk is None:
             raise Fallback(f"{self.argument}: not found")
-        return {f"{prefix}id": pk}
+        if self.limit is None:
+            return {f"{prefix}id": pk}
+        return {f"{prefix}id": pk, f"{prefix}limit": self.limit(args)}  # raises what the reference raises
 
     def compile(self, compiler: Any, planned: Any, prefix: str):
         pk = bindparam(f"{prefix}id", type_=BigInteger)
-        rows = self.rows(compiler.actor, pk).subquery()
+        limit = () if self.limit is None else (bindparam(f"{prefix}limit", type_=BigInteger),)
+        rows = self.rows(compiler.actor, pk, *limit).subquery()
         exprs, shape = compiler.object(self.type_name, planned.nodes, rows)
         listed = select(func.coalesce(func.json_agg(aggregate_order_by(func.json_build_array(*exprs),
                                                                        *self.order(rows.c))), EMPTY))

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from server.domain.core.errors import DomainError
 from server.planner import declare as plan
+from server.planner import roots
 from server.domain.notifications import recipients
 from server.domain.partner_settings import email_texts, logo, preview, settings
 from server.enums import ErrorCode
@@ -114,7 +115,7 @@ def _decoded(image: str) -> bytes:
         raise DomainError(ErrorCode.INVALID_INPUT, "The logo must be a PNG or JPEG image.", "logo") from None
 
 
-plan.unplanned("partnerSettings", "not declared yet: the settings page's one read (defaults filled in Python, "
-               "partner_settings.settings.read)")
+plan.root("partnerSettings", roots.Record("PartnerSettings", settings.row_of,
+                                          lambda env, value: _out(settings.from_json(env.actor.partner_id, value))))
 plan.unplanned("partnerEmailTexts", "not declared yet: the settings page's email texts (defaults filled in Python)")
 plan.unplanned("previewPartnerEmail", "renders an email in Python (templates), not a read of rows")

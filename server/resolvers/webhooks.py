@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from server.db.models import WebhookDelivery as DeliveryRow
 from server.db.models import WebhookEndpoint as EndpointRow
 from server.domain.webhooks import events as webhook_events
 from server.planner import declare as plan
@@ -128,6 +129,9 @@ plan.root("webhookEventTypes", roots.Value(lambda: list(webhook_events.CATALOGUE
 plan.root("webhookEndpoints", roots.RowList("WebhookEndpoint", EndpointRow, order=lambda endpoint: [endpoint.c.id],
                                             condition=lambda actor, endpoint, bound: webhooks.endpoints_in_reach(actor)))
 plan.root("webhookEndpoint", roots.ById("WebhookEndpoint", EndpointRow, webhooks.endpoints_in_reach, required=True))
-plan.unplanned("webhookDeliveries", "not declared yet: delivery rows with request headers built in Python "
-               "(WebhookDelivery.from_row); the settings page reads them on the reference path")
-plan.unplanned("webhookDelivery", "not declared yet: as webhookDeliveries")
+plan.root("webhookDeliveries", roots.ChildrenOf(
+    "WebhookDelivery", "WebhookEndpoint", "endpointId",
+    visible=webhook_log.endpoint_in_reach,
+    rows=lambda actor, pk, limit: webhook_log.newest(pk, limit), order=lambda delivery: [delivery.id.desc()],
+    limit=lambda args: webhook_log.check_first(args["first"])))
+plan.root("webhookDelivery", roots.ById("WebhookDelivery", DeliveryRow, webhook_log.deliveries_in_reach, required=True))

@@ -1,5 +1,5 @@
 """The planner's coverage: the read fields declared since issue 25 (partnerUsers, apiTokens, the webhook
-endpoints and event types, the trials team's queues, countries) answer like the reference path for
+endpoints, event types and deliveries, the trials team's queues, countries) answer like the reference path for
 every actor — planned where the reference answers data, handed back where it answers an error
 (FORBIDDEN for a role that may not, NOT_FOUND for another partner's endpoint) — and
 `trialdesk planner report` says why each field left is not planned.
@@ -9,7 +9,10 @@ from __future__ import annotations
 import orjson
 
 from server.domain.core.actor import Actor, ActorKind
+from server import clock
+from server.domain.partner_settings import settings as partner_settings
 from server.domain.webhooks import endpoints as webhooks
+from server.domain.webhooks import log as webhook_log
 from server.enums import Role
 from server.planner.declare import UNPLANNED
 from server.schema.node import to_global_id
@@ -17,7 +20,7 @@ from server.schema.schema import schema
 from tests.helpers import both_paths
 from tests.planner.test_documents import _arrange_detail, _detail_actors, postgres  # noqa: F401 - a fixture
 
-QUERY = """query Q($endpoint: ID!, $status: ExtensionStatus) {
+QUERY = """query Q($endpoint: ID!, $status: ExtensionStatus, $delivery: ID!, $first: Int!) {
   partnerUsers { id email name roles active createdAt __typename }
   apiTokens { id name roles userEmail createdAt lastUsedAt revokedAt }
   webhookEventTypes
@@ -28,9 +31,16 @@ QUERY = """query Q($endpoint: ID!, $status: ExtensionStatus) {
   shipmentsToRecord { id deviceType status shippingAddress { line1 line2 city postalCode region country contactName contactPhone } }
   returnsToReconcile { id status returnMismatch { missing } }
   countries { code name region supported t: __typename }
-}"""
+  webhookDeliveries(endpointId: $endpoint, first: $first) { id endpointId eventId eventType status attempts manual
+    createdAt lastAttemptAt nextAttemptAt deliveredAt responseStatus latencyMs error requestBody responseBody
+    requestHeaders { name v: value __typename } }
+  webhookDelivery(id: $delivery) { id status nextAttemptAt requestHeaders { value } ...Sent }
+  partnerSettings { reminderDays senderName replyTo logoUrl emailRecipients { kind roles r: __typename } __typename }
+}
+fragment Sent on WebhookDelivery { requestHeaders { name } error }"""
 ROOTS = ["partnerUsers", "apiTokens", "webhookEventTypes", "webhookEndpoints", "webhookEndpoint",
-         "deviceExtensionRequests", "shipmentsToRecord", "returnsToReconcile", "countries"]
+         "deviceExtensionRequests", "shipmentsToRecord", "returnsToReconcile", "countries", "webhookDeliveries",
+         "webhookDelivery", "partnerSettings"]
 
 
 async def test_new_declarations_answer_like_the_reference_for_every_actor(postgres, sessionmaker):
@@ -43,18 +53,28 @@ async def test_new_declarations_answer_like_the_reference_for_every_actor(postgr
                                                  settings=postgres.state.settings)
         theirs, _ = await webhooks.create_endpoint(db, beta_admin, "http://127.0.0.1:9/beta", ["trial.expired"],
                                                    settings=postgres.state.settings)
+        sent = [await webhook_log.send_test(db, admin, mine.id) for _ in range(3)]
+        sent[0].status, sent[0].attempts, sent[0].request_timestamp = "DELIVERED", 2, 1_765_000_000  # the 4 headers
+        sent[0].last_attempt_at = sent[0].delivered_at = clock.now()
+        sent[0].response_status, sent[0].latency_ms, sent[0].response_body = 204, 12, ""
+        sent[1].status, sent[1].last_error = "FAILED", "connection refused"  # next_attempt_at kept: answered null
+        sent.append(await webhook_log.send_test(db, beta_admin, theirs.id))
+        await partner_settings.update(db, admin, reminder_days=[14, 3], sender_name="Alpha Sales",  # Beta: defaults
+                                      reply_to="help@alpha.example", recipients_by_kind={"converted": [], "expired_partner": ["SALES_ADMIN"]})
     planner = postgres.state.planner
     answered = set()
     for actor in actors:
         for endpoint in (mine.id, theirs.id):
-            for status in ("PENDING", None, "APPROVED"):
-                variables = {"endpoint": to_global_id("WebhookEndpoint", endpoint), "status": status}
+            for status, delivery, first in (("PENDING", sent[0], 50), (None, sent[1], 2), ("APPROVED", sent[2], 0),
+                                            (None, sent[3], 101)):
+                variables = {"endpoint": to_global_id("WebhookEndpoint", endpoint), "status": status, "first": first,
+                             "delivery": to_global_id("WebhookDelivery", delivery.id)}
                 body, planned, answer = await both_paths(postgres.state, planner, postgres.state.documents, actor,
                                                          QUERY, variables, "Q")
                 assert orjson.dumps(planned) == orjson.dumps(body), (actor, variables)
                 if answer is not None:
                     answered |= {root.name for root in answer.answered}
-    assert answered >= set(ROOTS), set(ROOTS) - answered
+    assert answered >= set(ROOTS), (set(ROOTS) - answered, planner.fallbacks)
     trials_team = Actor(kind=ActorKind.TRIALS_TEAM, user_id=None, roles=frozenset({Role.TRIALS_TEAM}),
                         email="trials@platform.example")
     body, planned, answer = await both_paths(postgres.state, planner, postgres.state.documents, trials_team,

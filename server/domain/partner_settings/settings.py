@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -72,6 +73,19 @@ def _settings(partner_id: int, row: PartnerSettings | None) -> Settings:
 async def of(db: AsyncSession, partner_id: int) -> Settings:
     """The partner's settings, defaults filled in (no permission check: the rules' own read)."""
     return _settings(partner_id, await db.get(PartnerSettings, partner_id))
+
+
+def row_of(actor: Actor) -> Select:
+    """`read`'s row as one JSON value (no row: none), for the planner; FORBIDDEN as `read`."""
+    table = PartnerSettings.__table__
+    read = ("reminder_days", "recipients", "sender_name", "reply_to", "logo_hash", "logo_type")  # not the logo
+    return select(func.json_build_object(*[part for name in read for part in (literal_column(f"'{name}'"), table.c[name])])).where(
+        table.c.partner_id == partner_of(actor))
+
+
+def from_json(partner_id: int, value: dict[str, Any] | None) -> Settings:
+    """`row_of`'s value as the rules read it (defaults filled in), as `read` answers."""
+    return _settings(partner_id, None if value is None else SimpleNamespace(**value))
 
 
 def partner_of(actor: Actor) -> int:

@@ -8,18 +8,18 @@ request and response, a resend, and a test event. Partner full admins of the end
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
-from server.db.models import WebhookDelivery
+from server.db.models import WebhookDelivery, WebhookEndpoint
 from server.domain.core import audit
 from server.domain.webhooks import events as webhook_events
 from server.domain.webhooks import fanout as webhook_fanout
 from server.domain.core.actor import Actor
 from server.domain.core.errors import DomainError, not_found
 from server.domain.core.permissions import Action, require
-from server.domain.webhooks.endpoints import own_endpoint
+from server.domain.webhooks.endpoints import endpoints_in_reach, own_endpoint
 from server.enums import ErrorCode
 
 MAX_PAGE = 100
@@ -28,10 +28,30 @@ MAX_PAGE = 100
 async def deliveries(db: AsyncSession, actor: Actor, endpoint_id: int | None, first: int = 50) -> list[WebhookDelivery]:
     """An endpoint's newest deliveries first."""
     endpoint = await own_endpoint(db, actor, endpoint_id)
+    return list(await db.scalars(newest(endpoint.id, check_first(first))))
+
+
+def check_first(first: int) -> int:
     if not 1 <= first <= MAX_PAGE:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Ask for 1 to {MAX_PAGE} deliveries.", "first")
-    return list(await db.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-                                 .order_by(WebhookDelivery.id.desc()).limit(first)))
+    return first
+
+
+def newest(endpoint_id, limit) -> Select:
+    """An endpoint's `limit` newest deliveries (values or SQL expressions: the planner binds them)."""
+    return select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id).order_by(
+        WebhookDelivery.id.desc()).limit(limit)
+
+
+def endpoint_in_reach(actor: Actor, endpoint_id) -> Select:
+    """The endpoint's id if `actor` manages it (`endpoint_id`: a value or a bound parameter)."""
+    return select(WebhookEndpoint.id).where(WebhookEndpoint.id == endpoint_id, endpoints_in_reach(actor))
+
+
+def deliveries_in_reach(actor: Actor):
+    """The deliveries of the endpoints `actor` manages, as a condition on `webhook_deliveries`;
+    FORBIDDEN for anyone else."""
+    return WebhookDelivery.endpoint_id.in_(select(WebhookEndpoint.id).where(endpoints_in_reach(actor)))
 
 
 async def delivery(db: AsyncSession, actor: Actor, delivery_id: int | None) -> WebhookDelivery:

@@ -12,6 +12,7 @@ from server.db.models import AuditEvent as AuditEventRow
 from server.db.models import CustomerOrg
 from server.domain.core import visibility
 from server.planner import declare as plan
+from server.schema import columns
 from server.schema.types.customers import Customer, PageInfo
 
 
@@ -42,8 +43,7 @@ class AuditLogEntry:
 
     @classmethod
     def from_row(cls, row: AuditEventRow) -> "AuditLogEntry":
-        return cls(at=row.at, actor=row.actor, action=row.action, subject_type=row.subject_type, before=row.before,
-                   after=row.after, client_address=row.client_address, _customer_id=row.customer_id)
+        return cls(**columns.values(cls, row, _customer_id=row.customer_id))
 
 
 @strawberry.type
@@ -62,13 +62,11 @@ class AuditLogConnection:
     async def total_count(self) -> int:
         return await self._count()
 
-# What the planner reads for these fields (server.planner.declare): the page's columns; the customer
-# as the resolver's loader reads it (within the viewer's reach, else null).
-plan.plannable(
-    "AuditLogEntry", AuditEventRow,
-    at=plan.Column("at", time=True), actor=plan.Column("actor"), action=plan.Column("action"),
-    subjectType=plan.Column("subject_type"), before=plan.Column("before"), after=plan.Column("after"),
-    clientAddress=plan.Column("client_address"),
+# What the planner reads for these fields (server.planner.declare): the page's plain column fields
+# (derived from the attributes, server.schema.columns); the customer as the resolver's loader reads it
+# (within the viewer's reach, else null).
+plan.declare(
+    AuditLogEntry, AuditEventRow,
     customer=plan.Relation("Customer", CustomerOrg, join=lambda event, customer: customer.c.id == event.c.customer_id,
                            many=False, scope=lambda actor, customer: customer.c.id.in_(
                                select(CustomerOrg.id).where(visibility.customer_condition(actor)))),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import strawberry
 
 from server.domain.partner_settings.settings import Settings
+from server.planner import declare as plan
 from server.schema.enums import Role
 from server.schema.errors import UserError
 
@@ -84,3 +85,10 @@ class EmailPreview:
 class EmailPreviewPayload:
     preview: EmailPreview | None
     user_errors: list[UserError]
+
+
+# What the planner reads for partnerSettings (server.resolvers.settings: roots.Record): the resolver's own
+# PartnerSettings object, built from the partner's row; its fields are picked from it.
+plan.plannable("PartnerSettings", reminderDays=plan.ByRoot(), senderName=plan.ByRoot(), replyTo=plan.ByRoot(),
+               logoUrl=plan.ByRoot(), emailRecipients=plan.ByRoot())
+plan.plannable("EmailRecipients", kind=plan.ByRoot(), roles=plan.ByRoot())

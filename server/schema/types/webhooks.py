@@ -44,6 +44,14 @@ class WebhookHeader:
     value: str
 
 
+def request_headers(webhook_id: str, timestamp: int | None) -> list[WebhookHeader]:
+    """The last attempt's headers as a delivery shows them (the signature abbreviated)."""
+    sent = [("content-type", "application/json"), ("webhook-id", webhook_id)]
+    if timestamp is not None:
+        sent += [("webhook-timestamp", str(timestamp)), ("webhook-signature", "v1,…")]
+    return [WebhookHeader(name=name, value=value) for name, value in sent]
+
+
 @strawberry.type(description="One event to one endpoint, with its last attempt's request and response.")
 class WebhookDelivery(Node):
     endpoint_id: strawberry.ID
@@ -66,17 +74,11 @@ class WebhookDelivery(Node):
 
     @classmethod
     def from_row(cls, row: DeliveryRow) -> "WebhookDelivery":
-        sent = [("content-type", "application/json"), ("webhook-id", row.webhook_id)]
-        if row.request_timestamp is not None:
-            sent += [("webhook-timestamp", str(row.request_timestamp)), ("webhook-signature", "v1,…")]
-        return cls(id=to_global_id("WebhookDelivery", row.id), endpoint_id=to_global_id("WebhookEndpoint", row.endpoint_id),
-                   event_id=strawberry.ID(row.webhook_id), event_type=row.event_type,
-                   status=WebhookDeliveryStatus(row.status), attempts=row.attempts, manual=row.manual,
-                   created_at=row.created_at, last_attempt_at=row.last_attempt_at,
-                   next_attempt_at=row.next_attempt_at if row.status == "PENDING" else None,
-                   delivered_at=row.delivered_at, response_status=row.response_status, latency_ms=row.latency_ms,
-                   error=row.last_error, request_headers=[WebhookHeader(name=n, value=v) for n, v in sent],
-                   request_body=row.payload, response_body=row.response_body)
+        return cls(**columns.values(
+            cls, row, id=to_global_id("WebhookDelivery", row.id), endpoint_id=to_global_id("WebhookEndpoint", row.endpoint_id),
+            event_id=strawberry.ID(row.webhook_id), next_attempt_at=row.next_attempt_at if row.status == "PENDING" else None,
+            error=row.last_error, request_headers=request_headers(row.webhook_id, row.request_timestamp),
+            request_body=row.payload))
 
 
 @strawberry.type
@@ -104,3 +106,14 @@ class WebhookDeliveryPayload:
 plan.declare(WebhookEndpoint, EndpointRow,
              secretHint=plan.Derived(lambda env, ciphertext: hint_of(ciphertext, env.settings.secret_key),
                                      "secret_ciphertext"))
+plan.plannable("WebhookHeader", name=plan.ByRoot(), value=plan.ByRoot())  # built by WebhookDelivery.requestHeaders
+# A delivery: its plain column fields derived; the fields from_row computes, as it computes them.
+plan.declare(
+    WebhookDelivery, DeliveryRow, endpointId=plan.GlobalId("WebhookEndpoint", "endpoint_id"),
+    eventId=plan.Column("webhook_id"),
+    nextAttemptAt=plan.Derived(lambda env, status, at: plan.iso_time(at) if status == "PENDING" else None, "status",
+                               plan.Input(lambda source, parent, actor: plan.utc_text(source.c.next_attempt_at))),
+    error=plan.Column("last_error"),
+    requestHeaders=plan.Derived(lambda env, webhook_id, timestamp: request_headers(webhook_id, timestamp),
+                                "webhook_id", "request_timestamp"),
+    requestBody=plan.Column("payload"))
