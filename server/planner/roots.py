@@ -6,6 +6,7 @@ error (a malformed ID where it raises, an object out of reach where it raises NO
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, exists, func, select
@@ -145,20 +146,31 @@ class Catalog(Root):
 
 
 class Record(Root):
-    """An object the resolver's own Python builds from at most one row (a partner's settings, defaults
-    filled in when it never saved): `row(actor)` is the SELECT of that row as one JSON value (null
-    when there is none), raising what the reference raises (FORBIDDEN); `build(env, value)` the
-    resolver's Strawberry object, shaped here to the selection (`Compiler.picker`)."""
+    """An object (or, `many`, a list) the resolver's own Python builds from rows it reads: `rows(actor)`
+    is the domain's SELECT (raising what the reference raises: FORBIDDEN), read here as JSON;
+    `build(env, record)` the resolver's Strawberry object(s) from the row (attributes by column
+    name; None when there is none) or, `many`, from the list of rows; shaped here to the selection
+    (`Compiler.picker`). A partner's settings (defaults filled in when it never saved), its email texts."""
 
-    def __init__(self, type_name: str, row: Callable[[Any], Any], build: Callable[[Any, Any], Any]) -> None:
-        self.type_name, self.row, self.build = type_name, row, build
+    def __init__(self, type_name: str, rows: Callable[[Any], Any], build: Callable[[Any, Any], Any],
+                 many: bool = False) -> None:
+        self.type_name, self.rows, self.build, self.many = type_name, rows, build, many
 
     def key(self, args: dict[str, Any], env: Any) -> Hashable:
         return ()
 
     def compile(self, compiler: Any, planned: Any, prefix: str):
-        pick, build = compiler.picker(self.type_name, planned.nodes), self.build
-        return [self.row(compiler.actor).scalar_subquery()], lambda values, env: pick(build(env, values[0]))
+        pick, build, many = compiler.picker(self.type_name, planned.nodes), self.build, self.many
+        found = self.rows(compiler.actor).subquery()
+        row = func.row_to_json(found.table_valued())
+        read = select(func.coalesce(func.json_agg(row), EMPTY) if many else row).select_from(found)
+
+        def shape(values: list, env: Any) -> Any:
+            value = values[0]
+            if many:
+                return [pick(item) for item in build(env, [SimpleNamespace(**item) for item in value])]
+            return pick(build(env, None if value is None else SimpleNamespace(**value)))
+        return [read.scalar_subquery()], shape
 
 
 class ChildrenOf(Root):

@@ -116,6 +116,7 @@ def _decoded(image: str) -> bytes:
 
 
 plan.root("partnerSettings", roots.Record("PartnerSettings", settings.row_of,
-                                          lambda env, value: _out(settings.from_json(env.actor.partner_id, value))))
-plan.unplanned("partnerEmailTexts", "not declared yet: the settings page's email texts (defaults filled in Python)")
+                                          lambda env, row: _out(settings.from_row(env.actor.partner_id, row))))
+plan.root("partnerEmailTexts", roots.Record("PartnerEmailText", email_texts.rows_of, many=True, build=lambda env, rows:
+                                           [PartnerEmailText.from_text(text) for text in email_texts.from_rows(rows)]))
 plan.unplanned("previewPartnerEmail", "renders an email in Python (templates), not a read of rows")

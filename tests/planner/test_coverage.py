@@ -10,6 +10,7 @@ import orjson
 
 from server.domain.core.actor import Actor, ActorKind
 from server import clock
+from server.domain.partner_settings import email_texts
 from server.domain.partner_settings import settings as partner_settings
 from server.domain.webhooks import endpoints as webhooks
 from server.domain.webhooks import log as webhook_log
@@ -36,11 +37,12 @@ QUERY = """query Q($endpoint: ID!, $status: ExtensionStatus, $delivery: ID!, $fi
     requestHeaders { name v: value __typename } }
   webhookDelivery(id: $delivery) { id status nextAttemptAt requestHeaders { value } ...Sent }
   partnerSettings { reminderDays senderName replyTo logoUrl emailRecipients { kind roles r: __typename } __typename }
+  partnerEmailTexts { kind locale s: subject introduction placeholders }
 }
 fragment Sent on WebhookDelivery { requestHeaders { name } error }"""
 ROOTS = ["partnerUsers", "apiTokens", "webhookEventTypes", "webhookEndpoints", "webhookEndpoint",
          "deviceExtensionRequests", "shipmentsToRecord", "returnsToReconcile", "countries", "webhookDeliveries",
-         "webhookDelivery", "partnerSettings"]
+         "webhookDelivery", "partnerSettings", "partnerEmailTexts"]
 
 
 async def test_new_declarations_answer_like_the_reference_for_every_actor(postgres, sessionmaker):
@@ -61,6 +63,8 @@ async def test_new_declarations_answer_like_the_reference_for_every_actor(postgr
         sent.append(await webhook_log.send_test(db, beta_admin, theirs.id))
         await partner_settings.update(db, admin, reminder_days=[14, 3], sender_name="Alpha Sales",  # Beta: defaults
                                       reply_to="help@alpha.example", recipients_by_kind={"converted": [], "expired_partner": ["SALES_ADMIN"]})
+        kind = next(iter(email_texts.TEXT_KINDS))
+        await email_texts.save(db, admin, kind, "nb", "Prøveperioden din", "Hei!")
     planner = postgres.state.planner
     answered = set()
     for actor in actors:

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -124,9 +125,18 @@ def checked(kind: str, locale: str, subject: str, introduction: str) -> tuple[st
 
 async def texts(db: AsyncSession, actor: Actor) -> list[EmailText]:
     """Every kind and language, the partner's text or empty (the default)."""
-    partner_id = partner_of(actor)
-    own = {(row.kind, row.locale): row for row in await db.scalars(
-        select(PartnerEmailText).where(PartnerEmailText.partner_id == partner_id))}
+    return from_rows((await db.execute(rows_of(actor))).all())
+
+
+def rows_of(actor: Actor) -> Select:
+    """The partner's own texts (kind, locale, subject, introduction); FORBIDDEN as `texts`."""
+    return select(PartnerEmailText.kind, PartnerEmailText.locale, PartnerEmailText.subject,
+                  PartnerEmailText.introduction).where(PartnerEmailText.partner_id == partner_of(actor))
+
+
+def from_rows(rows: Iterable[Any]) -> list[EmailText]:
+    """`texts` from the partner's rows (objects with kind, locale, subject, introduction)."""
+    own = {(row.kind, row.locale): row for row in rows}
     return [EmailText(kind, locale, own[(kind, locale)].subject if (kind, locale) in own else "",
                       own[(kind, locale)].introduction if (kind, locale) in own else "", placeholders)
             for kind, placeholders in TEXT_KINDS.items() for locale in LOCALES]

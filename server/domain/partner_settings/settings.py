@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -76,16 +75,15 @@ async def of(db: AsyncSession, partner_id: int) -> Settings:
 
 
 def row_of(actor: Actor) -> Select:
-    """`read`'s row as one JSON value (no row: none), for the planner; FORBIDDEN as `read`."""
+    """`read`'s row (what the rules read of it: not the logo's bytes), for the planner; FORBIDDEN as `read`."""
     table = PartnerSettings.__table__
-    read = ("reminder_days", "recipients", "sender_name", "reply_to", "logo_hash", "logo_type")  # not the logo
-    return select(func.json_build_object(*[part for name in read for part in (literal_column(f"'{name}'"), table.c[name])])).where(
-        table.c.partner_id == partner_of(actor))
+    read = ("reminder_days", "recipients", "sender_name", "reply_to", "logo_hash", "logo_type")
+    return select(*[table.c[name] for name in read]).where(table.c.partner_id == partner_of(actor))
 
 
-def from_json(partner_id: int, value: dict[str, Any] | None) -> Settings:
-    """`row_of`'s value as the rules read it (defaults filled in), as `read` answers."""
-    return _settings(partner_id, None if value is None else SimpleNamespace(**value))
+def from_row(partner_id: int, row: Any | None) -> Settings:
+    """`row_of`'s row (None: never saved) as `read` answers (defaults filled in)."""
+    return _settings(partner_id, row)
 
 
 def partner_of(actor: Actor) -> int:

@@ -92,3 +92,5 @@ class EmailPreviewPayload:
 plan.plannable("PartnerSettings", reminderDays=plan.ByRoot(), senderName=plan.ByRoot(), replyTo=plan.ByRoot(),
                logoUrl=plan.ByRoot(), emailRecipients=plan.ByRoot())
 plan.plannable("EmailRecipients", kind=plan.ByRoot(), roles=plan.ByRoot())
+plan.plannable("PartnerEmailText", kind=plan.ByRoot(), locale=plan.ByRoot(), subject=plan.ByRoot(),
+               introduction=plan.ByRoot(), placeholders=plan.ByRoot())
