@@ -59,12 +59,13 @@ async def trials_team_token(sessionmaker) -> str:
 
 async def existing_customer(sessionmaker, *, country: str = "NO", admin_email: str | None = None,
                             full_admin: bool = True, extra_admins: list[str] = (), purchased=(),
-                            managed_by: int | None = None, name: str | None = None) -> int:
+                            managed_by: int | None = None, name: str | None = None, vertical: str = "Other") -> int:
     n = next(_seq)
     async with sessionmaker() as db, db.begin():
         customer = await directory.create_customer(
             db, name or f"Customer {n}", country, admin_email or f"admin{n}@customer{n}.example",
-            full_admin=full_admin, extra_admins=list(extra_admins), purchased=list(purchased), managed_by=managed_by)
+            full_admin=full_admin, extra_admins=list(extra_admins), purchased=list(purchased), managed_by=managed_by,
+            vertical=vertical)
         return customer.id
 
 

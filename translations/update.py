@@ -27,7 +27,7 @@ def source_messages() -> list[str]:
     from server.pages import delivery_form, labels, rendering, timeline, wizard_form
 
     found += list(labels.AUDIT_ACTIONS.values()) + list(labels.ACTOR_KINDS.values()) + [labels.GENERIC_ACTION]
-    found += [labels.CUSTOMER_ADMIN]  # (PERSON_WITH_ROLE is word order only: "%(role)s %(name)s" in both)
+    found += [labels.CUSTOMER_ADMIN, *labels.AVAILABILITY_REASONS]  # (PERSON_WITH_ROLE is word order only: "%(role)s %(name)s" in both)
     found += list(labels.LABELS.values()) + list(rendering.ERROR_MESSAGES.values()) + list(timeline.LABELS.values())
     found += [message for fields in wizard_form.REQUIRED.values() for _, message in fields]
     found += [message for _, message in delivery_form.REQUIRED] + [wizard_form.POE_MESSAGE, wizard_form.LIMIT_MESSAGE]

@@ -75,6 +75,12 @@ def tone(value: str | None) -> str:
     return TONE.get(value or "", "")
 
 
+#: R-EX-02 / R-SVC-06: why a service cannot be tried (AvailableServices' reasons), translated on the services step.
+AVAILABILITY_REASONS = ("The customer has purchased this service.", "This partner already has it in a pending or active trial.",
+                        "Another partner has it in a pending or active trial for this customer.",
+                        "Not available for this organization.")
+
+
 #: What happened, as a sentence's predicate (issue 27 item 7): the history reads "WHO WHAT", never
 #: `trial.edited`. An action not listed reads as the generic sentence (`changed …`).
 AUDIT_ACTIONS = {

@@ -117,13 +117,12 @@ async def _confirm(request: Request, state: dict[str, Any]) -> Response:
     """R-EX-01: the org behind the email (name and country only), or "check the email and go back"."""
     result = await run_operation(request, "ExistingOrganization", {"adminEmail": state.get("adminEmail", "")})
     org = result.data["existingOrganization"]
-    errors = {}
-    if org is None:
+    if org is None:  # back on the customer step, the email marked (aria-invalid) with the message beside it
         limited = any((e.get("extensions") or {}).get("code") == "RATE_LIMITED" for e in result.errors)
         code = "RATE_LIMITED" if limited else "NOT_AN_EXISTING_ORG"
-        errors["adminEmail"] = [rendering.message_of({"code": code})]
-    return await _page(request, state, "confirm", existing=True, errors=errors, status_code=200 if org else 422,
-                       extra={"organization": org})
+        return await _page(request, state, "customer", existing=True, status_code=422,
+                           errors={"adminEmail": [rendering.message_of({"code": code})]})
+    return await _page(request, state, "confirm", existing=True, extra={"organization": org})
 
 
 async def _start(request: Request, state: dict[str, Any], *, setup_now: bool) -> Response:

@@ -104,12 +104,33 @@ async def test_existing_flow_confirms_the_org_then_sends_the_request(client, ses
     assert sent.status_code == 303, sent.text
 
 
-async def test_existing_flow_unknown_email_says_go_back(client, sales):
+async def test_existing_flow_unknown_email_marks_the_email_field(client, sales):
+    """R-EX-01 / issue 27 item 11: back on the customer step, the email marked, the message beside it,
+    every answer kept."""
     response = await post(client, sales, "/trials/existing", {"step": "customer", "go": "next", **CUSTOMER,
                                                                "adminEmail": "nobody@nowhere.example"})
     assert response.status_code == 422
-    assert "No organization uses this email" in response.text
-    assert 'value="back"' in response.text
+    field = re.search(r'<input id="adminEmail"[^>]*>', response.text).group(0)
+    assert 'aria-invalid="true"' in field and 'value="nobody@nowhere.example"' in field
+    assert re.search(r'id="adminEmail-error"[^>]*>[^<]*No organization uses this email', response.text)
+    assert 'value="Nordlys Energi AS"' in response.text and 'value="Education" selected' in response.text
+
+
+async def test_r_ex_01_the_request_keeps_the_vertical_the_partner_picked(client, sessionmaker, sales):
+    """Issue 27 item 11: Retail stays Retail on the customer page (the org's vertical was unknown:
+    "Other"); an org whose vertical is known keeps its own."""
+    await factories.existing_customer(sessionmaker, admin_email="cio@ukjent.example", name="Ukjent AS")
+    await factories.existing_customer(sessionmaker, admin_email="cio@kjent.example", name="Kjent AS",
+                                      vertical="Healthcare")
+    for email, shown in (("cio@ukjent.example", "Retail"), ("cio@kjent.example", "Healthcare")):
+        answers = {**CUSTOMER, "adminEmail": email, "businessVertical": "Retail", "services": "MESSAGING",
+                   "licenseCount": "5", "durationDays": "30"}
+        review = await post(client, sales, "/trials/existing", {"step": "services", "go": "next", **answers})
+        assert "Retail" in re.search(r'<dl class="facts">.*?</dl>', review.text, re.S).group(0)
+        sent = await post(client, sales, "/trials/existing", {"step": "review", "go": "send", **answers})
+        assert sent.status_code == 303, sent.text
+        page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (await client.get(sent.headers["location"])).text))
+        assert f"Business vertical {shown}" in page
 
 
 async def test_review_shows_every_choice_in_words(client, sales):

@@ -62,6 +62,20 @@ async def _send(db: AsyncSession, settings: Any, trial: Trial, request: ConsentR
                              locale=user.locale, customer_id=trial.customer_id, trial_id=trial.id)
 
 
+#: The vertical an org has when nobody said which (the CLI's and demo's default).
+UNKNOWN_VERTICAL = "Other"
+
+
+def _vertical_learned(customer: CustomerOrg, form: trials.CustomerForm) -> str | None:
+    """R-EX-01: the vertical the partner picked becomes the org's when the org's is unknown ("Other"):
+    the request keeps what was typed (an org whose vertical is known keeps its own: it is the org's
+    fact, not one partner's guess). The org's name stays its own: the partner confirmed it (R-EX-01)."""
+    if customer.business_vertical not in ("", None, UNKNOWN_VERTICAL) or form.business_vertical == UNKNOWN_VERTICAL:
+        return None
+    customer.business_vertical = form.business_vertical
+    return form.business_vertical
+
+
 async def request_trial(db: AsyncSession, actor: Actor, form: trials.CustomerForm, request: TrialRequest, *,
                         settings: Any) -> Trial:
     """R-EX-01..03: a trial pending the customer's consent, and the consent request email."""
@@ -82,6 +96,7 @@ async def request_trial(db: AsyncSession, actor: Actor, form: trials.CustomerFor
         raise DomainError(ErrorCode.INVALID_STATE, "You manage this customer already: add a trial to it instead.",
                           "adminEmail")
     await availability.require(db, customer.id, partner.id, request.services)
+    vertical = _vertical_learned(customer, form)
     trial = await trials.create_trial(db, actor, customer, request, kind=TrialKind.EXISTING_CUSTOMER,
                                       state=TrialState.PENDING_CONSENT)
     now = clock.now()
@@ -92,7 +107,7 @@ async def request_trial(db: AsyncSession, actor: Actor, form: trials.CustomerFor
     await db.flush()
     timeline.schedule(db, timeline.DeadlineKind.CONSENT_TIMEOUT, "ConsentRequest", consent.id, consent.expires_at)
     audit.record(db, actor, "consent.requested", "ConsentRequest", consent.id, customer_id=customer.id,
-                 after={"trial": trial.id, "email": email})
+                 after={"trial": trial.id, "email": email, **({"business_vertical": vertical} if vertical else {})})
     await _send(db, settings, trial, consent, EmailKind.CONSENT_REQUEST)
     return trial
 
