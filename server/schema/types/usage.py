@@ -94,7 +94,15 @@ def _days(values: tuple) -> tuple[date, ...]:
 
 
 def _summary(env: Any, state: str, starts_at: Any, licenses: int, last_days: list | None) -> adoption.Summary:
-    return adoption.summary(state, starts_at, licenses, _days(tuple(last_days or ())), env.now.date())
+    return _summary_of(state, starts_at, licenses, tuple(last_days or ()), env.now.date())
+
+
+@lru_cache(maxsize=1 << 12)
+def _summary_of(state: str, starts_at: Any, licenses: int, last_days: tuple, today: Any) -> adoption.Summary:
+    """A trial's summary computed once for its inputs and the day, not once per field asked (a list
+    page asks five fields of each of 50 trials: it was the planner's largest shaping cost for
+    bench.postgraphile's (a))."""
+    return adoption.summary(state, starts_at, licenses, _days(last_days), today)
 
 
 def _field(name: str):
