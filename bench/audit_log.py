@@ -1,10 +1,11 @@
 """The partner's audit log (issue 24 item 5, R-AUDIT-01) at 1M events for one partner on PostgreSQL:
 
-- the portal's stored `AuditLogPage` document (50 events) run in-process through the GraphQL
-  reference path as `/settings/audit` runs it, as the partner's full admin: the first page, a deep
-  page (the cursor of the 900 000th newest event) and a customer's page; 200 interleaved rounds,
-  p50 and p95 (target p95 ≤ 20 ms, and no growth with depth: keyset pages on the index
-  (partner_id, at, id), never OFFSET);
+- the portal's stored `AuditLogPage` document (50 events) as `/settings/audit` runs it
+  (server.pages.operations.run_operation: the read planner's one statement on an autocommit read
+  connection), as the partner's full admin: the first page, a deep page (the cursor of the 900 000th
+  newest event) and a customer's page; the same through the reference path (`ref`, field by field);
+  200 interleaved rounds, p50 and p95 (target p95 ≤ 20 ms, and no growth with depth: keyset pages on
+  the index (partner_id, at, id), never OFFSET);
 - `/settings/audit.csv` of 100 000 events (a filter matching every 10th event) streamed through
   the ASGI app in this process, the body read and dropped chunk by chunk, while the process's
   resident memory is sampled at every chunk: peak growth over the RSS before the request (target
@@ -16,16 +17,28 @@ Uses its own throw-away database; needs PostgreSQL at 127.0.0.1 (TRIALDESK_BENCH
 
     uv run python -m bench audit_log
 
-Measured 2026-12-07 03:00 on this 2-core machine at load 15-17 (seven engineers' test runs):
+Measured 2026-12-07 03:00 on this 2-core machine at load 15-17 (seven engineers' test runs), the
+reference path (the page ran no other then):
 - pages: first p50 94 ms / p95 264 ms, deep (900 000th) 85 / 267 ms, a customer's 100 / 281 ms;
-  floor 2.9 / 15 ms (its plan: an index scan backward on ix_audit_events_partner_at, 6 buffers,
-  0.17 ms execution, the same at the deep position). Cost per page is constant (first = deep);
-  the p95 ≤ 20 ms target is NOT shown at this load (the floor itself was 10x its quiet figure); the
-  time is the GraphQL reference path's Python (50 edges, their customers through the loader), not
-  the database. Not yet tried: a planner declaration for auditLog (one SQL statement, as the
-  customers list), which took the list to ~1.1x its floor.
-- CSV: 100 000 rows, 15.6 MB in 1002 chunks, RSS growth 4.8 MB (target < 50 MB: met); 262 s at
-  that load (1000 pages of 100 through the reference path).
+  floor 2.9 / 15 ms. CSV: RSS growth 4.8 MB, 262 s (1000 pages of 100 through the reference path).
+
+Why (2026-12-07 04:30, EXPLAIN ANALYZE of each statement the page ran, at 1M events): not the
+database. The page statement walks ix_audit_events_partner_at backward from the cursor (6 buffers,
+0.1-0.2 ms execution, the same at the 900 000th event: no count, no OFFSET, no sort), and the
+page ran three statements (the viewer's partner, the page, its customers in one batch through the
+loader: no per-row query), each 0.1 ms of execution. The 75-170 ms were the reference path's
+Python (graphql-core resolving ~520 fields for 50 edges, Strawberry wrappers, ORM rows, JSON codec
+of before/after) and three round trips, each waiting for a CPU at load 10+. No index was missing.
+The fix is the read planner's declaration of auditLog (issue 25, landed 04:50 by "planner"): one
+statement per page, prepared once per filter shape, shaped by generated code; this bench now
+measures that path, as the page runs it.
+
+Measured 2026-12-07 05:07, load 11-12 (another benchmark and test runs beside it), 100 rounds:
+- planned: first p50 12.3 ms / p95 27.0 ms, deep 13.2 / 27.4, a customer's 14.0 / 35.0; reference
+  path in the same rounds 170 / 315, 168 / 268, 172 / 308; floor 6.0 / 22.5 ms. The page is 2.1-2.4x
+  its floor at p50 (the reference path 28x), constant with depth. p95 ≤ 20 ms is not shown at this
+  load: the floor's own p95 (one indexed SELECT of 51 rows) was 22.5 ms.
+- CSV: 100 000 rows, 15.6 MB in 1002 chunks, 52.7 s (was 262 s), RSS growth 17.1 MB (< 50 MB: met).
 """
 from __future__ import annotations
 
@@ -108,42 +121,56 @@ async def _arrange(url: str) -> dict:
     return ids
 
 
-async def _pages(url: str, ids: dict) -> dict:
-    """p50/p95 of the first, a deep and a customer's page, and the floor, interleaved."""
+def _app(url: str):
+    from server.app import create_app
+    from server.settings import Settings
+
+    os.environ.update(DATABASE_URL=url, SECRET_KEY=SECRET)
+    return create_app(Settings(DATABASE_URL=url, REDIS_URL=REDIS, TRIALDESK_QUEUE=f"bench-audit-{uuid.uuid4().hex[:6]}",
+                               TRIALDESK_ENV="test", SECRET_KEY=SECRET, TRIALDESK_TEST_CLOCK=False))
+
+
+async def _pages(app, url: str, ids: dict) -> dict:
+    """p50/p95 of the first, a deep and a customer's page as the page runs them (planned), the same
+    through the reference path, and the floor, interleaved."""
     import asyncpg
     from sqlalchemy import text
 
     from server import graphql_http as gql
-    from server.db.engine import make_engine, make_sessionmaker
     from server.domain.core.actor import Actor, ActorKind
     from server.enums import Role
     from server.pages.operations import read_operations
     from server.resolvers.audit_log import cursor_of
     from server.schema.context import Context
     from server.schema.node import to_global_id
-    from server.schema.schema import schema
-    from server.settings import Settings
 
-    engine = make_engine(url)
-    sessionmaker = make_sessionmaker(engine)
+    state = app.state
     actor = Actor(kind=ActorKind.PARTNER_USER, user_id=ids["user"], partner_id=ids["partner"],
                   roles=frozenset({Role.PARTNER_FULL_ADMIN}), email="admin@bench.example")
-    async with sessionmaker() as db:
+    async with state.sessionmaker() as db:
         deep = (await db.execute(text("SELECT at, id FROM audit_events WHERE partner_id = :p ORDER BY at DESC, id DESC "
                                       "OFFSET :deep LIMIT 1"), {"p": ids["partner"], "deep": EVENTS * 9 // 10})).one()
-    settings = Settings(DATABASE_URL=url)
-    documents = gql.DocumentCache(schema._schema)
     document = read_operations()["AuditLogPage"]
+    planned = gql.plannable(state.planner, state.documents, document, "AuditLogPage")
+    assert planned is not None, "AuditLogPage is not planned"
     variables = {
         "first": {"first": 50, "after": None, "filter": None},
         "deep": {"first": 50, "after": cursor_of(deep), "filter": None},
         "customer": {"first": 50, "after": None, "filter": {"customerId": to_global_id("Customer", ids["customer"])}},
     }
 
-    async def run(values: dict) -> dict:
-        context = Context(sessionmaker=sessionmaker, settings=settings, actor=actor)
+    async def page(values: dict) -> dict:
+        """As `/settings/audit` runs it (server.pages.operations.run_operation): one planned statement."""
+        reading = Context(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor)
+        answer = await gql.run_planned(state.planner, planned, reading, document, values, "AuditLogPage")
+        assert answer is not None and answer.complete
+        return answer.data["auditLog"]
+
+    async def reference(values: dict) -> dict:
+        context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
         try:
-            status, body, _ = await gql.run(schema._schema, documents, context, document, values, "AuditLogPage")
+            status, body, _ = await gql.run(state.graphql_schema, state.documents, context, document, values,
+                                            "AuditLogPage")
         finally:
             await context.close()
         assert status == 200 and "errors" not in body, body
@@ -155,16 +182,19 @@ async def _pages(url: str, ids: dict) -> dict:
     timings: dict[str, list[float]] = {}
     try:
         for name, values in variables.items():
-            answer = await run(values)
+            answer = await page(values)
             assert len(answer["edges"]) == 50 and answer["pageInfo"]["hasNextPage"], name
+            assert answer == await reference(values), name
         for _ in range(10):
             for values in variables.values():
-                await run(values)
+                await page(values)
+                await reference(values)
         for _ in range(ROUNDS):
             for name, values in variables.items():
-                began = time.perf_counter()
-                await run(values)
-                timings.setdefault(name, []).append(time.perf_counter() - began)
+                for path, run in (("", page), ("ref ", reference)):
+                    began = time.perf_counter()
+                    await run(values)
+                    timings.setdefault(path + name, []).append(time.perf_counter() - began)
             began = time.perf_counter()
             await floor.fetch(floor_sql, ids["partner"])
             timings.setdefault("floor", []).append(time.perf_counter() - began)
@@ -173,57 +203,49 @@ async def _pages(url: str, ids: dict) -> dict:
                                                              ids["partner"], deep[0], deep[1]))
     finally:
         await floor.close()
-        await engine.dispose()
     return {"timings": timings, "plan": plan}
 
 
-async def _csv(url: str) -> dict:
+async def _csv(app) -> dict:
     """Stream `/settings/audit.csv` of 100k events through the app in this process; RSS sampled per chunk."""
+    import re
+
     import httpx
 
-    from server.app import create_app
-    from server.settings import Settings
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+        anonymous = re.search(r'name="csrf-token" content="([^"]*)"', (await client.get("/login")).text).group(1)
+        signed = await client.post("/login", data={"email": "admin@bench.example", "password": PASSWORD,
+                                                   "csrf_token": anonymous})
+        assert signed.status_code == 303, signed.text[:300]
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    figures = {"bytes": 0, "chunks": 0, "lines": 0, "peak": 0.0}
 
-    os.environ.update(DATABASE_URL=url, SECRET_KEY=SECRET)
-    app = create_app(Settings(DATABASE_URL=url, REDIS_URL=REDIS, TRIALDESK_QUEUE=f"bench-audit-{uuid.uuid4().hex[:6]}",
-                              TRIALDESK_ENV="test", SECRET_KEY=SECRET, TRIALDESK_TEST_CLOCK=False))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-            import re
+    async def receive():
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
 
-            anonymous = re.search(r'name="csrf-token" content="([^"]*)"', (await client.get("/login")).text).group(1)
-            signed = await client.post("/login", data={"email": "admin@bench.example", "password": PASSWORD,
-                                                       "csrf_token": anonymous})
-            assert signed.status_code == 303, signed.text[:300]
-            cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-        figures = {"bytes": 0, "chunks": 0, "lines": 0, "peak": 0.0}
+    async def send(message):
+        if message["type"] == "http.response.start":
+            figures["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            body = message.get("body", b"")
+            figures["bytes"] += len(body)
+            figures["lines"] += body.count(b"\n")
+            figures["chunks"] += 1
+            figures["peak"] = max(figures["peak"], rss_mb())
 
-        async def receive():
-            await asyncio.sleep(3600)
-            return {"type": "http.disconnect"}
+    path, query = "/settings/audit.csv", "action=trial.extended"
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+             "headers": [(b"host", b"bench"), (b"cookie", cookie.encode())], "client": ("127.0.0.1", 1),
+             "server": ("bench", 80), "app": app}
+    import gc
 
-        async def send(message):
-            if message["type"] == "http.response.start":
-                figures["status"] = message["status"]
-            elif message["type"] == "http.response.body":
-                body = message.get("body", b"")
-                figures["bytes"] += len(body)
-                figures["lines"] += body.count(b"\n")
-                figures["chunks"] += 1
-                figures["peak"] = max(figures["peak"], rss_mb())
-
-        path, query = "/settings/audit.csv", "action=trial.extended"
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-                 "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-                 "headers": [(b"host", b"bench"), (b"cookie", cookie.encode())], "client": ("127.0.0.1", 1),
-                 "server": ("bench", 80), "app": app}
-        import gc
-
-        gc.collect()
-        figures["before"] = rss_mb()
-        began = time.perf_counter()
-        await app(scope, receive, send)
-        figures["seconds"] = time.perf_counter() - began
+    gc.collect()
+    figures["before"] = rss_mb()
+    began = time.perf_counter()
+    await app(scope, receive, send)
+    figures["seconds"] = time.perf_counter() - began
     return figures
 
 
@@ -237,18 +259,21 @@ async def main_async() -> None:
     url = PG.rsplit("/", 1)[0] + "/" + name
     try:
         ids = await _arrange(url)
-        pages = await _pages(url, ids)
-        csv = await _csv(url)
+        app = _app(url)
+        async with app.router.lifespan_context(app):
+            pages = await _pages(app, url, ids)
+            csv = await _csv(app)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-    print(f"\nAuditLogPage document in-process (reference GraphQL path), {EVENTS} events of one partner "
-          f"(+200000 of another), {ROUNDS} interleaved rounds; target p95 ≤ 20 ms")
-    print(f"{'page':>9} {'p50 ms':>8} {'p95 ms':>8} {'x floor p50':>11}")
+    print(f"\nAuditLogPage document in-process as the page runs it (planned: one statement; `ref`: the reference "
+          f"path), {EVENTS} events of one partner (+200000 of another), {ROUNDS} interleaved rounds; "
+          f"target p95 ≤ 20 ms")
+    print(f"{'page':>12} {'p50 ms':>8} {'p95 ms':>8} {'x floor p50':>11}")
     floor_p50 = statistics.median(pages["timings"]["floor"])
-    for page in ("first", "deep", "customer", "floor"):
+    for page in ("first", "deep", "customer", "ref first", "ref deep", "ref customer", "floor"):
         values = pages["timings"][page]
-        print(f"{page:>9} {pct(values, .5):8.2f} {pct(values, .95):8.2f} {statistics.median(values) / floor_p50:11.1f}")
+        print(f"{page:>12} {pct(values, .5):8.2f} {pct(values, .95):8.2f} {statistics.median(values) / floor_p50:11.1f}")
     print("floor's plan at the deep position:\n" + pages["plan"])
     growth = csv["peak"] - csv["before"]
     print(f"\n/settings/audit.csv of 100000 events: status {csv.get('status')}, {csv['lines'] - 1} rows, "

@@ -11,6 +11,7 @@ Only the platform (role PLATFORM) and the operator (the CLI, SYSTEM) may report 
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,7 +54,8 @@ class Batch:
     """The lines of one report, read as the chunks arrive."""
 
     def __init__(self, today: date, decode_org: Callable[[str], int | None]) -> None:
-        self.today, self.decode_org = today, decode_org
+        self.today = today
+        self.decode_org = functools.lru_cache(maxsize=None)(decode_org)   # a report names few orgs, many times
         self.size = self.lines = 0
         self.rest = b""
         self.good: list[Activity | Assignment] = []
