@@ -41,8 +41,8 @@ not fit: arranging 10,000 customers took 13 minutes at that load, so the runs ar
   primary key kept one dead entry per user per day (41 buffers a row after 20 batches).
 - After: COPY into a temporary table, every statement reading it there (no row back to Python),
   org IDs decoded once per report, the last-active rows kept HOT (fillfactor 50, migration 0017):
-  the in-process ingest 1.7-1.8x faster in the same harness (4,188 → 6,900-7,580 lines/s at 40
-  orgs × 6 batches). Over HTTP in this bench: 3,335-3,843 lines/s against the floor's
+  the in-process ingest 1.7-1.8x faster in the same harness at 40 orgs × 6 batches (4,188 →
+  6,900-7,580 lines/s), 1.1x and 2.3x in two old/new pairs at 200 orgs × 15 batches (load ~20). Over HTTP in this bench: 3,335-3,843 lines/s against the floor's
   14,516-15,537 in the same runs: **0.23-0.25x, below the 0.5x target**, and far from 25,000/s (the
   floor itself did 15,000 at that load). What is left is the rollups' own writes, which the floor
   does not do: per 10,000 lines the last-active upsert (8,000 updates, ~40% of the SQL time), the

@@ -19,7 +19,7 @@ Order of a batch's writes (`write`):
 5. the orgs of the changed rows marked in `usage_changed_orgs`: the next daily evaluation of health
    looks at their trials (R-USE-07, server.domain.usage.evaluation).
 
-Measured (bench/usage.py): the COPY-staged path is 1.7-1.8x the bound-array one it replaced (rows
+Measured (bench/usage.py): the COPY-staged path is 1.1-2.3x the bound-array one it replaced (rows
 no longer travel back to Python for the rollups); the last-active rows, updated by every day's
 report, keep room on their page for the new version (fillfactor 50, migration 0017). Most of a
 batch's SQL time is now the rollups' own writes (the last-active upsert, ~40%).
