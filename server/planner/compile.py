@@ -19,6 +19,7 @@ from graphql import (
     GraphQLSchema, InlineFragmentNode, get_named_type,
 )
 from sqlalchemy import case, func, null, select, text
+from sqlalchemy.sql.elements import False_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from server.planner.declare import (
@@ -238,6 +239,9 @@ class Compiler:
             where = [declaration.join(source, child)]
             if declaration.scope is not None:
                 where.append(declaration.scope(self.actor, child))
+                if isinstance(where[-1], False_):  # nothing in reach (a viewer without a partner): no read
+                    many = declaration.many
+                    return lambda row, env: [] if many else None
             if declaration.shown is not None:
                 where.append(declaration.shown(source, parent, self.actor))
             if declaration.many:

@@ -85,6 +85,12 @@ async def test_new_declarations_answer_like_the_reference_for_every_actor(postgr
                                              "{ shipmentsToRecord { id } returnsToReconcile { id } "
                                              "deviceExtensionRequests { id } }", None, None)
     assert answer.complete and planned == body and body["data"]["deviceExtensionRequests"]
+    # a viewer without a partner: its partner is null without a read (the reference reads nothing either)
+    text = "query V { viewer { email partner { name } } }"
+    body, planned, answer = await both_paths(postgres.state, planner, postgres.state.documents, trials_team, text,
+                                             None, "V")
+    assert answer.complete and planned == body and body["data"]["viewer"]["partner"] is None
+    assert [statement for statement, _ in planner.plans[(text, "V")].statements.values()] == [None]
 
 
 def test_every_read_field_is_declared_or_says_why_not():
