@@ -50,8 +50,11 @@ not fit: arranging 10,000 customers took 13 minutes at that load, so the runs ar
 - Re-sent batch: 0.27-0.46x the first (met): it changes no row and writes no rollup.
 - Memory: a 50,000-line body (5.5 MB) raised the web process's RSS from 115 to 137 MB: +21-22 MB (met).
 - Customers page with adoption, planned path (one statement): 2.2-2.6x without it on the first
-  page (5 trials) and 4.6-9.6x on TRIAL_ACTIVE (50 trials): **not met**; ~10 ms of database time per
-  trial's adoption, not Python (see the README's row and notes/issue-23-24-benches.md).
+  page (5 trials) and 4.6-9.6x on TRIAL_ACTIVE (50 trials): **not met** then. EXPLAIN ANALYZE of the
+  planned statement (50 trials): the per-trial usage subquery is restricted to its trial (51 loops,
+  ~1.5 ms each), execution 117 ms with adoption vs 90 without (1.3x); the rest was Python shaping,
+  which the planner's change of 06:16 ("a trial's adoption summary is computed once", 150 → 50
+  summaries a page) addresses. Not re-measured since.
 """
 from __future__ import annotations
 
