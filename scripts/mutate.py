@@ -218,12 +218,19 @@ def live_function(module: types.ModuleType, qualname: str) -> types.FunctionType
     return None
 
 
+#: Module-level memos of built statements that are not `lru_cache`s (cleared like them, so a mutant of
+#: the code that builds them is what runs).
+MEMOS = {"server.domain.trials.start_rows": ["_statements"]}
+
+
 def clear_caches() -> None:
     for name, module in list(sys.modules.items()):
         if name.startswith("server.domain") and module is not None:
             for value in list(vars(module).values()):
                 if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
                     value.cache_clear()
+            for memo in MEMOS.get(name, []):
+                getattr(module, memo).clear()
 
 
 def _rebind(old: dict[str, object], new: dict[str, object]) -> list[tuple[object, str, object]]:
@@ -239,6 +246,54 @@ def _rebind(old: dict[str, object], new: dict[str, object]) -> list[tuple[object
             if name is not None and value is old[name]:
                 undo.append((module, attr, value))
                 setattr(module, attr, new[name])
+            undo += _rebind_defaults(value, module, old, new)
+    return undo
+
+
+def _default_names(fn: types.FunctionType) -> tuple[list[str | None], dict[str, str | None]]:
+    """The constant each default of `fn` was written as (`batch: int = RETENTION_BATCH` or
+    `= log.RETENTION_BATCH`: "RETENTION_BATCH"; a literal: None), positional and keyword-only."""
+    try:
+        node = ast.parse(inspect.cleandoc("\n" + inspect.getsource(fn))).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return [], {}
+
+    def name(expr: ast.expr | None) -> str | None:
+        return expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else None
+
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return [], {}
+    args = node.args
+    return ([name(d) for d in args.defaults],
+            {a.arg: name(d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+
+
+def _rebind_defaults(value: object, module: types.ModuleType, old: dict[str, object],
+                     new: dict[str, object]) -> list[tuple[object, str, object]]:
+    """A default argument is evaluated once, when its `def` runs: a constant's mutant reaches it only
+    by re-binding the function's `__defaults__` / `__kwdefaults__` where they were written as that
+    constant (mutmut re-imports the module, so there the default changes too)."""
+    functions = [value] if isinstance(value, types.FunctionType) else [
+        v for v in vars(value).values() if isinstance(v, types.FunctionType)] if inspect.isclass(value) else []
+    undo = []
+    for fn in functions:
+        if fn.__module__ != module.__name__ or not (fn.__defaults__ or fn.__kwdefaults__):
+            continue
+        if not any(d is o for d in (*(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values())
+                   for o in old.values()):
+            continue
+        positional, keywords = _default_names(fn)
+        if fn.__defaults__ and len(positional) == len(fn.__defaults__):
+            values = tuple(new[n] if n in old and d is old[n] else d for n, d in zip(positional, fn.__defaults__))
+            if any(a is not b for a, b in zip(values, fn.__defaults__)):
+                undo.append((fn, "__defaults__", fn.__defaults__))
+                fn.__defaults__ = values
+        if fn.__kwdefaults__:
+            values = {k: new[keywords[k]] if keywords.get(k) in old and d is old[keywords[k]] else d
+                      for k, d in fn.__kwdefaults__.items()}
+            if any(values[k] is not d for k, d in fn.__kwdefaults__.items()):
+                undo.append((fn, "__kwdefaults__", fn.__kwdefaults__))
+                fn.__kwdefaults__ = values
     return undo
 
 
@@ -442,8 +497,15 @@ class Plugin:
             began = time.monotonic()
             try:
                 applied = Applied(mutant)
-            except Exception as error:  # noqa: BLE001 - reported, not counted
+            except SyntaxError as error:  # mutmut wrote code that does not compile: reported, not counted
                 mutant.outcome = f"not applied ({error})"
+                continue
+            except Exception as error:  # noqa: BLE001
+                if mutant.kind == "constant":  # the module's own statements fail on it: it would not import
+                    mutant.outcome, mutant.killer = "killed", f"importing {mutant.module}: {error!r}"
+                    say(f"  {number:3}/{len(self.mutants)} killed     (import)   {mutant.label()}")
+                else:
+                    mutant.outcome = f"not applied ({error})"
                 continue
             try:
                 mutant.outcome = "survived"
@@ -504,6 +566,7 @@ def report(plugin: Plugin, total: int) -> int:
 
 
 def main() -> int:
+    global MAP
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--seed", type=int, default=26)
@@ -515,9 +578,14 @@ def main() -> int:
     parser.add_argument("--again", type=Path, help="run the mutants a previous run's output did not report killed")
     parser.add_argument("--only", action="append", default=[],
                         help="run only the drawn mutants at FILE:LINE (repeatable), e.g. to re-check survivors")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite",
+                        help="the tests' backend: the embedded default, or PostgreSQL for the code only it runs "
+                             "(a sample's `not covered` mutants, e.g. trials/sql.py)")
     parser.add_argument("tests", nargs="*", default=["tests"], help="where the candidate tests are")
     args = parser.parse_args()
-    os.environ["TRIALDESK_TEST_BACKEND"] = "sqlite"
+    os.environ["TRIALDESK_TEST_BACKEND"] = args.backend
+    if args.backend != "sqlite":
+        MAP = MAP.with_name(f"mutate-map-{args.backend}.json")
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     mutants = enumerate_mutants()

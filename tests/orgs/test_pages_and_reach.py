@@ -112,3 +112,28 @@ async def test_node_resolves_your_own_partner_only(kit, sessionmaker):
     assert foreign == {"data": {"node": None}}
     missing = await kit.call(NODE, {"id": to_global_id("Partner", 999999)})
     assert missing == {"data": {"node": None}}
+
+
+async def test_r_time_02_days_left_pages_keep_customers_whose_trials_end_at_the_same_moment(kit):
+    """R-TIME-02's list by days left, paged one by one across a tie: customers whose trials end at
+    the same instant (to the microsecond) are each listed once, by id (the cursor's `key == at AND
+    id > pk` half; the other DAYS_LEFT test has no tie). On PostgreSQL it also kills the cursor's key
+    bound without its type (`customers._after`: `key_type = None`, from `make mutate`: `:after_key IS
+    NULL` cannot be typed); on SQLite that mutant is equivalent (scripts/equivalent_mutants.txt)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from server import clock
+    from server.db.models import Trial
+
+    names = ["Tie A", "Tie B", "Tie C", "Later"]
+    customers = [await kit.paid_customer(name=name) for name in names]
+    for customer in customers:
+        await kit.paid_trial(customer, days=30)
+    moment = clock.now().replace(microsecond=123456) + timedelta(days=20)
+    async with kit.sessionmaker() as db, db.begin():
+        for customer, ends_at in zip(customers, [moment, moment, moment, moment + timedelta(seconds=1)]):
+            await db.execute(update(Trial).where(Trial.customer_id == customer).values(ends_at=ends_at))
+    assert await _names(kit, 1, "DAYS_LEFT") == [[name] for name in names]
+    assert await _names(kit, 2, "DAYS_LEFT") == [names[:2], names[2:]]

@@ -168,6 +168,25 @@ async def test_r_audit_02_the_worker_deletes_events_older_than_two_years_in_batc
     assert await retention.purge_audit_events(runtime, batch=2) == 0
 
 
+async def test_r_audit_02_the_daily_job_purges_with_its_own_batch_size(app, settings, sessionmaker, team):
+    """The worker's daily job (`jobs.worker.audit_retention`) as it runs, with no batch given: kills
+    `audit_log.RETENTION_BATCH = None` (a mutant of `make mutate`: the purge's default batch, no
+    LIMIT and `gone < None` failing the job, so no event would ever be deleted)."""
+    from jobs import worker
+
+    async with sessionmaker() as db, db.begin():
+        now = await clock.refresh(db)
+        mark = await db.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
+        for days in (900, 731, 10):
+            db.add(AuditEvent(at=now - timedelta(days=days), actor="system", action="trial.extended",
+                              subject_type="Trial", subject_id=1, partner_id=team.partner_id))
+    runtime = Runtime(settings=settings, engine=app.state.engine, sessionmaker=app.state.sessionmaker)
+    assert await worker.audit_retention({"runtime": runtime}) == {"deleted": 2}
+    async with sessionmaker() as db:
+        left = list(await db.scalars(select(AuditEvent.at).where(AuditEvent.id > mark)))
+    assert len(left) == 1 and now - left[0] < timedelta(days=11)
+
+
 async def test_r_audit_01_first_null_reads_the_default_page_as_the_contract_allows(client, team):
     """API.graphql declares `auditLog(first: Int = 50)`: an explicit null is the default page of 50,
     not a validation error (the schema had `Int!`, refusing it)."""

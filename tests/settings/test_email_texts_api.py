@@ -94,3 +94,26 @@ async def test_r_set_02_only_full_admins_and_known_kinds(client, team):
         == ["INVALID_INPUT"]
     assert [e["code"] for e in (await _save(client, team.tokens[FULL], locale="de", subject="x"))["userErrors"]] \
         == ["INVALID_INPUT"]
+
+
+async def test_r_set_02_the_preview_fills_every_placeholder_for_a_sample_trial_ending_in_7_days(client, team):
+    """The preview's sample trial ends 7 days from today, its grace 30 days later, and every
+    placeholder of the kind says so: kills the sample's end moved back (`preview.preview`: `now - 7
+    days`) and `{grace_end_date}` left empty (`email_texts.placeholder_values`' key renamed), both
+    survivors of `make mutate`."""
+    from datetime import timedelta
+
+    from babel.dates import format_date
+
+    from server import clock
+
+    subject = "{customer} / {partner} / {end_date} / {grace_end_date}"
+    body = await gql(client, PREVIEW, {"kind": "expired_customer", "locale": "en", "subject": subject,
+                                       "intro": "Ends {end_date}, grace until {grace_end_date}."},
+                     token=team.tokens[FULL])
+    assert body["data"]["previewPartnerEmail"]["userErrors"] == []
+    preview = body["data"]["previewPartnerEmail"]["preview"]
+    ends = clock.now().date() + timedelta(days=7)
+    end_date, grace = (format_date(day, format="long", locale="en_GB") for day in (ends, ends + timedelta(days=30)))
+    assert preview["subject"] == f"Fjordkraft Demo AS / Nordlys Partner AS / {end_date} / {grace}"
+    assert f"Ends {end_date}, grace until {grace}." in preview["text"]

@@ -119,6 +119,8 @@ async def test_r_conv_01_tier2_contacts_distributor_who_may_convert(client, sess
     vars = {"t": trial["id"], "o": "ORD-2", "e": "x@t2.example", "s": ["CALLING"]}
     body = await gql(client, CONVERT, vars, token=tier2.tokens[Role.SALES_ADMIN])
     assert errors_of(body, "convertTrial") == ["CONTACT_DISTRIBUTOR"]
+    # what the tier-2 partner reads (its text mutated survived `make mutate`)
+    assert body["data"]["convertTrial"]["userErrors"][0]["message"] == "Tier-2 partners convert through their distributor."
     body = await gql(client, CONVERT, vars, token=distributor.tokens[Role.PARTNER_ADMIN])
     assert trial_of(body, "convertTrial")["state"] == "CONVERTED"
 

@@ -111,6 +111,10 @@ async def test_r_svc_02_site_url_is_unique_case_insensitive(kit):
         adminEmail="admin@other.example", meetings={"edition": "ENTERPRISE", "siteUrl": "ACME.webex.com",
                                                     "timeZone": "Europe/Oslo"})})
     assert errors_of(body, "startTrial") == ["SITE_URL_TAKEN"]
+    # on the field the form marks, with its message (the unique index is the only check: the field
+    # of `availability.integrity_error` mutated survived `make mutate`)
+    [error] = body["data"]["startTrial"]["userErrors"]
+    assert (error["field"], error["message"]) == (["meetings", "siteUrl"], "This site URL is taken.")
 
 
 async def test_r_svc_03_calling_pstn_choice(kit):

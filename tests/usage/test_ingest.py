@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import orjson
+
 from server import clock
 from server.enums import Role
 from server.schema.node import to_global_id
@@ -176,3 +178,37 @@ async def test_r_use_01_usage_simulate_writes_through_the_ingest(app, sessionmak
     totals = await rows(sessionmaker, TOTALS, org=org)
     assert len(totals) == 3 and all(service == "MEETINGS" for _, service, _, _, _ in totals)
     assert cli("usage", "simulate", "--customer", "nope").returncode == 1
+
+
+async def test_r_use_02_a_refused_line_says_why_on_its_field(client, sessionmaker, platform):
+    """The platform's developer reads why a line was refused: kills the messages and fields of
+    `lines._user_key` and `lines._read` mutated (an email as the user key, a line with both a
+    user's activity and assigned licenses: survivors of `make mutate`)."""
+    org = await existing_customer(sessionmaker)
+    today = clock.today()
+    answer = (await send(client, platform, [activity(org, today, "CALLING", "ann@customer.example", 1),
+                                            {**activity(org, today, "CALLING", "k1", 1), "assignedLicenses": 3}])).json()
+    assert answer["accepted"] == 0
+    assert [(r["line"], r["code"], r["field"], r["message"]) for r in answer["rejected"]] == [
+        (1, "INVALID_USAGE", "user", "`user` must be an opaque key, never an email (no `@`)."),
+        (2, "INVALID_USAGE", "assignedLicenses",
+         "A line reports either a user's activity or assigned licenses, not both.")]
+
+
+async def test_r_use_01_simulated_usage_is_what_the_ingest_accepts(client, sessionmaker, platform):
+    """`trialdesk usage simulate`'s lines (server.domain.usage.simulate) posted in-process to the
+    platform's endpoint: every one accepted and stored for its org. Kills a key of the simulated
+    line renamed (e.g. "org" -> "XXorgXX", a survivor of `make mutate`: the CLI test runs in a
+    subprocess the mutation run cannot reach)."""
+    from server.domain.usage import simulate
+
+    org = await existing_customer(sessionmaker)
+    today = clock.today()
+    lines = [orjson.loads(line) for line in simulate.lines(to_global_id("Customer", org), org, today, days=3, users=4,
+                                                           services=["MEETINGS"])]
+    answer = (await send(client, platform, lines)).json()
+    assert answer == {"accepted": len(lines), "rejected": []}
+    totals = await rows(sessionmaker, TOTALS, org=org)
+    assert [str(day) for day, *_ in totals] == [str(today - timedelta(days=n)) for n in (2, 1, 0)]
+    assert await rows(sessionmaker, "SELECT assigned FROM usage_assigned_licenses WHERE org_id = :org", org=org) == [
+        (4,)] * 3

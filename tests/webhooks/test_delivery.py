@@ -205,6 +205,8 @@ async def test_redeliver_and_send_test_event(client, team, receiver, runtime, se
     first, again, test = receiver.requests
     assert first.headers["webhook-id"] == again.headers["webhook-id"] and first.body == again.body
     assert json.loads(test.body)["type"] == "webhook.test" and verify(secret, test.headers, test.body)
+    # what the receiving developer sees (its text mutated survived `make mutate`)
+    assert json.loads(test.body)["data"]["object"]["message"] == "A test event from Trialdesk."
     other = await partner_team(sessionmaker)
     refused = (await gql(client, REDELIVER, {"id": delivery["id"]}, token=admin(other)))["data"]["redeliverWebhook"]
     assert refused == {"delivery": None, "userErrors": [{"code": "NOT_FOUND"}]}

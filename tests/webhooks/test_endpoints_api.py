@@ -115,3 +115,16 @@ async def test_update_disable_rotate_and_delete_a_webhook_endpoint(client, team,
     deleted = (await gql(client, DELETE, {"id": endpoint_id}, token=admin(team)))["data"]["deleteWebhookEndpoint"]
     assert deleted == {"deletedId": endpoint_id, "userErrors": []}
     assert await _count(sessionmaker) == 0
+
+
+async def test_webhook_endpoint_description_is_at_most_500_characters(client, team, sessionmaker):
+    """500 characters are kept, 501 refused on the field with nothing saved: kills the bound of
+    `endpoints._description` moved (`> 500` -> `> 501`, a survivor of `make mutate`)."""
+    kept = await gql(client, CREATE, {"url": "http://127.0.0.1:9/a", "types": ["trial.started"], "description": "d" * 500},
+                     token=admin(team))
+    assert kept["data"]["createWebhookEndpoint"]["userErrors"] == []
+    refused = await gql(client, CREATE, {"url": "http://127.0.0.1:9/b", "types": ["trial.started"],
+                                         "description": "d" * 501}, token=admin(team))
+    assert [(e["code"], e["field"]) for e in refused["data"]["createWebhookEndpoint"]["userErrors"]] == [
+        ("INVALID_INPUT", ["description"])]
+    assert await _count(sessionmaker) == 1

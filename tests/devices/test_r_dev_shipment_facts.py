@@ -1,0 +1,90 @@
+"""R-DEV-01/02 and R-RMA-01, the facts of a shipment as they reach people: one device is an order,
+a recorded shipment's audit event carries its demo order number and carrier (SPEC §9), and the
+overdue email tells the customer which carrier to return with."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from server.db.models import CustomerUser, OutboxEmail
+from server.domain.notifications import outbox
+from server.enums import Role
+from tests.devices.kit import PHONE, REQUEST, RETURN, active_trial, advance, ok, request_and_ship, run_due
+from tests.helpers import gql
+
+LOG = """query($filter: AuditLogFilter) { auditLog(first: 10, filter: $filter) {
+  edges { node { action subjectType before after } } } }"""
+
+
+async def test_r_dev_01_a_single_device_is_an_order(client, sessionmaker):
+    """Kills the lower bound of `_check_devices` raised (`not 1 <= quantity` -> `not 2 <= quantity`, a
+    survivor of `make mutate`): a customer trying one phone is refused with "Order 1 to 10"."""
+    t = await active_trial(sessionmaker)
+    shipment = ok(await gql(client, REQUEST, {"t": t.trial_gid, "d": {**PHONE, "quantity": 1}}, token=t.sales),
+                  "requestShipment", "shipment")
+    assert (shipment["quantity"], shipment["status"]) == (1, "REQUESTED")
+
+
+async def test_r_dev_02_the_recorded_shipment_is_audited_with_its_demo_order_and_carrier(client, sessionmaker):
+    """Kills a renamed key of `shipments.snapshot` (e.g. "demo_order_number" -> "XXdemo_order_numberXX",
+    a survivor of `make mutate`): the audit trail would lose the demo order number R-RMA-03 looks
+    shipments up by."""
+    t = await active_trial(sessionmaker, country="NO")
+    await request_and_ship(client, t)
+    body = await gql(client, LOG, {"filter": {"action": "shipment.recorded"}},
+                     token=t.team.tokens[Role.PARTNER_FULL_ADMIN])
+    [event] = [edge["node"] for edge in body["data"]["auditLog"]["edges"]]
+    assert event["subjectType"] == "Shipment"
+    assert (event["before"]["demo_order_number"], event["before"]["carrier"], event["before"]["status"]) == (
+        None, None, "REQUESTED")
+    assert {key: event["after"][key] for key in ("status", "demo_order_number", "carrier", "quantity", "serials")} == {
+        "status": "SHIPPED", "demo_order_number": "DEMO-1", "carrier": "DHL", "quantity": 2, "serials": ["SN1", "SN2"]}
+
+
+async def test_r_rma_01_the_overdue_email_says_which_carrier_to_return_with(client, sessionmaker):
+    """R-RMA-01 "elsewhere the customer contacts the carrier" (DHL in Norway), said in the overdue
+    email R-RMA-02 sends: kills the `carrier` given to it renamed (`returns.on_return_overdue`, a
+    survivor of `make mutate`)."""
+    t = await active_trial(sessionmaker, country="NO", duration=30)
+    await request_and_ship(client, t)
+    await advance(sessionmaker, 45)
+    assert "return_overdue" in await run_due(sessionmaker)
+    async with sessionmaker() as db:
+        mails = list(await db.scalars(select(OutboxEmail).where(OutboxEmail.kind == "return_overdue")))
+    assert mails
+    for mail in mails:
+        subject, text, html = outbox.rendered(mail)
+        assert "DEMO-1" in text and "Please return them now with DHL." in text, text
+        assert "with DHL" in html
+
+
+async def test_r_rma_02_an_overdue_partial_return_names_the_serials_still_missing(client, sessionmaker):
+    """R-RMA-02: a partial return stays open, and when it is overdue the email says which serial
+    numbers are still out, in the reader's language: kills the `missing` given to the email renamed
+    (`returns.on_return_overdue`, a survivor of `make mutate`: the templates did not use it)."""
+    t = await active_trial(sessionmaker, country="NO", duration=30)
+    shipped = await request_and_ship(client, t, {**PHONE, "quantity": 3}, serials=("SN1", "SN2", "SN3"))
+    partial = ok(await gql(client, RETURN, {"s": shipped["id"], "n": ["SN2"]}, token=t.trials_team),
+                 "recordReturn", "shipment")
+    assert partial["returnMismatch"] == {"missing": ["SN1", "SN3"], "unexpected": []}
+    async with sessionmaker() as db, db.begin():   # the customer's admins read Norwegian, the partner English
+        await db.execute(update(CustomerUser).values(locale="nb"))
+    await advance(sessionmaker, 45)
+    assert "return_overdue" in await run_due(sessionmaker)
+    async with sessionmaker() as db:
+        mails = list(await db.scalars(select(OutboxEmail).where(OutboxEmail.kind == "return_overdue")))
+    assert {mail.locale for mail in mails} == {"en", "nb"}
+    for mail in mails:
+        _, text, html = outbox.rendered(mail)
+        line = "Mangler fortsatt: SN1, SN3." if mail.locale == "nb" else "Still missing: SN1, SN3."
+        assert line in text and line in html, text
+
+
+async def test_r_rma_01_an_overdue_return_with_nothing_back_lists_no_serials(client, sessionmaker):
+    """The line about missing serials is only for a partial return (no "Still missing: ." line)."""
+    t = await active_trial(sessionmaker, country="NO", duration=30)
+    await request_and_ship(client, t)
+    await advance(sessionmaker, 45)
+    await run_due(sessionmaker)
+    async with sessionmaker() as db:
+        mails = list(await db.scalars(select(OutboxEmail).where(OutboxEmail.kind == "return_overdue")))
+    assert mails and not any("missing" in outbox.rendered(mail)[1].lower() for mail in mails)
