@@ -180,6 +180,17 @@ def trial_customers(ctx) -> DataLoader:
     return _by_id(ctx, lambda dialect: select(*columns).where(ids_in(CustomerOrg.id, dialect)))
 
 
+def own_customers(ctx) -> DataLoader:
+    """Whether each customer is one of the viewer's own (R-ROLE-02's "own" scope, `visibility.own_customer`)."""
+    condition = visibility.own_customer(ctx.actor, CustomerOrg.id)
+
+    async def load(keys: Sequence[int]) -> list[bool]:
+        found = await by_key(ctx, lambda dialect: select(CustomerOrg.id).where(ids_in(CustomerOrg.id, dialect),
+                                                                               condition), keys)
+        return [k in found for k in keys]
+    return DataLoader(load_fn=load)
+
+
 def trials(ctx) -> DataLoader:
     """Trials by ID, within the actor's reach (None otherwise)."""
     async def load(keys: Sequence[int]) -> list:

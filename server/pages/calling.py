@@ -62,7 +62,7 @@ async def calling_action(request: Request) -> Response:
     errors = result.payload(key)["userErrors"]
     if not errors:
         return rendering.see_other(f"/customers/{customer_id}?done={action}#calling-h")
-    data = await customer_detail._load(request, customer_id)
+    data = await customer_detail.load(request, customer_id)
     if data["customer"] is None:
         return rendering.see_other("/customers")
     aliases = {f"numbers.{i}": "numbers" for i in range(200)}
@@ -70,4 +70,4 @@ async def calling_action(request: Request) -> Response:
     calling_form = {"action": action, "values": form, "location": str(form.get("locationId", "")),
                     "errors": rendering.errors_by_field(errors, aliases=aliases)}
     return rendering.render(request, "customers/detail.html",
-                            customer_detail._context(data, calling_form=calling_form), status_code=422)
+                            customer_detail.context(data, calling_form=calling_form), status_code=422)

@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from server.pages import (
     bulk_extend, calling, customer_detail, customer_view, customers, customers_export, home, locale, rendering,
-    trial_wizard, trials_team,
+    trial_actions, trial_wizard, trials_team,
 )
 
 
@@ -31,7 +31,7 @@ def routes() -> list[Route]:
         Route("/trials/new/site-url", trial_wizard.site_url_check),
         Route("/customers/{id}", customer_detail.customer_page),
         Route("/customers/{id}/setup", customer_detail.setup_page),
-        Route("/customers/{id}/trials/{trial}/{action}", customer_detail.trial_action, methods=["GET", "POST"]),
+        *trial_actions.routes(),
         Route("/customers/{id}/calling/{action}", calling.calling_action, methods=["POST"]),
         Route("/my", customer_view.my_page),
         Route("/my/consent/{trial}", customer_view.consent_page, methods=["GET", "POST"]),

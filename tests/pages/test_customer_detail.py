@@ -76,6 +76,30 @@ async def test_read_only_users_see_no_actions(client, team):
     assert page.status_code == 200 and "/extend" not in page.text
 
 
+async def test_r_role_02_actions_shown_are_those_the_api_allows(client, sessionmaker, team):
+    """The card's buttons come from `Trial.viewerCan`: a sales admin who also holds READ_ONLY sees a
+    colleague's customer (READ_ONLY) but may not change it (SALES_ADMIN: own customers only), so its
+    page and the list offer no action on it (the roles alone offered every button)."""
+    from server.domain.orgs import directory
+
+    customer_id, trial_id = await a_customer(client, team, sessionmaker=sessionmaker)  # started by a colleague
+    async with sessionmaker() as db, db.begin():
+        await directory.create_user(db, "both@partner.example", [Role.SALES_ADMIN, Role.READ_ONLY],
+                                    partner_id=team.partner_id, password=team.password)
+    await factories.login(client, "both@partner.example", team.password)
+    page = await client.get(f"/customers/{customer_id}")
+    assert page.status_code == 200 and "Havbris AS" in page.text
+    for action in ("extend", "edit", "convert", "cancel"):
+        assert f"/trials/{trial_id}/{action}" not in page.text, action
+    listing = await client.get("/customers")
+    assert "Havbris AS" in listing.text and f'value="{trial_id}"' not in listing.text
+    await factories.login(client, team.emails[Role.SALES_FULL_ADMIN], team.password)
+    page = await client.get(f"/customers/{customer_id}")
+    for action in ("extend", "edit", "convert", "cancel"):
+        assert f"/trials/{trial_id}/{action}" in page.text, action
+    assert f'value="{trial_id}"' in (await client.get("/customers")).text
+
+
 async def test_setup_page_lists_next_steps(client, team, sales):
     customer_id, _ = await a_customer(client, team)
     page = await client.get(f"/customers/{customer_id}/setup")

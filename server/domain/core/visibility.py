@@ -9,7 +9,7 @@ A partner sees only its own trials of a customer; a customer admin sees every tr
 "Own customers" (scope "own") are the visible customers with a trial this user started.
 Anything outside the reach answers exactly like a missing object (`errors.not_found`).
 
-R-EX-01 / R-EX-04 (issue 21): a customer on P's list only through P's pending consent request is
+R-EX-01 / R-EX-04: a customer on P's list only through P's pending consent request is
 listed with its name and country (and region, derived from it), the request's own trial and its
 state, and nothing more until an admin accepts: its admin email reads as the address P's request
 was sent to, and its purchased services, managing partner, locations (street addresses, numbers),
@@ -30,9 +30,17 @@ from server.domain.core.permissions import Action
 from server.enums import TrialState
 
 
+def own_customer(actor: Actor, customer_id=CustomerOrg.id):
+    """SQL: the customer `customer_id` (a column or a value) is one of the partner user's own customers
+    (R-ROLE-02's "own" scope): this user started a trial of it for their partner."""
+    started = Trial.__table__.alias()
+    return exists(select(started.c.id).where(started.c.customer_id == customer_id,
+                                             started.c.partner_id == actor.partner_id,
+                                             started.c.started_by_user_id == actor.user_id))
+
+
 def _started_by(actor: Actor):
-    return exists(select(Trial.id).where(Trial.customer_id == CustomerOrg.id, Trial.partner_id == actor.partner_id,
-                                         Trial.started_by_user_id == actor.user_id))
+    return own_customer(actor, CustomerOrg.id)
 
 
 def customer_condition(actor: Actor, action: Action = Action.VIEW):
@@ -181,9 +189,7 @@ async def get_trial(db: AsyncSession, actor: Actor, trial_id: int | None, action
         reach = permissions.scope(actor, action)
         own = None
         if reach == "own" and actor.is_partner:
-            own = bool(await db.scalar(select(exists(select(Trial.id).where(
-                Trial.customer_id == trial.customer_id, Trial.partner_id == actor.partner_id,
-                Trial.started_by_user_id == actor.user_id)))))
+            own = bool(await db.scalar(select(own_customer(actor, trial.customer_id))))
         elif reach == "own" and actor.is_customer_admin:
             own = trial.customer_id == actor.customer_id
         permissions.require(actor, action, own_customer=own)

@@ -14,12 +14,13 @@ from server import clock
 from server.db.models import AuditEvent, Shipment, Trial, TrialService
 from server.domain.core import audit
 from server.domain.devices import shipments
+from server.domain.trials import allowed
 from server.domain.trials import availability
 from server.domain.trials import lifecycle
 from server.domain.notifications import notify
-from server.domain.trials import options as service_options
+from server.domain.trials import options
 from server.domain.timeline import deadlines as timeline
-from server.domain.trials import start as trials
+from server.domain.trials import start
 from server.domain.core import visibility
 from server.domain.core.actor import Actor
 from server.domain.core.errors import DomainError, raise_all
@@ -27,11 +28,8 @@ from server.domain.trials.lifecycle import TrialEvent
 from server.domain.notifications.outbox import EmailKind
 from server.domain.core.permissions import Action
 from server.domain.trials.options import DURATIONS, TrialRequest
-from server.enums import ErrorCode, ServiceType, ShipmentStatus, TrialState
+from server.enums import ErrorCode, ServiceType, TrialState
 
-#: Shipments whose devices are at the customer (R-EDIT-01: DEVICES cannot be removed then).
-DEVICES_OUT = (ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED, ShipmentStatus.RETURN_DUE,
-               ShipmentStatus.RETURN_MISMATCH, ShipmentStatus.OVERDUE)
 
 
 async def live_services(db: AsyncSession, trial: Trial) -> list[TrialService]:
@@ -41,7 +39,7 @@ async def live_services(db: AsyncSession, trial: Trial) -> list[TrialService]:
 
 async def devices_out(db: AsyncSession, trial: Trial) -> bool:
     return bool(await db.scalar(select(func.count()).select_from(Shipment).where(
-        Shipment.trial_id == trial.id, Shipment.status.in_([s.value for s in DEVICES_OUT]))))
+        Shipment.trial_id == trial.id, Shipment.status.in_([s.value for s in shipments.OUT]))))
 
 
 async def update_trial(db: AsyncSession, actor: Actor, trial_id: int | None, expected_version: int, *,
@@ -54,12 +52,12 @@ async def update_trial(db: AsyncSession, actor: Actor, trial_id: int | None, exp
         raise DomainError(ErrorCode.VERSION_CONFLICT, "Someone changed this trial meanwhile: reload and try again.",
                           "expectedVersion")
     services = await live_services(db, trial)
-    before = trials.snapshot(trial, services)
+    before = start.snapshot(trial, services)
     have = {ServiceType(s.service) for s in services}
     add, remove = list(dict.fromkeys(add or [])), list(dict.fromkeys(remove or []))
     errors: list[DomainError] = []
     if license_count is not None:
-        service_options.check_license_count(license_count, max_licenses, errors)
+        options.check_license_count(license_count, max_licenses, errors)
     if set(add) & set(remove):
         errors.append(DomainError(ErrorCode.INVALID_INPUT, "A service cannot be added and removed at once.", "addServices"))
     errors += [DomainError(ErrorCode.INVALID_INPUT, f"{s.value} is already in the trial.", "addServices")
@@ -87,11 +85,11 @@ async def update_trial(db: AsyncSession, actor: Actor, trial_id: int | None, exp
             row.removed_at, row.holds, row.license_count, row.site_url = now, False, None, None
     await db.flush()  # free the removed rows' holds before new rows take theirs
     request = TrialRequest(services=add, license_count=trial.license_count, duration_days=trial.duration_days)
-    service_options.check(request, max_licenses) if add else None
-    db.add_all([service_options.new_service(s, request, trial.id, trial.customer_id) for s in add])
-    await service_options.flush_services(db)
+    options.check(request, max_licenses) if add else None
+    db.add_all([options.new_service(s, request, trial.id, trial.customer_id) for s in add])
+    await options.flush_services(db)
     audit.record(db, actor, "trial.edited", "Trial", trial.id, customer_id=trial.customer_id, partner_id=trial.partner_id,
-                 before=before, after=trials.snapshot(trial, await live_services(db, trial)))
+                 before=before, after=start.snapshot(trial, await live_services(db, trial)))
     return trial
 
 
@@ -101,14 +99,14 @@ async def extend_trial(db: AsyncSession, actor: Actor, trial_id: int | None, day
     trial = await visibility.get_trial(db, actor, trial_id, Action.MANAGE_TRIAL)
     if days not in DURATIONS:
         raise DomainError(ErrorCode.INVALID_DURATION, "Extend by 30, 60 or 90 days.", "days")
-    before = trials.snapshot(trial)
+    before = start.snapshot(trial)
     lifecycle.transition(trial, TrialEvent.EXTENDED)
     trial.ends_at = trial.ends_at + timedelta(days=days)
     trial.grace_ends_at = trial.ends_at + timeline.GRACE
     await db.flush()
     await timeline.plan_trial(db, trial)
     audit.record(db, actor, "trial.extended", "Trial", trial.id, customer_id=trial.customer_id,
-                 partner_id=trial.partner_id, before=before, after={**trials.snapshot(trial), "days": days})
+                 partner_id=trial.partner_id, before=before, after={**start.snapshot(trial), "days": days})
     return trial
 
 
@@ -159,20 +157,20 @@ async def cancel_trial(db: AsyncSession, actor: Actor, trial_id: int | None) -> 
     site URL are freed, every deadline of the trial is cancelled) and device returns start.
     A trial still pending consent is withdrawn instead (R-EX-05)."""
     probe = await visibility.find_trial(db, actor, trial_id)
-    action = Action.CUSTOMER_CANCEL if actor.is_customer_admin else Action.MANAGE_TRIAL
+    action = allowed.cancel_action(actor)
     if probe is not None and probe.state == TrialState.PENDING_CONSENT.value and not actor.is_customer_admin:
         from server.domain.consent import requests as consent
 
         return await consent.withdraw(db, actor, trial_id)
     trial = await visibility.get_trial(db, actor, trial_id, action)
-    before = trials.snapshot(trial)
+    before = start.snapshot(trial)
     lifecycle.transition(trial, TrialEvent.CANCELLED)
     trial.cancelled_at = clock.now()
-    await trials.release_holds(db, trial, free_site=True)
+    await start.release_holds(db, trial, free_site=True)
     await timeline.cancel(db, "Trial", trial.id)
     await shipments.start_returns(db, trial)            # R-RMA-01
     audit.record(db, actor, "trial.cancelled", "Trial", trial.id, customer_id=trial.customer_id,
-                 partner_id=trial.partner_id, before=before, after=trials.snapshot(trial))
+                 partner_id=trial.partner_id, before=before, after=start.snapshot(trial))
     await notify.to_customer_admins(db, EmailKind.TRIAL_CANCELLED, trial, "cancelled")
     await notify.to_partner_admins(db, EmailKind.TRIAL_CANCELLED, trial, "cancelled")
     return trial

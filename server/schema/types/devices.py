@@ -90,6 +90,8 @@ class Shipment(Node):
     return_labels_requested: int
     return_mismatch: ReturnMismatch | None
     return_instructions: str = strawberry.field(description="R-RMA-01: how the customer sends the devices back.")
+    at_customer: bool = strawberry.field(description="The devices are at the customer: shipped, not yet returned "
+                                                     "(R-RMA-01; R-EXT-02 may extend them).")
     shipping_address: ShippingAddress | None = None
     _pk: strawberry.Private[int]
     _trial_id: strawberry.Private[int]
@@ -121,7 +123,8 @@ class Shipment(Node):
             return_mismatch=ReturnMismatch(missing=list(mismatch.get("missing", [])),
                                            unexpected=list(mismatch.get("unexpected", []))) if mismatch else None,
             return_instructions=return_instructions(row.country, row.demo_order_number),
-            shipping_address=ShippingAddress.from_row(row), _pk=row.id, _trial_id=row.trial_id, _items=items))
+            at_customer=_at_customer(None, row.status), shipping_address=ShippingAddress.from_row(row), _pk=row.id,
+            _trial_id=row.trial_id, _items=items))
 
 
 @strawberry.type
@@ -170,6 +173,12 @@ def _mismatch(part: str):
     return lambda mismatch: list(mismatch.get(part, []))
 
 
+def _at_customer(env, status: str) -> bool:
+    from server.domain.devices.shipments import OUT
+
+    return ShipmentStatus(status) in OUT
+
+
 def _return_instructions(env, country: str, order: str | None) -> str:
     from server.domain.devices.shipments import return_instructions
 
@@ -183,6 +192,7 @@ plan.declare(
     poeConfirmed=plan.Column("poe_confirmed", convert=bool),
     returnLabelsRequested=plan.Column("return_labels_requested", convert=lambda n: n or 0),
     returnInstructions=plan.Derived(_return_instructions, "country", "demo_order_number"),
+    atCustomer=plan.Derived(_at_customer, "status"),
     items=plan.related("ShipmentItem", relations.SHIPMENT_ITEMS),
     trial=_trial_of(),
     # `from_row`: `row.mismatch or None` -- the domain writes a dict or None (JSON null), so: a non-empty object

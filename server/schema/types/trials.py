@@ -1,17 +1,20 @@
 """Trial, Service and its options, TrialPayload and the trial inputs (API.graphql)."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlalchemy import null, select, true
 from strawberry.types import Info
 
 from server import loaders
 from server.db import relations
-from server.db.models import TrialService
+from server.db.models import PartnerOrg, TrialService
 from server.db.models import Trial as TrialRow
-from server.domain.trials import status
+from server.domain.core import visibility
+from server.domain.trials import allowed, status
 from server.domain.usage.sql import TrialUsage
 from server.planner import declare as plan
 from server.schema import columns
@@ -61,6 +64,23 @@ class Service:
             calling = CallingOptions(pstn=PstnOption(row.pstn or "CCP"))
         return cls(**columns.values(cls, row, type=ServiceType(row.service), expired=status.service_expired(trial_state),
                                     meetings=meetings, calling=calling))
+
+
+@strawberry.type(description="R-ROLE-02: what you may do to a trial now, as its mutations decide it "
+                              "(server.domain.trials.allowed): the same answer as trying.")
+class TrialViewerCan:
+    extend: bool = strawberry.field(description="extendTrial (R-EXT-01).")
+    cancel: bool = strawberry.field(description="cancelTrial (R-CANCEL-01; a request pending consent is withdrawn, "
+                                                "R-EX-05).")
+    convert: bool = strawberry.field(description="convertTrial (R-CONV-01; a tier-2 partner converts through its "
+                                                 "distributor).")
+    edit: bool = strawberry.field(description="updateTrial (R-EDIT-01).")
+    manage: bool = strawberry.field(description="Change this trial at all (R-ROLE-02): resend or withdraw its "
+                                                "consent request, retry provisioning, its devices and calling.")
+
+    @classmethod
+    def of(cls, actions: allowed.TrialActions) -> "TrialViewerCan":
+        return cls(**dataclasses.asdict(actions))
 
 
 @strawberry.type
@@ -120,6 +140,18 @@ class Trial(Node):
     async def device_extension_requests(self, info: Info) -> list[DeviceExtensionRequest]:
         rows = await loaders.load(info, "extensions_by_trial", loaders.extension_requests_by_trial, self._row.id)
         return [DeviceExtensionRequest.from_row(r) for r in rows]
+
+    @strawberry.field(description="What you may do to this trial now (R-ROLE-02).")
+    async def viewer_can(self, info: Info) -> TrialViewerCan:
+        actor = info.context.actor
+        own = tier = None
+        if allowed.needs_own_customer(actor):
+            own = await loaders.load(info, "own_customers", loaders.own_customers, self._row.customer_id)
+        if actor.is_partner:
+            partner = await loaders.load(info, "partners", loaders.partners, actor.partner_id)
+            tier = partner.tier if partner is not None else None
+        return TrialViewerCan.of(allowed.allowed(actor, self._row.state, customer_id=self._row.customer_id,
+                                                 own_customer=own, partner_tier=tier))
 
     @strawberry.field(description="SPEC §10: null for a trial out of reach; health null outside ACTIVE and EXPIRED.")
     async def adoption(self, info: Info) -> Annotated["TrialAdoption", strawberry.lazy("server.schema.types.usage")] | None:
@@ -209,7 +241,30 @@ plan.declare(
     deviceExtensionRequests=plan.related("DeviceExtensionRequest", relations.TRIAL_EXTENSION_REQUESTS),
     adoption=plan.Relation("TrialAdoption", TrialUsage, join=lambda trial, usage: usage.c.trial_id == trial.c.id,
                            many=False),
+    viewerCan=plan.Embedded("TrialViewerCan", present=lambda trial: true()),
 )
+
+
+def _own(trial, parent, actor):
+    """Whether the trial's customer is the viewer's own (`visibility.own_customer`), where that decides."""
+    return visibility.own_customer(actor, trial.c.customer_id) if allowed.needs_own_customer(actor) else null()
+
+
+def _tier(trial, parent, actor):
+    """The viewer's partner's tier (R-CONV-01)."""
+    return select(PartnerOrg.tier).where(PartnerOrg.id == actor.partner_id).scalar_subquery() \
+        if actor.is_partner else null()
+
+
+def _may(action: str, *inputs: Any) -> plan.Derived:
+    def fn(env, state: str, customer_id: int, own: bool | None, tier: str | None = None) -> bool:
+        return getattr(allowed.allowed(env.actor, state, customer_id=customer_id, own_customer=own,
+                                       partner_tier=tier), action)
+    return plan.Derived(fn, "state", "customer_id", plan.Input(_own), *inputs)
+
+
+plan.declare(TrialViewerCan, extend=_may("extend"), cancel=_may("cancel"), edit=_may("edit"), manage=_may("manage"),
+             convert=_may("convert", plan.Input(_tier)))
 plan.declare(
     Service, TrialService,
     type=plan.Column("service"),
