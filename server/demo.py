@@ -80,7 +80,7 @@ async def seed_trials(db: AsyncSession, partner_id: int) -> None:
     from server.db.models import CustomerOrg, User
     from server.domain.consent import requests as consent
     from server.domain.timeline import deadlines as timeline
-    from server.domain.trials import start as trials
+    from server.domain.trials import start
     from server.domain.core.actor import Actor, ActorKind
     from server.domain.trials.options import MeetingsOptions, TrialRequest
     from server.enums import MeetingsEdition
@@ -94,20 +94,20 @@ async def seed_trials(db: AsyncSession, partner_id: int) -> None:
     sales_admin = Actor(kind=ActorKind.PARTNER_USER, user_id=seller.id, partner_id=partner_id,
                         roles=frozenset({Role.SALES_ADMIN}), email=seller.email)  # sees only "own customers"
     cap = settings.max_license_count
-    await trials.start_trial(db, sales_admin, trials.CustomerForm("Aurora Retail AS", "it@aurora-retail.example", "Retail",
+    await start.start_trial(db, sales_admin, start.CustomerForm("Aurora Retail AS", "it@aurora-retail.example", "Retail",
                                                             "NO", True),
                              TrialRequest([ServiceType.MESSAGING, ServiceType.MEETINGS], 50, 90,
                                           meetings=MeetingsOptions(MeetingsEdition.ENTERPRISE, "aurora-retail",
                                                                    "Europe/Oslo")),
                              setup_now=False, max_licenses=cap)
     fjord = await db.scalar(select(CustomerOrg).where(CustomerOrg.name == "Fjord Shipping ASA"))
-    await trials.add_trial_to_paid_customer(db, actor, fjord.id, TrialRequest([ServiceType.CALLING], 120, 60),
+    await start.add_trial_to_paid_customer(db, actor, fjord.id, TrialRequest([ServiceType.CALLING], 120, 60),
                                             max_licenses=cap)
-    await consent.request_trial(db, actor, trials.CustomerForm("Harbour Bank Ltd", "sysadmin@harbourbank.example",
+    await consent.request_trial(db, actor, start.CustomerForm("Harbour Bank Ltd", "sysadmin@harbourbank.example",
                                                                "Financial Services", "GB", True),
                                 TrialRequest([ServiceType.CALLING, ServiceType.MEETINGS], 300, 30), settings=settings)
     maple = await db.scalar(select(CustomerOrg).where(CustomerOrg.name == "Maple Dental Group"))
-    expired = await trials.add_trial_to_paid_customer(db, actor, maple.id, TrialRequest([ServiceType.CALLING], 25, 30),
+    expired = await start.add_trial_to_paid_customer(db, actor, maple.id, TrialRequest([ServiceType.CALLING], 25, 30),
                                                       max_licenses=cap)
     expired.starts_at = clock.now() - timedelta(days=40)
     expired.ends_at = clock.now() - timedelta(days=10)

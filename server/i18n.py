@@ -68,7 +68,7 @@ def ngettext(locale: str, singular: str, plural: str, n: int) -> str:
     return translations(locale).ngettext(singular, plural, n)
 
 
-# --- Words a person reads (issue 27 item 7): Babel's locale data, not hand-kept lists ----------------
+# --- Words a person reads, in their language (SPEC §8): Babel's locale data, not hand-kept lists ----------------
 ZONE_COOKIE = "td_tz"  # the reader's IANA time zone, set by app.js from the browser
 
 

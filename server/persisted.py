@@ -11,7 +11,7 @@ The server's own stored documents (`web/operations/`, passed in as `known`) coun
 in every process from the start: calling one by hash needs no Redis round trip, and one with a
 compiled runner runs through it (server.graphql_http).
 
-Storage is no anonymous service (issue 21): `resolve` stores nothing; `/graphql` calls `register`
+Storage is no anonymous service (a signed-out caller must not fill Redis): `resolve` stores nothing; `/graphql` calls `register`
 once the request is answered, and it stores a text only if it fits MAX_QUERY_CHARS, parses and
 validates, and the caller is signed in. At most MAX_STORED texts are kept (the oldest registered
 go first): Redis runs `noeviction`, and a full Redis would stop the job queue.

@@ -32,8 +32,9 @@ from server.enums import CustomerRole, Role
 
 TTL = timedelta(hours=12)
 #: A customer admin's session (a sign-in link or a consent link) ends after 15 minutes without a
-#: request, like the magic link that opens it (issue 21: a consent link's session lasted as long as a
-#: partner's); each request at least a minute after the last moves its end (`_slide`).
+#: request, like the magic link that opens it (a link forwarded or left open must not keep a customer's
+#: org reachable for a partner's 12 hours); each request at least a minute after the last moves its
+#: end (`_slide`).
 CUSTOMER_IDLE = timedelta(minutes=15)
 SLIDE_RESOLUTION = timedelta(minutes=1)
 COOKIE = "td_session"

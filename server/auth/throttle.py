@@ -1,7 +1,7 @@
 """Login throttling (table `login_attempts`): the attacker is slowed, the owner is not locked out.
 
-Rule (written down here, SPEC is silent; issue 21 "lockout is not a weapon"), like the big identity
-providers' smart lockout:
+Rule (written down here, SPEC is silent: a lockout must not be a weapon, i.e. nobody may lock an
+owner out of their account by failing on purpose), like the big identity providers' smart lockout:
 - one client (IP address) failing `ACCOUNT_LIMIT` times on one account within `WINDOW` is locked
   out of that account for `LOCKOUT`; the owner on another client is not;
 - one client failing `IP_LIMIT` times on any accounts is locked out for `LOCKOUT` (a password spray);

@@ -1,5 +1,5 @@
 """`POST /customers/extend`: extend the trials ticked on the customers list by +30/+60/+90 days in
-one action (issue 18). It runs the stored `ExtendTrials` document (`extendTrials`: R-EXT-01 and
+one action (R-EXT-01 for many trials). It runs the stored `ExtendTrials` document (`extendTrials`: R-EXT-01 and
 R-ROLE-02 per trial, nothing of a refused trial changed) and shows one line per trial, done (with
 the new end date) or refused and why, above the list again with the same filters.
 

@@ -1,4 +1,4 @@
-"""`/customers.csv`: the customers list as a spreadsheet (issue 18), with the list's current search
+"""`/customers.csv`: the customers list as a spreadsheet (the partner's day), with the list's current search
 and status filter, the columns the page shows plus each shown trial's end date and services.
 
 It runs the stored `CustomersExport` document page by page (100 customers a page, through the

@@ -56,7 +56,8 @@ def _(message: str) -> str:
     return message
 
 
-#: Why a page is refused and what to do about it (issue 27 item 2): never a bare "Not allowed".
+#: Why a page is refused and what to do about it: never a bare "Not allowed" (a person must know
+#: whom to ask).
 REASONS = {
     "start_trials": _("Starting trials needs a sales role (sales full admin or sales admin). "
                       "Ask your partner full admin to give you one."),

@@ -1,4 +1,4 @@
-"""`/`: the partner's home page (issue 18): what needs attention today, each category a count and
+"""`/`: the partner's home page (the partner's day: README "The partner's day"): what needs attention today, each category a count and
 a short list linking to the customer, and the trials-by-week chart with its table. It runs the
 stored `HomePage` document (attention + trialsByWeek, scoped as the customers list).
 

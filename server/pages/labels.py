@@ -81,7 +81,7 @@ AVAILABILITY_REASONS = ("The customer has purchased this service.", "This partne
                         "Not available for this organization.")
 
 
-#: What happened, as a sentence's predicate (issue 27 item 7): the history reads "WHO WHAT", never
+#: What happened, as a sentence's predicate (SPEC §9's history, in the reader's language): it reads "WHO WHAT", never
 #: `trial.edited`. An action not listed reads as the generic sentence (`changed …`).
 AUDIT_ACTIONS = {
     "customer.created": "created the customer", "partner.created": "created the partner",
@@ -110,8 +110,8 @@ AUDIT_ACTIONS = {
     "numbers.reserved": "kept the phone numbers reserved", "numbers.released": "released the phone numbers",
     "calling.numbers_released": "released the phone numbers",
 }
-#: Actors who are no person (AuditEvent.actorKind), and how a person is named (issue 27 item 7:
-#: "Sales admin Kari Nordmann", never `partner_user:kari@…`).
+#: Actors who are no person (AuditEvent.actorKind), and how a person is named (SPEC §9's history, read
+#: by people: "Sales admin Kari Nordmann", never `partner_user:kari@…`).
 ACTOR_KINDS = {"SYSTEM": "Trialdesk (automatically)", "ANONYMOUS": "Someone signed out", "API_TOKEN": "An API token"}
 PERSON_WITH_ROLE = "%(role)s %(name)s"
 CUSTOMER_ADMIN = "Customer administrator %(name)s"

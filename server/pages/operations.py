@@ -68,7 +68,7 @@ def load_operations(state: Any) -> dict[str, str]:
 
 def without_nul(value: Any) -> Any:
     """Form values without U+0000. No typed field holds one and no text column can (PostgreSQL
-    refuses it: a 500, found by the issue 16 form fuzz); `/graphql` refuses such a request outright
+    refuses it: a 500, found by fuzzing the forms, tests/security/test_form_fuzz.py); `/graphql` refuses such a request outright
     (graphql_http.check_params), a page drops the character and answers the form as usual."""
     if isinstance(value, str):
         return value.replace("\x00", "")

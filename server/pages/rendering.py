@@ -46,7 +46,7 @@ templates.env.globals.update(_=_, gettext=_, ngettext=ngettext)
 # An empty value has no label: gettext("") would answer the catalog's header.
 templates.env.filters["label"] = lambda value: _(labels.label(value)) if value else ""
 templates.env.filters["tone"] = labels.tone
-# Issue 27 item 7: dates, countries and time zones in the reader's locale and time zone (ISO stays
+# Dates, countries and time zones in the reader's locale and time zone (SPEC §8: en or nb; ISO stays
 # in machine fields: `<time datetime>`, form values, CSV).
 templates.env.filters["day"] = lambda value: i18n.format_day(_locale.get(), _zone.get(), value)
 templates.env.filters["moment"] = lambda value: i18n.format_moment(_locale.get(), _zone.get(), value)
@@ -87,7 +87,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
 
 
 def test_clock(request: Request) -> dict[str, Any] | None:
-    """Issue 27 item 3: while the test clock is moved, every page says so (days ahead, and its today).
+    """While the test clock is moved, every page says so (days ahead, and its today): a tester must
+    not take a played-forward date for the real one.
     The offset comes from the auth middleware, which refreshed it for this request (server.clock)."""
     ahead = getattr(request.state, "clock_offset", None) or timedelta(0)
     if ahead < timedelta(hours=1):

@@ -27,7 +27,7 @@ def confirmed(form) -> bool:
 
 
 async def confirm_page(request: Request, operation: str, key: str, item_id: str, section: str, ask) -> Response:
-    """Issue 27 item 6, without JavaScript: "Are you sure?" about the item `item_id` of the list `key`
+    """A deletion asks first, also without JavaScript: "Are you sure?" about the item `item_id` of the list `key`
     of the page's document; `ask(item)` gives (question, yes, fields). An item not in the list (not
     the visitor's) answers the page itself, as the action would have."""
     try:

@@ -10,7 +10,7 @@ from typing import Any
 
 WIDTH, LEFT, RIGHT = 720, 40, 680
 NUMBER_HOLD = timedelta(days=15)
-#: What each point is (issue 27 item 8); the home page says the grace end in the same words.
+#: What each point is, in words (R-TIME-01..05); the home page says the grace end in the same words.
 LABELS = {"start": "Trial starts", "warning": "7-day warning emails", "end": "Trial ends, grace period starts",
           "grace": "Grace ends: the organization is released",  # R-TIME-05
           "release": "Phone numbers released"}  # R-TIME-06: numbers are kept 15 days after grace

@@ -68,7 +68,7 @@ async def _wizard(request: Request, *, existing: bool) -> Response:
     if go == "back":
         return await _page(request, state, _neighbour(order, step, -1), existing=existing)
     # Every step up to this one, not only this one: the step is a form field (a forged or stale one
-    # must not skip the customer step's answers; issue 16 fuzzing found that a 500).
+    # must not skip the customer step's answers: that answered a 500).
     for reached in order[:order.index(step) + 1] if step in order else [*order, step]:
         problems = wf.missing(state, reached)
         if reached == "devices" and wf.devices(state):  # R-DEV-01: the catalog's limits, before the review

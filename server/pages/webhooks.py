@@ -1,4 +1,4 @@
-"""`/settings/webhooks` (issue 17): a partner full admin's webhook endpoints, each endpoint's recent
+"""`/settings/webhooks` (R-ROLE-02: partner full admins manage webhooks): a partner full admin's webhook endpoints, each endpoint's recent
 deliveries, and one delivery's request and response. Each page runs stored GraphQL documents
 (web/operations/); a refused or unknown object shows the forbidden or not-found page. Forms work
 without JavaScript: a POST answers 303 to the page it changed, except where a secret was just made
@@ -81,7 +81,7 @@ async def endpoint(request: Request) -> Response:
 
 
 async def _confirm_delete(request: Request, endpoint_id: str) -> Response:
-    """Issue 27 item 6, without JavaScript: delete an endpoint only once confirmed."""
+    """Delete an endpoint only once confirmed, also without JavaScript."""
     try:
         data = (await run_operation(request, "WebhookEndpointPage", {"id": endpoint_id})).data
     except OperationFailed:

@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from server.domain.trials import conversion
 from server.domain.trials import changes as trial_changes
-from server.domain.trials import start as trials
+from server.domain.trials import start
 from server.domain.trials.options import MeetingsOptions, TrialRequest
 from server.enums import MeetingsEdition, MeetingsFeature, PstnOption
 from server.enums import ServiceType as ServiceValue
@@ -39,8 +39,8 @@ def to_request(services, license_count: int, duration_days: int, meetings: Meeti
                         devices=[device_order(d) for d in devices or []])
 
 
-def customer_form(data: TrialForm) -> trials.CustomerForm:
-    return trials.CustomerForm(company_name=data.company_name, admin_email=data.admin_email,
+def customer_form(data: TrialForm) -> start.CustomerForm:
+    return start.CustomerForm(company_name=data.company_name, admin_email=data.admin_email,
                                business_vertical=data.business_vertical, country=data.country,
                                supported_location_confirmed=data.supported_location_confirmed)
 
@@ -53,11 +53,11 @@ def request_of(data: TrialForm) -> TrialRequest:
 class TrialMutation:
     @strawberry.mutation(permission_classes=AUTH, description="R-NEW-01..04: a trial for a new customer.")
     async def start_trial(self, info: Info, input: StartTrialInput) -> TrialPayload:
-        start = dict(actor=info.context.actor, form=customer_form(input), request=request_of(input),
-                     setup_now=bool(input.setup_now), max_licenses=info.context.settings.max_license_count)
-        return await trial_payload(info, "startTrial", lambda db: trials.start_trial(db, **start),
+        arguments = dict(actor=info.context.actor, form=customer_form(input), request=request_of(input),
+                         setup_now=bool(input.setup_now), max_licenses=info.context.settings.max_license_count)
+        return await trial_payload(info, "startTrial", lambda db: start.start_trial(db, **arguments),
                                    input.client_mutation_id,
-                                   alone=lambda: trials.start_trial_alone(info.context.sessionmaker, **start))
+                                   alone=lambda: start.start_trial_alone(info.context.sessionmaker, **arguments))
 
     @strawberry.mutation(permission_classes=AUTH, description="R-PAID-01: a trial for a paid customer you manage.")
     async def add_trial_to_paid_customer(self, info: Info, customer_id: strawberry.ID, services: list[ServiceType],
@@ -65,7 +65,7 @@ class TrialMutation:
                                          calling: CallingInput | None = None) -> TrialPayload:
         actor, cap = info.context.actor, info.context.settings.max_license_count
         request = to_request(services, license_count, duration_days, meetings, calling, [])
-        return await trial_payload(info, "addTrialToPaidCustomer", lambda db: trials.add_trial_to_paid_customer(
+        return await trial_payload(info, "addTrialToPaidCustomer", lambda db: start.add_trial_to_paid_customer(
             db, actor, decode_id(str(customer_id), "Customer"), request, max_licenses=cap))
 
     @strawberry.mutation(permission_classes=AUTH, description="R-EDIT-01 (VERSION_CONFLICT when stale).")

@@ -23,9 +23,9 @@ from server.domain.orgs import customers
 from server.domain.trials import lifecycle
 from server.domain.notifications import notify
 from server.domain.notifications import outbox
-from server.domain.trials import options as service_options
+from server.domain.trials import options
 from server.domain.timeline import deadlines as timeline
-from server.domain.trials import start as trials
+from server.domain.trials import start
 from server.domain.core import visibility
 from server.domain.core.actor import Actor
 from server.domain.core.errors import DomainError, raise_all
@@ -66,7 +66,7 @@ async def _send(db: AsyncSession, settings: Any, trial: Trial, request: ConsentR
 UNKNOWN_VERTICAL = "Other"
 
 
-def _vertical_learned(customer: CustomerOrg, form: trials.CustomerForm) -> str | None:
+def _vertical_learned(customer: CustomerOrg, form: start.CustomerForm) -> str | None:
     """R-EX-01: the vertical the partner picked becomes the org's when the org's is unknown ("Other"):
     the request keeps what was typed (an org whose vertical is known keeps its own: it is the org's
     fact, not one partner's guess). The org's name stays its own: the partner confirmed it (R-EX-01)."""
@@ -76,14 +76,14 @@ def _vertical_learned(customer: CustomerOrg, form: trials.CustomerForm) -> str |
     return form.business_vertical
 
 
-async def request_trial(db: AsyncSession, actor: Actor, form: trials.CustomerForm, request: TrialRequest, *,
+async def request_trial(db: AsyncSession, actor: Actor, form: start.CustomerForm, request: TrialRequest, *,
                         settings: Any) -> Trial:
     """R-EX-01..03: a trial pending the customer's consent, and the consent request email."""
-    partner = await trials.startable_partner(db, actor)
+    partner = await start.startable_partner(db, actor)
     errors: list[DomainError] = []
-    email, _country = trials.check_form(form, errors)
+    email, _country = start.check_form(form, errors)
     try:
-        service_options.check(request, settings.max_license_count, errors)
+        options.check(request, settings.max_license_count, errors)
     except DomainError as error:
         errors = error.errors
     raise_all(errors)
@@ -91,13 +91,13 @@ async def request_trial(db: AsyncSession, actor: Actor, form: trials.CustomerFor
     if customer is None:
         raise DomainError(ErrorCode.NOT_AN_EXISTING_ORG, "This email does not belong to an existing organization: "
                           "check the email and go back.", "adminEmail")
-    await trials.refuse_own_org(db, partner, email=email, customer_id=customer.id)
+    await start.refuse_own_org(db, partner, email=email, customer_id=customer.id)
     if customer.managing_partner_id == partner.id:
         raise DomainError(ErrorCode.INVALID_STATE, "You manage this customer already: add a trial to it instead.",
                           "adminEmail")
     await availability.require(db, customer.id, partner.id, request.services)
     vertical = _vertical_learned(customer, form)
-    trial = await trials.create_trial(db, actor, customer, request, kind=TrialKind.EXISTING_CUSTOMER,
+    trial = await start.create_trial(db, actor, customer, request, kind=TrialKind.EXISTING_CUSTOMER,
                                       state=TrialState.PENDING_CONSENT)
     now = clock.now()
     consent = ConsentRequest(trial_id=trial.id, customer_id=customer.id, partner_id=partner.id, admin_email=email,
@@ -141,7 +141,7 @@ async def _close(db: AsyncSession, actor: Actor, trial: Trial, request: ConsentR
     await timeline.cancel(db, "ConsentRequest", request.id)
     if state_after not in lifecycle.HOLDING_STATES:
         trial.cancelled_at = clock.now()
-        await trials.release_holds(db, trial, free_site=True)
+        await start.release_holds(db, trial, free_site=True)
     audit.record(db, actor, f"consent.{event.value}", "Trial", trial.id, customer_id=trial.customer_id,
                  partner_id=trial.partner_id, before={"state": state_before, "consent": before},
                  after={"state": state_after, "consent": request.status})
@@ -165,7 +165,7 @@ async def accept(db: AsyncSession, actor: Actor, trial_id: int | None, grant_ful
     before = {"managing_partner": customer.managing_partner_id, "provisioning": customer.provisioning_status}
     customer.managing_partner_id = trial.partner_id
     customer.provisioning_status = ProvisioningStatus.PROVISIONING.value
-    trials.start_clock(trial)
+    start.start_clock(trial)
     await db.flush()
     await timeline.plan_trial(db, trial)
     timeline.schedule(db, timeline.DeadlineKind.PROVISION, "Trial", trial.id, clock.now())

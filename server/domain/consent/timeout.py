@@ -22,7 +22,7 @@ from server.enums import ConsentStatus
 async def on_consent_timeout(db: AsyncSession, deadline: Deadline) -> None:
     """R-EX-06: 30 days without an answer: the request EXPIRES (its links die), the trial is
     CANCELLED, its services no longer hold, and the customer leaves the partner's list. The partner
-    user who sent it gets an email saying so (issue 27 item 12)."""
+    user who sent it gets an email saying so (it would otherwise vanish from their list unexplained)."""
     request = await db.scalar(select(ConsentRequest).where(ConsentRequest.id == deadline.subject_id).with_for_update())
     if request is None or request.status != ConsentStatus.PENDING.value or request.expires_at > clock.now():
         return

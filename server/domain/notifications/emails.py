@@ -119,7 +119,7 @@ def _action_url(kind: str, context: dict[str, Any], base: str) -> str | None:
         return context.get("sign_in_url") or f"{base}/my"        # R-NEW-04: sign in
     if context.get("customer_url"):
         return context["customer_url"]
-    if context.get("customer_id"):  # "View customer" opens that customer (issue 27 item 12)
+    if context.get("customer_id"):  # "View customer" opens that customer, not the list
         from server.domain.webhooks.events import global_id
 
         return f"{base}/customers/{global_id('Customer', context['customer_id'])}"

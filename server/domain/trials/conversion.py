@@ -20,7 +20,7 @@ from server.domain.trials import lifecycle
 from server.domain.notifications import notify
 from server.domain.core import permissions
 from server.domain.timeline import deadlines as timeline
-from server.domain.trials import start as trials
+from server.domain.trials import start
 from server.domain.core import visibility
 from server.domain.core.actor import Actor
 from server.domain.orgs.directory import normalize_email
@@ -79,10 +79,10 @@ async def convert_trial(db: AsyncSession, actor: Actor, trial_id: int | None, *,
     if omitted and not confirm_omitted:
         raise DomainError(ErrorCode.SERVICES_OMITTED, f"The order leaves out {', '.join(omitted)}: confirm that the "
                           "customer loses them.", "services")
-    before = trials.snapshot(trial, live)
+    before = start.snapshot(trial, live)
     lifecycle.transition(trial, TrialEvent.CONVERTED)
     trial.order_number, trial.converted_at = order_number.strip(), clock.now()
-    await trials.release_holds(db, trial)
+    await start.release_holds(db, trial)
     await db.flush()
     have = set(await db.scalars(select(PurchasedService.service).where(PurchasedService.customer_id == trial.customer_id)))
     db.add_all([PurchasedService(customer_id=trial.customer_id, service=s.value)
@@ -92,7 +92,7 @@ async def convert_trial(db: AsyncSession, actor: Actor, trial_id: int | None, *,
     await timeline.cancel(db, "Trial", trial.id, timeline.TRIAL_END_KINDS)
     audit.record(db, actor, "trial.converted", "Trial", trial.id, customer_id=trial.customer_id,
                  partner_id=trial.partner_id, before=before,
-                 after={**trials.snapshot(trial), "order": trial.order_number, "services": [s.value for s in services],
+                 after={**start.snapshot(trial), "order": trial.order_number, "services": [s.value for s in services],
                         "omitted": omitted, "provisioning_email": email})
     await notify.to_customer_admins(db, EmailKind.CONVERTED, trial, "converted", order_number=trial.order_number)
     await notify.to_partner_admins(db, EmailKind.CONVERTED, trial, "converted", order_number=trial.order_number)

@@ -14,7 +14,7 @@ Decisions:
   table (services, deadlines and audit events as multi-row inserts), and it answers with the rows
   it wrote (`StartedTrial`) instead of reading them back. The ORM unit of work cost a third of a
   start. The other flows keep the ORM path (`create_trial`); both build their rows from the same
-  `service_options` and `timeline` functions.
+  `options` and `timeline` functions.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from server.domain.devices import shipments
 from server.domain.orgs import geography
 from server.domain.notifications import notify
 from server.domain.core import permissions
-from server.domain.trials import options as service_options
+from server.domain.trials import options
 from server.domain.timeline import deadlines as timeline
 from server.domain.trials import start_rows
 from server.domain.core import visibility
@@ -150,9 +150,9 @@ async def create_trial(db: AsyncSession, actor: Actor, customer: CustomerOrg, re
         start_clock(trial)
     db.add(trial)
     await db.flush()
-    services = service_options.service_rows(request, trial.id, customer.id)
+    services = options.service_rows(request, trial.id, customer.id)
     db.add_all(services)
-    await service_options.flush_services(db)
+    await options.flush_services(db)
     if request.devices:
         await shipments.request_shipments(db, actor, trial, request.devices)      # R-DEV-01
     if trial.ends_at is not None:
@@ -226,7 +226,7 @@ def _checked(actor: Actor, form: CustomerForm, request: TrialRequest,
     errors: list[DomainError] = []
     email, country = check_form(form, errors)
     try:
-        service_options.check(request, max_licenses, errors)
+        options.check(request, max_licenses, errors)
         errors = []
     except DomainError as error:
         errors = error.errors
@@ -235,7 +235,7 @@ def _checked(actor: Actor, form: CustomerForm, request: TrialRequest,
 
 def _new_rows(actor: Actor, form: CustomerForm, request: TrialRequest, email: str, country: str,
               setup_now: bool) -> start_rows.NewTrialRows:
-    services = [{c: getattr(s, c) for c in SERVICE_COLUMNS} for s in service_options.service_rows(request, 0, 0)]
+    services = [{c: getattr(s, c) for c in SERVICE_COLUMNS} for s in options.service_rows(request, 0, 0)]
     return start_rows.new_trial_rows(
         actor, name=form.company_name.strip(), business_vertical=form.business_vertical, country=country,
         region=geography.region_for(country).value, email=email, locale=None, license_count=request.license_count,
@@ -268,7 +268,7 @@ async def add_trial_to_paid_customer(db: AsyncSession, actor: Actor, customer_id
     if customer.managing_partner_id != partner.id:
         raise DomainError(ErrorCode.INVALID_STATE, "Only the managing partner may add a trial to a paid customer.",
                           "customerId")
-    service_options.check(request, max_licenses)
+    options.check(request, max_licenses)
     await refuse_own_org(db, partner, customer_id=customer.id)
     await availability.require(db, customer.id, partner.id, request.services)
     trial = await create_trial(db, actor, customer, request, kind=TrialKind.PAID_CUSTOMER, state=TrialState.ACTIVE)

@@ -9,7 +9,8 @@ never followed (jobs/webhooks.py). The delivery connects only to addresses check
 resolution (jobs/webhooks.py's resolver refuses the others), so a host whose DNS answers differently
 between the check and the connection (rebinding) reaches nothing it may not.
 
-An IPv6 address that embeds an IPv4 one is judged by that IPv4 address too (issue 21): IPv4-mapped
+An IPv6 address that embeds an IPv4 one is judged by that IPv4 address too (else ::ffff:127.0.0.1
+would reach the loopback the check refuses): IPv4-mapped
 (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d), NAT64
 (64:ff9b::a.b.c.d; the local-use 64:ff9b:1::/48 is never public), 6to4 (2002:aabb:ccdd::) and
 Teredo (2001:0::, server and client).
