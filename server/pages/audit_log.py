@@ -4,22 +4,26 @@ has every event of the same filter, streamed (server/pages/csv_export.py). The f
 live in the URL (a GET form), so a filtered page can be bookmarked, shared and reloaded. Both run the
 stored `AuditLogPage` document: its scope is the API's (others get the forbidden page, 403).
 
-Days are UTC days: "from" includes its day, "to" includes its day too (the API's `until` is the
-next day's start). A day that is not a date, or a cursor that is not the log's, answers the page
+The page reads in words, in the reader's language and time zone (R-AUDIT-01): who did what as the
+customer page's history says it (server.pages.audit_sentence, one table for both), and each moment
+in the reader's locale and zone. Days are the reader's days (their time-zone cookie, else UTC):
+"from" includes its day, "to" includes its day too (the API's `until` is the next day's start). A day that is not a date, or a cursor that is not the log's, answers the page
 with a message (400), never a 500.
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.pages import csv_export, guard, rendering
+from server import i18n
+from server.pages import audit_sentence, csv_export, guard, labels, rendering
 from server.pages.operations import OperationFailed, run_operation
 
 PATH = "/settings/audit"
@@ -28,8 +32,13 @@ EXPORT_PAGE = 100
 FILTERS = ("actor", "action", "customer", "since", "until")
 
 
-def _day(value: str) -> datetime | None:
-    return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC) if value else None
+#: The action codes offered in the filter's list, shown with their words where they have some.
+SUGGESTED_ACTIONS = ("trial", "trial.started", "trial.extended", "trial.cancelled", "session", "session.signed_in",
+                     "session.sign_in_failed", "token", "user", "webhook", "settings")
+
+
+def _day(value: str, zone: str) -> datetime | None:
+    return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=ZoneInfo(zone)) if value else None
 
 
 def filters_of(request: Request) -> tuple[dict[str, str], dict[str, Any] | None, dict[str, list[str]]]:
@@ -37,9 +46,10 @@ def filters_of(request: Request) -> tuple[dict[str, str], dict[str, Any] | None,
     given = {name: request.query_params.get(name, "").strip()[:320] for name in FILTERS}
     errors: dict[str, list[str]] = {}
     days: dict[str, datetime | None] = {}
+    zone = i18n.zone_of(request.cookies.get(i18n.ZONE_COOKIE))
     for name in ("since", "until"):
         try:
-            days[name] = _day(given[name])
+            days[name] = _day(given[name], zone)
         except ValueError:
             errors[name] = [rendering._("Enter a date.")]
     if errors:
@@ -66,6 +76,7 @@ def _refused(failed: OperationFailed) -> bool:
 
 @guard.signed_in(*guard.PARTNER)
 async def audit_log(request: Request) -> Response:
+    rendering.use_locale(request)                 # the events' words are in the reader's language
     given, api, errors = filters_of(request)
     after = request.query_params.get("after") or None
     connection = {"edges": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
@@ -83,21 +94,29 @@ async def audit_log(request: Request) -> Response:
                 if connection["pageInfo"]["hasNextPage"] else None)
     return rendering.render(request, "settings/audit.html", {
         "title": rendering._("Audit log"), "filters": given, "errors": errors, **({"viewer": viewer} if viewer else {}),
-        "events": [{**edge["node"], "details": _details(edge["node"])} for edge in connection["edges"]],
+        "events": [{**edge["node"], **audit_sentence.who_and_what(edge["node"]), "details": _details(edge["node"])}
+                   for edge in connection["edges"]],
+        "actions": [(code, rendering._(labels.AUDIT_ACTIONS[code]) if code in labels.AUDIT_ACTIONS else "")
+                    for code in SUGGESTED_ACTIONS],
         "next_url": next_url, "first_url": f"{PATH}?{urlencode(query)}" if after else None,
         "csv_url": f"{PATH}.csv?{urlencode(query)}"}, status_code=400 if errors else 200)
 
 
 def header() -> list[str]:
+    """The CSV is a machine format: times in UTC ISO 8601, the actor's label and the action's code as
+    stored (what the filters and other tools match on), before/after as JSON. One column more, "Actor
+    name", says who acted in the reader's words (the page's words, server.pages.audit_sentence), as it
+    is the one value a person cannot work out from the label (a token, the system, a user's name)."""
     _ = rendering._
     return [_("Time (UTC)"), _("Actor"), _("Action"), _("Subject"), _("Customer"), _("Client address"),
-            _("Before"), _("After")]
+            _("Before"), _("After"), _("Actor name")]
 
 
 def row(node: dict[str, Any]) -> list[str]:
     dumped = [orjson.dumps(node[key]).decode() if node.get(key) is not None else "" for key in ("before", "after")]
     return [node["at"], node["actor"], node["action"], node["subjectType"],
-            (node.get("customer") or {}).get("name", ""), node.get("clientAddress") or "", *dumped]
+            (node.get("customer") or {}).get("name", ""), node.get("clientAddress") or "", *dumped,
+            audit_sentence.who_and_what(node)["who"]]
 
 
 @guard.signed_in(*guard.PARTNER)

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.pages import calling, delivery_form, guard, labels, rendering, timeline, usage_chart
+from server.pages import audit_sentence, calling, delivery_form, guard, rendering, timeline, usage_chart
 from server.pages.operations import run_operation
 
 SERVICES = ("MESSAGING", "MEETINGS", "CALLING", "DEVICES")
@@ -53,15 +53,8 @@ async def load(request: Request, customer_id: str) -> dict[str, Any]:
 
 
 def _history(event: dict[str, Any]) -> dict[str, Any]:
-    """An audit event in words: who did what, in the reader's language (SPEC §9: the history a partner reads)."""
-    who, values, what = labels.audit_words(event)
-    after = event.get("after") or {}
-    role = values.get("role")
-    if role:                                      # the role's words in the reader's language
-        values = {**values, "role": rendering._(role)}
-    return {"at": event["at"], "who": rendering._(who, **values) if values else rendering._(who),
-            "what": rendering._(what, days=after.get("days", ""), subject=(event.get("subjectType") or "").lower())
-            if "%(" in what else rendering._(what)}
+    """An audit event in words, with its time (SPEC §9: the history a partner reads; server.pages.audit_sentence)."""
+    return {"at": event["at"], **audit_sentence.who_and_what(event)}
 
 
 def context(data: dict[str, Any], **extra: Any) -> dict[str, Any]:

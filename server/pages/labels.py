@@ -109,6 +109,26 @@ AUDIT_ACTIONS = {
     "location.added": "added a calling location", "numbers.assigned": "assigned phone numbers",
     "numbers.reserved": "kept the phone numbers reserved", "numbers.released": "released the phone numbers",
     "calling.numbers_released": "released the phone numbers",
+    # The partner's own people, tokens, webhooks and settings (R-AUDIT-01)
+    "session.signed_in": "signed in",
+    "session.sign_in_failed": "failed to sign in",
+    "token.created": "created an API token",
+    "token.revoked": "revoked an API token",
+    "user.created": "added a user",
+    "user.roles_changed": "changed a user's roles",
+    "user.password_set": "set a password",
+    "user.password_changed": "changed a password",
+    "user.deactivated": "deactivated a user",
+    "webhook.created": "added a webhook endpoint",
+    "webhook.updated": "changed a webhook endpoint",
+    "webhook.deleted": "deleted a webhook endpoint",
+    "webhook.disabled": "disabled a webhook endpoint",
+    "webhook.secret_rotated": "rotated a webhook secret",
+    "webhook.test": "sent a test webhook",
+    "webhook.redelivered": "sent a webhook again",
+    "settings.updated": "changed the partner settings",
+    "settings.logo_changed": "changed the logo",
+    "settings.email_text_changed": "changed an email text",
 }
 #: Actors who are no person (AuditEvent.actorKind), and how a person is named (SPEC §9's history, read
 #: by people: "Sales admin Kari Nordmann", never `partner_user:kari@…`).

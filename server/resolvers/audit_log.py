@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from server import loaders
+from server.domain.core import audit_actors
 from server.domain.core import audit_log as log
 from server.domain.core.errors import DomainError
 from server.planner import declare as plan
@@ -74,9 +75,10 @@ class AuditLogQuery:
         try:
             async with loaders.read(info.context) as db:
                 rows, has_next = await log.page(db, info.context.actor, where, first=first, after=position)
+                who = await audit_actors.of_labels(db, [row.actor for row in rows])
         except DomainError as error:
             raise await as_graphql_error(info, error, "auditLog")
-        edges = [AuditLogEdge(cursor=cursor_of(row), node=AuditLogEntry.from_row(row)) for row in rows]
+        edges = [AuditLogEdge(cursor=cursor_of(row), node=AuditLogEntry.from_row(row, who[row.actor])) for row in rows]
         return AuditLogConnection(edges=edges, page_info=PageInfo(has_next_page=has_next,
                                                                   end_cursor=edges[-1].cursor if edges else None),
                                   _count=lambda: _count(info, where))

@@ -29,15 +29,15 @@ async def test_r_audit_01_the_page_filters_in_the_url_and_pages_through_the_log(
     await _events(sessionmaker, team.partner_id, 3, action="webhook.created", actor="partner_user:x@p.example")
     await login(client, team.emails[FULL])
     page = await client.get("/settings/audit?action=trial")
-    assert page.status_code == 200 and page.text.count("<code>trial.extended</code>") == 50
+    assert page.status_code == 200 and page.text.count('data-action="trial.extended"') == 50
     assert "webhook.created" not in page.text
     older = re.search(r'href="(/settings/audit\?[^"]*after=[^"]*)" rel="next"', page.text).group(1)
     assert "action=trial" in older
     second = await client.get(older.replace("&amp;", "&"))
-    assert second.text.count("<code>trial.extended</code>") == 10 and 'rel="next"' not in second.text
+    assert second.text.count('data-action="trial.extended"') == 10 and 'rel="next"' not in second.text
     assert 'value="trial"' in second.text                                  # the filter stays in the form
     by_actor = await client.get("/settings/audit?actor=x@p.example")
-    assert by_actor.text.count("<code>webhook.created</code>") == 3
+    assert by_actor.text.count('data-action="webhook.created"') == 3
 
 
 async def test_r_audit_01_csv_export_of_the_filter_is_streamed_and_formula_safe(client, sessionmaker):
@@ -71,3 +71,45 @@ async def test_r_audit_01_trials_team_gets_403_and_sales_admin_sees_their_custom
     await login(client, team.emails[Role.SALES_ADMIN])
     page = await client.get("/settings/audit")
     assert page.status_code == 200 and "settings.updated" not in page.text
+
+
+async def test_r_audit_01_the_log_reads_in_words_like_the_history_never_the_raw_actor(client, sessionmaker):
+    """Who did what in the customer history's words, moments in the reader's locale and zone (en + nb);
+    the CSV keeps the machine values and adds the actor in words as its last column."""
+    from sqlalchemy import update
+
+    from server import i18n
+    from server.db.models import User
+    from tests.pages.test_words import text_of
+
+    team = await partner_team(sessionmaker)
+    kari = team.emails[Role.SALES_FULL_ADMIN]
+    async with sessionmaker() as db, db.begin():
+        await db.execute(update(User).where(User.email == kari).values(name="Kari Nordmann"))
+        now = await clock.refresh(db)
+        db.add_all([AuditEvent(at=now.replace(hour=12, minute=5), actor=f"partner_user:{kari}", action="trial.extended",
+                               subject_type="Trial", subject_id=1, partner_id=team.partner_id, after={"days": 30}),
+                    AuditEvent(at=now.replace(hour=12, minute=4), actor="system", action="trial.expired",
+                               subject_type="Trial", subject_id=1, partner_id=team.partner_id),
+                    AuditEvent(at=now.replace(hour=12, minute=3), actor="token:3", action="trial.started",
+                               subject_type="Trial", subject_id=1, partner_id=team.partner_id)])
+    await login(client, team.emails[FULL])
+    html = (await client.get("/settings/audit?action=trial")).text
+    table = text_of(html[html.index("<table"):html.index("</table>")])
+    assert "Sales full admin Kari Nordmann" in table and "extended the trial by 30 days" in table
+    assert "Trialdesk (automatically)" in table and "An API token" in table and "started the trial" in table
+    assert "partner_user:" not in table and kari not in table and "SALES_FULL_ADMIN" not in table
+    assert "trial.extended" not in table and "token:3" not in table
+    at = now.replace(hour=12, minute=5)
+    assert at.isoformat()[:16] not in table and at.isoformat()[:16].replace("T", " ") not in table
+    assert text_of(i18n.format_moment("en", "UTC", at)) in table                     # en, UTC (no zone cookie)
+    client.cookies.set("td_locale", "nb")
+    client.cookies.set("td_tz", "Europe/Oslo")
+    table = text_of((await client.get("/settings/audit?action=trial")).text)
+    assert "Full salgsadministrator Kari Nordmann" in table and "forlenget prøveversjonen med 30 dager" in table
+    assert text_of(i18n.format_moment("nb", "Europe/Oslo", at)) in table             # Oslo time, 24-hour clock
+    assert i18n.format_moment("nb", "Europe/Oslo", at) != i18n.format_moment("nb", "UTC", at)
+    rows = list(csv.reader(io.StringIO((await client.get("/settings/audit.csv")).text.lstrip("\ufeff"))))
+    extended = next(r for r in rows if r[2] == "trial.extended")
+    assert extended[1] == f"partner_user:{kari}" and extended[-1] == "Full salgsadministrator Kari Nordmann"
+    assert extended[0].startswith(now.date().isoformat()) and "T12:05" in extended[0]   # machine time, UTC

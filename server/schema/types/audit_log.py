@@ -13,6 +13,8 @@ from server.db.models import CustomerOrg
 from server.domain.core import visibility
 from server.planner import declare as plan
 from server.schema import columns
+from server.domain.core.audit_actors import ActorFacts
+from server.schema.types.catalog import ACTOR_PLAN, AuditActor
 from server.schema.types.customers import Customer, PageInfo
 
 
@@ -27,7 +29,7 @@ class AuditLogFilter:
 
 
 @strawberry.type(description="One audit event: who did what, when, to which customer, before and after.")
-class AuditLogEntry:
+class AuditLogEntry(AuditActor):
     at: datetime
     actor: str
     action: str
@@ -42,8 +44,9 @@ class AuditLogEntry:
         return None if self._customer_id is None else await Customer.load(info, self._customer_id)
 
     @classmethod
-    def from_row(cls, row: AuditEventRow) -> "AuditLogEntry":
-        return cls(**columns.values(cls, row, _customer_id=row.customer_id))
+    def from_row(cls, row: AuditEventRow, who: ActorFacts) -> "AuditLogEntry":
+        return cls(**columns.values(cls, row, _customer_id=row.customer_id, actor_kind=who.kind, actor_name=who.name,
+                                    actor_role=who.role))
 
 
 @strawberry.type
@@ -66,7 +69,7 @@ class AuditLogConnection:
 # (derived from the attributes, server.schema.columns); the customer as the resolver's loader reads it
 # (within the viewer's reach, else null).
 plan.declare(
-    AuditLogEntry, AuditEventRow,
+    AuditLogEntry, AuditEventRow, **ACTOR_PLAN,
     customer=plan.Relation("Customer", CustomerOrg, join=lambda event, customer: customer.c.id == event.c.customer_id,
                            many=False, scope=lambda actor, customer: customer.c.id.in_(
                                select(CustomerOrg.id).where(visibility.customer_condition(actor)))),

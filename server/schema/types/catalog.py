@@ -35,20 +35,26 @@ class ServiceAvailability:
     reason: str | None
 
 
-@strawberry.type(description="SPEC §9: who did what, when, with the state before and after.")
-class AuditEvent:
-    at: datetime
-    actor: str
-    action: str
-    subject_type: str
-    before: JSON | None
-    after: JSON | None
+@strawberry.type
+class AuditActor:
+    """Who acted, in facts a page puts in words (SPEC §9, R-AUDIT-01): the customer's history
+    (AuditEvent) and the partner's audit log (AuditLogEntry) both carry them, read the same way."""
     actor_kind: AuditActorKind = strawberry.field(description="SPEC §9: who acted: a partner user, a customer "
                                                   "admin, the trials team, an API token, the system or a signed-out visitor.")
     actor_name: str | None = strawberry.field(description="The person who acted: their name, else their email; "
                                               "null for an API token, the system and a signed-out visitor.")
     actor_role: Role | None = strawberry.field(description="A partner or trials-team user's most senior role (now); "
                                                "null for anyone else.")
+
+
+@strawberry.type(description="SPEC §9: who did what, when, with the state before and after.")
+class AuditEvent(AuditActor):
+    at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    before: JSON | None
+    after: JSON | None
 
 
 # What the planner reads for these fields (server.planner.declare); the actor's facts as
@@ -81,9 +87,10 @@ def _role_value(label, roles):
 
 # What the planner reads for these fields (server.planner.declare): the plain column fields, derived
 # from the attributes (server.schema.columns), and the actor's facts from the same rows in SQL.
-plan.declare(AuditEvent, AuditEventRow,
-             actorKind=plan.Derived(lambda env, label: audit_actors.kind_of(label).value, "actor"),
-             actorName=plan.Derived(lambda env, label, name: audit_actors.facts(label, name, ()).name, "actor",
-                                    plan.Input(_actor_name)),
-             actorRole=plan.Derived(lambda env, label, roles: _role_value(label, roles), "actor",
-                                    plan.Input(_actor_roles)))
+#: The planner's reading of AuditActor's fields, for every type that carries them.
+ACTOR_PLAN = dict(
+    actorKind=plan.Derived(lambda env, label: audit_actors.kind_of(label).value, "actor"),
+    actorName=plan.Derived(lambda env, label, name: audit_actors.facts(label, name, ()).name, "actor",
+                           plan.Input(_actor_name)),
+    actorRole=plan.Derived(lambda env, label, roles: _role_value(label, roles), "actor", plan.Input(_actor_roles)))
+plan.declare(AuditEvent, AuditEventRow, **ACTOR_PLAN)
