@@ -118,11 +118,11 @@ async def seed_trials(db: AsyncSession, partner_id: int) -> None:
     fjord_trial = await db.scalar(select(Trial).where(Trial.customer_id == fjord.id))
     fjord_trial.starts_at = clock.now() - timedelta(days=30)
     lofoten = await db.scalar(select(CustomerOrg).where(CustomerOrg.name == "Lofoten Seafood AS"))
-    low = await trials.add_trial_to_paid_customer(db, actor, lofoten.id, TrialRequest([ServiceType.MEETINGS], 50, 60),
+    low = await start.add_trial_to_paid_customer(db, actor, lofoten.id, TrialRequest([ServiceType.MEETINGS], 50, 60),
                                                   max_licenses=cap)
     low.starts_at = clock.now() - timedelta(days=20)
     bergen = await db.scalar(select(CustomerOrg).where(CustomerOrg.name == "Bergen Arkitekter AS"))
-    not_started = await trials.add_trial_to_paid_customer(db, actor, bergen.id,
+    not_started = await start.add_trial_to_paid_customer(db, actor, bergen.id,
                                                           TrialRequest([ServiceType.MESSAGING], 40, 30), max_licenses=cap)
     not_started.starts_at = clock.now() - timedelta(days=2)
     await db.flush()
