@@ -77,6 +77,11 @@ class CustomerUser(Base):
     moved_to_consumer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    __table_args__ = (
+        # A person by the email of an audit label or a sign-in, compared lower-cased (migration 0019).
+        Index("ix_customer_users_email_lower", text("lower(email)")),
+    )
+
 
 class PartnerAccessGrant(Base):
     """R-ROLE-03: a partner's admin access on a customer org."""

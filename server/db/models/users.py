@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, BigId, Json, UTCDateTime
@@ -22,6 +22,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # A person by the email of an audit label or a sign-in, compared lower-cased (migration 0019).
+        Index("ix_users_email_lower", text("lower(email)")),
+    )
 
 
 class RoleGrant(Base):

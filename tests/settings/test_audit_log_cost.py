@@ -1,0 +1,31 @@
+"""R-AUDIT-01's cost: a page of the audit log costs the same at 1M events as at ten, whatever it
+reads of each event. These tests hold the plans that make it so on both backends (the timings are
+bench/audit_log.py's): each event's person (actorName, actorRole: server/schema/types/catalog.py
+and server.domain.core.audit_actors, found by the lower-cased email of the event's actor label) is
+one index probe, never a scan of every user or customer user."""
+from __future__ import annotations
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from server.db.models import CustomerUser, RoleGrant, User
+
+
+async def _plan(sessionmaker, statement) -> str:
+    async with sessionmaker() as db:
+        postgres = db.bind.dialect.name == "postgresql"
+        dialect = postgresql.dialect() if postgres else sqlite.dialect()
+        sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if postgres:
+            await db.execute(text("SET LOCAL enable_seqscan = off"))  # the plan a large table gets
+        rows = await db.execute(text(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql))
+        return "\n".join(str(row[-1]) for row in rows)
+
+
+async def test_r_audit_01_each_events_person_is_found_by_an_index_on_the_lower_cased_email(sessionmaker):
+    email = "kari@partner.example"
+    staff = select(User.name, RoleGrant.role).outerjoin(RoleGrant, RoleGrant.user_id == User.id).where(
+        func.lower(User.email) == email)
+    customer = select(CustomerUser.name).where(func.lower(CustomerUser.email) == email)
+    assert "ix_users_email_lower" in await _plan(sessionmaker, staff)
+    assert "ix_customer_users_email_lower" in await _plan(sessionmaker, customer)
