@@ -52,15 +52,34 @@ PG = os.environ.get("TRIALDESK_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0
 REDIS = os.environ.get("TRIALDESK_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 EVENTS = int(os.environ.get("TRIALDESK_BENCH_EVENTS", "1000000"))
 ROUNDS = int(os.environ.get("TRIALDESK_BENCH_ROUNDS", "200"))
+#: An existing database to use and keep (arranged on its first use), for repeated runs while iterating.
+KEEP = os.environ.get("TRIALDESK_BENCH_DB", "")
+CSV = os.environ.get("TRIALDESK_BENCH_CSV", "1") != "0"
 SECRET = "bench-secret-key-" + "x" * 32
 PASSWORD = "correct horse battery staple"
 
 ARRANGE = [
+    # The people the events name (their names and roles are read per row: actorName, actorRole), among a
+    # platform's worth of others: 40 of the partner's users, 5000 of another partner's, 20000 customer users.
+    """INSERT INTO users (partner_id, email, name, locale, active, created_at)
+       SELECT CASE WHEN g < 40 THEN CAST(:partner AS bigint) ELSE CAST(:other AS bigint) END,
+              CASE WHEN g < 40 THEN 'user' || g || '@bench.example' ELSE 'user' || g || '@other.example' END,
+              CASE WHEN g % 4 = 0 THEN '' ELSE 'Bench Person ' || g END, 'en', true, now()
+       FROM generate_series(0, 5039) AS g""",
+    """INSERT INTO role_grants (user_id, role)
+       SELECT id, (ARRAY['PARTNER_FULL_ADMIN', 'SALES_ADMIN', 'PARTNER_ADMIN', 'READ_ONLY'])[1 + id % 4]
+       FROM users WHERE email LIKE 'user%'""",
+    """INSERT INTO customer_users (customer_id, email, name, role, locale, created_at)
+       SELECT CAST(:customer AS bigint), 'person' || g || '@kunde.example', 'Kunde Person ' || g, 'ADMIN', 'nb', now()
+       FROM generate_series(0, 19999) AS g""",
     # 1M events for the partner over two years (one every ~63 s), a customer on every 7th, every 10th
-    # a trial.extended (the CSV's 100k), the rest sign-ins and trial actions; another partner's 200k.
+    # a trial.extended (the CSV's 100k), the rest sign-ins and trial actions, by the 40 users and (every
+    # 10th) 500 of the customer's people; another partner's 200k.
     """INSERT INTO audit_events (at, actor, action, subject_type, subject_id, partner_id, customer_id, before, after,
        client_address, webhooks_dispatched_at)
-       SELECT now() - g * interval '63 seconds', 'partner_user:user' || (g % 40) || '@bench.example',
+       SELECT now() - g * interval '63 seconds',
+              CASE WHEN g % 10 = 3 THEN 'customer_admin:person' || (g % 500) || '@kunde.example'
+                   ELSE 'partner_user:user' || (g % 40) || '@bench.example' END,
               CASE WHEN g % 10 = 0 THEN 'trial.extended' WHEN g % 10 = 1 THEN 'session.signed_in'
                    ELSE 'trial.updated' END,
               'Trial', g, CAST(:partner AS bigint), CASE WHEN g % 7 = 0 THEN CAST(:customer AS bigint) END,
@@ -119,6 +138,20 @@ async def _arrange(url: str) -> dict:
     print(f"arranged {EVENTS} + 200000 events in {time.perf_counter() - started:.0f}s", flush=True)
     await engine.dispose()
     return ids
+
+
+async def _arranged(url: str) -> dict:
+    """The ids of a kept database's arrangement."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        partner, other = [r[0] for r in await conn.fetch("SELECT id FROM partner_orgs ORDER BY id")][:2]
+        user = await conn.fetchval("SELECT id FROM users WHERE email = 'admin@bench.example'")
+        customer = await conn.fetchval("SELECT id FROM customer_orgs WHERE managing_partner_id = $1", partner)
+    finally:
+        await conn.close()
+    return {"partner": partner, "other": other, "user": user, "customer": customer}
 
 
 def _app(url: str):
@@ -254,17 +287,20 @@ async def main_async() -> None:
 
     admin_dsn = PG.replace("postgresql+asyncpg", "postgresql")
     admin = await asyncpg.connect(admin_dsn)
-    name = f"td_bench_{uuid.uuid4().hex[:8]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    name = KEEP or f"td_bench_{uuid.uuid4().hex[:8]}"
+    fresh = not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+    if fresh:
+        await admin.execute(f'CREATE DATABASE "{name}"')
     url = PG.rsplit("/", 1)[0] + "/" + name
     try:
-        ids = await _arrange(url)
+        ids = await _arrange(url) if fresh else await _arranged(url)
         app = _app(url)
         async with app.router.lifespan_context(app):
             pages = await _pages(app, url, ids)
-            csv = await _csv(app)
+            csv = await _csv(app) if CSV else None
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not KEEP:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
     print(f"\nAuditLogPage document in-process as the page runs it (planned: one statement; `ref`: the reference "
           f"path), {EVENTS} events of one partner (+200000 of another), {ROUNDS} interleaved rounds; "
@@ -275,6 +311,8 @@ async def main_async() -> None:
         values = pages["timings"][page]
         print(f"{page:>12} {pct(values, .5):8.2f} {pct(values, .95):8.2f} {statistics.median(values) / floor_p50:11.1f}")
     print("floor's plan at the deep position:\n" + pages["plan"])
+    if csv is None:
+        return
     growth = csv["peak"] - csv["before"]
     print(f"\n/settings/audit.csv of 100000 events: status {csv.get('status')}, {csv['lines'] - 1} rows, "
           f"{csv['bytes'] / 1e6:.1f} MB in {csv['chunks']} chunks, {csv['seconds']:.1f} s; RSS before "
