@@ -112,7 +112,8 @@ plan.root("auditLog", roots.Connection(
     where=_where,
     shape=lambda w: log.shape(w[0], w[2]),
     params=lambda w, now, prefix: log.parameters(w[0], first=w[1], after=w[2], prefix=prefix),
-    page=lambda actor, w, prefix: log.page_statement(actor, w[0], after=w[2] is not None, prefix=prefix),
+    page=lambda actor, w, prefix: log.page_statement(actor, w[0], after=w[2] is not None, prefix=prefix,
+                                                     postgres=True),  # the planner runs on PostgreSQL only
     count=lambda actor, w, prefix: log.count_statement(actor, w[0], prefix=prefix),
     order=lambda page, w: log.order(page.c),
     cursor=lambda args, pk, at: _cursor(pk, at),

@@ -97,6 +97,9 @@ class AuditEvent(Base):
         Index("ix_audit_events_customer_at", "customer_id", "at", "id"),
         # The partner's audit log, newest first, keyset pages on (at, id) (R-AUDIT-01, migration 0012).
         Index("ix_audit_events_partner_at", "partner_id", "at", "id"),
+        # Its pages filtered by an actor or an action: one walk per name or action (migration 0019).
+        Index("ix_audit_events_partner_actor_at", "partner_id", "actor", "at", "id"),
+        Index("ix_audit_events_partner_action_at", "partner_id", "action", "at", "id"),
         # Retention: the oldest events first, deleted in batches (R-AUDIT-02, migration 0012).
         Index("ix_audit_events_at", "at", "id"),
         # "I'm interested in buying" clicks by partner and trial: the home page's list (migration 0008).
