@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 import strawberry
 from strawberry.scalars import JSON
@@ -80,17 +81,33 @@ def _actor_roles(event, parent, actor):
             .where(func.lower(User.email) == email, kind.in_(audit_actors.STAFF)).scalar_subquery())
 
 
-def _role_value(label, roles):
+# Memoized: a page's 50 events come from a handful of people (the facts were most of the planned
+# page's own CPU: bench.audit_log's profile). Keyed by everything the answer depends on.
+@lru_cache(maxsize=4096)
+def _kind_value(label):
+    return audit_actors.kind_of(label).value
+
+
+@lru_cache(maxsize=4096)
+def _name_value(label, name):
+    return audit_actors.facts(label, name, ()).name
+
+
+@lru_cache(maxsize=4096)
+def _role_of(label, roles):
     role = audit_actors.facts(label, None, roles).role
     return role.value if role else None
+
+
+def _role_value(label, roles):
+    return _role_of(label, tuple(roles) if roles else ())
 
 
 # What the planner reads for these fields (server.planner.declare): the plain column fields, derived
 # from the attributes (server.schema.columns), and the actor's facts from the same rows in SQL.
 #: The planner's reading of AuditActor's fields, for every type that carries them.
 ACTOR_PLAN = dict(
-    actorKind=plan.Derived(lambda env, label: audit_actors.kind_of(label).value, "actor"),
-    actorName=plan.Derived(lambda env, label, name: audit_actors.facts(label, name, ()).name, "actor",
-                           plan.Input(_actor_name)),
+    actorKind=plan.Derived(lambda env, label: _kind_value(label), "actor"),
+    actorName=plan.Derived(lambda env, label, name: _name_value(label, name), "actor", plan.Input(_actor_name)),
     actorRole=plan.Derived(lambda env, label, roles: _role_value(label, roles), "actor", plan.Input(_actor_roles)))
 plan.declare(AuditEvent, AuditEventRow, **ACTOR_PLAN)
