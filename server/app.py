@@ -138,7 +138,9 @@ async def _answer(request: Request, query: str, variables, name: str | None, med
     state = request.app.state
     request_id = request.scope.get("state", {}).get("request_id")
     await _refresh_clock(state)
-    planned = gql.plannable(state.planner, state.documents, query, name)
+    scope = request.scope.get("state", {})
+    known = scope.get("actor") if scope.get("bearer_token") is None else None  # a token is checked on the read
+    planned = gql.plannable(state.planner, state.documents, query, name, known, variables)
     answer = None
     if planned is not None:  # root fields declared plannable (server.planner): one statement
         answer = await _run_planned(request, planned, query, variables, name, request_id)
@@ -177,9 +179,15 @@ async def _body_limit(request: Request) -> int:
 async def _run_planned(request: Request, planned: tuple, query: str, variables, name: str | None,
                        request_id: str | None):
     """What the planner answered (server.planner.run.Answer, or None: the reference path answers),
-    with the bearer token checked on the same read connection as the planned statement: one
-    checkout per request."""
+    with a bearer token checked on the same read connection as the planned statement: one checkout
+    per request. A caller known already (a session, signed out) checks out only when the planner
+    reads (`execute.one_row`): an operation of constants makes none."""
     state = request.app.state
+    if request.scope.get("state", {}).get("bearer_token") is None:
+        reading = Reading(sessionmaker=state.read_sessionmaker, settings=state.settings,
+                          actor=await graphql_actor(request), request=request, redis=state.redis,
+                          request_id=request_id)
+        return await gql.run_planned(state.planner, planned, reading, query, variables, name)
     async with read_connection(state.read_engine) as connection:
         actor = await graphql_actor(request, connection)
         reading = Reading(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor,

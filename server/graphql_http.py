@@ -280,11 +280,14 @@ async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context,
     return 200, body, {}
 
 
-def plannable(planner: Any, documents: DocumentCache, query: str, operation_name: str | None):
+def plannable(planner: Any, documents: DocumentCache, query: str, operation_name: str | None,
+              actor: Any = None, variables: dict[str, Any] | None = None):
     """(document, operation) when the planner may answer this query or some of its root fields
     (server.planner), else None: the document does not validate, names no single operation, is a
-    mutation, or no root field's selection is declared plannable (counted). One dict lookup each
-    once the document and its plan are cached."""
+    mutation, no root field's selection is declared plannable or would read anything, or (`actor`:
+    the caller when known before any read) the plan hands it back for that actor (counted). One dict
+    lookup each once the document and its plan are cached: a query the reference path answers whole
+    costs the reference path and nothing more."""
     if planner is None:
         return None
     document, _ = documents.get(query)
@@ -293,7 +296,8 @@ def plannable(planner: Any, documents: DocumentCache, query: str, operation_name
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.QUERY:
         return None
-    return (document, operation) if planner.accepts(query, operation_name, document, operation) else None
+    return (document, operation) if planner.accepts(query, operation_name, document, operation, actor, variables) \
+        else None
 
 
 async def run_planned(planner: Any, planned: tuple, context: Context, query: str, variables: dict[str, Any] | None,

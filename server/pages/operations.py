@@ -88,7 +88,7 @@ async def run_operation(request: Request, name: str, variables: dict[str, Any] |
     context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=request.state.actor,
                       request=request, redis=state.redis, request_id=request.scope.get("state", {}).get("request_id"))
     planner = getattr(state, "planner", None)
-    planned = graphql_http.plannable(planner, state.documents, text, name)
+    planned = graphql_http.plannable(planner, state.documents, text, name, request.state.actor, variables)
     if planned is not None:  # one SQL statement (server.planner)
         reading = Context(sessionmaker=getattr(state, "read_sessionmaker", state.sessionmaker), settings=state.settings,
                           actor=request.state.actor, request=request, redis=state.redis,

@@ -38,6 +38,13 @@ a `node` of a type registered for `node(id:)` but not planned. The planner raise
 root field, the counter `fallbacks[reason]` grows, a debug log line says so, and the reference path
 answers that root field (errors and nulls exactly as always; mutations are never planned). An
 exception inside the planner is logged and the reference path answers the whole operation.
+What the reference path answers whole is decided before any per-request work (graphql_http.plannable
+→ `Planner.accepts`, from the plan and the caller when it is known already): literal arguments refused
+whoever asks (decided once, with the plan), a signed-out caller where no public root field reads, an
+operation that read nothing for this actor the last time; so such a query costs the reference path
+and a dict lookup. An operation of constants only (`__typename`, trialDurations) is the planner's,
+without a read. A root field the data refused (an object out of reach) is handed back without a
+read for the same actor and values for `run.REMEMBER` seconds (`plans.Plan.refused`).
 Counters: `/metrics` (loopback only: per operation, per root field and path, per reason) and
 `trialdesk planner report` (server.planner.metrics), which also lists the root fields left to the
 reference path and why (`declare.unplanned`). SQLite and `TRIALDESK_COMPILED_OPERATIONS=0` keep the
@@ -53,6 +60,7 @@ and a root field one `plan.root(name, roots.<shape>(...))` beside its resolver. 
 then generates queries over it and compares the planner's answers with the reference path's.
 
 Modules: declare (vocabulary, registry), compile (selection → SQL + shapers), roots (root shapes:
-by ID, lists, connections, children of a reachable parent), run (plan cache, fallback, counters),
+by ID, lists, connections, children of a reachable parent), plans (what is decided once per
+document, what is remembered per actor), run (plan cache, fallback, counters),
 execute (the read pool: one checkout per request), metrics.
 """

@@ -239,6 +239,12 @@ class Root:
         depend on the key only: argument values, the moment, cursors are parameters."""
         return self.key(args, env), self.params(args, env, prefix)
 
+    def reads(self, args: dict[str, Any] | None) -> bool:
+        """Whether the statement may read a row for these arguments (None: variables, not known yet);
+        False (a constant, an ID that names nothing) lets a document that reads nothing else go to the
+        reference path whole, decided once with its plan."""
+        return True
+
     def compile(self, compiler: Any, planned: Any, prefix: str) -> tuple[list, Callable[[list, Any], Any]]:
         """(SQL expressions, shape(values, env) -> the field's value)."""
         raise NotImplementedError

@@ -43,6 +43,12 @@ class ById(Root):
         pk = pk_of(args[self.argument], lambda text: decode_id(text, self.type_name))
         return (pk is None,), ({} if pk is None else {f"{prefix}id": pk})  # no such key: nothing to read
 
+    def reads(self, args: dict[str, Any] | None) -> bool:
+        from server.schema.node import decode_id
+
+        return args is None or self.required or \
+            pk_of(args[self.argument], lambda text: decode_id(text, self.type_name)) is not None
+
     def compile(self, compiler: Any, planned: Any, prefix: str):
         from server.schema.node import decode_id
 
@@ -121,6 +127,9 @@ class Value(Root):
     def __init__(self, fn: Callable[[], Any], public: bool = True) -> None:
         self.fn, self.public = fn, public
 
+    def reads(self, args: dict[str, Any] | None) -> bool:
+        return False
+
     def key(self, args: dict[str, Any], env: Any) -> Hashable:
         return ()
 
@@ -136,6 +145,9 @@ class Catalog(Root):
 
     def __init__(self, type_name: str, rows: Callable[[], list[dict[str, Any]]], public: bool = True) -> None:
         self.type_name, self.rows, self.public = type_name, rows, public
+
+    def reads(self, args: dict[str, Any] | None) -> bool:
+        return False
 
     def key(self, args: dict[str, Any], env: Any) -> Hashable:
         return ()

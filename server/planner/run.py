@@ -2,6 +2,7 @@
 what it reads off a document before planning is server/planner/walk.py)."""
 from __future__ import annotations
 
+import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,8 +10,8 @@ from typing import Any
 import orjson
 import structlog
 from graphql import (
-    DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLError, GraphQLSchema, OperationDefinitionNode,
-    OperationType, SelectionSetNode,
+    DocumentNode, FragmentDefinitionNode, GraphQLError, GraphQLSchema, OperationDefinitionNode,
+    SelectionSetNode,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy import Text, cast, func, select
@@ -18,41 +19,19 @@ from sqlalchemy import Text, cast, func, select
 from server import clock
 from server.domain.core.actor import ActorKind
 from server.domain.core.errors import DomainError
-from server.planner.compile import Compiler, Unplannable, collect
+from server.planner.compile import Compiler, Unplannable
 from server.planner.declare import ROOTS, Fallback
-from server.planner import execute, walk
+from server.planner import execute
 from server.planner.execute import Prepared
+from server.planner.plans import Env, NothingToRead, Plan, PlannedRoot, Remembered
 
 log = structlog.get_logger("planner")
 
 PLANS = 512  # distinct (document, operation) pairs kept
 STATEMENTS = 256  # statements kept per plan (actors × statement shapes)
 PLANNER, REFERENCE = "planner", "reference"  # who answered a root field (the counters' label)
+REMEMBER = 60.0  # seconds a root field's refusal is remembered (`Plan.refused`): data may change
 LEFT = object()  # a root field's statement key when the reference path answers it
-
-
-class NothingToRead(Fallback):
-    """The planner would answer only what needs no read; decided from the document, the actor and the
-    `@skip`/`@include` values alone when no root field's argument is a variable (`Plan.literal`)."""
-
-
-@dataclass
-class Env:
-    """What a request's shaping reads: the actor, one clock reading, the arguments of the root field
-    being shaped (a statement is shared by calls that differ in argument values: read them here)."""
-    actor: Any
-    now: Any
-    args: dict = field(default_factory=dict)
-    settings: Any = None
-
-
-@dataclass
-class PlannedRoot:
-    key: str
-    name: str
-    nodes: list[FieldNode]
-    definition: Any
-    args: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -89,41 +68,6 @@ class Answer:
         return {key: self.data[key] if key in self.data else reference[key] for key in self.keys}
 
 
-class Plan:
-    """One (document, operation): which of its root fields cannot be planned, and its statements."""
-
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
-        self.operation = operation
-        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        self.blocked: dict[int, str] = {}  # id(root field node) -> the first undeclared field under it
-        self.directive_variables: tuple[str, ...] = ()
-        self.unplannable: str | None = None
-        self.root_names: list[str] = []
-        self.public = False  # some root field a signed-out caller may be answered by the planner
-        self.literal = True  # no root field's argument is a variable
-        self.handed_back: set = set()  # (actor, @skip/@include values) the reference path answers whole
-        if operation.operation is not OperationType.QUERY:
-            self.unplannable = "mutation or subscription"
-        else:
-            nodes = walk.root_fields(schema, operation, self.fragments)
-            self.root_names = sorted({node.name.value for node in nodes})
-            self.literal = not any(walk.has_variable(argument.value) for node in nodes for argument in node.arguments or ())
-            self.public = any(getattr(ROOTS.get(name), "public", False) for name in self.root_names)
-            for node in nodes:
-                reason = walk.missing_root(schema, node, self.fragments)
-                if reason is not None:
-                    self.blocked[id(node)] = reason
-            if nodes and len(self.blocked) == len(nodes):
-                self.unplannable = self.blocked[id(nodes[0])]
-            self.directive_variables = tuple(sorted(walk.directive_variables(operation, self.fragments)))
-        self.statements: OrderedDict = OrderedDict()
-
-    def roots(self, schema: GraphQLSchema, variables: dict[str, Any]) -> list[PlannedRoot]:
-        query = schema.query_type
-        return [PlannedRoot(key, nodes[0].name.value, nodes, query.fields.get(nodes[0].name.value))
-                for key, nodes in collect(schema, self.fragments, variables, query, [self.operation.selection_set]).items()]
-
-
 class Planner:
     """Answers the root fields of a query operation it can in one statement; the reference path answers
     the others (`Answer.rest`), or the whole operation when the planner says None.
@@ -147,19 +91,42 @@ class Planner:
         plan = self.plans.get(key)
         if plan is None:
             plan = self.plans[key] = Plan(self.schema, document, operation)
+            if plan.unplannable is not None:
+                log.debug("planner_fallback", reason=plan.unplannable, operation=operation_name, plan=True)
             if len(self.plans) > PLANS:
                 self.plans.popitem(last=False)
         return plan
 
     def accepts(self, query: str, operation_name: str | None, document: DocumentNode,
-                operation: OperationDefinitionNode) -> bool:
-        """Whether some root field may be planned (else counted: the reference path answers it all)."""
+                operation: OperationDefinitionNode, actor: Any = None, variables: dict[str, Any] | None = None) -> bool:
+        """Whether some root field may be planned (else counted: the reference path answers it all),
+        decided before any per-request work: from the plan (refused or constant arguments, undeclared
+        fields) and, when the caller knows the actor already (`actor`), from what the plan remembers
+        for that actor (a signed-out caller, an operation that read nothing the last time)."""
         plan = self.plan(query, operation_name, document, operation)
-        if plan.unplannable is not None:
-            self.fell_back(plan.unplannable, operation.name.value if operation.name else operation_name)
-            self.roots.update((name, REFERENCE) for name in plan.root_names)
-            return False
-        return True
+        reason = plan.unplannable if plan.unplannable is not None or actor is None else \
+            self.handed_back(plan, actor, variables)
+        if reason is None:
+            return True
+        self.fallbacks[reason] += 1  # logged once, when the plan was made (`plan`): this is the fast path
+        roots = self.roots
+        for key in plan.by_reference:
+            roots[key] += 1
+        return False
+
+    @staticmethod
+    def handed_back(plan: Plan, actor: Any, variables: dict[str, Any] | None) -> str | None:
+        """Why the reference path answers the whole operation for this actor, or None."""
+        if actor.kind is ActorKind.ANONYMOUS and not plan.public:
+            return "signed out"
+        if plan.literal and plan.handed_back:
+            key = (actor, tuple((variables or {}).get(name) for name in plan.directive_variables))
+            until = plan.handed_back.get(key) if all(f is None or isinstance(f, bool) for f in key[1]) else None
+            if until is not None:
+                if until > time.monotonic():
+                    return "nothing planned to read"
+                del plan.handed_back[key]
+        return None
 
     def fell_back(self, reason: str, operation: str | None) -> None:
         self.fallbacks[reason] += 1
@@ -173,22 +140,19 @@ class Planner:
         label = operation.name.value if operation.name else operation_name
         if plan.unplannable is not None:  # counted by `accepts`
             return None
-        if context.actor.kind is ActorKind.ANONYMOUS and not plan.public:
-            self.fell_back("signed out", label)
+        reason = self.handed_back(plan, context.actor, variables)
+        if reason is not None:
+            self.fell_back(reason, label)
             self.roots.update((name, REFERENCE) for name in plan.root_names)
             return None
         flags = tuple((variables or {}).get(name) for name in plan.directive_variables)
         handed_back = (context.actor, flags) if all(f is None or isinstance(f, bool) for f in flags) else None
-        if plan.literal and handed_back in plan.handed_back:  # as the last time: nothing for the planner
-            self.fell_back("nothing planned to read", label)
-            self.roots.update((name, REFERENCE) for name in plan.root_names)
-            return None
         try:
             answer = await self._run(plan, context, variables or {}, label)
         except NothingToRead as reason:
             self.fell_back(reason.reason, label)
             if plan.literal and handed_back is not None and len(plan.handed_back) < STATEMENTS:
-                plan.handed_back.add(handed_back)
+                plan.handed_back[handed_back] = reason.until
             answer = None
         except Fallback as reason:
             self.fell_back(reason.reason, label)
@@ -216,14 +180,19 @@ class Planner:
         roots = plan.roots(self.schema, variables)
         keys: list = [tuple(variables.get(name) for name in plan.directive_variables)]
         params: dict[str, Any] = {}
+        remembered: dict[int, tuple] = {}  # index -> the root's refusal key, for `Plan.refused`
         rest: list[PlannedRoot] = []
+        until = float("inf")  # a hand-back that rests on remembered refusals holds until they expire
         for index, planned in enumerate(roots):
             try:
-                key = self._read(plan, planned, index, env, coerced, params)
+                key, refusal = self._read(plan, planned, index, env, coerced, params)
+                if refusal is not None:
+                    remembered[index] = refusal
             except Fallback as reason:
                 self.fell_back(reason.reason, label)
                 rest.append(planned)
                 key = LEFT
+                until = min(until, getattr(reason, "until", until))
             keys.append(key)
         statement_key = (actor, tuple(keys))
         entry = plan.statements.get(statement_key)
@@ -237,11 +206,11 @@ class Planner:
         statement, shapers = entry
         if statement is None and any(shaping is LEFT or isinstance(shaping, str) for shaping in shapers):
             # nothing to read here (`__typename`, values): the reference path answers it all as cheaply
-            raise NothingToRead("nothing planned to read")
+            raise NothingToRead("nothing planned to read", until)
         row = await execute.one_row(context, statement, params) if statement is not None else None
         values = orjson.loads(row[0]) if row is not None else []
         data: dict[str, Any] = {}
-        for planned, shaping in zip(roots, shapers, strict=True):
+        for index, (planned, shaping) in enumerate(zip(roots, shapers, strict=True)):
             if shaping is LEFT:  # counted when read
                 continue
             if isinstance(shaping, str):  # refused when compiled: the reason
@@ -255,17 +224,23 @@ class Planner:
             except Fallback as reason:  # what the reference answers with an error (an object out of reach)
                 self.fell_back(reason.reason, label)
                 rest.append(planned)
+                if index in remembered:  # the next call like this one goes to the reference path unread
+                    plan.refused[remembered[index]] = time.monotonic() + REMEMBER
+                    if len(plan.refused) > STATEMENTS:
+                        plan.refused.popitem(last=False)
         left = {planned.key for planned in rest}
         return Answer(data=data, keys=[planned.key for planned in roots],
                       answered=[planned for planned in roots if planned.key not in left],
                       rest=[planned for planned in roots if planned.key in left],
                       operation=plan.operation, fragments=list(plan.fragments.values()))
 
-    def _read(self, plan: Plan, planned: PlannedRoot, index: int, env: Env, coerced: Any, params: dict) -> Any:
-        """The root field's statement key (its parameters into `params`), or Fallback: the reference
-        path answers it (no declaration, a signed-out caller, arguments the reference refuses)."""
+    def _read(self, plan: Plan, planned: PlannedRoot, index: int, env: Env, coerced: Any,
+              params: dict) -> tuple[Any, tuple | None]:
+        """The root field's statement key (its parameters into `params`) and its key in `Plan.refused`
+        (None when its values do not hash), or Fallback: the reference path answers it (no
+        declaration, a signed-out caller, arguments the reference refuses, a refusal remembered)."""
         if planned.name == "__typename":
-            return None
+            return None, None
         blocked = next((plan.blocked[id(node)] for node in planned.nodes if id(node) in plan.blocked), None)
         if blocked is not None:
             raise Unplannable(blocked)
@@ -278,8 +253,17 @@ class Planner:
             key, values = declaration.read(planned.args, env, f"r{index}_")
         except (DomainError, GraphQLError) as error:
             raise Fallback(f"{planned.name}: {getattr(error, 'message', error)}") from error
+        refusal: tuple | None = (env.actor, planned.key, key, tuple(sorted(values.items())))
+        try:
+            until = plan.refused.get(refusal) if plan.refused else None
+        except TypeError:  # a list among the values: not remembered
+            until, refusal = None, None
+        if until is not None:
+            if until > time.monotonic():
+                raise Remembered(f"{planned.name}: refused before", until)
+            del plan.refused[refusal]
         params.update(values)
-        return key
+        return key, refusal
 
     def _compile(self, plan: Plan, roots: list[PlannedRoot], keys: list, variables: dict[str, Any], actor: Any):
         """(statement, one shaping per root: (start, end, shape), or why the reference path answers it)."""

@@ -73,6 +73,9 @@ class _NodeRoot(roots.Root):
             return (None,)
         return (decoded[0],)
 
+    def reads(self, args: dict | None) -> bool:
+        return args is None or self._decoded(args) is not None
+
     def params(self, args: dict, env, prefix: str) -> dict:
         decoded = self._decoded(args)
         return {f"{prefix}id": decoded[1] if decoded else None}

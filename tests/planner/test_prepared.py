@@ -170,6 +170,49 @@ async def test_a_query_mixing_planned_and_unplanned_root_fields_is_answered_by_b
     assert [e["path"] for e in body["errors"]] == [["customer"]] and [r.key for r in answer.rest] == ["customer"]
 
 
+BAD_CURSOR = 'query Q { customers(after: "not-a-cursor") { totalCount } __typename }'
+CONSTANTS = "query Q { trialDurations businessVerticals __typename }"
+
+
+async def test_a_query_the_reference_answers_whole_costs_one_lookup(postgres, sessionmaker):
+    """What the reference path answers whole is decided from the plan before any per-request work
+    (`graphql_http.plannable`: no Context, no connection, no variable coercion): literal arguments
+    refused for everyone (a malformed cursor) beside constants, a signed-out caller with no public
+    root field that reads, an operation that read nothing for this actor the last time. An
+    operation of constants only is the planner's (no read, no statement); a root field the data
+    refused (a customer out of reach) is handed back without a read the next time, for a while."""
+    from server import graphql_http
+    from server.domain.core.actor import ANONYMOUS
+
+    app = postgres
+    alpha, beta, ids, actor = await _arrange(sessionmaker)
+    planner, documents = app.state.planner, app.state.documents
+    assert graphql_http.plannable(planner, documents, BAD_CURSOR, "Q") is None  # whoever asks
+    assert planner.plans[(BAD_CURSOR, "Q")].unplannable == "nothing planned to read"
+    body, planned, answer = await both_paths(app.state, planner, documents, actor, BAD_CURSOR, {}, "Q")
+    assert answer is None and planned == body and body["errors"][0]["path"] == ["customers"]
+
+    signed_out = 'query Q { customer(id: "%s") { name } }' % to_global_id("Customer", ids["Zeta"])
+    assert graphql_http.plannable(planner, documents, signed_out, "Q", ANONYMOUS) is None
+    assert graphql_http.plannable(planner, documents, signed_out, "Q", actor) is not None
+
+    for who in (actor, ANONYMOUS):
+        assert graphql_http.plannable(planner, documents, CONSTANTS, "Q", who) is not None
+        body, planned, answer = await both_paths(app.state, planner, documents, who, CONSTANTS, {}, "Q")
+        assert answer is not None and answer.complete and orjson.dumps(planned) == orjson.dumps(body)
+    assert [statement for statement, _ in planner.plans[(CONSTANTS, "Q")].statements.values()] == [None, None]
+
+    out_of_reach = 'query Q { auditEvents(customerId: "%s") { action } }' % to_global_id("Customer", ids["beta"])
+    before = planner.fallbacks.copy()
+    for call in range(3):
+        taken = graphql_http.plannable(planner, documents, out_of_reach, "Q", actor)
+        assert (taken is None) == (call == 2), call  # read, remembered, then decided before any work
+        body, planned, answer = await both_paths(app.state, planner, documents, actor, out_of_reach, {}, "Q")
+        assert answer is None and planned == body and body["data"] is None
+    counted = planner.fallbacks - before
+    assert counted["auditEvents: not found"] == 1 and counted["auditEvents: refused before"] == 1, counted
+
+
 async def test_metrics_count_root_fields_by_path(app, client, sessionmaker):
     """/metrics: `trialdesk_planner_root_fields_total{field, path}` — a root field planned beside one
     that is not is counted as planned."""

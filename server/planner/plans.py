@@ -1,0 +1,157 @@
+"""A plan: what the planner decides once per (document, operation) — which root fields it cannot
+answer whatever the request (an undeclared field, literal arguments refused for everyone), whether it
+would read anything, what it answers a signed-out caller — and what it remembers per actor (an
+operation that read nothing, a root field refused by the data). The per-request types: `Env`,
+`PlannedRoot`. Used by server.planner.run."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLError, GraphQLSchema, OperationDefinitionNode,
+    OperationType,
+)
+from graphql.execution.values import get_argument_values
+
+from server import clock
+from server.domain.core.errors import DomainError
+from server.planner import walk
+from server.planner.compile import collect
+from server.planner.declare import ROOTS, Fallback
+
+
+class NothingToRead(Fallback):
+    """The planner would answer only what needs no read; decided from the document, the actor and the
+    `@skip`/`@include` values alone when no root field's argument is a variable (`Plan.literal`), for
+    `until` (a monotonic time: for ever when the decision rests on the document alone, else until the
+    remembered refusals it rests on expire)."""
+
+    def __init__(self, reason: str, until: float = float("inf")) -> None:
+        super().__init__(reason)
+        self.until = until
+
+
+class Remembered(Fallback):
+    """A root field the planner read and handed back (its object out of reach, not found) for the same
+    actor and values within `REMEMBER` seconds: handed back again without a read (`Plan.refused`)."""
+
+    def __init__(self, reason: str, until: float) -> None:
+        super().__init__(reason)
+        self.until = until
+
+
+class _NoActor:
+    """The actor of a plan-time reading of literal arguments: a reading that looks at the actor is not
+    decided then (`Plan.refused_for_everyone`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise _ActorRead(name)
+
+
+class _ActorRead(Exception):
+    pass
+
+
+@dataclass
+class Env:
+    """What a request's shaping reads: the actor, one clock reading, the arguments of the root field
+    being shaped (a statement is shared by calls that differ in argument values: read them here)."""
+    actor: Any
+    now: Any
+    args: dict = field(default_factory=dict)
+    settings: Any = None
+
+
+@dataclass
+class PlannedRoot:
+    key: str
+    name: str
+    nodes: list[FieldNode]
+    definition: Any
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+class Plan:
+    """One (document, operation): which of its root fields cannot be planned, and its statements."""
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+        self.operation = operation
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.blocked: dict[int, str] = {}  # id(root field node) -> the first undeclared field under it
+        self.directive_variables: tuple[str, ...] = ()
+        self.unplannable: str | None = None
+        self.root_names: list[str] = []
+        self.by_reference: list[tuple[str, str]] = []
+        self.public = False  # some root field a signed-out caller may be answered by the planner, with a read
+        self.literal = True  # no root field's argument is a variable
+        # (actor, @skip/@include values) -> until when the reference path answers the operation whole
+        self.handed_back: dict[tuple, float] = {}
+        # (actor, response key, statement key, parameters) -> until when: a root field the planner read and
+        # handed back (its object out of reach, not found), handed back again without a read until then
+        self.refused: OrderedDict[tuple, float] = OrderedDict()
+        if operation.operation is not OperationType.QUERY:
+            self.unplannable = "mutation or subscription"
+        else:
+            nodes = walk.root_fields(schema, operation, self.fragments)
+            self.root_names = sorted({node.name.value for node in nodes})
+            self.by_reference = [(name, "reference") for name in self.root_names]  # the counters' keys
+            self.literal = not any(walk.has_variable(argument.value) for node in nodes for argument in node.arguments or ())
+            reads, constants = [], []  # the root fields that may read (for some actor), and those that never do
+            for node in nodes:
+                reason = walk.missing_root(schema, node, self.fragments) or self.refused_for_everyone(schema, node)
+                if reason is not None:
+                    self.blocked[id(node)] = reason
+                elif node.name.value != "__typename":
+                    (reads if self.may_read(schema, node) else constants).append(node)
+            # a signed-out caller: answered here when some public root reads, or all are public constants
+            self.public = any(getattr(ROOTS.get(node.name.value), "public", False) for node in reads) or (
+                not reads and not self.blocked and all(ROOTS[node.name.value].public for node in constants))
+            if nodes and len(self.blocked) == len(nodes):
+                self.unplannable = self.blocked[id(nodes[0])]
+            elif not reads and self.blocked:  # constants beside refused fields: the reference answers it all
+                self.unplannable = "nothing planned to read"
+            self.directive_variables = tuple(sorted(walk.directive_variables(operation, self.fragments)))
+        self.statements: OrderedDict = OrderedDict()
+
+    @staticmethod
+    def literal_args(schema: GraphQLSchema, node: FieldNode) -> dict[str, Any] | None:
+        """The root field's arguments when none is a variable (else None)."""
+        if any(walk.has_variable(argument.value) for argument in node.arguments or ()):
+            return None
+        definition = schema.query_type.fields.get(node.name.value)
+        return get_argument_values(definition, node, {}) if definition is not None and definition.args else {}
+
+    def refused_for_everyone(self, schema: GraphQLSchema, node: FieldNode) -> str | None:
+        """Why the reference path answers this root field for every actor (its literal arguments are
+        refused whoever asks: a malformed cursor, `first` out of range, an ID beyond 64 bits), decided
+        once with the plan; None when that depends on the actor, the variables or the data."""
+        declaration = ROOTS.get(node.name.value)
+        try:
+            args = self.literal_args(schema, node)
+            if args is None or declaration is None:
+                return None
+            declaration.read(args, Env(actor=_NoActor(), now=clock.now()), "r0_")
+        except (DomainError, GraphQLError) as error:
+            return f"{node.name.value}: {getattr(error, 'message', error)}"
+        except Fallback as reason:
+            return reason.reason
+        except Exception:  # noqa: BLE001 - the actor was read (or anything else): decided per request
+            return None
+        return None
+
+    def may_read(self, schema: GraphQLSchema, node: FieldNode) -> bool:
+        """Whether the root field's statement may read a row (a constant, a catalog, a literal ID that
+        names nothing do not)."""
+        declaration = ROOTS.get(node.name.value)
+        try:
+            args = self.literal_args(schema, node)
+            return declaration is None or declaration.reads(args)
+        except Exception:  # noqa: BLE001 - decided per request
+            return True
+
+    def roots(self, schema: GraphQLSchema, variables: dict[str, Any]) -> list[PlannedRoot]:
+        query = schema.query_type
+        return [PlannedRoot(key, nodes[0].name.value, nodes, query.fields.get(nodes[0].name.value))
+                for key, nodes in collect(schema, self.fragments, variables, query, [self.operation.selection_set]).items()]
