@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, MetaData
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -44,3 +46,27 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+class contains(FunctionElement):  # noqa: N801 - a SQL function, named like one
+    """`contains(text, term)`: `term` occurs in `text` as is (no wildcard, no escape): `strpos(text, term) > 0`
+    on PostgreSQL, `instr(text, term) > 0` on SQLite. Unlike `text LIKE '%' || term || '%'`, a prepared
+    statement's generic plan (PostgreSQL's plan after five executions) does not assume that almost no
+    row matches (LIKE's default selectivity of an unknown pattern, 0.5 %), which turned the search +
+    status filter's anti-joins into nested loops over every customer (issue 25 (d): 87 ms vs 3 ms)."""
+
+    type = Boolean()
+    name = "contains"
+    inherit_cache = True
+
+
+@compiles(contains)
+def _contains(element: contains, compiler: Any, **kw: Any) -> str:
+    text, term = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(instr({text}, {term}) > 0)"
+
+
+@compiles(contains, "postgresql")
+def _contains_postgresql(element: contains, compiler: Any, **kw: Any) -> str:
+    text, term = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(strpos({text}, {term}) > 0)"

@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Integer, String, and_, bindparam, exists, fun
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock, kept
-from server.db.base import UTCDateTime
+from server.db.base import UTCDateTime, contains
 from server.db.models import AuditEvent, CustomerOrg, CustomerUser, LoginAttempt, Trial
 from server.domain.core import audit
 from server.domain.core import permissions
@@ -58,13 +58,12 @@ class CustomerFilter:
     adoption: str | None = None
 
 
-def search_pattern(search: str | None) -> str | None:
-    """The LIKE pattern of a search term (lower case, anywhere in the name or admin email): `\\`, `%`
-    and `_` match themselves (escaped with `\\`); None for no term (or only blanks)."""
+def search_term(search: str | None) -> str | None:
+    """What a search looks for (lower case, anywhere in the name or admin email, `contains`: `%`, `_`
+    and `\\` are themselves, no wildcard); None for no term (or only blanks)."""
     if not search or not search.strip():
         return None
-    term = search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{term}%"
+    return search.strip().lower()
 
 
 def _conditions(actor: Actor, where: CustomerFilter, prefix: str) -> list:
@@ -74,11 +73,11 @@ def _conditions(actor: Actor, where: CustomerFilter, prefix: str) -> list:
     if permissions.scope(actor, Action.VIEW) is None:
         raise permissions.forbidden()
     conditions = [visibility.customer_condition(actor)]
-    if search_pattern(where.search) is not None:
-        pattern = bindparam(f"{prefix}search", type_=String)
-        conditions.append(or_(func.lower(CustomerOrg.name).like(pattern, escape="\\"),
+    if search_term(where.search) is not None:
+        term = bindparam(f"{prefix}search", type_=String)
+        conditions.append(or_(contains(func.lower(CustomerOrg.name), term),
                               and_(visibility.details_condition(actor),  # R-EX-01: not a pending request's admin email
-                                   func.lower(CustomerOrg.admin_email).like(pattern, escape="\\"))))
+                                   contains(func.lower(CustomerOrg.admin_email), term))))
     if where.status:
         conditions.extend(status.sql_filter(visibility.trial_condition(actor), where.status,
                                             lambda days: bindparam(f"{prefix}ends_by_{days}", type_=UTCDateTime)))
@@ -105,9 +104,9 @@ def parameters(where: CustomerFilter, *, now: datetime, first: int | None = None
         values["adoption_rank"] = adoption.HEALTH_RANK[AdoptionHealth(where.adoption)]
     if where.adoption or (first is not None and order is CustomerOrder.ADOPTION):
         values.update(usage_sql.day_values(now.date()))
-    pattern = search_pattern(where.search)
-    if pattern is not None:
-        values["search"] = pattern
+    term = search_term(where.search)
+    if term is not None:
+        values["search"] = term
     if where.status:
         values.update({f"ends_by_{days}": now + timedelta(days=days) for days in status.EXPIRING_SOON})
     if where.provisioning_status:
@@ -130,7 +129,7 @@ def shape(where: CustomerFilter, after: Position | None, order: "CustomerOrder")
     """What of a list request its statement's text depends on: which filters are present, the status
     asked for (each status is its own chain of EXISTS / NOT EXISTS, see status.sql_filter), whether
     it continues after a cursor, the order."""
-    return (search_pattern(where.search) is not None, where.status, bool(where.provisioning_status),
+    return (search_term(where.search) is not None, where.status, bool(where.provisioning_status),
             where.expiring_within_days is not None, after is not None, order, bool(where.adoption))
 
 

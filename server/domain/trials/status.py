@@ -97,8 +97,15 @@ def sql_filter(trial_filter, value: str, ends_by: Callable[[int], Any]) -> list:
     for status, condition in rules:
         if status.value == value:
             return [*conditions, _has(trial_filter, condition)]
+        if status in _WIDENS:  # its NOT EXISTS implies the previous rule's: one anti-join fewer
+            conditions.pop()
         conditions.append(~_has(trial_filter, condition))
     return [*conditions, CustomerOrg.subscription_status == value]
+
+
+#: The rules whose trials include the previous rule's (an active trial ending within 30 days ends
+#: within 60; one ending within 60 is active): "none of these" says "none of the previous" too.
+_WIDENS = frozenset({Sub.TRIAL_EXPIRING_60, Sub.TRIAL_ACTIVE})
 
 
 __all__ = ["days_left", "derive", "service_expired", "sql_filter"]
