@@ -6,6 +6,8 @@ as a wrong password (no user enumeration by timing).
 """
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -13,7 +15,12 @@ MIN_LENGTH = 12
 MAX_LENGTH = 256
 
 hasher = PasswordHasher()
-_DUMMY_HASH = hasher.hash("trialdesk dummy password for timing")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Made on first use, not at import: every CLI command and worker would pay a hash's time to start."""
+    return hasher.hash("trialdesk dummy password for timing")
 
 
 def hash_password(password: str) -> str:
@@ -33,7 +40,7 @@ def verify(password_hash: str | None, password: str) -> bool:
 def burn(password: str) -> None:
     """Spend one verification's time on nothing."""
     try:
-        hasher.verify(_DUMMY_HASH, password)
+        hasher.verify(_dummy_hash(), password)
     except VerificationError:
         pass
 
