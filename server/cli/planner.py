@@ -22,14 +22,18 @@ def planner_report(url: Optional[str] = typer.Option(None, "--url", help="a runn
 
     declared, undeclared = coverage(schema._schema)
     typer.echo(f"planned fields: {len(declared)} of {len(declared) + len(undeclared)}")
-    reasons = why_not(undeclared)
+    reasons = why_not(undeclared, schema._schema)
     for field in [f for f in undeclared if f.startswith("Query.")]:
         typer.echo(f"  left to the reference path: {field}: {reasons[field]}")
+    under: dict[str, list[str]] = {}
     for field in [f for f in undeclared if not f.startswith("Query.")]:
-        if reasons[field]:
+        if reasons[field].startswith("only under "):
+            under.setdefault(reasons[field], []).append(field)
+        else:
             typer.echo(f"  left to the reference path: {field}: {reasons[field]}")
-        elif all_fields:
-            typer.echo(f"  not planned: {field}")
+    for reason, fields in under.items():  # the types of the root fields above: they go with them
+        listed = ": " + ", ".join(fields) if all_fields else " (--all lists them)"
+        typer.echo(f"  {len(fields)} field(s) {reason}{listed}")
     if url is None:
         return
     import httpx

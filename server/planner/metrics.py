@@ -58,11 +58,59 @@ def _reachable(schema: GraphQLSchema) -> set[str]:
     return seen
 
 
-def why_not(undeclared: list[str]) -> dict[str, str]:
-    """Each undeclared `Type.field` with the reason its root field gives (UNPLANNED), by root field;
-    fields of types only those roots reach go with them."""
-    return {name: UNPLANNED.get(name.split(".", 1)[1], "no declaration yet") if name.startswith("Query.")
-            else UNPLANNED.get(name, "") for name in undeclared}
+def why_not(undeclared: list[str], schema: GraphQLSchema | None = None) -> dict[str, str]:
+    """Each undeclared `Type.field` with why it is left to the reference path: the reason its root
+    field (or the field itself) gives in UNPLANNED; a field of a type that only fields left to the
+    reference path reach (`schema` given): "only under Query.attention" (their reasons say why);
+    else "no declaration yet"."""
+    under = _only_under(schema) if schema is not None else {}
+    reasons = {}
+    for name in undeclared:
+        type_name, field = name.split(".", 1)
+        if type_name == "Query":
+            reasons[name] = UNPLANNED.get(field, "no declaration yet")
+        elif name in UNPLANNED:
+            reasons[name] = UNPLANNED[name]
+        elif type_name in under:
+            reasons[name] = "only under " + ", ".join(sorted(under[type_name]))
+        else:
+            reasons[name] = "" if schema is None else "no declaration yet"
+    return reasons
+
+
+def _targets(schema: GraphQLSchema, field: Any) -> list[GraphQLObjectType]:
+    named = get_named_type(field.type)
+    if isinstance(named, GraphQLObjectType):
+        return [named]
+    return list(schema.get_possible_types(named)) if isinstance(named, GraphQLInterfaceType) else []
+
+
+def _only_under(schema: GraphQLSchema) -> dict[str, set[str]]:
+    """The object types no declared field reaches from Query, each with the fields left to the
+    reference path (`Query.attention`, `TrialAdoption.daily`) it is reached under."""
+    def declared(gql_type: GraphQLObjectType, field: str) -> bool:
+        return field in (ROOTS if gql_type is schema.query_type else getattr(TYPES.get(gql_type.name), "fields", {}))
+
+    planned, todo = set(), [schema.query_type]
+    while todo:
+        gql_type = todo.pop()
+        if gql_type.name not in planned:
+            planned.add(gql_type.name)
+            todo.extend(t for name, f in gql_type.fields.items() if declared(gql_type, name) for t in _targets(schema, f))
+    under: dict[str, set[str]] = {}
+    for gql_type in [schema.type_map[name] for name in sorted(planned)]:
+        for name, field in gql_type.fields.items():
+            if declared(gql_type, name):
+                continue
+            seen, todo = set(), _targets(schema, field)
+            while todo:
+                target = todo.pop()
+                if target.name in planned or target.name in seen:
+                    continue
+                seen.add(target.name)
+                under.setdefault(target.name, set()).add(f"{gql_type.name}.{name}")
+                todo.extend(t for f in target.fields.values() for t in _targets(schema, f))
+    return under
 
 
 def _label(value: str) -> str:
