@@ -24,7 +24,7 @@ from server.db.models import CustomerOrg
 from server.domain.core.actor import Actor, ActorKind
 from server.domain.core.errors import DomainError
 from server.domain.usage import storage
-from server.domain.usage.lines import Activity, Assignment, Rejection, read_line
+from server.domain.usage.lines import Activity, Assignment, Reader, Rejection
 from server.enums import ErrorCode, Role, SubscriptionStatus
 
 MAX_BYTES = 16 * 1024 * 1024
@@ -55,11 +55,20 @@ class Batch:
 
     def __init__(self, today: date, decode_org: Callable[[str], int | None]) -> None:
         self.today = today
-        self.decode_org = functools.lru_cache(maxsize=None)(decode_org)   # a report names few orgs, many times
+        self.decode_org = decode_org
         self.size = self.lines = 0
         self.rest = b""
         self.good: list[Activity | Assignment] = []
         self.rejected: list[Rejection] = []
+
+    @property
+    def decode_org(self) -> Callable[[str], int | None]:
+        return self.reader.decode_org
+
+    @decode_org.setter
+    def decode_org(self, decode_org: Callable[[str], int | None]) -> None:
+        """(The demo seed reads each org's lines with its own decoder.)"""
+        self.reader = Reader(self.today, functools.lru_cache(maxsize=None)(decode_org))  # few orgs, many times
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -78,13 +87,13 @@ class Batch:
         self.lines += 1
         if self.lines > MAX_LINES:
             raise TooLarge(f"The body is over {MAX_LINES} lines.")
-        if not raw.strip():
+        read = self.reader.read(raw, self.lines)
+        if read is None:
             return
-        read = read_line(raw, self.lines, self.today, self.decode_org)
         (self.rejected if isinstance(read, Rejection) else self.good).append(read)
 
     def months(self) -> set[date]:
-        return {storage.month_of(line.day) for line in self.good if isinstance(line, Activity)}
+        return {storage.month_of(day) for day in {line.day for line in self.good if type(line) is Activity}}
 
 
 async def _live_orgs(db: AsyncSession, org_ids: set[int]) -> set[int]:

@@ -136,37 +136,69 @@ CHANGED_COLUMNS = ("org_id", "day", "service", "user_key")
 #: transaction (so a batch never sees another's).
 STAGING = """CREATE TEMPORARY TABLE IF NOT EXISTS usage_batch (org_id bigint, day date, service varchar(16),
   user_key varchar(64), events bigint, minutes bigint) ON COMMIT DELETE ROWS"""
-STAGED = {
-    "keys": "(SELECT DISTINCT org_id, day, service FROM usage_batch) AS k",
-    "active": "(SELECT org_id, day, service, user_key FROM usage_batch WHERE events > 0 OR minutes > 0) AS k",
-    "idle": "(SELECT org_id, day, service, user_key FROM usage_batch WHERE events = 0 AND minutes = 0) AS k",
-}
-#: Whether an idle row of the batch was its user's last active day (the only case that moves it back).
-WAS_LAST_ACTIVE = """SELECT EXISTS (SELECT 1 FROM usage_batch k JOIN usage_user_last_active l ON l.org_id = k.org_id
-  AND l.service = k.service AND l.user_key = k.user_key AND l.last_active_on = k.day
-  WHERE k.events = 0 AND k.minutes = 0)"""
+STAGED_IDLE = "(SELECT org_id, day, service, user_key FROM usage_batch WHERE events = 0 AND minutes = 0) AS k"
+#: One ingest at a time per org (transaction-scoped advisory locks, taken in org order): the deltas
+#: below read the rows they replace before replacing them, so two reports of the same org never
+#: interleave (a concurrent release of the org takes the same lock: `forget_users`).
+LOCK_CLASS = 0x55534147  # "USAG"
+LOCK_ORGS = f"""SELECT count(pg_advisory_xact_lock({LOCK_CLASS}, CAST(org_id % 2147483648 AS integer)))
+FROM (SELECT DISTINCT org_id FROM usage_batch ORDER BY org_id) AS o"""
+#: The batch written in one statement (PostgreSQL). `seen`: the batch's (org, day, service) keys that
+#: already have rows (a day reported earlier, or split across reports); only the changed rows of those
+#: keys read the row they replace (`old`, the statement's snapshot: before the upsert), every other
+#: changed row is new. The daily totals move by the differences (a key first reported: its rows'
+#: sums), the last active day forward by the changed active rows (an unchanged row moved it when it
+#: was stored), the orgs of changed rows are marked; returned: the rows changed, and those that were
+#: activity and are now idle (their user's last active day may move back: LAST_ACTIVE_GONE/BACK).
+STAGED_WRITE = """WITH seen AS MATERIALIZED (
+  SELECT k.org_id, k.day, k.service FROM (SELECT DISTINCT org_id, day, service FROM usage_batch) AS k
+  CROSS JOIN LATERAL (SELECT FROM usage_user_days AS u WHERE u.org_id = k.org_id AND u.day = k.day
+    AND u.service = k.service LIMIT 1) AS found),
+changed AS (
+  INSERT INTO usage_user_days AS u (org_id, day, service, user_key, events, minutes)
+  SELECT org_id, day, service, user_key, events, minutes FROM usage_batch
+  ON CONFLICT (org_id, day, service, user_key) DO UPDATE SET events = excluded.events, minutes = excluded.minutes
+  WHERE u.events <> excluded.events OR u.minutes <> excluded.minutes
+  RETURNING org_id, day, service, user_key, events, minutes),
+delta AS MATERIALIZED (
+  SELECT c.org_id, c.day, c.service, c.user_key, c.events > 0 OR c.minutes > 0 AS active,
+    coalesce(o.events > 0 OR o.minutes > 0, false) AS was_active,
+    c.events - coalesce(o.events, 0) AS events, c.minutes - coalesce(o.minutes, 0) AS minutes
+  FROM changed AS c LEFT JOIN seen AS s ON s.org_id = c.org_id AND s.day = c.day AND s.service = c.service
+  LEFT JOIN LATERAL (SELECT o.events, o.minutes FROM usage_user_days AS o WHERE s.org_id IS NOT NULL
+    AND o.org_id = c.org_id AND o.day = c.day AND o.service = c.service AND o.user_key = c.user_key LIMIT 1) AS o
+    ON true),
+marked AS (INSERT INTO usage_changed_orgs (org_id) SELECT DISTINCT org_id FROM delta ON CONFLICT (org_id) DO NOTHING),
+totals AS (
+  INSERT INTO usage_daily_totals AS t (org_id, service, day, active_users, events, minutes)
+  SELECT org_id, service, day, sum(CAST(active AS integer) - CAST(was_active AS integer)), sum(events), sum(minutes)
+  FROM delta GROUP BY org_id, service, day
+  ON CONFLICT (org_id, service, day) DO UPDATE SET active_users = t.active_users + excluded.active_users,
+    events = t.events + excluded.events, minutes = t.minutes + excluded.minutes
+  WHERE excluded.active_users <> 0 OR excluded.events <> 0 OR excluded.minutes <> 0),
+forward AS (
+  INSERT INTO usage_user_last_active AS l (org_id, service, user_key, last_active_on)
+  SELECT org_id, service, user_key, max(day) FROM delta WHERE active GROUP BY org_id, service, user_key
+  ON CONFLICT (org_id, service, user_key) DO UPDATE SET last_active_on = excluded.last_active_on
+  WHERE l.last_active_on < excluded.last_active_on)
+SELECT count(*), count(*) FILTER (WHERE was_active AND NOT active) FROM delta"""
 
 
 async def _write_staged(db: AsyncSession, activities: Sequence[Activity]) -> int:
-    """PostgreSQL: the rows copied (COPY, the fastest way in) into `usage_batch` and upserted from
-    there, the orgs of the changed rows marked by the same statement; when any row changed, the
-    rollups are computed from the same table (recomputing a total or a last active day for a row
-    that did not change writes nothing): no row travels back to Python. An idle row is the batch's
-    business only when it was its user's last active day."""
+    """PostgreSQL: the rows copied (COPY, the fastest way in) into `usage_batch` and written from
+    there by one statement (STAGED_WRITE) with every rollup: no row travels back to Python, each
+    rollup row is written once per batch, a re-sent batch writes nothing. Only when a row that was
+    activity is reported idle do the last active days of the batch's idle rows get recomputed."""
     if not activities:
         return 0
     driver = await _driver(db)
     await driver.execute(STAGING)
     await driver.copy_records_to_table("usage_batch", records=[a[1:] for a in activities], columns=USER_COLUMNS)
-    upsert = USER_DAYS[:USER_DAYS.index("RETURNING")].replace("{source}", "usage_batch AS k")
-    changed = await driver.fetchval(f"WITH changed AS ({upsert} RETURNING org_id), marked AS ("
-                                    f"{CHANGED_ORGS.replace('{source}', 'changed AS k')}) SELECT count(*) FROM changed")
-    if changed:
-        await driver.execute(DAILY_TOTALS.replace("{source}", STAGED["keys"]))
-        await driver.execute(LAST_ACTIVE_FORWARD.replace("{source}", STAGED["active"]))
-        if await driver.fetchval(WAS_LAST_ACTIVE):
-            for statement in (LAST_ACTIVE_GONE, LAST_ACTIVE_BACK):
-                await driver.execute(statement.replace("{source}", STAGED["idle"]))
+    await driver.fetchval(LOCK_ORGS)
+    changed, gone = await driver.fetchrow(STAGED_WRITE)
+    if gone:
+        for statement in (LAST_ACTIVE_GONE, LAST_ACTIVE_BACK):
+            await driver.execute(statement.replace("{source}", STAGED_IDLE))
     return changed
 
 
@@ -250,7 +282,11 @@ async def retention(db: AsyncSession, today: date) -> list[str]:
 
 
 async def forget_users(db: AsyncSession, org_id: int, services: Sequence[str]) -> None:
-    """R-USE-08, on release: the org's per-user rows of these services go; daily totals stay."""
+    """R-USE-08, on release: the org's per-user rows of these services go; daily totals stay (on
+    PostgreSQL after any ingest of the org in progress: its lock, LOCK_ORGS)."""
+    if _dialect(db) == "postgresql":
+        await db.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, CAST(:org % 2147483648 AS integer))"),
+                         {"org": org_id})
     for table in ("usage_user_days", "usage_user_last_active"):
         await db.execute(text(f"DELETE FROM {table} WHERE org_id = :org AND service IN :services")
                          .bindparams(bindparam("services", expanding=True)), {"org": org_id, "services": list(services)})
