@@ -143,31 +143,20 @@ STAGED_IDLE = "(SELECT org_id, day, service, user_key FROM usage_batch WHERE eve
 LOCK_CLASS = 0x55534147  # "USAG"
 LOCK_ORGS = f"""SELECT count(pg_advisory_xact_lock({LOCK_CLASS}, CAST(org_id % 2147483648 AS integer)))
 FROM (SELECT DISTINCT org_id FROM usage_batch ORDER BY org_id) AS o"""
-#: The batch written in one statement (PostgreSQL). `seen`: the batch's (org, day, service) keys that
-#: already have rows (a day reported earlier, or split across reports); only the changed rows of those
-#: keys read the row they replace (`old`, the statement's snapshot: before the upsert), every other
-#: changed row is new. The daily totals move by the differences (a key first reported: its rows'
-#: sums), the last active day forward by the changed active rows (an unchanged row moved it when it
-#: was stored), the orgs of changed rows are marked; returned: the rows changed, and those that were
-#: activity and are now idle (their user's last active day may move back: LAST_ACTIVE_GONE/BACK).
-STAGED_WRITE = """WITH seen AS MATERIALIZED (
-  SELECT k.org_id, k.day, k.service FROM (SELECT DISTINCT org_id, day, service FROM usage_batch) AS k
-  CROSS JOIN LATERAL (SELECT FROM usage_user_days AS u WHERE u.org_id = k.org_id AND u.day = k.day
-    AND u.service = k.service LIMIT 1) AS found),
-changed AS (
+#: The batch written in one statement (PostgreSQL): `{delta}` is each changed row (`changed`, the
+#: upsert's) with what it adds to its daily total (the counts less those of the row it replaced, and
+#: whether it is activity now and was before). The daily totals move by the differences (a key first
+#: reported: its rows' sums), the last active day forward by the changed active rows (an unchanged
+#: row moved it when it was stored), the orgs of changed rows are marked; returned: the rows
+#: changed, and those that were activity and are now idle (their user's last active day may move
+#: back: LAST_ACTIVE_GONE/BACK).
+STAGED_WRITE = """WITH {seen}changed AS (
   INSERT INTO usage_user_days AS u (org_id, day, service, user_key, events, minutes)
   SELECT org_id, day, service, user_key, events, minutes FROM usage_batch
   ON CONFLICT (org_id, day, service, user_key) DO UPDATE SET events = excluded.events, minutes = excluded.minutes
   WHERE u.events <> excluded.events OR u.minutes <> excluded.minutes
   RETURNING org_id, day, service, user_key, events, minutes),
-delta AS MATERIALIZED (
-  SELECT c.org_id, c.day, c.service, c.user_key, c.events > 0 OR c.minutes > 0 AS active,
-    coalesce(o.events > 0 OR o.minutes > 0, false) AS was_active,
-    c.events - coalesce(o.events, 0) AS events, c.minutes - coalesce(o.minutes, 0) AS minutes
-  FROM changed AS c LEFT JOIN seen AS s ON s.org_id = c.org_id AND s.day = c.day AND s.service = c.service
-  LEFT JOIN LATERAL (SELECT o.events, o.minutes FROM usage_user_days AS o WHERE s.org_id IS NOT NULL
-    AND o.org_id = c.org_id AND o.day = c.day AND o.service = c.service AND o.user_key = c.user_key LIMIT 1) AS o
-    ON true),
+delta AS MATERIALIZED ({delta}),
 marked AS (INSERT INTO usage_changed_orgs (org_id) SELECT DISTINCT org_id FROM delta ON CONFLICT (org_id) DO NOTHING),
 totals AS (
   INSERT INTO usage_daily_totals AS t (org_id, service, day, active_users, events, minutes)
@@ -182,11 +171,31 @@ forward AS (
   ON CONFLICT (org_id, service, user_key) DO UPDATE SET last_active_on = excluded.last_active_on
   WHERE l.last_active_on < excluded.last_active_on)
 SELECT count(*), count(*) FILTER (WHERE was_active AND NOT active) FROM delta"""
+#: The batch's (org, day, service) keys that have rows already (a day reported before, or a key's
+#: users split over several reports), found by one index probe each.
+_SEEN = """SELECT k.org_id, k.day, k.service FROM (SELECT DISTINCT org_id, day, service FROM usage_batch) AS k
+  CROSS JOIN LATERAL (SELECT FROM usage_user_days AS u WHERE u.org_id = k.org_id AND u.day = k.day
+    AND u.service = k.service LIMIT 1) AS found"""
+ANY_SEEN = f"SELECT EXISTS ({_SEEN})"
+#: Every key of the batch is new (the usual report: a new day): every changed row is new.
+WRITE_NEW = STAGED_WRITE.format(seen="", delta="""SELECT org_id, day, service, user_key,
+  events > 0 OR minutes > 0 AS active, false AS was_active, events, minutes FROM changed""")
+#: Some keys have rows: the changed rows of those keys read the row they replace (`o`, in the
+#: statement's snapshot: before the upsert); the others are new.
+WRITE_SEEN = STAGED_WRITE.format(seen=f"seen AS MATERIALIZED ({_SEEN}),\n", delta="""
+  SELECT c.org_id, c.day, c.service, c.user_key, c.events > 0 OR c.minutes > 0 AS active,
+    coalesce(o.events > 0 OR o.minutes > 0, false) AS was_active,
+    c.events - coalesce(o.events, 0) AS events, c.minutes - coalesce(o.minutes, 0) AS minutes
+  FROM changed AS c LEFT JOIN seen AS s ON s.org_id = c.org_id AND s.day = c.day AND s.service = c.service
+  LEFT JOIN LATERAL (SELECT o.events, o.minutes FROM usage_user_days AS o WHERE s.org_id IS NOT NULL
+    AND o.org_id = c.org_id AND o.day = c.day AND o.service = c.service AND o.user_key = c.user_key LIMIT 1) AS o
+    ON true""")
 
 
 async def _write_staged(db: AsyncSession, activities: Sequence[Activity]) -> int:
     """PostgreSQL: the rows copied (COPY, the fastest way in) into `usage_batch` and written from
-    there by one statement (STAGED_WRITE) with every rollup: no row travels back to Python, each
+    there by one statement (STAGED_WRITE: WRITE_NEW when no key of the batch has rows yet, as a
+    new day's report, else WRITE_SEEN) with every rollup: no row travels back to Python, each
     rollup row is written once per batch, a re-sent batch writes nothing. Only when a row that was
     activity is reported idle do the last active days of the batch's idle rows get recomputed."""
     if not activities:
@@ -195,7 +204,7 @@ async def _write_staged(db: AsyncSession, activities: Sequence[Activity]) -> int
     await driver.execute(STAGING)
     await driver.copy_records_to_table("usage_batch", records=[a[1:] for a in activities], columns=USER_COLUMNS)
     await driver.fetchval(LOCK_ORGS)
-    changed, gone = await driver.fetchrow(STAGED_WRITE)
+    changed, gone = await driver.fetchrow(WRITE_SEEN if await driver.fetchval(ANY_SEEN) else WRITE_NEW)
     if gone:
         for statement in (LAST_ACTIVE_GONE, LAST_ACTIVE_BACK):
             await driver.execute(statement.replace("{source}", STAGED_IDLE))
