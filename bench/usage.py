@@ -70,7 +70,8 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.customers_page import PG, REDIS, _free_port, arrange, pct
+from bench.clone import arrange_copied
+from bench.customers_page import PG, REDIS, _free_port, pct
 
 USERS = 50
 DAYS = 30
@@ -285,7 +286,7 @@ async def run(scale: float) -> None:
         engine = make_engine(url)
         sessionmaker = make_sessionmaker(engine)
         began = time.perf_counter()
-        await arrange(sessionmaker, customers=CUSTOMERS, with_trial=10)
+        await arrange_copied(sessionmaker, url, CUSTOMERS, with_trial=10)
         platform, partner = await _tokens(sessionmaker)
         today = date.today()
         months = storage.months_needed(today)
