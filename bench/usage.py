@@ -317,6 +317,10 @@ async def run(scale: float) -> None:
             began = time.perf_counter()
             ingest = await _ingest(client, floor, platform, orgs, days, global_id)
             print(f"ingested in {time.perf_counter() - began:.0f}s", flush=True)
+            await asyncio.sleep(1)  # the statistics collector
+            ingest["hot"] = await floor.fetchrow(
+                "SELECT n_tup_upd, n_tup_hot_upd, pg_relation_size(relid) / 8192 AS pages, (SELECT count(*) "
+                "FROM usage_user_last_active) AS live FROM pg_stat_user_tables WHERE relname = 'usage_user_last_active'")
             memory = await _memory(client, server.pid, platform, orgs, today, global_id)
             await floor.execute("ANALYZE")
             pages = await _pages(client, partner)
@@ -338,6 +342,9 @@ def _report(scale: float, orgs: list[int], ingest: dict, memory: dict, pages: di
           f"{DAYS} days = {lines} lines in {ingest['batches']} batches of {BATCH}")
     print(f"  ingest {http_rate:,.0f} lines/s ({ingest['http']:.1f} s), raw floor {floor_rate:,.0f} lines/s "
           f"({ingest['floor']:.1f} s): {http_rate / floor_rate:.2f}× the floor (target ≥ 0.5×, ≥ 25,000 lines/s)")
+    hot = ingest["hot"]
+    print(f"  last-active rows: {hot['live']} in {hot['pages']} pages, {hot['n_tup_upd']} updates, "
+          f"{hot['n_tup_hot_upd'] / max(1, hot['n_tup_upd']):.0%} of them HOT")
     pairs = list(zip(ingest["first"], ingest["again"]))
     ratios = [again / first for first, again in pairs]
     print(f"  re-sent batch ({len(pairs)} batches, each again right after its first answer): "

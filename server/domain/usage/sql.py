@@ -3,9 +3,9 @@
 - `last_active_by_trial`: each trial's users with their last active day over the trial's services
   (the reference path's DataLoader; `adoption.summary` decides from it);
 - `TrialUsage`: the same per trial as one row of a subquery (trial columns + the array of last
-  active days), which the read planner joins by trial id (server/schema/types/usage.py). Grouped, so
-  PostgreSQL pushes the trial's id into it and computes the array once per trial, however many
-  adoption fields the query selects;
+  active days), which the read planner joins by trial id (server/schema/types/usage.py): the array is
+  a subquery of the trial's row, computed once per trial however many adoption fields the query
+  selects;
 - `health_rank`: R-USE-04 as a SQL expression over a trial at a given today (the customers list's
   `adoption:` filter and ADOPTION order), the twin of `adoption.health`.
 """
@@ -41,12 +41,19 @@ def last_active_by_trial(ids_condition):
 
 
 def _trial_usage():
-    per_user = _per_user().subquery("per_user")
-    lasts = func.array_agg(per_user.c.last_active_on).filter(per_user.c.last_active_on.is_not(None))
+    """Per trial: its columns and its users' last active days (over its current services), the
+    array computed by a subquery of the trial's row (its org's rows of its services, grouped by user):
+    about 25% less time than the grouped join it replaced, which PostgreSQL could not restrict to the
+    trial before grouping by trial (50 trials: p50 5.4 vs 7.0 ms, bench/usage.py's data)."""
+    services = (select(TrialService.service)
+                .where(TrialService.trial_id == Trial.id, TrialService.removed_at.is_(None)).correlate(Trial))
+    per_user = (select(func.max(UsageUserLastActive.last_active_on).label("last_active_on"))
+                .where(UsageUserLastActive.org_id == Trial.customer_id, UsageUserLastActive.service.in_(services))
+                .group_by(UsageUserLastActive.user_key).correlate(Trial).subquery("per_user"))
+    lasts = select(func.array_agg(per_user.c.last_active_on)).scalar_subquery()
     return (select(Trial.id.label("trial_id"), Trial.state, Trial.starts_at, Trial.license_count,
                    func.coalesce(lasts, literal_column("CAST('{}' AS date[])")).label("last_days"))
-            .select_from(Trial).outerjoin(per_user, per_user.c.trial_id == Trial.id)
-            .group_by(Trial.id).subquery("trial_usage"))
+            .subquery("trial_usage"))
 
 
 class TrialUsage:
