@@ -119,6 +119,10 @@ class Compiler:
         self.fragments = fragments
         self.variables = variables
         self.actor = actor
+        #: per object's expression list (by id, the list kept alive): the index of each column a
+        #: derived field read, so the next derived field reading it shares it (a trial's adoption:
+        #: five fields over the same four inputs, its array of last active days sent once)
+        self.shared: dict[int, tuple[list, dict]] = {}
 
     def object(self, type_name: str, nodes: list[FieldNode], source: Any, parent: Any = None) -> tuple[list, Shaper]:
         """The object's SQL expressions over `source` (its row) and its shaper."""
@@ -209,27 +213,34 @@ class Compiler:
             name = declaration.type_name
             return lambda row, env: global_id(name, row[start])
         if isinstance(declaration, Derived):
-            decoders = []
+            shared = self.shared.setdefault(id(exprs), (exprs, {}))[1]
+            indexes, decoders = [], []
             for item in declaration.inputs:
-                decode = None
+                decode, key = None, None
                 if isinstance(item, str):
-                    exprs.append(column_of(source, item))
+                    expr = column_of(source, item)
+                    key = ("column", id(expr))
                 elif isinstance(item, TimeInput):
-                    exprs.append(utc_text(column_of(source, item.name)))
-                    decode = parse_time
+                    column = column_of(source, item.name)
+                    expr, key, decode = utc_text(column), ("time", id(column)), parse_time
                 elif isinstance(item, ParentColumn):
                     if parent is None:
                         raise Unplannable(f"{type_name}: a parent column without a parent")
-                    exprs.append(column_of(parent, item.name))
+                    expr = column_of(parent, item.name)
+                    key = ("column", id(expr))
                 elif isinstance(item, Input):
-                    exprs.append(item.builder(source, parent, self.actor))
-                    decode = item.decode
+                    expr, decode = item.builder(source, parent, self.actor), item.decode
+                if key is None or key not in shared:   # an input several derived fields read is read once
+                    exprs.append(expr)
+                    if key is not None:
+                        shared[key] = len(exprs) - 1
+                indexes.append(shared[key] if key is not None else len(exprs) - 1)
                 decoders.append(decode)
-            fn, end = declaration.fn, len(exprs)
+            fn = declaration.fn
             if all(d is None for d in decoders):
-                get = lambda row, env: fn(env, *row[start:end])  # noqa: E731
+                get = lambda row, env: fn(env, *[row[i] for i in indexes])  # noqa: E731
             else:
-                pairs = list(enumerate(decoders, start))
+                pairs = list(zip(indexes, decoders))
                 get = lambda row, env: fn(env, *[row[i] if d is None else d(row[i]) for i, d in pairs])  # noqa: E731
             return self.built(get, nodes, type_name)
         if isinstance(declaration, Relation):
