@@ -1,6 +1,8 @@
 // Trialdesk progressive enhancement: focus and announcements after htmx swaps; confirm dialogs.
 document.addEventListener("htmx:afterSwap", (event) => {
+  // A page restored from htmx's history (the Back button) is swapped in with no target: nothing to focus.
   const target = event.detail.target;
+  if (!target) return;
   const focus = target.querySelector("[data-focus], [aria-invalid='true'], h1, h2");
   if (focus && target.id !== "customer-rows") {
     if (!focus.hasAttribute("tabindex") && !/^(INPUT|SELECT|TEXTAREA|BUTTON|A)$/.test(focus.tagName)) {
@@ -14,7 +16,8 @@ document.addEventListener("htmx:afterSwap", (event) => {
 });
 document.addEventListener("htmx:beforeSwap", (event) => {
   // Forms answer 400/422 with the form and its errors next to the fields: swap them in.
-  if (event.detail.xhr.status === 400 || event.detail.xhr.status === 422) {
+  const status = event.detail.xhr && event.detail.xhr.status;
+  if (status === 400 || status === 422) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
