@@ -4,14 +4,22 @@ partner's days (on PostgreSQL in the start's one statement); the partner's copy 
 chose. Both the sweep's Python plans (SQLite) and its SQL statements (PostgreSQL) run here."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import asyncio
+from datetime import timedelta
 
+from sqlalchemy import select, text
+
+from server import clock
 from server.db.models import Deadline, OutboxEmail, Trial
-from server.enums import Role
+from server.domain.core.actor import Actor, ActorKind
+from server.domain.partner_settings import settings as partner_settings
+from server.domain.timeline import deadlines as timeline
+from server.enums import CustomerRole, Role, TrialKind, TrialState
+from tests.factories import partner_team
 from tests.helpers import gql
 from tests.trials.conftest import START, new_customer_input
 from tests.settings.kit import update
-from tests.timeline.conftest import new_customer_trial
+from tests.timeline.conftest import managed_customer, new_customer_trial
 
 FULL = Role.PARTNER_FULL_ADMIN
 
@@ -80,3 +88,48 @@ async def test_r_set_01_the_partner_copy_goes_to_the_roles_chosen_and_the_starte
     assert warned == sorted([team.emails[Role.PARTNER_ADMIN], team.emails[Role.SALES_ADMIN]])
     expired = sorted(to for _, to, kind in life.log if kind == "expired_partner")
     assert expired == t.partner_admins                                 # a kind not chosen: the default roles
+
+
+async def _lock_waits(db) -> bool:
+    """Whether another session of this PostgreSQL database waits for a lock (each look in its own
+    transaction: a transaction sees one snapshot of pg_stat_activity)."""
+    async with db.begin():
+        return bool(await db.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                         "AND datname = current_database()")))
+
+
+async def test_r_set_01_a_trial_started_while_the_days_change_gets_the_new_days(sessionmaker):
+    """A start still writing when the partner changes the days: the change waits for it and re-plans
+    its reminders too (before, the change read the live trials without it and the start committed
+    the old days' reminders afterwards)."""
+    team = await partner_team(sessionmaker)
+    admin = Actor(kind=ActorKind.PARTNER_USER, user_id=team.user_ids[FULL], partner_id=team.partner_id,
+                  roles=frozenset({FULL}), email=team.emails[FULL])
+    async with sessionmaker() as starting, sessionmaker() as watching:
+        await starting.begin()
+        await clock.refresh(starting)
+        now = clock.now()
+        customer = await managed_customer(starting, team.partner_id, now, 9000, "racing.example", "PROVISIONED",
+                                          [("boss@racing.example", CustomerRole.FULL_ADMIN, "en")])
+        trial = Trial(customer_id=customer.id, partner_id=team.partner_id, kind=TrialKind.NEW_CUSTOMER.value,
+                      state=TrialState.ACTIVE.value, license_count=10, duration_days=30, starts_at=now,
+                      ends_at=now + timedelta(days=30), grace_ends_at=now + timedelta(days=30) + timeline.GRACE,
+                      version=1, created_at=now)
+        starting.add(trial)
+        await starting.flush()
+        await timeline.plan_trial(starting, trial)                       # the old days: 7
+        await starting.flush()
+
+        async def change() -> None:
+            async with sessionmaker() as db, db.begin():
+                await partner_settings.update(db, admin, reminder_days=[14, 1])
+        changing = asyncio.create_task(change())
+        if watching.bind.dialect.name == "postgresql":                      # until the change waits for the start
+            while not changing.done() and not await _lock_waits(watching):
+                await asyncio.sleep(0)
+            assert not changing.done(), "the change did not wait for the start"
+        else:                                                               # SQLite: one writer at a time
+            await asyncio.sleep(0)
+        await starting.commit()
+        await changing
+    assert await _open_reminders(sessionmaker, trial.id) == ["trial_warning_1", "trial_warning_14"]

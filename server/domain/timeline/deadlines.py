@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -127,7 +127,16 @@ async def replan_reminders(db: AsyncSession, partner_id: int, reminder_days: Ite
     cancelled and planned again for the new days, in the caller's transaction. A live trial is one
     whose expiry is still to come (its end-related deadlines are planned); a day already past for
     a trial is not planned (as `end_deadlines`). Returns how many trials were re-planned.
-    Cost: O(the partner's live trials), three statements; the sweep stays O(due)."""
+    Cost: O(the partner's live trials), three statements; the sweep stays O(due).
+
+    Every live trial, including one being started or extended while the days change: on PostgreSQL
+    the transaction first takes the trials table in SHARE mode, which waits for the transactions
+    writing a trial now (so the live trials read below include theirs, whatever days they planned)
+    and holds the next ones back until this one commits (a statement reads after the locks it
+    waits for: a start's one statement then reads the new days). Trial writes pause for the rest
+    of this short transaction; the days change rarely. SQLite runs one writer at a time."""
+    if set_based.on_postgres(db):
+        await db.execute(text("LOCK TABLE trials IN SHARE MODE"))
     t, d = Trial.__table__, Deadline.__table__
     live = list(await db.execute(
         select(t.c.id, t.c.ends_at).where(t.c.partner_id == partner_id, t.c.ends_at.is_not(None), exists().where(
