@@ -52,3 +52,23 @@ async def test_r_audit_01_a_page_filtered_by_actor_or_action_walks_only_matching
             log.parameters(where, first=50, after=log.Position(at=clock.now(), id=9)))
         plan = await _plan(sessionmaker, statement)
         assert index in plan, (where, plan)
+
+
+async def test_r_audit_01_a_customers_page_asks_once_whether_the_reader_views_the_customer(sessionmaker):
+    """A partner's other roles read the events of the customers they view: a customer's page asks
+    that of the customer once (PostgreSQL: a one-time filter), never of each of its events (one out
+    of reach read every one of its events to answer an empty page)."""
+    from server.domain.core import audit_log as log
+    from server.domain.core.actor import Actor, ActorKind
+    from server.enums import Role
+
+    seller = Actor(kind=ActorKind.PARTNER_USER, user_id=1, partner_id=1, roles=frozenset({Role.SALES_ADMIN}),
+                   email="seller@partner.example")
+    where = log.Filter(customer_id=7)
+    statement = log.page_statement(seller, where).params(log.parameters(where, first=50))
+    async with sessionmaker() as db:
+        postgres = db.bind.dialect.name == "postgresql"
+    sql = str(statement.compile(dialect=postgresql.dialect() if postgres else sqlite.dialect()))
+    assert "audit_events.customer_id IN" not in sql, sql
+    if postgres:
+        assert "One-Time Filter" in await _plan(sessionmaker, statement)

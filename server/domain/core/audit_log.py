@@ -71,14 +71,17 @@ def check_reader(actor: Actor) -> None:
         raise forbidden("Only a partner's people read its audit log.")
 
 
-def reach(actor: Actor):
-    """R-AUDIT-01: the events `actor` may read, as a condition on AuditEvent; FORBIDDEN when none."""
+def reach(actor: Actor, customer=None):
+    """R-AUDIT-01: the events `actor` may read, as a condition on AuditEvent; FORBIDDEN when none.
+    `customer`: the filter's customer (a parameter): whether it is viewed is then asked once, not of
+    every event walked (a customer out of reach answered its empty page after reading every one of
+    its events: 172 ms for 142 857 of them)."""
     check_reader(actor)
     own = AuditEvent.partner_id == actor.partner_id
     if actor.has(Role.PARTNER_FULL_ADMIN):
         return own
     viewed = select(CustomerOrg.id).where(visibility.customer_condition(actor))
-    return own & AuditEvent.customer_id.in_(viewed)
+    return own & (AuditEvent.customer_id if customer is None else customer).in_(viewed)
 
 
 def _actors(value: str) -> list[str]:
@@ -127,7 +130,8 @@ def conditions(actor: Actor, where: Filter, prefix: str = "", *, walked: str = "
     """The log's WHERE: the actor's reach and the filters present in `where`, their values the named
     parameters `parameters` gives (the text depends only on `shape`, never on the values); without
     the `walked` filter ("actor", "action"), which the page's index walks apply themselves."""
-    found = [reach(actor)]
+    customer = None if where.customer_id is None else bindparam(f"{prefix}customer_id", type_=BigInteger)
+    found = [reach(actor, customer)]
     if where.actor and where.actor.strip() and walked != "actor":
         found.append(AuditEvent.actor.in_([bindparam(f"{prefix}actor_{n}", type_=String)
                                            for n in range(len(_actors(where.actor)))]))
