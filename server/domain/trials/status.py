@@ -40,9 +40,12 @@ def days_left(ends_at: datetime | None, now: datetime | None = None) -> int | No
     return max(0, math.ceil(seconds / 86400))
 
 
+_EXPIRED = TrialState.EXPIRED.value
+
+
 def service_expired(trial_state: str) -> bool:
     """R-TIME-02: once the trial ended (EXPIRED, in grace) its licenses show an Expired tag."""
-    return trial_state == TrialState.EXPIRED.value
+    return trial_state == _EXPIRED
 
 
 def derive(stored: str, trials: Iterable[Trial], now: datetime | None = None) -> Sub:

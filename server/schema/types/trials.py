@@ -1,6 +1,8 @@
 """Trial, Service and its options, TrialPayload and the trial inputs (API.graphql)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -256,10 +258,17 @@ def _tier(trial, parent, actor):
         if actor.is_partner else null()
 
 
+@lru_cache(maxsize=1 << 12)
+def _actions(actor: Any, state: str, customer_id: int | None, own: bool | None, tier: str | None) -> Any:
+    """`allowed.allowed`, remembered by its inputs (a page of 50 trials has a handful of distinct ones;
+    `customer_id` only matters to a customer admin, None for everyone else)."""
+    return allowed.allowed(actor, state, customer_id=customer_id, own_customer=own, partner_tier=tier)
+
+
 def _may(action: str, *inputs: Any) -> plan.Derived:
     def fn(env, state: str, customer_id: int, own: bool | None, tier: str | None = None) -> bool:
-        return getattr(allowed.allowed(env.actor, state, customer_id=customer_id, own_customer=own,
-                                       partner_tier=tier), action)
+        actor = env.actor
+        return getattr(_actions(actor, state, customer_id if actor.is_customer_admin else None, own, tier), action)
     return plan.Derived(fn, "state", "customer_id", plan.Input(_own), *inputs)
 
 
