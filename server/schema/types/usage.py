@@ -4,7 +4,7 @@ read planner below: a list of customers with their trials' `adoption { health ac
 activation lastActiveOn }` stays one statement (`services` and `daily` take the reference path)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from server import clock, loaders
 from server.domain.usage import adoption
-from server.domain.usage.sql import TrialUsage
+from server.domain.usage.sql import DAY_ZERO, TrialUsage
 from server.enums import AdoptionHealth as AdoptionHealthValue
 from server.planner import declare as plan
 from server.schema.enums import ServiceType
@@ -90,7 +90,8 @@ async def _service_names(info: Info, trial_id: int) -> list[str]:
 
 @lru_cache(maxsize=1 << 12)
 def _days(values: tuple) -> tuple[date, ...]:
-    return tuple(date.fromisoformat(v) for v in values)
+    """TrialUsage.last_days (days after usage.sql.DAY_ZERO) as dates."""
+    return tuple(DAY_ZERO + timedelta(days=v) for v in values)
 
 
 _LAST: list = [None, None]  # (inputs, summary) of the last trial shaped: its other fields ask the same
