@@ -1,7 +1,9 @@
 """The usage work of each day, run by the worker's sweep (jobs/sweep.py) once per day (the first
 sweep of a UTC day by the clock claims it in `usage_runs`, so two workers never both run it):
 partitions made ahead and retention (server.domain.usage.storage, R-USE-08), then the evaluation of
-trials' health (server.domain.usage.evaluation, R-USE-07), each claimed on its own."""
+trials' health (server.domain.usage.evaluation, R-USE-07), each claimed on its own: the claim
+marks the trials to evaluate, then they are evaluated 1,000 per transaction (those a stopped worker
+left due are evaluated by the next sweep, claimed or not)."""
 from __future__ import annotations
 
 from datetime import date
@@ -43,6 +45,19 @@ async def run(sessionmaker: async_sessionmaker) -> dict:
     async with sessionmaker() as db, db.begin():
         today = (await clock.refresh(db)).date()
         last = await last_run(db, "adoption_health")
-        if await claim(db, "adoption_health", today):
-            done["adoption"] = await evaluation.evaluate(db, today, last)
+        claimed = await claim(db, "adoption_health", today)
+        if claimed:
+            await evaluation.mark(db, today, last)
+    report = evaluation.Evaluation()
+    while True:                                    # the due trials, 1,000 a transaction
+        async with sessionmaker() as db, db.begin():
+            due = await evaluation.due(db, today)
+            if due:
+                chunk = await evaluation.evaluate_trials(db, today, due)
+                report.evaluated += chunk.evaluated
+                report.changes.extend(chunk.changes)
+        if not due:
+            break
+    if claimed or report.evaluated:
+        done["adoption"] = report
     return done
