@@ -71,6 +71,10 @@ Measured 2026-12-07 08:26, load 4.1 → 3.5 (uptime 4.6 → 3.3; test runs besid
   JSON); reference path (40 rounds) 10.9-15.7 / 14.2-31.2. `/settings/audit` itself: first
   5.65 / 7.70, deep 5.41 / 7.72. p95 ≤ 20 ms: met, constant with depth and rarity.
 - CSV: 100 000 rows, 19.1 MB in 1002 chunks, 4.8 s, RSS growth 14.2 MB (< 50 MB: met).
+Again 08:30, load 5.5 → 7.3 (uptime 4.8 → 7.4), 200 rounds: planned p50 / p95 first 3.85 / 19.0,
+deep 4.37 / 14.4, a customer's 4.41 / 15.9, an actor's 4.90 / 20.0, a rare action's 2.95 / 17.5;
+floor 2.00 / 14.6: p95 1.0-1.4× the floor's own p95 (the machine's waits, not the page's work);
+HTML 12.7 / 51.1; reference 30-39 / 79-190. CSV 15.2 s, RSS growth 15.1 MB.
 """
 from __future__ import annotations
 
