@@ -320,3 +320,30 @@ class Connection(Root):
                                    for c, node in zip(cursors, nodes, strict=True)]
             return answer
         return exprs, shape
+
+
+class Statement(Root):
+    """An object the resolver's own Python builds from the one row of a domain statement whose text
+    depends on the arguments `key(args)` names and whose values are bound per call (a chart's week
+    boundaries and moment). `check(actor, args)` raises what the reference raises before reading;
+    `statement(actor, args, prefix)`: the domain's SELECT of one row, its parameters named after
+    `prefix`; `params(args, now, prefix)`: their values; `build(env, args, row)`: the resolver's
+    Strawberry object from the row (its columns by label), picked to the selection (`Compiler.picker`).
+    trialsByWeek."""
+
+    def __init__(self, type_name: str, *, check: Callable[[Any, dict], None], key: Callable[[dict], Hashable],
+                 statement: Callable[[Any, dict, str], Any], params: Callable[[dict, Any, str], dict[str, Any]],
+                 build: Callable[[Any, dict, dict], Any]) -> None:
+        self.type_name, self.check, self.key_of, self.statement = type_name, check, key, statement
+        self.values, self.build = params, build
+
+    def read(self, args: dict[str, Any], env: Any, prefix: str) -> tuple[Hashable, dict[str, Any]]:
+        self.check(env.actor, args)
+        return self.key_of(args), self.values(args, env.now, prefix)
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        pick, build = compiler.picker(self.type_name, planned.nodes), self.build
+        found = self.statement(compiler.actor, planned.args, prefix).subquery()
+        row = select(func.row_to_json(found.table_valued())).select_from(found)
+        # the statement is shared by calls with the same key: build from this call's arguments (env.args)
+        return [row.scalar_subquery()], lambda values, env: pick(build(env, env.args, values[0]))

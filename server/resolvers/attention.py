@@ -1,5 +1,5 @@
 """Queries of the partner's home page: `attention` and `trialsByWeek`, each one domain
-read in the viewer's scope."""
+read in the viewer's scope (trialsByWeek also on the read planner)."""
 from __future__ import annotations
 
 import strawberry
@@ -13,6 +13,7 @@ from server.resolvers.answer import as_graphql_error
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.attention import AttentionList, TrialsByWeek
 from server.planner import declare as plan
+from server.planner import roots
 
 AUTH = [IsAuthenticated]
 
@@ -45,5 +46,15 @@ class AttentionQuery:
 # planned for those (partial plans).
 plan.unplanned("attention", "partner_day.attention: per-category statements and Python rules (3 statements for the "
                "home page, bench.home); answered on the reference path beside planned root fields")
-plan.unplanned("trialsByWeek", "partner_day.weeks: one grouped statement and Python week arithmetic; answered on the "
-               "reference path beside planned root fields")
+# trialsByWeek: the domain's one statement (its week boundaries and moment bound per call) and the
+# resolver's own objects from its row.
+plan.plannable("TrialsByWeek", weeks=plan.ByRoot(), conversionRate=plan.ByRoot())
+plan.plannable("TrialWeek", weekStart=plan.ByRoot(), isoWeek=plan.ByRoot(), started=plan.ByRoot(),
+               converted=plan.ByRoot(), expired=plan.ByRoot(), released=plan.ByRoot(), conversionRate=plan.ByRoot())
+plan.root("trialsByWeek", roots.Statement(
+    "TrialsByWeek",
+    check=lambda actor, args: trial_weeks.check(actor, args["weeks"]),
+    key=lambda args: (args["weeks"],),
+    statement=lambda actor, args, prefix: trial_weeks.statement(actor, args["weeks"], prefix),
+    params=lambda args, now, prefix: trial_weeks.parameters(now, args["weeks"], prefix),
+    build=lambda env, args, row: TrialsByWeek.of(trial_weeks.weeks_of(env.now, args["weeks"], row))))

@@ -19,6 +19,7 @@ Decisions (SPEC is silent):
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,7 +39,6 @@ from server.enums import ErrorCode
 
 MAX_WEEKS = 52
 MEASURES = ("started", "converted", "expired", "released")
-NOW = bindparam("now", type_=UTCDateTime)
 
 
 @dataclass(frozen=True)
@@ -74,44 +74,62 @@ def _instant(day: date) -> datetime:
     return datetime.combine(day, time.min, UTC)
 
 
-def _measures():
-    """Each measure as (the trial's moment column, the extra condition for counting it)."""
-    ended_unanswered = and_(Trial.ends_at <= NOW,
+def _measures(now):
+    """Each measure as (the trial's moment column, the extra condition for counting it); `now`: the
+    moment's parameter."""
+    ended_unanswered = and_(Trial.ends_at <= now,
                             or_(Trial.converted_at.is_(None), Trial.converted_at > Trial.ends_at),
                             or_(Trial.cancelled_at.is_(None), Trial.cancelled_at > Trial.ends_at))
     return {"started": (Trial.starts_at, None), "converted": (Trial.converted_at, None),
             "expired": (Trial.ends_at, ended_unanswered), "released": (Trial.released_at, None)}
 
 
-def _bound(n: int):
-    return bindparam(f"week_{n}", type_=UTCDateTime)
+def _bound(n: int, prefix: str = ""):
+    return bindparam(f"{prefix}week_{n}", type_=UTCDateTime)
 
 
 @lru_cache(maxsize=1024)
-def statement(actor: Actor, weeks: int):
+def statement(actor: Actor, weeks: int, prefix: str = ""):
     """One row: a count per measure and week (`<measure>_<n>`), the weeks' boundaries and now bound at
-    execution (`week_0` … `week_<weeks>`, `now`). Built once per actor and number of weeks."""
-    measures = _measures()
+    execution (`parameters`: `week_0` … `week_<weeks>`, `now`, each after `prefix`). Built once per
+    actor, number of weeks and prefix (the read planner's statement names its roots' parameters)."""
+    measures = _measures(bindparam(f"{prefix}now", type_=UTCDateTime))
     columns = []
     for name, (moment, condition) in measures.items():
         for n in range(weeks):
-            hit = and_(moment >= _bound(n), moment < _bound(n + 1), *([condition] if condition is not None else []))
+            hit = and_(moment >= _bound(n, prefix), moment < _bound(n + 1, prefix),
+                       *([condition] if condition is not None else []))
             columns.append(func.coalesce(func.sum(case((hit, 1), else_=0)), 0).label(f"{name}_{n}"))
     visible = exists(select(CustomerOrg.id).where(CustomerOrg.id == Trial.customer_id,
                                                   visibility.customer_condition(actor)))
     return select(*columns).where(visibility.trial_condition(actor), visible,
-                                  or_(*(moment >= _bound(0) for moment, _ in measures.values())))
+                                  or_(*(moment >= _bound(0, prefix) for moment, _ in measures.values())))
 
 
-async def trials_by_week(db: AsyncSession, actor: Actor, weeks: int = 12) -> list[TrialWeek]:
-    """The last `weeks` ISO weeks (UTC), oldest first, each with its four counts."""
+def check(actor: Actor, weeks: int) -> None:
+    """What `trials_by_week` refuses before reading: FORBIDDEN, `weeks` out of range."""
     if permissions.scope(actor, Action.VIEW) is None:
         raise permissions.forbidden()
     if weeks < 1 or weeks > MAX_WEEKS:
         raise DomainError(ErrorCode.INVALID_INPUT, f"`weeks` must be between 1 and {MAX_WEEKS}.", "weeks")
-    now = clock.now()
+
+
+def parameters(now: datetime, weeks: int, prefix: str = "") -> dict[str, datetime]:
+    """The values of `statement`'s parameters at the moment `now`."""
     starts = week_starts(now.date(), weeks)
-    bounds = {f"week_{n}": _instant(d) for n, d in enumerate([*starts, starts[-1] + timedelta(weeks=1)])}
-    row = (await db.execute(statement(actor, weeks), {**bounds, "now": now})).one()
-    return [TrialWeek(start, *(int(row._mapping[f"{name}_{n}"]) for name in MEASURES))
-            for n, start in enumerate(starts)]
+    bounds = {f"{prefix}week_{n}": _instant(d) for n, d in enumerate([*starts, starts[-1] + timedelta(weeks=1)])}
+    return {**bounds, f"{prefix}now": now}
+
+
+def weeks_of(now: datetime, weeks: int, counts: Mapping[str, int]) -> list[TrialWeek]:
+    """The weeks from `statement`'s row (`counts`: its columns by label)."""
+    return [TrialWeek(start, *(int(counts[f"{name}_{n}"]) for name in MEASURES))
+            for n, start in enumerate(week_starts(now.date(), weeks))]
+
+
+async def trials_by_week(db: AsyncSession, actor: Actor, weeks: int = 12) -> list[TrialWeek]:
+    """The last `weeks` ISO weeks (UTC), oldest first, each with its four counts."""
+    check(actor, weeks)
+    now = clock.now()
+    row = (await db.execute(statement(actor, weeks), parameters(now, weeks))).one()
+    return weeks_of(now, weeks, row._mapping)
