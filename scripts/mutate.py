@@ -50,6 +50,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = ROOT / "server" / "domain"
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent_mutants.txt"
 MAP = ROOT / "var" / "mutate-map.json"
+#: Which tests killed a mutant of each function (or module, for a constant) in earlier runs: tried first.
+KILLERS = ROOT / "var" / "mutate-killers.json"
+#: The domain concept's own test folder when it is not named like the concept.
+TEST_FOLDER = {"partner_settings": "settings"}
 #: The planner's scope code: the builders its SQL is made of (server/planner/__init__.py, step 3).
 SCOPE = {
     "server/domain/core/visibility.py": None,  # every function
@@ -169,6 +173,31 @@ def again(mutants: list[Mutant], progress: Path) -> list[Mutant]:
     files = {path for path, _ in wanted}
     found = describe([m for m in mutants if m.path in files])
     return [m for m in found if (m.path, m.label().split("] ", 1)[-1]) in wanted]
+
+
+def listed(mutants: list[Mutant], listing: Path) -> list[Mutant]:
+    """The mutants a list names, one a line, tab-separated: file, original line, mutated line (as the
+    report prints them, stripped), then either a note (scripts/equivalent_mutants.txt: its reason) or
+    the function and a note (scripts/mutate_sample_3e8efd7.txt), found in the current code by file,
+    text and, when given, function (a line's text may repeat in a file)."""
+    wanted: dict[str, dict[tuple[str, str], set[str]]] = {}
+    for line in listing.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            columns = line.split("\t")
+            target = columns[3] if len(columns) > 4 else ""
+            wanted.setdefault(columns[0], {}).setdefault((columns[1].strip(), columns[2].strip()), set()).add(target)
+    # describing a mutant parses its module: only those whose line is part of a listed original
+    maybe = [m for m in mutants if m.path in wanted
+             and any(m.original.strip() in original for original, _ in wanted[m.path])]
+    found = []
+    for m in describe(maybe):
+        targets = wanted[m.path].get((m.original.strip(), m.mutated.strip()))
+        if targets is not None and ("" in targets or m.target in targets):
+            found.append(m)
+    missing = sum(len(pairs) for pairs in wanted.values()) - len({m.key for m in found})
+    if missing:
+        say(f"{listing.name}: {missing} listed mutants are not in the current code")
+    return found
 
 
 def describe(drawn: list[Mutant]) -> list[Mutant]:
@@ -423,6 +452,39 @@ class Plugin:
     mapped_tests: int = 0
     map_seconds: float = 0.0
 
+    killers: dict[str, list[str]] = field(default_factory=dict)
+
+    @staticmethod
+    def where(mutant: Mutant) -> str:
+        return f"{mutant.module}:{mutant.target}" if mutant.kind == "function" else f"{mutant.module}:"
+
+    def order(self, mutant: Mutant, reaching: list[tuple[float, object]]) -> list[tuple[float, object]]:
+        """The reaching tests in the order to try: first the tests that killed another mutant of the same
+        function (this run or an earlier one, `var/mutate-killers.json`), then fastest first, a test of
+        the concept's own folder (tests/trials/ for server/domain/trials/...) counted as four times
+        faster: it is the likelier to check what the function does (fastest-first alone tried a slow
+        mutant's tests in whatever folder happened to be quick, and hit the time limit)."""
+        concept = mutant.path.split("/")[2].removesuffix(".py")
+        own = f"tests/{TEST_FOLDER.get(concept, concept)}/"
+        known = self.killers.get(self.where(mutant), [])
+
+        def key(pair: tuple[float, object]) -> tuple[int, float]:
+            seconds, item = pair
+            if item.nodeid in known:
+                return 0, known.index(item.nodeid)
+            return 1, seconds / 4 if item.nodeid.startswith(own) else seconds
+
+        return sorted({item.nodeid: (s, item) for s, item in reaching}.values(), key=key)
+
+    def learn(self, mutant: Mutant) -> None:
+        known = self.killers.setdefault(self.where(mutant), [])
+        if mutant.killer in known:
+            known.remove(mutant.killer)
+        known.insert(0, mutant.killer)  # the latest killer first
+        del known[5:]
+        KILLERS.parent.mkdir(exist_ok=True)
+        KILLERS.write_text(json.dumps(self.killers, indent=0))
+
     def pytest_runtest_logreport(self, report) -> None:
         if report.failed:
             self.failed = True
@@ -478,6 +540,8 @@ class Plugin:
                 for key in entry["reached"]:
                     self.reached.setdefault(key, []).append((entry["seconds"], by_id[nodeid]))
         self.map_seconds = time.monotonic() - self.started
+        if KILLERS.exists():
+            self.killers = json.loads(KILLERS.read_text())
         say(f"map: done in {self.map_seconds:.0f} s ({self.mapped_tests} passed)")
 
         for number, mutant in enumerate(self.mutants, 1):
@@ -489,7 +553,7 @@ class Plugin:
             else:
                 reaching = [t for key, tests in self.reached.items() if key.startswith(f"{mutant.module}:")
                             for t in tests]
-            tests = sorted({item.nodeid: (s, item) for s, item in reaching}.values(), key=lambda pair: pair[0])
+            tests = self.order(mutant, reaching)
             if not tests:
                 mutant.outcome = "not covered"
                 say(f"  {number:3}/{len(self.mutants)} {mutant.outcome:10}          {mutant.label()}")
@@ -513,6 +577,7 @@ class Plugin:
                     passed, _ = self._run(item, keep)
                     if not passed:
                         mutant.outcome, mutant.killer = "killed", item.nodeid
+                        self.learn(mutant)
                         break
                     if time.monotonic() - began > self.per_mutant:
                         mutant.outcome = "time limit"
@@ -566,7 +631,7 @@ def report(plugin: Plugin, total: int) -> int:
 
 
 def main() -> int:
-    global MAP
+    global MAP, KILLERS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--seed", type=int, default=26)
@@ -576,6 +641,8 @@ def main() -> int:
     parser.add_argument("--per-mutant", type=float, default=60, help="seconds of tests per mutant at most")
     parser.add_argument("--fresh", action="store_true", help=f"map every test again (not from var/{MAP.name})")
     parser.add_argument("--again", type=Path, help="run the mutants a previous run's output did not report killed")
+    parser.add_argument("--list", type=Path, help="run the mutants a file lists (file, original, mutated: "
+                        "tab-separated) instead of a sample, e.g. scripts/mutate_sample_3e8efd7.txt")
     parser.add_argument("--only", action="append", default=[],
                         help="run only the drawn mutants at FILE:LINE (repeatable), e.g. to re-check survivors")
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite",
@@ -586,10 +653,16 @@ def main() -> int:
     os.environ["TRIALDESK_TEST_BACKEND"] = args.backend
     if args.backend != "sqlite":
         MAP = MAP.with_name(f"mutate-map-{args.backend}.json")
+        KILLERS = KILLERS.with_name(f"mutate-killers-{args.backend}.json")
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     mutants = enumerate_mutants()
-    drawn = again(mutants, args.again) if args.again else draw(mutants, args.sample, args.seed, args.scope_share)
+    if args.list:
+        drawn = sorted(listed(mutants, args.list), key=lambda m: (m.path, m.line, m.mutated))
+    elif args.again:
+        drawn = again(mutants, args.again)
+    else:
+        drawn = draw(mutants, args.sample, args.seed, args.scope_share)
     if args.only:
         drawn = [m for m in drawn if f"{m.path}:{m.line}" in args.only]
     say(f"{len(mutants)} drawable mutants in server/domain; drawing {len(drawn)} (seed {args.seed})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.auth import links
-from server.db.models import ConsentRequest, OutboxEmail
+from server.db.models import ConsentRequest, CustomerOrg, OutboxEmail, PartnerOrg, Trial
 from server.domain.consent import requests as consent
 from server.enums import Role, ServiceType
 from tests.factories import existing_customer
@@ -42,9 +42,17 @@ async def test_r_ex_02_bought_calling_cannot_try_calling(kit):
 
 
 async def test_r_ex_03_full_admin_alone_gets_the_consent_request(kit):
+    """The request names who asks, for which org, in its subject: kills the partner's name given to the
+    email renamed (`notify.context_for`: "partner_name" -> "XXpartner_nameXX", a survivor of `make
+    mutate`): the subject would start " asks to start"."""
     trial = await request_trial(kit, extra_admins=["second@existing.example"])
     assert trial["state"] == "PENDING_CONSENT" and trial["startsAt"] is None
     assert await emails(kit.sessionmaker, "consent_request") == ["boss@existing.example"]
+    async with kit.sessionmaker() as db:
+        mail = await db.scalar(select(OutboxEmail).where(OutboxEmail.kind == "consent_request"))
+        asked = await db.get(Trial, mail.trial_id)
+        partner, customer = await db.get(PartnerOrg, asked.partner_id), await db.get(CustomerOrg, asked.customer_id)
+    assert mail.subject == f"{partner.name} asks to start a Webex trial for {customer.name}"
 
 
 async def test_r_ex_03_otherwise_every_admin_gets_it(kit):

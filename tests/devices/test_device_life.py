@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from server import clock
-from server.db.models import OutboxEmail
+from server.db.models import CustomerOrg, OutboxEmail
 from server.enums import Role
 from tests.devices.kit import ASK, DECIDE, RETURN, active_trial, advance, codes, ok, request_and_ship, run_due
 from tests.helpers import gql
@@ -29,6 +29,8 @@ async def test_r_ext_02_request_past_120_days_is_refused(client, sessionmaker):
 
 
 async def test_r_ext_02_trials_team_approves_and_partner_is_emailed(client, sessionmaker):
+    """The partner's people are told, the email's subject naming the customer and the decision: kills
+    its subject renamed (`emails.SUBJECTS["device_extension_decided"]`, a survivor of `make mutate`)."""
     t = await active_trial(sessionmaker, duration=90)
     shipped = await request_and_ship(client, t)
     asked = ok(await gql(client, ASK, {"t": t.trial_gid, "d": 20, "r": "Pilot runs long"}, token=t.sales),
@@ -43,7 +45,11 @@ async def test_r_ext_02_trials_team_approves_and_partner_is_emailed(client, sess
     assert decided["status"] == "APPROVED" and decided["days"] == 20
     node = (await gql(client, SHIPMENT, {"id": shipped["id"]}, token=t.sales))["data"]["node"]
     assert node["dueDate"] == (clock.today() + timedelta(days=110)).isoformat()
-    recipients = {m.recipient for m in await _emails(sessionmaker, "device_extension_decided")}
+    mails = await _emails(sessionmaker, "device_extension_decided")
+    recipients = {m.recipient for m in mails}
+    async with sessionmaker() as db:
+        name = (await db.get(CustomerOrg, t.customer_id)).name
+    assert {(m.locale, m.subject) for m in mails} == {("en", f"{name}: device trial extension decided")}
     assert t.team.emails[Role.SALES_ADMIN] in recipients and t.team.emails[Role.PARTNER_ADMIN] in recipients
     assert t.team.emails[Role.READ_ONLY] not in recipients
     again = await gql(client, DECIDE, {"r": asked["id"], "a": False}, token=t.trials_team)

@@ -1,13 +1,16 @@
 """R-DEV-01/02 and R-RMA-01, the facts of a shipment as they reach people: one device is an order,
 a recorded shipment's audit event carries its demo order number and carrier (SPEC §9), and the
-overdue email tells the customer which carrier to return with."""
+overdue email tells the customer which carrier to return with; a cancelled trial (R-CANCEL-01) withdraws what
+was not sent and asks back only what is still out."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from server.db.models import CustomerUser, OutboxEmail
+from server import clock
+from server.db.models import CustomerUser, Deadline, OutboxEmail, Shipment
 from server.domain.notifications import outbox
 from server.enums import Role
+from server.schema.node import decode_id
 from tests.devices.kit import PHONE, REQUEST, RETURN, active_trial, advance, ok, request_and_ship, run_due
 from tests.helpers import gql
 
@@ -16,7 +19,7 @@ LOG = """query($filter: AuditLogFilter) { auditLog(first: 10, filter: $filter) {
 
 
 async def test_r_dev_01_a_single_device_is_an_order(client, sessionmaker):
-    """Kills the lower bound of `_check_devices` raised (`not 1 <= quantity` -> `not 2 <= quantity`, a
+    """Kills the lower bound of `catalog.within_limit` raised (`1 <= quantity` -> `2 <= quantity`, a
     survivor of `make mutate`): a customer trying one phone is refused with "Order 1 to 10"."""
     t = await active_trial(sessionmaker)
     shipment = ok(await gql(client, REQUEST, {"t": t.trial_gid, "d": {**PHONE, "quantity": 1}}, token=t.sales),
@@ -88,3 +91,49 @@ async def test_r_rma_01_an_overdue_return_with_nothing_back_lists_no_serials(cli
     async with sessionmaker() as db:
         mails = list(await db.scalars(select(OutboxEmail).where(OutboxEmail.kind == "return_overdue")))
     assert mails and not any("missing" in outbox.rendered(mail)[1].lower() for mail in mails)
+
+
+CANCEL = "mutation($t: ID!) { cancelTrial(trialId: $t) { trial { state } userErrors { code field message } } }"
+
+
+async def test_r_cancel_01_a_shipment_not_yet_sent_is_withdrawn_and_audited_as_that_shipment(client, sessionmaker):
+    """R-CANCEL-01 (devices due back now; what was never sent is withdrawn) and SPEC §9: the withdrawal
+    is in the audit trail as an event of the shipment, with what it was. Kills the withdrawal's subject
+    type renamed (`shipments.start_returns`: "Shipment" -> "XXShipmentXX", a survivor of `make mutate`):
+    the log would name a subject that does not exist."""
+    t = await active_trial(sessionmaker, country="NO")
+    requested = ok(await gql(client, REQUEST, {"t": t.trial_gid, "d": PHONE}, token=t.sales), "requestShipment",
+                   "shipment")
+    body = await gql(client, CANCEL, {"t": t.trial_gid}, token=t.sales)
+    assert body["data"]["cancelTrial"]["userErrors"] == [], body
+    body = await gql(client, LOG, {"filter": {"action": "shipment.withdrawn"}},
+                     token=t.team.tokens[Role.PARTNER_FULL_ADMIN])
+    [event] = [edge["node"] for edge in body["data"]["auditLog"]["edges"]]
+    assert event["subjectType"] == "Shipment"
+    assert (event["before"]["status"], event["before"]["quantity"], event["after"]) == ("REQUESTED", 2, None)
+    assert requested["status"] == "REQUESTED"
+
+
+async def test_r_cancel_01_devices_already_returned_are_not_asked_back(client, sessionmaker):
+    """R-CANCEL-01 makes the devices still out due back now; devices already returned are left as they
+    are: no new due date, no return deadlines, no "return started" in the audit trail. Kills the skip
+    in `shipments.start_returns` loosened (`not in OUT or due_date is None or ...` -> `not in OUT and
+    due_date is None or ...`, a survivor of `make mutate`): a returned shipment would be asked back
+    and later reported overdue."""
+    t = await active_trial(sessionmaker, country="NO")
+    shipped = await request_and_ship(client, t)
+    returned = ok(await gql(client, RETURN, {"s": shipped["id"], "n": ["SN1", "SN2"]}, token=t.trials_team),
+                  "recordReturn", "shipment")
+    assert returned["status"] == "RETURNED" and returned["dueDate"] > clock.today().isoformat()
+    body = await gql(client, CANCEL, {"t": t.trial_gid}, token=t.sales)
+    assert body["data"]["cancelTrial"]["userErrors"] == [], body
+    async with sessionmaker() as db:
+        shipment = await db.get(Shipment, decode_id(shipped["id"], "Shipment"))
+        deadlines = list(await db.scalars(select(Deadline.kind).where(
+            Deadline.subject_type == "Shipment", Deadline.subject_id == shipment.id,
+            Deadline.cancelled_at.is_(None), Deadline.done_at.is_(None))))
+    assert (shipment.status, shipment.due_date.isoformat()) == ("RETURNED", returned["dueDate"])
+    assert deadlines == []
+    body = await gql(client, LOG, {"filter": {"action": "shipment.return_started"}},
+                     token=t.team.tokens[Role.PARTNER_FULL_ADMIN])
+    assert body["data"]["auditLog"]["edges"] == []

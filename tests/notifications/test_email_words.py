@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 
 from server.domain.notifications import emails
 from server.domain.notifications.outbox import EmailKind
@@ -31,3 +32,15 @@ def test_no_raw_value_in_any_email(kind, locale):
     for part in (subject, text, re.sub(r"<[^>]+>", " ", html or "")):
         found = RAW.findall(part)
         assert not found, (kind.value, locale, found)
+
+
+@pytest.mark.parametrize("locale", ["en", "nb"])
+@pytest.mark.parametrize("kind", list(EmailKind))
+def test_spec_8_every_html_email_is_titled_with_its_subject(kind, locale):
+    """The HTML part's <title> (what a mail client or browser shows for the opened message) is the
+    email's subject, in the reader's language. Kills the subject's key given to the templates renamed
+    (`emails.render`: values["subject"] -> values["XXsubjectXX"], a survivor of `make mutate`): the
+    title would be empty."""
+    subject, _, html = emails.render(kind, locale, dict(CONTEXT))
+    assert subject.strip()
+    assert f"<title>{escape(subject)}</title>" in html, (kind.value, locale)

@@ -58,12 +58,14 @@ async def test_first_over_100_is_refused(kit):
 
 async def test_first_0_to_100_are_the_page_sizes(kit):
     """Kills: the page size's bounds in `customers.page_statement` moved (0, a count without rows,
-    refused; 100 refused; -1 accepted)."""
+    refused; 100 refused; -1 accepted), and the refusal's message mutated (`customers.parameters`,
+    "XX`first` must be ...XX", a survivor of `make mutate`): the caller is told the range."""
     await kit.start()
     zero = (await kit.call(CUSTOMERS, {"first": 0}))["data"]["customers"]
     assert (zero["totalCount"], zero["edges"], zero["pageInfo"]["hasNextPage"]) == (1, [], True)
     assert len((await kit.call(CUSTOMERS, {"first": 100}))["data"]["customers"]["edges"]) == 1
-    assert (await kit.call(CUSTOMERS, {"first": -1}))["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    [error] = (await kit.call(CUSTOMERS, {"first": -1}))["errors"]
+    assert (error["extensions"]["code"], error["message"]) == ("INVALID_INPUT", "`first` must be between 0 and 100.")
 
 
 async def test_r_ex_01_lookup_shows_name_and_country_only(kit, sessionmaker):

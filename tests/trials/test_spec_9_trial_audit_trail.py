@@ -46,13 +46,17 @@ async def test_spec_9_new_customer_trial_start_provision_extend_are_audited(kit)
 
 async def test_spec_9_consent_acceptance_is_audited_with_the_state_before(kit):
     """Kills: the "state" key of the consent decision's before/after (`consent.requests._close`)
-    changed, the grant's event dropped, and the first request's count (`request_trial`: sent once,
-    so a resend is the second)."""
+    changed, the grant's event dropped, the first request's count (`request_trial`: sent once, so a
+    resend is the second), and the trial's kind in its `trial.started` event renamed (`start.create_trial`:
+    "kind" -> "XXkindXX", a survivor of `make mutate`: the event would not say how the trial began)."""
     await existing_customer(kit.sessionmaker, admin_email="boss@asked.example")
     asked = trial_of(await kit.call(EXISTING, {"input": new_customer_input(adminEmail="boss@asked.example",
                                                                           services=["CALLING"])}),
                      "requestTrialForExistingCustomer")
     trial_of(await kit.call(RESEND, {"t": asked["id"]}), "resendConsent")
+    started = [e for e in await _trail(kit, asked["customer"]["id"]) if e["action"] == "trial.started"]
+    assert [(e["subjectType"], e["after"]["state"], e["after"]["kind"]) for e in started] == [
+        ("Trial", "PENDING_CONSENT", "EXISTING_CUSTOMER")]
     resent = [e for e in await _trail(kit, asked["customer"]["id"]) if e["action"] == "consent.resent"]
     assert [(e["subjectType"], e["after"]) for e in resent] == [("ConsentRequest", {"sent_count": 2})]
     admin = await customer_admin(kit.sessionmaker, decode_id(asked["customer"]["id"], "Customer"))

@@ -37,18 +37,26 @@ async def test_r_role_01_only_sales_roles_start_trials(kit, sessionmaker):
 
 
 async def test_r_new_01_embargoed_country_is_refused(kit):
-    body = await kit.call(START, {"input": new_customer_input(country="CU")})
-    assert errors_of(body, "startTrial") == ["UNSUPPORTED_LOCATION"]
+    """Every comprehensively sanctioned country, each refused: kills one of `geography.EMBARGOED`
+    renamed (e.g. "KP" -> "XXKPXX", a survivor of `make mutate`: only Cuba was tried)."""
+    for country in ("CU", "IR", "KP", "SY", "RU", "BY"):
+        body = await kit.call(START, {"input": new_customer_input(country=country)})
+        assert errors_of(body, "startTrial") == ["UNSUPPORTED_LOCATION"], country
     body = await kit.call(START, {"input": new_customer_input(supportedLocationConfirmed=False)})
     assert errors_of(body, "startTrial") == ["UNSUPPORTED_LOCATION"]
 
 
 async def test_r_new_01_bad_input_lists_every_error_and_changes_nothing(kit, sessionmaker):
+    """Each error on its own field, so the form marks it: kills the vertical's field renamed
+    (`start.check_form`: "businessVertical" -> "XXbusinessVerticalXX", a survivor of `make mutate`)."""
     body = await kit.call(START, {"input": new_customer_input(
         adminEmail="not-an-email", businessVertical="Space Piracy", country="XX", licenseCount=0, durationDays=45,
         companyName=" ")})
     assert set(errors_of(body, "startTrial")) == {"INVALID_EMAIL", "INVALID_INPUT", "INVALID_COUNTRY",
                                                   "LICENSE_COUNT_OUT_OF_RANGE", "INVALID_DURATION"}
+    fields = {tuple(e["field"]): e["message"] for e in body["data"]["startTrial"]["userErrors"]}
+    assert fields[("businessVertical",)] == "Pick a business vertical from the list."
+    assert {("companyName",), ("adminEmail",), ("country",)} <= set(fields)
     assert await count(sessionmaker, CustomerOrg) == 0
 
 
@@ -92,6 +100,18 @@ async def test_r_svc_01_meetings_features(kit):
     trial = await kit.start(meetings={"edition": "BASIC", "features": ["MEETINGS_1000", "WEBEX_ASSISTANT"]})
     meetings = next(s for s in trial["services"] if s["type"] == "MEETINGS")["meetings"]
     assert meetings["features"] == ["MEETINGS_1000", "WEBEX_ASSISTANT"]
+
+
+async def test_r_svc_01_service_options_need_their_service(kit, sessionmaker):
+    """Options for a service not picked are refused on their field, saying which service they need,
+    nothing started: kills the Meetings refusal's message mutated (`options.check`, "XXMeetings options
+    need the MEETINGS service.XX", a survivor of `make mutate`)."""
+    body = await kit.call(START, {"input": new_customer_input(services=["MESSAGING"], meetings={"edition": "BASIC"},
+                                                              calling={"pstn": "CCP"})})
+    errors = {(tuple(e["field"]), e["code"], e["message"]) for e in body["data"]["startTrial"]["userErrors"]}
+    assert errors == {(("meetings",), "INVALID_INPUT", "Meetings options need the MEETINGS service."),
+                      (("calling",), "INVALID_INPUT", "Calling options need the CALLING service.")}
+    assert await count(sessionmaker, Trial) == 0
 
 
 async def test_r_svc_02_enterprise_needs_valid_site_url_and_time_zone(kit):
