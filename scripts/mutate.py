@@ -15,8 +15,11 @@ mutant would cost ~10-40 s of start-up on the shared machine):
 2. For each mutant: the mutated function's code object is swapped into the live function (every
    module that imported it sees it; a module constant is re-evaluated, with the constants computed
    from it, and re-bound wherever it was imported); caches (`lru_cache`) are cleared; the tests that
-   call it run, fastest first, until one fails (killed) or all pass (survived). A mutant no test
-   calls survives at once. Then the original code is restored.
+   call it (for a constant: call its module, or name it in their file) run until one fails (killed)
+   or all pass (survived): first the tests that killed another mutant of the same function
+   (`var/mutate-killers.json`, kept across runs), then fastest first, a test of the concept's own
+   folder counted four times faster. A mutant no test calls survives at once. Then the original
+   code is restored.
 The read planner itself (server/planner) is not mutated: the embedded default never runs it (its
 scope builders are these domain functions; tests/planner/test_property.py breaks them in the
 planner on PostgreSQL).
@@ -25,6 +28,7 @@ Survivors listed in scripts/equivalent_mutants.txt (file, original line, mutated
 reported as equivalent and left out of the adjusted score.
 
     uv run python scripts/mutate.py [--sample 200] [--seed 26] [--minutes 28] [--per-mutant 60]
+    uv run python scripts/mutate.py --list scripts/mutate_sample_3e8efd7.txt   # the scored sample again
     MUTATE_MINUTES=120 make mutate     # a longer time box on a loaded machine (the default stays 28)
 """
 from __future__ import annotations
@@ -40,6 +44,7 @@ import inspect
 import json
 import os
 import random
+import re
 import sys
 import time
 import types
@@ -262,13 +267,20 @@ def clear_caches() -> None:
                 getattr(module, memo).clear()
 
 
+def _ours(module: types.ModuleType | None) -> bool:
+    """A module of this repository (server, jobs, a test module: pytest names those after their folder,
+    e.g. `webhooks.test_delivery`, tests/ being no package), not a dependency's."""
+    file = getattr(module, "__file__", None) or ""
+    return file.startswith(str(ROOT)) and f"{os.sep}.venv{os.sep}" not in file
+
+
 def _rebind(old: dict[str, object], new: dict[str, object]) -> list[tuple[object, str, object]]:
     """Re-bind every module attribute that is one of `old`'s objects to its `new` value; returns what
     to put back."""
     undo = []
     replaced = {id(value): name for name, value in old.items()}
-    for mod_name, module in list(sys.modules.items()):
-        if module is None or not (mod_name.startswith(("server", "jobs", "tests"))):
+    for module in list(sys.modules.values()):
+        if not _ours(module):
             continue
         for attr, value in list(vars(module).items()):
             name = replaced.get(id(value))
@@ -453,6 +465,8 @@ class Plugin:
     map_seconds: float = 0.0
 
     killers: dict[str, list[str]] = field(default_factory=dict)
+    timed: dict[str, tuple[float, object]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
     def where(mutant: Mutant) -> str:
@@ -475,6 +489,21 @@ class Plugin:
             return 1, seconds / 4 if item.nodeid.startswith(own) else seconds
 
         return sorted({item.nodeid: (s, item) for s, item in reaching}.values(), key=key)
+
+    def naming(self, mutant: Mutant) -> list[tuple[float, object]]:
+        """The tests in files that name the mutated constant: a test may only read it (a table of
+        event types held against the code) and call no function of its module."""
+        stmt = ast.parse(mutant.source).body[int(mutant.target)]
+        names = [t.id for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+                 if isinstance(t, ast.Name)]
+        found = []
+        for nodeid, (seconds, item) in self.timed.items():
+            path = nodeid.split("::")[0]
+            if path not in self.texts:
+                self.texts[path] = (ROOT / path).read_text(errors="replace")
+            if any(re.search(rf"\b{re.escape(name)}\b", self.texts[path]) for name in names):
+                found.append((seconds, item))
+        return found
 
     def learn(self, mutant: Mutant) -> None:
         known = self.killers.setdefault(self.where(mutant), [])
@@ -537,6 +566,7 @@ class Plugin:
         for nodeid, entry in cached.items():
             if nodeid in by_id and entry["passed"]:
                 self.mapped_tests += 1
+                self.timed[nodeid] = (entry["seconds"], by_id[nodeid])
                 for key in entry["reached"]:
                     self.reached.setdefault(key, []).append((entry["seconds"], by_id[nodeid]))
         self.map_seconds = time.monotonic() - self.started
@@ -552,7 +582,7 @@ class Plugin:
                 reaching = self.reached.get(f"{mutant.module}:{mutant.target}", [])
             else:
                 reaching = [t for key, tests in self.reached.items() if key.startswith(f"{mutant.module}:")
-                            for t in tests]
+                            for t in tests] + self.naming(mutant)
             tests = self.order(mutant, reaching)
             if not tests:
                 mutant.outcome = "not covered"

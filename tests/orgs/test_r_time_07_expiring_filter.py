@@ -58,3 +58,22 @@ async def test_r_time_07_expiring_within_days_reads_own_active_trials_only(kit):
     assert await _names(kit, alpha, 1) == []
     assert await _names(kit, beta.tokens[Role.PARTNER_FULL_ADMIN], 10) == ["Later AS"]
     assert await _names(kit, beta.tokens[Role.PARTNER_FULL_ADMIN], 1) == []
+
+
+STATUSES = """query($s: SubscriptionStatus) { customers(first: 50, status: $s) {
+  edges { node { name subscriptionStatus } } } }"""
+
+
+async def test_r_time_07_trial_expiring_60_is_at_most_60_days_left(kit):
+    """TRIAL_EXPIRING_60 is 31 to 60 days left (whole days, rounded up): 60 days is expiring, 61 is
+    not, in the status shown and in the list's status filter alike. Kills the window widened
+    (`status.EXPIRING_SOON` = (30, 60) -> (30, 61), a survivor of `make mutate`)."""
+    sixty, sixty_one = await kit.paid_customer(name="Sixty AS"), await kit.paid_customer(name="Sixty-one AS")
+    await _ends(kit.sessionmaker, await kit.paid_trial(sixty), 59.5)
+    await _ends(kit.sessionmaker, await kit.paid_trial(sixty_one), 60.5)
+    token = kit.token(Role.PARTNER_FULL_ADMIN)
+    body = await gql(kit.client, STATUSES, {"s": None}, token=token)
+    shown = {e["node"]["name"]: e["node"]["subscriptionStatus"] for e in body["data"]["customers"]["edges"]}
+    assert shown == {"Sixty AS": "TRIAL_EXPIRING_60", "Sixty-one AS": "TRIAL_ACTIVE"}
+    body = await gql(kit.client, STATUSES, {"s": "TRIAL_EXPIRING_60"}, token=token)
+    assert [e["node"]["name"] for e in body["data"]["customers"]["edges"]] == ["Sixty AS"]

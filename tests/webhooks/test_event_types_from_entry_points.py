@@ -1,6 +1,7 @@
 """Webhooks: the public event type each change is published as (the README's table), from the real
-entry points: an edit is `trial.updated`, a withdrawn consent request `trial.cancelled` (as a
-cancelled trial), a cancellation `trial.cancelled`, an extension `trial.extended`."""
+entry points: an edit is `trial.updated`, a consent request `trial.consent_requested`, a withdrawn
+consent request `trial.cancelled` (as a cancelled trial), a cancellation `trial.cancelled`, an extension
+`trial.extended`."""
 from __future__ import annotations
 
 from jobs import webhooks
@@ -15,9 +16,10 @@ DELIVERIES = "query($id: ID!) { webhookDeliveries(endpointId: $id) { eventType }
 
 async def test_webhook_event_types_of_edit_extend_cancel_and_withdraw(client, sessionmaker, team, receiver, runtime):
     """Kills: an entry of `webhooks.events.EVENT_TYPES` changed ("trial.edited" -> "trial.updated",
-    "consent.request_withdrawn" -> "trial.cancelled", ...): subscribers would never hear of it."""
+    "consent.request_withdrawn" -> "trial.cancelled", "consent.requested" -> "trial.consent_requested"
+    (renamed: a survivor of `make mutate`), ...): subscribers would never hear of it."""
     endpoint, _ = await create_endpoint(client, admin(team), receiver.url,
-                                        ["trial.updated", "trial.cancelled", "trial.extended"])
+                                        ["trial.updated", "trial.cancelled", "trial.extended", "trial.consent_requested"])
     sales = team.tokens[Role.SALES_ADMIN]
 
     async def ok(query: str, variables: dict, name: str) -> dict:
@@ -37,4 +39,4 @@ async def test_webhook_event_types_of_edit_extend_cancel_and_withdraw(client, se
     await webhooks.flush(runtime)
     body = await gql(client, DELIVERIES, {"id": endpoint}, token=admin(team))
     assert sorted(d["eventType"] for d in body["data"]["webhookDeliveries"]) == [
-        "trial.cancelled", "trial.cancelled", "trial.extended", "trial.updated"]
+        "trial.cancelled", "trial.cancelled", "trial.consent_requested", "trial.extended", "trial.updated"]
