@@ -197,7 +197,8 @@ def listed(mutants: list[Mutant], listing: Path) -> list[Mutant]:
     found = []
     for m in describe(maybe):
         targets = wanted[m.path].get((m.original.strip(), m.mutated.strip()))
-        if targets is not None and ("" in targets or m.target in targets):
+        # a constant's target is its statement's index in the module: it moves with any import added
+        if targets is not None and ("" in targets or m.target in targets or m.kind == "constant"):
             found.append(m)
     missing = sum(len(pairs) for pairs in wanted.values()) - len({m.key for m in found})
     if missing:
