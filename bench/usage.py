@@ -23,38 +23,53 @@ against a baseline taken in the same run (the machine is shared):
    trial: bench.customers_page's arrangement); the first page by name (5 trials) and the
    TRIAL_ACTIVE filter (50 customers, each with a trial), interleaved rounds; target p50 ≤ 1.3×.
 
-    uv run python -m bench usage                 # the full size
-    uv run python -m bench usage --scale 0.2     # 200 trial orgs (300,000 lines); pages still at 10k customers
+    uv run python -m bench usage                 # the full size (about 2 minutes)
+    uv run python -m bench usage --scale 0.1     # 100 trial orgs (150,000 lines); pages still at 10k customers
 
 `--scale` (or TRIALDESK_BENCH_SCALE) scales the number of trial orgs that report usage (1,000 × scale);
 50 users, 30 days, 10,000-line batches, the 50,000-line body and the 10,000 customers stay. Needs
 PostgreSQL and Redis at 127.0.0.1 (TRIALDESK_BENCH_PG, TRIALDESK_BENCH_REDIS); a throw-away database.
-Figures: README's benchmark table.
+The customers are arranged by copying a 10-customer template in SQL (bench/clone.py): 2-6 s for
+10,000, where making each through the domain took 13 minutes at load ~20. Figures: README's table.
 
-Measured 2026-12-07 on this 2-core machine shared by six engineers (load 11-20 throughout: other
-benchmarks and test suites beside it; every figure is a ratio within one run). The full size did
-not fit: arranging 10,000 customers took 13 minutes at that load, so the runs are at `--scale 0.2`
-(200 orgs, 300,000 lines), and the last with TRIALDESK_BENCH_CUSTOMERS=2000 (pages at 2,000 customers).
+Measured 2026-12-07 on this 2-core machine shared by five engineers; every figure is a ratio within
+one run. History:
 
-- Ingest, before (SQLAlchemy `unnest` arrays, every changed row back to Python for the rollups),
-  profiled in-process: ~1.35 s of SQL per 10,000 lines, half of it the last-active upsert, whose
-  primary key kept one dead entry per user per day (41 buffers a row after 20 batches).
-- After: COPY into a temporary table, every statement reading it there (no row back to Python),
-  org IDs decoded once per report, the last-active rows kept HOT (fillfactor 50, migration 0017):
-  the in-process ingest 1.7-1.8x faster in the same harness at 40 orgs × 6 batches (4,188 →
-  6,900-7,580 lines/s), 1.1x and 2.3x in two old/new pairs at 200 orgs × 15 batches (load ~20). Over HTTP in this bench: 3,335-3,843 lines/s against the floor's
-  14,516-15,537 in the same runs: **0.23-0.25x, below the 0.5x target**, and far from 25,000/s (the
-  floor itself did 15,000 at that load). What is left is the rollups' own writes, which the floor
-  does not do: per 10,000 lines the last-active upsert (8,000 updates, ~40% of the SQL time), the
-  per-user upsert (~30%), the daily totals (~12%, recomputed from the per-user rows of 400 keys).
-- Re-sent batch: 0.27-0.46x the first (met): it changes no row and writes no rollup.
-- Memory: a 50,000-line body (5.5 MB) raised the web process's RSS from 115 to 137 MB: +21-22 MB (met).
-- Customers page with adoption, planned path (one statement): 2.2-2.6x without it on the first
-  page (5 trials) and 4.6-9.6x on TRIAL_ACTIVE (50 trials): **not met** then. EXPLAIN ANALYZE of the
-  planned statement (50 trials): the per-trial usage subquery is restricted to its trial (51 loops,
-  ~1.5 ms each), execution 117 ms with adoption vs 90 without (1.3x); the rest was Python shaping,
-  which the planner's change of 06:16 ("a trial's adoption summary is computed once", 150 → 50
-  summaries a page) addresses. Not re-measured since.
+- First (load 11-20, `--scale 0.2`): SQLAlchemy `unnest` arrays, every changed row back to Python for
+  the rollups, ~1.35 s of SQL per 10,000 lines; then COPY into a temporary table with one statement
+  per rollup: 3,335-3,843 lines/s over HTTP, **0.23-0.25x** the floor (14.5-15.5k/s).
+- Then (issue 23, usageperf; EXPLAIN ANALYZE of each statement, py-spy on the web process):
+  * one statement writes the batch and every rollup (STAGED_WRITE in server/domain/usage/storage.py):
+    the daily totals moved by differences instead of recomputed from the per-user rows (a new day's
+    keys read no replaced row at all: one index probe per key decides, WRITE_NEW), the last active
+    days moved forward from the changed rows only, the orgs marked from the same rows; one ingest
+    per org at a time (advisory lock) keeps the differences exact;
+  * the line reader: orjson and plain type checks for a good activity line, each org and day decoded
+    once per report, the batch loop inlined: 1.5 µs a line (2.4 before), the same answers as
+    `read_line` for every line (tests/usage/test_lines.py);
+  * new rollup rows inserted in key order: the first version inserted the last-active rows in hash
+    order, an org's 50 rows on 36 pages, so the adoption of a page of 50 trials read 1,800 pages
+    (about 4 a trial since); the planner's trial-usage subquery per trial row (no grouped join),
+    its days sent as numbers, and each of its inputs selected once for the five adoption fields
+    (server/planner/compile.py: the array was built and sent three times for three fields).
+- Final, full size (1,000 orgs, 1.5M lines, 10,000 customers), two runs (load 6.9-8.4):
+  * ingest **28,804 and 30,886 lines/s** (≥ 25,000: met) against the floor's 76,847 and 85,255:
+    **0.37x and 0.36x** (target 0.5x: not met). At `--scale 0.1` (load 3-6): 37-76k lines/s,
+    0.39-0.53x. What is left beyond the floor's own insert: the last-active upsert, 8,000 row
+    updates per 10,000 lines (every active user's last day moves every day), each an index probe,
+    a row lock and a HOT update: EXPLAIN ANALYZE at 1,000 orgs, 184 ms for them against 77 ms for
+    the 10,000 inserted rows (load ~8). An UPDATE … FROM in place of ON CONFLICT was not faster.
+    The last-active rows stayed HOT for 85-86% of the updates here (3,300 pages for 50,000 rows
+    where 750 would do), 100% in-process; in some runs this day PostgreSQL did not prune the pages
+    in time (about half the updates not HOT, the table 7x larger, the ingest and the adoption read
+    slower): the bench prints the share.
+  * re-sent batch: median 0.38x and 0.57x the first (met);
+  * memory: RSS 114 → 134 MB during the 50,000-line body: +20 MB (met);
+  * customers page with adoption: first page (5 trials) 0.98x and 1.16x; TRIAL_ACTIVE (50 trials)
+    **1.50x and 1.47x** (target 1.3x: not met; 2.0-2.6x before this work at 1,000-10,000 customers).
+    The statement's adoption part is one subquery per trial reading its org's last-active rows
+    (50 users: ~35 µs a trial in PostgreSQL, 1.6-1.7 ms for 50 trials on a quiet moment), the rest
+    of the difference the larger JSON and its shaping.
 """
 from __future__ import annotations
 

@@ -1,28 +1,34 @@
 """The SQL of usage (SPEC §10): per-user days and their rollups, written set-based in the ingest's
 own transaction; PostgreSQL's monthly partitions; retention and release (R-USE-08).
 
-The same statements on both backends, over a different row source `k`: on PostgreSQL the batch is
-copied (COPY) into a temporary table of the connection and every statement reads it there, so no
-row travels back to Python (`_write_staged`); on SQLite the rows are one bound JSON array read with
-`json_each(...)`, and the rows the upsert changed come back (RETURNING) as the next statements'
-rows. A batch of 10,000 lines is one statement per table.
+On SQLite the rows are one bound JSON array read with `json_each(...)` per statement, the rows the
+upsert changed coming back (RETURNING) as the next statements' rows, and the rollups recomputed from
+the stored rows (`_write_bound`). On PostgreSQL the batch is copied (COPY) into a temporary table of
+the connection and written by one statement with every rollup (`_write_staged`, STAGED_WRITE): no
+row travels back to Python and each rollup row is written once per batch.
 
-Order of a batch's writes (`write`):
+Order of a batch's writes (`write`), the same result on both backends:
 1. per-user days upserted (the same key replaces: R-USE-01), a row whose counts did not change is
    not written again (a re-sent batch changes none, so it writes no rollup either);
-2. the daily totals of the changed (org, day, service) keys recomputed from their per-user rows
-   (a total that comes out the same is not written);
-3. the last active day of each changed active user moved forward; a user whose changed day is no
-   longer activity gets its last active day recomputed (or loses the row) (PostgreSQL: only when
-   such a row exists, `WAS_LAST_ACTIVE`);
+2. the daily totals of the changed (org, day, service) keys: recomputed from their per-user rows
+   (SQLite); moved by the changed rows' differences from the rows they replaced (PostgreSQL; a key
+   first reported, the usual new day, reads no replaced row: WRITE_NEW);
+3. the last active day of each changed active user moved forward (an unchanged row moved it when it
+   was stored); a user whose changed day is no longer activity gets its last active day recomputed
+   (or loses the row) (PostgreSQL: only when a row that was activity is now idle);
 4. assigned licenses upserted;
 5. the orgs of the changed rows marked in `usage_changed_orgs`: the next daily evaluation of health
    looks at their trials (R-USE-07, server.domain.usage.evaluation).
+PostgreSQL: one ingest at a time per org (LOCK_ORGS, transaction-scoped advisory locks): the
+differences of step 2 read the replaced rows before replacing them. tests/usage/test_rollups.py
+checks the rollups against a recomputation after random sequences of reports on both backends.
 
-Measured (bench/usage.py): the COPY-staged path is 1.1-2.3x the bound-array one it replaced (rows
-no longer travel back to Python for the rollups); the last-active rows, updated by every day's
-report, keep room on their page for the new version (fillfactor 50, migration 0017). Most of a
-batch's SQL time is now the rollups' own writes (the last-active upsert, ~40%).
+Measured (bench/usage.py, 2026-12-07): the COPY-staged path was 1.1-2.3x the bound-array one; over
+HTTP the ingest went from 0.23-0.25x the raw floor (statement per rollup, load 11-20) to 0.37-0.53x
+with the one statement and the lean line reader (load 3-8). What is left beyond the floor's own insert is mostly the last-active
+upsert: every active user's row moves forward every day (8,000 updates per 10,000 lines, kept HOT
+by fillfactor 50, migration 0017; a run where PostgreSQL did not prune the pages in time left them
+2-7x larger and the updates slower: bench.usage prints the share of HOT updates).
 
 Partitions (PostgreSQL): `usage_user_days_pYYYYMM` holds one calendar month. `ensure_partitions`
 creates the months from the 400-day horizon to next month (the worker runs it daily, so they exist
