@@ -494,7 +494,10 @@ class Plugin:
     def naming(self, mutant: Mutant) -> list[tuple[float, object]]:
         """The tests in files that name the mutated constant: a test may only read it (a table of
         event types held against the code) and call no function of its module."""
-        stmt = ast.parse(mutant.source).body[int(mutant.target)]
+        try:
+            stmt = ast.parse(mutant.source).body[int(mutant.target)]
+        except SyntaxError:  # mutmut wrote code that does not compile: reported as not applied below
+            return []
         names = [t.id for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
                  if isinstance(t, ast.Name)]
         found = []
