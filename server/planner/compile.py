@@ -245,8 +245,8 @@ class Compiler:
                         raise Unplannable(f"{type_name}: a parent column without a parent")
                     expr = column_of(parent, item.name)
                     key = ("column", id(expr))
-                elif isinstance(item, Input):
-                    expr, decode = item.builder(source, parent, self.actor), item.decode
+                elif isinstance(item, Input):   # the same declared input over the same row: the same value
+                    expr, decode, key = item.builder(source, parent, self.actor), item.decode, ("input", id(item))
                 if key is None or key not in shared:   # an input several derived fields read is read once
                     exprs.append(expr)
                     if key is not None:

@@ -17,7 +17,6 @@ from server.db.models import PartnerOrg, TrialService
 from server.db.models import Trial as TrialRow
 from server.domain.core import visibility
 from server.domain.trials import allowed, status
-from server.domain.usage.sql import TrialUsage
 from server.planner import declare as plan
 from server.schema import columns
 from server.schema.enums import (
@@ -241,8 +240,7 @@ plan.declare(
     shipments=plan.related("Shipment", relations.TRIAL_SHIPMENTS),
     partner=plan.related("Partner", relations.TRIAL_PARTNER, many=False),
     deviceExtensionRequests=plan.related("DeviceExtensionRequest", relations.TRIAL_EXTENSION_REQUESTS),
-    adoption=plan.Relation("TrialAdoption", TrialUsage, join=lambda trial, usage: usage.c.trial_id == trial.c.id,
-                           many=False),
+    adoption=plan.Embedded("TrialAdoption", present=lambda trial: true()),   # over the trial's own row
     viewerCan=plan.Embedded("TrialViewerCan", present=lambda trial: true()),
 )
 

@@ -13,7 +13,8 @@ from strawberry.types import Info
 
 from server import clock, loaders
 from server.domain.usage import adoption
-from server.domain.usage.sql import DAY_ZERO, TrialUsage
+from server.domain.usage import sql as usage_sql
+from server.domain.usage.sql import DAY_ZERO
 from server.enums import AdoptionHealth as AdoptionHealthValue
 from server.planner import declare as plan
 from server.schema.enums import ServiceType
@@ -90,7 +91,7 @@ async def _service_names(info: Info, trial_id: int) -> list[str]:
 
 @lru_cache(maxsize=1 << 12)
 def _days(values: tuple) -> tuple[date, ...]:
-    """TrialUsage.last_days (days after usage.sql.DAY_ZERO) as dates."""
+    """`usage.sql.last_days` (days after DAY_ZERO) as dates."""
     return tuple(DAY_ZERO + timedelta(days=v) for v in values)
 
 
@@ -119,11 +120,16 @@ def _field(name: str):
         (lambda s: s.last_active_on.isoformat() if s.last_active_on else None) if name == "last_active_on" else \
         (lambda s: getattr(s, name))
     return plan.Derived(lambda env, *inputs: value(_summary(env, *inputs)), "state", plan.TimeInput("starts_at"),
-                        "license_count", "last_days")
+                        "license_count", _LAST_DAYS)
 
 
-# What the planner reads (server.planner.declare): the trial's row of `usage.sql.TrialUsage`, joined by id.
-plan.plannable("TrialAdoption", TrialUsage.__table__, health=_field("health"),
+#: One input for every adoption field: the planner selects it once per trial (Compiler.shared).
+_LAST_DAYS = plan.Input(lambda trial, parent, actor: usage_sql.last_days(trial))
+
+
+# What the planner reads (server.planner.declare): the trial's own row (Trial.adoption is embedded in it)
+# and `usage.sql.last_days` of it.
+plan.plannable("TrialAdoption", None, health=_field("health"),
                activeUsers7d=_field("active_users_7d"), activeUsers30d=_field("active_users_30d"),
                activation=_field("activation"), lastActiveOn=_field("last_active_on"))
 plan.unplanned("TrialAdoption.services", "R-USE-03: per-service figures over the rollups, Python rules "
