@@ -52,24 +52,26 @@ one run. History:
     (about 4 a trial since); the planner's trial-usage subquery per trial row (no grouped join),
     its days sent as numbers, and each of its inputs selected once for the five adoption fields
     (server/planner/compile.py: the array was built and sent three times for three fields).
-- Final, full size (1,000 orgs, 1.5M lines, 10,000 customers), two runs (load 6.9-8.4):
-  * ingest **28,804 and 30,886 lines/s** (≥ 25,000: met) against the floor's 76,847 and 85,255:
-    **0.37x and 0.36x** (target 0.5x: not met). At `--scale 0.1` (load 3-6): 37-76k lines/s,
-    0.39-0.53x. What is left beyond the floor's own insert: the last-active upsert, 8,000 row
-    updates per 10,000 lines (every active user's last day moves every day), each an index probe,
-    a row lock and a HOT update: EXPLAIN ANALYZE at 1,000 orgs, 184 ms for them against 77 ms for
-    the 10,000 inserted rows (load ~8). An UPDATE … FROM in place of ON CONFLICT was not faster.
-    The last-active rows stayed HOT for 85-86% of the updates here (3,300 pages for 50,000 rows
-    where 750 would do), 100% in-process; in some runs this day PostgreSQL did not prune the pages
-    in time (about half the updates not HOT, the table 7x larger, the ingest and the adoption read
-    slower): the bench prints the share.
-  * re-sent batch: median 0.38x and 0.57x the first (met);
+- Final, full size (1,000 orgs, 1.5M lines, 10,000 customers), three runs (08:32 and 08:34 at load
+  6.9-8.4; 08:49 at load 2.9-3.2, after Trial.adoption was embedded in the trial's row):
+  * ingest **28,804, 30,886 and 72,710 lines/s** (≥ 25,000: met) against the floor's 76,847, 85,255
+    and 173,143: **0.37x, 0.36x and 0.42x** (target 0.5x: not met; 0.39-0.53x at `--scale 0.1`).
+    What is left beyond the floor's own insert: the last-active upsert, 8,000 row updates per 10,000
+    lines (every active user's last day moves every day), each an index probe, a row lock and a HOT
+    update: EXPLAIN ANALYZE at 1,000 orgs, 184 ms for them against 77 ms for the 10,000 inserted
+    rows (load ~8). An UPDATE … FROM in place of ON CONFLICT was not faster. The last-active rows
+    stayed HOT for 85-86% of the updates in the loaded runs (3,300 pages for 50,000 rows), 100% in
+    the quiet one (747 pages); in some runs this day PostgreSQL did not prune the pages in time
+    (about half the updates not HOT, the table 7x larger, ingest and adoption reads slower): the
+    bench prints the share.
+  * re-sent batch: median 0.38x, 0.57x and 0.49x the first (met);
   * memory: RSS 114 → 134 MB during the 50,000-line body: +20 MB (met);
-  * customers page with adoption: first page (5 trials) 0.98x and 1.16x; TRIAL_ACTIVE (50 trials)
-    **1.50x and 1.47x** (target 1.3x: not met; 2.0-2.6x before this work at 1,000-10,000 customers).
-    The statement's adoption part is one subquery per trial reading its org's last-active rows
-    (50 users: ~35 µs a trial in PostgreSQL, 1.6-1.7 ms for 50 trials on a quiet moment), the rest
-    of the difference the larger JSON and its shaping.
+  * customers page with adoption: first page (5 trials) 0.98-1.16x; TRIAL_ACTIVE (50 trials)
+    **1.50x, 1.47x and 1.47x** (1.34-1.39x at `--scale 0.1`; target 1.3x: not met; 2.0-2.6x
+    before). In PostgreSQL the adoption part is now ~1.2 ms of the statement's ~5 ms (auto_explain,
+    quiet: one subquery per trial over its org's last-active rows, ~25 µs a trial); the rest of the
+    difference is on the web process's side (its samples are mostly asyncpg reading the larger
+    result, then the shaping).
 """
 from __future__ import annotations
 
