@@ -61,9 +61,12 @@ one run. History:
     update: EXPLAIN ANALYZE at 1,000 orgs, 184 ms for them against 77 ms for the 10,000 inserted
     rows (load ~8). An UPDATE … FROM in place of ON CONFLICT was not faster. The last-active rows
     stayed HOT for 85-86% of the updates in the loaded runs (3,300 pages for 50,000 rows), 100% in
-    the quiet one (747 pages); in some runs this day PostgreSQL did not prune the pages in time
-    (about half the updates not HOT, the table 7x larger, ingest and adoption reads slower): the
-    bench prints the share.
+    the quiet one (747 pages). Why some runs are slower: a snapshot's xmin is cluster-wide, so a
+    transaction holding an xid in any database (another engineer's test run: 140-160 s seen) stops
+    page pruning here; then about half the last-active updates are not HOT, the table grows 7x (552
+    pages for 5,000 rows at `--scale 0.1` instead of 79) and the adoption read slows (TRIAL_ACTIVE
+    1.82-1.84x in such runs, 1.34-1.39x without). The bench prints the HOT share and the cluster's
+    oldest writing transaction.
   * re-sent batch: median 0.38x, 0.57x and 0.49x the first (met);
   * memory: RSS 114 → 134 MB during the 50,000-line body: +20 MB (met);
   * customers page with adoption: first page (5 trials) 0.98-1.16x; TRIAL_ACTIVE (50 trials)
@@ -337,7 +340,9 @@ async def run(scale: float) -> None:
             await asyncio.sleep(1)  # the statistics collector
             ingest["hot"] = await floor.fetchrow(
                 "SELECT n_tup_upd, n_tup_hot_upd, pg_relation_size(relid) / 8192 AS pages, (SELECT count(*) "
-                "FROM usage_user_last_active) AS live FROM pg_stat_user_tables WHERE relname = 'usage_user_last_active'")
+                "FROM usage_user_last_active) AS live, (SELECT max(extract(epoch FROM now() - xact_start)) "
+                "FROM pg_stat_activity WHERE backend_xid IS NOT NULL) AS oldest "
+                "FROM pg_stat_user_tables WHERE relname = 'usage_user_last_active'")
             memory = await _memory(client, server.pid, platform, orgs, today, global_id)
             await floor.execute("ANALYZE")
             pages = await _pages(client, partner)
@@ -361,7 +366,8 @@ def _report(scale: float, orgs: list[int], ingest: dict, memory: dict, pages: di
           f"({ingest['floor']:.1f} s): {http_rate / floor_rate:.2f}× the floor (target ≥ 0.5×, ≥ 25,000 lines/s)")
     hot = ingest["hot"]
     print(f"  last-active rows: {hot['live']} in {hot['pages']} pages, {hot['n_tup_upd']} updates, "
-          f"{hot['n_tup_hot_upd'] / max(1, hot['n_tup_upd']):.0%} of them HOT")
+          f"{hot['n_tup_hot_upd'] / max(1, hot['n_tup_upd']):.0%} of them HOT; the cluster's oldest writing "
+          f"transaction at the end: {float(hot['oldest'] or 0):.0f} s (a long one anywhere stops pruning here)")
     pairs = list(zip(ingest["first"], ingest["again"]))
     ratios = [again / first for first, again in pairs]
     print(f"  re-sent batch ({len(pairs)} batches, each again right after its first answer): "
