@@ -123,3 +123,15 @@ async def test_r_rma_01_device_life_ship_due_overdue_extended_returned(client, s
     await advance(sessionmaker, 30)
     assert await run_due(sessionmaker) == []     # the overdue deadline died with the return
     assert len(await _emails(sessionmaker, "return_overdue")) == len(overdue)
+
+
+async def test_r_ext_02_one_request_at_a_time(client, sessionmaker):
+    """A second device extension request while one waits for the trials team is refused on the trial,
+    saying so: kills that refusal's message and field mutated (`extensions.request_extension`,
+    "XXA device extension request is waiting...XX" and "XXtrialIdXX": survivors of `make mutate`)."""
+    t = await active_trial(sessionmaker, duration=90)
+    await request_and_ship(client, t)
+    ok(await gql(client, ASK, {"t": t.trial_gid, "d": 10}, token=t.sales), "requestDeviceExtension", "request")
+    body = await gql(client, ASK, {"t": t.trial_gid, "d": 10}, token=t.sales)
+    assert [(e["code"], e["field"], e["message"]) for e in body["data"]["requestDeviceExtension"]["userErrors"]] == [
+        ("INVALID_STATE", ["trialId"], "A device extension request is waiting for the trials team.")]

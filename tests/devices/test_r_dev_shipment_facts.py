@@ -4,6 +4,8 @@ overdue email tells the customer which carrier to return with; a cancelled trial
 was not sent and asks back only what is still out."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select, update
 
 from server import clock
@@ -11,7 +13,7 @@ from server.db.models import CustomerUser, Deadline, OutboxEmail, Shipment
 from server.domain.notifications import outbox
 from server.enums import Role
 from server.schema.node import decode_id
-from tests.devices.kit import PHONE, REQUEST, RETURN, active_trial, advance, ok, request_and_ship, run_due
+from tests.devices.kit import PHONE, RECORD, REQUEST, RETURN, active_trial, advance, ok, request_and_ship, run_due
 from tests.helpers import gql
 
 LOG = """query($filter: AuditLogFilter) { auditLog(first: 10, filter: $filter) {
@@ -137,3 +139,22 @@ async def test_r_cancel_01_devices_already_returned_are_not_asked_back(client, s
     body = await gql(client, LOG, {"filter": {"action": "shipment.return_started"}},
                      token=t.team.tokens[Role.PARTNER_FULL_ADMIN])
     assert body["data"]["auditLog"]["edges"] == []
+
+
+async def test_r_dev_02_recording_a_shipment_says_what_is_wrong_on_its_field(client, sessionmaker):
+    """R-DEV-02's demo order number and ship date, refused on their own fields with what to enter,
+    nothing recorded: kills the two messages of `shipments.record_shipment` mutated ("XXEnter the demo
+    order number ...XX", "XXThe ship date cannot be in the future.XX": survivors of `make mutate`)."""
+    t = await active_trial(sessionmaker)
+    shipment = ok(await gql(client, REQUEST, {"t": t.trial_gid, "d": PHONE}, token=t.sales), "requestShipment",
+                  "shipment")
+    today = clock.today()
+    for order, on, field, message in [
+            ("D" * 65, today, "demoOrderNumber", "Enter the demo order number (up to 64 characters)."),
+            ("DEMO-1", today + timedelta(days=1), "shippedOn", "The ship date cannot be in the future.")]:
+        body = await gql(client, RECORD, {"s": shipment["id"], "o": order, "n": ["SN1", "SN2"], "on": on.isoformat()},
+                         token=t.trials_team)
+        payload = body["data"]["recordShipment"]
+        assert [(e["code"], e["field"], e["message"]) for e in payload["userErrors"]] == [
+            ("INVALID_INPUT", [field], message)], body
+        assert payload["shipment"] is None

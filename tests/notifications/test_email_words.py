@@ -44,3 +44,20 @@ def test_spec_8_every_html_email_is_titled_with_its_subject(kind, locale):
     subject, _, html = emails.render(kind, locale, dict(CONTEXT))
     assert subject.strip()
     assert f"<title>{escape(subject)}</title>" in html, (kind.value, locale)
+
+
+@pytest.mark.parametrize("kind, locale, subject", [
+    ("invite", "en", "You're invited to Trialdesk"), ("invite", "nb", "Du er invitert til Trialdesk"),
+    ("consent_request", "nb", "Nordlys AS ber om samtykke til en prøveversjon av Webex for Fjordkraft AS")])
+def test_spec_8_the_subject_in_the_readers_language(kind, locale, subject):
+    """Kills these subjects mutated (`emails.SUBJECTS`: "XXYou're invited to TrialdeskXX", "XXDu er
+    invitert ...XX", "XX{partner_name} ber om samtykke ...XX", survivors of `make mutate`)."""
+    assert emails.render(kind, locale, dict(CONTEXT))[0] == subject
+
+
+@pytest.mark.parametrize("locale, word", [("en", "Low"), ("nb", "Lav")])
+def test_r_use_06_the_partners_warning_names_the_health_in_the_readers_words(locale, word):
+    """R-USE-04's health in GLOSSARY.md's words, in the 7-day warning to the partner (R-USE-06): kills
+    a health word mutated (`emails.HEALTH_NAMES["nb"]["LOW"]` -> "XXLavXX", a survivor of `make mutate`)."""
+    _, text, html = emails.render("warning_partner", locale, dict(CONTEXT))
+    assert re.search(rf"\b{word}\b", text) and re.search(rf"\b{word}\b", html), text

@@ -26,3 +26,15 @@ async def test_r_role_05_a_platform_role_has_no_partner_and_no_other_role(sessio
     assert "is a platform role: no partner, no other role." in refused.value.message
     async with sessionmaker() as db:
         assert await db.scalar(select(func.count()).select_from(User).where(User.email == "queue@platform.example")) == 0
+
+
+async def test_r_role_05_the_platform_service_has_no_password(sessionmaker):
+    """SPEC §10: the usage service has no portal, only API tokens: a password for it is refused on its
+    field, saying so. Kills that refusal's message mutated (`directory.create_user`, "XXThe platform
+    has no portal...XX", a survivor of `make mutate`)."""
+    with pytest.raises(DomainError) as refused:
+        async with sessionmaker() as db, db.begin():
+            await directory.create_user(db, "svc@platform.example", [Role.PLATFORM], partner_id=None,
+                                        password="a long password here")
+    assert (refused.value.code, refused.value.field, refused.value.message) == (
+        ErrorCode.INVALID_INPUT, ["password"], "The platform has no portal: it uses API tokens, no password.")
