@@ -170,3 +170,13 @@ async def customer_pk(kit, trial: dict) -> int:
     from server.schema.node import decode_id
 
     return decode_id(trial["customer"]["id"], "Customer")
+
+
+async def test_r_ex_06_only_a_pending_request_can_be_sent_again(kit):
+    """A trial not waiting for consent has no request to resend: refused on the trial, saying so.
+    Kills that refusal's message mutated (`requests.pending_request`, "XXThis trial is not waiting for
+    the customer's consent.XX", a survivor of `make mutate`)."""
+    started = await kit.start()
+    body = await kit.call(RESEND, {"t": started["id"]})
+    assert [(e["code"], e["field"], e["message"]) for e in body["data"]["resendConsent"]["userErrors"]] == [
+        ("INVALID_STATE", ["trialId"], "This trial is not waiting for the customer's consent.")]

@@ -145,11 +145,16 @@ async def test_r_svc_03_calling_pstn_choice(kit):
 
 
 async def test_r_svc_04_license_count_applies_to_every_service_but_devices(kit):
+    """1 to 1 000 licenses, both ends included: kills the upper bound made exclusive
+    (`options.check_license_count`, `count <= cap` -> `count < cap`, a survivor of `make mutate`)."""
     trial = await kit.start(services=["MESSAGING", "MEETINGS", "DEVICES"], licenseCount=200)
     counts = {s["type"]: s["licenseCount"] for s in trial["services"]}
     assert counts == {"MESSAGING": 200, "MEETINGS": 200, "DEVICES": None}
     body = await kit.call(START, {"input": new_customer_input(adminEmail="b@b.example", licenseCount=1001)})
     assert errors_of(body, "startTrial") == ["LICENSE_COUNT_OUT_OF_RANGE"]
+    assert body["data"]["startTrial"]["userErrors"][0]["message"] == "The license count must be between 1 and 1000."
+    most = await kit.start(adminEmail="c@c.example", licenseCount=1000)
+    assert {s["licenseCount"] for s in most["services"]} == {1000}
 
 
 async def test_r_svc_05_duration_is_30_60_or_90(kit):
