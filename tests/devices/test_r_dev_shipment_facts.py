@@ -13,7 +13,8 @@ from server.db.models import CustomerUser, Deadline, OutboxEmail, Shipment
 from server.domain.notifications import outbox
 from server.enums import Role
 from server.schema.node import decode_id
-from tests.devices.kit import PHONE, RECORD, REQUEST, RETURN, active_trial, advance, ok, request_and_ship, run_due
+from tests.devices.kit import LABEL, PHONE, RECORD, REQUEST, RETURN, active_trial, advance, ok, request_and_ship, run_due
+from tests.factories import partner_team
 from tests.helpers import gql
 
 LOG = """query($filter: AuditLogFilter) { auditLog(first: 10, filter: $filter) {
@@ -158,3 +159,15 @@ async def test_r_dev_02_recording_a_shipment_says_what_is_wrong_on_its_field(cli
         assert [(e["code"], e["field"], e["message"]) for e in payload["userErrors"]] == [
             ("INVALID_INPUT", [field], message)], body
         assert payload["shipment"] is None
+
+
+async def test_r_org_02_another_partners_shipment_is_no_such_shipment(client, sessionmaker):
+    """R-ORG-02: another partner's shipment answers as a missing one, on its field: kills the name in
+    that answer mutated (`shipments.get_shipment`, not_found("XXshipmentXX"), a survivor of `make
+    mutate`: "No such XXshipmentXX.")."""
+    t = await active_trial(sessionmaker)
+    shipped = await request_and_ship(client, t)
+    other = await partner_team(sessionmaker)
+    body = await gql(client, LABEL, {"s": shipped["id"]}, token=other.tokens[Role.PARTNER_FULL_ADMIN])
+    assert [(e["code"], e["field"], e["message"]) for e in body["data"]["requestReturnLabel"]["userErrors"]] == [
+        ("NOT_FOUND", ["shipmentId"], "No such shipment.")]

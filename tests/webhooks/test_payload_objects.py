@@ -13,7 +13,9 @@ from tests.webhooks.conftest import CREATE, admin, create_endpoint
 
 async def test_shipment_event_object_is_the_public_shipment(client, sessionmaker, receiver, runtime):
     """Kills: the value of `webhooks.events.OBJECT_TYPES["Shipment"]` changed (the object would carry
-    another type name and an ID the API does not know)."""
+    another type name and an ID the API does not know), and the customer's reference type changed
+    (`events.REFERENCES["customer"]` -> "XXCustomerXX", a survivor of `make mutate`: its ID would name
+    no Customer)."""
     t = await active_trial(sessionmaker)
     await create_endpoint(client, admin(t.team), receiver.url, ["shipment.recorded"])
     shipped = await request_and_ship(client, t)
@@ -22,6 +24,7 @@ async def test_shipment_event_object_is_the_public_shipment(client, sessionmaker
     event = json.loads(request.body)
     assert event["type"] == "shipment.recorded"
     assert (event["data"]["object"]["__typename"], event["data"]["object"]["id"]) == ("Shipment", shipped["id"])
+    assert event["data"]["object"]["customer"] == {"id": t.customer_gid}
 
 
 async def test_an_unknown_event_type_is_refused_by_name(client, sessionmaker, receiver):
