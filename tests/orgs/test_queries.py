@@ -109,3 +109,23 @@ async def test_start_trial_is_shown_in_the_customers_list(kit):
     listed = (await kit.call(CUSTOMERS))["data"]["customers"]
     assert listed["edges"][0]["node"]["trials"][0]["id"] == trial["id"]
     assert listed["edges"][0]["node"]["subscriptionStatus"] == "PENDING_PROVISIONING"
+
+
+async def test_r_role_04_a_customer_admin_reads_its_own_org_in_full(kit):
+    """R-EX-01's masking is for a partner without the org's consent, not for the org's own admin: kills
+    `customer_view` masking every non-partner (`"details": literal(True)` -> `literal(False)`, a
+    survivor of `make mutate`: the admin would read no purchased services)."""
+    from tests.trials.conftest import customer_admin, run_as
+
+    from server.enums import ServiceType
+
+    customer = await existing_customer(kit.sessionmaker, name="Paid AS", admin_email="boss@paid.example",
+                                       managed_by=kit.team.partner_id, purchased=[ServiceType.CALLING])
+    gid = to_global_id("Customer", customer)
+    partner_view = await gql(kit.client, "query($c: ID!) { customer(id: $c) { purchasedServices } }", {"c": gid},
+                             token=kit.token(Role.PARTNER_FULL_ADMIN))
+    bought = partner_view["data"]["customer"]["purchasedServices"]
+    assert bought, partner_view
+    admin = await customer_admin(kit.sessionmaker, customer)
+    body = await run_as(kit.app, admin, "query($c: ID!) { customer(id: $c) { name purchasedServices } }", {"c": gid})
+    assert body["data"]["customer"] == {"name": "Paid AS", "purchasedServices": bought}, body
