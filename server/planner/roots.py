@@ -333,9 +333,9 @@ class Statement(Root):
 
     def __init__(self, type_name: str, *, check: Callable[[Any, dict], None], key: Callable[[dict], Hashable],
                  statement: Callable[[Any, dict, str], Any], params: Callable[[dict, Any, str], dict[str, Any]],
-                 build: Callable[[Any, dict, dict], Any]) -> None:
+                 build: Callable[[Any, dict, Any], Any], many: bool = False) -> None:
         self.type_name, self.check, self.key_of, self.statement = type_name, check, key, statement
-        self.values, self.build = params, build
+        self.values, self.build, self.many = params, build, many
 
     def read(self, args: dict[str, Any], env: Any, prefix: str) -> tuple[Hashable, dict[str, Any]]:
         self.check(env.actor, args)
@@ -344,6 +344,9 @@ class Statement(Root):
     def compile(self, compiler: Any, planned: Any, prefix: str):
         pick, build = compiler.picker(self.type_name, planned.nodes), self.build
         found = self.statement(compiler.actor, planned.args, prefix).subquery()
-        row = select(func.row_to_json(found.table_valued())).select_from(found)
+        row = func.row_to_json(found.table_valued())
+        read = select(func.coalesce(func.json_agg(row), EMPTY) if self.many else row).select_from(found)
         # the statement is shared by calls with the same key: build from this call's arguments (env.args)
-        return [row.scalar_subquery()], lambda values, env: pick(build(env, env.args, values[0]))
+        if self.many:  # `build` gets the rows, in no order (the domain orders them), and answers a list
+            return [read.scalar_subquery()], lambda values, env: [pick(item) for item in build(env, env.args, values[0])]
+        return [read.scalar_subquery()], lambda values, env: pick(build(env, env.args, values[0]))

@@ -1,6 +1,9 @@
 """Queries of the partner's home page: `attention` and `trialsByWeek`, each one domain
-read in the viewer's scope (trialsByWeek also on the read planner)."""
+read in the viewer's scope, also on the read planner (`roots.Statement`)."""
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import strawberry
 from strawberry.types import Info
@@ -41,11 +44,27 @@ class AttentionQuery:
         return TrialsByWeek.of(found)
 
 
-# The home page's lists and chart: the partner_day domain's own statements (3 for the whole home page,
-# bench.home) and Python rules over their rows; a query asking them beside planned root fields is still
-# planned for those (partial plans).
-plan.unplanned("attention", "partner_day.attention: per-category statements and Python rules (3 statements for the "
-               "home page, bench.home); answered on the reference path beside planned root fields")
+# attention: the domain's one statement (every category's first rows, a UNION ALL; its moments and page
+# size bound per call and per root field) and the domain's rules over its rows (lists_of).
+def _attention_row(item: dict) -> SimpleNamespace:
+    at, day = item["at"], item["day"]
+    return SimpleNamespace(**{**item, "at": None if at is None else datetime.fromisoformat(at).astimezone(UTC),
+                              "day": None if day is None else date.fromisoformat(day)})
+
+
+plan.plannable("AttentionList", kind=plan.ByRoot(), totalCount=plan.ByRoot(), items=plan.ByRoot())
+plan.plannable("AttentionItem", customerId=plan.ByRoot(), customerName=plan.ByRoot(), trialId=plan.ByRoot(),
+               day=plan.ByRoot(), daysLeft=plan.ByRoot(), overdue=plan.ByRoot())
+plan.root("attention", roots.Statement(
+    "AttentionList", many=True,
+    check=lambda actor, args: attention.check(actor, args["first"]),
+    key=lambda args: (),
+    statement=lambda actor, args, prefix: attention.statement(actor, prefix),
+    params=lambda args, now, prefix: attention.parameters(now, args["first"], prefix),
+    build=lambda env, args, rows: [AttentionList.of(found) for found in attention.lists_of(
+        [_attention_row(item) for item in rows], args["first"], env.now)]))
+
+
 # trialsByWeek: the domain's one statement (its week boundaries and moment bound per call) and the
 # resolver's own objects from its row.
 plan.plannable("TrialsByWeek", weeks=plan.ByRoot(), conversionRate=plan.ByRoot())

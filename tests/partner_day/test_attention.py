@@ -65,6 +65,32 @@ async def test_attention_every_category_with_count_and_items(kit):
     overdue, due = found["DEVICE_RETURNS_DUE"]["items"]
     assert (overdue["overdue"], overdue["daysLeft"], due["overdue"], due["daysLeft"]) == (True, 0, False, 10)
     assert len(found) == 8 and all(entry["totalCount"] == len(entry["items"]) for entry in found.values())
+    await _planned_like_the_reference(kit)
+
+
+async def _planned_like_the_reference(kit) -> None:
+    """On PostgreSQL the read planner answers attention (and trialsByWeek) in its one statement: the
+    same body as the reference path for every role of the team, page sizes 0, 1, 5 and one it refuses."""
+    import orjson
+
+    from server.domain.core.actor import Actor, ActorKind
+    from tests.helpers import both_paths
+
+    planner = kit.app.state.planner
+    if planner is None:
+        return
+    text = ATTENTION.replace("query($first: Int) {", "query Q($first: Int) { weeks: trialsByWeek(weeks: 3) "
+                             "{ weeks { started released } } a: attention(first: 2) { kind items { day } }")
+    planned_roots = set()
+    for role in kit.team.user_ids:
+        actor = Actor(kind=ActorKind.PARTNER_USER, user_id=kit.team.user_ids[role], partner_id=kit.team.partner_id,
+                      roles=frozenset({role}), email=kit.team.emails[role])
+        for first in (0, 1, 5, 51):
+            body, planned, answer = await both_paths(kit.app.state, planner, kit.app.state.documents, actor, text,
+                                                     {"first": first}, "Q")
+            assert orjson.dumps(planned) == orjson.dumps(body), (role, first)  # keys in order too
+            planned_roots |= {root.key for root in answer.answered} if answer is not None else set()
+    assert planned_roots == {"weeks", "a", "attention"}, planner.fallbacks
 
 
 async def test_attention_counts_all_and_lists_the_first(kit):

@@ -107,7 +107,7 @@ def test_every_read_field_is_declared_or_says_why_not():
 
     reasons = why_not(undeclared, schema._schema)  # every field left says why, or under which left field
     assert all(reasons.values()) and "no declaration yet" not in reasons.values(), reasons
-    assert reasons["AttentionItem.customerName"] == "only under Query.attention"
+    assert reasons["SiteUrlCheck.available"] == "only under Query.siteUrlAvailable"
     assert reasons["UsageDay.minutes"] == "only under TrialAdoption.daily"
 
 

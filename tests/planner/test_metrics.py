@@ -10,15 +10,15 @@ from tests import factories
 async def test_metrics_count_what_fell_back_by_field(app, client, sessionmaker):
     team = await factories.partner_team(sessionmaker, "Alpha")
     headers = {"authorization": f"Bearer {next(iter(team.tokens.values()))}"}
-    await client.post("/graphql", json={"query": "{ viewer { email } attention { kind } }"}, headers=headers)
+    await client.post("/graphql", json={"query": "{ viewer { email } siteUrlAvailable(name: \"acme\") { available } }"}, headers=headers)
     await client.post("/graphql", json={"query": "{ viewer { email } }"}, headers=headers)
     text = metrics.prometheus(app.state.planner, schema._schema)
     assert "trialdesk_planner_fields{state=\"declared\"}" in text
     if app.state.planner is None:  # SQLite: everything on the reference path
         assert "trialdesk_planner_enabled 0" in text
         return
-    assert app.state.planner.fallbacks["Query.attention"] >= 1
-    assert 'trialdesk_planner_fallbacks_total{reason="Query.attention"}' in text
+    assert app.state.planner.fallbacks["Query.siteUrlAvailable"] >= 1
+    assert 'trialdesk_planner_fallbacks_total{reason="Query.siteUrlAvailable"}' in text
     assert 'trialdesk_planner_answered_total{operation="(anonymous)"}' in text
 
 
@@ -39,4 +39,4 @@ def test_planner_report_prints_coverage():
 
     result = CliRunner().invoke(app, ["planner", "report", "--all"])
     assert result.exit_code == 0, result.output
-    assert "planned fields:" in result.output and "left to the reference path: Query.attention: partner_day.attention" in result.output
+    assert "planned fields:" in result.output and "left to the reference path: Query.siteUrlAvailable: R-SVC-02" in result.output

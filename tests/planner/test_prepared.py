@@ -125,7 +125,7 @@ async def test_r_org_02_search_matches_percent_and_underscore_literally(app, cli
 
 MIXED = """query Q($id: ID!) {
   first: __typename
-  weeks: attention(first: 1) { kind totalCount }
+  weeks: siteUrlAvailable(name: "acme") { available valid }
   customers(first: 2) { edges { node { name } } }
   missing: customer(id: $id) { name }
   viewer { email }
@@ -135,7 +135,7 @@ SIGNED_OUT = """query Q($id: ID!) { trialDurations customer(id: $id) { name } de
 
 
 async def test_a_query_mixing_planned_and_unplanned_root_fields_is_answered_by_both(postgres, sessionmaker):
-    """`attention` has no declaration, `auditEvents` of a customer out of reach is the reference's
+    """`siteUrlAvailable` has no declaration, `auditEvents` of a customer out of reach is the reference's
     NOT_FOUND error (non-null: the whole `data` is null), a signed-out caller's `customer` its
     UNAUTHENTICATED error: those go to the reference path, the other root fields are planned, and the
     answer is the reference's, byte for byte (data in the document's order, errors at their paths);
@@ -152,7 +152,7 @@ async def test_a_query_mixing_planned_and_unplanned_root_fields_is_answered_by_b
     assert list(planned["data"]) == ["first", "weeks", "customers", "missing", "viewer"]
     assert [r.key for r in answer.rest] == ["weeks"] and len(planned["data"]["customers"]["edges"]) == 2
     counted = planner.roots - before
-    assert counted[("customers", "planner")] == 1 and counted[("attention", "reference")] == 1
+    assert counted[("customers", "planner")] == 1 and counted[("siteUrlAvailable", "reference")] == 1
     assert counted[("customer", "planner")] == 1 and counted[("viewer", "planner")] == 1
 
     body, planned, answer = await both_paths(app.state, planner, app.state.documents, actor, text,
@@ -217,12 +217,12 @@ async def test_metrics_count_root_fields_by_path(app, client, sessionmaker):
     """/metrics: `trialdesk_planner_root_fields_total{field, path}` — a root field planned beside one
     that is not is counted as planned."""
     team = await factories.partner_team(sessionmaker, "Alpha")
-    await gql(client, "{ viewer { email } attention { kind } }", token=team.tokens[Role.SALES_ADMIN])
+    await gql(client, "{ viewer { email } siteUrlAvailable(name: \"acme\") { available } }", token=team.tokens[Role.SALES_ADMIN])
     text = (await client.get("/metrics")).text
     if app.state.planner is None:
         return
     assert 'trialdesk_planner_root_fields_total{field="viewer",path="planner"}' in text
-    assert 'trialdesk_planner_root_fields_total{field="attention",path="reference"}' in text
+    assert 'trialdesk_planner_root_fields_total{field="siteUrlAvailable",path="reference"}' in text
 
 
 @pytest.fixture

@@ -67,11 +67,15 @@ MAX_ROWS = 50
 LIVE = (TrialState.ACTIVE.value, TrialState.EXPIRED.value, TrialState.PENDING_PROVISIONING.value)
 #: R-USE-05: the healths the home page lists among trials ending soon.
 NEEDS_ADOPTION = (adoption.HEALTH_RANK[AdoptionHealth.INACTIVE], adoption.HEALTH_RANK[AdoptionHealth.LOW])
-ENDING_BY = bindparam("ending_by", type_=UTCDateTime)
-LOW_ADOPTION_ENDING_BY = bindparam("low_adoption_ending_by", type_=UTCDateTime)
-SENT_BEFORE = bindparam("sent_before", type_=UTCDateTime)
-RETURN_BY = bindparam("return_by", type_=Date)
-FIRST = bindparam("first", type_=Integer)
+
+
+def _bound(prefix: str) -> dict:
+    """The statement's parameters, named after `prefix` (the read planner names its roots' parameters)."""
+    return {"ending_by": bindparam(f"{prefix}ending_by", type_=UTCDateTime),
+            "low_adoption_ending_by": bindparam(f"{prefix}low_adoption_ending_by", type_=UTCDateTime),
+            "sent_before": bindparam(f"{prefix}sent_before", type_=UTCDateTime),
+            "return_by": bindparam(f"{prefix}return_by", type_=Date),
+            "first": bindparam(f"{prefix}first", type_=Integer)}
 #: The trial a row is about. An alias, since the customers list's scope (visibility.customer_condition)
 #: has EXISTS subqueries over `trials` that must not correlate with it.
 Trial = aliased(models.Trial, name="attention_trial")
@@ -126,16 +130,17 @@ def _clicks(actor: Actor):
     return clicks.group_by(AuditEvent.subject_id).subquery("clicks")
 
 
-def _statements(actor: Actor) -> dict:
+def _statements(actor: Actor, prefix: str = "") -> dict:
     """Each category's SELECT over visible customers and the actor's trials of them. The moments are
     bound parameters, so the statement is built once per actor."""
+    bound = _bound(prefix)
     seen = visibility.customer_condition(actor)
     trial_join = and_(Trial.customer_id == CustomerOrg.id, visibility.trial_condition(actor, Trial))
     clicks = _clicks(actor)
     K = AttentionKind
     return {
         K.TRIALS_ENDING_SOON: select(*_row(K.TRIALS_ENDING_SOON, Trial.id, Trial.ends_at, None, Trial.ends_at))
-        .join(Trial, trial_join).where(seen, Trial.state == TrialState.ACTIVE.value, Trial.ends_at <= ENDING_BY),
+        .join(Trial, trial_join).where(seen, Trial.state == TrialState.ACTIVE.value, Trial.ends_at <= bound["ending_by"]),
         K.TRIALS_IN_GRACE: select(*_row(K.TRIALS_IN_GRACE, Trial.id, Trial.grace_ends_at, None,
                                         Trial.grace_ends_at))
         .join(Trial, trial_join).where(seen, Trial.state == TrialState.EXPIRED.value),
@@ -143,7 +148,7 @@ def _statements(actor: Actor) -> dict:
                                         ConsentRequest.expires_at, None, ConsentRequest.expires_at))
         .join(ConsentRequest, ConsentRequest.customer_id == CustomerOrg.id)
         .join(Trial, and_(Trial.id == ConsentRequest.trial_id, trial_join))
-        .where(seen, ConsentRequest.status == ConsentStatus.PENDING.value, ConsentRequest.created_at <= SENT_BEFORE),
+        .where(seen, ConsentRequest.status == ConsentStatus.PENDING.value, ConsentRequest.created_at <= bound["sent_before"]),
         K.PROVISIONING_FAILED: select(*_row(K.PROVISIONING_FAILED, None, None, None, CustomerOrg.name))
         .where(seen, CustomerOrg.provisioning_status == literal_column(
             f"'{ProvisioningStatus.UNABLE_TO_PROVISION.value}'")),  # a literal, so its partial index applies
@@ -152,7 +157,7 @@ def _statements(actor: Actor) -> dict:
         .join(Shipment, Shipment.customer_id == CustomerOrg.id)
         .join(Trial, and_(Trial.id == Shipment.trial_id, trial_join))
         .where(seen, Shipment.status.in_([s.value for s in OUT]),
-               or_(Shipment.return_by <= RETURN_BY, Shipment.status == ShipmentStatus.OVERDUE.value)),
+               or_(Shipment.return_by <= bound["return_by"], Shipment.status == ShipmentStatus.OVERDUE.value)),
         K.DEVICE_EXTENSIONS_WAITING: select(*_row(K.DEVICE_EXTENSIONS_WAITING, Trial.id,
                                                   DeviceExtensionRequest.created_at, None,
                                                   DeviceExtensionRequest.created_at))
@@ -161,8 +166,8 @@ def _statements(actor: Actor) -> dict:
         K.LOW_ADOPTION_ENDING_SOON: select(*_row(K.LOW_ADOPTION_ENDING_SOON, Trial.id, Trial.ends_at, None,
                                                  Trial.ends_at))
         .join(Trial, trial_join).where(seen, Trial.state == TrialState.ACTIVE.value,
-                                       Trial.ends_at <= LOW_ADOPTION_ENDING_BY,
-                                       usage_sql.health_rank(Trial, usage_sql.bound_days()).in_(NEEDS_ADOPTION)),
+                                       Trial.ends_at <= bound["low_adoption_ending_by"],
+                                       usage_sql.health_rank(Trial, usage_sql.bound_days(prefix)).in_(NEEDS_ADOPTION)),
         K.PURCHASE_INTEREST: select(*_row(K.PURCHASE_INTEREST, Trial.id, clicks.c.at, None, clicks.c.at.desc()))
         .select_from(clicks).join(Trial, Trial.id == clicks.c.trial_id).join(CustomerOrg, trial_join)
         .where(seen, Trial.state.in_(LIVE)),
@@ -170,25 +175,27 @@ def _statements(actor: Actor) -> dict:
 
 
 @lru_cache(maxsize=1024)
-def statement(actor: Actor):
+def statement(actor: Actor, prefix: str = ""):
     """The one statement behind `needs_attention`: every category's first `first` rows (a bound
     parameter, as are the moments: `parameters()`), each carrying its category's total. Built once
-    per actor: building it cost more than running it."""
+    per actor (and parameter prefix): building it cost more than running it."""
     cut = []
-    for select_ in _statements(actor).values():
+    first = _bound(prefix)["first"]
+    for select_ in _statements(actor, prefix).values():
         sub = select_.subquery()
-        cut.append(select(sub).where(sub.c.n <= FIRST))
+        cut.append(select(sub).where(sub.c.n <= first))
     return union_all(*cut)
 
 
-def parameters(now: datetime, first: int) -> dict:
-    return {"ending_by": now + ENDING_WITHIN, "sent_before": now - CONSENT_PENDING_FOR,
-            "return_by": now.date() + RETURNS_WITHIN, "first": first,
-            "low_adoption_ending_by": now + LOW_ADOPTION_ENDING_WITHIN, **usage_sql.day_values(now.date())}
+def parameters(now: datetime, first: int, prefix: str = "") -> dict:
+    values = {"ending_by": now + ENDING_WITHIN, "sent_before": now - CONSENT_PENDING_FOR,
+              "return_by": now.date() + RETURNS_WITHIN, "first": max(first, 1),
+              "low_adoption_ending_by": now + LOW_ADOPTION_ENDING_WITHIN, **usage_sql.day_values(now.date())}
+    return {prefix + name: value for name, value in values.items()}
 
 
 def _item(kind: AttentionKind, row, now: datetime) -> AttentionItem:
-    at, day = row[4], row[5]
+    at, day = row.at, row.day
     overdue = False
     if kind is AttentionKind.DEVICE_RETURNS_DUE and day is not None:
         left = (day - now.date()).days
@@ -204,18 +211,29 @@ _COUNTDOWN = {AttentionKind.TRIALS_ENDING_SOON, AttentionKind.TRIALS_IN_GRACE, A
               AttentionKind.LOW_ADOPTION_ENDING_SOON}
 
 
-async def needs_attention(db: AsyncSession, actor: Actor, first: int = 5) -> list[AttentionList]:
-    """Every category in a fixed order (empty ones too), each with its total and first `first` rows."""
+def check(actor: Actor, first: int) -> None:
+    """What `needs_attention` refuses before reading: FORBIDDEN, `first` out of range."""
     if permissions.scope(actor, Action.VIEW) is None:
         raise permissions.forbidden()
     if first < 0 or first > MAX_ROWS:
         raise DomainError(ErrorCode.INVALID_INPUT, f"`first` must be between 0 and {MAX_ROWS}.", "first")
-    now = clock.now()
+
+
+def lists_of(rows, first: int, now: datetime) -> list[AttentionList]:
+    """Every category in a fixed order (empty ones too) from `statement`'s rows (attributes by label:
+    kind, customer_id, customer_name, trial_id, at, day, total, n)."""
     lists = {kind: AttentionList(kind) for kind in AttentionKind}
-    rows = (await db.execute(statement(actor), parameters(now, max(first, 1)))).all()
     for row in sorted(rows, key=lambda r: (r.kind, r.n)):
         found = lists[AttentionKind(row.kind)]
         found.total = row.total
         if row.n <= first:
             found.items.append(_item(found.kind, row, now))
     return list(lists.values())
+
+
+async def needs_attention(db: AsyncSession, actor: Actor, first: int = 5) -> list[AttentionList]:
+    """Every category in a fixed order (empty ones too), each with its total and first `first` rows."""
+    check(actor, first)
+    now = clock.now()
+    rows = (await db.execute(statement(actor), parameters(now, first))).all()
+    return lists_of(rows, first, now)
