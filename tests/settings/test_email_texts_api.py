@@ -117,3 +117,16 @@ async def test_r_set_02_the_preview_fills_every_placeholder_for_a_sample_trial_e
     end_date, grace = (format_date(day, format="long", locale="en_GB") for day in (ends, ends + timedelta(days=30)))
     assert preview["subject"] == f"Fjordkraft Demo AS / Nordlys Partner AS / {end_date} / {grace}"
     assert f"Ends {end_date}, grace until {grace}." in preview["text"]
+
+
+async def test_r_set_02_reset_is_audited_with_the_texts_it_removed(client, team):
+    """R-AUDIT-01: the partner's audit log says which texts a reset removed: kills the reset's
+    `before` key renamed (`email_texts.reset`: "subject" -> "XXsubjectXX", a survivor of `make mutate`)."""
+    await _save(client, team.tokens[FULL], "warning_customer", "nb", "Snart slutt, {customer}", "Hei fra {partner}!")
+    await gql(client, RESET, {"kind": "warning_customer", "locale": "nb"}, token=team.tokens[FULL])
+    body = await gql(client, "{ auditLog(first: 1) { edges { node { action before after } } } }", token=team.tokens[FULL])
+    assert body["data"]["auditLog"]["edges"][0]["node"] == {
+        "action": "settings.email_text_changed",
+        "before": {"kind": "warning_customer", "locale": "nb", "subject": "Snart slutt, {customer}",
+                   "introduction": "Hei fra {partner}!"},
+        "after": {"kind": "warning_customer", "locale": "nb", "reset": True}}

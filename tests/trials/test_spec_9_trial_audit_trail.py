@@ -80,3 +80,19 @@ async def kit_token_label(kit) -> str:
     async with kit.sessionmaker() as db:
         token_id = await db.scalar(select(ApiToken.id).where(ApiToken.user_id == kit.team.user_ids[Role.SALES_ADMIN]))
     return f"token:{token_id}"
+
+
+async def test_spec_9_conversion_is_audited_with_its_order_and_services(kit):
+    """R-CONV-01's conversion in the trail: the order number and the services bought, with the
+    omitted ones and the provisioning email: kills the `after` key renamed (`conversion.convert_trial`:
+    "order" -> "XXorderXX", a survivor of `make mutate`: the trail would not say which order it was)."""
+    from tests.trials.conftest import CONVERT
+
+    customer = await kit.paid_customer(admin_email="boss@conv9.example")
+    trial = await kit.paid_trial(customer, services=("CALLING", "MESSAGING"))
+    trial_of(await kit.call(CONVERT, {"t": trial["id"], "o": "ORD-9", "e": "boss@conv9.example", "s": ["CALLING"],
+                                      "c": True}), "convertTrial")
+    converted = [e for e in await _trail(kit, trial["customer"]["id"]) if e["action"] == "trial.converted"]
+    assert [(e["subjectType"], e["after"]["state"], e["after"]["order"], e["after"]["services"],
+             e["after"]["omitted"], e["after"]["provisioning_email"]) for e in converted] == [
+        ("Trial", "CONVERTED", "ORD-9", ["CALLING"], ["MESSAGING"], "boss@conv9.example")]

@@ -79,3 +79,19 @@ def test_r_use_02_the_fast_reader_answers_each_line_as_the_full_reader_does():
 def test_r_use_02_a_blank_line_is_skipped_by_the_reader():
     reader = Reader(TODAY, decode_org)
     assert reader.read(b"", 1) is None and reader.read(b"  \r", 2) is None
+
+
+def test_r_use_02_a_count_above_the_largest_stored_one_is_refused_naming_it():
+    """Counts are stored as 32-bit integers: 2**31 - 1 is kept, 2**31 is INVALID_USAGE naming the
+    field, by both readers (not an error of the store later). Kills `lines.MAX_COUNT` moved (2**31 - 1
+    -> 2**31 + 1, a survivor of `make mutate`)."""
+    reader = Reader(TODAY, decode_org)
+    org = to_global_id("Customer", 7)
+    for field in ("events", "minutes"):
+        for value, number in ((2**31 - 1, 1), (2**31, 2)):
+            counts = {"events": 3, "minutes": 95, field: value}
+            raw = orjson.dumps({"org": org, "day": str(TODAY), "service": "MEETINGS", "user": "k1", **counts})
+            expected = (Activity(1, 7, TODAY, "MEETINGS", "k1", counts["events"], counts["minutes"]) if number == 1
+                        else ("INVALID_USAGE", field, f"`{field}` must be at most 2147483647."))
+            for answer in (reader.read(raw, number), read_line(raw, number, TODAY, decode_org)):
+                assert (answer if number == 1 else (answer.code, answer.field, answer.message)) == expected
