@@ -25,6 +25,8 @@ class Context:
     redis: Any = None
     request_id: str | None = None
     _read_session: AsyncSession | None = None
+    #: Read sessions set aside by a write (`after_write`), closed with the request.
+    _retired: list[AsyncSession] = field(default_factory=list)
     loaders: dict[str, Any] = field(default_factory=dict)
     #: Set when a mutation committed, so jobs it queued are pushed after the commit.
     after_commit: list[Any] = field(default_factory=list)
@@ -50,11 +52,14 @@ class Context:
         await self.after_write()
 
     async def after_write(self) -> None:
-        """Reads after a write must see it: the read session and the loaders forget what they hold
-        (after a unit of work, and after a write that committed on its own)."""
+        """Reads after a write must see it: the next read opens a new read session and the loaders
+        forget what they hold (after a unit of work, and after a write that committed on its own).
+        The old session is set aside, not rolled back: a query's root fields run concurrently, and a
+        sibling of an audited look-up (`availableServices`, `existingOrganization` write an audit
+        row) may be in the middle of a statement on it; it is closed with the request."""
         if self._read_session is not None:
-            await self._read_session.rollback()
-            self._read_session.expire_all()
+            self._retired.append(self._read_session)
+            self._read_session = None
         self.loaders.clear()
 
     def loader(self, name: str, factory):
@@ -68,14 +73,14 @@ class Context:
         sibling fields, possibly in the middle of a statement on this session: asyncpg then closes the
         connection and the session's rollback fails. That connection is dropped from the pool
         (`invalidate`), and the answer stays the failed field's error, never a 500."""
-        session, self._read_session = self._read_session, None
-        if session is None:
-            return
-        try:
-            await session.close()
-        except Exception as error:  # noqa: BLE001 - a connection broken by a cancelled statement
-            log.warning("read_session_dropped", error=repr(error))
+        sessions = [*self._retired, *([self._read_session] if self._read_session is not None else [])]
+        self._read_session, self._retired = None, []
+        for session in sessions:
             try:
-                await session.invalidate()
-            except Exception:  # noqa: BLE001, S110 - already closed: nothing left to give back
-                pass
+                await session.close()
+            except Exception as error:  # noqa: BLE001 - a connection broken by a cancelled statement
+                log.warning("read_session_dropped", error=repr(error))
+                try:
+                    await session.invalidate()
+                except Exception:  # noqa: BLE001, S110 - already closed: nothing left to give back
+                    pass
