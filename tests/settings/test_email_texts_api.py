@@ -130,3 +130,14 @@ async def test_r_set_02_reset_is_audited_with_the_texts_it_removed(client, team)
         "before": {"kind": "warning_customer", "locale": "nb", "subject": "Snart slutt, {customer}",
                    "introduction": "Hei fra {partner}!"},
         "after": {"kind": "warning_customer", "locale": "nb", "reset": True}}
+
+
+async def test_r_use_06_the_preview_of_a_warning_says_the_sample_trials_usage_per_service(client, team):
+    """R-USE-06 in R-SET-02's preview: the sample trial's usage, per service, as the sent warning says
+    it: kills a key of the sample usage renamed (`preview.SAMPLE_USAGE`: MEETINGS' "active_users_30d",
+    a survivor of `make mutate`: the line would say ": of 50")."""
+    body = await gql(client, PREVIEW, {"kind": "warning_customer", "locale": "en", "subject": "", "intro": ""},
+                     token=team.tokens[FULL])
+    text = body["data"]["previewPartnerEmail"]["preview"]["text"]
+    assert "Active users in the last 30 days, of the licensed count:\n- Messaging: 8 of 50\n- Meetings: 5 of 50\n" in text
+    assert "<li>Meetings: 5 of 50</li>" in body["data"]["previewPartnerEmail"]["preview"]["html"]
