@@ -260,3 +260,27 @@ async def test_trial_expiring_soon_carries_the_trial_like_every_trial_event(clie
     assert soon["__typename"] == "Trial" and soon["id"] == trial["id"] == provisioned["id"]
     assert soon["customer"] == provisioned["customer"] and soon["state"] == "ACTIVE"
     assert soon["endsAt"] and soon["daysLeft"] == 7
+
+
+async def test_a_delivered_event_ends_the_run_of_failures_that_disables(client, team, receiver, runtime, sessionmaker):
+    """Only DISABLE_AFTER failed deliveries *in a row* disable the endpoint: one failed, one delivered,
+    then DISABLE_AFTER - 1 failed leave it enabled. Kills the success's reset skipped after a single
+    failure (`attempts.record`: `failed_in_row > 0` -> `> 1`, a survivor of `make mutate`)."""
+    endpoint_id, _ = await create_endpoint(client, admin(team), receiver.url)
+
+    async def fail(count: int) -> None:
+        receiver.status = 500
+        await _events(sessionmaker, team.partner_id, "trial.released", count)
+        for _ in range(webhook_attempts.MAX_ATTEMPTS):
+            await webhooks.flush(runtime)
+            await _advance(sessionmaker, timedelta(hours=10, minutes=1))
+
+    await fail(1)
+    receiver.status = 200
+    await _events(sessionmaker, team.partner_id, "trial.extended", 1)
+    assert await webhooks.flush(runtime) == 1
+    await fail(webhook_attempts.DISABLE_AFTER - 1)
+    log = (await gql(client, DELIVERIES, {"id": endpoint_id}, token=admin(team)))["data"]["webhookDeliveries"]
+    assert sorted(d["status"] for d in log) == ["DELIVERED"] + ["FAILED"] * webhook_attempts.DISABLE_AFTER
+    listed = await gql(client, "{ webhookEndpoints { enabled disabledReason } }", token=admin(team))
+    assert listed["data"]["webhookEndpoints"] == [{"enabled": True, "disabledReason": None}]
