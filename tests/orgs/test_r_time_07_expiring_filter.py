@@ -77,3 +77,24 @@ async def test_r_time_07_trial_expiring_60_is_at_most_60_days_left(kit):
     assert shown == {"Sixty AS": "TRIAL_EXPIRING_60", "Sixty-one AS": "TRIAL_ACTIVE"}
     body = await gql(kit.client, STATUSES, {"s": "TRIAL_EXPIRING_60"}, token=token)
     assert [e["node"]["name"] for e in body["data"]["customers"]["edges"]] == ["Sixty AS"]
+
+
+async def test_r_time_07_a_trial_ending_exactly_30_days_from_now_is_expiring_30(kit, monkeypatch):
+    """The boundary, with the clock held still: a trial ending exactly 30 days from now has 30 days
+    left (whole days, rounded up), so TRIAL_EXPIRING_30 in the status shown and in the list's status
+    filter alike. Kills the filter's boundary made strict (`status._trial_rules`: `Trial.ends_at <=
+    ends_by(30)` -> `<`, a survivor of `make mutate`)."""
+    thirty = await kit.paid_customer(name="Thirty AS")
+    trial = await kit.paid_trial(thirty)
+    now = clock.now().replace(microsecond=0)
+    monkeypatch.setattr(clock, "now", lambda: now)
+    async with kit.sessionmaker() as db, db.begin():
+        await db.execute(update(Trial).where(Trial.id == decode_id(trial["id"], "Trial"))
+                         .values(state="ACTIVE", ends_at=now + timedelta(days=30)))
+    token = kit.token(Role.PARTNER_FULL_ADMIN)
+    body = await gql(kit.client, STATUSES, {"s": None}, token=token)
+    assert [(e["node"]["name"], e["node"]["subscriptionStatus"]) for e in body["data"]["customers"]["edges"]] == [
+        ("Thirty AS", "TRIAL_EXPIRING_30")]
+    for status, listed in (("TRIAL_EXPIRING_30", ["Thirty AS"]), ("TRIAL_EXPIRING_60", [])):
+        body = await gql(kit.client, STATUSES, {"s": status}, token=token)
+        assert [e["node"]["name"] for e in body["data"]["customers"]["edges"]] == listed, status
