@@ -98,3 +98,24 @@ async def test_r_time_07_a_trial_ending_exactly_30_days_from_now_is_expiring_30(
     for status, listed in (("TRIAL_EXPIRING_30", ["Thirty AS"]), ("TRIAL_EXPIRING_60", [])):
         body = await gql(kit.client, STATUSES, {"s": status}, token=token)
         assert [e["node"]["name"] for e in body["data"]["customers"]["edges"]] == listed, status
+
+
+async def test_r_time_07_a_trial_ending_exactly_60_days_from_now_is_expiring_60(kit, monkeypatch):
+    """The 60-day boundary, with the clock held still: a trial ending exactly 60 days from now is
+    TRIAL_EXPIRING_60 in the status shown and in the list's status filter, not TRIAL_ACTIVE. Kills
+    the filter's boundary made strict (`status._trial_rules`: `Trial.ends_at <= ends_by(60)` -> `<`,
+    listed equivalent before on the grounds that the wall clock moves: it need not)."""
+    sixty = await kit.paid_customer(name="Sixty Flat AS")
+    trial = await kit.paid_trial(sixty)
+    now = clock.now().replace(microsecond=0)
+    monkeypatch.setattr(clock, "now", lambda: now)
+    async with kit.sessionmaker() as db, db.begin():
+        await db.execute(update(Trial).where(Trial.id == decode_id(trial["id"], "Trial"))
+                         .values(state="ACTIVE", ends_at=now + timedelta(days=60)))
+    token = kit.token(Role.PARTNER_FULL_ADMIN)
+    body = await gql(kit.client, STATUSES, {"s": None}, token=token)
+    assert [(e["node"]["name"], e["node"]["subscriptionStatus"]) for e in body["data"]["customers"]["edges"]] == [
+        ("Sixty Flat AS", "TRIAL_EXPIRING_60")]
+    for status, listed in (("TRIAL_EXPIRING_60", ["Sixty Flat AS"]), ("TRIAL_ACTIVE", [])):
+        body = await gql(kit.client, STATUSES, {"s": status}, token=token)
+        assert [e["node"]["name"] for e in body["data"]["customers"]["edges"]] == listed, status
