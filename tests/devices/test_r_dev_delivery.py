@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from server.db.models import CustomerOrg, Shipment
 from server.enums import Role
-from tests.devices.kit import PHONE, REQUEST, active_trial, codes, ok
+from tests.devices.kit import PHONE, REQUEST, active_trial, ok
 from tests.devices.test_wizard import START, wizard
 from tests.factories import partner_team
 from tests.helpers import gql

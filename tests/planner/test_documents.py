@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select
 
 from graphql import get_operation_ast
 
-from server import clock, graphql_http
+from server import clock
 from server.db.models import (
     AuditEvent, CustomerOrg, DeviceExtensionRequest, Location, PartnerAccessGrant, PhoneNumber, Shipment, ShipmentItem,
 )

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from server import clock, graphql_http
+from server import clock
 from server.db.models.trials import Trial, TrialService
 from server.domain.orgs import directory
 from server.enums import Role

@@ -30,7 +30,7 @@ from types import SimpleNamespace
 
 import orjson
 import pytest
-from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLScalarType, get_named_type
+from graphql import GraphQLEnumType, GraphQLScalarType, get_named_type
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, true, update

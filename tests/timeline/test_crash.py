@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from jobs import mailer
 from server import clock
-from server.db.models import AuditEvent, Deadline, OutboxEmail
+from server.db.models import AuditEvent, Deadline
 from tests.conftest import ROOT
 from tests.factories import partner_team
 from tests.timeline.conftest import emails_in_db, new_customer_trial
