@@ -96,6 +96,14 @@ class MemoizedPasswordHasher:
         return getattr(self.real, name)
 
 
+@pytest.fixture
+def postgres(app):
+    """A test of PostgreSQL behaviour (row locks, its own SQL): skipped on the embedded default. A
+    module may define its own `postgres` fixture (the planner's return what they arrange)."""
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (SQLite serializes every write and runs none of this SQL)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def memoized_password_hashing():
     from server.auth import passwords

@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from server import clock
 from server.db.models import AuditEvent, Deadline, Shipment
@@ -17,21 +16,7 @@ from server.domain.timeline.deadlines import DeadlineKind
 from server.schema.node import decode_id
 from tests.devices.kit import RETURN, active_trial, request_and_ship
 from tests.helpers import gql
-
-WAITING = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-               "AND wait_event_type = 'Lock' AND state = 'active'")
-
-
-@pytest.fixture
-def postgres(app):
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL only (SQLite serializes every write)")
-
-
-async def _waiting(sessionmaker) -> int:
-    async with sessionmaker() as db:   # its own transaction: pg_stat_activity is one snapshot per transaction
-        return await db.scalar(WAITING)
-
+from tests.locks import until_waiting
 
 async def test_r_rma_02_a_return_recorded_while_the_sweep_flags_it_overdue_follows_the_overdue(
         client, sessionmaker, postgres):
@@ -52,9 +37,7 @@ async def test_r_rma_02_a_return_recorded_while_the_sweep_flags_it_overdue_follo
         await sweep.flush()                            # OVERDUE written, the shipment's row locked
         request = asyncio.create_task(gql(client, RETURN, {"s": shipped["id"], "n": ["SN1", "SN2"]},
                                           token=t.trials_team))
-        while not await _waiting(sessionmaker):        # until the request waits on the sweep's lock
-            assert not request.done(), request.result()
-            await asyncio.sleep(0.01)
+        await until_waiting(sessionmaker, request)  # until the request waits on the sweep's lock
     body = await request
     assert body["data"]["recordReturn"]["shipment"]["status"] == "RETURNED", body
     async with sessionmaker() as db:

@@ -6,28 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from server.db.models import Trial
 from tests.devices.kit import active_trial
 from tests.helpers import gql
+from tests.locks import until_waiting
 from tests.trials.conftest import EXTEND
-
-WAITING = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-               "AND wait_event_type = 'Lock' AND state = 'active'")
-
-
-@pytest.fixture
-def postgres(app):
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL only (SQLite serializes every write)")
-
-
-async def _waiting(sessionmaker) -> int:
-    async with sessionmaker() as db:   # its own transaction: pg_stat_activity is one snapshot per transaction
-        return await db.scalar(WAITING)
-
 
 async def test_r_ext_01_an_extension_made_while_another_holds_the_trial_adds_to_it(client, sessionmaker, postgres):
     """Kills (fresh make mutate, checked with --backend postgres): get_trial's lock taken on the other
@@ -40,9 +25,7 @@ async def test_r_ext_01_an_extension_made_while_another_holds_the_trial_adds_to_
         trial.ends_at, trial.grace_ends_at = ends_at + timedelta(days=30), ends_at + timedelta(days=60)
         await other.flush()                            # the other write, its row lock held
         request = asyncio.create_task(gql(client, EXTEND, {"t": t.trial_gid, "d": 30}, token=t.sales))
-        while not await _waiting(sessionmaker):        # until the request waits on the other's lock
-            assert not request.done(), request.result()
-            await asyncio.sleep(0.01)
+        await until_waiting(sessionmaker, request)  # until the request waits on the other's lock
     body = await request
     assert "errors" not in body and body["data"]["extendTrial"]["userErrors"] == [], body
     async with sessionmaker() as db:

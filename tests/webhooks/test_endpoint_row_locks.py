@@ -6,32 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from server.db.models import AuditEvent, WebhookEndpoint
 from server.domain.webhooks import attempts
 from server.schema.node import decode_id
 from tests.helpers import gql
+from tests.locks import until_waiting
 from tests.webhooks.conftest import admin, create_endpoint
 from tests.webhooks.test_endpoints_api import DELETE, UPDATE
-
-WAITING = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-               "AND wait_event_type = 'Lock' AND state = 'active'")
-
-
-@pytest.fixture
-def postgres(app):
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL only (SQLite serializes every write)")
-
-
-async def _waiting(sessionmaker) -> int:
-    """Sessions waiting on a lock now (a transaction of its own: PostgreSQL keeps one snapshot of
-    pg_stat_activity per transaction)."""
-    async with sessionmaker() as db:
-        return await db.scalar(WAITING)
-
 
 async def _while_the_worker_disables(sessionmaker, endpoint_id: int, change):
     """Run `change()` (a request) while the worker's transaction has disabled the endpoint, holding
@@ -41,9 +24,7 @@ async def _while_the_worker_disables(sessionmaker, endpoint_id: int, change):
     async with sessionmaker() as worker, worker.begin():
         await attempts.endpoint_failed(worker, endpoint_id, 1, base_url="http://testserver")   # the 3rd failure
         request = asyncio.create_task(change())
-        while not await _waiting(sessionmaker):                 # until the request waits on the worker's lock
-            assert not request.done(), request.result()
-            await asyncio.sleep(0.01)
+        await until_waiting(sessionmaker, request)  # until the request waits on the worker's lock
     return await request
 
 
