@@ -108,19 +108,21 @@ def _json_columns(table: Table) -> dict[str, bool]:
     return found
 
 
-async def execute(db: AsyncSession, sql: str, params: list[Any]) -> None:
-    """Run `sql` ($1, $2, … placeholders) on the session's connection, in its transaction: through
-    the asyncpg driver (prepared once by its statement cache, none of SQLAlchemy's per-execution
-    parameter processing: a thousand-row array went through it per column), or through SQLAlchemy
-    when its transaction has not begun yet (the driver would run the statement outside it)."""
+async def driver(db: AsyncSession):
+    """The session's asyncpg connection, inside the session's transaction (begun first if it was not:
+    SQLAlchemy's adapter begins it lazily, and a statement sent to the driver before that would run
+    outside it)."""
     raw = await (await db.connection()).get_raw_connection()
-    if getattr(raw.dbapi_connection, "_transaction", None) is not None:     # SQLAlchemy's adapter has begun
-        await raw.driver_connection.execute(sql, *params)
-        return
-    names = {f"p{i}": value for i, value in enumerate(params, 1)}
-    for i in range(len(params), 0, -1):
-        sql = sql.replace(f"${i}", f":p{i}")
-    await db.execute(text(sql), names)
+    if getattr(raw.dbapi_connection, "_transaction", None) is None:
+        await db.execute(text("SELECT 1"))
+    return raw.driver_connection
+
+
+async def execute(db: AsyncSession, sql: str, params: list[Any]) -> None:
+    """Run `sql` ($1, $2, … placeholders) on the session's connection, in its transaction, through
+    the asyncpg driver (prepared once by its statement cache, none of SQLAlchemy's per-execution
+    parameter processing: a thousand-row array went through it per column)."""
+    await (await driver(db)).execute(sql, *params)
 
 
 async def insert_rows(db: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *,

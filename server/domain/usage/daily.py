@@ -53,9 +53,7 @@ async def run(sessionmaker: async_sessionmaker) -> dict:
         async with sessionmaker() as db, db.begin():
             due = await evaluation.due(db, today)
             if due:
-                chunk = await evaluation.evaluate_trials(db, today, due)
-                report.evaluated += chunk.evaluated
-                report.changes.extend(chunk.changes)
+                report.add(await evaluation.evaluate_trials(db, today, due))
         if not due:
             break
     if claimed or report.evaluated:

@@ -62,6 +62,11 @@ class Evaluation:
     evaluated: int = 0
     changes: list[tuple[int, str, str]] = field(default_factory=list)
 
+    def add(self, chunk: "Evaluation") -> None:
+        """Count in what one chunk's transaction evaluated (`evaluate_trials`)."""
+        self.evaluated += chunk.evaluated
+        self.changes.extend(chunk.changes)
+
 
 def _mark(db: AsyncSession, today: date, trial_ids):
     """Mark the trials `trial_ids` selects (a SELECT of trial ids) due today: their recorded row's
@@ -130,9 +135,7 @@ async def evaluate(db: AsyncSession, today: date, last: date | None) -> Evaluati
     await mark(db, today, last)
     report = Evaluation()
     while trial_ids := await due(db, today):
-        chunk = await evaluate_trials(db, today, trial_ids)
-        report.evaluated += chunk.evaluated
-        report.changes.extend(chunk.changes)
+        report.add(await evaluate_trials(db, today, trial_ids))
     return report
 
 

@@ -45,6 +45,7 @@ import orjson
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.domain.timeline import set_based
 from server.domain.usage.lines import HISTORY_DAYS, Activity, Assignment
 
 PARENT = "usage_user_days"
@@ -209,7 +210,7 @@ async def _write_staged(db: AsyncSession, activities: Sequence[Activity]) -> int
     activity is reported idle do the last active days of the batch's idle rows get recomputed."""
     if not activities:
         return 0
-    driver = await _driver(db)
+    driver = await set_based.driver(db)
     await driver.execute(STAGING)
     await driver.copy_records_to_table("usage_batch", records=[a[1:] for a in activities], columns=USER_COLUMNS)
     await driver.fetchval(LOCK_ORGS)
@@ -218,14 +219,6 @@ async def _write_staged(db: AsyncSession, activities: Sequence[Activity]) -> int
         for statement in (LAST_ACTIVE_GONE, LAST_ACTIVE_BACK):
             await driver.execute(statement.replace("{source}", STAGED_IDLE))
     return changed
-
-
-async def _driver(db: AsyncSession):
-    """The session's asyncpg connection, inside the session's transaction (begun first if it was not)."""
-    raw = await (await db.connection()).get_raw_connection()
-    if getattr(raw.dbapi_connection, "_transaction", None) is None:
-        await db.execute(text("SELECT 1"))         # SQLAlchemy's adapter begins the transaction lazily
-    return raw.driver_connection
 
 
 # --- PostgreSQL partitions and retention (R-USE-08) ---
