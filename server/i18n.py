@@ -114,10 +114,12 @@ def _moment(value, zone: str):
 
 
 def format_day(locale: str, zone: str, value) -> str:
-    """A date (or a moment's date in the reader's zone) in the reader's locale: 6 Jan 2027 / 6. jan. 2027."""
-    from babel.dates import format_date
-
-    return format_date(_moment(value, zone), "medium", locale=locale) if value else ""
+    """A date (or a moment's date in the reader's zone) in the reader's locale: 6 Jan 2027 / 6. jan. 2027
+    (babel's format_date(…, "medium"), the pattern parsed once: `_day_text`)."""
+    if not value:
+        return ""
+    moment = _moment(value, zone)
+    return _day_text(locale, moment.date() if hasattr(moment, "hour") else moment)
 
 
 @lru_cache(maxsize=64)

@@ -1,12 +1,10 @@
 """The partner's audit log (R-AUDIT-01). Thin: the filter and cursor translated, one domain call."""
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import orjson
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
@@ -17,6 +15,7 @@ from server.domain.core import audit_log as log
 from server.domain.core.errors import DomainError
 from server.planner import declare as plan
 from server.planner import roots
+from server.resolvers import cursors
 from server.resolvers.answer import as_graphql_error
 from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
@@ -28,20 +27,20 @@ AUTH = [IsAuthenticated]
 
 def cursor_of(row) -> str:
     """Opaque keyset cursor: the event's time and id."""
-    return base64.urlsafe_b64encode(orjson.dumps(["audit", row.at.isoformat(), row.id])).decode()
+    return cursors.write("audit", row.at.isoformat(), row.id)
 
 
 def position_of(cursor: str | None) -> log.Position | None:
     if not cursor:
         return None
+    found = cursors.read(cursor, "audit")
     try:
-        kind, at, pk = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        moment = datetime.fromisoformat(at)
-        if kind == "audit" and isinstance(pk, int) and 0 < pk < 2**63 and moment.tzinfo is not None:
-            return log.Position(at=moment, id=pk)
-    except (ValueError, TypeError, UnicodeDecodeError, orjson.JSONDecodeError):
-        pass
-    raise GraphQLError("`after` is not a cursor from this log.", extensions={"code": "INVALID_INPUT"})
+        moment = datetime.fromisoformat(found[0]) if found else None
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise cursors.not_ours("log")
+    return log.Position(at=moment, id=found[1])
 
 
 def filter_of(given: AuditLogFilter | None) -> log.Filter:

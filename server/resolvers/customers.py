@@ -2,14 +2,11 @@
 auditEvents. Reads go through the domain with the viewer's tenant scope; relations via loaders."""
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import orjson
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import nulls_last, select
 from strawberry.types import Info
 
@@ -24,7 +21,7 @@ from server.db.models import Trial as TrialRow
 from server.domain.core.errors import DomainError
 from server.planner import declare as plan
 from server.planner import roots
-from server.resolvers import customer_page
+from server.resolvers import cursors, customer_page
 from server.resolvers.answer import as_graphql_error
 from server.schema import columns
 from server.schema.enums import ProvisioningStatus, SubscriptionStatus
@@ -41,25 +38,26 @@ AUTH = [IsAuthenticated]
 def cursor_of(order: customers.CustomerOrder, row) -> str:
     """Opaque keyset cursor: the list's order, the row's sort key and its id (server.domain.orgs.customers.Position)."""
     key = row.sort_key.isoformat() if isinstance(row.sort_key, datetime) else row.sort_key
-    return base64.urlsafe_b64encode(orjson.dumps([order.value, key, row.id])).decode()
+    return cursors.write(order.value, key, row.id)
 
 
 def position_of(cursor: str | None, order: customers.CustomerOrder) -> customers.Position | None:
     if not cursor:
         return None
-    try:
-        kind, key, pk = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+    found = cursors.read(cursor, order.value)
+    if found is not None:
+        key, pk = found
         key_types = (int,) if order is customers.CustomerOrder.ADOPTION else (str,)
-        if kind == order.value and isinstance(pk, int) and (key is None or isinstance(key, key_types)) \
-                and not isinstance(key, bool):
-            if order is customers.CustomerOrder.DAYS_LEFT and key is not None:
-                key = datetime.fromisoformat(key)
-                if key.tzinfo is None:
-                    raise ValueError("naive datetime in a cursor")
-            return customers.Position(key=key, id=pk)
-    except (ValueError, TypeError, UnicodeDecodeError, orjson.JSONDecodeError):
-        pass
-    raise GraphQLError("`after` is not a cursor from this list.", extensions={"code": "INVALID_INPUT"})
+        if key is None or (isinstance(key, key_types) and not isinstance(key, bool)):
+            if order is not customers.CustomerOrder.DAYS_LEFT or key is None:
+                return customers.Position(key=key, id=pk)
+            try:
+                moment = datetime.fromisoformat(key)
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is not None:
+                return customers.Position(key=moment, id=pk)
+    raise cursors.not_ours("list")
 
 
 async def _count(info: Info, where: customers.CustomerFilter) -> int:

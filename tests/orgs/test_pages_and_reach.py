@@ -3,6 +3,7 @@ tenant isolation of `auditEvents` (R-ORG-02) and `node(id)` for a Partner."""
 from __future__ import annotations
 
 from server.enums import Role
+from server.resolvers import cursors
 from server.schema.node import to_global_id
 from tests.factories import partner_team
 from tests.helpers import gql
@@ -72,7 +73,10 @@ async def test_a_cursor_from_elsewhere_is_refused(kit):
     await kit.paid_customer(name="Only")
     page = (await kit.call(ORDERED, {"first": 1, "order": "NAME"}, SEES_ALL))["data"]["customers"]
     by_name = page["pageInfo"]["endCursor"]
-    for cursor in ["not-a-cursor", by_name]:
+    forged = [cursors.write("DAYS_LEFT", "2027-01-06T10:00:00", 1),          # a time without its offset
+              cursors.write("DAYS_LEFT", "2027-01-06T10:00:00+00:00", 2**63),  # an id no row can have
+              cursors.write("DAYS_LEFT", True, 1), cursors.write("DAYS_LEFT", "soon", 1)]
+    for cursor in ["not-a-cursor", by_name, *forged]:
         body = await kit.call(ORDERED, {"first": 1, "after": cursor, "order": "DAYS_LEFT"}, SEES_ALL)
         assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT", cursor
         assert "not a cursor from this list" in body["errors"][0]["message"]

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from server import clock
-from server.domain.webhooks.events import global_id
+from server.domain.core.global_ids import global_id
 from tests.timeline.conftest import new_customer_trial
 
 

@@ -120,7 +120,7 @@ def _action_url(kind: str, context: dict[str, Any], base: str) -> str | None:
     if context.get("customer_url"):
         return context["customer_url"]
     if context.get("customer_id"):  # "View customer" opens that customer, not the list
-        from server.domain.webhooks.events import global_id
+        from server.domain.core.global_ids import global_id
 
         return f"{base}/customers/{global_id('Customer', context['customer_id'])}"
     return f"{base}/customers"
@@ -131,7 +131,7 @@ def buy_url(base: str, trial_id: Any) -> str:
     signed out it asks for a sign-in link that comes back to it."""
     if not isinstance(trial_id, int):
         return f"{base}/my"
-    from server.domain.webhooks.events import global_id
+    from server.domain.core.global_ids import global_id
 
     return f"{base}/my/trials/{global_id('Trial', trial_id)}/buy"
 

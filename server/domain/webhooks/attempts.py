@@ -25,7 +25,7 @@ from server.db.models import PartnerOrg, RoleGrant, User, WebhookDelivery, Webho
 from server.domain.core import audit
 from server.domain.notifications import outbox
 from server.domain.timeline import set_based
-from server.domain.webhooks import events as webhook_events
+from server.domain.core.global_ids import global_id
 from server.domain.core.actor import SYSTEM
 from server.domain.notifications.outbox import EmailKind
 from server.enums import Role
@@ -104,7 +104,7 @@ async def endpoint_failed(db: AsyncSession, endpoint_id: int, deliveries: int, *
     admins = await db.execute(select(User.email, User.locale).join(RoleGrant, RoleGrant.user_id == User.id).where(
         User.partner_id == endpoint.partner_id, User.active.is_(True), RoleGrant.role == Role.PARTNER_FULL_ADMIN.value)
         .order_by(User.id))
-    link = f"{base_url.rstrip('/')}/settings/webhooks/{webhook_events.global_id('WebhookEndpoint', endpoint.id)}"
+    link = f"{base_url.rstrip('/')}/settings/webhooks/{global_id('WebhookEndpoint', endpoint.id)}"
     context = {"partner_name": partner_name, "url": endpoint.url, "failures": endpoint.failed_in_row, "action_url": link}
     for email, locale in admins:
         await outbox.enqueue(db, EmailKind.WEBHOOK_DISABLED, email,

@@ -23,10 +23,11 @@ the `webhook-id` header, the same on every retry and resend.
 """
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from typing import Any
+
+from server.domain.core.global_ids import global_id
 
 API_VERSION = "2026-12-01"
 TEST_EVENT = "webhook.test"
@@ -60,11 +61,6 @@ CATALOGUE: tuple[str, ...] = tuple(dict.fromkeys(EVENT_TYPES.values()))
 OBJECT_TYPES = {"Trial": "Trial", "Shipment": "Shipment", "DeviceExtensionRequest": "DeviceExtensionRequest"}
 #: Keys of audit states that hold another row's id, and that row's public type.
 REFERENCES = {"trial": "Trial", "customer": "Customer", "shipment": "Shipment"}
-
-
-def global_id(type_name: str, pk: int | str) -> str:
-    """A Relay global ID, as server.schema.node.to_global_id writes it (the domain knows no schema)."""
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 
 def event_id(audit_id: int) -> str:
