@@ -98,10 +98,12 @@ class MemoizedPasswordHasher:
 
 @pytest.fixture
 def postgres(app):
-    """A test of PostgreSQL behaviour (row locks, its own SQL): skipped on the embedded default. A
-    module may define its own `postgres` fixture (the planner's return what they arrange)."""
+    """A test of PostgreSQL behaviour (row locks, its own SQL, the read planner): skipped on the
+    embedded default (SQLite serializes every write, runs none of that SQL and keeps the reference
+    path); gives the app."""
     if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only (SQLite serializes every write and runs none of this SQL)")
+        pytest.skip("PostgreSQL only (row locks, PostgreSQL's SQL and the read planner)")
+    return app
 
 
 @pytest.fixture(scope="session", autouse=True)

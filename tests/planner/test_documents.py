@@ -47,12 +47,6 @@ STATUSES = ["TRIAL_ACTIVE", "TRIAL_EXPIRING_30", "TRIAL_EXPIRING_60", "TRIAL_EXP
             "PENDING_PROVISIONING", "ACTIVE", "SUSPENDED", "RELEASED"]
 
 
-@pytest.fixture
-def postgres(app):
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("the planner runs on PostgreSQL only; SQLite keeps the reference path")
-    return app
-
 
 def test_sqlite_keeps_the_reference_path(app):
     assert (app.state.planner is None) == (app.state.engine.dialect.name != "postgresql")

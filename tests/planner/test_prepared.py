@@ -225,8 +225,3 @@ async def test_metrics_count_root_fields_by_path(app, client, sessionmaker):
     assert 'trialdesk_planner_root_fields_total{field="siteUrlAvailable",path="reference"}' in text
 
 
-@pytest.fixture
-def postgres(app):
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("the planner runs on PostgreSQL only; SQLite keeps the reference path")
-    return app

@@ -61,12 +61,6 @@ NODE_KINDS = {"Customer": "C", "Trial": "T", "Partner": "P", "Shipment": "S", "D
 NODE_TYPES = tuple(NODE_KINDS)
 
 
-@pytest.fixture
-def postgres(app):
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("the planner runs on PostgreSQL only; SQLite keeps the reference path")
-    return app
-
 
 # --- queries -------------------------------------------------------------------------------------
 

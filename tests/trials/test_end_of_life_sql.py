@@ -25,11 +25,6 @@ RULES = (DeadlineKind.TRIAL_WARNING, DeadlineKind.TRIAL_WARNING_3, DeadlineKind.
          DeadlineKind.USERS_ACCESS_ENDED)
 
 
-@pytest.fixture
-def postgres(app):
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("the rules' statements run on PostgreSQL only")
-
 
 async def _arrange(sessionmaker) -> list[int]:
     """Two partners (one admin inactive; the second chose its own partner-copy roles, R-SET-01),
