@@ -4,7 +4,8 @@ way the real server does, with one indexed read on the same pooled connection as
 the signed session cookie (itsdangerous, then `web_sessions` by the id's SHA-256, joined to the
 user) for the HTML page, the bearer token (`api_tokens` by its SHA-256) for the JSON endpoints.
 What it leaves out: CSRF cookies, request IDs, the test clock, the rules' own code (statuses,
-visibility, global IDs are re-done here by hand for this data set).
+visibility, adoption figures, global IDs are re-done here by hand for this data set; `viewerCan` is the
+domain's allowed.allowed once per token's roles and trial state, scope "all" only).
 
     GET /customers[?after=<name>]     the `/customers` page, same Jinja template (session cookie)
     GET /api/customers[?first=50]     the CustomersPage document's JSON answer (bearer token)
@@ -26,9 +27,11 @@ returns them without it too, for a floor on the same footing.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import os
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from urllib.parse import urlencode
 
 import asyncpg
@@ -39,7 +42,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.auth import signed_cookies
+from server.domain.core.actor import Actor, ActorKind
 from server.domain.devices.shipments import return_instructions
+from server.domain.trials import allowed
+from server.enums import Role, TrialState
 from server.pages import rendering
 from server.pages.customers import STATUSES
 
@@ -75,6 +81,26 @@ REACH = """(c.managing_partner_id = $1
    OR EXISTS (SELECT 1 FROM trials t WHERE t.customer_id = c.id AND t.partner_id = $1
               AND t.state IN ('PENDING_CONSENT', 'RELEASED')))"""
 
+# A trial's adoption (server.domain.usage.adoption.summary, R-USE-03/04) by hand: its users' last
+# active days over its current services (the last-active rollup, one row per org, service and user),
+# those from its start (UTC date) to today; active over 30 days, the last day, the health.
+TODAY = "(now() AT TIME ZONE 'UTC')::date"
+START = "(t.starts_at AT TIME ZONE 'UTC')::date"
+USERS = f"""(SELECT count(*) FILTER (WHERE x.day >= greatest({START}, {TODAY} - 29)) AS active_30, max(x.day) AS last
+     FROM (SELECT max(a.last_active_on) AS day FROM usage_user_last_active a
+           WHERE a.org_id = t.customer_id
+             AND a.service IN (SELECT s.service FROM trial_services s WHERE s.trial_id = t.id AND s.removed_at IS NULL)
+           GROUP BY a.user_key) x
+     WHERE x.day BETWEEN {START} AND {TODAY})"""
+ACTIVATION = "(CASE WHEN t.license_count > 0 THEN u.active_30::float8 / t.license_count ELSE 0 END)"
+ADOPTION = f"""json_build_object(
+                  'health', CASE WHEN t.state NOT IN ('ACTIVE', 'EXPIRED') OR t.starts_at IS NULL THEN NULL
+                                 WHEN u.last IS NULL AND {START} >= {TODAY} - 7 THEN 'NOT_STARTED'
+                                 WHEN u.last IS NULL OR u.last < {TODAY} - 6 THEN 'INACTIVE'
+                                 WHEN {ACTIVATION} < 0.2 THEN 'LOW' ELSE 'HEALTHY' END,
+                  'activeUsers30d', CASE WHEN t.starts_at IS NULL THEN 0 ELSE u.active_30 END,
+                  'activation', CASE WHEN t.starts_at IS NULL THEN 0 ELSE {ACTIVATION} END)"""
+
 CUSTOMERS = f"""
 WITH page AS (
   SELECT c.id, c.name, c.country, c.region, c.admin_email, c.provisioning_status, c.subscription_status
@@ -87,13 +113,15 @@ SELECT (SELECT count(*) FROM customer_orgs c WHERE {REACH}),
           'id', p.id, 'name', p.name, 'country', p.country, 'region', p.region, 'adminEmail', p.admin_email,
           'provisioningStatus', p.provisioning_status, 'subscriptionStatus', {STATUS},
           'trials', (SELECT coalesce(json_agg(json_build_object(
-                'id', t.id, 'state', t.state, 'daysLeft', {DAYS_LEFT}, 'endsAt', {iso('t.ends_at')},
+                'id', t.id, 'state', t.state, 'daysLeft', {DAYS_LEFT}, 'endsAt', {iso('t.ends_at')}, 'viewerCan', NULL,
                 'services', (SELECT coalesce(json_agg(json_build_object('type', s.service, 'expired', t.state = 'EXPIRED')
                                                       ORDER BY s.id), '[]')
                              FROM trial_services s WHERE s.trial_id = t.id AND s.removed_at IS NULL),
                 'shipments', (SELECT coalesce(json_agg(json_build_object('deviceType', h.device_type, 'status', h.status)
-                                                       ORDER BY h.id), '[]') FROM shipments h WHERE h.trial_id = t.id))
-              ORDER BY t.id), '[]') FROM trials t WHERE t.customer_id = p.id AND t.partner_id = $1))
+                                                       ORDER BY h.id), '[]') FROM shipments h WHERE h.trial_id = t.id),
+                'adoption', {ADOPTION})
+              ORDER BY t.id), '[]') FROM trials t, LATERAL {USERS} u
+             WHERE t.customer_id = p.id AND t.partner_id = $1))
           ORDER BY lower(p.name), p.id) FROM page p)
 """
 
@@ -114,7 +142,7 @@ SELECT (SELECT json_build_object('name', name, 'tier', tier) FROM partner_orgs W
           'trials', (SELECT coalesce(json_agg(json_build_object(
               'id', t.id, 'state', t.state, 'kind', t.kind, 'licenseCount', t.license_count,
               'durationDays', t.duration_days, 'startsAt', {iso('t.starts_at')}, 'endsAt', {iso('t.ends_at')},
-              'graceEndsAt', {iso('t.grace_ends_at')}, 'daysLeft', {DAYS_LEFT}, 'version', t.version,
+              'graceEndsAt', {iso('t.grace_ends_at')}, 'daysLeft', {DAYS_LEFT}, 'version', t.version, 'viewerCan', NULL,
               'services', (SELECT coalesce(json_agg(json_build_object(
                   'type', s.service, 'licenseCount', s.license_count, 'expired', t.state = 'EXPIRED',
                   'meetings', CASE WHEN s.service = 'MEETINGS' THEN json_build_object(
@@ -127,6 +155,12 @@ SELECT (SELECT json_build_object('name', name, 'tier', tier) FROM partner_orgs W
                   'status', h.status, 'demoOrderNumber', h.demo_order_number, 'carrier', h.carrier,
                   'dueDate', h.due_date, 'returnBy', h.return_by, 'returnInstructions', NULL,
                   'country', h.country, 'returnLabelsRequested', h.return_labels_requested,
+                  'atCustomer', h.status IN ('SHIPPED', 'DELIVERED', 'RETURN_DUE', 'RETURN_MISMATCH', 'OVERDUE'),
+                  'shippingAddress', CASE WHEN h.address_line1 <> '' THEN json_build_object(
+                      'line1', h.address_line1, 'line2', h.address_line2, 'city', coalesce(h.address_city, ''),
+                      'postalCode', coalesce(h.address_postal_code, ''), 'region', h.address_region,
+                      'country', h.country, 'contactName', coalesce(h.contact_name, ''),
+                      'contactPhone', coalesce(h.contact_phone, '')) END,
                   'items', (SELECT coalesce(json_agg(json_build_object('model', i.model, 'serialNumber', i.serial_number)
                                                      ORDER BY i.id), '[]') FROM shipment_items i WHERE i.shipment_id = h.id))
                 ORDER BY h.id), '[]') FROM shipments h WHERE h.trial_id = t.id),
@@ -224,6 +258,17 @@ async def _token(conn, request: Request):
     return await conn.fetchrow(TOKEN, hashlib.sha256(authorization[7:].strip().encode()).hexdigest())
 
 
+@lru_cache(maxsize=256)
+def _can(partner_id: int, roles: str, tier: str | None) -> dict[str, dict[str, bool]]:
+    """`viewerCan` of a trial by its state for a partner token's user (`roles`: the token row's JSON):
+    the domain's rule (allowed.allowed) once per roles and tier, not per trial. The floor re-does only the
+    partner scope "all" the bench's token has: a role whose scope is "own" reads as not allowed here."""
+    actor = Actor(kind=ActorKind.API_TOKEN, partner_id=partner_id, roles=frozenset(Role(r) for r in orjson.loads(roles)))
+    return {state.value: dataclasses.asdict(allowed.allowed(actor, state.value, customer_id=0, own_customer=None,
+                                                                 partner_tier=tier))
+            for state in TrialState}
+
+
 def _viewer(token, partner) -> dict:
     return {"email": token["email"], "roles": sorted(orjson.loads(token["roles"])), "partner": partner}
 
@@ -237,11 +282,13 @@ async def api_customers(request: Request) -> Response:
         total, partner_name, rows = await conn.fetchrow(CUSTOMERS, token["partner_id"], None, first)
     rows = orjson.loads(rows) if rows else []
     edges = []
+    can = _can(token["partner_id"], token["roles"], None)
     for row in rows[:first]:
         pk = row["id"]
         row["id"] = _gid("Customer", pk)
         for trial in row["trials"]:
             trial["id"] = _gid("Trial", trial["id"])
+            trial["viewerCan"] = {"extend": can[trial["state"]]["extend"]}
         edges.append({"cursor": _cursor(row["name"], pk), "node": row})
     return _json({"data": {
         "viewer": _viewer(token, {"name": partner_name}),
@@ -262,10 +309,13 @@ async def api_customer(request: Request) -> Response:
             return _json({"errors": [{"message": "Sign in.", "extensions": {"code": "UNAUTHENTICATED"}}], "data": None})
         partner, catalog, customer = await conn.fetchrow(CUSTOMER, token["partner_id"], pk)
     customer = orjson.loads(customer) if customer else None
+    partner = orjson.loads(partner)
     if customer is not None:
+        can = _can(token["partner_id"], token["roles"], partner["tier"])
         customer["id"] = _gid("Customer", customer["id"])
         for trial in customer["trials"]:
             trial["id"] = _gid("Trial", trial["id"])
+            trial["viewerCan"] = can[trial["state"]]
             for shipment in trial["shipments"]:
                 shipment["id"] = _gid("Shipment", shipment["id"])
                 shipment["returnInstructions"] = return_instructions(shipment["country"], shipment["demoOrderNumber"])
@@ -273,7 +323,7 @@ async def api_customer(request: Request) -> Response:
                 extension["id"] = _gid("DeviceExtensionRequest", extension["id"])
         for location in customer["locations"]:
             location["id"] = _gid("Location", location["id"])
-    return _json({"data": {"viewer": _viewer(token, orjson.loads(partner)), "trialDurations": [30, 60, 90],
+    return _json({"data": {"viewer": _viewer(token, partner), "trialDurations": [30, 60, 90],
                            "deviceCatalog": orjson.loads(catalog), "customer": customer}})
 
 

@@ -25,8 +25,9 @@ One process each. The queries, each answered with the same data by the four (che
 Our servers get the documents' text in the request body (as an integration sends them) with the
 partner integration's bearer token; PostGraphile gets its own equivalent queries (PG_LIST, PG_DETAIL,
 PG_CALLING, PG_SEARCH_STATUS, PG_EXPIRING below). Data: 10 000 customers (pages of 50), each with a
-CALLING + MEETINGS + DEVICES trial ending 1-150 days from now, a device shipment and a calling location
-with two numbers; one partner.
+CALLING + MEETINGS + DEVICES trial ending 1-150 days from now, a device shipment, a calling location
+with two numbers and 0-7 users active today (USAGE: the list's `adoption` health is NOT_STARTED, LOW or
+HEALTHY); one partner.
 
 How it is fair and where it is not: PostGraphile runs with the superuser connection and no
 row-level security, so it checks no token and applies no scope; the bench adds an index on
@@ -35,7 +36,13 @@ with `condition:` arguments (managing partner, the trial's partner), which give 
 Ours authenticate the bearer token (one indexed read) and apply the domain's scope (managing
 partner, access grants, pending trials). Ours also compute derived fields PostGraphile is not asked
 for (subscription status from the trials, days left, expired tags, global IDs, cursors, return
-instructions); PostGraphile is asked for the stored columns they come from. Both favour PostGraphile.
+instructions); PostGraphile is asked for the stored columns they come from. The list's trial
+`adoption { health activeUsers30d activation }` is computed from the customer's usage rows: PostGraphile
+is asked for those rows (a virtual foreign key in graphile.config.mjs) and the trial's start, licenses
+and services, and the check computes the figures from them (adoption.summary). The list's `viewerCan
+{ extend }` and the detail's `viewerCan` (R-ROLE-02: the viewer's roles and tier against the trial's
+state) PostGraphile cannot express: it has no viewer here (no token, no roles); it is asked for the
+trial's state only. Both favour PostGraphile.
 The data are compared after normalising both answers to the same Python values (row IDs, names,
 states, dates as datetimes, counts, nested lists in order): the derived fields are left out of that
 comparison; `planner` equals `reference` as JSON, `floor` equals `planner` as JSON.
@@ -79,7 +86,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from bench.customers_page import PG, _free_port
@@ -140,10 +147,11 @@ PG_LIST = """query List($partner: BigInt!, $first: Int!) {
     edges { cursor node {
       rowId name country region adminEmail provisioningStatus subscriptionStatus
       trialsByCustomerId(condition: {partnerId: $partner}, orderBy: PRIMARY_KEY_ASC) { nodes {
-        rowId state endsAt
+        rowId state endsAt startsAt licenseCount
         trialServicesByTrialId(condition: {removedAt: null}, orderBy: PRIMARY_KEY_ASC) { nodes { service } }
         shipmentsByTrialId(orderBy: PRIMARY_KEY_ASC) { nodes { deviceType status } }
       } }
+      usageUserLastActivesByOrgId { nodes { service userKey lastActiveOn } }
     } }
   }
 }"""
@@ -306,11 +314,22 @@ async def _add_calling_locations(url: str) -> None:
             # Trials end 1-150 days after they started (all started today): statuses TRIAL_EXPIRING_30,
             # TRIAL_EXPIRING_60 and TRIAL_ACTIVE, and distinct days-left keys for (e)'s order.
             await db.execute(text("UPDATE trials SET ends_at = starts_at + ((id * 37) % 150 + 1) * interval '1 day'"))
+            await db.execute(text(USAGE))
             for statement in PG_FUNCTIONS.split("$$;")[:-1]:
                 await db.execute(text(statement + "$$"))
             await db.execute(text("ANALYZE"))
     finally:
         await engine.dispose()
+
+
+# The list's `adoption` reads the usage rollup (R-USE-03/04): customer n has n % 8 users active today on
+# CALLING (0: NOT_STARTED, 1-4 of 25 licenses: LOW, 5-7: HEALTHY) and every third one a MEETINGS user
+# last active the day before its trial started (outside the trial: not counted).
+USAGE = """INSERT INTO usage_user_last_active (org_id, service, user_key, last_active_on)
+SELECT c.id, 'CALLING', 'user' || k, (now() AT TIME ZONE 'UTC')::date
+  FROM customer_orgs c, generate_series(1, 7) k WHERE k <= c.id % 8
+UNION ALL
+SELECT c.id, 'MEETINGS', 'early', (now() AT TIME ZONE 'UTC')::date - 1 FROM customer_orgs c WHERE c.id % 3 = 0"""
 
 
 # --- the calls and the checks ------------------------------------------------------------------------
@@ -360,6 +379,23 @@ def _nodes(connection: dict) -> list[dict]:
     return connection["nodes"]
 
 
+def _adoption(trial: dict, usage: list[dict]) -> tuple:
+    """PostGraphile's list answers a trial's adoption inputs (its state, start, licenses, services and
+    its customer's usage rows): the figures our `adoption` gives, computed from them here by the
+    domain's rule (adoption.summary), to compare."""
+    from server.clock import today
+    from server.domain.usage import adoption
+
+    services = {s["service"] for s in _nodes(trial["trialServicesByTrialId"])}
+    last: dict[str, str] = {}
+    for row in usage:
+        if row["service"] in services:
+            last[row["userKey"]] = max(last.get(row["userKey"], ""), row["lastActiveOn"])
+    summary = adoption.summary(trial["state"], _when(trial["startsAt"]), trial["licenseCount"],
+                               [date.fromisoformat(d) for d in last.values()], today())
+    return summary.health and summary.health.value, summary.active_users_30d, summary.activation
+
+
 def normalise(query: str, server: str, body: dict):
     """Both shapes as the same Python values: what the two APIs share (see the module docstring)."""
     data = body["data"]
@@ -370,13 +406,16 @@ def normalise(query: str, server: str, body: dict):
                      c["provisioningStatus"],
                      [(int(t["rowId"]), t["state"], _when(t["endsAt"]),
                        [s["service"] for s in _nodes(t["trialServicesByTrialId"])],
-                       [(h["deviceType"], h["status"]) for h in _nodes(t["shipmentsByTrialId"])])
+                       [(h["deviceType"], h["status"]) for h in _nodes(t["shipmentsByTrialId"])],
+                       _adoption(t, _nodes(c["usageUserLastActivesByOrgId"])))
                       for t in _nodes(c["trialsByCustomerId"])]) for c in (e["node"] for e in page["edges"])]
             return data["partnerOrgByRowId"]["name"], page["totalCount"], page["pageInfo"]["hasNextPage"], rows
         page = data["customers"]
         rows = [(_pk(c["id"]), c["name"], c["country"], c["region"], c["adminEmail"], c["provisioningStatus"],
                  [(_pk(t["id"]), t["state"], _when(t["endsAt"]), [s["type"] for s in t["services"]],
-                   [(h["deviceType"], h["status"]) for h in t["shipments"]]) for t in c["trials"]])
+                   [(h["deviceType"], h["status"]) for h in t["shipments"]],
+                   (t["adoption"]["health"], t["adoption"]["activeUsers30d"], t["adoption"]["activation"]))
+                  for t in c["trials"]])
                 for c in (e["node"] for e in page["edges"])]
         return data["viewer"]["partner"]["name"], page["totalCount"], page["pageInfo"]["hasNextPage"], rows
     if query == "detail":

@@ -7,14 +7,19 @@ import { makePgService } from "postgraphile/adaptors/pg";
 import { makeJSONPgSmartTagsPlugin } from "postgraphile/utils";
 
 // Smart tags instead of changes to our tables: credentials, sessions and bookkeeping are not
-// exposed at all.
+// exposed at all; one virtual foreign key (below).
 const hidden = ["alembic_version", "api_tokens", "web_sessions", "users", "role_grants", "used_tokens",
   "login_attempts", "idempotency_keys", "outbox_emails", "clock_state", "deadlines", "audit_events",
   "consent_requests", "customer_users"];
 const TagsPlugin = makeJSONPgSmartTagsPlugin({
   version: 1,
   config: {
-    class: Object.fromEntries(hidden.map((name) => [name, { tags: { behavior: "-*" } }])),
+    class: {
+      ...Object.fromEntries(hidden.map((name) => [name, { tags: { behavior: "-*" } }])),
+      // The usage rollup has no foreign key (rows outlive nothing; R-USE-08): a virtual one to the
+      // customer gives the list its users' last active days (what `adoption` is computed from).
+      usage_user_last_active: { tags: { foreignKey: "(org_id) references customer_orgs (id)" } },
+    },
   },
 });
 
