@@ -17,7 +17,7 @@ from server.planner.execute import Text
 from server.planner.run import Planner
 from server.schema.node import to_global_id
 from tests.helpers import both_paths
-from tests.planner.test_documents import _arrange_detail, _detail_actors, postgres  # noqa: F401 - a fixture
+from tests.planner.test_documents import _arrange_detail, _detail_actors
 
 LOG = """query Q($first: Int, $after: String, $filter: AuditLogFilter) {
   viewer { email }

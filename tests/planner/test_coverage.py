@@ -19,7 +19,7 @@ from server.planner.declare import UNPLANNED
 from server.schema.node import to_global_id
 from server.schema.schema import schema
 from tests.helpers import both_paths
-from tests.planner.test_documents import _arrange_detail, _detail_actors, postgres  # noqa: F401 - a fixture
+from tests.planner.test_documents import _arrange_detail, _detail_actors
 
 QUERY = """query Q($endpoint: ID!, $status: ExtensionStatus, $delivery: ID!, $first: Int!) {
   partnerUsers { id email name roles active createdAt __typename }
