@@ -122,6 +122,17 @@ def format_day(locale: str, zone: str, value) -> str:
     return _day_text(locale, moment.date() if hasattr(moment, "hour") else moment)
 
 
+@lru_cache(maxsize=1024)
+def format_short_day(locale: str, value) -> str:
+    """A day without its year, for a chart's axis: Dec 7 / 7. des. (`value`: a date or ISO text)."""
+    from datetime import date
+
+    from babel.dates import format_skeleton
+
+    day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
+    return format_skeleton("MMMd", day, locale=locale)
+
+
 @lru_cache(maxsize=64)
 def _moment_formats(locale: str):
     """The locale and its medium date and short time patterns, parsed once (babel's format_date and

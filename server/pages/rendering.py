@@ -49,6 +49,7 @@ templates.env.filters["tone"] = labels.tone
 # Dates, countries and time zones in the reader's locale and time zone (SPEC §8: en or nb; ISO stays
 # in machine fields: `<time datetime>`, form values, CSV).
 templates.env.filters["day"] = lambda value: i18n.format_day(_locale.get(), _zone.get(), value)
+templates.env.filters["short_day"] = lambda value: i18n.format_short_day(_locale.get(), value)
 templates.env.filters["moment"] = lambda value: i18n.format_moment(_locale.get(), _zone.get(), value)
 templates.env.filters["country"] = lambda code: i18n.country_name(_locale.get(), code)
 templates.env.filters["zone"] = lambda zone: i18n.zone_name(_locale.get(), zone)

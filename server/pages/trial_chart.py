@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 40, 680, 20, 210  # the plot area
+WIDTH, HEIGHT = 720, 234  # the key is HTML under the drawing (_chart_key.html)
+LEFT, RIGHT, TOP, BOTTOM = 40, 645, 20, 210  # the plot area (right: room for "100%" at a phone's text size)
 MEASURES = ("started", "converted", "expired", "released")
 LABELS = {"started": "Started", "converted": "Converted", "expired": "Expired", "released": "Released"}
 GAP = 6  # between two weeks' groups of bars

@@ -8,8 +8,8 @@ from typing import Any
 
 from server.pages.trial_chart import _ceiling
 
-WIDTH, HEIGHT = 720, 230
-LEFT, RIGHT, TOP, BOTTOM = 40, 700, 16, 180
+WIDTH, HEIGHT = 720, 204  # the key is HTML under the drawing (_chart_key.html)
+LEFT, RIGHT, TOP, BOTTOM = 40, 685, 16, 180  # room for the last day's label at a phone's text size
 
 
 def layout(daily: list[dict[str, Any]], services: list[str]) -> dict[str, Any]:
@@ -24,7 +24,8 @@ def layout(daily: list[dict[str, Any]], services: list[str]) -> dict[str, Any]:
                   for d in daily if d["service"] == service]
         lines.append({"service": service, "n": n, "line": " ".join(f"{x},{y}" for x, y, _ in points),
                       "points": [{"x": x, "y": y, "day": d["day"], "value": d["activeUsers"]} for x, y, d in points]})
-    labels = [{"x": x_of[day], "text": day[5:]} for n, day in enumerate(days) if n % 7 == 0 or n == len(days) - 1]
+    # The last day and every 7th before it (a label for the first day as well would crowd the second).
+    labels = [{"x": x_of[day], "day": day} for n, day in enumerate(days) if (len(days) - 1 - n) % 7 == 0]
     ticks = [{"y": round(BOTTOM - (BOTTOM - TOP) * q / 4, 1), "count": top * q // 4} for q in range(5)]
     table = [{"day": day, **{s: next((d["activeUsers"] for d in daily if d["day"] == day and d["service"] == s), 0)
                              for s in services}} for day in days]

@@ -26,8 +26,9 @@ async def test_home_page_lists_what_needs_attention_with_links_and_counts(client
     assert f'<a href="/customers/{trial["customer"]["id"]}">Snart Slutt AS</a>' in html
     assert "3 days left" in html and "29 days left to convert or extend" in html
     assert "No consent request is about to lapse." in html  # an empty category says what to do
-    assert '<svg viewBox="0 0 720 260" role="img" aria-labelledby="week-chart-title week-chart-desc">' in html
+    assert '<svg viewBox="0 0 720 234" role="img" aria-labelledby="week-chart-title week-chart-desc">' in html
     assert '<table class="striped" id="week-table">' in html and html.count('<th scope="row">') == 12
+    assert html.count("<li><span class=\"swatch ") == 5                     # the chart's key, in HTML
 
 
 async def test_home_page_in_norwegian_and_its_empty_state(client, team):

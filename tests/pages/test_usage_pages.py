@@ -120,3 +120,49 @@ async def test_r_use_05_usage_in_chromium(new_page, client, app, sessionmaker, t
     await page.wait_for_selector("#attention-low_adoption_ending_soon li")
     assert "Bryggen Bakeri AS" in await page.text_content("#attention-low_adoption_ending_soon")
     assert await axe_violations(page) == []
+
+
+#: Each chart text's height on the screen (px), the drawn text's extent within its drawing's
+#: viewBox, and the header cells whose longest word is wider than the cell (broken inside a word).
+LEGIBILITY = """(selector) => {
+  const texts = Array.from(document.querySelectorAll(selector + ' svg text')).filter(t => t.getClientRects().length);
+  const outside = Array.from(document.querySelectorAll('figure svg')).filter(s => s.getClientRects().length)
+    .flatMap(svg => Array.from(svg.querySelectorAll('text')).filter(t => {
+      const box = t.getBBox(), view = svg.viewBox.baseVal;
+      return box.x < -1 || box.x + box.width > view.width + 1;
+    }).map(t => t.textContent));
+  const ctx = document.createElement('canvas').getContext('2d');
+  const broken = Array.from(document.querySelectorAll('main th')).filter(th => {
+    const head = th.closest('thead');  // on a phone the header row is visually hidden (cells carry data-label)
+    return th.getClientRects().length && !(head && head.getBoundingClientRect().width <= 1);
+  }).filter(th => {
+    const style = getComputedStyle(th);
+    ctx.font = style.fontWeight + ' ' + style.fontSize + ' ' + style.fontFamily;
+    const longest = Math.max(...th.textContent.trim().split(/\\s+/).map(w => ctx.measureText(w).width));
+    return longest > th.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) + 1;
+  }).map(th => th.textContent.trim());
+  return {heights: texts.map(t => t.getBoundingClientRect().height), outside, broken,
+          key: Array.from(document.querySelectorAll(selector + ' .chart-key li')).map(li => li.textContent.trim())};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+async def test_r_use_05_charts_read_on_a_desktop_and_a_phone(new_page, client, app, sessionmaker, team, screen):
+    """The usage and week charts: their key is HTML (it wraps, keeps its size), their axis text stays
+    ≥ 8 px on a phone (the drawing shrinks to ~45 %), no label leaves its drawing (the timeline's
+    last one did), and no table header breaks inside a word ("Messagin g")."""
+    trials = await three_trials(client, app, sessionmaker, team)
+    phone = screen == "phone"
+    page = await new_page(**({"viewport": {"width": 390, "height": 844}, "locale": "nb-NO", "is_mobile": True}
+                             if phone else {"viewport": {"width": 1280, "height": 900}, "locale": "en-US"}))
+    await sign_in(page, team.emails[Role.SALES_FULL_ADMIN], team.password)
+    await page.goto(f"/customers/{trials['Aurora Helse AS']['customer']['id']}")
+    facts = await page.evaluate(LEGIBILITY, "figure.usage-chart")
+    await shot(page, f"customer-usage-legible-{screen}")
+    assert facts["key"] == (["Møter", "Meldinger"] if phone else ["Meetings", "Messaging"]), facts["key"]
+    assert facts["heights"] and min(facts["heights"]) >= 8, facts["heights"]
+    assert facts["outside"] == [] and facts["broken"] == [], facts
+    await page.goto("/")
+    facts = await page.evaluate(LEGIBILITY, "figure.week-chart")
+    assert len(facts["key"]) == 5 and min(facts["heights"]) >= 8 and facts["outside"] == [], facts
