@@ -123,7 +123,7 @@ async def test_r_use_05_usage_in_chromium(new_page, client, app, sessionmaker, t
 
 
 #: Each chart text's height on the screen (px), the drawn text's extent within its drawing's
-#: viewBox, and the header cells whose longest word is wider than the cell (broken inside a word).
+#: viewBox, and the words of headers and `td.words` cells drawn on two lines (broken inside the word).
 LEGIBILITY = """(selector) => {
   const texts = Array.from(document.querySelectorAll(selector + ' svg text')).filter(t => t.getClientRects().length);
   const outside = Array.from(document.querySelectorAll('figure svg')).filter(s => s.getClientRects().length)
@@ -131,16 +131,23 @@ LEGIBILITY = """(selector) => {
       const box = t.getBBox(), view = svg.viewBox.baseVal;
       return box.x < -1 || box.x + box.width > view.width + 1;
     }).map(t => t.textContent));
-  const ctx = document.createElement('canvas').getContext('2d');
-  const broken = Array.from(document.querySelectorAll('main th')).filter(th => {
-    const head = th.closest('thead');  // on a phone the header row is visually hidden (cells carry data-label)
-    return th.getClientRects().length && !(head && head.getBoundingClientRect().width <= 1);
-  }).filter(th => {
-    const style = getComputedStyle(th);
-    ctx.font = style.fontWeight + ' ' + style.fontSize + ' ' + style.fontFamily;
-    const longest = Math.max(...th.textContent.trim().split(/\\s+/).map(w => ctx.measureText(w).width));
-    return longest > th.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) + 1;
-  }).map(th => th.textContent.trim());
+  // a word drawn on two lines has two client rects
+  const splitWords = (cell) => {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT), found = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('.visually-hidden')) continue;
+      for (const match of node.textContent.matchAll(/\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index); range.setEnd(node, match.index + match[0].length);
+        if (range.getClientRects().length > 1) found.push(match[0]);
+      }
+    }
+    return found;
+  };
+  const broken = Array.from(document.querySelectorAll('main th, main td.words')).filter(cell => {
+    const head = cell.closest('thead');  // on a phone the header row is visually hidden (cells carry data-label)
+    return cell.getClientRects().length && !(head && head.getBoundingClientRect().width <= 1);
+  }).flatMap(splitWords);
   return {heights: texts.map(t => t.getBoundingClientRect().height), outside, broken,
           key: Array.from(document.querySelectorAll(selector + ' .chart-key li')).map(li => li.textContent.trim())};
 }"""
@@ -151,7 +158,7 @@ LEGIBILITY = """(selector) => {
 async def test_r_use_05_charts_read_on_a_desktop_and_a_phone(new_page, client, app, sessionmaker, team, screen):
     """The usage and week charts: their key is HTML (it wraps, keeps its size), their axis text stays
     ≥ 8 px on a phone (the drawing shrinks to ~45 %), no label leaves its drawing (the timeline's
-    last one did), and no table header breaks inside a word ("Messagin g")."""
+    last one did), and no table header, name or email breaks inside a word ("Messagin g")."""
     trials = await three_trials(client, app, sessionmaker, team)
     phone = screen == "phone"
     page = await new_page(**({"viewport": {"width": 390, "height": 844}, "locale": "nb-NO", "is_mobile": True}
@@ -163,6 +170,8 @@ async def test_r_use_05_charts_read_on_a_desktop_and_a_phone(new_page, client, a
     assert facts["key"] == (["Møter", "Meldinger"] if phone else ["Meetings", "Messaging"]), facts["key"]
     assert facts["heights"] and min(facts["heights"]) >= 8, facts["heights"]
     assert facts["outside"] == [] and facts["broken"] == [], facts
+    await page.goto("/customers")
+    assert (await page.evaluate(LEGIBILITY, "figure"))["broken"] == []     # names and emails whole
     await page.goto("/")
     facts = await page.evaluate(LEGIBILITY, "figure.week-chart")
     assert len(facts["key"]) == 5 and min(facts["heights"]) >= 8 and facts["outside"] == [], facts
