@@ -82,15 +82,16 @@ REACH = """(c.managing_partner_id = $1
               AND t.state IN ('PENDING_CONSENT', 'RELEASED')))"""
 
 # A trial's adoption (server.domain.usage.adoption.summary, R-USE-03/04) by hand: its users' last
-# active days over its current services (the last-active rollup, one row per org, service and user),
-# those from its start (UTC date) to today; active over 30 days, the last day, the health.
+# active days over its current services (the last-active rollup, one row per org and service: a
+# jsonb object {user: days after 2000-01-01}), those from its start (UTC date) to today; active over
+# 30 days, the last day, the health.
 TODAY = "(now() AT TIME ZONE 'UTC')::date"
 START = "(t.starts_at AT TIME ZONE 'UTC')::date"
 USERS = f"""(SELECT count(*) FILTER (WHERE x.day >= greatest({START}, {TODAY} - 29)) AS active_30, max(x.day) AS last
-     FROM (SELECT max(a.last_active_on) AS day FROM usage_user_last_active a
+     FROM (SELECT DATE '2000-01-01' + max(e.value::int) AS day FROM usage_last_active a, jsonb_each_text(a.days) e
            WHERE a.org_id = t.customer_id
              AND a.service IN (SELECT s.service FROM trial_services s WHERE s.trial_id = t.id AND s.removed_at IS NULL)
-           GROUP BY a.user_key) x
+           GROUP BY e.key) x
      WHERE x.day BETWEEN {START} AND {TODAY})"""
 ACTIVATION = "(CASE WHEN t.license_count > 0 THEN u.active_30::float8 / t.license_count ELSE 0 END)"
 ADOPTION = f"""json_build_object(

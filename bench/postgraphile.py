@@ -86,7 +86,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-from datetime import date, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench.customers_page import PG, _free_port
@@ -151,7 +151,7 @@ PG_LIST = """query List($partner: BigInt!, $first: Int!) {
         trialServicesByTrialId(condition: {removedAt: null}, orderBy: PRIMARY_KEY_ASC) { nodes { service } }
         shipmentsByTrialId(orderBy: PRIMARY_KEY_ASC) { nodes { deviceType status } }
       } }
-      usageUserLastActivesByOrgId { nodes { service userKey lastActiveOn } }
+      usageLastActivesByOrgId { nodes { service days } }
     } }
   }
 }"""
@@ -325,11 +325,12 @@ async def _add_calling_locations(url: str) -> None:
 # The list's `adoption` reads the usage rollup (R-USE-03/04): customer n has n % 8 users active today on
 # CALLING (0: NOT_STARTED, 1-4 of 25 licenses: LOW, 5-7: HEALTHY) and every third one a MEETINGS user
 # last active the day before its trial started (outside the trial: not counted).
-USAGE = """INSERT INTO usage_user_last_active (org_id, service, user_key, last_active_on)
-SELECT c.id, 'CALLING', 'user' || k, (now() AT TIME ZONE 'UTC')::date
-  FROM customer_orgs c, generate_series(1, 7) k WHERE k <= c.id % 8
+USAGE = """INSERT INTO usage_last_active (org_id, service, days)
+SELECT c.id, 'CALLING', jsonb_object_agg('user' || k, (now() AT TIME ZONE 'UTC')::date - DATE '2000-01-01')
+  FROM customer_orgs c, generate_series(1, 7) k WHERE k <= c.id % 8 GROUP BY c.id
 UNION ALL
-SELECT c.id, 'MEETINGS', 'early', (now() AT TIME ZONE 'UTC')::date - 1 FROM customer_orgs c WHERE c.id % 3 = 0"""
+SELECT c.id, 'MEETINGS', jsonb_build_object('early', (now() AT TIME ZONE 'UTC')::date - 1 - DATE '2000-01-01')
+  FROM customer_orgs c WHERE c.id % 3 = 0"""
 
 
 # --- the calls and the checks ------------------------------------------------------------------------
@@ -385,14 +386,17 @@ def _adoption(trial: dict, usage: list[dict]) -> tuple:
     domain's rule (adoption.summary), to compare."""
     from server.clock import today
     from server.domain.usage import adoption
+    from server.domain.usage.storage import DAY_ZERO
 
     services = {s["service"] for s in _nodes(trial["trialServicesByTrialId"])}
-    last: dict[str, str] = {}
-    for row in usage:
+    last: dict[str, int] = {}
+    for row in usage:                       # {user: days after DAY_ZERO} per service (migration 0020)
         if row["service"] in services:
-            last[row["userKey"]] = max(last.get(row["userKey"], ""), row["lastActiveOn"])
+            days = json.loads(row["days"]) if isinstance(row["days"], str) else row["days"]
+            for user, day in days.items():
+                last[user] = max(last.get(user, -1), day)
     summary = adoption.summary(trial["state"], _when(trial["startsAt"]), trial["licenseCount"],
-                               [date.fromisoformat(d) for d in last.values()], today())
+                               [DAY_ZERO + timedelta(days=d) for d in last.values()], today())
     return summary.health and summary.health.value, summary.active_users_30d, summary.activation
 
 
@@ -407,7 +411,7 @@ def normalise(query: str, server: str, body: dict):
                      [(int(t["rowId"]), t["state"], _when(t["endsAt"]),
                        [s["service"] for s in _nodes(t["trialServicesByTrialId"])],
                        [(h["deviceType"], h["status"]) for h in _nodes(t["shipmentsByTrialId"])],
-                       _adoption(t, _nodes(c["usageUserLastActivesByOrgId"])))
+                       _adoption(t, _nodes(c["usageLastActivesByOrgId"])))
                       for t in _nodes(c["trialsByCustomerId"])]) for c in (e["node"] for e in page["edges"])]
             return data["partnerOrgByRowId"]["name"], page["totalCount"], page["pageInfo"]["hasNextPage"], rows
         page = data["customers"]

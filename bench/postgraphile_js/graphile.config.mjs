@@ -18,7 +18,7 @@ const TagsPlugin = makeJSONPgSmartTagsPlugin({
       ...Object.fromEntries(hidden.map((name) => [name, { tags: { behavior: "-*" } }])),
       // The usage rollup has no foreign key (rows outlive nothing; R-USE-08): a virtual one to the
       // customer gives the list its users' last active days (what `adoption` is computed from).
-      usage_user_last_active: { tags: { foreignKey: "(org_id) references customer_orgs (id)" } },
+      usage_last_active: { tags: { foreignKey: "(org_id) references customer_orgs (id)" } },
     },
   },
 });

@@ -59,3 +59,11 @@ def assigned(org: int, day, service: str, count: int) -> dict:
 async def rows(sessionmaker, sql: str, **params) -> list[tuple]:
     async with sessionmaker() as db:
         return [tuple(r) for r in (await db.execute(text(sql), params)).all()]
+
+
+async def last_active(sessionmaker, *orgs: int) -> list[tuple]:
+    """The last-active rollup of the orgs per user: (org, service, user, day), sorted."""
+    from server.domain.usage import storage
+
+    async with sessionmaker() as db:
+        return await storage.last_active(db, orgs)

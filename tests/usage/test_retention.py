@@ -8,8 +8,8 @@ from jobs.sweep import run_due
 from server import clock
 from server.domain.usage import storage
 from tests.timeline.conftest import new_customer_trial
-from tests.usage.conftest import activity, rows, send
-from tests.usage.test_ingest import LAST, TOTALS, USER_ROWS
+from tests.usage.conftest import activity, last_active, rows, send
+from tests.usage.test_ingest import TOTALS, USER_ROWS
 
 PARTITIONS = ("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
               "WHERE i.inhparent = 'usage_user_days'::regclass ORDER BY 1")
@@ -27,7 +27,7 @@ async def test_r_use_08_release_deletes_the_per_user_rows_and_keeps_the_daily_to
     assert len(await rows(sessionmaker, USER_ROWS, org=t.customer_id)) == 2
     await life.until(121)                                  # released for good (R-TIME-05)
     assert await rows(sessionmaker, USER_ROWS, org=t.customer_id) == []
-    assert await rows(sessionmaker, LAST, org=t.customer_id) == []
+    assert await last_active(sessionmaker, t.customer_id) == []
     assert [(str(d), s, a, e, m) for d, s, a, e, m in await rows(sessionmaker, TOTALS, org=t.customer_id)] == [
         (str(day), "MEETINGS", 2, 3, 90)]
     again = await send(client, platform, [activity(t.customer_id, clock.today(), "MEETINGS", "k1", 1)])
@@ -51,7 +51,7 @@ async def test_r_use_08_the_worker_makes_months_ahead_and_drops_what_is_past_400
         await clock.advance(db, timedelta(days=40))
     await run_due(runtime)
     assert [u for _, _, u, _, _ in await rows(sessionmaker, USER_ROWS, org=org)] == ["new"]
-    assert [u for _, u, _ in await rows(sessionmaker, LAST, org=org)] == ["new"]
+    assert [u for _, _, u, _ in await last_active(sessionmaker, org)] == ["new"]
     assert len(await rows(sessionmaker, TOTALS, org=org)) == 2                   # daily totals stay
     if postgres:
         left = [name for (name,) in await rows(sessionmaker, PARTITIONS)]

@@ -7,8 +7,8 @@ from server.db.models.settings import PartnerEmailText, PartnerSettings
 from server.db.models.organizations import CustomerOrg, CustomerUser, PartnerAccessGrant, PartnerOrg, PurchasedService
 from server.db.models.trials import ConsentRequest, DeviceExtensionRequest, Trial, TrialService
 from server.db.models.usage import (
-    TrialAdoptionHealth, UsageAssignedLicenses, UsageChangedOrg, UsageDailyTotal, UsageRun, UsageUserDay,
-    UsageUserLastActive,
+    TrialAdoptionHealth, UsageAssignedLicenses, UsageChangedOrg, UsageDailyTotal, UsageLastActive, UsageRun,
+    UsageUserDay,
 )
 from server.db.models.users import ApiToken, LoginAttempt, RoleGrant, UsedToken, User, WebSession
 from server.db.models.webhooks import WebhookDelivery, WebhookEndpoint
@@ -19,6 +19,6 @@ __all__ = [
     "PurchasedService", "ConsentRequest", "DeviceExtensionRequest", "Trial", "TrialService", "ApiToken",
     "LoginAttempt", "RoleGrant", "UsedToken", "User", "WebSession", "WebhookDelivery", "WebhookEndpoint",
     "TrialAdoptionHealth", "UsageAssignedLicenses", "UsageDailyTotal", "UsageRun", "UsageUserDay",
-    "UsageUserLastActive", "UsageChangedOrg",
+    "UsageLastActive", "UsageChangedOrg",
     "PartnerEmailText", "PartnerSettings",
 ]

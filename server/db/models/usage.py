@@ -5,7 +5,7 @@ month (declarative RANGE partitioning on `day`; the partitions are created ahead
 dropped whole by retention, server.domain.usage.storage), on SQLite a plain table. The other tables
 are rollups kept in the ingest's own transaction, so reads never scan the per-user days:
 `usage_daily_totals` (per org, service, day: active users, events, minutes; kept after release),
-`usage_user_last_active` (per org, service, user: the last day with activity) and
+`usage_last_active` (per org and service: each user's last day with activity, one JSON object) and
 `usage_assigned_licenses` (per org, service, day). `trial_adoption_health` is each trial's health as
 the daily evaluation last recorded it (R-USE-07); `usage_runs` marks the daily jobs done.
 """
@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import Base, BigId
+from server.db.base import Base, BigId, Json
 
 Count = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -46,14 +46,15 @@ class UsageDailyTotal(Base):
     minutes: Mapped[int] = mapped_column(Count)
 
 
-class UsageUserLastActive(Base):
-    """Per org, service and user: the last day with events or minutes above 0."""
-    __tablename__ = "usage_user_last_active"
+class UsageLastActive(Base):
+    """Per org and service: each user's last day with events or minutes above 0, as one JSON object
+    {user key: the day as a number of days after DAY_ZERO} (server.domain.usage.storage: an ingest
+    rewrites one row per org and service of its batch, not one per user; migration 0020)."""
+    __tablename__ = "usage_last_active"
 
     org_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     service: Mapped[str] = mapped_column(String(16), primary_key=True)
-    user_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    last_active_on: Mapped[date] = mapped_column(Date)
+    days: Mapped[dict] = mapped_column(Json)
 
 
 class UsageAssignedLicenses(Base):

@@ -13,8 +13,8 @@ Everything counts only the trial's services and days from the trial's start (its
   (`days` clamped to 1..400: the history kept, R-USE-08).
 
 `summary` is the one function deciding the list figures and health, on both read paths: the
-reference (DataLoader over `sql.last_active_by_trial`) and the planner (`sql.TRIAL_USAGE`), each
-handing it the trial's users' last active days.
+reference (DataLoader over `sql.last_active_by_trial`) and the planner (`sql.last_days`, merged
+by `sql.merged_days`), each handing it the trial's users' last active days.
 
 Decisions where the SPEC is silent:
 - A trial that has not started (no start date) has zero figures and no health.
@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.domain.usage import storage
 from server.enums import AdoptionHealth, TrialState
 
 #: R-USE-04: activation under this is LOW.
@@ -138,8 +139,7 @@ def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-_LAST_ACTIVE = text("SELECT service, last_active_on FROM usage_user_last_active "
-                    "WHERE org_id = :org AND last_active_on >= :since")
+_LAST_ACTIVE = text("SELECT service, days FROM usage_last_active WHERE org_id = :org")
 _TOTALS = text("SELECT day, service, active_users, events, minutes FROM usage_daily_totals "
                "WHERE org_id = :org AND day >= :since AND day <= :today")
 _ASSIGNED = text("SELECT a.service, a.assigned FROM usage_assigned_licenses a WHERE a.org_id = :org "
@@ -155,10 +155,13 @@ async def services(db: AsyncSession, org_id: int, starts_at: datetime | None, tr
         return [ServiceFigures(s, 0, 0, 0, 0, None) for s in trial_services]
     w7, w30 = window(started_on, today, WINDOW_7), window(started_on, today, WINDOW_30)
     active = {s: [0, 0] for s in trial_services}
-    for service, last in (await db.execute(_LAST_ACTIVE, {"org": org_id, "since": w30})).all():
-        if service in active and _day(last) <= today:
-            active[service][1] += 1
-            active[service][0] += _day(last) >= w7
+    n7, n30, n_today = storage.day_number(w7), storage.day_number(w30), storage.day_number(today)
+    for service, days in (await db.execute(_LAST_ACTIVE, {"org": org_id})).all():
+        if service in active:
+            for last in storage.as_object(days).values():
+                if n30 <= last <= n_today:
+                    active[service][1] += 1
+                    active[service][0] += last >= n7
     sums = {s: [0, 0] for s in trial_services}
     for _, service, _, events, minutes in (await db.execute(_TOTALS, {"org": org_id, "since": w30, "today": today})).all():
         if service in sums:

@@ -15,7 +15,11 @@ Order of a batch's writes (`write`), the same result on both backends:
    first reported, the usual new day, reads no replaced row: WRITE_NEW);
 3. the last active day of each changed active user moved forward (an unchanged row moved it when it
    was stored); a user whose changed day is no longer activity gets its last active day recomputed
-   (or loses the row) (PostgreSQL: only when a row that was activity is now idle);
+   (or leaves the object) (`move_last_active`; PostgreSQL: only when a row that was activity is now
+   idle). The rollup `usage_last_active` holds one row per (org, service): a JSON object {user key:
+   the user's last active day as a number of days after DAY_ZERO} (migration 0020), so a batch
+   rewrites one row per (org, service) it touches (~400 for 10,000 lines) where the per-user table
+   took one update per active user (~8,000), and a trial's adoption reads one row per service;
 4. assigned licenses upserted;
 5. the orgs of the changed rows marked in `usage_changed_orgs`: the next daily evaluation of health
    looks at their trials (R-USE-07, server.domain.usage.evaluation).
@@ -25,16 +29,17 @@ checks the rollups against a recomputation after random sequences of reports on 
 
 Measured (bench/usage.py, 2026-12-07): the COPY-staged path was 1.1-2.3x the bound-array one; over
 HTTP the ingest went from 0.23-0.25x the raw floor (statement per rollup, load 11-20) to 0.37-0.53x
-with the one statement and the lean line reader (load 3-8). What is left beyond the floor's own insert is mostly the last-active
-upsert: every active user's row moves forward every day (8,000 updates per 10,000 lines, kept HOT
-by fillfactor 50, migration 0017; a run where PostgreSQL did not prune the pages in time left them
-2-7x larger and the updates slower: bench.usage prints the share of HOT updates).
+with the one statement and the lean line reader (load 3-8). Then the per-user last-active table
+(8,000 row updates per 10,000 lines, 184 ms against 77 ms for the batch's inserted rows, load ~8;
+0.41x the floor at load 1-2) became one object per (org, service): its part of the statement
+~29 → ~17 ms (EXPLAIN ANALYZE, a new day's 10,000 lines for 200 orgs, load ~4); 0.46x (load 3-4).
+A big org's object is rewritten whole by each batch of its lines (O(its users), as the batch is).
 
 Partitions (PostgreSQL): `usage_user_days_pYYYYMM` holds one calendar month. `ensure_partitions`
 creates the months from the 400-day horizon to next month (the worker runs it daily, so they exist
 ahead of the days that need them; an ingest also makes a month a line needs when it is missing, in
 its own transaction first). `retention` drops every partition whose whole month is past the 400 days
-and deletes the older days left in the boundary month (and the last-active rows as old).
+and deletes the older days left in the boundary month (and the last active days as old).
 """
 from __future__ import annotations
 
@@ -50,7 +55,27 @@ from server.domain.usage.lines import HISTORY_DAYS, Activity, Assignment
 
 PARENT = "usage_user_days"
 PG_TYPES = {"org_id": "bigint", "day": "date", "service": "varchar", "user_key": "varchar", "events": "bigint",
-            "minutes": "bigint", "assigned": "integer"}
+            "minutes": "bigint", "assigned": "integer", "days": "varchar"}
+#: The last active days are stored as numbers of days after this one (usage_last_active.days).
+DAY_ZERO = date(2000, 1, 1)
+_ZERO = DAY_ZERO.toordinal()
+
+
+def day_number(day: date) -> int:
+    return day.toordinal() - _ZERO
+
+
+def number_day(number: int) -> date:
+    return date.fromordinal(number + _ZERO)
+
+
+def _as_day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def as_object(value) -> dict:
+    """A JSON column's value: decoded by the driver (PostgreSQL's jsonb) or JSON text (SQLite)."""
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else dict(value)
 
 
 def _dialect(db: AsyncSession) -> str:
@@ -68,11 +93,15 @@ def row_source(dialect: str, columns: Sequence[str], rows: Sequence[Sequence]) -
 
 
 async def _run(db: AsyncSession, sql: str, columns: Sequence[str], rows: Sequence[Sequence]):
+    """`sql` over `rows` (its FROM item `{source}`, `{json}`: the JSON column's type); the rows it
+    returns (SELECT or RETURNING)."""
     if not rows:
         return []
-    source, params = row_source(_dialect(db), columns, rows)
-    result = await db.execute(text(sql.replace("{source}", source)), params)
-    return result.all() if "RETURNING" in sql else []
+    dialect = _dialect(db)
+    source, params = row_source(dialect, columns, rows)
+    sql = sql.replace("{source}", source).replace("{json}", "jsonb" if dialect == "postgresql" else "text")
+    result = await db.execute(text(sql), params)
+    return result.all() if "RETURNING" in sql or sql.startswith("SELECT") else []
 
 
 USER_DAYS = """INSERT INTO usage_user_days (org_id, day, service, user_key, events, minutes)
@@ -91,17 +120,16 @@ ON CONFLICT (org_id, service, day) DO UPDATE SET active_users = excluded.active_
 WHERE (usage_daily_totals.active_users, usage_daily_totals.events, usage_daily_totals.minutes)
   IS DISTINCT FROM (excluded.active_users, excluded.events, excluded.minutes)"""
 
-LAST_ACTIVE_FORWARD = """INSERT INTO usage_user_last_active (org_id, service, user_key, last_active_on)
-SELECT k.org_id, k.service, k.user_key, max(k.day) FROM {source} WHERE true GROUP BY k.org_id, k.service, k.user_key
-ON CONFLICT (org_id, service, user_key) DO UPDATE SET last_active_on = excluded.last_active_on
-WHERE usage_user_last_active.last_active_on < excluded.last_active_on"""
-
-_ACTIVE_DAY_OF_ROW = """SELECT max(u.day) FROM usage_user_days u WHERE u.org_id = usage_user_last_active.org_id
-  AND u.service = usage_user_last_active.service AND u.user_key = usage_user_last_active.user_key
-  AND (u.events > 0 OR u.minutes > 0)"""
-_WAS_LAST = """(org_id, service, user_key, last_active_on) IN (SELECT k.org_id, k.service, k.user_key, k.day FROM {source})"""
-LAST_ACTIVE_GONE = f"DELETE FROM usage_user_last_active WHERE {_WAS_LAST} AND ({_ACTIVE_DAY_OF_ROW}) IS NULL"
-LAST_ACTIVE_BACK = f"UPDATE usage_user_last_active SET last_active_on = ({_ACTIVE_DAY_OF_ROW}) WHERE {_WAS_LAST}"
+#: The last-active rows (one per org and service) of the pairs `{source}`.
+READ_LAST_ACTIVE = """SELECT l.org_id, l.service, l.days FROM {source}
+JOIN usage_last_active AS l ON l.org_id = k.org_id AND l.service = k.service"""
+#: Each user's last active day on a service, from the stored per-user days (NULL: none is activity).
+ACTIVE_DAY_OF_USER = """SELECT k.org_id, k.service, k.user_key, (SELECT max(u.day) FROM usage_user_days AS u
+  WHERE u.org_id = k.org_id AND u.service = k.service AND u.user_key = k.user_key AND (u.events > 0 OR u.minutes > 0))
+FROM {source}"""
+WRITE_LAST_ACTIVE = """INSERT INTO usage_last_active (org_id, service, days)
+SELECT k.org_id, k.service, CAST(k.days AS {json}) FROM {source} WHERE true
+ON CONFLICT (org_id, service) DO UPDATE SET days = excluded.days"""
 
 CHANGED_ORGS = """INSERT INTO usage_changed_orgs (org_id) SELECT DISTINCT k.org_id FROM {source} WHERE true
 ON CONFLICT (org_id) DO NOTHING"""
@@ -129,21 +157,54 @@ async def _write_bound(db: AsyncSession, activities: Sequence[Activity]) -> int:
     changed = await _run(db, USER_DAYS, USER_COLUMNS, [a[1:] for a in activities])
     keys = sorted({(r[0], r[1], r[2]) for r in changed})
     await _run(db, DAILY_TOTALS, ("org_id", "day", "service"), keys)
-    await _run(db, LAST_ACTIVE_FORWARD, CHANGED_COLUMNS, [tuple(r[:4]) for r in changed if r[4]])
-    idle = [tuple(r[:4]) for r in changed if not r[4]]
-    for statement in (LAST_ACTIVE_GONE, LAST_ACTIVE_BACK):
-        await _run(db, statement, CHANGED_COLUMNS, idle)
+    forward: dict[tuple[int, str], dict[str, int]] = {}
+    for org, day, service, user, active in changed:
+        if active:
+            users, number = forward.setdefault((org, service), {}), day_number(_as_day(day))
+            if users.get(user, -1) < number:
+                users[user] = number
+    await move_last_active(db, forward, [(r[0], _as_day(r[1]), r[2], r[3]) for r in changed if not r[4]])
     await _run(db, CHANGED_ORGS, ("org_id",), sorted({(r[0],) for r in changed}))
     return len(changed)
 
 
+async def move_last_active(db: AsyncSession, forward: dict[tuple[int, str], dict[str, int]],
+                           idle: Sequence[tuple[int, date, str, str]]) -> None:
+    """The last active days (usage_last_active) moved forward by `forward` ({(org, service): {user:
+    day number}}: a day replaces only an earlier one) and back for the users of `idle` (changed rows
+    that are not activity: org, day, service, user) whose last active day was that day: recomputed
+    from their stored days, or gone. Read, merged here and written back: SQLite's whole step, and
+    PostgreSQL's rare one (activity reported idle after all; its forward step is in STAGED_WRITE)."""
+    pairs = sorted(set(forward) | {(org, service) for org, _, service, _ in idle})
+    if not pairs:
+        return
+    stored = {(org, service): as_object(days)
+              for org, service, days in await _run(db, READ_LAST_ACTIVE, ("org_id", "service"), pairs)}
+    touched = set()
+    for pair, users in forward.items():
+        days = stored.setdefault(pair, {})
+        for user, number in users.items():
+            if days.get(user, -1) < number:
+                days[user] = number
+                touched.add(pair)
+    back = sorted({(org, service, user) for org, day, service, user in idle
+                   if stored.get((org, service), {}).get(user) == day_number(day)})
+    for org, service, user, last in await _run(db, ACTIVE_DAY_OF_USER, ("org_id", "service", "user_key"), back):
+        if last is None:
+            del stored[(org, service)][user]
+        else:
+            stored[(org, service)][user] = day_number(_as_day(last))
+        touched.add((org, service))
+    await _run(db, WRITE_LAST_ACTIVE, ("org_id", "service", "days"),
+               [(org, service, orjson.dumps(stored[(org, service)]).decode()) for org, service in sorted(touched)])
+
+
 USER_COLUMNS = ("org_id", "day", "service", "user_key", "events", "minutes")
-CHANGED_COLUMNS = ("org_id", "day", "service", "user_key")
 #: PostgreSQL: the batch's rows in a temporary table of the connection, emptied at the end of each
 #: transaction (so a batch never sees another's).
 STAGING = """CREATE TEMPORARY TABLE IF NOT EXISTS usage_batch (org_id bigint, day date, service varchar(16),
   user_key varchar(64), events bigint, minutes bigint) ON COMMIT DELETE ROWS"""
-STAGED_IDLE = "(SELECT org_id, day, service, user_key FROM usage_batch WHERE events = 0 AND minutes = 0) AS k"
+STAGED_IDLE = "SELECT org_id, day, service, user_key FROM usage_batch WHERE events = 0 AND minutes = 0"
 #: One ingest at a time per org (transaction-scoped advisory locks, taken in org order): the deltas
 #: below read the rows they replace before replacing them, so two reports of the same org never
 #: interleave (a concurrent release of the org takes the same lock: `forget_users`).
@@ -156,9 +217,11 @@ FROM (SELECT DISTINCT org_id FROM usage_batch ORDER BY org_id) AS o"""
 #: reported: its rows' sums), the last active day forward by the changed active rows (an unchanged
 #: row moved it when it was stored), the orgs of changed rows are marked; returned: the rows
 #: changed, and those that were activity and are now idle (their user's last active day may move
-#: back: LAST_ACTIVE_GONE/BACK). New rollup rows are inserted in key order, so an org's rows share
-#: pages: the first version inserted them in hash order, an org's 50 last-active rows on 36 pages
-#: (a list of 50 trials read 1,800 pages for their adoption; with the order, about 2 a trial).
+#: back: `move_last_active`). The last active days: per (org, service) of the batch, its active
+#: users' latest days (`fresh`), those later than the stored ones (`moved`: each user's day read in
+#: the stored object by key) merged into the row (`forward`) or a new row (`added`; its conflict
+#: clause merges too, though under LOCK_ORGS no other ingest of the org inserts it meanwhile). New
+#: rollup rows are inserted in key order, so an org's rows share pages.
 STAGED_WRITE = """WITH {seen}changed AS (
   INSERT INTO usage_user_days AS u (org_id, day, service, user_key, events, minutes)
   SELECT org_id, day, service, user_key, events, minutes FROM usage_batch
@@ -174,12 +237,27 @@ totals AS (
   ON CONFLICT (org_id, service, day) DO UPDATE SET active_users = t.active_users + excluded.active_users,
     events = t.events + excluded.events, minutes = t.minutes + excluded.minutes
   WHERE excluded.active_users <> 0 OR excluded.events <> 0 OR excluded.minutes <> 0),
+fresh AS (
+  SELECT org_id, service, array_agg(user_key) AS users, array_agg(day) AS days FROM (
+    SELECT org_id, service, user_key, max(day) - DATE '{zero}' AS day FROM delta WHERE active
+    GROUP BY org_id, service, user_key) AS a
+  GROUP BY org_id, service),
+moved AS (
+  SELECT f.org_id, f.service, l.days IS NULL AS new,
+    (SELECT jsonb_object_agg(u.user_key, u.day) FROM unnest(f.users, f.days) AS u(user_key, day)
+     WHERE u.day > coalesce(CAST(l.days ->> u.user_key AS integer), -1)) AS patch
+  FROM fresh AS f LEFT JOIN LATERAL (SELECT o.days FROM usage_last_active AS o
+    WHERE o.org_id = f.org_id AND o.service = f.service) AS l ON true),
 forward AS (
-  INSERT INTO usage_user_last_active AS l (org_id, service, user_key, last_active_on)
-  SELECT org_id, service, user_key, max(day) FROM delta WHERE active GROUP BY org_id, service, user_key
-  ORDER BY org_id, service, user_key
-  ON CONFLICT (org_id, service, user_key) DO UPDATE SET last_active_on = excluded.last_active_on
-  WHERE l.last_active_on < excluded.last_active_on)
+  UPDATE usage_last_active AS l SET days = l.days || m.patch FROM moved AS m
+  WHERE m.patch IS NOT NULL AND NOT m.new AND l.org_id = m.org_id AND l.service = m.service),
+added AS (
+  INSERT INTO usage_last_active AS l (org_id, service, days)
+  SELECT org_id, service, patch FROM moved WHERE new ORDER BY org_id, service
+  ON CONFLICT (org_id, service) DO UPDATE SET days = l.days || (SELECT jsonb_object_agg(n.key, n.value)
+    FROM jsonb_each(excluded.days) AS n WHERE coalesce(CAST(l.days ->> n.key AS integer), -1) < CAST(n.value AS integer))
+  WHERE EXISTS (SELECT FROM jsonb_each(excluded.days) AS n
+    WHERE coalesce(CAST(l.days ->> n.key AS integer), -1) < CAST(n.value AS integer)))
 SELECT count(*), count(*) FILTER (WHERE was_active AND NOT active) FROM delta"""
 #: The batch's (org, day, service) keys that have rows already (a day reported before, or a key's
 #: users split over several reports), found by one index probe each.
@@ -188,11 +266,11 @@ _SEEN = """SELECT k.org_id, k.day, k.service FROM (SELECT DISTINCT org_id, day, 
     AND u.service = k.service LIMIT 1) AS found"""
 ANY_SEEN = f"SELECT EXISTS ({_SEEN})"
 #: Every key of the batch is new (the usual report: a new day): every changed row is new.
-WRITE_NEW = STAGED_WRITE.format(seen="", delta="""SELECT org_id, day, service, user_key,
+WRITE_NEW = STAGED_WRITE.format(zero=DAY_ZERO, seen="", delta="""SELECT org_id, day, service, user_key,
   events > 0 OR minutes > 0 AS active, false AS was_active, events, minutes FROM changed""")
 #: Some keys have rows: the changed rows of those keys read the row they replace (`o`, in the
 #: statement's snapshot: before the upsert); the others are new.
-WRITE_SEEN = STAGED_WRITE.format(seen=f"seen AS MATERIALIZED ({_SEEN}),\n", delta="""
+WRITE_SEEN = STAGED_WRITE.format(zero=DAY_ZERO, seen=f"seen AS MATERIALIZED ({_SEEN}),\n", delta="""
   SELECT c.org_id, c.day, c.service, c.user_key, c.events > 0 OR c.minutes > 0 AS active,
     coalesce(o.events > 0 OR o.minutes > 0, false) AS was_active,
     c.events - coalesce(o.events, 0) AS events, c.minutes - coalesce(o.minutes, 0) AS minutes
@@ -216,9 +294,19 @@ async def _write_staged(db: AsyncSession, activities: Sequence[Activity]) -> int
     await driver.fetchval(LOCK_ORGS)
     changed, gone = await driver.fetchrow(WRITE_SEEN if await driver.fetchval(ANY_SEEN) else WRITE_NEW)
     if gone:
-        for statement in (LAST_ACTIVE_GONE, LAST_ACTIVE_BACK):
-            await driver.execute(statement.replace("{source}", STAGED_IDLE))
+        await move_last_active(db, {}, [tuple(row) for row in await driver.fetch(STAGED_IDLE)])
     return changed
+
+
+async def last_active(db: AsyncSession, org_ids: Iterable[int]) -> list[tuple[int, str, str, date]]:
+    """Every (org, service, user, last active day) of the orgs, sorted: the last-active rollup read
+    back per user (tests, tools)."""
+    found = []
+    for org, service, days in await _run(db, "SELECT l.org_id, l.service, l.days FROM {source} "
+                                         "JOIN usage_last_active AS l ON l.org_id = k.org_id",
+                                         ("org_id",), [(org,) for org in sorted(set(org_ids))]):
+        found += [(org, service, user, number_day(day)) for user, day in as_object(days).items()]
+    return sorted(found)
 
 
 # --- PostgreSQL partitions and retention (R-USE-08) ---
@@ -288,8 +376,18 @@ async def retention(db: AsyncSession, today: date) -> list[str]:
                 await db.execute(text(f"DROP TABLE IF EXISTS {name}"))
                 dropped.append(name)
     await db.execute(text("DELETE FROM usage_user_days WHERE day < :cutoff"), {"cutoff": cutoff})
-    await db.execute(text("DELETE FROM usage_user_last_active WHERE last_active_on < :cutoff"), {"cutoff": cutoff})
+    await db.execute(text(RETENTION[_dialect(db) == "postgresql"]), {"cutoff": day_number(cutoff)})
     return dropped
+
+
+#: The last active days before the cutoff (a day number) leave their objects (SQLite, PostgreSQL).
+#: A row left empty stays: deleting it could race an ingest moving a day of it forward.
+RETENTION = ("""UPDATE usage_last_active SET days = (SELECT json_group_object(e.key, e.value)
+  FROM json_each(usage_last_active.days) AS e WHERE e.value >= :cutoff)
+WHERE EXISTS (SELECT 1 FROM json_each(usage_last_active.days) AS e WHERE e.value < :cutoff)""",
+             """UPDATE usage_last_active AS l SET days = (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}')
+  FROM jsonb_each(l.days) AS e WHERE CAST(e.value AS integer) >= :cutoff)
+WHERE EXISTS (SELECT FROM jsonb_each(l.days) AS e WHERE CAST(e.value AS integer) < :cutoff)""")
 
 
 async def forget_users(db: AsyncSession, org_id: int, services: Sequence[str]) -> None:
@@ -298,7 +396,7 @@ async def forget_users(db: AsyncSession, org_id: int, services: Sequence[str]) -
     if _dialect(db) == "postgresql":
         await db.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, CAST(:org % 2147483648 AS integer))"),
                          {"org": org_id})
-    for table in ("usage_user_days", "usage_user_last_active"):
+    for table in ("usage_user_days", "usage_last_active"):
         await db.execute(text(f"DELETE FROM {table} WHERE org_id = :org AND service IN :services")
                          .bindparams(bindparam("services", expanding=True)), {"org": org_id, "services": list(services)})
 

@@ -91,18 +91,19 @@ async def _service_names(info: Info, trial_id: int) -> list[str]:
 
 @lru_cache(maxsize=1 << 12)
 def _days(values: tuple) -> tuple[date, ...]:
-    """`usage.sql.last_days` (days after DAY_ZERO) as dates."""
+    """`usage.sql.merged_days` (days after DAY_ZERO) as dates."""
     return tuple(DAY_ZERO + timedelta(days=v) for v in values)
 
 
 _LAST: list = [None, None]  # (inputs, summary) of the last trial shaped: its other fields ask the same
 
 
-def _summary(env: Any, state: str, starts_at: Any, licenses: int, last_days: list | None) -> adoption.Summary:
-    inputs = (state, starts_at, licenses, last_days, env.now.date())
+def _summary(env: Any, state: str, starts_at: Any, licenses: int, rows: list | None) -> adoption.Summary:
+    """`rows`: `usage.sql.last_days` of the trial (its services' {user: day number} objects)."""
+    inputs = (state, starts_at, licenses, rows, env.now.date())
     if _LAST[0] == inputs:
         return _LAST[1]
-    summary = _summary_of(state, starts_at, licenses, tuple(last_days or ()), inputs[4])
+    summary = _summary_of(state, starts_at, licenses, usage_sql.merged_days(rows), inputs[4])
     _LAST[:] = inputs, summary
     return summary
 
