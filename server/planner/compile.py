@@ -94,15 +94,39 @@ def collect(schema: GraphQLSchema, fragments: dict, variables: dict[str, Any], r
     return found
 
 
-def shaper(getters: list[tuple[str, Getter | int]]) -> Shaper:
+class Inline:
+    """A field's value as a Python expression over `row` and `env` (`expr`, its other names `{name}`
+    placeholders for `names`), written into the object's generated shaper: no call of its own per row
+    (a list page of 50 customers shapes ~1 000 values, most of them through a function)."""
+
+    __slots__ = ("expr", "names", "_get")
+
+    def __init__(self, expr: str, **names: Any) -> None:
+        self.expr, self.names, self._get = expr, names, None
+
+    def __call__(self, row: list, env: Any) -> Any:
+        """As a Getter, where no shaper writes it in (a Python-built object's, `Compiler.built`)."""
+        if self._get is None:
+            scope = dict(self.names)
+            source = "def get(row, env):\n    return " + self.expr.format(**{n: n for n in self.names}) + "\n"
+            exec(compile(source, "<planner value>", "exec"), scope)  # noqa: S102 - compiled names only
+            self._get = scope["get"]
+        return self._get(row, env)
+
+
+def shaper(getters: list[tuple[str, Getter | Inline | int]]) -> Shaper:
     """One function that builds the object's dict in the document's key order: a stored column is
-    read in place (`row[i]`), anything else through its getter. Generated once per compiled
-    statement, it spares a call per field per row (a list of 50 customers shapes ~500 values)."""
+    read in place (`row[i]`), an `Inline` value written in place, anything else through its getter.
+    Generated once per compiled statement, it spares a call per field per row."""
     names: dict[str, Any] = {}
     items = []
     for n, (key, get) in enumerate(getters):
         if isinstance(get, int):
             items.append(f"{key!r}: row[{get}]")
+        elif isinstance(get, Inline):
+            local = {name: f"g{n}_{name}" for name in get.names}
+            names.update((local[name], value) for name, value in get.names.items())
+            items.append(f"{key!r}: " + get.expr.format(**local))
         else:
             names[f"get{n}"] = get
             items.append(f"{key!r}: get{n}(row, env)")
@@ -111,10 +135,8 @@ def shaper(getters: list[tuple[str, Getter | int]]) -> Shaper:
     return names["shape"]
 
 
-def _derived_getter(fn: Callable[..., Any], indexes: list[int], decoders: list) -> Getter:
-    """`fn(env, value, …)` over the row's values at `indexes`, each through its decoder (None: as is),
-    generated once per compiled statement like `shaper`: no list or loop per call (a list page
-    computes ~10 derived fields for each of 50 rows)."""
+def _derived(fn: Callable[..., Any], indexes: list[int], decoders: list) -> Inline:
+    """`fn(env, value, …)` over the row's values at `indexes`, each through its decoder (None: as is)."""
     names: dict[str, Any] = {"fn": fn}
     args = []
     for n, (index, decode) in enumerate(zip(indexes, decoders, strict=True)):
@@ -122,10 +144,8 @@ def _derived_getter(fn: Callable[..., Any], indexes: list[int], decoders: list) 
             args.append(f"row[{index}]")
         else:
             names[f"d{n}"] = decode
-            args.append(f"d{n}(row[{index}])")
-    source = "def get(row, env):\n    return fn(env" + "".join(", " + a for a in args) + ")\n"
-    exec(compile(source, "<planner derived>", "exec"), names)  # noqa: S102 - indexes and names only
-    return names["get"]
+            args.append(f"{{d{n}}}(row[{index}])")
+    return Inline("{fn}(env" + "".join(", " + a for a in args) + ")", **names)
 
 
 class Compiler:
@@ -148,11 +168,11 @@ class Compiler:
         fields = collect(self.schema, self.fragments, self.variables, runtime,
                          [node.selection_set for node in nodes])
         exprs: list = []
-        getters: list[tuple[str, Getter | int]] = []
+        getters: list[tuple[str, Getter | Inline | int]] = []
         for key, field_nodes in fields.items():
             name = field_nodes[0].name.value
             if name == "__typename":
-                getters.append((key, lambda row, env, t=type_name: t))
+                getters.append((key, Inline(repr(type_name))))
                 continue
             declaration = plan.fields.get(name) if plan is not None else None
             if declaration is None or any(node.arguments for node in field_nodes):
@@ -161,7 +181,7 @@ class Compiler:
             getters.append((key, self.field(declaration, field_nodes, field_type.name, source, parent, exprs)))
         return exprs, shaper(getters)
 
-    def built(self, get: Getter, nodes: list[FieldNode], type_name: str) -> Getter:
+    def built(self, get: Inline, nodes: list[FieldNode], type_name: str) -> Getter | Inline:
         """`get` itself for a scalar; for an object type, `get` builds each object in Python (or a list of
         them, or None) — the reference's own Strawberry objects (a delivery's headers) — shaped here to
         the selection (`picker`)."""
@@ -214,7 +234,7 @@ class Compiler:
         return pick
 
     def field(self, declaration: Any, nodes: list[FieldNode], type_name: str, source: Any, parent: Any,
-              exprs: list) -> Getter | int:
+              exprs: list) -> Getter | Inline | int:
         """Append the field's expressions to `exprs`; return the getter of its value from the row (an
         index for a stored column read as is)."""
         start = len(exprs)
@@ -222,13 +242,12 @@ class Compiler:
             column = column_of(source, declaration.name)
             exprs.append(utc_text(column) if declaration.time else column)
             if declaration.time:
-                return lambda row, env: iso_time(row[start])
+                return Inline(f"{{iso}}(row[{start}])", iso=iso_time)
             convert = declaration.convert
-            return (lambda row, env: convert(row[start])) if convert is not None else start
+            return Inline(f"{{convert}}(row[{start}])", convert=convert) if convert is not None else start
         if isinstance(declaration, GlobalId):
             exprs.append(column_of(source, declaration.column))
-            name = declaration.type_name
-            return lambda row, env: global_id(name, row[start])
+            return Inline(f"{{gid}}({declaration.type_name!r}, row[{start}])", gid=global_id)
         if isinstance(declaration, Derived):
             shared = self.shared.setdefault(id(exprs), (exprs, {}))[1]
             indexes, decoders = [], []
@@ -253,7 +272,7 @@ class Compiler:
                         shared[key] = len(exprs) - 1
                 indexes.append(shared[key] if key is not None else len(exprs) - 1)
                 decoders.append(decode)
-            return self.built(_derived_getter(declaration.fn, indexes, decoders), nodes, type_name)
+            return self.built(_derived(declaration.fn, indexes, decoders), nodes, type_name)
         if isinstance(declaration, Relation):
             child = declaration.model.__table__.alias()
             inner, shape = self.object(declaration.target, nodes, child, source)
@@ -262,24 +281,21 @@ class Compiler:
             if declaration.scope is not None:
                 where.append(declaration.scope(self.actor, child))
                 if isinstance(where[-1], False_):  # nothing in reach (a viewer without a partner): no read
-                    many = declaration.many
-                    return lambda row, env: [] if many else None
+                    return Inline("[]" if declaration.many else "None")
             if declaration.shown is not None:
                 where.append(declaration.shown(source, parent, self.actor))
             if declaration.many:
                 exprs.append(select(func.coalesce(func.json_agg(aggregate_order_by(row_expr, *declaration.order(child))),
                                                   EMPTY)).where(*where).scalar_subquery())
-                return lambda row, env: [shape(value, env) for value in row[start]]
+                return Inline(f"[{{shape}}(value, env) for value in row[{start}]]", shape=shape)
             exprs.append(select(row_expr).where(*where).limit(1).scalar_subquery())
-            return lambda row, env: None if row[start] is None else shape(row[start], env)
+            return Inline(f"None if row[{start}] is None else {{shape}}(row[{start}], env)", shape=shape)
         if isinstance(declaration, Embedded):
             inner, shape = self.object(declaration.target, nodes, source, parent)
             exprs.append(case((declaration.present(source), func.json_build_array(*inner)), else_=null()))
-            return lambda row, env: None if row[start] is None else shape(row[start], env)
+            return Inline(f"None if row[{start}] is None else {{shape}}(row[{start}], env)", shape=shape)
         if isinstance(declaration, FromActor):
-            fn = declaration.fn
-            return lambda row, env: fn(env)
+            return Inline("{fn}(env)", fn=declaration.fn)
         if isinstance(declaration, Constant):
-            fn = declaration.fn
-            return lambda row, env: fn()
+            return Inline("{fn}()", fn=declaration.fn)
         raise Unplannable(f"{type_name}: unknown declaration {declaration!r}")
