@@ -179,3 +179,14 @@ async def test_r_use_05_attention_lists_low_adoption_ending_soon(app, client, ki
                                {"customerName": "Low Ending AS", "daysLeft": 11}]}
     page = await client.get("/", headers={"authorization": f"Bearer {kit.token()}"})
     assert page.status_code in (200, 303)
+
+
+def test_r_use_03_a_user_on_several_services_is_one_user_with_the_latest_day():
+    """The planner's merge of a trial's last-active rows (usage.sql.merged_days, one {user: day} object
+    per service): disjoint users keep their days, a user on two services counts once with the later."""
+    from server.domain.usage.sql import merged_days
+
+    assert merged_days(None) == () and merged_days([]) == ()
+    assert sorted(merged_days([{"a": 5, "b": 7}])) == [5, 7]
+    assert sorted(merged_days([{"a": 5, "b": 7}, {"c": 1}])) == [1, 5, 7]
+    assert sorted(merged_days([{"a": 5, "b": 7}, {"b": 9, "c": 1}, {"a": 2}])) == [1, 5, 9]

@@ -114,6 +114,11 @@ def merged_days(rows: Sequence[dict] | None) -> tuple[int, ...]:
         return ()
     if len(rows) == 1:
         return tuple(rows[0].values())
+    merged: dict[str, int] = {}
+    for row in rows:
+        merged.update(row)
+    if len(merged) == sum(map(len, rows)):          # no user on two of the services (C loops only)
+        return tuple(merged.values())
     best: dict[str, int] = {}
     for row in rows:
         for user, day in row.items():
