@@ -240,9 +240,13 @@ class Compiler:
         start = len(exprs)
         if isinstance(declaration, Column):
             column = column_of(source, declaration.name)
-            exprs.append(utc_text(column) if declaration.time else column)
-            if declaration.time:
-                return Inline(f"{{iso}}(row[{start}])", iso=iso_time)
+            if declaration.time:  # its UTC text, shared with a derived field's TimeInput of it (daysLeft)
+                shared = self.shared.setdefault(id(exprs), (exprs, {}))[1]
+                if ("time", id(column)) not in shared:
+                    shared["time", id(column)] = len(exprs)
+                    exprs.append(utc_text(column))
+                return Inline(f"{{iso}}(row[{shared['time', id(column)]}])", iso=iso_time)
+            exprs.append(column)
             convert = declaration.convert
             return Inline(f"{{convert}}(row[{start}])", convert=convert) if convert is not None else start
         if isinstance(declaration, GlobalId):

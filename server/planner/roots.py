@@ -289,13 +289,13 @@ class Connection(Root):
                     node_index = len(exprs)
                     exprs.append(select(func.coalesce(func.json_agg(aggregate_order_by(
                         func.json_build_array(*node_exprs), *order)), EMPTY)).scalar_subquery())
-                parts.append((key, "edges", node_index,
-                              ([(k, ns[0].name.value) for k, ns in edge.items()], node_shape)))
+                parts.append((key, "edges", node_index, _edges([(k, ns[0].name.value) for k, ns in edge.items()],
+                                                               self.edge_type, node_shape)))
             else:
                 from server.planner.compile import Unplannable
 
                 raise Unplannable(f"{self.connection_type}.{name}")
-        cursor, timed, edge_type, first_of = self.cursor, self.timed(args), self.edge_type, self.first
+        cursor, timed, first_of = self.cursor, self.timed(args), self.first
 
         def shape(values: list, env: Any) -> dict[str, Any]:
             keys = values[keys_index] if keys_index is not None else []
@@ -313,13 +313,22 @@ class Connection(Root):
                             "__typename": "PageInfo"}
                     answer[key] = {k: info[name] for k, name in extra}
                 else:
-                    fields, node_shape = extra
                     nodes = values[index][:first] if index is not None else [None] * len(shown)
-                    answer[key] = [{k: (c if name == "cursor" else edge_type if name == "__typename"
-                                        else node_shape(node, env)) for k, name in fields}
-                                   for c, node in zip(cursors, nodes, strict=True)]
+                    answer[key] = extra(cursors, nodes, env)
             return answer
         return exprs, shape
+
+
+def _edges(fields: list[tuple[str, str]], edge_type: str, node_shape: Any) -> Callable[[list, list, Any], list]:
+    """The page's edges from its cursors and node rows, one dict per edge in the document's key order
+    (`fields`: response key, field name), generated once per compiled statement like compile.shaper."""
+    names: dict[str, Any] = {"node_shape": node_shape}
+    items = [f"{key!r}: " + ("cursor" if name == "cursor" else repr(edge_type) if name == "__typename"
+                             else "node_shape(node, env)") for key, name in fields]
+    source = ("def edges(cursors, nodes, env):\n    return [{" + ", ".join(items) + "}"
+              " for cursor, node in zip(cursors, nodes, strict=True)]\n")
+    exec(compile(source, "<planner edges>", "exec"), names)  # noqa: S102 - keys are GraphQL names
+    return names["edges"]
 
 
 class Statement(Root):

@@ -263,10 +263,22 @@ def _actions(actor: Any, state: str, customer_id: int | None, own: bool | None, 
     return allowed.allowed(actor, state, customer_id=customer_id, own_customer=own, partner_tier=tier)
 
 
+#: The last actor asked about (held: its identity stands for no other while here), whether it is a
+#: customer admin, and its actions by (state, customer_id, own, tier): a page of 50 trials hashes the
+#: actor once, not once per trial and field.
+_ACTOR: list = [None, False, {}]
+
+
 def _may(action: str, *inputs: Any) -> plan.Derived:
     def fn(env, state: str, customer_id: int, own: bool | None, tier: str | None = None) -> bool:
-        actor = env.actor
-        return getattr(_actions(actor, state, customer_id if actor.is_customer_admin else None, own, tier), action)
+        actor, known = env.actor, _ACTOR
+        if known[0] is not actor:
+            known[:] = actor, actor.is_customer_admin, {}
+        key = (state, customer_id if known[1] else None, own, tier)
+        actions = known[2].get(key)
+        if actions is None:
+            actions = known[2][key] = _actions(actor, *key)
+        return getattr(actions, action)
     return plan.Derived(fn, "state", "customer_id", plan.Input(_own), *inputs)
 
 
