@@ -218,8 +218,9 @@ FROM (SELECT DISTINCT org_id FROM usage_batch ORDER BY org_id) AS o"""
 #: row moved it when it was stored), the orgs of changed rows are marked; returned: the rows
 #: changed, and those that were activity and are now idle (their user's last active day may move
 #: back: `move_last_active`). The last active days: per (org, service) of the batch, its active
-#: users' latest days (`fresh`), those later than the stored ones (`moved`: each user's day read in
-#: the stored object by key) merged into the row (`forward`) or a new row (`added`; its conflict
+#: users' days (`fresh`), those later than the stored ones (`moved`: each user's day read in the
+#: stored object by key; in day order, so of a user's several days the latest stays in the object)
+#: merged into the row (`forward`) or a new row (`added`; its conflict
 #: clause merges too, though under LOCK_ORGS no other ingest of the org inserts it meanwhile). New
 #: rollup rows are inserted in key order, so an org's rows share pages.
 STAGED_WRITE = """WITH {seen}changed AS (
@@ -238,13 +239,11 @@ totals AS (
     events = t.events + excluded.events, minutes = t.minutes + excluded.minutes
   WHERE excluded.active_users <> 0 OR excluded.events <> 0 OR excluded.minutes <> 0),
 fresh AS (
-  SELECT org_id, service, array_agg(user_key) AS users, array_agg(day) AS days FROM (
-    SELECT org_id, service, user_key, max(day) - DATE '{zero}' AS day FROM delta WHERE active
-    GROUP BY org_id, service, user_key) AS a
-  GROUP BY org_id, service),
+  SELECT org_id, service, array_agg(user_key) AS users, array_agg(day - DATE '{zero}') AS days FROM delta
+  WHERE active GROUP BY org_id, service),
 moved AS (
   SELECT f.org_id, f.service, l.days IS NULL AS new,
-    (SELECT jsonb_object_agg(u.user_key, u.day) FROM unnest(f.users, f.days) AS u(user_key, day)
+    (SELECT jsonb_object_agg(u.user_key, u.day ORDER BY u.day) FROM unnest(f.users, f.days) AS u(user_key, day)
      WHERE u.day > coalesce(CAST(l.days ->> u.user_key AS integer), -1)) AS patch
   FROM fresh AS f LEFT JOIN LATERAL (SELECT o.days FROM usage_last_active AS o
     WHERE o.org_id = f.org_id AND o.service = f.service) AS l ON true),
