@@ -140,10 +140,11 @@ async def _answer(request: Request, query: str, variables, name: str | None, med
     await _refresh_clock(state)
     scope = request.scope.get("state", {})
     known = scope.get("actor") if scope.get("bearer_token") is None else None  # a token is checked on the read
-    planned = gql.plannable(state.planner, state.documents, query, name, known, variables)
+    prepared = gql.prepare(state.planner, state.documents, query, name, known, variables)
     answer = None
-    if planned is not None:  # root fields declared plannable (server.planner): one statement
-        answer = await _run_planned(request, planned, query, variables, name, request_id)
+    if prepared.planned:  # root fields declared plannable (server.planner): one statement
+        answer = await _run_planned(request, (prepared.document, prepared.operation), query, variables, name,
+                                    request_id)
         if answer is not None and answer.complete:
             return gql.respond({"data": answer.data}, 200, media_type)
     # AuthMiddleware: session cookie (CSRF checked there), or the bearer token it left to this endpoint
@@ -152,7 +153,7 @@ async def _answer(request: Request, query: str, variables, name: str | None, med
                       redis=state.redis, request_id=request_id)
     status, body, headers = await gql.run(state.graphql_schema, state.documents, context, query, variables, name,
                                           method=request.method, expose_errors=state.settings.env != "production",
-                                          planned=answer)
+                                          planned=answer, prepared=prepared)
     if status == 405:
         return gql.respond(body, 405, media_type, headers)
     if media_type == gql.JSON:

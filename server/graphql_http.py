@@ -22,12 +22,13 @@ import asyncio
 import html
 import re
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import structlog
 from graphql import (
-    DocumentNode, GraphQLError, GraphQLSchema, OperationType, execute, get_operation_ast, parse, validate,
+    DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, OperationType, execute, get_operation_ast,
+    parse, validate,
 )
 import graphql.execution.executor as graphql_executor
 from graphql.execution.values import get_variable_values
@@ -248,15 +249,18 @@ def respond(body: dict[str, Any], status: int, media_type: str, headers: dict[st
 
 async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context, query: str,
               variables: dict[str, Any] | None, operation_name: str | None, *, method: str = "POST",
-              expose_errors: bool = False, planned: Any = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+              expose_errors: bool = False, planned: Any = None,
+              prepared: Prepared | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Parse (cached), validate (cached), select, coerce and execute. Returns (status for
     graphql-response+json, body, headers). Used by the HTTP endpoint and by the portal pages.
     `planned`: what the read planner answered of this query (server.planner.run.Answer): only the
-    root fields it left run here, and the answer is both parts in the document's order."""
-    document, errors = documents.get(query)
+    root fields it left run here, and the answer is both parts in the document's order.
+    `prepared`: the caller's `prepare` of this query (its document and operation, not looked up twice)."""
+    if prepared is None:
+        prepared = prepare(None, documents, query, operation_name)
+    document, operation = prepared.document, prepared.operation
     if document is None:
-        return 400, {"errors": [e.formatted for e in errors]}, {}
-    operation = get_operation_ast(document, operation_name)
+        return 400, {"errors": [e.formatted for e in documents.get(query)[1]]}, {}
     if operation is None:
         return 400, {"errors": [{"message": "Pick one operation with `operationName`."}]}, {}
     if method == "GET" and operation.operation is not OperationType.QUERY:
@@ -280,24 +284,41 @@ async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context,
     return 200, body, {}
 
 
-def plannable(planner: Any, documents: DocumentCache, query: str, operation_name: str | None,
-              actor: Any = None, variables: dict[str, Any] | None = None):
-    """(document, operation) when the planner may answer this query or some of its root fields
-    (server.planner), else None: the document does not validate, names no single operation, is a
-    mutation, no root field's selection is declared plannable or would read anything, or (`actor`:
-    the caller when known before any read) the plan hands it back for that actor (counted). One dict
-    lookup each once the document and its plan are cached: a query the reference path answers whole
-    costs the reference path and nothing more."""
-    if planner is None:
-        return None
+class Prepared(NamedTuple):
+    """A query's document and selected operation (None: it does not validate, or names no single
+    operation) and whether the read planner may answer some of its root fields (`planned`)."""
+    document: DocumentNode | None
+    operation: OperationDefinitionNode | None
+    planned: bool
+
+
+def prepare(planner: Any, documents: DocumentCache, query: str, operation_name: str | None,
+            actor: Any = None, variables: dict[str, Any] | None = None) -> Prepared:
+    """The document (cached), its operation, and the planner's verdict: `planned` when the planner
+    may answer this query or some of its root fields (server.planner), else not: no planner, the
+    document does not validate, names no single operation, is a mutation, no root field's selection
+    is declared plannable or would read anything, or (`actor`: the caller when known before any read)
+    the plan hands it back for that actor (counted). `/graphql` and the pages run the reference path
+    with this (`run(..., prepared=)`): the document and operation are looked up once whichever path
+    answers, so an operation the reference answers whole costs the reference path and the plan's
+    verdict (one dict lookup, `Planner.accepts`)."""
     document, _ = documents.get(query)
     if document is None:
-        return None
+        return Prepared(None, None, False)
     operation = get_operation_ast(document, operation_name)
-    if operation is None or operation.operation is not OperationType.QUERY:
-        return None
-    return (document, operation) if planner.accepts(query, operation_name, document, operation, actor, variables) \
-        else None
+    if operation is None:
+        return Prepared(document, None, False)
+    planned = planner is not None and operation.operation is OperationType.QUERY and \
+        planner.accepts(query, operation_name, document, operation, actor, variables)
+    return Prepared(document, operation, planned)
+
+
+def plannable(planner: Any, documents: DocumentCache, query: str, operation_name: str | None,
+              actor: Any = None, variables: dict[str, Any] | None = None):
+    """(document, operation) when the planner may answer this query or some of its root fields, else
+    None (`prepare`'s verdict)."""
+    prepared = prepare(planner, documents, query, operation_name, actor, variables)
+    return (prepared.document, prepared.operation) if prepared.planned else None
 
 
 async def run_planned(planner: Any, planned: tuple, context: Context, query: str, variables: dict[str, Any] | None,

@@ -85,20 +85,24 @@ async def run_operation(request: Request, name: str, variables: dict[str, Any] |
     state = request.app.state
     text = load_operations(state)[name]
     variables = without_nul(variables)
-    context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=request.state.actor,
-                      request=request, redis=state.redis, request_id=request.scope.get("state", {}).get("request_id"))
+    request_id = request.scope.get("state", {}).get("request_id")
     planner = getattr(state, "planner", None)
-    planned = graphql_http.plannable(planner, state.documents, text, name, request.state.actor, variables)
-    if planned is not None:  # one SQL statement (server.planner)
+    prepared = graphql_http.prepare(planner, state.documents, text, name, request.state.actor, variables)
+    planned = None
+    if prepared.planned:  # one SQL statement (server.planner)
         reading = Context(sessionmaker=getattr(state, "read_sessionmaker", state.sessionmaker), settings=state.settings,
                           actor=request.state.actor, request=request, redis=state.redis,
-                          request_id=context.request_id)  # autocommit reads: no BEGIN/ROLLBACK (server.db.engine)
-        answer = await graphql_http.run_planned(planner, planned, reading, text, variables, name)
-        if answer is not None and answer.complete:
-            return Result(data=answer.data)
-        planned = answer  # the root fields it left run below
+                          request_id=request_id)  # autocommit reads: no BEGIN/ROLLBACK (server.db.engine)
+        planned = await graphql_http.run_planned(planner, (prepared.document, prepared.operation), reading, text,
+                                                 variables, name)
+        if planned is not None and planned.complete:
+            return Result(data=planned.data)
+        # else the root fields it left (or all of them) run below
+    context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=request.state.actor,
+                      request=request, redis=state.redis, request_id=request_id)
     status, body, _ = await graphql_http.run(state.graphql_schema, state.documents, context, text, variables, name,
-                                             expose_errors=state.settings.env != "production", planned=planned)
+                                             expose_errors=state.settings.env != "production", planned=planned,
+                                             prepared=prepared)
     if status != 200 or body.get("data") is None:
         raise OperationFailed(f"{name}: {body.get('errors')}", body.get("errors"))
     return Result(data=body["data"], errors=body.get("errors", []))

@@ -5,7 +5,7 @@ operation that read nothing, a root field refused by the data). The per-request 
 `PlannedRoot`. Used by server.planner.run."""
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +88,7 @@ class Plan:
         self.literal = True  # no root field's argument is a variable
         # (actor, @skip/@include values) -> until when the reference path answers the operation whole
         self.handed_back: dict[tuple, float] = {}
+        self.declined: Counter[str] = Counter()  # why the operation was handed back whole (Planner.accepts)
         # (actor, response key, statement key, parameters) -> until when: a root field the planner read and
         # handed back (its object out of reach, not found), handed back again without a read until then
         self.refused: OrderedDict[tuple, float] = OrderedDict()

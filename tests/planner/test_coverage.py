@@ -91,6 +91,14 @@ async def test_new_declarations_answer_like_the_reference_for_every_actor(postgr
                                              None, "V")
     assert answer.complete and planned == body and body["data"]["viewer"]["partner"] is None
     assert [statement for statement, _ in planner.plans[(text, "V")].statements.values()] == [None]
+    # the trials team's queues for anyone else: empty lists without a read (the reference reads nothing either)
+    queues = "query Q { shipmentsToRecord { id } returnsToReconcile { id } deviceExtensionRequests { id } }"
+    admin = Actor(kind=ActorKind.CUSTOMER_ADMIN, email="a@b.example", customer_id=1, customer_user_id=1,
+                  customer_full_admin=True)
+    body, planned, answer = await both_paths(postgres.state, planner, postgres.state.documents, admin, queues,
+                                             None, "Q")
+    assert answer.complete and planned == body and body["data"]["shipmentsToRecord"] == []
+    assert [statement for statement, _ in planner.plans[(queues, "Q")].statements.values()] == [None]
 
 
 def test_every_read_field_is_declared_or_says_why_not():
