@@ -75,6 +75,17 @@ one run. History:
     quiet: one subquery per trial over its org's last-active rows, ~25 µs a trial); the rest of the
     difference is on the web process's side (its samples are mostly asyncpg reading the larger
     result, then the shaping).
+- Then (issue 23, usagestore; auto_explain and log_min_duration_statement on a kept bench database,
+  `TRIALDESK_BENCH_KEEP=1`; cProfile in process): the page's 2.2 ms of adoption were mostly
+  PostgreSQL (the per-trial subquery over the per-user rollup: ~37 µs a trial, an org's 50 rows on
+  ~12 pages), the shaping ~0.15 ms. The last-active rollup became one row per (org, service), a JSON
+  object {user: day number} (migration 0020): a batch rewrites ~400 rows instead of ~8,000, a trial's
+  adoption reads one row per service (~7 µs a trial) and Python merges them (usage.sql.merged_days).
+  The ingest's fixed costs went too: the live-org check on the asyncpg connection (~7 ms of
+  SQLAlchemy a batch), the partition look-up per batch (cached per process), a new day's rollups
+  read from the staged batch instead of the insert's RETURNING. Full size, 10:22-11:03 at load
+  3-5.8: ingest **0.46x, 0.49x, 0.50x, 0.53x** the floor as the steps landed; TRIAL_ACTIVE page
+  **1.33x, 1.23x, 1.22x, 1.23x**; re-sent 0.54-0.70x; RSS +20 MB.
 """
 from __future__ import annotations
 

@@ -2,11 +2,16 @@
 
 - `last_active_by_trial`: each trial's users with their last active day over the trial's services
   (the reference path's DataLoader; `adoption.summary` decides from it);
-- `last_days`: the same per trial as an expression of the trial's row (the array of last active
-  days, as days after DAY_ZERO), which the read planner selects in the trial's row
-  (server/schema/types/usage.py), once however many adoption fields the query selects;
+- `last_days`: the same per trial as an expression of the trial's row (its services' last-active
+  objects {user: day after DAY_ZERO}, merged per user in Python by `merged_days`), which the read
+  planner selects in the trial's row (server/schema/types/usage.py), once however many adoption
+  fields the query selects;
 - `health_rank`: R-USE-04 as a SQL expression over a trial at a given today (the customers list's
   `adoption:` filter and ADOPTION order), the twin of `adoption.health`.
+
+The rollup they read, `usage_last_active`, is one row per (org, service) holding a JSON object of its
+users' last active days (server.domain.usage.storage, migration 0020); `each_user` is its (key,
+value) rows on either backend, `day_of_number`/`number_of_day` its day numbers.
 """
 from __future__ import annotations
 

@@ -33,7 +33,10 @@ with the one statement and the lean line reader (load 3-8). Then the per-user la
 (8,000 row updates per 10,000 lines, 184 ms against 77 ms for the batch's inserted rows, load ~8;
 0.41x the floor at load 1-2) became one object per (org, service): its part of the statement
 ~29 → ~17 ms (EXPLAIN ANALYZE, a new day's 10,000 lines for 200 orgs, load ~4); 0.46x (load 3-4).
-A big org's object is rewritten whole by each batch of its lines (O(its users), as the batch is).
+Then the live-org check on the driver, no partition look-up per batch, the batch's last active days
+grouped once, and a new day's rollups read from the staged batch (WRITE_NEW, no RETURNING): 0.50x and
+0.53x (load 3-4.6). A big org's object is rewritten whole by each batch of its lines (O(its users),
+as the batch is).
 
 Partitions (PostgreSQL): `usage_user_days_pYYYYMM` holds one calendar month. `ensure_partitions`
 creates the months from the 400-day horizon to next month (the worker runs it daily, so they exist
