@@ -97,40 +97,48 @@ def collect(schema: GraphQLSchema, fragments: dict, variables: dict[str, Any], r
 class Inline:
     """A field's value as a Python expression over `row` and `env` (`expr`, its other names `{name}`
     placeholders for `names`), written into the object's generated shaper: no call of its own per row
-    (a list page of 50 customers shapes ~1 000 values, most of them through a function)."""
+    (a list page of 50 customers shapes ~1 000 values, most of them through a function). `shared`:
+    (key, Inline) of a value computed once per row before the object's fields, `{shared}` in `expr`
+    (`Derived.over`)."""
 
-    __slots__ = ("expr", "names", "_get")
+    __slots__ = ("expr", "names", "shared", "_get")
 
-    def __init__(self, expr: str, **names: Any) -> None:
-        self.expr, self.names, self._get = expr, names, None
+    def __init__(self, expr: str, shared: tuple[Any, "Inline"] | None = None, **names: Any) -> None:
+        self.expr, self.names, self.shared, self._get = expr, names, shared, None
 
     def __call__(self, row: list, env: Any) -> Any:
         """As a Getter, where no shaper writes it in (a Python-built object's, `Compiler.built`)."""
         if self._get is None:
-            scope = dict(self.names)
-            source = "def get(row, env):\n    return " + self.expr.format(**{n: n for n in self.names}) + "\n"
-            exec(compile(source, "<planner value>", "exec"), scope)  # noqa: S102 - compiled names only
-            self._get = scope["get"]
-        return self._get(row, env)
+            self._get = shaper([("value", self)])
+        return self._get(row, env)["value"]
 
 
 def shaper(getters: list[tuple[str, Getter | Inline | int]]) -> Shaper:
     """One function that builds the object's dict in the document's key order: a stored column is
-    read in place (`row[i]`), an `Inline` value written in place, anything else through its getter.
-    Generated once per compiled statement, it spares a call per field per row."""
+    read in place (`row[i]`), an `Inline` value written in place (its shared value computed once,
+    first), anything else through its getter. Generated once per compiled statement, it spares a call
+    per field per row."""
     names: dict[str, Any] = {}
-    items = []
+    items, first, shared = [], [], {}
     for n, (key, get) in enumerate(getters):
         if isinstance(get, int):
             items.append(f"{key!r}: row[{get}]")
         elif isinstance(get, Inline):
             local = {name: f"g{n}_{name}" for name in get.names}
             names.update((local[name], value) for name, value in get.names.items())
+            if get.shared is not None:
+                if get.shared[0] not in shared:
+                    inner = get.shared[1]
+                    shared[get.shared[0]] = variable = f"s{len(shared)}"
+                    inner_local = {name: f"{variable}_{name}" for name in inner.names}
+                    names.update((inner_local[name], value) for name, value in inner.names.items())
+                    first.append(f"    {variable} = {inner.expr.format(**inner_local)}\n")
+                local["shared"] = shared[get.shared[0]]
             items.append(f"{key!r}: " + get.expr.format(**local))
         else:
             names[f"get{n}"] = get
             items.append(f"{key!r}: get{n}(row, env)")
-    source = "def shape(row, env):\n    return {" + ", ".join(items) + "}\n"
+    source = "def shape(row, env):\n" + "".join(first) + "    return {" + ", ".join(items) + "}\n"
     exec(compile(source, "<planner shaper>", "exec"), names)  # noqa: S102 - keys are GraphQL names, values indexes
     return names["shape"]
 
@@ -276,6 +284,10 @@ class Compiler:
                         shared[key] = len(exprs) - 1
                 indexes.append(shared[key] if key is not None else len(exprs) - 1)
                 decoders.append(decode)
+            if declaration.over is not None:  # fn of a value computed once per row for every field over it
+                key = ("over", id(declaration.over), tuple(indexes))
+                return self.built(Inline("{fn}({shared})", shared=(key, _derived(declaration.over, indexes, decoders)),
+                                         fn=declaration.fn), nodes, type_name)
             return self.built(_derived(declaration.fn, indexes, decoders), nodes, type_name)
         if isinstance(declaration, Relation):
             child = declaration.model.__table__.alias()

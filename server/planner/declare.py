@@ -14,7 +14,7 @@ Kinds, for an object read from a table row (`source`: that row's FROM, a table, 
     Column("name")                    the column as it is (`convert`: a Python function over it,
                                       `time=True`: a timestamp, answered like Python's isoformat)
     GlobalId("Customer")              the Relay global ID of the row's `id`
-    Derived(fn, *inputs)              fn(env, *values): Python over column names or SQL builders
+    Derived(fn, *inputs[, over=])     fn(env, *values): Python over column names or SQL builders
                                       (`Input(builder)`: builder(source, parent, actor)) – the domain's
                                       own function over the fetched values (status, days left, …)
     Relation("Trial", Model, join=…, scope=…, order=…, many=True, shown=…)
@@ -117,9 +117,15 @@ class ParentColumn:
 
 
 class Derived:
-    def __init__(self, fn: Callable[..., Any], *inputs: str | Input | TimeInput | ParentColumn) -> None:
+    """`fn(env, *values)`; with `over`: `fn(over(env, *values))`, where the object's derived fields with
+    the same `over` and inputs share one call of it per row (a trial's adoption: one summary for its
+    health, active users and activation)."""
+
+    def __init__(self, fn: Callable[..., Any], *inputs: str | Input | TimeInput | ParentColumn,
+                 over: Callable[..., Any] | None = None) -> None:
         self.fn = fn
         self.inputs = inputs
+        self.over = over
 
 
 @dataclass(frozen=True)

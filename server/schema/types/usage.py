@@ -95,20 +95,10 @@ def _days(values: tuple) -> tuple[date, ...]:
     return tuple(DAY_ZERO + timedelta(days=v) for v in values)
 
 
-#: The last trial shaped: its `rows` and the request's `env` (held, so neither object's identity can
-#: stand for another's while they are here), its (state, start, licenses) and its summary. Its other
-#: adoption fields ask with the same `rows` object: one identity check, no comparison of the rows.
-_LAST: list = [None, None, None, None]
-
-
 def _summary(env: Any, state: str, starts_at: Any, licenses: int, rows: list | None) -> adoption.Summary:
-    """`rows`: `usage.sql.last_days` of the trial (its services' {user: day number} objects)."""
-    last = _LAST
-    if last[0] is rows and last[1] is env and last[2] == (state, starts_at, licenses):
-        return last[3]
-    summary = _summary_of(state, starts_at, licenses, usage_sql.merged_days(rows), env.now.date())
-    last[:] = rows, env, (state, starts_at, licenses), summary
-    return summary
+    """`rows`: `usage.sql.last_days` of the trial (its services' {user: day number} objects). Once per
+    trial shaped, for all its adoption fields (`plan.Derived(over=)`)."""
+    return _summary_of(state, starts_at, licenses, usage_sql.merged_days(rows), env.now.date())
 
 
 @lru_cache(maxsize=1 << 12)
@@ -123,8 +113,7 @@ def _field(name: str):
     value = (lambda s: s.health.value if s.health else None) if name == "health" else \
         (lambda s: s.last_active_on.isoformat() if s.last_active_on else None) if name == "last_active_on" else \
         (lambda s: getattr(s, name))
-    return plan.Derived(lambda env, state, starts_at, licenses, rows: value(_summary(env, state, starts_at, licenses, rows)),
-                        "state", plan.TimeInput("starts_at"), "license_count", _LAST_DAYS)
+    return plan.Derived(value, "state", plan.TimeInput("starts_at"), "license_count", _LAST_DAYS, over=_summary)
 
 
 #: One input for every adoption field: the planner selects it once per trial (Compiler.shared).
