@@ -24,8 +24,8 @@ from server.planner.declare import ROOTS, Fallback
 
 class NothingToRead(Fallback):
     """The planner would answer only what needs no read; decided from the document, the actor and the
-    `@skip`/`@include` values alone when no root field's argument is a variable (`Plan.literal`), for
-    `until` (a monotonic time: for ever when the decision rests on the document alone, else until the
+    `@skip`/`@include` values alone when no root field's argument is a variable (`Plan.literal`), else
+    also the variables' values (`Planner.handback_key`), for `until` (a monotonic time: for ever when the decision rests on the document alone, else until the
     remembered refusals it rests on expire)."""
 
     def __init__(self, reason: str, until: float = float("inf")) -> None:

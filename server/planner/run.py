@@ -32,6 +32,7 @@ STATEMENTS = 256  # statements kept per plan (actors × statement shapes)
 PLANNER, REFERENCE = "planner", "reference"  # who answered a root field (the counters' label)
 REMEMBER = 60.0  # seconds a root field's refusal is remembered (`Plan.refused`): data may change
 LEFT = object()  # a root field's statement key when the reference path answers it
+SCALARS = frozenset({str, int, float, bool})  # raw variable values a hand-back is remembered by
 
 
 @dataclass
@@ -146,19 +147,32 @@ class Planner:
         """Why the reference path answers the whole operation for this actor, or None."""
         if actor.kind is ActorKind.ANONYMOUS and not plan.public:
             return "signed out"
-        if plan.literal and plan.handed_back:
-            values = variables or {}
-            flags = tuple([values.get(name) for name in plan.directive_variables])
-            for flag in flags:
-                if flag is not None and flag is not True and flag is not False:
-                    return None
-            key = (actor, flags)
-            until = plan.handed_back.get(key)
+        if plan.handed_back:
+            key = Planner.handback_key(plan, actor, variables)
+            until = plan.handed_back.get(key) if key is not None else None
             if until is not None:
                 if until > time.monotonic():
                     return "nothing planned to read"
                 del plan.handed_back[key]
         return None
+
+    @staticmethod
+    def handback_key(plan: Plan, actor: Any, variables: dict[str, Any] | None) -> tuple | None:
+        """The key of `Plan.handed_back`: the actor and the values the answer may depend on (a literal
+        operation's @skip/@include values, else every variable's raw value), or None (a value that is
+        not a scalar: not remembered). Two requests of one key that coerce differently share a
+        hand-back: harmless, the reference path answers whatever it is given."""
+        values = variables or {}
+        if plan.literal:
+            flags = tuple([values.get(name) for name in plan.directive_variables])
+            for flag in flags:
+                if flag is not None and flag is not True and flag is not False:
+                    return None
+            return (actor, flags)
+        for value in values.values():
+            if value is not None and type(value) not in SCALARS:
+                return None
+        return (actor, tuple(sorted(values.items())))
 
     def fell_back(self, reason: str, operation: str | None) -> None:
         self.counted[reason] += 1
@@ -177,13 +191,12 @@ class Planner:
             self.fell_back(reason, label)
             self.counted_roots.update((name, REFERENCE) for name in plan.root_names)
             return None
-        flags = tuple((variables or {}).get(name) for name in plan.directive_variables)
-        handed_back = (context.actor, flags) if all(f is None or isinstance(f, bool) for f in flags) else None
+        handed_back = self.handback_key(plan, context.actor, variables)
         try:
             answer = await self._run(plan, context, variables or {}, label)
         except NothingToRead as reason:
             self.fell_back(reason.reason, label)
-            if plan.literal and handed_back is not None and len(plan.handed_back) < STATEMENTS:
+            if handed_back is not None and len(plan.handed_back) < STATEMENTS:
                 plan.handed_back[handed_back] = reason.until
             answer = None
         except Fallback as reason:

@@ -180,7 +180,8 @@ async def test_a_query_the_reference_answers_whole_costs_one_lookup(postgres, se
     refused for everyone (a malformed cursor) beside constants, a signed-out caller with no public
     root field that reads, an operation that read nothing for this actor the last time. An
     operation of constants only is the planner's (no read, no statement); a root field the data
-    refused (a customer out of reach) is handed back without a read the next time, for a while."""
+    refused (a customer out of reach) is handed back without a read the next time, for a while, and
+    then the whole operation before any work (for the same actor and variables' values)."""
     from server import graphql_http
     from server.domain.core.actor import ANONYMOUS
 
@@ -211,6 +212,14 @@ async def test_a_query_the_reference_answers_whole_costs_one_lookup(postgres, se
         assert answer is None and planned == body and body["data"] is None
     counted = planner.fallbacks - before
     assert counted["auditEvents: not found"] == 1 and counted["auditEvents: refused before"] == 1, counted
+    # the same with the ID a variable (a page's stored document): remembered for these values only
+    by_variable = "query Q($id: ID!) { auditEvents(customerId: $id) { action } }"
+    for call, values in enumerate([{"id": to_global_id("Customer", ids["beta"])}] * 3 +
+                                  [{"id": to_global_id("Customer", ids["Zeta"])}]):
+        taken = graphql_http.plannable(planner, documents, by_variable, "Q", actor, values)
+        assert (taken is None) == (call == 2), call
+        body, planned, answer = await both_paths(app.state, planner, documents, actor, by_variable, values, "Q")
+        assert orjson.dumps(planned) == orjson.dumps(body) and (answer is None) == (call < 3), call
 
 
 async def test_metrics_count_root_fields_by_path(app, client, sessionmaker):
