@@ -69,8 +69,9 @@ planner's p50 ≤ PostGraphile's and ≤ 1.15× the floor's, its req/s ≥ 0.9×
 machine wrk, PostgreSQL and the server share the cores, and other engineers' tests run too: single
 runs move 20-40 %; the ratios within one run are what can be claimed.
 
-Figures: the README's Benchmarks rows `postgraphile` (2026-12-07, 1 000 customers, load 4-5: every
-p50 target met; req/s 0.79× the floor's for the list, 0.88× for the detail, the others ≥ 0.93×).
+Figures: the README's Benchmarks rows `postgraphile` (2026-12-07, load 3-5: at 10 000 customers every
+target met but the detail's (p50 1.32×, req/s 0.74× the floor's); at 1 000 the list's req/s 0.79× and
+the detail's 0.88× the floor's, the rest met).
 """
 from __future__ import annotations
 
