@@ -27,7 +27,7 @@ async def load(request: Request, customer_id: str) -> dict[str, Any]:
     usage: dict[str, Any] = {}
     if data["customer"] is not None:  # auditEvents refuses (and nulls the whole answer) for a stranger
         data["auditEvents"] = (await run_operation(request, "CustomerHistory", {"id": customer_id})).data["auditEvents"]
-        # SPEC §10: the trials' usage, its own document (its series takes the reference path, not the planner)
+        # SPEC §10: the trials' usage, its own document (planned whole too since issue 25: services, daily(days:))
         found = (await run_operation(request, "CustomerUsage", {"id": customer_id})).data["customer"] or {}
         usage = {t["id"]: t["adoption"] for t in found.get("trials", [])}
     catalog: dict[str, list[dict[str, Any]]] = {}

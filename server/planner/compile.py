@@ -18,12 +18,13 @@ from graphql import (
     FieldNode, FragmentSpreadNode, GraphQLInterfaceType, GraphQLObjectType,
     GraphQLSchema, InlineFragmentNode, get_named_type,
 )
+from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import case, func, null, select, text
 from sqlalchemy.sql.elements import False_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from server.planner.declare import (
-    TYPES, Column, Constant, Derived, Embedded, Fallback, FromActor, GlobalId, Input, ParentColumn, Relation,
+    TYPES, Argument, Column, Constant, Derived, Embedded, Fallback, FromActor, GlobalId, Input, ParentColumn, Relation,
     TimeInput, column_of, global_id, iso_time, parse_time, utc_text,
 )
 
@@ -143,12 +144,25 @@ def shaper(getters: list[tuple[str, Getter | Inline | int]]) -> Shaper:
     return names["shape"]
 
 
-def _derived(fn: Callable[..., Any], indexes: list[int], decoders: list) -> Inline:
-    """`fn(env, value, …)` over the row's values at `indexes`, each through its decoder (None: as is)."""
+class _Value:
+    """A derived function's input known when the statement is compiled (a field's argument)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _derived(fn: Callable[..., Any], indexes: list, decoders: list) -> Inline:
+    """`fn(env, value, …)` over the row's values at `indexes` (or a `_Value`), each through its decoder
+    (None: as is)."""
     names: dict[str, Any] = {"fn": fn}
     args = []
     for n, (index, decode) in enumerate(zip(indexes, decoders, strict=True)):
-        if decode is None:
+        if isinstance(index, _Value):
+            names[f"v{n}"] = index.value
+            args.append(f"{{v{n}}}")
+        elif decode is None:
             args.append(f"row[{index}]")
         else:
             names[f"d{n}"] = decode
@@ -183,10 +197,13 @@ class Compiler:
                 getters.append((key, Inline(repr(type_name))))
                 continue
             declaration = plan.fields.get(name) if plan is not None else None
-            if declaration is None or any(node.arguments for node in field_nodes):
+            takes = getattr(declaration, "takes_arguments", False)
+            if declaration is None or (not takes and any(node.arguments for node in field_nodes)):
                 raise Unplannable(f"{type_name}.{name}")
             field_type = get_named_type(runtime.fields[name].type)
-            getters.append((key, self.field(declaration, field_nodes, field_type.name, source, parent, exprs)))
+            args = get_argument_values(runtime.fields[name], field_nodes[0], VariableValues({}, self.variables)) \
+                if takes else None
+            getters.append((key, self.field(declaration, field_nodes, field_type.name, source, parent, exprs, args)))
         return exprs, shaper(getters)
 
     def built(self, get: Inline, nodes: list[FieldNode], type_name: str) -> Getter | Inline:
@@ -242,7 +259,7 @@ class Compiler:
         return pick
 
     def field(self, declaration: Any, nodes: list[FieldNode], type_name: str, source: Any, parent: Any,
-              exprs: list) -> Getter | Inline | int:
+              exprs: list, args: dict[str, Any] | None = None) -> Getter | Inline | int:
         """Append the field's expressions to `exprs`; return the getter of its value from the row (an
         index for a stored column read as is)."""
         start = len(exprs)
@@ -276,6 +293,13 @@ class Compiler:
                         raise Unplannable(f"{type_name}: a parent column without a parent")
                     expr = column_of(parent, item.name)
                     key = ("column", id(expr))
+                elif isinstance(item, Argument):   # a value of this field's, no SQL
+                    indexes.append(_Value((args or {}).get(item.name)))
+                    decoders.append(None)
+                    continue
+                elif isinstance(item, Input) and item.arguments:   # the same input with the same arguments
+                    expr, decode = item.builder(source, parent, self.actor, args or {}), item.decode
+                    key = ("input", id(item), repr(sorted((args or {}).items())))
                 elif isinstance(item, Input):   # the same declared input over the same row: the same value
                     expr, decode, key = item.builder(source, parent, self.actor), item.decode, ("input", id(item))
                 if key is None or key not in shared:   # an input several derived fields read is read once

@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Date, bindparam, func
 
 from server.schema import columns
 from server.schema.node import Node, to_global_id
@@ -96,12 +96,28 @@ class GlobalId:
     column: str = "id"
 
 
+#: The request's today (the UTC date of the planner's one clock reading, `Env.now`), bound per call: an
+#: input's SQL may narrow its read to the days a rule looks at (the usage windows) without the moment
+#: in the statement's text.
+TODAY = bindparam("planner_today", type_=Date)
+
+
 @dataclass(frozen=True)
 class Input:
     """An input of a Derived field built in SQL: builder(source, parent, actor) -> expression;
-    `decode`: Python over its JSON value before the derived function sees it."""
-    builder: Callable[[Any, Any, Any], Any]
+    `decode`: Python over its JSON value before the derived function sees it. `arguments`: the field
+    takes arguments and the builder reads them: builder(source, parent, actor, args) (the field's
+    arguments as the executor coerces them, defaults applied; the statement is cached per value)."""
+    builder: Callable[..., Any]
     decode: Callable[[Any], Any] | None = None
+    arguments: bool = False
+
+
+@dataclass(frozen=True)
+class Argument:
+    """An argument of the field (as the executor coerces it, its default applied) as an input of a
+    Derived field: TrialAdoption.daily(days:)."""
+    name: str
 
 
 @dataclass(frozen=True)
@@ -121,11 +137,13 @@ class Derived:
     the same `over` and inputs share one call of it per row (a trial's adoption: one summary for its
     health, active users and activation)."""
 
-    def __init__(self, fn: Callable[..., Any], *inputs: str | Input | TimeInput | ParentColumn,
+    def __init__(self, fn: Callable[..., Any], *inputs: str | Input | TimeInput | ParentColumn | Argument,
                  over: Callable[..., Any] | None = None) -> None:
         self.fn = fn
         self.inputs = inputs
         self.over = over
+        #: a field with arguments is planned only when its declaration reads them
+        self.takes_arguments = any(isinstance(i, Argument) or (isinstance(i, Input) and i.arguments) for i in inputs)
 
 
 @dataclass(frozen=True)

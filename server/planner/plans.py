@@ -81,6 +81,7 @@ class Plan:
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.blocked: dict[int, str] = {}  # id(root field node) -> the first undeclared field under it
         self.directive_variables: tuple[str, ...] = ()
+        self.argument_variables: tuple[str, ...] = ()  # read by arguments below the root fields
         self.unplannable: str | None = None
         self.root_names: list[str] = []
         self.by_reference: list[tuple[str, str]] = []
@@ -114,6 +115,7 @@ class Plan:
             elif not reads and self.blocked:  # constants beside refused fields: the reference answers it all
                 self.unplannable = "nothing planned to read"
             self.directive_variables = tuple(sorted(walk.directive_variables(operation, self.fragments)))
+            self.argument_variables = tuple(sorted(walk.argument_variables(operation, self.fragments)))
         self.statements: OrderedDict = OrderedDict()
 
     @staticmethod

@@ -224,7 +224,9 @@ class Planner:
         env = Env(actor=actor, now=clock.now(), settings=getattr(context, "settings", None))
         roots = plan.roots(self.schema, variables)
         keys: list = [tuple(variables.get(name) for name in plan.directive_variables)]
-        params: dict[str, Any] = {}
+        if plan.argument_variables:  # compiled into the statement (a nested field's arguments): its key
+            keys[0] += tuple(repr(variables.get(name)) for name in plan.argument_variables)
+        params: dict[str, Any] = {"planner_today": env.now.date()}  # declare.TODAY
         remembered: dict[int, tuple] = {}  # index -> the root's refusal key, for `Plan.refused`
         rest: list[PlannedRoot] = []
         until = float("inf")  # a hand-back that rests on remembered refusals holds until they expire

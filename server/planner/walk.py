@@ -76,7 +76,7 @@ def missing_root(schema: GraphQLSchema, root: FieldNode, fragments: dict) -> str
             plan = TYPES.get(runtime.name)
             if plan is None or name not in plan.fields:
                 return f"{runtime.name}.{name}"
-            if node.arguments:
+            if node.arguments and not getattr(plan.fields[name], "takes_arguments", False):
                 return f"{runtime.name}.{name}(arguments)"
         if node.selection_set is None:
             return None
@@ -117,3 +117,34 @@ def directive_variables(operation: OperationDefinitionNode, fragments: dict) -> 
     for fragment in fragments.values():
         walk(fragment.selection_set)
     return names
+
+
+def argument_variables(operation: OperationDefinitionNode, fragments: dict) -> set[str]:
+    """The variables the arguments of fields below the root fields read (a field declared with its
+    arguments, `Argument`, compiles their values into its statement: part of the statement's key)."""
+    names: set[str] = set()
+
+    def walk(selection_set) -> None:
+        for node in selection_set.selections:
+            for argument in getattr(node, "arguments", None) or ():
+                _variables(argument.value, names)
+            if getattr(node, "selection_set", None) is not None:
+                walk(node.selection_set)
+
+    for node in operation.selection_set.selections:   # the root fields' own arguments are read per call
+        if getattr(node, "selection_set", None) is not None:
+            walk(node.selection_set)
+    for fragment in fragments.values():
+        walk(fragment.selection_set)
+    return names
+
+
+def _variables(value: Any, names: set[str]) -> None:
+    if value.kind == "variable":
+        names.add(value.name.value)
+    elif value.kind == "list":
+        for item in value.values:
+            _variables(item, names)
+    elif value.kind == "object":
+        for item in value.fields:
+            _variables(item.value, names)

@@ -49,6 +49,7 @@ from server.schema.node import to_global_id
 from server.schema.schema import schema
 from tests.helpers import both_paths
 from tests.planner.test_documents import _arrange_detail, _detail_actors
+from tests.planner.test_usage_settings import arrange_usage
 
 EXAMPLES = 300
 #: 300 examples × 3 actors take ~35 s on a quiet machine and over 100 s on the shared one at load 12:
@@ -80,6 +81,11 @@ def _reads_sql(type_name: str, field: str) -> bool:
     return not _is_leaf(type_name, field) or any(isinstance(i, Input) for i in getattr(declared, "inputs", ()))
 
 
+#: the arguments of declared fields that take some (none: the default), drawn alike
+ARGUMENTS = {("TrialAdoption", "daily"): ["", "", "(days: 1)", "(days: 3)", "(days: 0)", "(days: 45)", "(days: 500)",
+                                          "(days: null)"]}
+
+
 @st.composite
 def selection(draw, type_name: str, depth: int, fragments: list) -> str:
     """A selection set's body over the declared fields of `type_name`."""
@@ -96,7 +102,8 @@ def selection(draw, type_name: str, depth: int, fragments: list) -> str:
             if depth >= 3:
                 continue
             target = get_named_type(SCHEMA.get_type(type_name).fields[field].type).name
-            text = f"{field} {{ {draw(selection(target, depth + 1, fragments))} }}"
+            arguments = draw(st.sampled_from(ARGUMENTS.get((type_name, field), [""])))
+            text = f"{field}{arguments} {{ {draw(selection(target, depth + 1, fragments))} }}"
         if draw(st.integers(0, 9)) == 0:
             text = f"a{draw(st.integers(0, 99))}_{field}: {text}"
         directive = draw(st.sampled_from(["", "", "", "", " @include(if: $yes)", " @skip(if: $no)",
@@ -238,6 +245,7 @@ MISMATCHES = {1: {"missing": ["FCH9"], "unexpected": ["X9", "X8"]}, 6: {"unexpec
 
 async def _bench(app, sessionmaker) -> Bench:
     a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
+    await arrange_usage(sessionmaker, a)  # adoption's figures, series, and Alpha's logo and reply-to
     async with sessionmaker() as db, db.begin():
         shipments = list(await db.scalars(select(Shipment.id).order_by(Shipment.id)))
         for position, mismatch in MISMATCHES.items():

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
@@ -74,11 +74,37 @@ async def of(db: AsyncSession, partner_id: int) -> Settings:
     return _settings(partner_id, await db.get(PartnerSettings, partner_id))
 
 
+#: What the rules read of a partner's row (not the logo's bytes), in `row_of`'s and `values_of`'s order.
+READ = ("reminder_days", "recipients", "sender_name", "reply_to", "logo_hash", "logo_type")
+
+
 def row_of(actor: Actor) -> Select:
     """`read`'s row (what the rules read of it: not the logo's bytes), for the planner; FORBIDDEN as `read`."""
     table = PartnerSettings.__table__
-    read = ("reminder_days", "recipients", "sender_name", "reply_to", "logo_hash", "logo_type")
-    return select(*[table.c[name] for name in read]).where(table.c.partner_id == partner_of(actor))
+    return select(*[table.c[name] for name in READ]).where(table.c.partner_id == partner_of(actor))
+
+
+def values_of(partner_id: Any) -> Any:
+    """`of`'s row of the partner whose id is the SQL expression `partner_id` (a partner row's column), as
+    one JSON array of READ (NULL: never saved), for the read planner (Partner.logoUrl, contactEmail):
+    `from_values` turns it into what `of` answers."""
+    table = PartnerSettings.__table__
+    return (select(func.json_build_array(*[table.c[name] for name in READ]))
+            .where(table.c.partner_id == partner_id).scalar_subquery())
+
+
+def from_values(partner_id: int, values: list | None) -> Settings:
+    """`values_of`'s JSON array as `of` answers (defaults filled in)."""
+    return _settings(partner_id, None if values is None else _Row(*values))
+
+
+class _Row(NamedTuple):
+    reminder_days: list
+    recipients: dict | None
+    sender_name: str | None
+    reply_to: str | None
+    logo_hash: str | None
+    logo_type: str | None
 
 
 def from_row(partner_id: int, row: Any | None) -> Settings:

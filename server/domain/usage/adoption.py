@@ -136,54 +136,103 @@ def next_check(state: str, starts_at: datetime | None, license_count: int, last_
 
 
 def _day(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
+    """A stored day as read: a date (PostgreSQL), ISO text (SQLite, JSON) or a day number (DAY_ZERO)."""
+    if isinstance(value, date):
+        return value
+    return storage.number_day(value) if isinstance(value, int) else date.fromisoformat(value)
+
+
+def series_days(days: int | None) -> int:
+    """The daily series' `days` argument as the rule takes it: 30 when not given, clamped to 1..400."""
+    return max(1, min(WINDOW_30 if days is None else days, MAX_SERIES_DAYS))
 
 
 _LAST_ACTIVE = text("SELECT service, days FROM usage_last_active WHERE org_id = :org")
 _TOTALS = text("SELECT day, service, active_users, events, minutes FROM usage_daily_totals "
                "WHERE org_id = :org AND day >= :since AND day <= :today")
-_ASSIGNED = text("SELECT a.service, a.assigned FROM usage_assigned_licenses a WHERE a.org_id = :org "
+_ASSIGNED = text("SELECT a.day, a.service, a.assigned FROM usage_assigned_licenses a WHERE a.org_id = :org "
                  "AND a.day = (SELECT max(b.day) FROM usage_assigned_licenses b WHERE b.org_id = a.org_id "
                  "AND b.service = a.service AND b.day >= :since AND b.day <= :today)")
 
 
-async def services(db: AsyncSession, org_id: int, starts_at: datetime | None, trial_services: Sequence[str],
-                   today: date) -> list[ServiceFigures]:
-    """Per service of the trial (in the trial's order): R-USE-03's figures."""
+def service_figures(starts_at: datetime | None, trial_services: Sequence[str], last_active: Iterable[Sequence],
+                    totals: Iterable[Sequence], assigned: Iterable[Sequence], today: date) -> list[ServiceFigures]:
+    """Per service of the trial (in the trial's order): R-USE-03's figures, from the org's rows as read
+    (any service, any day: only the trial's services and the windows count here). `last_active`:
+    (service, {user: day number}) rows of usage_last_active; `totals`: (day, service, active users,
+    events, minutes) of usage_daily_totals; `assigned`: (day, service, assigned) of
+    usage_assigned_licenses. The reference path (`services`) and the read planner
+    (server/schema/types/usage.py) both hand their reads to this function."""
     started_on = start_day(starts_at)
     if started_on is None:
         return [ServiceFigures(s, 0, 0, 0, 0, None) for s in trial_services]
     w7, w30 = window(started_on, today, WINDOW_7), window(started_on, today, WINDOW_30)
     active = {s: [0, 0] for s in trial_services}
     n7, n30, n_today = storage.day_number(w7), storage.day_number(w30), storage.day_number(today)
-    for service, days in (await db.execute(_LAST_ACTIVE, {"org": org_id})).all():
+    for service, days in last_active:
         if service in active:
             for last in storage.as_object(days).values():
                 if n30 <= last <= n_today:
                     active[service][1] += 1
                     active[service][0] += last >= n7
     sums = {s: [0, 0] for s in trial_services}
-    for _, service, _, events, minutes in (await db.execute(_TOTALS, {"org": org_id, "since": w30, "today": today})).all():
-        if service in sums:
+    for day, service, _, events, minutes in totals:
+        if service in sums and w30 <= _day(day) <= today:
             sums[service][0] += events
             sums[service][1] += minutes
-    assigned = dict((await db.execute(_ASSIGNED, {"org": org_id, "since": started_on, "today": today})).all())
-    return [ServiceFigures(s, active[s][0], active[s][1], sums[s][0], sums[s][1], assigned.get(s))
-            for s in trial_services]
+    latest: dict[str, tuple[date, int]] = {}
+    for day, service, count in assigned:
+        day = _day(day)
+        if started_on <= day <= today and (service not in latest or latest[service][0] < day):
+            latest[service] = (day, count)
+    return [ServiceFigures(s, active[s][0], active[s][1], sums[s][0], sums[s][1],
+                           latest[s][1] if s in latest else None) for s in trial_services]
 
 
-async def daily(db: AsyncSession, org_id: int, starts_at: datetime | None, trial_services: Sequence[str],
-                today: date, days: int = WINDOW_30) -> list[UsageDay]:
-    """The daily series, oldest first, one entry per day and trial service, zeros included."""
+async def services(db: AsyncSession, org_id: int, starts_at: datetime | None, trial_services: Sequence[str],
+                   today: date) -> list[ServiceFigures]:
+    """Per service of the trial (in the trial's order): R-USE-03's figures (`service_figures`)."""
+    started_on = start_day(starts_at)
+    if started_on is None:
+        return service_figures(starts_at, trial_services, (), (), (), today)
+    w30 = window(started_on, today, WINDOW_30)
+    last_active = (await db.execute(_LAST_ACTIVE, {"org": org_id})).all()
+    totals = (await db.execute(_TOTALS, {"org": org_id, "since": w30, "today": today})).all()
+    assigned = (await db.execute(_ASSIGNED, {"org": org_id, "since": started_on, "today": today})).all()
+    return service_figures(starts_at, trial_services, last_active, totals, assigned, today)
+
+
+def series_start(starts_at: datetime | None, today: date, days: int | None) -> date | None:
+    """The first day of the daily series (None: no series, the trial has not started by today)."""
     started_on = start_day(starts_at)
     if started_on is None or started_on > today:
+        return None
+    return window(started_on, today, series_days(days))
+
+
+def daily_series(starts_at: datetime | None, trial_services: Sequence[str], totals: Iterable[Sequence],
+                 today: date, days: int | None = WINDOW_30) -> list[UsageDay]:
+    """The daily series, oldest first, one entry per day and trial service from `series_start`, zeros
+    included, from the org's usage_daily_totals rows as read ((day, service, active users, events,
+    minutes); other days and services are left out here). The reference path (`daily`) and the read
+    planner both hand their reads to this function."""
+    first = series_start(starts_at, today, days)
+    if first is None:
         return []
-    first = window(started_on, today, max(1, min(days, MAX_SERIES_DAYS)))
-    found = {(_day(d), s): (a, e, m) for d, s, a, e, m in
-             (await db.execute(_TOTALS, {"org": org_id, "since": first, "today": today})).all()}
+    found = {(_day(d), s): (a, e, m) for d, s, a, e, m in totals}
     series, day = [], first
     while day <= today:
         for service in trial_services:
             series.append(UsageDay(day, service, *found.get((day, service), (0, 0, 0))))
         day += timedelta(days=1)
     return series
+
+
+async def daily(db: AsyncSession, org_id: int, starts_at: datetime | None, trial_services: Sequence[str],
+                today: date, days: int | None = WINDOW_30) -> list[UsageDay]:
+    """The daily series (`daily_series`) over the days it shows."""
+    first = series_start(starts_at, today, days)
+    if first is None:
+        return []
+    totals = (await db.execute(_TOTALS, {"org": org_id, "since": first, "today": today})).all()
+    return daily_series(starts_at, trial_services, totals, today, days)

@@ -7,6 +7,7 @@ from strawberry.types import Info
 from sqlalchemy import false, true
 
 from server.db.models import PartnerOrg
+from server.domain.partner_settings import settings
 from server.planner import declare as plan
 from server.schema import columns
 from server.schema.enums import PartnerTier, Role
@@ -54,11 +55,11 @@ class Viewer:
 
 
 # What the planner reads for these fields (server.planner.declare).
-plan.declare(Partner, PartnerOrg)
-plan.unplanned("Partner.logoUrl", "R-SET-01: the partner's settings as the domain reads them (settings.of: the "
-                                  "defaults when the partner saved none); not declared yet")
-plan.unplanned("Partner.contactEmail", "R-BUY-01 over R-SET-01: the reply-to of the partner's settings as the "
-                                       "domain reads them (settings.of); not declared yet")
+_SETTINGS = plan.Input(lambda partner, parent, actor: settings.values_of(partner.c.id))
+plan.declare(Partner, PartnerOrg,    # R-SET-01: the partner's settings as `settings.of` reads them
+             logoUrl=plan.Derived(lambda env, pk, values: settings.from_values(pk, values).logo_path, "id", _SETTINGS),
+             contactEmail=plan.Derived(lambda env, pk, values: settings.from_values(pk, values).reply_to, "id",
+                                       _SETTINGS))
 plan.declare(
     Viewer,
     email=plan.FromActor(lambda env: env.actor.email or ""),

@@ -1,7 +1,7 @@
 """TrialAdoption, ServiceAdoption, UsageDay (API.graphql, SPEC §10 R-USE-03/04). The figures and the
 health are decided by server.domain.usage.adoption; here they are only translated. Declared for the
 read planner below: a list of customers with their trials' `adoption { health activeUsers30d
-activation lastActiveOn }` stays one statement (`services` and `daily` take the reference path)."""
+activation lastActiveOn services daily }` stays one statement."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -11,12 +11,18 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import aliased
+
 from server import clock, loaders
+from server.db.models import TrialService, UsageAssignedLicenses, UsageDailyTotal, UsageLastActive
 from server.domain.usage import adoption
 from server.domain.usage import sql as usage_sql
 from server.domain.usage.sql import DAY_ZERO
 from server.enums import AdoptionHealth as AdoptionHealthValue
 from server.planner import declare as plan
+from server.planner.compile import EMPTY
 from server.schema.enums import ServiceType
 
 AdoptionHealth = strawberry.enum(AdoptionHealthValue, description="R-USE-04.")
@@ -55,10 +61,7 @@ class TrialAdoption:
         trial = self._trial
         names = await _service_names(info, trial.id)
         async with loaders.read(info.context) as db:
-            figures = await adoption.services(db, trial.customer_id, trial.starts_at, names, clock.today())
-        return [ServiceAdoption(type=ServiceType(f.service), active_users_7d=f.active_users_7d,
-                                active_users_30d=f.active_users_30d, events_30d=f.events_30d,
-                                minutes_30d=f.minutes_30d, assigned_licenses=f.assigned_licenses) for f in figures]
+            return _services(await adoption.services(db, trial.customer_id, trial.starts_at, names, clock.today()))
 
     @strawberry.field(description="Oldest first, one entry per day and trial service from max(start, today - days "
                                   "+ 1) to today, zeros included (days: 1 to 400).")
@@ -66,10 +69,7 @@ class TrialAdoption:
         trial = self._trial
         names = await _service_names(info, trial.id)
         async with loaders.read(info.context) as db:
-            series = await adoption.daily(db, trial.customer_id, trial.starts_at, names, clock.today(),
-                                        adoption.WINDOW_30 if days is None else days)
-        return [UsageDay(day=d.day, service=ServiceType(d.service), active_users=d.active_users, events=d.events,
-                         minutes=d.minutes) for d in series]
+            return _days_of(await adoption.daily(db, trial.customer_id, trial.starts_at, names, clock.today(), days))
 
     @classmethod
     def of(cls, trial: Any, summary: adoption.Summary) -> "TrialAdoption":
@@ -83,6 +83,17 @@ class TrialAdoption:
         rows = await loaders.load(info, "last_active_by_trial", loaders.last_active_by_trial, trial.id)
         return cls.of(trial, adoption.summary(trial.state, trial.starts_at, trial.license_count,
                                               [r.last_active_on for r in rows], clock.today()))
+
+
+def _services(figures: list[adoption.ServiceFigures]) -> list[ServiceAdoption]:
+    return [ServiceAdoption(type=ServiceType(f.service), active_users_7d=f.active_users_7d,
+                            active_users_30d=f.active_users_30d, events_30d=f.events_30d,
+                            minutes_30d=f.minutes_30d, assigned_licenses=f.assigned_licenses) for f in figures]
+
+
+def _days_of(series: list[adoption.UsageDay]) -> list[UsageDay]:
+    return [UsageDay(day=d.day, service=ServiceType(d.service), active_users=d.active_users, events=d.events,
+                     minutes=d.minutes) for d in series]
 
 
 async def _service_names(info: Info, trial_id: int) -> list[str]:
@@ -125,7 +136,64 @@ _LAST_DAYS = plan.Input(lambda trial, parent, actor: usage_sql.last_days(trial))
 plan.plannable("TrialAdoption", None, health=_field("health"),
                activeUsers7d=_field("active_users_7d"), activeUsers30d=_field("active_users_30d"),
                activation=_field("activation"), lastActiveOn=_field("last_active_on"))
-plan.unplanned("TrialAdoption.services", "R-USE-03: per-service figures over the rollups, Python rules "
-                                         "(adoption.services); not declared yet")
-plan.unplanned("TrialAdoption.daily", "R-USE-03: the daily series with its zero days (adoption.daily), an "
-                                      "argument (days); not declared yet")
+
+
+# TrialAdoption.services and .daily (R-USE-03): the rows `adoption.service_figures` and `adoption.daily_series`
+# read, selected in the trial's own row (PostgreSQL: the planner only), narrowed to the days the rule looks at
+# (the rule filters them again), each decided by the same function as the reference path's.
+def _trial_services(trial, parent, actor):
+    """The trial's current services, in the reference's order (loaders.services_by_trial: by id)."""
+    return (select(func.coalesce(func.json_agg(aggregate_order_by(TrialService.service, TrialService.id)), EMPTY))
+            .where(TrialService.trial_id == trial.c.id, TrialService.removed_at.is_(None))
+            .correlate(trial).scalar_subquery())
+
+
+def _of_services(trial):
+    return (select(TrialService.service)
+            .where(TrialService.trial_id == trial.c.id, TrialService.removed_at.is_(None)).correlate(trial))
+
+
+def _rows(model, trial, columns, *where):
+    """The org's rows of `model` of the trial's services as a JSON array of arrays ([] when none)."""
+    return (select(func.coalesce(func.json_agg(func.json_build_array(*columns)), EMPTY))
+            .where(model.org_id == trial.c.customer_id, model.service.in_(_of_services(trial)), *where)
+            .correlate(trial).scalar_subquery())
+
+
+def _totals_since(trial, days: int):
+    """usage_daily_totals from max(start, today - days + 1) to today, as (day, service, active users,
+    events, minutes)."""
+    t = UsageDailyTotal
+    first = func.greatest(usage_sql.utc_date(trial.c.starts_at), plan.TODAY - (days - 1))
+    return _rows(t, trial, (t.day, t.service, t.active_users, t.events, t.minutes), t.day >= first, t.day <= plan.TODAY)
+
+
+def _last_active(trial, parent, actor):
+    return _rows(UsageLastActive, trial, (UsageLastActive.service, UsageLastActive.days))
+
+
+def _assigned(trial, parent, actor):
+    """Per service the latest usage_assigned_licenses row since the start (as the reference's statement)."""
+    a, b = UsageAssignedLicenses, aliased(UsageAssignedLicenses)
+    latest = (select(func.max(b.day)).where(b.org_id == a.org_id, b.service == a.service,
+                                           b.day >= usage_sql.utc_date(trial.c.starts_at), b.day <= plan.TODAY)
+              .correlate(a, trial).scalar_subquery())
+    return _rows(a, trial, (a.day, a.service, a.assigned), a.day == latest)
+
+
+_SERVICES = plan.Input(_trial_services)
+_TOTALS_30 = plan.Input(lambda trial, parent, actor: _totals_since(trial, adoption.WINDOW_30))
+_TOTALS_DAILY = plan.Input(lambda trial, parent, actor, args: _totals_since(trial, adoption.series_days(args.get("days"))),
+                           arguments=True)
+
+plan.plannable(
+    "TrialAdoption",
+    services=plan.Derived(lambda env, starts_at, names, last_active, totals, assigned: _services(
+        adoption.service_figures(starts_at, names, last_active, totals, assigned, env.now.date())),
+        plan.TimeInput("starts_at"), _SERVICES, plan.Input(_last_active), _TOTALS_30, plan.Input(_assigned)),
+    daily=plan.Derived(lambda env, starts_at, names, totals, days: _days_of(
+        adoption.daily_series(starts_at, names, totals, env.now.date(), days)),
+        plan.TimeInput("starts_at"), _SERVICES, _TOTALS_DAILY, plan.Argument("days")))
+plan.plannable("ServiceAdoption", **{name: plan.ByRoot() for name in (
+    "type", "activeUsers7d", "activeUsers30d", "events30d", "minutes30d", "assignedLicenses")})
+plan.plannable("UsageDay", **{name: plan.ByRoot() for name in ("day", "service", "activeUsers", "events", "minutes")})

@@ -1,0 +1,151 @@
+"""Issue 25 item 3: the fields of our database left undeclared until now are planned, and the portal's
+documents that ask them are answered whole by the planner, equal to the reference path for every actor:
+`Partner.logoUrl` / `Partner.contactEmail` (R-SET-01 / R-BUY-01: the partner's settings as `settings.of`
+reads them, defaults when the partner saved none) and `TrialAdoption.services` / `TrialAdoption.daily(days:)`
+(R-USE-03: `adoption.service_figures` / `adoption.daily_series` over the rows each path reads).
+
+PostgreSQL only (the planner). `arrange_usage` is shared with tests/planner/test_property.py (the generated
+queries ask these fields too).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import orjson
+from graphql import get_operation_ast
+from sqlalchemy import select, update
+
+from server import clock
+from server.db.models import PartnerSettings, Trial
+from server.domain.partner_settings import settings as partner_settings
+from server.domain.usage import storage
+from server.domain.usage.lines import Activity, Assignment
+from server.enums import Role
+from server.pages.operations import read_operations
+from server.schema.node import to_global_id
+from tests.helpers import both_paths
+from tests.planner.test_documents import _arrange_detail, _detail_actors
+
+OPERATIONS = read_operations()
+#: the stored documents that ask these fields: the portal's /my page and the customer page's usage
+STORED = ("MyPage", "CustomerUsage")
+
+
+async def arrange_usage(sessionmaker, a) -> None:
+    """Usage of every customer org (activity today and in the last 45 days on three services, users on
+    two services, idle rows, assigned licenses reported twice and before a start) and Alpha's settings
+    (reply-to and a logo; Beta and Gamma keep the defaults: no row)."""
+    today = clock.today()
+    async with sessionmaker() as db, db.begin():
+        await storage.ensure_partitions(db, storage.months_needed(today))
+        orgs = sorted({pk for pk in await db.scalars(select(Trial.customer_id))})
+        activities, assignments = [], []
+        for n, org in enumerate(orgs):
+            for ago in (0, 1, 2, 6, 8, 20, 29, 31, 45):
+                day = today - timedelta(days=ago)
+                for service, users in (("MEETINGS", 3 + n % 3), ("MESSAGING", 2), ("CALLING", 1 + n % 2)):
+                    if (ago + n) % 4 == 3 and service != "MEETINGS":
+                        continue
+                    for u in range(users):
+                        events = (u + ago + n) % 5          # 0: an idle row, not activity
+                        activities.append(Activity(0, org, day, service, f"u{(u + ago) % 6}", events, events * 7))
+            for ago, service, count in ((0, "MEETINGS", 9), (3, "MEETINGS", 8), (50, "MESSAGING", 4),
+                                        (1, "CALLING", 2 + n)):
+                assignments.append(Assignment(0, org, today - timedelta(days=ago), service, count))
+        await storage.write(db, activities, assignments)
+        row = await partner_settings.row_for_update(db, a.partner_id)
+        row.reply_to, row.logo_hash, row.logo_type = "help@alpha.example", "ab" * 32, "image/png"
+
+
+QUERY = """query Q($days: Int, $customer: ID!) {
+  customers { edges { node { id managingPartner { name logoUrl contactEmail }
+    trials { id adoption { health services { type activeUsers7d activeUsers30d events30d minutes30d
+      assignedLicenses __typename } daily(days: $days) { day service activeUsers events minutes }
+      three: daily(days: 3) { day service activeUsers } ...Default } } } } }
+  viewer { partner { id logoUrl contactEmail name } }
+  customer(id: $customer) { trials { adoption { d: daily { day } services { type a: activeUsers30d } } } }
+}
+fragment Default on TrialAdoption { dflt: daily { events } }"""
+
+
+async def test_the_stored_documents_are_planned_whole_and_equal_to_the_reference(postgres, sessionmaker):
+    """MyPage and CustomerUsage, for every actor and every customer: the planner answers them whole (no
+    root field handed back where the reference answers data) and the same body as the reference."""
+    a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
+    await arrange_usage(sessionmaker, a)
+    planner = postgres.state.planner
+    documents = postgres.state.documents
+    whole, figures = 0, 0
+    for actor in _detail_actors(a, b, c, acme_id, full_id):
+        for name in STORED:
+            text = OPERATIONS[name]
+            document, _ = documents.get(text)
+            assert planner.accepts(text, name, document, get_operation_ast(document, name)), name
+            for customer in ([None] if name == "MyPage" else sorted(names.values())):
+                variables = {} if customer is None else {"id": to_global_id("Customer", customer)}
+                body, planned, answer = await both_paths(postgres.state, planner, documents, actor, text,
+                                                         variables, name)
+                assert orjson.dumps(planned) == orjson.dumps(body), (name, actor, customer)
+                if "errors" not in body and actor.kind.value != "ANONYMOUS":
+                    assert answer is not None and answer.complete, (name, actor, planner.fallbacks)
+                    whole += 1
+                    figures += orjson.dumps(body).count(b'"activeUsers30d":') - \
+                        orjson.dumps(body).count(b'"activeUsers30d":0')
+    assert whole >= 20 and figures > 0, (whole, figures)
+    assert not {reason for reason in planner.fallbacks if "TrialAdoption" in reason or "Partner." in reason}
+
+
+async def test_r_use_03_services_and_daily_with_any_days_answer_like_the_reference(postgres, sessionmaker):
+    """The series' `days` as a variable (null, out of range both ways, a week) and literal beside it in
+    one query, aliases and a fragment; a trial that has not started; the partner's logo and reply-to with
+    and without settings; every actor. The statement is compiled once per value of `days` and its text
+    does not change with it."""
+    a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
+    await arrange_usage(sessionmaker, a)
+    async with sessionmaker() as db, db.begin():
+        await db.execute(update(Trial).where(Trial.id == trial_id).values(starts_at=None))
+    planner = postgres.state.planner
+    documents = postgres.state.documents
+    answered, series = 0, set()
+    for actor in _detail_actors(a, b, c, acme_id, full_id):
+        for days in (None, 0, -3, 7, 30, 10_000):
+            variables = {"days": days, "customer": to_global_id("Customer", full_id)}
+            body, planned, answer = await both_paths(postgres.state, planner, documents, actor, QUERY, variables, "Q")
+            assert orjson.dumps(planned) == orjson.dumps(body), (actor, days)
+            if answer is not None and {"customers", "customer"} <= {root.key for root in answer.answered}:
+                answered += 1
+                series |= {len(t["adoption"]["daily"]) for e in body["data"]["customers"]["edges"]
+                           for t in e["node"]["trials"]}
+    assert answered >= 20 and len(series) >= 4, (answered, series, planner.fallbacks)
+    texts = {statement.text.sql for statement, _ in planner.plans[(QUERY, "Q")].statements.values()
+             if statement is not None and statement.text}
+    actors = {key[0] for key in planner.plans[(QUERY, "Q")].statements}
+    assert len(texts) <= len(actors), "the statement's text changed with the value of days"
+
+
+async def test_r_set_01_a_partner_without_settings_has_no_logo_or_contact(postgres, sessionmaker):
+    """Partner.logoUrl / contactEmail planned: null for a partner that never saved (no row), the values
+    once saved, and null again when cleared (a row with nulls)."""
+    a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
+    actor = next(x for x in _detail_actors(a, b, c, acme_id, full_id)
+                 if x.partner_id == a.partner_id and x.roles == frozenset({Role.PARTNER_FULL_ADMIN}))
+    text = "query P { viewer { partner { logoUrl contactEmail } } }"
+    planner = postgres.state.planner
+
+    async def partner():
+        body, planned, answer = await both_paths(postgres.state, planner, postgres.state.documents, actor, text,
+                                                 None, "P")
+        assert planned == body and answer is not None and answer.complete
+        return body["data"]["viewer"]["partner"]
+    assert await partner() == {"logoUrl": None, "contactEmail": None}
+    async with sessionmaker() as db, db.begin():
+        await partner_settings.update(db, actor, reply_to="Help@Alpha.example")
+        await db.execute(update(PartnerSettings).where(PartnerSettings.partner_id == a.partner_id)
+                         .values(logo_hash="cd" * 32, logo_type="image/svg+xml"))
+    saved = await partner()
+    assert saved["contactEmail"] == "help@alpha.example" and saved["logoUrl"].startswith("/") and "cd" * 32 in saved["logoUrl"]
+    async with sessionmaker() as db, db.begin():
+        await partner_settings.update(db, actor, reply_to="")
+        await db.execute(update(PartnerSettings).where(PartnerSettings.partner_id == a.partner_id)
+                         .values(logo_hash=None, logo_type=None))
+    assert await partner() == {"logoUrl": None, "contactEmail": None}
