@@ -261,11 +261,15 @@ added AS (
   WHERE EXISTS (SELECT FROM jsonb_each(excluded.days) AS n
     WHERE coalesce(CAST(l.days ->> n.key AS integer), -1) < CAST(n.value AS integer)))
 SELECT count(*), count(*) FILTER (WHERE was_active AND NOT active) FROM delta"""
-#: The batch's (org, day, service) keys that have rows already (a day reported before, or a key's
-#: users split over several reports), found by one index probe each.
+#: The batch's (org, day, service) keys that may have rows already (a day reported before, or a key's
+#: users split over several reports): those with a daily total, found by one index probe each. A key
+#: gets its total in the statement that stores its first rows, and keeps it when they go (release,
+#: retention), so every key with rows is among them (one without rows only reads no replaced row).
+#: Probed in usage_user_days, each probe went through its 15 monthly partitions (run-time pruning):
+#: 8.2 → 4.7 ms a new day's batch (load ~4).
 _SEEN = """SELECT k.org_id, k.day, k.service FROM (SELECT DISTINCT org_id, day, service FROM usage_batch) AS k
-  CROSS JOIN LATERAL (SELECT FROM usage_user_days AS u WHERE u.org_id = k.org_id AND u.day = k.day
-    AND u.service = k.service LIMIT 1) AS found"""
+  CROSS JOIN LATERAL (SELECT FROM usage_daily_totals AS t WHERE t.org_id = k.org_id AND t.service = k.service
+    AND t.day = k.day) AS found"""
 ANY_SEEN = f"SELECT EXISTS ({_SEEN})"
 #: Every key of the batch is new (the usual report: a new day): every changed row is new.
 #: Every row of the batch is then inserted (its keys are unique: `ingest.store`; no other ingest of
