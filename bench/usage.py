@@ -83,9 +83,14 @@ one run. History:
   adoption reads one row per service (~7 µs a trial) and Python merges them (usage.sql.merged_days).
   The ingest's fixed costs went too: the live-org check on the asyncpg connection (~7 ms of
   SQLAlchemy a batch), the partition look-up per batch (cached per process), a new day's rollups
-  read from the staged batch instead of the insert's RETURNING. Full size, 10:22-11:03 at load
-  3-5.8: ingest **0.46x, 0.49x, 0.50x, 0.53x** the floor as the steps landed; TRIAL_ACTIVE page
-  **1.33x, 1.23x, 1.22x, 1.23x**; re-sent 0.54-0.70x; RSS +20 MB.
+  read from the staged batch instead of the insert's RETURNING, the seen-check probing the daily
+  totals (the per-user table's probes went through 15 monthly partitions each). Full size, 10:22-11:32
+  at load 3-8: ingest **0.46x, 0.49x, 0.50x, 0.53x, 0.54x, 0.52x** the floor as the steps landed;
+  TRIAL_ACTIVE page **1.33x, 1.23x, 1.22x, 1.23x, 1.24x, 1.22x**; re-sent 0.54-0.70x; RSS +20 MB.
+  What is left beyond the floor (a batch, load ~4, timed in the web process): the line reader ~12 ms
+  quiet (26 under load), the rollups ~20-30 ms of the statement (the last active days ~10-20: ~400
+  jsonb rows rewritten and their users' days looked up; the daily totals ~5), the lock and seen
+  check, the per-batch Python (dedup, records) ~3 ms.
 """
 from __future__ import annotations
 

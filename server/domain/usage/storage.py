@@ -34,8 +34,8 @@ with the one statement and the lean line reader (load 3-8). Then the per-user la
 0.41x the floor at load 1-2) became one object per (org, service): its part of the statement
 ~29 → ~17 ms (EXPLAIN ANALYZE, a new day's 10,000 lines for 200 orgs, load ~4); 0.46x (load 3-4).
 Then the live-org check on the driver, no partition look-up per batch, the batch's last active days
-grouped once, and a new day's rollups read from the staged batch (WRITE_NEW, no RETURNING): 0.50x and
-0.53x (load 3-4.6). A big org's object is rewritten whole by each batch of its lines (O(its users),
+grouped once, a new day's rollups read from the staged batch (WRITE_NEW, no RETURNING) and the
+seen-check on the daily totals: 0.50-0.54x (load 3-8). A big org's object is rewritten whole by each batch of its lines (O(its users),
 as the batch is).
 
 Partitions (PostgreSQL): `usage_user_days_pYYYYMM` holds one calendar month. `ensure_partitions`
