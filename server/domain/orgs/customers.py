@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, and_, bindparam, exists, func, nulls_last, or_, select, true
+from sqlalchemy import (BigInteger, Integer, String, and_, bindparam, exists, func, literal_column, nulls_last, or_,
+                        select, true)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock, kept
@@ -31,6 +32,14 @@ from server.domain.usage import sql as usage_sql
 from server.enums import AdoptionHealth, CustomerRole, ErrorCode, TrialState
 
 MAX_PAGE = 100
+#: A page statement's rows at the most (the largest page and one more, to tell a next page exists),
+#: written into its text under the page size it is given (`:limit`, bound per call): PostgreSQL plans
+#: a prepared statement's generic plan (the read pool uses them) as if `LIMIT $n` kept 10 % of the
+#: rows, and chose to sort every matching customer (a status filter at 10k customers: 1.7 ms) over
+#: walking the name index to the page's end (0.35 ms); with the literal cap inside it walks the index,
+#: and the executor still stops after `:limit` rows (bench: the TRIAL_ACTIVE page statement's
+#: generic plan 3.2 -> 1.9 ms at load 5, 10k customers).
+PAGE_ROWS_MAX = MAX_PAGE + 1
 LOOKUPS_PER_HOUR = 20
 
 
@@ -190,7 +199,9 @@ def page_statement(actor: Actor, where: CustomerFilter, *, after: bool = False,
     if after:
         stmt = stmt.where(_after(key, order, prefix))
     ordering = nulls_last(key.asc()) if order in NULLS_LAST else key
-    return stmt.order_by(ordering, CustomerOrg.id).limit(bindparam(f"{prefix}limit", type_=BigInteger))
+    page = stmt.order_by(ordering, CustomerOrg.id).limit(literal_column(str(PAGE_ROWS_MAX))).subquery("page")
+    kept_order = nulls_last(page.c.sort_key.asc()) if order in NULLS_LAST else page.c.sort_key
+    return select(page).order_by(kept_order, page.c.id).limit(bindparam(f"{prefix}limit", type_=BigInteger))
 
 
 async def count_customers(db: AsyncSession, actor: Actor, where: CustomerFilter) -> int:
