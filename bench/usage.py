@@ -25,6 +25,7 @@ against a baseline taken in the same run (the machine is shared):
 
     uv run python -m bench usage                 # the full size (about 2 minutes)
     uv run python -m bench usage --scale 0.1     # 100 trial orgs (150,000 lines); pages still at 10k customers
+    TRIALDESK_BENCH_KEEP=1 uv run python -m bench usage   # keeps the database (printed) to EXPLAIN; drop it after
 
 `--scale` (or TRIALDESK_BENCH_SCALE) scales the number of trial orgs that report usage (1,000 × scale);
 50 users, 30 days, 10,000-line batches, the 50,000-line body and the 10,000 customers stay. Needs
