@@ -177,22 +177,28 @@ def health_rank(trial, days: HealthDays):
     """R-USE-04 as SQL over a trial row (`trial`: the Trial table or an alias) at `days`
     (`health_days(today)` or BOUND_DAYS): the rank of its health in `adoption.HEALTH_RANK`
     (INACTIVE 0 … HEALTHY 3), NULL when it has none. Over the users of the trial's org's last-active
-    rows of its services, each row's day (a user's day per service) in [start, today]."""
+    rows of its services, each row's day (a user's day per service) in [start, today].
+
+    One aggregate over the trial's users decides the rank (an aggregate without GROUP BY answers one
+    row even over no user: max NULL, count 0): the last active day and the 30-day active users read
+    the rows once. (Written as two scalar subqueries, PostgreSQL ran the last day's up to three times
+    for the CASE's three tests: the ADOPTION order over 1 000 trials at 10k customers took ~100 ms.)"""
     started = number_of_day(utc_date(trial.starts_at))
     services = select(TrialService.service).where(TrialService.trial_id == trial.id, TrialService.removed_at.is_(None))
     users = each_user(UsageLastActive.days).table_valued("key", "value").alias("users")
     day = cast(users.c.value, Integer)
-    mine = (UsageLastActive.org_id == trial.customer_id, UsageLastActive.service.in_(services),
-            day >= started, day <= days.today)
-    of_users = UsageLastActive.__table__.join(users, true())
-    last = select(func.max(day)).select_from(of_users).where(*mine).scalar_subquery()
+    last = func.max(day)
     w30 = case((started > days.active_since_30, started), else_=days.active_since_30)
-    active_30 = (select(func.count(func.distinct(users.c.key))).select_from(of_users)
-                 .where(*mine, day >= w30).scalar_subquery())
+    active_30 = func.count(func.distinct(case((day >= w30, users.c.key))))
     rank = adoption.HEALTH_RANK
-    return case(
-        (or_(~trial.state.in_(sorted(adoption.HEALTH_STATES)), trial.starts_at.is_(None)), None),
+    decided = (select(case(
         (and_(last.is_(None), started >= days.not_started_since), rank[AdoptionHealth.NOT_STARTED]),
         (or_(last.is_(None), last < days.active_since_7), rank[AdoptionHealth.INACTIVE]),
         (active_30 < adoption.LOW_ACTIVATION * trial.license_count, rank[AdoptionHealth.LOW]),
-        else_=rank[AdoptionHealth.HEALTHY])
+        else_=rank[AdoptionHealth.HEALTHY]))
+        .select_from(UsageLastActive.__table__.join(users, true()))
+        .where(UsageLastActive.org_id == trial.customer_id, UsageLastActive.service.in_(services),
+               day >= started, day <= days.today)
+        .scalar_subquery())
+    return case((or_(~trial.state.in_(sorted(adoption.HEALTH_STATES)), trial.starts_at.is_(None)), None),
+                else_=decided)
