@@ -337,14 +337,18 @@ def _edges(fields: list[tuple[str, str]], edge_type: str, node_shape: Any) -> Ca
     return names["edges"]
 
 
+def _picked(pick: Callable[[Any], Any], value: Any) -> Any:
+    return None if value is None else pick(value)
+
+
 class Statement(Root):
     """An object the resolver's own Python builds from the one row of a domain statement whose text
     depends on the arguments `key(args)` names and whose values are bound per call (a chart's week
     boundaries and moment). `check(actor, args)` raises what the reference raises before reading;
     `statement(actor, args, prefix)`: the domain's SELECT of one row, its parameters named after
     `prefix`; `params(args, now, prefix)`: their values; `build(env, args, row)`: the resolver's
-    Strawberry object from the row (its columns by label), picked to the selection (`Compiler.picker`).
-    trialsByWeek."""
+    Strawberry object from the row (its columns by label; None when the statement found none), picked to
+    the selection (`Compiler.picker`), or None. trialsByWeek, callingRequirement."""
 
     def __init__(self, type_name: str, *, check: Callable[[Any, dict], None], key: Callable[[dict], Hashable],
                  statement: Callable[[Any, dict, str], Any], params: Callable[[dict, Any, str], dict[str, Any]],
@@ -364,4 +368,5 @@ class Statement(Root):
         # the statement is shared by calls with the same key: build from this call's arguments (env.args)
         if self.many:  # `build` gets the rows, in no order (the domain orders them), and answers a list
             return [read.scalar_subquery()], lambda values, env: [pick(item) for item in build(env, env.args, values[0])]
-        return [read.scalar_subquery()], lambda values, env: pick(build(env, env.args, values[0]))
+        # no row, or `build` answers None (what the reference answers null: callingRequirement)
+        return [read.scalar_subquery()], lambda values, env: _picked(pick, build(env, env.args, values[0]))

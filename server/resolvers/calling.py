@@ -14,6 +14,7 @@ from server.schema.node import decode_id
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.calling import AddressInput, Location, LocationPayload, NumberRequirement
 from server.planner import declare as plan
+from server.planner import roots
 
 AUTH = [IsAuthenticated]
 
@@ -67,5 +68,27 @@ class CallingMutation:
                             lambda db: calling.assign_numbers(db, actor, pk, numbers, port=port), Location.from_row)
 
 
-plan.unplanned("callingRequirement", "R-SVC-03's requirement is computed in Python (calling.numbers) over the trial, its "
-               "locations and numbers; the reference path answers it beside planned root fields")
+# callingRequirement (R-SVC-03): the domain's reads as one statement (calling.requirement_statement), decided by
+# the same rule as the reference (calling.requirement), null where the domain raises (out of reach, no Calling).
+plan.plannable("NumberRequirement", **{name: plan.ByRoot() for name in (
+    "pstn", "licenses", "locations", "required", "assigned", "missing", "limit", "description")})
+
+
+def _requirement(row: dict | None) -> NumberRequirement | None:
+    if row is None:
+        return None
+    return NumberRequirement.from_domain(calling.requirement(row["pstn"], row["service_licenses"], row["trial_licenses"],
+                                                             row["details"], row["locations"], row["assigned"]))
+
+
+def _trial_pk(args: dict) -> int | None:
+    return roots.pk_of(args["trialId"], lambda text: decode_id(text, "Trial"))
+
+
+plan.root("callingRequirement", roots.Statement(
+    "NumberRequirement",
+    check=lambda actor, args: None,
+    key=lambda args: (),
+    statement=lambda actor, args, prefix: calling.requirement_statement(actor, prefix),
+    params=lambda args, now, prefix: calling.requirement_parameters(_trial_pk(args), prefix),
+    build=lambda env, args, row: _requirement(row)))

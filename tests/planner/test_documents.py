@@ -357,7 +357,8 @@ async def test_the_detail_page_uses_it(postgres, client, sessionmaker):
     url = f"/customers/{to_global_id('Customer', full_id)}"
     before = planner.planned.copy()
     planned_html = (await client.get(url)).text
-    assert planner.planned - before == {"CustomerPage": 1, "CustomerHistory": 1, "CustomerUsage": 1, "CallingOptions": 1}
+    assert planner.planned - before == {"CustomerPage": 1, "CustomerHistory": 1, "CustomerUsage": 1, "CallingOptions": 1,
+                                        "CallingRequirement": 1}
     postgres.state.planner = None
     try:
         reference_html = (await client.get(url)).text

@@ -149,3 +149,45 @@ async def test_r_set_01_a_partner_without_settings_has_no_logo_or_contact(postgr
         await db.execute(update(PartnerSettings).where(PartnerSettings.partner_id == a.partner_id)
                          .values(logo_hash=None, logo_type=None))
     assert await partner() == {"logoUrl": None, "contactEmail": None}
+
+
+REQUIREMENT = """query R($trialId: ID!) {
+  callingRequirement(trialId: $trialId) { pstn licenses locations required assigned missing limit description
+    __typename }
+  also: callingRequirement(trialId: $trialId) { m: missing }
+  viewer { email }
+}"""
+
+
+async def test_r_svc_03_calling_requirement_is_planned_like_the_reference(postgres, sessionmaker):
+    """callingRequirement (issue 25 item 2): the domain's reads as one statement, decided by the same rule
+    (`calling.requirement`); null where the reference answers null (out of reach, no Calling, an ID of
+    another type or malformed); every PSTN option, live numbers counted (a released one not). Every actor,
+    every trial. (A partner that may not read the org's details, R-EX-01, is decided by the same
+    `calling.requirement` over `visibility.details_condition`: tests/calling.)"""
+    from server.db.models.trials import TrialService
+
+    a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
+    async with sessionmaker() as db, db.begin():
+        trials = list(await db.scalars(select(Trial.id).order_by(Trial.id)))
+        plan_trial = await db.scalar(select(TrialService.trial_id).where(TrialService.service == "CALLING",
+                                                                         TrialService.pstn.is_(None)))
+        await db.execute(update(TrialService).where(TrialService.trial_id == plan_trial,
+                                                    TrialService.service == "CALLING").values(pstn="CALLING_PLAN"))
+    ids = [to_global_id("Trial", pk) for pk in trials] + [to_global_id("Customer", full_id), "not-an-id",
+                                                          to_global_id("Trial", 10**12)]
+    planner = postgres.state.planner
+    planned, options = 0, set()
+    for actor in _detail_actors(a, b, c, acme_id, full_id):
+        for global_id in ids:
+            body, answer_body, answer = await both_paths(postgres.state, planner, postgres.state.documents, actor,
+                                                         REQUIREMENT, {"trialId": global_id}, "R")
+            assert orjson.dumps(answer_body) == orjson.dumps(body), (actor, global_id)
+            if answer is not None and "callingRequirement" in {root.key for root in answer.answered}:
+                planned += 1
+                found = body["data"]["callingRequirement"]
+                if found is not None:
+                    options.add((found["pstn"], found["assigned"] > 0))
+    assert planned >= 50 and {"PARTNER_DIDS", "CALLING_PLAN", "CCP"} <= {pstn for pstn, _ in options} and \
+        ("PARTNER_DIDS", True) in options, (planned, options, planner.fallbacks)
+    assert "callingRequirement" not in {name for name in planner.fallbacks}

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import BigInteger, Select, and_, bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
-from server.db.models import Deadline, Location, PhoneNumber, Trial, TrialService
+from server.db.models import CustomerOrg, Deadline, Location, PhoneNumber, Trial, TrialService
 from server.domain.core import audit
 from server.domain.orgs import addresses
 from server.domain.orgs.addresses import Address, check_address
@@ -195,20 +195,16 @@ class NumberRequirement:
     description: str
 
 
-async def number_requirement(db: AsyncSession, actor: Actor, trial_id: int | None) -> NumberRequirement:
-    trial = await visibility.get_trial(db, actor, trial_id, Action.VIEW, for_update=False)
-    service = await db.scalar(select(TrialService).where(
-        TrialService.trial_id == trial.id, TrialService.service == ServiceType.CALLING.value,
-        TrialService.removed_at.is_(None)))
-    if service is None:
-        raise DomainError(ErrorCode.INVALID_STATE, "This trial does not include Calling.", "trialId")
-    pstn = PstnOption(service.pstn or PstnOption.CCP.value)
-    licenses = service.license_count or trial.license_count
-    locations = assigned = 0  # R-EX-01: a pending request's partner learns nothing of the org's setup
-    if await visibility.reads_details(db, actor, trial.customer_id):
-        locations = int(await db.scalar(select(func.count()).select_from(Location)
-                                        .where(Location.customer_id == trial.customer_id)) or 0)
-        assigned = await live_numbers(db, trial.customer_id)
+def requirement(pstn: str | None, service_licenses: int | None, trial_licenses: int, details: bool, locations: int,
+                assigned: int) -> NumberRequirement:
+    """R-SVC-03 from what is read of a calling trial: its service's PSTN option and licenses, the trial's
+    licenses, whether the actor reads the org's details (R-EX-01: a pending request's partner learns
+    nothing of its setup) and the org's locations and live numbers. `number_requirement` (the reference
+    path) and the read planner (`requirement_statement`'s row) both decide with it."""
+    pstn = PstnOption(pstn or PstnOption.CCP.value)
+    licenses = service_licenses or trial_licenses
+    if not details:
+        locations = assigned = 0
     if pstn is PstnOption.PARTNER_DIDS:
         required = licenses + NUMBERS_PER_LOCATION * locations
         missing = max(0, required - assigned)
@@ -221,6 +217,48 @@ async def number_requirement(db: AsyncSession, actor: Actor, trial_id: int | Non
         return NumberRequirement(pstn, licenses, locations, 0, assigned, 0, CALLING_PLAN_LIMIT, text)
     return NumberRequirement(pstn, licenses, locations, 0, assigned, 0, None,
                              "The customer orders its numbers from its Cloud Connected PSTN provider; none are needed.")
+
+
+def _calling_service(trial_id):
+    return and_(TrialService.trial_id == trial_id, TrialService.service == ServiceType.CALLING.value,
+                TrialService.removed_at.is_(None))
+
+
+async def number_requirement(db: AsyncSession, actor: Actor, trial_id: int | None) -> NumberRequirement:
+    trial = await visibility.get_trial(db, actor, trial_id, Action.VIEW, for_update=False)
+    service = await db.scalar(select(TrialService).where(_calling_service(trial.id)))
+    if service is None:
+        raise DomainError(ErrorCode.INVALID_STATE, "This trial does not include Calling.", "trialId")
+    locations = assigned = 0
+    details = await visibility.reads_details(db, actor, trial.customer_id)
+    if details:
+        locations = int(await db.scalar(select(func.count()).select_from(Location)
+                                        .where(Location.customer_id == trial.customer_id)) or 0)
+        assigned = await live_numbers(db, trial.customer_id)
+    return requirement(service.pstn, service.license_count, trial.license_count, details, locations, assigned)
+
+
+def requirement_parameters(trial_id: int | None, prefix: str) -> dict[str, int]:
+    """`requirement_statement`'s parameter (0, no trial's ID, when the ID named none)."""
+    return {f"{prefix}trial_id": 0 if trial_id is None else trial_id}
+
+
+def requirement_statement(actor: Actor, prefix: str) -> Select:
+    """`number_requirement`'s reads as one statement (the read planner): the row of the trial bound as
+    `{prefix}trial_id` (`requirement_parameters`) when the actor reaches it (`visibility.trial_reach`, as `get_trial`) and it has
+    Calling, with `requirement`'s inputs; no row where `number_requirement` raises."""
+    customer = CustomerOrg.__table__.alias("requirement_customer")
+    details = exists(select(customer.c.id).where(customer.c.id == Trial.customer_id,
+                                                 visibility.details_condition(actor, customer)))
+    locations = select(func.count()).select_from(Location).where(Location.customer_id == Trial.customer_id)
+    assigned = select(func.count()).select_from(PhoneNumber).where(PhoneNumber.customer_id == Trial.customer_id,
+                                                                   PhoneNumber.status.in_(LIVE))
+    return (select(TrialService.pstn, TrialService.license_count.label("service_licenses"),
+                   Trial.license_count.label("trial_licenses"), details.label("details"),
+                   locations.scalar_subquery().label("locations"), assigned.scalar_subquery().label("assigned"))
+            .select_from(Trial).join(TrialService, _calling_service(Trial.id))
+            .where(Trial.id == bindparam(f"{prefix}trial_id", type_=BigInteger), visibility.trial_reach(actor))
+            .order_by(TrialService.id).limit(1))
 
 
 # --- R-TIME-06: calling stops at grace end, numbers released 15 days later ----------------------------
