@@ -183,5 +183,7 @@ plan.root("shipmentsToRecord", roots.RowList(
 plan.root("returnsToReconcile", roots.RowList(
     "Shipment", ShipmentRow, order=lambda shipment: shipments.queue_order(),
     condition=lambda actor, shipment, bound: shipments.queue_condition(actor, TO_RECONCILE)))
-plan.unplanned("demoOrders", "R-RMA-03's look-up by admin email or serial numbers: a Python rule over several reads, "
-               "answered on the reference path (its other root fields are still planned)")
+plan.unplanned("demoOrders", "R-RMA-03's look-up by admin email or serial numbers: a Python rule over two reads "
+               "(the admin check, then the shipments), asked by integrators only (no page does); a planned form "
+               "needs the rule as one SQL condition with a bound list of serials: left to the reference path beside "
+               "planned siblings (issue 25)")
