@@ -43,7 +43,7 @@ async def _arrange(app):
     from server.domain.core.actor import Actor, ActorKind
     from server.domain.orgs import directory
     from server.domain.partner_settings import settings as partner_settings
-    from server.domain.usage import storage
+    from server.domain.usage import partitions, storage
     from server.domain.usage.lines import Activity, Assignment
     from server.enums import Role
     from tests import factories
@@ -54,7 +54,7 @@ async def _arrange(app):
     now, today = clock.now(), clock.today()
     orgs = []
     async with sessionmaker() as db, db.begin():
-        await storage.ensure_partitions(db, storage.months_needed(today))
+        await partitions.ensure_partitions(db, partitions.months_needed(today))
         for n in range(2 * ORGS):
             team = mine if n % 2 == 0 else other
             customer = await directory.create_customer(db, f"Customer {n:04d}", "NO", f"admin{n}@c{n}.example",

@@ -186,7 +186,7 @@ async def _tokens(sessionmaker) -> tuple[str, str]:
 
 async def _floor_table(conn, months: list[date]) -> None:
     """A partitioned copy of usage_user_days (same columns, key and monthly partitions) and the staging table."""
-    from server.domain.usage.storage import next_month
+    from server.domain.usage.partitions import next_month
 
     await conn.execute(f"CREATE TABLE {FLOOR} (LIKE usage_user_days INCLUDING ALL) PARTITION BY RANGE (day)")
     for month in months:
@@ -309,7 +309,7 @@ async def run(scale: float) -> None:
 
     from server.db import migrate
     from server.db.engine import make_engine, make_sessionmaker
-    from server.domain.usage import storage
+    from server.domain.usage import partitions
     from server.schema.node import to_global_id
 
     admin_dsn = PG.replace("postgresql+asyncpg", "postgresql")
@@ -326,9 +326,9 @@ async def run(scale: float) -> None:
         await arrange_copied(sessionmaker, url, CUSTOMERS, with_trial=10)
         platform, partner = await _tokens(sessionmaker)
         today = date.today()
-        months = storage.months_needed(today)
+        months = partitions.months_needed(today)
         async with sessionmaker() as db, db.begin():  # what the worker keeps made ahead
-            await storage.ensure_partitions(db, months)
+            await partitions.ensure_partitions(db, months)
             trial_orgs = list(await db.scalars(text("SELECT DISTINCT customer_id FROM trials ORDER BY customer_id")))
         await engine.dispose()
         orgs = trial_orgs[:max(1, round(1000 * scale))]

@@ -137,7 +137,7 @@ async def seed_usage(db: AsyncSession, plans: list) -> None:
     users), Lofoten's LOW (6 of 50), Maple's INACTIVE (its users stopped with the trial's end),
     Bergen's NOT_STARTED (started two days ago, no use yet); the others have no health yet."""
     from server import clock
-    from server.domain.usage import ingest, simulate, storage
+    from server.domain.usage import ingest, partitions, simulate
     from server.schema.node import to_global_id
 
     today = clock.today()
@@ -150,6 +150,6 @@ async def seed_usage(db: AsyncSession, plans: list) -> None:
                                    activity=activity):
             batch.feed(line)
     batch.close()
-    await storage.ensure_partitions(db, batch.months())
+    await partitions.ensure_partitions(db, batch.months())
     await ingest.store(db, batch)
 

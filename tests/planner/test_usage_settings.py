@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from server import clock
 from server.db.models import PartnerSettings, Trial
 from server.domain.partner_settings import settings as partner_settings
-from server.domain.usage import storage
+from server.domain.usage import partitions, storage
 from server.domain.usage.lines import Activity, Assignment
 from server.enums import Role
 from server.pages.operations import read_operations
@@ -37,7 +37,7 @@ async def arrange_usage(sessionmaker, a) -> None:
     (reply-to and a logo; Beta and Gamma keep the defaults: no row)."""
     today = clock.today()
     async with sessionmaker() as db, db.begin():
-        await storage.ensure_partitions(db, storage.months_needed(today))
+        await partitions.ensure_partitions(db, partitions.months_needed(today))
         orgs = sorted({pk for pk in await db.scalars(select(Trial.customer_id))})
         activities, assignments = [], []
         for n, org in enumerate(orgs):

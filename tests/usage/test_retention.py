@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from jobs.sweep import run_due
 from server import clock
-from server.domain.usage import storage
+from server.domain.usage import partitions
 from tests.timeline.conftest import new_customer_trial
 from tests.usage.conftest import activity, last_active, rows, send
 from tests.usage.test_ingest import TOTALS, USER_ROWS
@@ -46,7 +46,7 @@ async def test_r_use_08_the_worker_makes_months_ahead_and_drops_what_is_past_400
     postgres = runtime.engine.dialect.name == "postgresql"
     if postgres:
         made = [name for (name,) in await rows(sessionmaker, PARTITIONS)]
-        assert {storage.partition_name(m) for m in storage.months_needed(today)} <= set(made)  # next month too
+        assert {partitions.partition_name(m) for m in partitions.months_needed(today)} <= set(made)  # next month too
     async with sessionmaker() as db, db.begin():
         await clock.advance(db, timedelta(days=40))
     await run_due(runtime)
@@ -55,14 +55,14 @@ async def test_r_use_08_the_worker_makes_months_ahead_and_drops_what_is_past_400
     assert len(await rows(sessionmaker, TOTALS, org=org)) == 2                   # daily totals stay
     if postgres:
         left = [name for (name,) in await rows(sessionmaker, PARTITIONS)]
-        assert storage.partition_name(storage.month_of(old)) not in left
-        assert {storage.partition_name(m) for m in storage.months_needed(clock.today())} <= set(left)
-        assert min(left) == storage.partition_name(storage.month_of(storage.horizon(clock.today())))
+        assert partitions.partition_name(partitions.month_of(old)) not in left
+        assert {partitions.partition_name(m) for m in partitions.months_needed(clock.today())} <= set(left)
+        assert min(left) == partitions.partition_name(partitions.month_of(partitions.horizon(clock.today())))
 
 
 async def test_r_use_08_an_ingest_makes_a_missing_month_from_its_first_day(client, sessionmaker, platform):
     """A line for the first day of a month whose partition is missing (PostgreSQL: dropped here) is
-    kept: the ingest makes the month, from its 1st to the next 1st. Kills `storage.month_of` giving
+    kept: the ingest makes the month, from its 1st to the next 1st. Kills `partitions.month_of` giving
     the 2nd (a survivor of `make mutate`: the partition made would start on the 2nd and the 1st's
     line would have no partition). On SQLite (no partitions) the line is kept as well."""
     from sqlalchemy import text
@@ -71,7 +71,7 @@ async def test_r_use_08_an_ingest_makes_a_missing_month_from_its_first_day(clien
 
     org = await existing_customer(sessionmaker)
     first = (clock.today().replace(day=1) - timedelta(days=40)).replace(day=1)
-    name = storage.partition_name(first)
+    name = partitions.partition_name(first)
     if sessionmaker.kw["bind"].dialect.name == "postgresql":
         async with sessionmaker() as db, db.begin():
             await db.execute(text(f"DROP TABLE IF EXISTS {name}"))
@@ -81,4 +81,4 @@ async def test_r_use_08_an_ingest_makes_a_missing_month_from_its_first_day(clien
     if sessionmaker.kw["bind"].dialect.name == "postgresql":
         bounds = await rows(sessionmaker, "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c WHERE c.relname = :n",
                             n=name)
-        assert bounds == [(f"FOR VALUES FROM ('{first}') TO ('{storage.next_month(first)}')",)]
+        assert bounds == [(f"FOR VALUES FROM ('{first}') TO ('{partitions.next_month(first)}')",)]

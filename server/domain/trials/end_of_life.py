@@ -50,7 +50,7 @@ from server.domain.trials.sql import ENDS_ISO, GRACE_END, GRACE_END_DAY, Send, S
 from server.domain.trials.lifecycle import TrialEvent
 from server.domain.notifications.outbox import EmailKind
 from server.domain.timeline.deadlines import BatchHandler
-from server.domain.usage import storage as usage_storage
+from server.domain.usage import partitions as usage_partitions
 from server.enums import CustomerRole, SubscriptionStatus, TrialState
 
 
@@ -208,7 +208,7 @@ async def on_grace_end(db: AsyncSession, deadline: Deadline) -> None:
                          .values(subscription_status=SubscriptionStatus.RELEASED.value))
     await numbers.on_grace_end(db, trial)                 # R-TIME-06: calling stops, numbers kept 15 days
     await shipments.start_returns(db, trial)              # R-RMA-01: devices come back
-    await usage_storage.on_release(db, trial)  # R-USE-08: per-user rows go, daily totals stay
+    await usage_partitions.on_release(db, trial)  # R-USE-08: per-user rows go, daily totals stay
     audit.record(db, SYSTEM, "trial.released", "Trial", trial.id, customer_id=trial.customer_id,
                  partner_id=trial.partner_id, before={"state": before},
                  after={"state": after, "users_moved_to_consumer": whole_org})

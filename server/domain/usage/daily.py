@@ -1,6 +1,6 @@
 """The usage work of each day, run by the worker's sweep (jobs/sweep.py) once per day (the first
 sweep of a UTC day by the clock claims it in `usage_runs`, so two workers never both run it):
-partitions made ahead and retention (server.domain.usage.storage, R-USE-08), then the evaluation of
+partitions made ahead and retention (server.domain.usage.partitions, R-USE-08), then the evaluation of
 trials' health (server.domain.usage.evaluation, R-USE-07), each claimed on its own: the claim
 marks the trials to evaluate, then they are evaluated 1,000 per transaction (those a stopped worker
 left due are evaluated by the next sweep, claimed or not)."""
@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import clock
-from server.domain.usage import evaluation, storage
+from server.domain.usage import evaluation, partitions
 
 _CLAIM = text("INSERT INTO usage_runs (name, day) VALUES (:name, :today) "
               "ON CONFLICT (name) DO UPDATE SET day = excluded.day WHERE usage_runs.day < excluded.day "
@@ -40,8 +40,8 @@ async def run(sessionmaker: async_sessionmaker) -> dict:
     async with sessionmaker() as db, db.begin():
         today = (await clock.refresh(db)).date()
         if await claim(db, "partitions", today):
-            done["created"] = await storage.ensure_partitions(db, storage.months_needed(today))
-            done["dropped"] = await storage.retention(db, today)
+            done["created"] = await partitions.ensure_partitions(db, partitions.months_needed(today))
+            done["dropped"] = await partitions.retention(db, today)
     async with sessionmaker() as db, db.begin():
         today = (await clock.refresh(db)).date()
         last = await last_run(db, "adoption_health")

@@ -24,7 +24,7 @@ from server.db.models import CustomerOrg
 from server.domain.core.actor import Actor, ActorKind
 from server.domain.core.errors import DomainError
 from server.domain.timeline import set_based
-from server.domain.usage import storage
+from server.domain.usage import partitions, storage
 from server.domain.usage.lines import Activity, Assignment, Reader, Rejection
 from server.enums import ErrorCode, Role, SubscriptionStatus
 
@@ -103,7 +103,7 @@ class Batch:
         (self.rejected if type(read) is Rejection else self.good).append(read)
 
     def months(self) -> set[date]:
-        return {storage.month_of(day) for day in {line.day for line in self.good if type(line) is Activity}}
+        return {partitions.month_of(day) for day in {line.day for line in self.good if type(line) is Activity}}
 
 
 #: PostgreSQL: the orgs among $1 that may report, through the session's asyncpg connection (200 ids
@@ -155,15 +155,15 @@ async def ingest(sessionmaker: async_sessionmaker, actor: Actor, chunks: AsyncIt
     batch.close()
     months = batch.months()
     async with sessionmaker() as db:
-        made = storage.partitioned(db, months)
+        made = partitions.partitioned(db, months)
     for again in (False, True):
         if again or not made:  # PostgreSQL: a month not made yet (made here, in its own short transaction)
             async with sessionmaker() as db, db.begin():
-                await storage.ensure_partitions(db, months)
+                await partitions.ensure_partitions(db, months)
         try:
             async with sessionmaker() as db, db.begin():
                 return await store(db, batch)
         except Exception as error:  # a month this process knew was dropped since (by hand): made again
-            if again or not storage.missing_partition(error):
+            if again or not partitions.missing_partition(error):
                 raise
     raise AssertionError("unreachable")
