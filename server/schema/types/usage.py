@@ -96,6 +96,21 @@ def _days_of(series: list[adoption.UsageDay]) -> list[UsageDay]:
                      minutes=d.minutes) for d in series]
 
 
+def _services_answer(figures: list[adoption.ServiceFigures]) -> list[dict]:
+    """The planner's `services`: each ServiceAdoption as the executor answers it (GraphQL names, the
+    service by name), picked to the selection by Compiler.picker without a Strawberry object per item."""
+    return [{"type": f.service, "activeUsers7d": f.active_users_7d, "activeUsers30d": f.active_users_30d,
+             "events30d": f.events_30d, "minutes30d": f.minutes_30d, "assignedLicenses": f.assigned_licenses}
+            for f in figures]
+
+
+def _days_answer(series: list[adoption.UsageDay]) -> list[dict]:
+    """The planner's `daily`: each UsageDay as the executor answers it (the day as ISO text): a page of 5
+    trials shapes ~450 of them, a Strawberry object and its leaves' serialization each cost ~2x this."""
+    return [{"day": d.day.isoformat(), "service": d.service, "activeUsers": d.active_users, "events": d.events,
+             "minutes": d.minutes} for d in series]
+
+
 async def _service_names(info: Info, trial_id: int) -> list[str]:
     return [r.service for r in await loaders.load(info, "services_by_trial", loaders.services_by_trial, trial_id)]
 
@@ -188,10 +203,10 @@ _TOTALS_DAILY = plan.Input(lambda trial, parent, actor, args: _totals_since(tria
 
 plan.plannable(
     "TrialAdoption",
-    services=plan.Derived(lambda env, starts_at, names, last_active, totals, assigned: _services(
+    services=plan.Derived(lambda env, starts_at, names, last_active, totals, assigned: _services_answer(
         adoption.service_figures(starts_at, names, last_active, totals, assigned, env.now.date())),
         plan.TimeInput("starts_at"), _SERVICES, plan.Input(_last_active), _TOTALS_30, plan.Input(_assigned)),
-    daily=plan.Derived(lambda env, starts_at, names, totals, days: _days_of(
+    daily=plan.Derived(lambda env, starts_at, names, totals, days: _days_answer(
         adoption.daily_series(starts_at, names, totals, env.now.date(), days)),
         plan.TimeInput("starts_at"), _SERVICES, _TOTALS_DAILY, plan.Argument("days")))
 plan.plannable("ServiceAdoption", **{name: plan.ByRoot() for name in (
