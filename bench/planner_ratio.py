@@ -21,7 +21,10 @@ rounds; a pair whose ratio is above TRIALDESK_BENCH_NEAR (near 1.0) gets TRIALDE
 more, interleaved with the other near pairs (round-robin: drift in the machine's load falls on all),
 at most TRIALDESK_BENCH_CAP seconds of calls each; a pair still above 1.0 then gets up to
 TRIALDESK_BENCH_AGAIN seconds more. A call jumps 10-30x under load now and then; a median of paired
-ratios ignores those. Target (issue 25): the worst ratio ≤ 1.0; printed with each pair's A/A beside
+ratios ignores those. The garbage collector runs between rounds, not inside a timed call (as timeit
+does): a collection lands on whichever call crosses its threshold, and the round-robin's fixed order of
+allocations made it land on the same path of the same pair round after round (signed-out hand-backs
+of 60-90 µs measured 1.5-2x with it, 1.00-1.06 without). Target (issue 25): the worst ratio ≤ 1.0; printed with each pair's A/A beside
 (how far from 1.0 the same path against itself lands: the measurement's resolution on that pair).
 A hand-back (`reference`) is the reference path plus the plan's verdict: its ratio is 1.0 plus the
 verdict's share (timed apart with timeit and printed), within the A/A.
@@ -146,8 +149,12 @@ class Pair:
     async def round(self, paths: Paths) -> bool:
         """One round (False: the answers differed)."""
         times, bodies = [0.0] * 3, [b""] * 3
-        for which in ORDERS[self.rounds % len(ORDERS)]:
-            times[which], bodies[which] = await paths.call(which == 0, self.case)
+        gc.disable()  # the collector runs between rounds (as timeit does), never inside a timed call
+        try:
+            for which in ORDERS[self.rounds % len(ORDERS)]:
+                times[which], bodies[which] = await paths.call(which == 0, self.case)
+        finally:
+            gc.enable()
         self.rounds += 1
         if not _same(bodies[0], bodies[1]):
             return False
