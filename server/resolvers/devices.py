@@ -7,7 +7,7 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
-from sqlalchemy import exists, select
+from sqlalchemy import any_, exists, select
 
 from server import loaders
 from server.db.models import DeviceExtensionRequest as ExtensionRow
@@ -183,7 +183,17 @@ plan.root("shipmentsToRecord", roots.RowList(
 plan.root("returnsToReconcile", roots.RowList(
     "Shipment", ShipmentRow, order=lambda shipment: shipments.queue_order(),
     condition=lambda actor, shipment, bound: shipments.queue_condition(actor, TO_RECONCILE)))
-plan.unplanned("demoOrders", "R-RMA-03's look-up by admin email or serial numbers: a Python rule over two reads "
-               "(the admin check, then the shipments), asked by integrators only (no page does); a planned form "
-               "needs the rule as one SQL condition with a bound list of serials: left to the reference path beside "
-               "planned siblings (issue 25)")
+def _demo_lookup(args: dict) -> dict:
+    """demoOrders' arguments as `demo_orders.lookup` reads them (None: that way not asked)."""
+    customer = args.get("customerOrgId")
+    pk = roots.pk_of(customer, lambda text: decode_id(text, "Customer")) if customer else None
+    customer_id, email, serials = demo_orders.lookup(pk, args.get("adminEmail"), args.get("serialNumbers"))
+    return {"customer": customer_id, "email": email, "serials": serials}
+
+
+# demoOrders (R-RMA-03): the domain's condition over the shipment rows, its values bound per call.
+plan.root("demoOrders", roots.RowList(
+    "Shipment", ShipmentRow, order=lambda shipment: [shipment.c.id], params=_demo_lookup,
+    condition=lambda actor, shipment, bound: demo_orders.condition(
+        actor, shipment, bound("customer"), bound("email"), bound("serials"),
+        any_of=lambda column, serials: column == any_(serials))))

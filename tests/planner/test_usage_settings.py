@@ -216,3 +216,34 @@ def test_every_stored_query_document_is_planned_whole_but_those_of_the_roots_lef
                        "SiteUrlCheck": ["Query.siteUrlAvailable"],
                        "PreviewPartnerEmail": ["Query.previewPartnerEmail"]}, blocked
     assert all(UNPLANNED[root.split(".")[1]] for roots in blocked.values() for root in roots)
+
+
+DEMO = """query D($c: ID, $e: String, $n: [String!]) {
+  demoOrders(customerOrgId: $c, adminEmail: $e, serialNumbers: $n) { id demoOrderNumber status items { serialNumber }
+    trial { id } }
+  viewer { email }
+}"""
+
+
+async def test_r_rma_03_demo_orders_are_planned_like_the_reference(postgres, sessionmaker):
+    """demoOrders (issue 25 item 2): `demo_orders.condition` over the shipment rows, `lookup`'s values bound
+    per call: by org and admin email (right, wrong, another case and spaces, alone), by serial numbers (trimmed,
+    any case, another partner's), both, none, too many (the reference's INVALID_INPUT), an ID of another type.
+    Every actor."""
+    a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
+    full = to_global_id("Customer", full_id)
+    cases = [{"c": full, "e": "it@everything.example"}, {"c": full, "e": "  IT@Everything.example "},
+             {"c": full, "e": "nobody@everything.example"}, {"c": full}, {"e": "it@everything.example"},
+             {"n": [" fch1 "]}, {"n": ["BETA-SN", "nothing"]}, {"c": full, "e": "it@everything.example", "n": ["BETA-SN"]},
+             {}, {"n": []}, {"n": ["x"] * 201}, {"c": to_global_id("Trial", trial_id), "e": "it@everything.example"}]
+    planner = postgres.state.planner
+    planned, found = 0, 0
+    for actor in _detail_actors(a, b, c, acme_id, full_id):
+        for variables in cases:
+            body, answer_body, answer = await both_paths(postgres.state, planner, postgres.state.documents, actor,
+                                                         DEMO, variables, "D")
+            assert orjson.dumps(answer_body) == orjson.dumps(body), (actor, variables)
+            if answer is not None and "demoOrders" in {root.key for root in answer.answered}:
+                planned += 1
+                found += len(body["data"]["demoOrders"])
+    assert planned >= 60 and found >= 10, (planned, found, planner.fallbacks)
