@@ -126,6 +126,8 @@ async def _graphql(request: Request) -> Response:
 async def _register(request: Request, requested: dict, query: str) -> None:
     """A persisted query's text is kept after the answer, and only a signed-in caller's valid document
     (server.persisted.register): an anonymous request stores nothing."""
+    if persisted.requested_hash(requested) is None:  # no persistedQuery extension (checked by `resolve`)
+        return
     state, scope = request.app.state, request.scope["state"]
     actor = scope.get("actor") if scope.get("bearer_token") is None else None
     await persisted.register(requested, state.redis, state.stored_documents,

@@ -121,8 +121,25 @@ class RequestError(Exception):
         self.headers = headers or {}
 
 
+#: Accept header -> the media type it picks: clients send one of a few headers, parsed once each
+#: (emptied when it passes 256 entries, so a caller varying it holds no more memory).
+_ACCEPTED: dict[str, str | None] = {}
+
+
 def _media_type(request: Request) -> str | None:
     accept = request.headers.get("accept", "")
+    try:
+        return _ACCEPTED[accept]
+    except KeyError:
+        pass
+    picked = _accepted(accept)
+    if len(_ACCEPTED) >= 256:
+        _ACCEPTED.clear()
+    _ACCEPTED[accept] = picked
+    return picked
+
+
+def _accepted(accept: str) -> str | None:
     if not accept:
         return JSON
     types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
@@ -220,7 +237,8 @@ def _has_nul(value: Any) -> bool:
     column holds one (PostgreSQL refuses it, "invalid byte sequence"), so it is refused here, at the
     API's edge, before any resolver passes it to a query (found by the fuzzer: a 500)."""
     if isinstance(value, str):
-        return "\x00" in value or _NUL_ESCAPE.search(value) is not None
+        # the escape's pattern is searched only in text with a backslash (a query rarely has one)
+        return "\x00" in value or ("\\" in value and _NUL_ESCAPE.search(value) is not None)
     if isinstance(value, dict):
         return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
     if isinstance(value, list):

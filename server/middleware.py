@@ -42,6 +42,7 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HSTS = b"max-age=31536000; includeSubDomains"
+_CSP = CONTENT_SECURITY_POLICY.encode()
 
 
 class SecurityHeadersMiddleware:
@@ -66,7 +67,7 @@ class SecurityHeadersMiddleware:
                 names = {name.lower() for name, _ in headers}
                 headers += [(name, value) for name, value in self.fixed if name not in names]
                 if b"content-security-policy" not in names:
-                    headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+                    headers.append((b"content-security-policy", _CSP))
                 message["headers"] = headers
             await send(message)
 

@@ -53,14 +53,27 @@ async def _token_rows(engine: AsyncEngine, token_hash: str, connection: Any = No
         return await driver.fetch(sql, token_hash)
 
 
+#: token_actor's arguments -> its (frozen) Actor: built once per token and what its row says, not
+#: per request (the row is still read on every request). Emptied when it passes 1024 entries.
+_ACTORS: dict[tuple, Actor] = {}
+
+
 def token_actor(token_id: int, user_id: int, partner_id: int | None, roles: frozenset[Role], email: str,
                 locale: str) -> Actor:
     """The user's actor (`sessions.partner_user_actor`), marked as coming through token `token_id`:
     a trials-team user's token is TRIALS_TEAM, a partner user's is API_TOKEN (a partner actor that
     the portal's pages, made for browsers, do not take)."""
+    key = (token_id, user_id, partner_id, roles, email, locale)
+    cached = _ACTORS.get(key)
+    if cached is not None:
+        return cached
     actor = partner_user_actor(user_id, partner_id, roles, email, locale)
     kind = ActorKind.TRIALS_TEAM if actor.kind is ActorKind.TRIALS_TEAM else ActorKind.API_TOKEN
-    return replace(actor, kind=kind, token_id=token_id)
+    actor = replace(actor, kind=kind, token_id=token_id)
+    if len(_ACTORS) >= 1024:
+        _ACTORS.clear()
+    _ACTORS[key] = actor
+    return actor
 
 
 async def actor_from_bearer(engine: AsyncEngine, token: str, connection: Any = None) -> Actor | None:

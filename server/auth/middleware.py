@@ -141,12 +141,14 @@ class AuthMiddleware:
                                       *((b"set-cookie", c.encode("latin-1")) for c in auth.set_cookies)]
             await send(message)
 
+        # no cookie to set (`resolve` alone adds them: a bearer call, a signed-in session): the response as is
+        sender = send_with_cookies if auth.set_cookies else send
         if auth.method != "bearer" and (scope["method"] in csrf.UNSAFE_METHODS or _graphql_get(scope, path)):
             ok, receive = await self._csrf_ok(scope, receive, headers, auth, path)
             if not ok:
-                await _refusal(path)(scope, receive, send_with_cookies)
+                await _refusal(path)(scope, receive, sender)
                 return
-        await self.app(scope, receive, send_with_cookies)
+        await self.app(scope, receive, sender)
 
     async def _csrf_ok(self, scope: Scope, receive: Receive, headers: Headers, auth: Auth,
                        path: str) -> tuple[bool, Receive]:

@@ -117,6 +117,7 @@ class Plan:
             self.directive_variables = tuple(sorted(walk.directive_variables(operation, self.fragments)))
             self.argument_variables = tuple(sorted(walk.argument_variables(operation, self.fragments)))
         self.statements: OrderedDict = OrderedDict()
+        self.collected: dict[tuple, list[tuple]] = {}  # @skip/@include values -> the root fields (`roots`)
 
     @staticmethod
     def literal_args(schema: GraphQLSchema, node: FieldNode) -> dict[str, Any] | None:
@@ -155,6 +156,16 @@ class Plan:
             return True
 
     def roots(self, schema: GraphQLSchema, variables: dict[str, Any]) -> list[PlannedRoot]:
-        query = schema.query_type
-        return [PlannedRoot(key, nodes[0].name.value, nodes, query.fields.get(nodes[0].name.value))
-                for key, nodes in collect(schema, self.fragments, variables, query, [self.operation.selection_set]).items()]
+        """The operation's root fields for these variables: collected once per `@skip`/`@include`
+        value set (`directive_variables`, Booleans), a fresh PlannedRoot per call (its `args` are
+        the request's)."""
+        key = tuple(variables.get(name) for name in self.directive_variables)
+        collected = self.collected.get(key)
+        if collected is None:
+            query = schema.query_type
+            collected = [(key_, nodes[0].name.value, nodes, query.fields.get(nodes[0].name.value)) for key_, nodes
+                         in collect(schema, self.fragments, variables, query, [self.operation.selection_set]).items()]
+            if len(self.collected) >= 64:
+                self.collected.clear()
+            self.collected[key] = collected
+        return [PlannedRoot(*root) for root in collected]
