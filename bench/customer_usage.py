@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import uuid
 from datetime import timedelta
 
 from bench.customers_page import PG, REDIS
@@ -131,31 +130,11 @@ async def _measure(app) -> None:
 
 
 async def run() -> None:
-    import asyncpg
+    from bench.scratch import started_app
 
-    from server.app import create_app
-    from server.db import migrate
-    from server.settings import Settings
-
-    admin_dsn = PG.replace("postgresql+asyncpg", "postgresql")
-    try:
-        admin = await asyncpg.connect(admin_dsn, timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
-        print(f"PostgreSQL not reachable at {PG} ({error}): bench.customer_usage skipped")
-        return
-    name = f"td_bench_{uuid.uuid4().hex[:8]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = PG.rsplit("/", 1)[0] + "/" + name
-        await asyncio.to_thread(migrate.upgrade, url)
-        settings = Settings(DATABASE_URL=url, REDIS_URL=REDIS, TRIALDESK_ENV="test", TRIALDESK_TEST_CLOCK="0",
-                            SECRET_KEY="bench-" + "x" * 40, TRIALDESK_QUEUE=f"bench-{name}")
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
+    async with started_app(PG, REDIS, "td_bench") as app:
+        if app is not None:
             await _measure(app)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def main() -> None:
