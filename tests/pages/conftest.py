@@ -162,5 +162,14 @@ async def axe_violations(page) -> list[dict]:
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
+async def htmx_ready(page, selector: str) -> None:
+    """Wait until htmx has processed the element at `selector` (its hx-* listeners are on). After an
+    hx-boost navigation the new content is in the page, and the URL changed, before htmx binds it:
+    text typed then sent no request (a flaky test under load)."""
+    await page.wait_for_function("(s) => { const e = document.querySelector(s);"
+                                 " return !!(e && e['htmx-internal-data'] && e['htmx-internal-data'].initHash); }",
+                                 arg=selector)
+
+
 async def shot(page, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -4,7 +4,7 @@ import pytest
 from server.enums import Role
 from tests import factories
 from tests.helpers import gql
-from tests.pages.conftest import axe_violations, shot
+from tests.pages.conftest import axe_violations, htmx_ready, shot
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +68,7 @@ async def test_search_customers_in_norwegian(browser_page, team, client):
     await sign_in(page, team.emails[Role.SALES_FULL_ADMIN], team.password)
     await page.click("button[value=nb]")
     await page.wait_for_selector("h1:has-text('Kunder')")
+    await htmx_ready(page, "form.toolbar[hx-get]")
     await page.fill("#q", "Aurora")
     await page.wait_for_url("**q=Aurora**")
     await page.wait_for_function("document.querySelectorAll('#customer-rows tr').length === 1")

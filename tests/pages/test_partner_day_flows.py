@@ -9,7 +9,7 @@ import pytest
 from server import clock
 from server.enums import Role
 from tests.trials.conftest import Kit
-from tests.pages.conftest import axe_violations, shot
+from tests.pages.conftest import axe_violations, htmx_ready, shot
 from tests.pages.test_browser_flows import sign_in
 from tests.partner_day.conftest import in_grace, set_trial
 
@@ -52,6 +52,7 @@ async def test_export_the_filtered_customer_list_as_csv(new_page, client, app, s
     await busy_partner(client, app, sessionmaker, team)
     page = await new_page(locale="nb-NO" if locale == "nb" else "en-US", accept_downloads=True)
     await sign_in(page, team.emails[Role.SALES_FULL_ADMIN], team.password)
+    await htmx_ready(page, "form.toolbar[hx-get]")
     await page.fill("#q", "AS")
     await page.wait_for_url("**q=AS**")
     await page.wait_for_function("document.querySelectorAll('#customer-rows tr').length === 2")

@@ -12,7 +12,7 @@ from PIL import Image
 from server import clock
 from server.db.models import AuditEvent
 from server.enums import Role
-from tests.pages.conftest import axe_violations, shot
+from tests.pages.conftest import axe_violations, htmx_ready, shot
 from tests.pages.test_browser_flows import sign_in
 
 pytestmark = pytest.mark.browser
@@ -62,6 +62,8 @@ async def test_r_set_01_02_r_audit_01_settings_and_audit_log_in_the_browser(new_
     await page.click("a[href='/settings/partner/emails?kind=warning_customer&locale=nb']")
     await page.wait_for_url("**/settings/partner/emails?kind=warning_customer&locale=nb")
     await page.wait_for_selector("input[name=kind][value=warning_customer]", state="attached")
+    for field in ("#subject", "#introduction"):
+        await htmx_ready(page, field)
     await page.fill("#subject", "{customer.__class__}")                      # refused live, as they type
     await page.wait_for_function("() => document.querySelector('#preview').textContent.includes('__class__')")
     assert await page.locator("#preview [role=alert]").count() == 1
