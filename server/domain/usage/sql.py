@@ -21,9 +21,8 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Date, Integer, and_, bindparam, case, cast, func, or_, select, true
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
+from server.db.base import per_dialect
 from server.db.models import Trial, TrialService, UsageLastActive
 from server.domain.usage import adoption
 from server.domain.usage.storage import DAY_ZERO, day_number
@@ -32,52 +31,16 @@ from server.enums import AdoptionHealth
 __all__ = ["DAY_ZERO", "last_active_by_trial", "last_days", "merged_days", "health_rank"]
 
 
-class each_user(FunctionElement):
-    """The (key, value) rows of a usage_last_active.days object, the value as text or number:
-    `jsonb_each_text` (PostgreSQL), `json_each` (SQLite). Use `.table_valued("key", "value")`."""
-    inherit_cache = True
-
-
-@compiles(each_user)
-def _each_user_sqlite(element, compiler, **kw):
-    return f"json_each({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(each_user, "postgresql")
-def _each_user_pg(element, compiler, **kw):
-    return f"jsonb_each_text({compiler.process(element.clauses, **kw)})"
-
-
-class day_of_number(FunctionElement):
-    """The date `n` days after DAY_ZERO, on both backends."""
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(day_of_number)
-def _day_of_number_sqlite(element, compiler, **kw):
-    return f"date('{DAY_ZERO}', '+' || ({compiler.process(element.clauses, **kw)}) || ' days')"
-
-
-@compiles(day_of_number, "postgresql")
-def _day_of_number_pg(element, compiler, **kw):
-    return f"(DATE '{DAY_ZERO}' + ({compiler.process(element.clauses, **kw)}))"
-
-
-class number_of_day(FunctionElement):
-    """A date as days after DAY_ZERO, on both backends."""
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(number_of_day)
-def _number_of_day_sqlite(element, compiler, **kw):
-    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - julianday('{DAY_ZERO}') AS INTEGER)"
-
-
-@compiles(number_of_day, "postgresql")
-def _number_of_day_pg(element, compiler, **kw):
-    return f"({compiler.process(element.clauses, **kw)} - DATE '{DAY_ZERO}')"
+each_user = per_dialect(
+    "each_user", """The (key, value) rows of a usage_last_active.days object, the value as text or number:
+    `jsonb_each_text` (PostgreSQL), `json_each` (SQLite). Use `.table_valued("key", "value")`.""",
+    None, "json_each({0})", postgresql="jsonb_each_text({0})")
+day_of_number = per_dialect(
+    "day_of_number", "The date `n` days after DAY_ZERO, on both backends.", Date(),
+    f"date('{DAY_ZERO}', '+' || ({{0}}) || ' days')", postgresql=f"(DATE '{DAY_ZERO}' + ({{0}}))")
+number_of_day = per_dialect(
+    "number_of_day", "A date as days after DAY_ZERO, on both backends.", Integer(),
+    f"CAST(julianday({{0}}) - julianday('{DAY_ZERO}') AS INTEGER)", postgresql=f"({{0}} - DATE '{DAY_ZERO}')")
 
 
 def _per_user(trial_ids=None):
@@ -132,20 +95,9 @@ def merged_days(rows: Sequence[dict] | None) -> tuple[int, ...]:
     return tuple(best.values())
 
 
-class utc_date(FunctionElement):
-    """The UTC date of a timestamp column, on both backends (SQLite stores UTC without a zone)."""
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(utc_date)
-def _utc_date_pg(element, compiler, **kw):
-    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS DATE)"
-
-
-@compiles(utc_date, "sqlite")
-def _utc_date_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)})"
+utc_date = per_dialect(
+    "utc_date", "The UTC date of a timestamp column, on both backends (SQLite stores UTC without a zone).",
+    Date(), "CAST(timezone('UTC', {0}) AS DATE)", sqlite="date({0})")
 
 
 class HealthDays(NamedTuple):
