@@ -116,6 +116,20 @@ def memoized_password_hashing():
     passwords.hasher = original
 
 
+@pytest_asyncio.fixture
+async def empty_database_url(tmp_path) -> AsyncIterator[str]:
+    """A database of its own with no table yet, for a test that runs migrations itself; dropped after."""
+    if BACKEND == "postgres":
+        name = f"td_mig_{uuid.uuid4().hex[:8]}"
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        try:
+            yield _pg_url(name)
+        finally:
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path}/m.db"
+
+
 @pytest_asyncio.fixture(scope="session")
 async def database_url(tmp_path_factory) -> AsyncIterator[str]:
     if BACKEND == "postgres":

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from server.db import migrate
 from server.db.models import PhoneNumber, Shipment, Trial, TrialService
 from server.domain.orgs import directory
 from server.settings import DEFAULT_SECRET_KEY, Settings
-from tests.conftest import BACKEND, ROOT, _pg_admin, _pg_url
+from tests.conftest import ROOT
 
 
 def test_production_refuses_default_secret_key():
@@ -30,20 +29,11 @@ def test_production_with_strong_key_starts():
     assert Settings(TRIALDESK_ENV="production", SECRET_KEY="k" * 40, TRIALDESK_TEST_CLOCK="0").env == "production"
 
 
-async def test_migrations_upgrade_to_head_and_back_to_base(tmp_path):
-    if BACKEND == "postgres":
-        name = f"td_mig_{uuid.uuid4().hex[:8]}"
-        await _pg_admin(f'CREATE DATABASE "{name}"')
-        url = _pg_url(name)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path}/m.db"
-    try:
-        await asyncio.to_thread(migrate.upgrade, url)
-        await asyncio.to_thread(migrate.downgrade, url, "base")
-        await asyncio.to_thread(migrate.upgrade, url)
-    finally:
-        if BACKEND == "postgres":
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+async def test_migrations_upgrade_to_head_and_back_to_base(empty_database_url):
+    url = empty_database_url
+    await asyncio.to_thread(migrate.upgrade, url)
+    await asyncio.to_thread(migrate.downgrade, url, "base")
+    await asyncio.to_thread(migrate.upgrade, url)
 
 
 async def test_healthz_reports_database_and_redis(client):

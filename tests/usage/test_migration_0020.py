@@ -3,7 +3,6 @@ every user's day carried over both ways (jsonb on PostgreSQL, JSON text on SQLit
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import date
 
 from sqlalchemy import text
@@ -11,7 +10,6 @@ from sqlalchemy import text
 from server.db import migrate
 from server.db.engine import make_engine
 from server.domain.usage import storage
-from tests.conftest import BACKEND, _pg_admin, _pg_url
 
 ROWS = [(7, "CALLING", "a", date(2026, 11, 30)), (7, "MEETINGS", "a", date(2026, 12, 1)),
         (7, "MEETINGS", 'b"x', date(2025, 10, 2)), (9, "MEETINGS", "c", date(2000, 1, 1))]
@@ -30,30 +28,21 @@ async def _rows(url: str, sql: str, params: list | None = None) -> list[tuple]:
         await engine.dispose()
 
 
-async def test_0020_carries_the_last_active_days_over_and_back(tmp_path):
-    if BACKEND == "postgres":
-        name = f"td_mig_{uuid.uuid4().hex[:8]}"
-        await _pg_admin(f'CREATE DATABASE "{name}"')
-        url = _pg_url(name)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path}/m.db"
+async def test_0020_carries_the_last_active_days_over_and_back(empty_database_url):
+    url = empty_database_url
+    await asyncio.to_thread(migrate.upgrade, url, "0019")
+    await _rows(url, "INSERT INTO usage_user_last_active (org_id, service, user_key, last_active_on) "
+                     "VALUES (:o, :s, :u, :d)", [{"o": o, "s": s, "u": u, "d": d} for o, s, u, d in ROWS])
+    await asyncio.to_thread(migrate.upgrade, url, "0020")
+    engine = make_engine(url)
     try:
-        await asyncio.to_thread(migrate.upgrade, url, "0019")
-        await _rows(url, "INSERT INTO usage_user_last_active (org_id, service, user_key, last_active_on) "
-                         "VALUES (:o, :s, :u, :d)", [{"o": o, "s": s, "u": u, "d": d} for o, s, u, d in ROWS])
-        await asyncio.to_thread(migrate.upgrade, url, "0020")
-        engine = make_engine(url)
-        try:
-            async with engine.connect() as conn:
-                from sqlalchemy.ext.asyncio import AsyncSession
+        async with engine.connect() as conn:
+            from sqlalchemy.ext.asyncio import AsyncSession
 
-                async with AsyncSession(bind=conn) as db:
-                    assert await storage.last_active(db, [7, 9]) == sorted(ROWS)
-        finally:
-            await engine.dispose()
-        await asyncio.to_thread(migrate.downgrade, url, "0019")
-        assert [(o, s, u, d if isinstance(d, date) else date.fromisoformat(d))
-                for o, s, u, d in await _rows(url, OLD)] == sorted(ROWS)
+            async with AsyncSession(bind=conn) as db:
+                assert await storage.last_active(db, [7, 9]) == sorted(ROWS)
     finally:
-        if BACKEND == "postgres":
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await engine.dispose()
+    await asyncio.to_thread(migrate.downgrade, url, "0019")
+    assert [(o, s, u, d if isinstance(d, date) else date.fromisoformat(d))
+            for o, s, u, d in await _rows(url, OLD)] == sorted(ROWS)
