@@ -237,8 +237,9 @@ async def _pages(app, url: str, ids: dict) -> dict:
         deep = (await db.execute(text("SELECT at, id FROM audit_events WHERE partner_id = :p ORDER BY at DESC, id DESC "
                                       "OFFSET :deep LIMIT 1"), {"p": ids["partner"], "deep": EVENTS * 9 // 10})).one()
     document = read_operations()["AuditLogPage"]
-    planned = gql.plannable(state.planner, state.documents, document, "AuditLogPage")
-    assert planned is not None, "AuditLogPage is not planned"
+    prepared = gql.prepare(state.planner, state.documents, document, "AuditLogPage")
+    assert prepared.planned, "AuditLogPage is not planned"
+    planned = (prepared.document, prepared.operation)
     variables = {
         "first": {"first": 50, "after": None, "filter": None},
         "deep": {"first": 50, "after": cursor_of(deep), "filter": None},

@@ -331,14 +331,6 @@ def prepare(planner: Any, documents: DocumentCache, query: str, operation_name: 
     return Prepared(document, operation, planned)
 
 
-def plannable(planner: Any, documents: DocumentCache, query: str, operation_name: str | None,
-              actor: Any = None, variables: dict[str, Any] | None = None):
-    """(document, operation) when the planner may answer this query or some of its root fields, else
-    None (`prepare`'s verdict)."""
-    prepared = prepare(planner, documents, query, operation_name, actor, variables)
-    return (prepared.document, prepared.operation) if prepared.planned else None
-
-
 async def run_planned(planner: Any, planned: tuple, context: Context, query: str, variables: dict[str, Any] | None,
                       operation_name: str | None) -> Any:
     """What the planner answered (server.planner.run.Answer: all of it when `complete`, else the

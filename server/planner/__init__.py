@@ -2,7 +2,7 @@
 answered by ONE SQL statement on PostgreSQL, at the speed of hand-written asyncpg, and the reference
 path answers the others in the same request.
 
-How a request goes (server.graphql_http.plannable / run_planned, from `/graphql` and the pages):
+How a request goes (server.graphql_http.prepare / run_planned, from `/graphql` and the pages):
 1. The document is parsed and validated once (DocumentCache). The plan cache (`run.Planner.plans`,
    keyed by the document text and operation name, for persisted and ad-hoc queries alike) says in
    one dict lookup which root fields have a declaration for every field they may select (every
@@ -38,7 +38,7 @@ a `node` of a type registered for `node(id:)` but not planned. The planner raise
 root field, the counter `fallbacks[reason]` grows, a debug log line says so, and the reference path
 answers that root field (errors and nulls exactly as always; mutations are never planned). An
 exception inside the planner is logged and the reference path answers the whole operation.
-What the reference path answers whole is decided before any per-request work (graphql_http.plannable
+What the reference path answers whole is decided before any per-request work (graphql_http.prepare
 → `Planner.accepts`, from the plan and the caller when it is known already): literal arguments refused
 whoever asks (decided once, with the plan), a signed-out caller where no public root field reads, an
 operation that read nothing for this actor the last time; so such a query costs the reference path

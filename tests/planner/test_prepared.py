@@ -176,7 +176,7 @@ CONSTANTS = "query Q { trialDurations businessVerticals __typename }"
 
 async def test_a_query_the_reference_answers_whole_costs_one_lookup(postgres, sessionmaker):
     """What the reference path answers whole is decided from the plan before any per-request work
-    (`graphql_http.plannable`: no Context, no connection, no variable coercion): literal arguments
+    (`graphql_http.prepare`: no Context, no connection, no variable coercion): literal arguments
     refused for everyone (a malformed cursor) beside constants, a signed-out caller with no public
     root field that reads, an operation that read nothing for this actor the last time. An
     operation of constants only is the planner's (no read, no statement); a root field the data
@@ -188,17 +188,17 @@ async def test_a_query_the_reference_answers_whole_costs_one_lookup(postgres, se
     app = postgres
     alpha, beta, ids, actor = await _arrange(sessionmaker)
     planner, documents = app.state.planner, app.state.documents
-    assert graphql_http.plannable(planner, documents, BAD_CURSOR, "Q") is None  # whoever asks
+    assert not graphql_http.prepare(planner, documents, BAD_CURSOR, "Q").planned  # whoever asks
     assert planner.plans[(BAD_CURSOR, "Q")].unplannable == "nothing planned to read"
     body, planned, answer = await both_paths(app.state, planner, documents, actor, BAD_CURSOR, {}, "Q")
     assert answer is None and planned == body and body["errors"][0]["path"] == ["customers"]
 
     signed_out = 'query Q { customer(id: "%s") { name } }' % to_global_id("Customer", ids["Zeta"])
-    assert graphql_http.plannable(planner, documents, signed_out, "Q", ANONYMOUS) is None
-    assert graphql_http.plannable(planner, documents, signed_out, "Q", actor) is not None
+    assert not graphql_http.prepare(planner, documents, signed_out, "Q", ANONYMOUS).planned
+    assert graphql_http.prepare(planner, documents, signed_out, "Q", actor).planned
 
     for who in (actor, ANONYMOUS):
-        assert graphql_http.plannable(planner, documents, CONSTANTS, "Q", who) is not None
+        assert graphql_http.prepare(planner, documents, CONSTANTS, "Q", who).planned
         body, planned, answer = await both_paths(app.state, planner, documents, who, CONSTANTS, {}, "Q")
         assert answer is not None and answer.complete and orjson.dumps(planned) == orjson.dumps(body)
     assert [statement for statement, _ in planner.plans[(CONSTANTS, "Q")].statements.values()] == [None, None]
@@ -206,8 +206,8 @@ async def test_a_query_the_reference_answers_whole_costs_one_lookup(postgres, se
     out_of_reach = 'query Q { auditEvents(customerId: "%s") { action } }' % to_global_id("Customer", ids["beta"])
     before = planner.fallbacks.copy()
     for call in range(3):
-        taken = graphql_http.plannable(planner, documents, out_of_reach, "Q", actor)
-        assert (taken is None) == (call == 2), call  # read, remembered, then decided before any work
+        taken = graphql_http.prepare(planner, documents, out_of_reach, "Q", actor).planned
+        assert (not taken) == (call == 2), call  # read, remembered, then decided before any work
         body, planned, answer = await both_paths(app.state, planner, documents, actor, out_of_reach, {}, "Q")
         assert answer is None and planned == body and body["data"] is None
     counted = planner.fallbacks - before
@@ -216,8 +216,8 @@ async def test_a_query_the_reference_answers_whole_costs_one_lookup(postgres, se
     by_variable = "query Q($id: ID!) { auditEvents(customerId: $id) { action } }"
     for call, values in enumerate([{"id": to_global_id("Customer", ids["beta"])}] * 3 +
                                   [{"id": to_global_id("Customer", ids["Zeta"])}]):
-        taken = graphql_http.plannable(planner, documents, by_variable, "Q", actor, values)
-        assert (taken is None) == (call == 2), call
+        taken = graphql_http.prepare(planner, documents, by_variable, "Q", actor, values).planned
+        assert (not taken) == (call == 2), call
         body, planned, answer = await both_paths(app.state, planner, documents, actor, by_variable, values, "Q")
         assert orjson.dumps(planned) == orjson.dumps(body) and (answer is None) == (call < 3), call
 
