@@ -189,12 +189,13 @@ async def _run_planned(request: Request, planned: tuple, query: str, variables, 
     if request.scope.get("state", {}).get("bearer_token") is None:
         reading = Reading(sessionmaker=state.read_sessionmaker, settings=state.settings,
                           actor=await graphql_actor(request), request=request, redis=state.redis,
-                          request_id=request_id)
+                          request_id=request_id, write_sessionmaker=state.sessionmaker)
         return await gql.run_planned(state.planner, planned, reading, query, variables, name)
     async with read_connection(state.read_engine) as connection:
         actor = await graphql_actor(request, connection)
         reading = Reading(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor,
-                          request=request, redis=state.redis, request_id=request_id, connection=connection)
+                          request=request, redis=state.redis, request_id=request_id, connection=connection,
+                          write_sessionmaker=state.sessionmaker)
         return await gql.run_planned(state.planner, planned, reading, query, variables, name)
 
 

@@ -92,7 +92,8 @@ async def run_operation(request: Request, name: str, variables: dict[str, Any] |
     if prepared.planned:  # one SQL statement (server.planner)
         reading = Context(sessionmaker=getattr(state, "read_sessionmaker", state.sessionmaker), settings=state.settings,
                           actor=request.state.actor, request=request, redis=state.redis,
-                          request_id=request_id)  # autocommit reads: no BEGIN/ROLLBACK (server.db.engine)
+                          request_id=request_id,  # autocommit reads: no BEGIN/ROLLBACK (server.db.engine)
+                          write_sessionmaker=state.sessionmaker)  # an audited look-up's writes
         planned = await graphql_http.run_planned(planner, (prepared.document, prepared.operation), reading, text,
                                                  variables, name)
         if planned is not None and planned.complete:

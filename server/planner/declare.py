@@ -30,7 +30,15 @@ Kinds, for an object read from a table row (`source`: that row's FROM, a table, 
 
 Root fields (Query.*) are `Root` subclasses written beside their resolvers (server.resolvers.*):
 they read their arguments, say what of them shapes the SQL (the plan cache key) and what is bound,
-and compile to one scalar expression of the statement.
+and compile to one scalar expression of the statement (server.planner.roots), or, for a root whose
+answer is not a read of our rows, to a call:
+
+    calls.Call("ExistingOrganization", fn)
+                                      fn(context, args): the function the resolver calls too (an
+                                      audited, rate-limited look-up that writes; an email rendered
+                                      from templates), awaited per request on the request's context
+                                      (writes through its write sessionmaker, like the resolver's),
+                                      its Python value picked to the selection; no graphql-core
 
 A field with no declaration is not plannable: the whole operation goes to the reference path.
 """
@@ -248,6 +256,9 @@ class Root:
     the SQL, `key`/`params`."""
 
     public = False
+    #: its answer is a call of the domain's Python per request (server.planner.calls.Call): its shaper
+    #: answers an awaitable, and a refusal of it is not remembered (it read nothing to remember it by)
+    calls = False
 
     def key(self, args: dict[str, Any], env: Any) -> Hashable:
         """What of the arguments changes the statement (part of the plan cache key). Raise Fallback for

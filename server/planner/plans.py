@@ -62,6 +62,7 @@ class Env:
     now: Any
     args: dict = field(default_factory=dict)
     settings: Any = None
+    context: Any = None  # the request's (a `calls.Call` root's function runs on it)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, OrderedDict
+from types import CoroutineType
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,7 +227,7 @@ class Planner:
             raise Fallback("variables")
         variables = coerced.coerced
         actor = context.actor
-        env = Env(actor=actor, now=clock.now(), settings=getattr(context, "settings", None))
+        env = Env(actor=actor, now=clock.now(), settings=getattr(context, "settings", None), context=context)
         roots = plan.roots(self.schema, variables)
         keys: list = [tuple(variables.get(name) for name in plan.directive_variables)]
         if plan.argument_variables:  # compiled into the statement (a nested field's arguments): its key
@@ -256,7 +257,9 @@ class Planner:
         else:
             plan.statements.move_to_end(statement_key)
         statement, shapers = entry
-        if statement is None and any(shaping is LEFT or isinstance(shaping, str) for shaping in shapers):
+        if statement is None and any(shaping is LEFT or isinstance(shaping, str) for shaping in shapers) and \
+                not any(ROOTS[planned.name].calls for planned, shaping in zip(roots, shapers, strict=True)
+                        if type(shaping) is tuple and planned.name != "__typename"):
             # nothing to read here (`__typename`, values): the reference path answers it all as cheaply
             raise NothingToRead("nothing planned to read", until)
         row = await execute.one_row(context, statement, params) if statement is not None else None
@@ -272,7 +275,8 @@ class Planner:
             start, end, shape = shaping
             env.args = planned.args
             try:
-                data[planned.key] = shape(values[start:end], env)
+                value = shape(values[start:end], env)
+                data[planned.key] = await value if type(value) is CoroutineType else value  # a call (calls.Call)
             except Fallback as reason:  # what the reference answers with an error (an object out of reach)
                 self.fell_back(reason.reason, label)
                 rest.append(planned)
@@ -305,6 +309,8 @@ class Planner:
             key, values = declaration.read(planned.args, env, f"r{index}_")
         except (DomainError, GraphQLError) as error:
             raise Fallback(f"{planned.name}: {getattr(error, 'message', error)}") from error
+        if declaration.calls:  # a call per request (calls.Call): no read of its own to remember a refusal by
+            return key, None
         refusal: tuple | None = (env.actor, planned.key, key, tuple(sorted(values.items())))
         try:
             until = plan.refused.get(refusal) if plan.refused else None

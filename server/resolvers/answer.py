@@ -28,7 +28,7 @@ async def audit_denied(context, operation: str, actor: Actor | None = None) -> N
     if session is not None and session.get_bind().dialect.name == "sqlite":
         async with context.__dict__.setdefault("_read_lock", asyncio.Lock()):
             await session.rollback()
-    await audit.denied(context.sessionmaker, actor or context.actor, operation)
+    await audit.denied(context.write_sessionmaker or context.sessionmaker, actor or context.actor, operation)
 
 
 async def refused(context, operation: str, error: DomainError, actor: Actor | None = None) -> list:
@@ -48,7 +48,11 @@ async def as_graphql_error(info: Info, error: DomainError, operation: str) -> Gr
 async def attempt(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]]) -> tuple[Any, list]:
     """Run `call(db)` in one unit of work: (result, []) or, on a DomainError, (None, userErrors).
     Nothing is written on error (the transaction rolls back); a FORBIDDEN is audited apart."""
-    context = info.context
+    return await attempt_in(info.context, operation, call)
+
+
+async def attempt_in(context, operation: str, call: Callable[[Any], Awaitable[Any]]) -> tuple[Any, list]:
+    """`attempt` on a request's context (the read planner's too: server.planner.calls)."""
     try:
         async with context.unit_of_work() as db:
             return await call(db), []

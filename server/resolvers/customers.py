@@ -20,7 +20,7 @@ from server.db.models import CustomerOrg
 from server.db.models import Trial as TrialRow
 from server.domain.core.errors import DomainError
 from server.planner import declare as plan
-from server.planner import roots
+from server.planner import calls, roots
 from server.resolvers import cursors, customer_page
 from server.resolvers.answer import as_graphql_error
 from server.schema import columns
@@ -107,31 +107,18 @@ class CustomerQuery:
                       "and why not.")
     async def available_services(self, info: Info, customer_id: strawberry.ID | None = None,
                                  admin_email: str | None = None) -> list[ServiceAvailability]:
-        actor = info.context.actor
         try:
-            async with info.context.unit_of_work() as db:
-                target, detailed = None, True
-                if customer_id is not None:
-                    target = (await visibility.get_customer(db, actor, decode_id(str(customer_id), "Customer"))).id
-                    detailed = await visibility.reads_details(db, actor, target)  # R-EX-01
-                elif admin_email is not None:
-                    org = await customers.lookup_existing_org(db, actor, admin_email)
-                    target = org.id if org else None
-                    detailed = org is not None and org.managing_partner_id == actor.partner_id
-                result = await availability.for_customer(db, target, actor.partner_id, detailed)
+            return await available_services(info.context, customer_id, admin_email)
         except DomainError as error:
             raise await as_graphql_error(info, error, "availableServices")
-        return [ServiceAvailability(type=a.service, available=a.available, reason=a.reason) for a in result]
 
     @strawberry.field(permission_classes=AUTH, description="Confirmation step of the existing-customer flow: name "
                       "and country only, or null (R-EX-01: sales roles only, rate-limited, audited).")
     async def existing_organization(self, info: Info, admin_email: str) -> ExistingOrganization | None:
         try:
-            async with info.context.unit_of_work() as db:
-                org = await customers.lookup_existing_org(db, info.context.actor, admin_email)
+            return await existing_organization(info.context, admin_email)
         except DomainError as error:
             raise await as_graphql_error(info, error, "existingOrganization")
-        return ExistingOrganization(name=org.name, country=org.country) if org else None
 
     @strawberry.field(permission_classes=AUTH, description="A customer's audit trail (SPEC §9), newest first.")
     async def audit_events(self, info: Info, customer_id: strawberry.ID) -> list[AuditEvent]:
@@ -144,6 +131,31 @@ class CustomerQuery:
         return [AuditEvent(**columns.values(AuditEvent, r, actor_kind=who[r.actor].kind, actor_name=who[r.actor].name,
                                             actor_role=who[r.actor].role)) for r in rows]
 
+
+
+async def available_services(context, customer_id: Any, admin_email: str | None) -> list[ServiceAvailability]:
+    """availableServices (R-SVC-06 / R-EX-02; by adminEmail the R-EX-01 look-up: rate-limited, audited), in one
+    unit of work: the resolver's and the planner's (calls.Call) one implementation; raises the DomainError."""
+    actor = context.actor
+    async with context.unit_of_work() as db:
+        target, detailed = None, True
+        if customer_id is not None:
+            target = (await visibility.get_customer(db, actor, decode_id(str(customer_id), "Customer"))).id
+            detailed = await visibility.reads_details(db, actor, target)  # R-EX-01
+        elif admin_email is not None:
+            org = await customers.lookup_existing_org(db, actor, admin_email)
+            target = org.id if org else None
+            detailed = org is not None and org.managing_partner_id == actor.partner_id
+        result = await availability.for_customer(db, target, actor.partner_id, detailed)
+    return [ServiceAvailability(type=a.service, available=a.available, reason=a.reason) for a in result]
+
+
+async def existing_organization(context, admin_email: str) -> ExistingOrganization | None:
+    """existingOrganization (R-EX-01: sales roles only, rate-limited, audited), in one unit of work: the resolver's
+    and the planner's (calls.Call) one implementation; raises the DomainError."""
+    async with context.unit_of_work() as db:
+        org = await customers.lookup_existing_org(db, context.actor, admin_email)
+    return ExistingOrganization(name=org.name, country=org.country) if org else None
 
 
 # What the planner reads for these fields (server.planner): the resolvers' domain calls, as SQL.
@@ -201,8 +213,10 @@ plan.root("auditEvents", roots.ChildrenOf(
     rows=lambda actor, pk: (select(AuditEventRow).where(AuditEventRow.customer_id == pk, customers.audit_scope(actor))
                             .order_by(*customers.audit_order()).limit(customers.AUDIT_LIMIT)),
     order=customers.audit_order))
-plan.unplanned("availableServices", "R-SVC-06 / R-EX-02: availability.for_customer's Python rules over other partners' "
-               "trials; the portal asks it by adminEmail (the wizard), an org look-up that is rate-limited and "
-               "audited (it writes: never a read-only statement); by customerId only integrators ask it (2.7 ms on "
-               "the reference path beside planned siblings, issue 25): left there")
-plan.unplanned("existingOrganization", "R-EX-01: a rate-limited, audited look-up (it writes): never a read-only statement")
+# availableServices and existingOrganization: the resolvers' own functions, called by the planner (calls.Call).
+plan.plannable("ServiceAvailability", type=plan.ByRoot(), available=plan.ByRoot(), reason=plan.ByRoot())
+plan.plannable("ExistingOrganization", name=plan.ByRoot(), country=plan.ByRoot())
+plan.root("availableServices", calls.Call("ServiceAvailability", many=True, fn=lambda context, args: available_services(
+    context, args.get("customerId"), args.get("adminEmail"))))
+plan.root("existingOrganization", calls.Call("ExistingOrganization", lambda context, args: existing_organization(
+    context, args["adminEmail"])))

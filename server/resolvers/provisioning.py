@@ -11,6 +11,7 @@ from server.domain.trials import site_urls
 from server.resolvers.trial_payload import trial_payload, trial_pk
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.trials import TrialPayload
+from server.planner import calls
 from server.planner import declare as plan
 
 AUTH = [IsAuthenticated]
@@ -28,10 +29,15 @@ class SiteUrlCheck:
 class ProvisioningQuery:
     @strawberry.field(permission_classes=AUTH, description="R-SVC-02: is `<name>.webex.com` well formed and free?")
     async def site_url_available(self, info: Info, name: str) -> SiteUrlCheck:
-        async with loaders.read(info.context) as db:
-            found = await site_urls.check_site_url(db, name)
-        return SiteUrlCheck(site_url=found.site_url, valid=found.valid, available=found.available,
-                            message=found.message)
+        return await site_url_check(info.context, name)
+
+
+async def site_url_check(context, name: str) -> SiteUrlCheck:
+    """siteUrlAvailable on the request's read session: the resolver's and the planner's (calls.Call) one
+    implementation."""
+    async with loaders.read(context) as db:
+        found = await site_urls.check_site_url(db, name)
+    return SiteUrlCheck(site_url=found.site_url, valid=found.valid, available=found.available, message=found.message)
 
 
 @strawberry.type
@@ -44,4 +50,6 @@ class ProvisioningMutation:
                                    lambda db: provisioning.retry_provisioning(db, actor, trial_pk(trial_id)))
 
 
-plan.unplanned("siteUrlAvailable", "R-SVC-02's site URL check is the provisioning adapter's answer, not a read of ours")
+plan.plannable("SiteUrlCheck", siteUrl=plan.ByRoot(), valid=plan.ByRoot(), available=plan.ByRoot(),
+               message=plan.ByRoot())
+plan.root("siteUrlAvailable", calls.Call("SiteUrlCheck", lambda context, args: site_url_check(context, args["name"])))

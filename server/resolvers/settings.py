@@ -10,11 +10,11 @@ from strawberry.types import Info
 
 from server.domain.core.errors import DomainError
 from server.planner import declare as plan
-from server.planner import roots
+from server.planner import calls, roots
 from server.domain.notifications import recipients
 from server.domain.partner_settings import email_texts, logo, preview, settings
 from server.enums import ErrorCode
-from server.resolvers.answer import attempt
+from server.resolvers.answer import attempt, attempt_in
 from server.resolvers.users import _query
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.settings import (
@@ -49,11 +49,17 @@ class SettingsQuery:
                                                           "for a sample trial; INVALID_TEMPLATE as saving answers.")
     async def preview_partner_email(self, info: Info, kind: str, locale: str, subject: str = "",
                                     introduction: str = "") -> EmailPreviewPayload:
-        async def call(db):
-            found = await preview.preview(db, info.context.actor, kind, locale, subject, introduction)
-            return EmailPreview(subject=found[0], text=found[1], html=found[2])
-        result, errors = await attempt(info, "previewPartnerEmail", call)
-        return EmailPreviewPayload(preview=result, user_errors=errors)
+        return await preview_payload(info.context, kind, locale, subject, introduction)
+
+
+async def preview_payload(context, kind: str, locale: str, subject: str, introduction: str) -> EmailPreviewPayload:
+    """previewPartnerEmail (R-SET-02), refusals as userErrors (a FORBIDDEN audited, R-ROLE-02): the resolver's and
+    the planner's (calls.Call) one implementation."""
+    async def call(db):
+        found = await preview.preview(db, context.actor, kind, locale, subject, introduction)
+        return EmailPreview(subject=found[0], text=found[1], html=found[2])
+    result, errors = await attempt_in(context, "previewPartnerEmail", call)
+    return EmailPreviewPayload(preview=result, user_errors=errors)
 
 
 @strawberry.type
@@ -119,4 +125,8 @@ plan.root("partnerSettings", roots.Record("PartnerSettings", settings.row_of,
                                           lambda env, row: _out(settings.from_row(env.actor.partner_id, row))))
 plan.root("partnerEmailTexts", roots.Record("PartnerEmailText", email_texts.rows_of, many=True, build=lambda env, rows:
                                            [PartnerEmailText.from_text(text) for text in email_texts.from_rows(rows)]))
-plan.unplanned("previewPartnerEmail", "renders an email in Python (templates), not a read of rows")
+plan.plannable("EmailPreviewPayload", preview=plan.ByRoot(), userErrors=plan.ByRoot())
+plan.plannable("EmailPreview", subject=plan.ByRoot(), text=plan.ByRoot(), html=plan.ByRoot())
+plan.plannable("UserError", code=plan.ByRoot(), field=plan.ByRoot(), message=plan.ByRoot())
+plan.root("previewPartnerEmail", calls.Call("EmailPreviewPayload", lambda context, args: preview_payload(
+    context, args["kind"], args["locale"], args["subject"], args["introduction"])))

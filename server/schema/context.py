@@ -30,6 +30,10 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     #: Set when a mutation committed, so jobs it queued are pushed after the commit.
     after_commit: list[Any] = field(default_factory=list)
+    #: The sessionmaker writes go through (`unit_of_work`) when `sessionmaker` is the read pool's
+    #: autocommit one (the read planner's contexts: an audited look-up it answers writes like the
+    #: resolver); None: `sessionmaker` writes.
+    write_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     async def db(self) -> AsyncSession:
         """The request's read session (one per request, closed by `close()`)."""
@@ -41,12 +45,13 @@ class Context:
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One transaction for one mutation: committed on success, rolled back on any error (what the
         domain kept for that case, `server.kept`, is then written on its own)."""
-        async with self.sessionmaker() as session:
+        writes = self.write_sessionmaker or self.sessionmaker
+        async with writes() as session:
             try:
                 async with session.begin():
                     yield session
             except BaseException:
-                await kept.after_rollback(session, self.sessionmaker)
+                await kept.after_rollback(session, writes)
                 raise
             kept.after_commit(session)
         await self.after_write()

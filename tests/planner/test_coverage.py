@@ -115,7 +115,10 @@ def test_every_read_field_is_declared_or_says_why_not():
 
     reasons = why_not(undeclared, schema._schema)  # every field left says why, or under which left field
     assert all(reasons.values()) and "no declaration yet" not in reasons.values(), reasons
-    assert reasons["SiteUrlCheck.available"] == "only under Query.siteUrlAvailable"
+    # the roots whose answer is a call of the domain's Python (server.planner.calls), and the types under them
+    assert {"Query.siteUrlAvailable", "SiteUrlCheck.available", "Query.previewPartnerEmail", "UserError.field",
+            "EmailPreview.html", "Query.availableServices", "ServiceAvailability.reason", "Query.existingOrganization",
+            "ExistingOrganization.country"} <= set(declared)
     # declared in issue 25 item 3: the partner's settings and a trial's usage per service and per day
     assert {"Partner.logoUrl", "Partner.contactEmail", "TrialAdoption.services", "TrialAdoption.daily",
             "UsageDay.minutes", "ServiceAdoption.assignedLicenses", "Query.callingRequirement",

@@ -7,7 +7,16 @@ from server.schema.schema import schema
 from tests import factories
 
 
-async def test_metrics_count_what_fell_back_by_field(app, client, sessionmaker):
+def undeclared(monkeypatch, name: str = "siteUrlAvailable") -> None:
+    """Every root field is declared: take one's declaration away, as if it had none (with its reason)."""
+    from server.planner import declare
+
+    monkeypatch.delitem(declare.ROOTS, name)
+    monkeypatch.setitem(declare.UNPLANNED, name, "R-SVC-02: taken away by a test")
+
+
+async def test_metrics_count_what_fell_back_by_field(app, client, sessionmaker, monkeypatch):
+    undeclared(monkeypatch)
     team = await factories.partner_team(sessionmaker, "Alpha")
     headers = {"authorization": f"Bearer {next(iter(team.tokens.values()))}"}
     await client.post("/graphql", json={"query": "{ viewer { email } siteUrlAvailable(name: \"acme\") { available } }"}, headers=headers)
@@ -32,11 +41,14 @@ async def test_metrics_answer_only_the_machine_itself(client):
     assert not metrics.readable("10.0.0.8", {})
 
 
-def test_planner_report_prints_coverage():
+def test_planner_report_prints_coverage(monkeypatch):
     from typer.testing import CliRunner
 
     from server.cli import app
 
     result = CliRunner().invoke(app, ["planner", "report", "--all"])
     assert result.exit_code == 0, result.output
-    assert "planned fields:" in result.output and "left to the reference path: Query.siteUrlAvailable: R-SVC-02" in result.output
+    assert "planned fields:" in result.output and "left to the reference path" not in result.output, result.output
+    undeclared(monkeypatch)
+    result = CliRunner().invoke(app, ["planner", "report", "--all"])
+    assert "left to the reference path: Query.siteUrlAvailable: R-SVC-02" in result.output, result.output

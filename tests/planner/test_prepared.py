@@ -134,12 +134,16 @@ MIXED = """query Q($id: ID!) {
 SIGNED_OUT = """query Q($id: ID!) { trialDurations customer(id: $id) { name } deviceCatalog { model } }"""
 
 
-async def test_a_query_mixing_planned_and_unplanned_root_fields_is_answered_by_both(postgres, sessionmaker):
-    """`siteUrlAvailable` has no declaration, `auditEvents` of a customer out of reach is the reference's
+async def test_a_query_mixing_planned_and_unplanned_root_fields_is_answered_by_both(postgres, sessionmaker,
+                                                                                    monkeypatch):
+    """`siteUrlAvailable` has no declaration (taken away here: every root field has one), `auditEvents` of a customer out of reach is the reference's
     NOT_FOUND error (non-null: the whole `data` is null), a signed-out caller's `customer` its
     UNAUTHENTICATED error: those go to the reference path, the other root fields are planned, and the
     answer is the reference's, byte for byte (data in the document's order, errors at their paths);
     the counters say which root field went which way."""
+    from tests.planner.test_metrics import undeclared
+
+    undeclared(monkeypatch)
     app = postgres
     alpha, beta, ids, actor = await _arrange(sessionmaker)
     planner = app.state.planner
@@ -222,9 +226,12 @@ async def test_a_query_the_reference_answers_whole_costs_one_lookup(postgres, se
         assert orjson.dumps(planned) == orjson.dumps(body) and (answer is None) == (call < 3), call
 
 
-async def test_metrics_count_root_fields_by_path(app, client, sessionmaker):
+async def test_metrics_count_root_fields_by_path(app, client, sessionmaker, monkeypatch):
     """/metrics: `trialdesk_planner_root_fields_total{field, path}` — a root field planned beside one
     that is not is counted as planned."""
+    from tests.planner.test_metrics import undeclared
+
+    undeclared(monkeypatch)
     team = await factories.partner_team(sessionmaker, "Alpha")
     await gql(client, "{ viewer { email } siteUrlAvailable(name: \"acme\") { available } }", token=team.tokens[Role.SALES_ADMIN])
     text = (await client.get("/metrics")).text

@@ -193,13 +193,12 @@ async def test_r_svc_03_calling_requirement_is_planned_like_the_reference(postgr
     assert "callingRequirement" not in {name for name in planner.fallbacks}
 
 
-def test_every_stored_query_document_is_planned_whole_but_those_of_the_roots_left():
-    """No stored query document (web/operations) has a root field the planner cannot answer, but the four whose
-    one root is left to the reference path with its reason (`trialdesk planner report`): a document that gains an
-    undeclared field fails here, not only in a bench."""
+def test_every_stored_query_document_is_planned_whole():
+    """No stored query document (web/operations) has a root field the planner cannot answer (since the four
+    whose answer is a call of the domain's Python are planned too: server.planner.calls): a document that gains
+    an undeclared field fails here, not only in a bench."""
     from graphql import OperationType, parse
 
-    from server.planner.declare import UNPLANNED
     from server.planner.plans import Plan
     from server.schema.schema import schema
 
@@ -211,11 +210,7 @@ def test_every_stored_query_document_is_planned_whole_but_those_of_the_roots_lef
             plan = Plan(schema._schema, document, operation)
             if plan.blocked:
                 blocked[name] = sorted(set(plan.blocked.values()))
-    assert blocked == {"AvailableServices": ["Query.availableServices"],
-                       "ExistingOrganization": ["Query.existingOrganization"],
-                       "SiteUrlCheck": ["Query.siteUrlAvailable"],
-                       "PreviewPartnerEmail": ["Query.previewPartnerEmail"]}, blocked
-    assert all(UNPLANNED[root.split(".")[1]] for roots in blocked.values() for root in roots)
+    assert blocked == {}, blocked
 
 
 DEMO = """query D($c: ID, $e: String, $n: [String!]) {
