@@ -257,7 +257,7 @@ class Root:
 
     public = False
     #: its answer is a call of the domain's Python per request (server.planner.calls.Call): its shaper
-    #: answers an awaitable, and a refusal of it is not remembered (it read nothing to remember it by)
+    #: answers an awaitable, and a refusal of it is remembered by its arguments (`Plan.refused`)
     calls = False
 
     def key(self, args: dict[str, Any], env: Any) -> Hashable:

@@ -309,9 +309,9 @@ class Planner:
             key, values = declaration.read(planned.args, env, f"r{index}_")
         except (DomainError, GraphQLError) as error:
             raise Fallback(f"{planned.name}: {getattr(error, 'message', error)}") from error
-        if declaration.calls:  # a call per request (calls.Call): no read of its own to remember a refusal by
-            return key, None
-        refusal: tuple | None = (env.actor, planned.key, key, tuple(sorted(values.items())))
+        # a call (calls.Call) has no parameters of its own: its refusal is remembered by its arguments
+        refusal: tuple | None = (env.actor, planned.key, key, tuple(sorted(
+            (planned.args if declaration.calls else values).items())))
         try:
             until = plan.refused.get(refusal) if plan.refused else None
         except TypeError:  # a list among the values: not remembered

@@ -15,7 +15,7 @@ import orjson
 from graphql import get_operation_ast
 from sqlalchemy import func, select
 
-from server import clock
+from server import clock, graphql_http
 from server.db.models import AuditEvent, LoginAttempt, PurchasedService
 from server.db.models.trials import Trial, TrialService
 from server.domain.core.actor import Actor, ActorKind
@@ -171,6 +171,15 @@ async def test_r_ex_01_refused_look_ups_are_the_references_and_count_once(postgr
     assert planned == body and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert answer is None  # handed back: the reference answered it, once (one denial audited)
     assert await denials() == 1 and await _lookups(sessionmaker, reader) == (0, 0)
+    # the refusal is remembered for this actor and these arguments: the next request hands back unattempted,
+    # and the one after is handed back whole before any per-request work (the plan's verdict)
+    text, variables = OPERATIONS["ExistingOrganization"], {"adminEmail": "admin@acme.example"}
+    await both_paths(state, state.planner, state.documents, reader, text, variables, "ExistingOrganization")
+    assert not graphql_http.prepare(state.planner, state.documents, text, "ExistingOrganization", reader,
+                                    variables).planned
+    assert graphql_http.prepare(state.planner, state.documents, text, "ExistingOrganization", reader,
+                                {"adminEmail": "other@acme.example"}).planned
+    assert await denials() == 2
     async with sessionmaker() as db, db.begin():
         db.add(LoginAttempt(key=f"orglookup:{sales.label}", window_start=clock.now() - timedelta(minutes=5),
                             failures=LOOKUPS_PER_HOUR))
