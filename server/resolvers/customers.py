@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import strawberry
-from sqlalchemy import nulls_last, select
+from sqlalchemy import BigInteger, bindparam, nulls_last, select
 from strawberry.types import Info
 
 from server import loaders
@@ -147,6 +147,10 @@ async def available_services(context, customer_id: Any, admin_email: str | None)
             target = org.id if org else None
             detailed = org is not None and org.managing_partner_id == actor.partner_id
         result = await availability.for_customer(db, target, actor.partner_id, detailed)
+    return _available(result)
+
+
+def _available(result: list[availability.Availability]) -> list[ServiceAvailability]:
     return [ServiceAvailability(type=a.service, available=a.available, reason=a.reason) for a in result]
 
 
@@ -216,7 +220,54 @@ plan.root("auditEvents", roots.ChildrenOf(
 # availableServices and existingOrganization: the resolvers' own functions, called by the planner (calls.Call).
 plan.plannable("ServiceAvailability", type=plan.ByRoot(), available=plan.ByRoot(), reason=plan.ByRoot())
 plan.plannable("ExistingOrganization", name=plan.ByRoot(), country=plan.ByRoot())
-plan.root("availableServices", calls.Call("ServiceAvailability", many=True, fn=lambda context, args: available_services(
-    context, args.get("customerId"), args.get("adminEmail"))))
+
+
+class AvailableServicesRoot(calls.Call):
+    """availableServices by customerId: `availability.statement`'s reads in the planner's statement, decided by
+    `availability.decide` (the rule `for_customer` applies to its own reads); a customer out of reach is the
+    reference's NOT_FOUND. By adminEmail (R-EX-01's look-up, rate-limited and audited: it writes) the
+    resolver's own function, called (calls.Call). With neither, every service, without a read."""
+
+    def __init__(self) -> None:
+        super().__init__("ServiceAvailability", lambda context, args: available_services(context, None,
+                                                                                         args["adminEmail"]), many=True)
+
+    @staticmethod
+    def mode(args: dict) -> str:
+        return "customer" if args.get("customerId") is not None else "email" if args.get("adminEmail") is not None \
+            else "none"
+
+    def read(self, args: dict, env: Any, prefix: str) -> tuple:
+        mode = self.mode(args)
+        if mode != "customer":
+            return (mode,), {}
+        pk = roots.pk_of(args["customerId"], lambda text: decode_id(text, "Customer"))
+        if pk is None:
+            raise plan.Fallback("availableServices: not found")  # get_customer's NOT_FOUND
+        return (mode,), {f"{prefix}customer": pk}
+
+    def reads(self, args: dict | None) -> bool:
+        return args is None or self.mode(args) != "none"
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        mode = self.mode(planned.args)
+        if mode == "email":
+            return super().compile(compiler, planned, prefix)
+        pick = compiler.picker(self.type_name, planned.nodes)
+        if mode == "none":
+            every = availability.decide((), {}, None, True)
+            return [], lambda values, env: [pick(item) for item in _available(every)]
+        exprs = availability.statement(compiler.actor, bindparam(f"{prefix}customer", type_=BigInteger))
+
+        def shape(values: list, env: Any) -> list:
+            reach, details, purchased, held = values
+            if not reach:
+                raise plan.Fallback("availableServices: not found")
+            found = availability.decide(purchased, dict(held), env.actor.partner_id, details)
+            return [pick(item) for item in _available(found)]
+        return exprs, shape
+
+
+plan.root("availableServices", AvailableServicesRoot())
 plan.root("existingOrganization", calls.Call("ExistingOrganization", lambda context, args: existing_organization(
     context, args["adminEmail"])))

@@ -2,6 +2,8 @@
 partner types, and the retry after UNABLE_TO_PROVISION. Thin: each calls one domain function."""
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
 
@@ -11,7 +13,6 @@ from server.domain.trials import site_urls
 from server.resolvers.trial_payload import trial_payload, trial_pk
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.trials import TrialPayload
-from server.planner import calls
 from server.planner import declare as plan
 
 AUTH = [IsAuthenticated]
@@ -33,10 +34,12 @@ class ProvisioningQuery:
 
 
 async def site_url_check(context, name: str) -> SiteUrlCheck:
-    """siteUrlAvailable on the request's read session: the resolver's and the planner's (calls.Call) one
-    implementation."""
+    """siteUrlAvailable on the request's read session."""
     async with loaders.read(context) as db:
-        found = await site_urls.check_site_url(db, name)
+        return _out(await site_urls.check_site_url(db, name))
+
+
+def _out(found: site_urls.SiteUrlCheck) -> SiteUrlCheck:
     return SiteUrlCheck(site_url=found.site_url, valid=found.valid, available=found.available, message=found.message)
 
 
@@ -52,4 +55,26 @@ class ProvisioningMutation:
 
 plan.plannable("SiteUrlCheck", siteUrl=plan.ByRoot(), valid=plan.ByRoot(), available=plan.ByRoot(),
                message=plan.ByRoot())
-plan.root("siteUrlAvailable", calls.Call("SiteUrlCheck", lambda context, args: site_url_check(context, args["name"])))
+
+
+class SiteUrlRoot(plan.Root):
+    """siteUrlAvailable in the planner's statement: `site_urls.taken` of the host `site_urls.host_of` reads
+    from the name (bound per call), answered by `site_urls.answer`, the functions `check_site_url` calls; a
+    name that is not well formed is answered without a read, as the reference does."""
+
+    def read(self, args: dict, env: Any, prefix: str) -> tuple:
+        host = site_urls.host_of(args["name"])
+        return (host is None,), ({} if host is None else {f"{prefix}host": host})
+
+    def reads(self, args: dict | None) -> bool:
+        return args is None or site_urls.host_of(args["name"]) is not None
+
+    def compile(self, compiler: Any, planned: Any, prefix: str):
+        pick = compiler.picker("SiteUrlCheck", planned.nodes)
+        if site_urls.host_of(planned.args["name"]) is None:
+            return [], lambda values, env: pick(_out(site_urls.answer(None, False)))
+        return [site_urls.taken(site_urls.host_parameter(prefix))], lambda values, env: pick(
+            _out(site_urls.answer(site_urls.host_of(env.args["name"]), values[0])))
+
+
+plan.root("siteUrlAvailable", SiteUrlRoot())

@@ -43,7 +43,7 @@ fragment Why on ServiceAvailability { reason available }
 fragment Site on SiteUrlCheck { siteUrl message available }"""
 EMAILS = ["admin@acme.example", "  ADMIN@Acme.example ", "g@granted.example", "it@everything.example",
           "nobody@nowhere.example", "not an email"]
-NAMES = ["everything.example.com", "Acme", "https://ledig.webex.com/", "-bad-", ""]
+NAMES = ["NettSted.webex.com", "Acme", "https://ledig.webex.com/", "-bad-", "", "everything.example.com"]
 
 
 async def _arrange(sessionmaker):
@@ -57,6 +57,9 @@ async def _arrange(sessionmaker):
             if (row.customer_id, row.service) not in held:  # one holder each (uq_trial_services_customer_service_held)
                 held.add((row.customer_id, row.service))
                 row.holds = True
+                if row.service == "MEETINGS" and not any(name == "MEETINGS" for _, name in held - {(row.customer_id,
+                                                                                                    row.service)}):
+                    row.site_url = "nettsted.webex.com"  # R-SVC-02: taken, whatever the case asked
         db.add(PurchasedService(customer_id=names["Asked Beta"], service="DEVICES"))
     return a, b, c, acme_id, full_id, trial_id, names
 
@@ -77,6 +80,7 @@ async def test_r_ex_01_r_svc_02_r_svc_06_r_set_02_the_stored_documents_are_plann
     a, b, c, acme_id, full_id, trial_id, names = await _arrange(sessionmaker)
     planner = postgres.state.planner
     answered: dict[str, int] = {}
+    checks: set = set()
     for actor in _detail_actors(a, b, c, acme_id, full_id):
         for name in STORED:
             for variables in _stored_cases(name):
@@ -85,9 +89,13 @@ async def test_r_ex_01_r_svc_02_r_svc_06_r_set_02_the_stored_documents_are_plann
                 assert orjson.dumps(planned) == orjson.dumps(body), (name, actor, variables)
                 if answer is not None and answer.complete:
                     answered[name] = answered.get(name, 0) + 1
+                    if name == "SiteUrlCheck":
+                        found = body["data"]["siteUrlAvailable"]
+                        checks.add((found["valid"], found["available"]))
                 else:
                     assert body.get("errors"), ("handed back, yet the reference answers data", name, actor, variables)
     assert all(answered.get(name, 0) >= 10 for name in STORED), answered
+    assert checks == {(True, True), (True, False), (False, False)}, checks  # free, taken, not well formed
 
 
 async def test_r_svc_06_r_ex_02_aliases_fragments_directives_and_planned_siblings(postgres, sessionmaker):

@@ -7,13 +7,17 @@ referee; `integrity_error()` turns its violation into the same SERVICE_NOT_AVAIL
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import PurchasedService, Trial, TrialService
+from server.db.models import CustomerOrg, PurchasedService, Trial, TrialService
+from server.domain.core import visibility
+from server.domain.core.actor import Actor
 from server.domain.core.errors import DomainError
 from server.enums import ErrorCode, ServiceType
 
@@ -35,6 +39,12 @@ async def for_customer(db: AsyncSession, customer_id: int | None, partner_id: in
     held = dict((await db.execute(
         select(TrialService.service, Trial.partner_id).join(Trial, Trial.id == TrialService.trial_id)
         .where(TrialService.customer_id == customer_id, TrialService.holds.is_(True)))).all())
+    return decide(purchased, held, partner_id, detailed)
+
+
+def decide(purchased: Collection[str], held: Mapping[str, int | None], partner_id: int | None,
+           detailed: bool) -> list[Availability]:
+    """`for_customer`'s rule over what it read: the services purchased, and who holds each held one."""
     result = []
     for service in ServiceType:
         reason = None
@@ -47,6 +57,23 @@ async def for_customer(db: AsyncSession, customer_id: int | None, partner_id: in
             reason = "Not available for this organization."
         result.append(Availability(service, reason is None, reason))
     return result
+
+
+def statement(actor: Actor, customer_id: Any) -> list:
+    """`for_customer`'s reads by customerId as the read planner's expressions, for the customer bound as
+    `customer_id` (a parameter): whether the actor reaches it (`visibility.get_customer`: NOT_FOUND
+    otherwise), reads its details (`visibility.reads_details`), its purchased services (a JSON list) and
+    its held ones ([service, partner] pairs) — `decide`'s inputs."""
+    customer = CustomerOrg.__table__
+    reach = exists(select(CustomerOrg.id).where(CustomerOrg.id == customer_id, visibility.customer_condition(actor)))
+    details = exists(select(customer.c.id).where(customer.c.id == customer_id,
+                                                 visibility.details_condition(actor, customer)))
+    purchased = select(func.coalesce(func.json_agg(PurchasedService.service), text("'[]'::json"))).where(
+        PurchasedService.customer_id == customer_id)
+    held = select(func.coalesce(func.json_agg(func.json_build_array(TrialService.service, Trial.partner_id)),
+                                text("'[]'::json"))).join(Trial, Trial.id == TrialService.trial_id).where(
+        TrialService.customer_id == customer_id, TrialService.holds.is_(True))
+    return [reach, details, purchased.scalar_subquery(), held.scalar_subquery()]
 
 
 async def require(db: AsyncSession, customer_id: int | None, partner_id: int | None,

@@ -7,8 +7,9 @@ taken or free, never whose.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import String, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import TrialService
@@ -23,13 +24,33 @@ class SiteUrlCheck:
     message: str
 
 
-async def check_site_url(db: AsyncSession, name: str) -> SiteUrlCheck:
-    """`acme`, `Acme.webex.com` or `https://acme.webex.com/` → the host, its format and whether it is free."""
-    host = site_host((name or "").strip()[:200])
+def host_of(name: str | None) -> str | None:
+    """`acme`, `Acme.webex.com` or `https://acme.webex.com/` → the host; None when it is not well formed."""
+    return site_host((name or "").strip()[:200])
+
+
+def taken(host: Any) -> Any:
+    """Whether a trial holds the host (a value, or a bound parameter: the read planner's statement)."""
+    return exists().where(TrialService.site_url == host)
+
+
+def host_parameter(prefix: str) -> Any:
+    """The host as a parameter bound per call, `{prefix}host` (the read planner's statement)."""
+    return bindparam(f"{prefix}host", type_=String)
+
+
+def answer(host: str | None, is_taken: bool) -> SiteUrlCheck:
+    """The check's answer for a host (None: not well formed) and whether it is taken."""
     if host is None:
         return SiteUrlCheck(None, False, False, f"Enter a site name of 3 to 40 letters, digits or hyphens "
                             f"(not starting or ending with a hyphen): <name>{SITE_SUFFIX}.")
-    taken = await db.scalar(select(exists().where(TrialService.site_url == host)))
-    if taken:
+    if is_taken:
         return SiteUrlCheck(host, True, False, f"{host} is taken.")
     return SiteUrlCheck(host, True, True, f"{host} is free.")
+
+
+async def check_site_url(db: AsyncSession, name: str) -> SiteUrlCheck:
+    """`acme`, `Acme.webex.com` or `https://acme.webex.com/` → the host, its format and whether it is free
+    (no read for a name that is not well formed). The read planner asks the same three functions."""
+    host = host_of(name)
+    return answer(host, host is not None and bool(await db.scalar(select(taken(host)))))
