@@ -139,8 +139,16 @@ def an_id(draw, kind: str | None = None) -> str:
 def root(draw, fragments: list, index: int) -> str:
     # the list root (where a reach leaks whole customers) weighs most, then the objects by ID
     name = draw(st.sampled_from(["customers"] * 4 + ["customer"] * 2 + ["trial"] * 2 + ["node"] * 2 + [
-        "viewer", "auditEvents", "deviceCatalog", "trialDurations", "businessVerticals"]))
+        "viewer", "auditEvents", "deviceCatalog", "trialDurations", "businessVerticals", "siteUrlAvailable",
+        "availableServices"]))
     alias = f"r{index}: " if index or draw(st.integers(0, 4)) == 0 else ""  # two roots never conflict
+    if name == "siteUrlAvailable":  # R-SVC-02: free, taken (the arrangement's site), not well formed
+        site = draw(st.sampled_from(["acme", "Everything.webex.com", "-bad-", "", "https://ledig.webex.com/"]))
+        return f'{alias}siteUrlAvailable(name: "{site}") {{ {draw(selection("SiteUrlCheck", 1, fragments))} }}'
+    if name == "availableServices":  # R-SVC-06 by customer (a statement), by admin email (a call: it writes)
+        by = draw(st.sampled_from(["", f"(customerId: {draw(an_id('C'))})", f"(customerId: {draw(an_id('C'))})",
+                                   '(adminEmail: "admin@acme.example")']))
+        return f"{alias}availableServices{by} {{ {draw(selection('ServiceAvailability', 1, fragments))} }}"
     if name in ("trialDurations", "businessVerticals"):
         return alias + name
     if name == "viewer":
