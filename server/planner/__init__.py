@@ -30,6 +30,17 @@ How a request goes (server.graphql_http.prepare / run_planned, from `/graphql` a
    fields with the same domain functions as the reference types (global IDs, `status.derive`,
    `status.days_left`, `status.service_expired`, `return_instructions`, cursors), with one clock
    reading per request.
+5. A root field whose answer is not a read of our rows (`calls.Call`: existingOrganization and
+   availableServices by adminEmail — R-EX-01's look-up, rate-limited and audited, so it writes —,
+   previewPartnerEmail — an email rendered from templates) is answered by awaiting the SAME function its
+   resolver calls (`fn(context, args)`; the resolver is that call plus its error conversion) when its
+   root field is shaped, after the statement: its reads on the context's read session, its writes in
+   `context.unit_of_work()` on the write sessionmaker (`Context.write_sessionmaker`), so transaction,
+   audit rows and rate limit are the resolver's own, once per request. Its Python value (the resolver's
+   Strawberry objects) is picked to the selection by a picker built once per statement
+   (`Compiler.picker`); graphql-core does not run. A DomainError it raises is raised before any write
+   (a role refused, a malformed email, the hour's look-ups used up) and is handed to the reference
+   path, whose own attempt writes what it always does (the denial's audit row), once.
 
 Fallback, honestly: whatever the reference path answers with an error is not answered here — a
 signed-out caller, variables that do not coerce, a bad cursor, `first` out of range, a viewer with no
@@ -60,7 +71,8 @@ and a root field one `plan.root(name, roots.<shape>(...))` beside its resolver. 
 then generates queries over it and compares the planner's answers with the reference path's.
 
 Modules: declare (vocabulary, registry), compile (selection → SQL + shapers), roots (root shapes:
-by ID, lists, connections, children of a reachable parent), plans (what is decided once per
+by ID, lists, connections, children of a reachable parent), calls (roots answered by a call of the
+resolver's own function), plans (what is decided once per
 document, what is remembered per actor), run (plan cache, fallback, counters),
 execute (the read pool: one checkout per request), metrics.
 """
