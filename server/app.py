@@ -23,6 +23,7 @@ from server import ingest
 from server import persisted
 from server.auth import consent_link
 from server.auth import pages as auth_pages
+from server.auth.authenticate import token_check
 from server.auth.middleware import AuthMiddleware, graphql_actor
 from server.domain.core.actor import ActorKind
 from server.db.engine import (
@@ -183,8 +184,10 @@ async def _run_planned(request: Request, planned: tuple, query: str, variables, 
                        request_id: str | None):
     """What the planner answered (server.planner.run.Answer, or None: the reference path answers),
     with a bearer token checked on the same read connection as the planned statement: one checkout
-    per request. A caller known already (a session, signed out) checks out only when the planner
-    reads (`execute.one_row`): an operation of constants makes none."""
+    per request, and one round trip when the token gave an actor on its last request (its row is read
+    in the planner's statement, built for that actor: server.auth.authenticate.TokenCheck; the answer is
+    kept only when the row still gives that actor). A caller known already (a session, signed out)
+    checks out only when the planner reads (`execute.one_row`): an operation of constants makes none."""
     state = request.app.state
     if request.scope.get("state", {}).get("bearer_token") is None:
         reading = Reading(sessionmaker=state.read_sessionmaker, settings=state.settings,
@@ -192,7 +195,15 @@ async def _run_planned(request: Request, planned: tuple, query: str, variables, 
                           request_id=request_id, write_sessionmaker=state.sessionmaker)
         return await gql.run_planned(state.planner, planned, reading, query, variables, name)
     async with read_connection(state.read_engine) as connection:
-        actor = await graphql_actor(request, connection)
+        check = token_check(request.scope["state"]["bearer_token"])
+        if check is not None:  # the statement built for the token's last actor, its row read with it
+            reading = Reading(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=check.guess,
+                              request=request, redis=state.redis, request_id=request_id, connection=connection,
+                              token=check)
+            answer = await gql.run_planned(state.planner, planned, reading, query, variables, name)
+            if await graphql_actor(request, connection, check) == check.guess:
+                return answer
+        actor = await graphql_actor(request, connection)  # read first (or read above: another actor now)
         reading = Reading(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor,
                           request=request, redis=state.redis, request_id=request_id, connection=connection,
                           write_sessionmaker=state.sessionmaker)

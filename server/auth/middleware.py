@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import clock
 from server.auth import csrf, form_head, sessions
-from server.auth.authenticate import actor_from_bearer
+from server.auth.authenticate import TokenCheck, actor_from_bearer, actor_from_row
 from server.domain.core.actor import ANONYMOUS, Actor
 
 SKIP_PREFIXES = ("/static/", "/healthz", "/metrics")
@@ -108,14 +108,18 @@ async def resolve(state, headers: Headers, cookies: dict[str, str], path: str) -
     return auth
 
 
-async def graphql_actor(request: Request, connection: Any = None) -> Actor:
+async def graphql_actor(request: Request, connection: Any = None, check: TokenCheck | None = None) -> Actor:
     """The `/graphql` request's actor, checking its bearer token now if the middleware left it
-    (`connection`: an asyncpg connection to read the token on, else one is checked out)."""
+    (`connection`: an asyncpg connection to read the token on, else one is checked out; `check`: the
+    token's `TokenCheck`, its row read with the planner's statement)."""
     state = request.scope["state"]
     token = state.get("bearer_token")
     if token is not None:
         state["bearer_token"] = None
-        state["actor"] = await actor_from_bearer(request.app.state.engine, token, connection) or ANONYMOUS
+        engine = request.app.state.engine
+        actor = await (actor_from_row(engine, check, connection) if check is not None
+                       else actor_from_bearer(engine, token, connection))
+        state["actor"] = actor or ANONYMOUS
     return state["actor"]
 
 

@@ -71,9 +71,12 @@ def _text(statement: Any, dialect: Any) -> Text | None:
 @dataclass
 class Reading(Context):
     """The planner's context holding an asyncpg connection of the read pool: the one the caller checked
-    the bearer token on (server.app's `/graphql`), so a request makes one checkout, like the floor."""
+    the bearer token on (server.app's `/graphql`), so a request makes one checkout, like the floor.
+    `token`: the request's bearer token to read in the statement itself (server.auth.authenticate's
+    `TokenCheck`: one round trip), when `actor` is the actor it gave last time."""
 
     connection: Any = None
+    token: Any = None
 
 
 async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
@@ -100,6 +103,11 @@ async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | Non
                 arguments = text.arguments(parameters)
                 held = getattr(context, "connection", None)
                 if held is not None:
+                    check = getattr(context, "token", None)
+                    if check is not None and not check.read:  # the bearer token's row beside the answer
+                        check.row = row = await held.fetchrow(check.with_token(text.sql, len(arguments)), *arguments,
+                                                              check.token_hash)
+                        return row
                     return await held.fetchrow(text.sql, *arguments)
                 async with read_connection(engine) as driver:
                     return await driver.fetchrow(text.sql, *arguments)
