@@ -149,7 +149,8 @@ async def _answer(request: Request, query: str, variables, name: str | None, med
         answer = await _run_planned(request, (prepared.document, prepared.operation), query, variables, name,
                                     request_id)
         if answer is not None and answer.complete:
-            return gql.respond({"data": answer.data}, 200, media_type)
+            return gql.respond(gql.planned_body(answer, state.settings.env != "production", request_id), 200,
+                               media_type)
     # AuthMiddleware: session cookie (CSRF checked there), or the bearer token it left to this endpoint
     actor = await graphql_actor(request)
     context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=actor, request=request,

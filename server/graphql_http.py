@@ -10,9 +10,10 @@
 - The root fields of a query the read planner can answer (server.planner: their selections declared
   plannable), sent as text or by its persisted SHA-256, run as one SQL statement: the same actor
   (bearer token or session), the same variables; the root fields it hands back (undeclared fields, a
-  bad cursor, a signed-out caller, an object out of reach that the reference answers with an error)
-  run through the reference path below, and the answer merges both in the document's order; when
-  the planner fails, the reference path answers the whole query. server.app checks a bearer token and
+  field with an unplannable selection) run through the reference path below, and the answer merges
+  both in the document's order, with the errors the planner answers some root fields with (a
+  signed-out caller, a bad cursor, an object out of reach: as the reference answers them) in
+  graphql-core's order; when the planner fails, the reference path answers the whole query. server.app checks a bearer token and
   runs the planner's statement on one asyncpg connection of the read pool
   (server.db.engine.read_connection): one checkout per request, like the floor.
 """
@@ -295,11 +296,26 @@ async def run(schema: GraphQLSchema, documents: DocumentCache, context: Context,
             result = await result
     finally:
         await context.close()
+    data, errors = (result.data, result.errors) if planned is None else planned.merge(result.data, result.errors)
     body: dict[str, Any] = {}
-    if result.errors:
-        body["errors"] = [_error_json(e, expose_errors, context.request_id) for e in result.errors]
-    body["data"] = result.data if planned is None else planned.merge(result.data)
+    if errors:
+        body["errors"] = [_error_json(e, expose_errors, context.request_id) for e in errors]
+    body["data"] = data
     return 200, body, {}
+
+
+def planned_body(answer: Any, expose_errors: bool = False, request_id: str | None = None) -> dict[str, Any]:
+    """The response body of an operation the planner answered whole (server.planner.run.Answer): its
+    data, and the errors it answered some root fields with, formatted like the reference path's
+    (`_error_json`; kept on an answer the plan keeps, a signed-out caller's)."""
+    if not answer.errors:
+        return {"data": answer.data}
+    formatted = answer.formatted
+    if formatted is None:
+        formatted = [_error_json(error, expose_errors, request_id) for error in answer.errors]
+        if answer.constant:
+            answer.formatted = formatted
+    return {"errors": formatted, "data": answer.data}
 
 
 class Prepared(NamedTuple):

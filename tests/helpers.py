@@ -48,4 +48,4 @@ async def both_paths(state: Any, planner: Any, documents: Any, actor: Any, text:
     body = await reference()
     if answer is None:
         return body, body, None
-    return body, ({"data": answer.data} if answer.complete else await reference(answer)), answer
+    return body, (graphql_http.planned_body(answer, True) if answer.complete else await reference(answer)), answer

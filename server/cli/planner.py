@@ -46,5 +46,5 @@ def planner_report(url: Optional[str] = typer.Option(None, "--url", help="a runn
         fail(f"{url}/metrics answered {response.status_code} (it answers the machine itself only)")
     for line in response.text.splitlines():
         if line.startswith(("trialdesk_planner_answered_total", "trialdesk_planner_fallbacks_total",
-                            "trialdesk_planner_root_fields_total")):
+                            "trialdesk_planner_root_fields_total", "trialdesk_planner_refusals_total")):
             typer.echo(line.replace("trialdesk_planner_", ""))

@@ -97,7 +97,10 @@ async def run_operation(request: Request, name: str, variables: dict[str, Any] |
         planned = await graphql_http.run_planned(planner, (prepared.document, prepared.operation), reading, text,
                                                  variables, name)
         if planned is not None and planned.complete:
-            return Result(data=planned.data)
+            body = graphql_http.planned_body(planned, state.settings.env != "production", request_id)
+            if body["data"] is None:
+                raise OperationFailed(f"{name}: {body.get('errors')}", body.get("errors"))
+            return Result(data=body["data"], errors=body.get("errors", []))
         # else the root fields it left (or all of them) run below
     context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=request.state.actor,
                       request=request, redis=state.redis, request_id=request_id)

@@ -10,7 +10,7 @@ How a request goes (server.graphql_http.prepare / run_planned, from `/graphql` a
    the first undeclared field). Partial plans: the planner answers the root fields it can, the
    reference path (graphql-core + Strawberry + DataLoaders) runs the rest in the same request as an
    operation of only those fields (`run.Answer.rest_document`), and the answer merges both in the
-   document's order with the reference's errors at their paths. A mutation, or an operation with no
+   document's order with both parts' errors in graphql-core's order. A mutation, or an operation with no
    plannable root field, goes whole to the reference path.
 2. Variables are coerced like the executor does; each root field reads its arguments and says what of
    them shapes the SQL text (`Root.read`: the key) and what is bound (the parameters: filter values,
@@ -42,21 +42,31 @@ How a request goes (server.graphql_http.prepare / run_planned, from `/graphql` a
    (a role refused, a malformed email, the hour's look-ups used up) and is handed to the reference
    path, whose own attempt writes what it always does (the denial's audit row), once.
 
-Fallback, honestly: whatever the reference path answers with an error is not answered here — a
-signed-out caller, variables that do not coerce, a bad cursor, `first` out of range, a viewer with no
-reach (the reference logs the denial), an `auditEvents` customer out of reach, an ID out of 64 bits,
-a `node` of a type registered for `node(id:)` but not planned. The planner raises `Fallback` for that
-root field, the counter `fallbacks[reason]` grows, a debug log line says so, and the reference path
-answers that root field (errors and nulls exactly as always; mutations are never planned). An
-exception inside the planner is logged and the reference path answers the whole operation.
+Errors, as the reference answers them (server.planner.refusals): a root field the reference path
+answers with an error the planner answers with the same error, decided from the same source: a
+signed-out caller gets the permission class of the root field's Strawberry definition (its message and
+extensions, as Strawberry raises them); arguments refused whoever asks (a malformed cursor, `first`
+out of range: literal ones decided once with the plan) and a FORBIDDEN for this actor are what the
+declaration raises, the domain's own DomainError or GraphQLError, turned into the GraphQL error by
+the resolver's own function (`Root.refusal`: server.resolvers.answer.graphql_error by default, which
+also writes the denial's audit row for a FORBIDDEN, R-ROLE-02, on the request's write sessionmaker);
+a root raises `declare.Refused(error)` for anything else. Null goes at the root's key (`data` null
+for a non-null root: graphql-core's null propagation) and the errors, located at the root field's
+nodes and path, come in graphql-core's order, the reference path's merged in for a partial plan
+(`refusals.settle`). A signed-out caller's operation that needs no read is answered from the plan
+(`Plan.constants`: one dict lookup by the raw variables). What stays with the reference path: mutations,
+variables that do not coerce (a request error, 400), a root field with an undeclared selection, a
+`node` of a type registered for `node(id:)` but not planned, an ID out of 64 bits, an object out of
+reach the declaration answers with `Fallback` (handed back, and remembered for `run.REMEMBER`
+seconds: `plans.Plan.refused`); the counter `fallbacks[reason]` grows and a debug log line says so.
+An exception inside the planner is logged and the reference path answers the whole operation.
 What the reference path answers whole is decided before any per-request work (graphql_http.prepare
-→ `Planner.accepts`, from the plan and the caller when it is known already): literal arguments refused
-whoever asks (decided once, with the plan), a signed-out caller where no public root field reads, an
-operation that read nothing for this actor the last time; so such a query costs the reference path
-and a dict lookup. An operation of constants only (`__typename`, trialDurations) is the planner's,
-without a read. A root field the data refused (an object out of reach) is handed back without a
-read for the same actor and values for `run.REMEMBER` seconds (`plans.Plan.refused`).
-Counters: `/metrics` (loopback only: per operation, per root field and path, per reason) and
+→ `Planner.accepts`, from the plan and the caller when it is known already): every root field
+undeclared (for a signed-out caller: every public one), an operation that read nothing for this actor
+the last time; so such a query costs the reference path and a dict lookup. An operation of constants
+only (`__typename`, trialDurations) is the planner's, without a read.
+Counters: `/metrics` (loopback only: per operation, per root field and path, per reason, the errors
+the planner answered per root field and code) and
 `trialdesk planner report` (server.planner.metrics), which also lists the root fields left to the
 reference path and why (`declare.unplanned`). SQLite and `TRIALDESK_COMPILED_OPERATIONS=0` keep the
 reference path for everything.
@@ -72,7 +82,8 @@ then generates queries over it and compares the planner's answers with the refer
 
 Modules: declare (vocabulary, registry), compile (selection → SQL + shapers), roots (root shapes:
 by ID, lists, connections, children of a reachable parent), calls (roots answered by a call of the
-resolver's own function), plans (what is decided once per
-document, what is remembered per actor), run (plan cache, fallback, counters),
+resolver's own function), plans (what is decided once per document, what is remembered per actor),
+run (plan cache, fallback, counters), refusals (root fields answered with an error, the answer and
+its merge with the reference path's),
 execute (the read pool: one checkout per request), metrics.
 """

@@ -66,6 +66,17 @@ class Fallback(Exception):
         self.reason = reason
 
 
+class Refused(Exception):
+    """The reference path answers this root field with `error` (a graphql.GraphQLError, unlocated:
+    the planner puts it at the root field's nodes and path, and null at its key): raised by a Root's
+    `read`, `compile` or shaper, or decided by the plan (server.planner.refusals). A DomainError raised
+    there is answered as the root's resolver answers it (`Root.refusal`)."""
+
+    def __init__(self, error: Any) -> None:
+        super().__init__(getattr(error, "message", str(error)))
+        self.error = error
+
+
 def column_of(source: Any, name: str):
     """The column `name` of a table, alias, CTE or subquery."""
     return source.c[name]
@@ -237,8 +248,11 @@ def declare(gql_type: type, table: Any = None, /, **computed: Any) -> TypePlan:
     return plannable(name, table, **{**derived, **computed})
 
 
-def root(name: str, declaration: "Root") -> "Root":
-    """Declare the root query field `name` plannable."""
+def root(name: str, declaration: "Root", refusal: Callable[..., Any] | None = None) -> "Root":
+    """Declare the root query field `name` plannable (`refusal`: how its resolver answers a DomainError,
+    when not as `as_graphql_error` does)."""
+    if refusal is not None:
+        declaration.refusal = refusal
     ROOTS[name] = declaration
     return declaration
 
@@ -251,18 +265,26 @@ def unplanned(name: str, reason: str) -> None:
 
 
 class Root:
-    """A plannable Query field. `public`: answered to a signed-out caller too (else the reference
-    path answers UNAUTHENTICATED). Subclasses implement `compile` and, when their arguments shape
-    the SQL, `key`/`params`."""
+    """A plannable Query field. `public`: answered to a signed-out caller too (its Strawberry field has
+    no permission class; else the planner answers UNAUTHENTICATED as the permission class does).
+    Subclasses implement `compile` and, when their arguments shape the SQL, `key`/`params`. What the
+    reference answers with an error (arguments refused, an object out of reach) they raise as the
+    domain does (a DomainError, a GraphQLError) or as `Refused(error)`."""
 
     public = False
     #: its answer is a call of the domain's Python per request (server.planner.calls.Call): its shaper
     #: answers an awaitable, and a refusal of it is remembered by its arguments (`Plan.refused`)
     calls = False
+    #: answered without a read and always alike (a catalog, a constant list): a signed-out caller's answer
+    #: of such roots beside refused ones is kept per plan (server.planner.run)
+    constant = False
+    #: async (context, DomainError, operation) -> GraphQLError: how the resolver answers a DomainError its
+    #: domain call raises (None: server.resolvers.answer.graphql_error, as `as_graphql_error`)
+    refusal: Callable[..., Any] | None = None
 
     def key(self, args: dict[str, Any], env: Any) -> Hashable:
-        """What of the arguments changes the statement (part of the plan cache key). Raise Fallback for
-        arguments the reference answers with an error. The default: every argument."""
+        """What of the arguments changes the statement (part of the plan cache key). Raise what the
+        reference raises for arguments it refuses. The default: every argument."""
         return tuple(sorted(args.items()))
 
     def params(self, args: dict[str, Any], env: Any, prefix: str) -> dict[str, Any]:

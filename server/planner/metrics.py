@@ -9,9 +9,12 @@ counters are per web process (each process its own), reset at start.
 - `trialdesk_planner_root_fields_total{field, path}`: root fields answered by the planner
   (`path="planner"`) or the reference path (`path="reference"`): a query's plannable root fields are
   planned beside the others;
+- `trialdesk_planner_refusals_total{field, code}`: root fields the planner answered with the error the
+  reference answers them with (`code`: the error's `extensions.code`, UNAUTHENTICATED for a signed-out
+  caller, or the wrapped error's type): counted with the planner's in `root_fields_total` too;
 - `trialdesk_planner_fallbacks_total{reason}`: root fields (or whole operations) sent to the reference
-  path, by the field that has no declaration (`Customer.locations`) or the condition (`signed out`,
-  `customers: ...`);
+  path, by the field that has no declaration (`Customer.locations`) or the condition (`nothing planned
+  to read`, `variables`);
 - `trialdesk_planner_fields{state}`: fields of the schema's object types with a declaration
   (`declared`) or without (`undeclared`): coverage, the same figure `trialdesk planner report` prints.
 """
@@ -129,6 +132,11 @@ def prometheus(planner: Any, schema: GraphQLSchema) -> str:
               "# TYPE trialdesk_planner_root_fields_total counter"]
     lines += [f'trialdesk_planner_root_fields_total{{field="{_label(name)}",path="{path}"}} {v}'
               for (name, path), v in sorted(roots.items())]
+    refusals = planner.refusals if planner is not None else {}
+    lines += ["# HELP trialdesk_planner_refusals_total Root fields the planner answered with the reference's error.",
+              "# TYPE trialdesk_planner_refusals_total counter"]
+    lines += [f'trialdesk_planner_refusals_total{{field="{_label(name)}",code="{_label(code)}"}} {v}'
+              for (name, code), v in sorted(refusals.items())]
     lines += ["# HELP trialdesk_planner_fallbacks_total Root fields or operations sent to the reference path, by reason.",
               "# TYPE trialdesk_planner_fallbacks_total counter"]
     lines += [f'trialdesk_planner_fallbacks_total{{reason="{_label(k)}"}} {v}' for k, v in sorted(fallbacks.items())]

@@ -1,7 +1,8 @@
 """A plan: what the planner decides once per (document, operation) — which root fields it cannot
-answer whatever the request (an undeclared field, literal arguments refused for everyone), whether it
-would read anything, what it answers a signed-out caller — and what it remembers per actor (an
-operation that read nothing, a root field refused by the data). The per-request types: `Env`,
+answer whatever the request (an undeclared field), which it answers with an error whoever asks
+(literal arguments refused for everyone), whether it would read anything, whether it answers a
+signed-out caller — and what it remembers (an operation that read nothing for an actor, a root field
+refused by the data, a signed-out caller's answer that needs no read). The per-request types: `Env`,
 `PlannedRoot`. Used by server.planner.run."""
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from server import clock
 from server.domain.core.errors import DomainError
 from server.planner import walk
 from server.planner.compile import collect
-from server.planner.declare import ROOTS, Fallback
+from server.planner.declare import ROOTS, Fallback, Refused
+from server.planner.refusals import kind
 
 
 class NothingToRead(Fallback):
@@ -81,13 +83,17 @@ class Plan:
         self.operation = operation
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.blocked: dict[int, str] = {}  # id(root field node) -> the first undeclared field under it
+        # id(root field node) -> what the reference raises for its literal arguments, whoever asks
+        self.refusals: dict[int, Exception] = {}
         self.directive_variables: tuple[str, ...] = ()
         self.argument_variables: tuple[str, ...] = ()  # read by arguments below the root fields
-        self.unplannable: str | None = None
+        self.unplannable: str | None = None  # why the reference path answers it all (a signed-in caller)
+        self.signed_out: str | None = None  # the same for a signed-out caller
         self.root_names: list[str] = []
         self.by_reference: list[tuple[str, str]] = []
-        self.public = False  # some root field a signed-out caller may be answered by the planner, with a read
         self.literal = True  # no root field's argument is a variable
+        # a signed-out caller's answer, by the raw variables, when it needs no read (`run.Planner.run`)
+        self.constants: dict[tuple, Any] = {}
         # (actor, @skip/@include values) -> until when the reference path answers the operation whole
         self.handed_back: dict[tuple, float] = {}
         self.declined: Counter[str] = Counter()  # why the operation was handed back whole (Planner.accepts)
@@ -95,30 +101,44 @@ class Plan:
         # handed back (its object out of reach, not found), handed back again without a read until then
         self.refused: OrderedDict[tuple, float] = OrderedDict()
         if operation.operation is not OperationType.QUERY:
-            self.unplannable = "mutation or subscription"
+            self.unplannable = self.signed_out = "mutation or subscription"
         else:
             nodes = walk.root_fields(schema, operation, self.fragments)
             self.root_names = sorted({node.name.value for node in nodes})
             self.by_reference = [(name, "reference") for name in self.root_names]  # the counters' keys
             self.literal = not any(walk.has_variable(argument.value) for node in nodes for argument in node.arguments or ())
-            reads, constants = [], []  # the root fields that may read (for some actor), and those that never do
+            reads = []  # the root fields that may read (for some actor)
             for node in nodes:
-                reason = walk.missing_root(schema, node, self.fragments) or self.refused_for_everyone(schema, node)
+                reason = walk.missing_root(schema, node, self.fragments)
+                refused = self.refused_for_everyone(schema, node) if reason is None else None
+                if isinstance(refused, str):
+                    reason = refused
                 if reason is not None:
                     self.blocked[id(node)] = reason
-                elif node.name.value != "__typename":
-                    (reads if self.may_read(schema, node) else constants).append(node)
-            # a signed-out caller: answered here when some public root reads, or all are public constants
-            self.public = any(getattr(ROOTS.get(node.name.value), "public", False) for node in reads) or (
-                not reads and not self.blocked and all(ROOTS[node.name.value].public for node in constants))
-            if nodes and len(self.blocked) == len(nodes):
-                self.unplannable = self.blocked[id(nodes[0])]
-            elif not reads and self.blocked:  # constants beside refused fields: the reference answers it all
-                self.unplannable = "nothing planned to read"
+                elif refused is not None:
+                    self.refusals[id(node)] = refused
+                elif node.name.value != "__typename" and self.may_read(schema, node):
+                    reads.append(node)
+            self.unplannable = self._whole(nodes, self.blocked, reads)
+            # a signed-out caller: the permission classes answer the root fields that have some (an error)
+            guarded = {id(node) for node in nodes if node.name.value != "__typename"
+                       and kind(schema, node.name.value).permissions}
+            self.signed_out = self._whole([node for node in nodes if id(node) not in guarded],
+                                          {i: r for i, r in self.blocked.items() if i not in guarded},
+                                          [node for node in reads if id(node) not in guarded], bool(guarded))
             self.directive_variables = tuple(sorted(walk.directive_variables(operation, self.fragments)))
             self.argument_variables = tuple(sorted(walk.argument_variables(operation, self.fragments)))
         self.statements: OrderedDict = OrderedDict()
         self.collected: dict[tuple, list[tuple]] = {}  # @skip/@include values -> the root fields (`roots`)
+
+    def _whole(self, nodes: list, blocked: dict[int, str], reads: list, refused: bool = False) -> str | None:
+        """Why the reference path answers the operation whole: every root field is blocked, or the
+        planner would answer only constants beside blocked ones (no read, no error)."""
+        if nodes and len(blocked) == len(nodes) and not refused:
+            return blocked[id(nodes[0])]
+        if blocked and not reads and not self.refusals and not refused:
+            return "nothing planned to read"
+        return None
 
     @staticmethod
     def literal_args(schema: GraphQLSchema, node: FieldNode) -> dict[str, Any] | None:
@@ -128,18 +148,19 @@ class Plan:
         definition = schema.query_type.fields.get(node.name.value)
         return get_argument_values(definition, node, {}) if definition is not None and definition.args else {}
 
-    def refused_for_everyone(self, schema: GraphQLSchema, node: FieldNode) -> str | None:
-        """Why the reference path answers this root field for every actor (its literal arguments are
-        refused whoever asks: a malformed cursor, `first` out of range, an ID beyond 64 bits), decided
-        once with the plan; None when that depends on the actor, the variables or the data."""
+    def refused_for_everyone(self, schema: GraphQLSchema, node: FieldNode) -> Exception | str | None:
+        """What the reference raises for this root field's literal arguments whoever asks (a malformed
+        cursor, `first` out of range: the planner answers that error), or why the reference path answers
+        it (a Fallback's reason), decided once with the plan; None when that depends on the actor, the
+        variables or the data."""
         declaration = ROOTS.get(node.name.value)
         try:
             args = self.literal_args(schema, node)
             if args is None or declaration is None:
                 return None
             declaration.read(args, Env(actor=_NoActor(), now=clock.now()), "r0_")
-        except (DomainError, GraphQLError) as error:
-            return f"{node.name.value}: {getattr(error, 'message', error)}"
+        except (DomainError, GraphQLError, Refused) as error:
+            return error
         except Fallback as reason:
             return reason.reason
         except Exception:  # noqa: BLE001 - the actor was read (or anything else): decided per request

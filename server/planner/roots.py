@@ -1,8 +1,8 @@
 """Root field shapes the resolvers declare plannable (server.resolvers.*): one object by its global
 ID, a list of rows, an object that is not a row (viewer), a value that needs no read, a keyset
 connection. Each compiles to expressions of the one statement; what the reference answers with an
-error (a malformed ID where it raises, an object out of reach where it raises NOT_FOUND) is a
-`Fallback`, so the reference path answers it."""
+error the planner answers with it (server.planner.refusals): a root raises what the domain raises
+(a DomainError, a GraphQLError) or `Refused`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
@@ -79,18 +79,18 @@ def object_by_id(compiler: Any, nodes: list, type_name: str, model: Any, conditi
 
 class RowList(Root):
     """A list of `model`'s rows in `order`, within the domain's `condition(actor, table, bound)`
-    (`bound(name)`: this call's value of the argument `params(args)` names, as a parameter; None when
-    the value is None, which changes the statement's shape, e.g. no status filter). A DomainError the
-    condition raises (FORBIDDEN) leaves the field to the reference path, which answers it."""
+    (`bound(name)`: this call's value of the argument `params(args, actor)` names, as a parameter; None
+    when the value is None, which changes the statement's shape, e.g. no status filter). A DomainError
+    `params` or the condition raises (FORBIDDEN, INVALID_INPUT) is answered as the resolver answers it."""
 
     def __init__(self, type_name: str, model: Any, order: Callable[[Any], list],
                  condition: Callable[[Any, Any, Callable[[str], Any]], Any] | None = None,
-                 params: Callable[[dict[str, Any]], dict[str, Any]] | None = None, public: bool = False) -> None:
+                 params: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None, public: bool = False) -> None:
         self.type_name, self.model, self.order, self.condition, self.public = type_name, model, order, condition, public
-        self.values = params or (lambda args: {})
+        self.values = params or (lambda args, actor: {})
 
     def read(self, args: dict[str, Any], env: Any, prefix: str) -> tuple[Hashable, dict[str, Any]]:
-        values = self.values(args)
+        values = self.values(args, env.actor)
         return (tuple(sorted(name for name, value in values.items() if value is None)),
                 {prefix + name: value for name, value in values.items() if value is not None})
 
@@ -98,7 +98,7 @@ class RowList(Root):
         table = self.model.__table__
         condition = None
         if self.condition is not None:
-            values = self.values(planned.args)
+            values = self.values(planned.args, compiler.actor)
 
             def bound(name: str) -> Any:
                 return None if values.get(name) is None else bindparam(prefix + name)
@@ -130,6 +130,8 @@ class Singleton(Root):
 class Value(Root):
     """A scalar or list of scalars that needs no read (the trial durations)."""
 
+    constant = True
+
     def __init__(self, fn: Callable[[], Any], public: bool = True) -> None:
         self.fn, self.public = fn, public
 
@@ -148,6 +150,8 @@ class Catalog(Root):
     """A list of objects Python builds without a read (the countries): `rows()` gives each as a dict
     of every field (GraphQL names, values as answered), shaped here to the selection (aliases,
     `__typename`, fragments). Its fields are declared `ByRoot`."""
+
+    constant = True
 
     def __init__(self, type_name: str, rows: Callable[[], list[dict[str, Any]]], public: bool = True) -> None:
         self.type_name, self.rows, self.public = type_name, rows, public

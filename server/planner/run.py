@@ -5,14 +5,12 @@ from __future__ import annotations
 import time
 from collections import Counter, OrderedDict
 from types import CoroutineType
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import structlog
 from graphql import (
-    DocumentNode, FragmentDefinitionNode, GraphQLError, GraphQLSchema, OperationDefinitionNode,
-    SelectionSetNode,
+    DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy import Text, cast, func, select
@@ -20,11 +18,15 @@ from sqlalchemy import Text, cast, func, select
 from server import clock
 from server.domain.core.actor import ActorKind
 from server.domain.core.errors import DomainError
+from server.enums import ErrorCode
 from server.planner.compile import Compiler, Unplannable
-from server.planner.declare import ROOTS, Fallback
+from server.planner.declare import ROOTS, Fallback, Refused
 from server.planner import execute
 from server.planner.execute import Prepared
 from server.planner.plans import Env, NothingToRead, Plan, PlannedRoot, Remembered
+from server.planner.refusals import (  # noqa: F401 - Answer: run.Answer for the callers
+    EARLY, LATE, SYNC, Answer, Failure, as_error, check_permissions, info_of, kind, locate,
+)
 
 log = structlog.get_logger("planner")
 
@@ -33,41 +35,8 @@ STATEMENTS = 256  # statements kept per plan (actors × statement shapes)
 PLANNER, REFERENCE = "planner", "reference"  # who answered a root field (the counters' label)
 REMEMBER = 60.0  # seconds a root field's refusal is remembered (`Plan.refused`): data may change
 LEFT = object()  # a root field's statement key when the reference path answers it
+REFUSED = object()  # a root field's statement key when the planner answers it with an error before any read
 SCALARS = frozenset({str, int, float, bool})  # raw variable values a hand-back is remembered by
-
-
-@dataclass
-class Answer:
-    """What the planner answered of an operation: `data` by response key; `rest`: the root fields it
-    left to the reference path (run as `rest_document`); `keys`: every response key in the document's
-    order, for `merge`."""
-    data: dict[str, Any]
-    keys: list[str]
-    answered: list[PlannedRoot]
-    rest: list[PlannedRoot]
-    operation: OperationDefinitionNode | None = None
-    fragments: list[FragmentDefinitionNode] = field(default_factory=list)
-
-    @property
-    def complete(self) -> bool:
-        return not self.rest
-
-    def rest_document(self) -> DocumentNode:
-        """The operation with only the root fields left to the reference path (the same field nodes,
-        so its errors carry the same paths and locations) and every fragment."""
-        selections = tuple(node for planned in self.rest for node in planned.nodes)
-        operation = OperationDefinitionNode(
-            operation=self.operation.operation, name=self.operation.name,
-            variable_definitions=self.operation.variable_definitions, directives=self.operation.directives,
-            selection_set=SelectionSetNode(selections=selections), loc=self.operation.loc)
-        return DocumentNode(definitions=(operation, *self.fragments))
-
-    def merge(self, reference: dict[str, Any] | None) -> dict[str, Any] | None:
-        """The whole answer in the document's order (None when the reference's part is: a non-null
-        root field failed, so `data` is null, as the reference answers the whole operation)."""
-        if reference is None:
-            return None
-        return {key: self.data[key] if key in self.data else reference[key] for key in self.keys}
 
 
 class Planner:
@@ -88,6 +57,7 @@ class Planner:
         self.counted: Counter[str] = Counter()  # `fallbacks` but the plans' `declined`
         self.planned: Counter[str] = Counter()
         self.counted_roots: Counter[tuple[str, str]] = Counter()  # `roots` but the plans' `declined`
+        self.refusals: Counter[tuple[str, str]] = Counter()  # root fields the planner answered with an error
 
     @property
     def fallbacks(self) -> Counter[str]:
@@ -127,21 +97,21 @@ class Planner:
     def accepts(self, query: str, operation_name: str | None, document: DocumentNode,
                 operation: OperationDefinitionNode, actor: Any = None, variables: dict[str, Any] | None = None) -> bool:
         """Whether some root field may be planned (else counted: the reference path answers it all),
-        decided before any per-request work: from the plan (refused or constant arguments, undeclared
-        fields) and, when the caller knows the actor already (`actor`), from what the plan remembers
-        for that actor (a signed-out caller, an operation that read nothing the last time). On the
-        path of every request the reference path answers whole: a dict lookup, two tests and one
-        increment (bench.planner_ratio times it)."""
+        decided before any per-request work: from the plan (undeclared fields; for a signed-out caller,
+        the public ones) and, when the caller knows the actor already (`actor`), from what the plan
+        remembers for that actor (an operation that read nothing the last time). On the path of every
+        request the reference path answers whole: a dict lookup, two tests and one increment
+        (bench.planner_ratio times it)."""
         plan = self.plans.get((query, operation_name)) or self.plan(query, operation_name, document, operation)
-        reason = plan.unplannable
-        if reason is None:
-            if actor is None:
+        if actor is not None and actor.kind is ActorKind.ANONYMOUS:
+            reason = plan.signed_out
+            if reason is None:
                 return True
-            if actor.kind is ActorKind.ANONYMOUS and not plan.public:
-                reason = "signed out"  # `handed_back`'s first test, inlined: this is every such request's path
-            elif not plan.handed_back:
-                return True
-            else:
+        else:
+            reason = plan.unplannable
+            if reason is None:
+                if actor is None or not plan.handed_back:
+                    return True
                 reason = self.handed_back(plan, actor, variables)
                 if reason is None:
                     return True
@@ -151,8 +121,6 @@ class Planner:
     @staticmethod
     def handed_back(plan: Plan, actor: Any, variables: dict[str, Any] | None) -> str | None:
         """Why the reference path answers the whole operation for this actor, or None."""
-        if actor.kind is ActorKind.ANONYMOUS and not plan.public:
-            return "signed out"
         if plan.handed_back:
             key = Planner.handback_key(plan, actor, variables)
             until = plan.handed_back.get(key) if key is not None else None
@@ -184,19 +152,45 @@ class Planner:
         self.counted[reason] += 1
         log.debug("planner_fallback", reason=reason, operation=operation)
 
+    @staticmethod
+    def constant_key(variables: dict[str, Any] | None) -> tuple | None:
+        """The key of `Plan.constants`: the raw variables (None when one is not a scalar)."""
+        if not variables:
+            return ()
+        for value in variables.values():
+            if value is not None and type(value) not in SCALARS:
+                return None
+        return tuple(sorted(variables.items()))
+
+    def _count(self, answer: Answer, label: str | None) -> None:
+        self.counted_roots.update(answer.counted)
+        if answer.complete:
+            self.planned[label or "(anonymous)"] += 1
+
     async def run(self, context: Any, query: str, document: DocumentNode, operation: OperationDefinitionNode,
                   variables: dict[str, Any] | None, operation_name: str | None) -> Answer | None:
         """What the planner answered (the rest for the reference path), or None: the reference path
         answers the whole operation (and reports any error)."""
         plan = self.plan(query, operation_name, document, operation)
         label = operation.name.value if operation.name else operation_name
-        if plan.unplannable is not None:  # counted by `accepts`
+        signed_out = context.actor.kind is ActorKind.ANONYMOUS
+        constant_key = None
+        if signed_out:
+            if plan.signed_out is not None:  # counted by `accepts`
+                return None
+            constant_key = self.constant_key(variables)
+            answer = plan.constants.get(constant_key) if constant_key is not None else None
+            if answer is not None:  # a signed-out caller's answer that needs no read: from the plan
+                self._count(answer, label)
+                return answer
+        elif plan.unplannable is not None:  # counted by `accepts`
             return None
-        reason = self.handed_back(plan, context.actor, variables)
-        if reason is not None:
-            self.fell_back(reason, label)
-            self.counted_roots.update((name, REFERENCE) for name in plan.root_names)
-            return None
+        else:
+            reason = self.handed_back(plan, context.actor, variables)
+            if reason is not None:
+                self.fell_back(reason, label)
+                self.counted_roots.update((name, REFERENCE) for name in plan.root_names)
+                return None
         handed_back = self.handback_key(plan, context.actor, variables)
         try:
             answer = await self._run(plan, context, variables or {}, label)
@@ -212,13 +206,16 @@ class Planner:
             log.error("planner_failed", operation=label, error=repr(error), exc_info=error)
             self.fell_back("error", label)
             answer = None
-        if answer is None or not answer.data:
+        if answer is None or not answer.answered:
             self.counted_roots.update((name, REFERENCE) for name in plan.root_names)
             return None
-        self.counted_roots.update((planned.name, PLANNER) for planned in answer.answered)
-        self.counted_roots.update((planned.name, REFERENCE) for planned in answer.rest)
+        answer.counted = [(planned.name, PLANNER) for planned in answer.answered] + \
+            [(planned.name, REFERENCE) for planned in answer.rest]
+        self._count(answer, label)
         if answer.complete:
-            self.planned[label or "(anonymous)"] += 1
+            answer.finish()
+            if signed_out and answer.constant and constant_key is not None and len(plan.constants) < STATEMENTS:
+                plan.constants[constant_key] = answer
         return answer
 
     async def _run(self, plan: Plan, context: Any, raw: dict[str, Any], label: str | None) -> Answer:
@@ -228,19 +225,25 @@ class Planner:
         variables = coerced.coerced
         actor = context.actor
         env = Env(actor=actor, now=clock.now(), settings=getattr(context, "settings", None), context=context)
+        info = info_of(context)
         roots = plan.roots(self.schema, variables)
         keys: list = [tuple(variables.get(name) for name in plan.directive_variables)]
         if plan.argument_variables:  # compiled into the statement (a nested field's arguments): its key
             keys[0] += tuple(repr(variables.get(name)) for name in plan.argument_variables)
         params: dict[str, Any] = {"planner_today": env.now.date()}  # declare.TODAY
         remembered: dict[int, tuple] = {}  # index -> the root's refusal key, for `Plan.refused`
+        refused: dict[int, tuple[int, Exception]] = {}  # index -> (when, what the reference raises)
         rest: list[PlannedRoot] = []
         until = float("inf")  # a hand-back that rests on remembered refusals holds until they expire
         for index, planned in enumerate(roots):
             try:
-                key, refusal = self._read(plan, planned, index, env, coerced, params)
+                key, refusal = self._read(plan, planned, index, env, coerced, params, info)
                 if refusal is not None:
                     remembered[index] = refusal
+            except (Refused, DomainError, GraphQLError) as error:  # what the reference answers before a read
+                refused[index] = (SYNC if planned.name != "__typename" and kind(self.schema, planned.name).sync
+                                  else EARLY, error)
+                key = REFUSED
             except Fallback as reason:
                 self.fell_back(reason.reason, label)
                 rest.append(planned)
@@ -257,9 +260,9 @@ class Planner:
         else:
             plan.statements.move_to_end(statement_key)
         statement, shapers = entry
-        if statement is None and any(shaping is LEFT or isinstance(shaping, str) for shaping in shapers) and \
-                not any(ROOTS[planned.name].calls for planned, shaping in zip(roots, shapers, strict=True)
-                        if type(shaping) is tuple and planned.name != "__typename"):
+        if statement is None and not refused and any(shaping is LEFT or isinstance(shaping, str) for shaping in shapers) \
+                and not any(ROOTS[planned.name].calls for planned, shaping in zip(roots, shapers, strict=True)
+                            if type(shaping) is tuple and planned.name != "__typename"):
             # nothing to read here (`__typename`, values): the reference path answers it all as cheaply
             raise NothingToRead("nothing planned to read", until)
         row = await execute.one_row(context, statement, params) if statement is not None else None
@@ -268,15 +271,25 @@ class Planner:
         for index, (planned, shaping) in enumerate(zip(roots, shapers, strict=True)):
             if shaping is LEFT:  # counted when read
                 continue
+            if shaping is REFUSED:
+                data[planned.key] = None
+                continue
             if isinstance(shaping, str):  # refused when compiled: the reason
                 self.fell_back(shaping, label)
                 rest.append(planned)
+                continue
+            if isinstance(shaping, Exception):  # what the reference raises for this actor (compiled once)
+                refused[index] = (LATE, shaping)
+                data[planned.key] = None
                 continue
             start, end, shape = shaping
             env.args = planned.args
             try:
                 value = shape(values[start:end], env)
                 data[planned.key] = await value if type(value) is CoroutineType else value  # a call (calls.Call)
+            except (Refused, DomainError, GraphQLError) as error:  # after the read: an object out of reach
+                refused[index] = (LATE, error)
+                data[planned.key] = None
             except Fallback as reason:  # what the reference answers with an error (an object out of reach)
                 self.fell_back(reason.reason, label)
                 rest.append(planned)
@@ -284,31 +297,55 @@ class Planner:
                     plan.refused[remembered[index]] = time.monotonic() + REMEMBER
                     if len(plan.refused) > STATEMENTS:
                         plan.refused.popitem(last=False)
+        failures = await self._refusals(context, roots, refused)
         left = {planned.key for planned in rest}
+        constant = statement is None and all(
+            (index in refused and not isinstance(refused[index][1], DomainError)) or planned.name == "__typename"
+            or getattr(ROOTS.get(planned.name), "constant", False) for index, planned in enumerate(roots))
         return Answer(data=data, keys=[planned.key for planned in roots],
                       answered=[planned for planned in roots if planned.key not in left],
                       rest=[planned for planned in roots if planned.key in left],
-                      operation=plan.operation, fragments=list(plan.fragments.values()))
+                      operation=plan.operation, fragments=list(plan.fragments.values()), failures=failures,
+                      schema=self.schema, constant=constant)
+
+    async def _refusals(self, context: Any, roots: list[PlannedRoot], refused: dict[int, tuple[int, Exception]]
+                        ) -> list[Failure]:
+        """The root fields answered with an error, each as the reference answers it (a DomainError through
+        its resolver's function, which audits a FORBIDDEN: after a write, LATE), located at the root."""
+        failures = []
+        for index in sorted(refused):
+            phase, error = refused[index]
+            planned = roots[index]
+            if isinstance(error, DomainError) and error.code is ErrorCode.FORBIDDEN:
+                phase = LATE
+            located = locate(await as_error(context, planned, error), planned.nodes, planned.key)
+            failures.append(Failure(index, phase, kind(self.schema, planned.name).non_null, located))
+            code = (located.extensions or {}).get("code") or type(getattr(located, "original_error", None)).__name__
+            self.refusals[(planned.name, str(code))] += 1
+        return failures
 
     def _read(self, plan: Plan, planned: PlannedRoot, index: int, env: Env, coerced: Any,
-              params: dict) -> tuple[Any, tuple | None]:
+              params: dict, info: Any) -> tuple[Any, tuple | None]:
         """The root field's statement key (its parameters into `params`) and its key in `Plan.refused`
-        (None when its values do not hash), or Fallback: the reference path answers it (no
-        declaration, a signed-out caller, arguments the reference refuses, a refusal remembered)."""
+        (None when its values do not hash); what the reference raises for it (its permission classes,
+        arguments it refuses: the planner answers that error); or Fallback: the reference path
+        answers it (no declaration, a refusal remembered)."""
         if planned.name == "__typename":
             return None, None
+        root = kind(self.schema, planned.name)
+        if root.permissions:
+            check_permissions(root, info)
         blocked = next((plan.blocked[id(node)] for node in planned.nodes if id(node) in plan.blocked), None)
         if blocked is not None:
             raise Unplannable(blocked)
+        if plan.refusals:
+            refusal = next((plan.refusals[id(node)] for node in planned.nodes if id(node) in plan.refusals), None)
+            if refusal is not None:
+                raise refusal
         declaration = ROOTS[planned.name]
-        if env.actor.kind is ActorKind.ANONYMOUS and not declaration.public:
-            raise Fallback("signed out")
         planned.args = get_argument_values(planned.definition, planned.nodes[0], coerced) \
             if planned.definition.args else {}
-        try:
-            key, values = declaration.read(planned.args, env, f"r{index}_")
-        except (DomainError, GraphQLError) as error:
-            raise Fallback(f"{planned.name}: {getattr(error, 'message', error)}") from error
+        key, values = declaration.read(planned.args, env, f"r{index}_")
         # a call (calls.Call) has no parameters of its own: its refusal is remembered by its arguments
         refusal: tuple | None = (env.actor, planned.key, key, tuple(sorted(
             (planned.args if declaration.calls else values).items())))
@@ -324,24 +361,25 @@ class Planner:
         return key, refusal
 
     def _compile(self, plan: Plan, roots: list[PlannedRoot], keys: list, variables: dict[str, Any], actor: Any):
-        """(statement, one shaping per root: (start, end, shape), or why the reference path answers it)."""
+        """(statement, one shaping per root: (start, end, shape), what the reference raises for it (an
+        exception: the planner answers that error), or why the reference path answers it)."""
         compiler = Compiler(self.schema, plan.fragments, variables, actor)
         exprs: list = []
         shapers: list = []
         for index, (planned, key) in enumerate(zip(roots, keys, strict=True)):
-            if key is LEFT:
-                shapers.append(LEFT)
+            if key is LEFT or key is REFUSED:
+                shapers.append(key)
                 continue
             if planned.name == "__typename":
                 shapers.append((0, 0, lambda values, env: "Query"))
                 continue
             try:
                 root_exprs, shape = ROOTS[planned.name].compile(compiler, planned, f"r{index}_")
+            except (Refused, DomainError, GraphQLError) as error:
+                shapers.append(error)
+                continue
             except Fallback as reason:
                 shapers.append(reason.reason)
-                continue
-            except (DomainError, GraphQLError) as error:
-                shapers.append(f"{planned.name}: {getattr(error, 'message', error)}")
                 continue
             if len(exprs) + len(root_exprs) > 100:
                 shapers.append("more than 100 root expressions")

@@ -38,11 +38,17 @@ async def refused(context, operation: str, error: DomainError, actor: Actor | No
     return user_errors(error)
 
 
+async def graphql_error(context, error: DomainError, operation: str) -> GraphQLError:
+    """A query's DomainError as a GraphQL error carrying the code and field (a FORBIDDEN is audited,
+    R-ROLE-02): the resolvers' (`as_graphql_error`) and the read planner's (server.planner.refusals)."""
+    if error.code is ErrorCode.FORBIDDEN:
+        await audit_denied(context, operation)
+    return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})
+
+
 async def as_graphql_error(info: Info, error: DomainError, operation: str) -> GraphQLError:
     """A query's DomainError as a GraphQL error carrying the code and field (a FORBIDDEN is audited)."""
-    if error.code is ErrorCode.FORBIDDEN:
-        await audit_denied(info.context, operation)
-    return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})
+    return await graphql_error(info.context, error, operation)
 
 
 async def attempt(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]]) -> tuple[Any, list]:

@@ -85,8 +85,8 @@ class AuditLogQuery:
 
 # What the planner reads for auditLog (server.planner): the resolver's domain call, as SQL.
 def _where(args: dict[str, Any], actor) -> tuple:
-    """The resolver's reading of `auditLog(...)`: (filter, first, position); raises what it raises."""
-    log.check_reader(actor)
+    """The resolver's reading of `auditLog(...)`: (filter, first, position); raises what it raises, in
+    its order (the page size when the parameters are read, a reader's FORBIDDEN when the statement is built)."""
     given = args.get("filter")
     where = filter_of(None if given is None else AuditLogFilter(
         actor=given.get("actor"), action=given.get("action"), customer_id=given.get("customerId"),

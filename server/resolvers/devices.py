@@ -176,18 +176,18 @@ class DevicesMutation:
 plan.root("deviceExtensionRequests", roots.RowList(
     "DeviceExtensionRequest", ExtensionRow, order=lambda request: device_extensions.requests_order(),
     condition=lambda actor, request, bound: device_extensions.requests_condition(actor, bound("status")),
-    params=lambda args: {"status": args["status"].value if args.get("status") is not None else None}))
+    params=lambda args, actor: {"status": args["status"].value if args.get("status") is not None else None}))
 plan.root("shipmentsToRecord", roots.RowList(
     "Shipment", ShipmentRow, order=lambda shipment: shipments.queue_order(),
     condition=lambda actor, shipment, bound: shipments.queue_condition(actor, [StatusValue.REQUESTED])))
 plan.root("returnsToReconcile", roots.RowList(
     "Shipment", ShipmentRow, order=lambda shipment: shipments.queue_order(),
     condition=lambda actor, shipment, bound: shipments.queue_condition(actor, TO_RECONCILE)))
-def _demo_lookup(args: dict) -> dict:
-    """demoOrders' arguments as `demo_orders.lookup` reads them (None: that way not asked)."""
+def _demo_lookup(args: dict, actor) -> dict:
+    """demoOrders' arguments as `demo_orders.asked` reads them for this actor (None: that way not asked)."""
     customer = args.get("customerOrgId")
     pk = roots.pk_of(customer, lambda text: decode_id(text, "Customer")) if customer else None
-    customer_id, email, serials = demo_orders.lookup(pk, args.get("adminEmail"), args.get("serialNumbers"))
+    customer_id, email, serials = demo_orders.asked(actor, pk, args.get("adminEmail"), args.get("serialNumbers"))
     return {"customer": customer_id, "email": email, "serials": serials}
 
 

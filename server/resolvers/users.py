@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from server import loaders
@@ -25,6 +26,15 @@ from server.schema.types.users import ApiToken, ApiTokenPayload, ChangePasswordP
 AUTH = [IsAuthenticated]
 
 
+async def query_error(context, error: DomainError, operation: str) -> GraphQLError:
+    """How these queries answer a DomainError (they have no userErrors): a PermissionError, answered
+    with code FORBIDDEN whatever the error (server.graphql_http's `_error_json`); a FORBIDDEN is audited
+    (R-ROLE-02). The resolvers' (`_query`) and the read planner's (`plan.root(..., refusal=)`)."""
+    if error.code is ErrorCode.FORBIDDEN:
+        await audit_denied(context, operation)
+    return GraphQLError(error.message, original_error=PermissionError(error.message))
+
+
 async def _query(info: Info, operation: str, call: Callable[[Any], Awaitable[Any]]) -> Any:
     """Queries have no userErrors: a denial is a GraphQL error with code FORBIDDEN. The read session
     one field at a time (sibling root fields resolve concurrently)."""
@@ -32,9 +42,7 @@ async def _query(info: Info, operation: str, call: Callable[[Any], Awaitable[Any
         async with loaders.read(info.context) as db:
             return await call(db)
     except DomainError as error:
-        if error.code is ErrorCode.FORBIDDEN:
-            await audit_denied(info.context, operation)
-        raise PermissionError(error.message) from None
+        raise (await query_error(info.context, error, operation)).original_error from None
 
 
 async def _user_out(db, user) -> PartnerUser:
@@ -124,9 +132,11 @@ class UserMutation:
         return ChangePasswordPayload(ok=not errors, user_errors=errors)
 
 
-# What the planner reads for these fields (server.planner): the domain's reach; FORBIDDEN (raised by the
-# condition) leaves the field to the resolver above, which answers and audits it.
+# What the planner reads for these fields (server.planner): the domain's reach; a FORBIDDEN (raised by the
+# condition) is answered and audited as the resolver above does (`query_error`).
 plan.root("partnerUsers", roots.RowList("PartnerUser", User, order=lambda user: [user.c.email],
-                                        condition=lambda actor, user, bound: users.users_in_reach(actor)))
+                                        condition=lambda actor, user, bound: users.users_in_reach(actor)),
+          refusal=query_error)
 plan.root("apiTokens", roots.RowList("ApiToken", ApiTokenRow, order=lambda token: [token.c.id],
-                                     condition=lambda actor, token, bound: users.tokens_in_reach(actor)))
+                                     condition=lambda actor, token, bound: users.tokens_in_reach(actor)),
+          refusal=query_error)

@@ -13,7 +13,7 @@ from server.planner import roots
 from server.domain.webhooks import log as webhook_log
 from server.domain.webhooks import endpoints as webhooks
 from server.resolvers.answer import attempt
-from server.resolvers.users import _query
+from server.resolvers.users import _query, query_error
 from server.schema.node import decode_id, to_global_id
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.webhooks import (DeleteWebhookEndpointPayload, WebhookDelivery, WebhookDeliveryPayload,
@@ -123,15 +123,19 @@ class WebhookMutation:
         return WebhookDeliveryPayload(delivery=delivery, user_errors=errors)
 
 
-# What the planner reads for these fields (server.planner): the domain's reach (FORBIDDEN leaves the field
-# to the resolver); an endpoint that is not the partner's is the resolver's NOT_FOUND.
+# What the planner reads for these fields (server.planner): the domain's reach (a FORBIDDEN, an argument
+# refused: answered and audited as the resolver does, `query_error`); an endpoint that is not the
+# partner's is the resolver's NOT_FOUND.
 plan.root("webhookEventTypes", roots.Value(lambda: list(webhook_events.CATALOGUE), public=False))
 plan.root("webhookEndpoints", roots.RowList("WebhookEndpoint", EndpointRow, order=lambda endpoint: [endpoint.c.id],
-                                            condition=lambda actor, endpoint, bound: webhooks.endpoints_in_reach(actor)))
-plan.root("webhookEndpoint", roots.ById("WebhookEndpoint", EndpointRow, webhooks.endpoints_in_reach, required=True))
+                                            condition=lambda actor, endpoint, bound: webhooks.endpoints_in_reach(actor)),
+          refusal=query_error)
+plan.root("webhookEndpoint", roots.ById("WebhookEndpoint", EndpointRow, webhooks.endpoints_in_reach, required=True),
+          refusal=query_error)
 plan.root("webhookDeliveries", roots.ChildrenOf(
     "WebhookDelivery", "WebhookEndpoint", "endpointId",
     visible=webhook_log.endpoint_in_reach,
     rows=lambda actor, pk, limit: webhook_log.newest(pk, limit), order=lambda delivery: [delivery.id.desc()],
-    limit=lambda args: webhook_log.check_first(args["first"])))
-plan.root("webhookDelivery", roots.ById("WebhookDelivery", DeliveryRow, webhook_log.deliveries_in_reach, required=True))
+    limit=lambda args: webhook_log.check_first(args["first"])), refusal=query_error)
+plan.root("webhookDelivery", roots.ById("WebhookDelivery", DeliveryRow, webhook_log.deliveries_in_reach, required=True),
+          refusal=query_error)

@@ -32,7 +32,7 @@ class Context:
     after_commit: list[Any] = field(default_factory=list)
     #: The sessionmaker writes go through (`unit_of_work`) when `sessionmaker` is the read pool's
     #: autocommit one (the read planner's contexts: an audited look-up it answers writes like the
-    #: resolver); None: `sessionmaker` writes.
+    #: resolver, a denial's audit row, R-ROLE-02); None: `sessionmaker` writes.
     write_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     async def db(self) -> AsyncSession:

@@ -29,6 +29,12 @@ async def test_metrics_count_what_fell_back_by_field(app, client, sessionmaker, 
     assert app.state.planner.fallbacks["Query.siteUrlAvailable"] >= 1
     assert 'trialdesk_planner_fallbacks_total{reason="Query.siteUrlAvailable"}' in text
     assert 'trialdesk_planner_answered_total{operation="(anonymous)"}' in text
+    # a signed-out caller: answered by the planner with the permission class's error, counted as such
+    before = app.state.planner.roots[("viewer", "planner")]
+    await client.post("/graphql", json={"query": "{ viewer { email } }"})
+    text = metrics.prometheus(app.state.planner, schema._schema)
+    assert 'trialdesk_planner_refusals_total{field="viewer",code="UNAUTHENTICATED"} 1' in text
+    assert app.state.planner.roots[("viewer", "planner")] == before + 1
 
 
 async def test_metrics_answer_only_the_machine_itself(client):

@@ -171,7 +171,8 @@ async def test_a_query_mixing_planned_and_unplanned_root_fields_is_answered_by_b
                                              variables, "Q")
     assert orjson.dumps(planned) == orjson.dumps(body)
     assert list(body["data"]) == ["trialDurations", "customer", "deviceCatalog"] and body["data"]["customer"] is None
-    assert [e["path"] for e in body["errors"]] == [["customer"]] and [r.key for r in answer.rest] == ["customer"]
+    assert [e["path"] for e in body["errors"]] == [["customer"]] and answer.complete  # the planner answers it
+    assert answer.valued == {"trialDurations", "deviceCatalog"}
 
 
 BAD_CURSOR = 'query Q { customers(after: "not-a-cursor") { totalCount } __typename }'
@@ -180,25 +181,35 @@ CONSTANTS = "query Q { trialDurations businessVerticals __typename }"
 
 async def test_a_query_the_reference_answers_whole_costs_one_lookup(postgres, sessionmaker):
     """What the reference path answers whole is decided from the plan before any per-request work
-    (`graphql_http.prepare`: no Context, no connection, no variable coercion): literal arguments
-    refused for everyone (a malformed cursor) beside constants, a signed-out caller with no public
-    root field that reads, an operation that read nothing for this actor the last time. An
-    operation of constants only is the planner's (no read, no statement); a root field the data
-    refused (a customer out of reach) is handed back without a read the next time, for a while, and
-    then the whole operation before any work (for the same actor and variables' values)."""
+    (`graphql_http.prepare`: no Context, no connection, no variable coercion): an operation that read
+    nothing for this actor the last time. Literal arguments refused for everyone (a malformed cursor)
+    and a signed-out caller are the planner's, answered with the reference's error without a read (a
+    signed-out caller's answer kept with the plan); an operation of constants only is the planner's
+    (no read, no statement); a root field the data refused (a customer out of reach) is handed back
+    without a read the next time, for a while, and then the whole operation before any work (for the
+    same actor and variables' values)."""
     from server import graphql_http
     from server.domain.core.actor import ANONYMOUS
 
     app = postgres
     alpha, beta, ids, actor = await _arrange(sessionmaker)
     planner, documents = app.state.planner, app.state.documents
-    assert not graphql_http.prepare(planner, documents, BAD_CURSOR, "Q").planned  # whoever asks
-    assert planner.plans[(BAD_CURSOR, "Q")].unplannable == "nothing planned to read"
-    body, planned, answer = await both_paths(app.state, planner, documents, actor, BAD_CURSOR, {}, "Q")
-    assert answer is None and planned == body and body["errors"][0]["path"] == ["customers"]
+    for who in (actor, ANONYMOUS):
+        assert graphql_http.prepare(planner, documents, BAD_CURSOR, "Q", who).planned  # whoever asks
+        body, planned, answer = await both_paths(app.state, planner, documents, who, BAD_CURSOR, {}, "Q")
+        assert answer.complete and orjson.dumps(planned) == orjson.dumps(body) and body["data"] is None
+        assert [e["path"] for e in body["errors"]] == [["customers"]]
+        assert body["errors"][0]["extensions"]["code"] == ("INVALID_INPUT" if who is actor else "UNAUTHENTICATED")
+    assert [statement for statement, _ in planner.plans[(BAD_CURSOR, "Q")].statements.values()] == [None, None]
 
     signed_out = 'query Q { customer(id: "%s") { name } }' % to_global_id("Customer", ids["Zeta"])
-    assert not graphql_http.prepare(planner, documents, signed_out, "Q", ANONYMOUS).planned
+    assert graphql_http.prepare(planner, documents, signed_out, "Q", ANONYMOUS).planned
+    for _ in range(2):  # the second from the plan (`Plan.constants`)
+        body, planned, answer = await both_paths(app.state, planner, documents, ANONYMOUS, signed_out, {}, "Q")
+        assert answer.complete and answer.constant and orjson.dumps(planned) == orjson.dumps(body)
+        assert body["data"] == {"customer": None} and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert list(planner.plans[(signed_out, "Q")].constants) == [()]
+    assert [statement for statement, _ in planner.plans[(signed_out, "Q")].statements.values()] == [None]
     assert graphql_http.prepare(planner, documents, signed_out, "Q", actor).planned
 
     for who in (actor, ANONYMOUS):

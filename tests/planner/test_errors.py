@@ -1,0 +1,117 @@
+"""Issue 25: the planner answers the root fields the reference path answers with an error itself, as
+the reference does (server.planner.refusals): a signed-out caller (the permission class's error, null
+at the root's key, `data` null for a non-null root), arguments refused whoever asks (literal or
+variable), an object out of reach, a FORBIDDEN (audited once, R-ROLE-02); merged with the reference
+path's errors in graphql-core's order when the reference answers the rest. Bodies compared whole
+(data and errors, the list's order too) with the reference path alone. PostgreSQL only, like the planner.
+"""
+from __future__ import annotations
+
+import orjson
+from sqlalchemy import func, select
+
+from server.db.models import AuditEvent
+from server.domain.core.actor import ANONYMOUS, Actor, ActorKind
+from server.enums import Role
+from server.schema.node import to_global_id
+from tests.helpers import both_paths
+from tests.planner.test_documents import _arrange_detail, _detail_actors
+
+TRIALS_TEAM = Actor(kind=ActorKind.TRIALS_TEAM, roles=frozenset({Role.TRIALS_TEAM}), email="trials@platform.example")
+
+
+async def _same(app, actor, text: str, variables: dict | None = None, name: str = "Q"):
+    """(the reference path's body, the planner's Answer), the planned path's body equal to it, byte for byte."""
+    body, planned, answer = await both_paths(app.state, app.state.planner, app.state.documents, actor, text,
+                                             variables or {}, name)
+    assert orjson.dumps(planned) == orjson.dumps(body), (planned, body)
+    return body, answer
+
+
+async def test_a_signed_out_caller_is_answered_by_the_planner_without_a_read(postgres, sessionmaker):
+    """The permission class's error at each guarded root (message and extensions read from the Strawberry
+    field), null there, `data` null when the root is non-null; public roots answered beside; no read, and
+    the answer kept with the plan for the next signed-out call."""
+    await _arrange_detail(sessionmaker)
+    planner = postgres.state.planner
+    body, answer = await _same(postgres, ANONYMOUS, "query Q { viewer { email } }")
+    assert body == {"errors": [{"message": "Sign in or send a bearer token.", "locations": [{"line": 1, "column": 11}],
+                                "path": ["viewer"], "extensions": {"code": "UNAUTHENTICATED"}}], "data": None}
+    assert answer.complete and answer.constant
+    text = "query Q { trialDurations c: customer(id: \"x\") { name } t: trial(id: \"y\") { id } deviceCatalog { model } }"
+    before = planner.roots.copy()
+    body, answer = await _same(postgres, ANONYMOUS, text)
+    assert [e["path"] for e in body["errors"]] == [["c"], ["t"]] and body["data"]["c"] is None
+    assert answer.complete and not answer.constant  # deviceCatalog reads
+    assert planner.roots - before == {("trialDurations", "planner"): 1, ("customer", "planner"): 1,
+                                      ("trial", "planner"): 1, ("deviceCatalog", "planner"): 1}
+    # an undeclared root field too (the permission class comes first), and a synchronous non-null one:
+    # graphql-core stops at it, the other fields' errors are not reported
+    for text in ("query Q { a: siteUrlAvailable(name: \"x\") { available } viewer { email } }",
+                 "query Q { customer(id: \"x\") { name } webhookEventTypes viewer { email } }"):
+        body, answer = await _same(postgres, ANONYMOUS, text)
+        assert answer.complete and body["data"] is None
+    assert [e["path"] for e in body["errors"]] == [["webhookEventTypes"]]
+    assert planner.refusals[("viewer", "UNAUTHENTICATED")] >= 2
+
+
+async def test_arguments_refused_whoever_asks_are_answered_by_the_planner(postgres, sessionmaker):
+    """A malformed cursor or `first` out of range, literal (decided with the plan) or a variable: the
+    reference's error (raised by the same domain functions), without a read."""
+    a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
+    actor = _detail_actors(a, b, c, acme_id, full_id)[0]
+    literal = 'query Q { customers(after: "not-a-cursor") { totalCount } n: customer(id: "x") { id } }'
+    body, answer = await _same(postgres, actor, literal)
+    assert answer.complete and body["data"] is None and body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    variable = "query Q($first: Int, $after: String) { customers(first: $first, after: $after) { totalCount } }"
+    for values in ({"first": 1000}, {"first": -1}, {"after": "not-a-cursor"}, {"first": 2}):
+        body, answer = await _same(postgres, actor, variable, values)
+        assert answer.complete and (body["data"] is None) == (values != {"first": 2}), values
+
+
+async def test_partial_plans_merge_both_sides_errors_in_graphql_cores_order(postgres, sessionmaker):
+    """The planner's errors and the reference path's (the root fields it left: availableServices) in one
+    list as graphql-core orders them: non-null roots that fail null `data` and only the first of them in
+    the document's order is reported; nullable ones' errors as they come."""
+    a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
+    actor = _detail_actors(a, b, c, acme_id, full_id)[0]
+    beta = to_global_id("Customer", names["beta only 0"])
+    services = 'a: availableServices(customerId: "%s") { type }' % beta
+    cursor = 'customers(after: "not-a-cursor") { totalCount }'
+    for text in (f"query Q {{ {services} {cursor} viewer {{ email }} }}", f"query Q {{ {cursor} {services} }}",
+                 f'query Q {{ {services} n: customer(id: "x") {{ id }} customers(first: 1) {{ totalCount }} }}'):
+        body, answer = await _same(postgres, actor, text)
+        assert answer is not None and [r.key for r in answer.rest] == ["a"] and body["data"] is None, body
+        assert len(body["errors"]) == 1
+    body, answer = await _same(postgres, ANONYMOUS, f"query Q {{ {services} {cursor} trialDurations }}")
+    assert answer.complete and [e["path"] for e in body["errors"]] == [["a"]]  # both non-null: the first
+
+
+async def test_r_role_02_planned_denial_is_audited(postgres, sessionmaker):
+    """A FORBIDDEN the planner answers (the trials team's audit log) writes exactly one
+    `permission.denied` row, as the reference path does, through the same function
+    (server.resolvers.answer.graphql_error), on the request's write sessionmaker."""
+    from server import graphql_http
+    from server.planner.execute import Reading
+    from server.schema.context import Context
+
+    await _arrange_detail(sessionmaker)
+    state, text = postgres.state, "query Q { auditLog { totalCount } viewer { email } }"
+    document = state.documents.get(text)[0]
+
+    async def denials() -> int:
+        async with sessionmaker() as db:
+            return await db.scalar(select(func.count()).select_from(AuditEvent)
+                                   .where(AuditEvent.action == "permission.denied"))
+
+    before = await denials()
+    reading = Reading(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=TRIALS_TEAM,
+                      write_sessionmaker=state.sessionmaker)
+    answer = await state.planner.run(reading, text, document, document.definitions[0], {}, "Q")
+    await reading.close()
+    planned = graphql_http.planned_body(answer)
+    assert answer.complete and "auditLog" not in answer.valued and await denials() == before + 1
+    context = Context(sessionmaker=state.sessionmaker, settings=state.settings, actor=TRIALS_TEAM)
+    _, body, _ = await graphql_http.run(state.graphql_schema, state.documents, context, text, {}, "Q")
+    assert await denials() == before + 2 and orjson.dumps(planned) == orjson.dumps(body)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN" and body["data"] is None
