@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from server.db.models import AuditEvent
 from server.domain.core.actor import ANONYMOUS, Actor, ActorKind
 from server.enums import Role
-from server.schema.node import to_global_id
 from tests.helpers import both_paths
 from tests.planner.test_documents import _arrange_detail, _detail_actors
 
@@ -70,21 +69,24 @@ async def test_arguments_refused_whoever_asks_are_answered_by_the_planner(postgr
 
 
 async def test_partial_plans_merge_both_sides_errors_in_graphql_cores_order(postgres, sessionmaker):
-    """The planner's errors and the reference path's (the root fields it left: availableServices) in one
-    list as graphql-core orders them: non-null roots that fail null `data` and only the first of them in
-    the document's order is reported; nullable ones' errors as they come."""
+    """The planner's errors and the reference path's (a root field it hands back: existingOrganization's
+    refusal of a malformed email) in one list as graphql-core orders them: a nullable root's error as it
+    comes, a non-null root's failure nulls `data` and comes last (only the first such in the document's
+    order is reported), whichever side answered it."""
     a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
     actor = _detail_actors(a, b, c, acme_id, full_id)[0]
-    beta = to_global_id("Customer", names["beta only 0"])
-    services = 'a: availableServices(customerId: "%s") { type }' % beta
-    cursor = 'customers(after: "not-a-cursor") { totalCount }'
-    for text in (f"query Q {{ {services} {cursor} viewer {{ email }} }}", f"query Q {{ {cursor} {services} }}",
-                 f'query Q {{ {services} n: customer(id: "x") {{ id }} customers(first: 1) {{ totalCount }} }}'):
+    rest = 'e: existingOrganization(adminEmail: "not an email") { name }'
+    weeks = "w: trialsByWeek(weeks: 0) { conversionRate }"
+    cursor = 'c: customers(after: "not-a-cursor") { totalCount }'
+    for text, paths in ((f"query Q {{ {rest} {weeks} viewer {{ email }} }}", [["e"], ["w"]]),
+                        (f"query Q {{ {weeks} {rest} {cursor} }}", [["e"], ["w"]]),
+                        (f"query Q {{ {cursor} {rest} {weeks} }}", [["e"], ["c"]]),
+                        (f"query Q {{ {rest} customers(first: 1) {{ totalCount }} }}", [["e"]])):
         body, answer = await _same(postgres, actor, text)
-        assert answer is not None and [r.key for r in answer.rest] == ["a"] and body["data"] is None, body
-        assert len(body["errors"]) == 1
-    body, answer = await _same(postgres, ANONYMOUS, f"query Q {{ {services} {cursor} trialDurations }}")
-    assert answer.complete and [e["path"] for e in body["errors"]] == [["a"]]  # both non-null: the first
+        assert answer is not None and [r.key for r in answer.rest] == ["e"], (text, body)
+        assert [e["path"] for e in body["errors"]] == paths and (body["data"] is None) == (len(paths) > 1), body
+    body, answer = await _same(postgres, ANONYMOUS, f"query Q {{ {rest} {weeks} {cursor} trialDurations }}")
+    assert answer.complete and [e["path"] for e in body["errors"]] == [["e"], ["w"]]  # non-null: the first
 
 
 async def test_r_role_02_planned_denial_is_audited(postgres, sessionmaker):

@@ -292,7 +292,7 @@ async def bench(postgres, sessionmaker):
         (arranged.answered, arranged.compared)
     # a signed-out caller is answered by the planner, whole (the permission classes' errors, the public
     # root fields), never handed back to the reference path
-    assert not arranged.examples or (len(arranged.signed_out) >= 20 and all(
+    assert not arranged.examples or (len(arranged.signed_out) >= 5 and all(
         complete for _, complete in arranged.signed_out)), arranged.signed_out
 
 
