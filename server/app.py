@@ -200,7 +200,7 @@ async def _run_planned(request: Request, planned: tuple, query: str, variables, 
         if check is not None:  # the statement built for the token's last actor, its row read with it
             reading = Reading(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=check.guess,
                               request=request, redis=state.redis, request_id=request_id, connection=connection,
-                              token=check)
+                              token=check, write_sessionmaker=state.sessionmaker)
             answer = await gql.run_planned(state.planner, planned, reading, query, variables, name)
             if await graphql_actor(request, connection, check) == check.guess:
                 return answer

@@ -8,7 +8,9 @@ the selection without graphql-core's execution.
 (server.planner.run), after the statement of the other root fields, on the request's context — its
 reads on the context's read session (`loaders.read`), its writes in `context.unit_of_work()` on the
 write sessionmaker (`Context.write_sessionmaker`: the same transaction, audit rows and rate limits as
-the resolver's, since it is the resolver's code). What it answers — the resolver's Strawberry objects,
+the resolver's, since it is the resolver's code), and only once the actor is confirmed
+(`Context.actor_confirmed`: a bearer token read in the planner's statement gives a guessed actor until
+its row is checked). What it answers — the resolver's Strawberry objects,
 or a list of them, or None — is picked to the selection (`Compiler.picker`: aliases, fragments,
 `__typename`, `@skip`/`@include`), the picker built once per statement, not walked per request.
 
@@ -43,6 +45,8 @@ class Call(Root):
         pick, fn, many, name = compiler.picker(self.type_name, planned.nodes), self.fn, self.many, planned.name
 
         async def answer(values: list, env: Any) -> Any:
+            if not await env.context.actor_confirmed():  # a bearer token's guessed actor, not (any longer) its own
+                raise Fallback(f"{name}: not the token's actor")  # the request is planned again for the right one
             try:
                 value = await fn(env.context, env.args)
             except DomainError as error:  # raised before any write: the reference answers it (its error)

@@ -78,6 +78,17 @@ class Reading(Context):
     connection: Any = None
     token: Any = None
 
+    async def actor_confirmed(self) -> bool:
+        """With a bearer token read in the statement (`token`), `actor` is the actor the token gave last
+        time, a guess until its row is checked: checked here (its row read with the statement, else read
+        now; server.auth.middleware.graphql_actor, which keeps the answer for the request), so a call root
+        (server.planner.calls) never writes in the name of a revoked token's actor."""
+        if self.token is None:
+            return True
+        from server.auth.middleware import graphql_actor
+
+        return await graphql_actor(self.request, self.connection, self.token) == self.token.guess
+
 
 async def one_row(context: Any, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
     """The statement's one row, on a connection of the request's engine (`context.sessionmaker`).

@@ -46,6 +46,9 @@ class Context:
         """One transaction for one mutation: committed on success, rolled back on any error (what the
         domain kept for that case, `server.kept`, is then written on its own)."""
         writes = self.write_sessionmaker or self.sessionmaker
+        if writes is self.sessionmaker and _autocommit(writes):  # never write through the read pool's
+            raise RuntimeError("a unit of work on the autocommit read sessionmaker: give the context its "
+                               "write_sessionmaker")
         async with writes() as session:
             try:
                 async with session.begin():
@@ -55,6 +58,12 @@ class Context:
                 raise
             kept.after_commit(session)
         await self.after_write()
+
+    async def actor_confirmed(self) -> bool:
+        """Whether `actor` is the request's actor for sure, before anything is written in its name. Here
+        always; the read planner's context may run for a bearer token's guessed actor
+        (server.planner.execute.Reading)."""
+        return True
 
     async def after_write(self) -> None:
         """Reads after a write must see it: the next read opens a new read session and the loaders
@@ -89,3 +98,9 @@ class Context:
                     await session.invalidate()
                 except Exception:  # noqa: BLE001, S110 - already closed: nothing left to give back
                     pass
+
+
+def _autocommit(sessionmaker: Any) -> bool:
+    """Whether the sessionmaker's engine commits each statement (server.db.engine's read sessionmaker)."""
+    engine = sessionmaker.kw.get("bind")
+    return engine is not None and engine.get_execution_options().get("isolation_level") == "AUTOCOMMIT"

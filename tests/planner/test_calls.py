@@ -209,3 +209,42 @@ async def test_r_set_02_a_refused_preview_is_answered_by_the_planner_with_one_de
     async with sessionmaker() as db:
         assert await db.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "permission.denied", AuditEvent.actor == reader.label)) == 1
+
+
+async def test_r_ex_01_r_role_02_a_look_up_is_never_made_for_a_revoked_tokens_guessed_actor(postgres, client,
+                                                                                           sessionmaker):
+    """A known bearer token's request is planned for the actor it gave last time, its row read with the
+    statement (server.auth.authenticate.TokenCheck); a call root that writes (R-EX-01's look-up) runs only once
+    that actor is confirmed: after the token is revoked the next request answers signed out and nothing is
+    looked up, counted or audited in the revoked token's name. Alone (no statement: the token read first) and
+    beside a statement root (its row read with the statement)."""
+    from sqlalchemy import update
+
+    from server.db.models import ApiToken
+    from tests import factories
+    from tests.helpers import gql
+
+    team = await factories.partner_team(sessionmaker, roles=[Role.SALES_ADMIN])
+    token = team.tokens[Role.SALES_ADMIN]
+    alone = '{ existingOrganization(adminEmail: "nobody@nowhere.example") { name } }'
+    beside = '{ viewer { email } existingOrganization(adminEmail: "nobody@nowhere.example") { name } }'
+
+    async def audited() -> int:
+        async with sessionmaker() as db:
+            return await db.scalar(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.action == "organization.lookup"))
+
+    before = postgres.state.planner.roots[("existingOrganization", "planner")]
+    for n, text in enumerate([alone, beside, alone, beside]):
+        body = await gql(client, text, token=token)
+        assert body == {"data": {**({"viewer": {"email": team.emails[Role.SALES_ADMIN]}} if text == beside else {}),
+                                 "existingOrganization": None}}, body
+        assert await audited() == n + 1
+    assert postgres.state.planner.roots[("existingOrganization", "planner")] == before + 4  # the planner's look-ups
+    async with sessionmaker() as db, db.begin():
+        await db.execute(update(ApiToken).where(ApiToken.user_id == team.user_ids[Role.SALES_ADMIN])
+                         .values(revoked_at=clock.now()))
+    for text in (alone, beside):
+        body = await gql(client, text, token=token)
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
+    assert await audited() == 4
