@@ -320,7 +320,8 @@ class Planner:
                 phase = LATE
             located = locate(await as_error(context, planned, error), planned.nodes, planned.key)
             failures.append(Failure(index, phase, kind(self.schema, planned.name).non_null, located))
-            code = (located.extensions or {}).get("code") or type(getattr(located, "original_error", None)).__name__
+            code = (located.extensions or {}).get("code") or (  # a PermissionError is answered FORBIDDEN
+                "FORBIDDEN" if isinstance(located.original_error, PermissionError) else "error")
             self.refusals[(planned.name, str(code))] += 1
         return failures
 

@@ -117,3 +117,25 @@ async def test_r_role_02_planned_denial_is_audited(postgres, sessionmaker):
     _, body, _ = await graphql_http.run(state.graphql_schema, state.documents, context, text, {}, "Q")
     assert await denials() == before + 2 and orjson.dumps(planned) == orjson.dumps(body)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN" and body["data"] is None
+
+
+async def test_r_role_02_a_denial_the_planner_answers_over_http_is_audited_once(postgres, client, sessionmaker):
+    """Over `/graphql` with a bearer token (the first request reads the token apart, the next ones in the
+    planner's statement, built for the actor it gave last time): each FORBIDDEN the planner answers
+    (partnerUsers for a read-only role) writes one `permission.denied` row, on the write sessionmaker."""
+    from tests import factories
+    from tests.helpers import gql
+
+    team = await factories.partner_team(sessionmaker, "Alpha")
+
+    async def denials() -> int:
+        async with sessionmaker() as db:
+            return await db.scalar(select(func.count()).select_from(AuditEvent)
+                                   .where(AuditEvent.action == "permission.denied"))
+
+    before, counted = await denials(), postgres.state.planner.refusals.copy()
+    for call in range(1, 4):
+        body = await gql(client, "{ partnerUsers { email } viewer { email } }", token=team.tokens[Role.READ_ONLY])
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
+        assert await denials() == before + call
+    assert postgres.state.planner.refusals - counted == {("partnerUsers", "FORBIDDEN"): 3}
