@@ -139,3 +139,32 @@ async def test_r_role_02_a_denial_the_planner_answers_over_http_is_audited_once(
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
         assert await denials() == before + call
     assert postgres.state.planner.refusals - counted == {("partnerUsers", "FORBIDDEN"): 3}
+
+
+async def test_r_role_02_no_denial_is_written_for_a_revoked_token_s_guessed_actor(postgres, client, sessionmaker):
+    """The planner's statement built for the actor a bearer token gave last time: a FORBIDDEN it answers
+    for that guess writes no denial once the token is revoked (the request is then answered signed out,
+    as the reference path answers it: no denial either)."""
+    from sqlalchemy import update
+
+    from server import clock
+    from server.auth.tokens import hash_token
+    from server.db.models import ApiToken
+    from tests.helpers import gql
+    from tests.planner.test_token_in_statement import _two_role_token
+
+    token, _, _ = await _two_role_token(sessionmaker)  # sales roles: partnerUsers is FORBIDDEN
+    text = "{ partnerUsers { email } customers(first: 1) { totalCount } }"
+
+    async def denials() -> int:
+        async with sessionmaker() as db:
+            return await db.scalar(select(func.count()).select_from(AuditEvent)
+                                   .where(AuditEvent.action == "permission.denied"))
+
+    for call in range(1, 3):
+        assert (await gql(client, text, token=token))["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert await denials() == call
+    async with sessionmaker() as db, db.begin():
+        await db.execute(update(ApiToken).where(ApiToken.token_hash == hash_token(token)).values(revoked_at=clock.now()))
+    body = await gql(client, text, token=token)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" and await denials() == 2
