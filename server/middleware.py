@@ -3,11 +3,23 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def begin_request(scope: Scope) -> str:
+    """The request's ID (the caller's `X-Request-ID` when it is a valid one, else a new one), kept in
+    the scope's state and bound to every log line of the request."""
+    incoming = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"").decode("latin-1")
+    request_id = incoming if _VALID.match(incoming) else os.urandom(16).hex()  # uuid4().hex's form, 1/5 the CPU
+    scope.setdefault("state", {})["request_id"] = request_id
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    return request_id
 
 
 class RequestIdMiddleware:
@@ -18,11 +30,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"").decode("latin-1")
-        request_id = incoming if _VALID.match(incoming) else os.urandom(16).hex()  # uuid4().hex's form, 1/5 the CPU
-        scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        request_id = begin_request(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -56,6 +64,15 @@ class SecurityHeadersMiddleware:
                       (b"referrer-policy", b"same-origin")] + ([(b"strict-transport-security", HSTS)]
                                                                if production else [])
 
+    def secured(self, headers: Any) -> list[tuple[bytes, bytes]]:
+        """`headers` with the security headers after them (those the response does not set itself)."""
+        headers = list(headers)
+        names = {name.lower() for name, _ in headers}
+        headers += [(name, value) for name, value in self.fixed if name not in names]
+        if b"content-security-policy" not in names:
+            headers.append((b"content-security-policy", _CSP))
+        return headers
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -63,12 +80,7 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in self.fixed if name not in names]
-                if b"content-security-policy" not in names:
-                    headers.append((b"content-security-policy", _CSP))
-                message["headers"] = headers
+                message["headers"] = self.secured(message.get("headers", []))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -78,11 +78,17 @@ def clear_session_cookie(response: Response, settings) -> None:
     response.headers.append("set-cookie", cookie_header(settings, sessions.COOKIE, "", max_age=0))
 
 
+async def refresh_clock(state) -> None:
+    """The test clock's shared offset (never in production), before anything reads "now": a sign-in's
+    new session expires by it too."""
+    if clock.enabled():
+        async with state.read_engine.connect() as conn:
+            await clock.refresh(conn)
+
+
 async def resolve(state, headers: Headers, cookies: dict[str, str], path: str) -> Auth:
     settings = state.settings
-    if clock.enabled():  # the test clock's shared offset (never in production), before anything reads
-        async with state.read_engine.connect() as conn:  # "now": a sign-in's new session expires by it too
-            await clock.refresh(conn)
+    await refresh_clock(state)
     authorization = headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         if path == "/graphql":
