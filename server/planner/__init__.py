@@ -39,8 +39,9 @@ How a request goes (server.graphql_http.prepare / run_planned, from `/graphql` a
    audit rows and rate limit are the resolver's own, once per request. Its Python value (the resolver's
    Strawberry objects) is picked to the selection by a picker built once per statement
    (`Compiler.picker`); graphql-core does not run. A DomainError it raises is raised before any write
-   (a role refused, a malformed email, the hour's look-ups used up) and is handed to the reference
-   path, whose own attempt writes what it always does (the denial's audit row), once.
+   (a role refused, a malformed email, the hour's look-ups used up) and answered like any root's (the
+   resolver's own conversion, which audits a FORBIDDEN once). A call runs only once the actor is
+   confirmed (`Context.actor_confirmed`: a bearer token read in the statement gives a guessed actor).
 
 Errors, as the reference answers them (server.planner.refusals): a root field the reference path
 answers with an error the planner answers with the same error, decided from the same source: a

@@ -14,17 +14,16 @@ its row is checked). What it answers — the resolver's Strawberry objects,
 or a list of them, or None — is picked to the selection (`Compiler.picker`: aliases, fragments,
 `__typename`, `@skip`/`@include`), the picker built once per statement, not walked per request.
 
-A DomainError the function raises is what the reference answers with an error: the reference path
-answers that root field (`Fallback`); every such error of these functions is raised before any write
-(a role refused, an email malformed, the hour's look-ups used up: none counted, nothing audited), so
-the reference's own attempt writes what it always does, once.
+A DomainError the function raises (a role refused, an email malformed, the hour's look-ups used up, a
+customer out of reach: every one before any write, none counted, nothing audited) is answered by the
+planner as the resolver answers it (server.planner.run: the root's `refusal`, by default
+`answer.graphql_error`, the resolver's own conversion, which audits a FORBIDDEN once, R-ROLE-02).
 """
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
-from server.domain.core.errors import DomainError
 from server.planner.declare import Fallback, Root
 
 
@@ -47,10 +46,7 @@ class Call(Root):
         async def answer(values: list, env: Any) -> Any:
             if not await env.context.actor_confirmed():  # a bearer token's guessed actor, not (any longer) its own
                 raise Fallback(f"{name}: not the token's actor")  # the request is planned again for the right one
-            try:
-                value = await fn(env.context, env.args)
-            except DomainError as error:  # raised before any write: the reference answers it (its error)
-                raise Fallback(f"{name}: {error.message}") from error
+            value = await fn(env.context, env.args)  # a DomainError: answered as the resolver answers it (run.py)
             if value is None:
                 return None
             return [pick(item) for item in value] if many else pick(value)

@@ -18,7 +18,7 @@ from server.domain.core import visibility
 from server.db.models import AuditEvent as AuditEventRow
 from server.db.models import CustomerOrg
 from server.db.models import Trial as TrialRow
-from server.domain.core.errors import DomainError
+from server.domain.core.errors import DomainError, not_found
 from server.planner import declare as plan
 from server.planner import calls, roots
 from server.resolvers import cursors, customer_page
@@ -224,9 +224,10 @@ plan.plannable("ExistingOrganization", name=plan.ByRoot(), country=plan.ByRoot()
 
 class AvailableServicesRoot(calls.Call):
     """availableServices by customerId: `availability.statement`'s reads in the planner's statement, decided by
-    `availability.decide` (the rule `for_customer` applies to its own reads); a customer out of reach is the
-    reference's NOT_FOUND. By adminEmail (R-EX-01's look-up, rate-limited and audited: it writes) the
-    resolver's own function, called (calls.Call). With neither, every service, without a read."""
+    `availability.decide` (the rule `for_customer` applies to its own reads); a customer out of reach is
+    get_customer's NOT_FOUND (answered as the resolver answers it). By adminEmail (R-EX-01's look-up,
+    rate-limited and audited: it writes) the resolver's own function, called (calls.Call). With neither,
+    every service, without a read."""
 
     def __init__(self) -> None:
         super().__init__("ServiceAvailability", lambda context, args: available_services(context, None,
@@ -243,7 +244,7 @@ class AvailableServicesRoot(calls.Call):
             return (mode,), {}
         pk = roots.pk_of(args["customerId"], lambda text: decode_id(text, "Customer"))
         if pk is None:
-            raise plan.Fallback("availableServices: not found")  # get_customer's NOT_FOUND
+            raise not_found("customer", "customerId")  # get_customer's NOT_FOUND
         return (mode,), {f"{prefix}customer": pk}
 
     def reads(self, args: dict | None) -> bool:
@@ -262,7 +263,7 @@ class AvailableServicesRoot(calls.Call):
         def shape(values: list, env: Any) -> list:
             reach, details, purchased, held = values
             if not reach:
-                raise plan.Fallback("availableServices: not found")
+                raise not_found("customer", "customerId")  # get_customer's NOT_FOUND
             found = availability.decide(purchased, dict(held), env.actor.partner_id, details)
             return [pick(item) for item in _available(found)]
         return exprs, shape

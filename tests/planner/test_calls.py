@@ -3,7 +3,7 @@ existingOrganization, siteUrlAvailable, previewPartnerEmail) are answered by the
 own function, equal to the reference path for every actor of the arrangement, and with the same side
 effects: one audit row per organization look-up (R-EX-01), the hour's look-ups counted once per request,
 never twice; what the reference answers with an error (a role refused, a customer out of reach, the hour
-used up) is handed to it, which writes what it always does, once.
+used up) the planner answers alike, writing what the reference writes (a denial's audit row), once.
 
 PostgreSQL only (the planner).
 """
@@ -15,7 +15,7 @@ import orjson
 from graphql import get_operation_ast
 from sqlalchemy import func, select
 
-from server import clock, graphql_http
+from server import clock
 from server.db.models import AuditEvent, LoginAttempt, PurchasedService
 from server.db.models.trials import Trial, TrialService
 from server.domain.core.actor import Actor, ActorKind
@@ -158,9 +158,10 @@ async def test_r_ex_01_one_audit_row_and_one_count_per_look_up(postgres, session
     assert await _lookups(sessionmaker, sales) == (3, 2)
 
 
-async def test_r_ex_01_refused_look_ups_are_the_references_and_count_once(postgres, sessionmaker):
-    """A role that may not look up (FORBIDDEN: one denial audited) and the hour used up (RATE_LIMITED: nothing
-    counted) are the reference's answers; the planner's attempt wrote nothing, so each request writes once."""
+async def test_r_ex_01_refused_look_ups_are_answered_like_the_reference_and_count_once(postgres, sessionmaker):
+    """A role that may not look up (FORBIDDEN: one denial audited, through the resolver's own conversion) and
+    the hour used up (RATE_LIMITED: nothing counted) are answered by the planner with the reference's errors,
+    writing what the reference writes, once."""
     a, *_ = await _arrange(sessionmaker)
     reader = Actor(kind=ActorKind.PARTNER_USER, user_id=a.user_ids[Role.READ_ONLY], partner_id=a.partner_id,
                    roles=frozenset({Role.READ_ONLY}), email=a.emails[Role.READ_ONLY])
@@ -173,26 +174,21 @@ async def test_r_ex_01_refused_look_ups_are_the_references_and_count_once(postgr
             return await db.scalar(select(func.count()).select_from(AuditEvent).where(
                 AuditEvent.action == "permission.denied", AuditEvent.actor == reader.label))
 
-    body, planned, answer = await both_paths(state, state.planner, state.documents, reader,
-                                             OPERATIONS["ExistingOrganization"], {"adminEmail": "admin@acme.example"},
+    text, variables = OPERATIONS["ExistingOrganization"], {"adminEmail": "admin@acme.example"}
+    body, planned, answer = await both_paths(state, state.planner, state.documents, reader, text, variables,
                                              "ExistingOrganization")
     assert planned == body and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    assert answer is None  # handed back: the reference answered it, once (one denial audited)
-    assert await denials() == 1 and await _lookups(sessionmaker, reader) == (0, 0)
-    # the refusal is remembered for this actor and these arguments: the next request hands back unattempted,
-    # and the one after is handed back whole before any per-request work (the plan's verdict)
-    text, variables = OPERATIONS["ExistingOrganization"], {"adminEmail": "admin@acme.example"}
-    await both_paths(state, state.planner, state.documents, reader, text, variables, "ExistingOrganization")
-    assert not graphql_http.prepare(state.planner, state.documents, text, "ExistingOrganization", reader,
-                                    variables).planned
-    assert graphql_http.prepare(state.planner, state.documents, text, "ExistingOrganization", reader,
-                                {"adminEmail": "other@acme.example"}).planned
-    assert await denials() == 2
+    assert answer.complete and answer.data == {"existingOrganization": None}
+    assert await denials() == 2 and await _lookups(sessionmaker, reader) == (0, 0)  # one each: planned, reference
+    answer = await _planned(postgres, reader, "ExistingOrganization", variables)
+    assert answer.complete and await denials() == 3
     async with sessionmaker() as db, db.begin():
         db.add(LoginAttempt(key=f"orglookup:{sales.label}", window_start=clock.now() - timedelta(minutes=5),
                             failures=LOOKUPS_PER_HOUR))
-    answer = await _planned(postgres, sales, "ExistingOrganization", {"adminEmail": "admin@acme.example"})
-    assert answer is None or not answer.complete  # the reference answers RATE_LIMITED
+    for name in ("ExistingOrganization", "AvailableServices"):
+        body, planned, answer = await both_paths(state, state.planner, state.documents, sales, OPERATIONS[name],
+                                                 variables, name)
+        assert planned == body and body["errors"][0]["extensions"]["code"] == "RATE_LIMITED" and answer.complete
     assert await _lookups(sessionmaker, sales) == (0, LOOKUPS_PER_HOUR)
 
 

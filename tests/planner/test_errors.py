@@ -68,22 +68,32 @@ async def test_arguments_refused_whoever_asks_are_answered_by_the_planner(postgr
         assert answer.complete and (body["data"] is None) == (values != {"first": 2}), values
 
 
-async def test_partial_plans_merge_both_sides_errors_in_graphql_cores_order(postgres, sessionmaker):
+async def test_partial_plans_merge_both_sides_errors_in_graphql_cores_order(postgres, sessionmaker, monkeypatch):
     """The planner's errors and the reference path's (a root field it hands back: existingOrganization's
-    refusal of a malformed email) in one list as graphql-core orders them: a nullable root's error as it
-    comes, a non-null root's failure nulls `data` and comes last (only the first such in the document's
-    order is reported), whichever side answered it."""
+    refusal of a malformed email, its declaration taken away) in one list as graphql-core orders them: a
+    nullable root's error as it comes, a non-null root's failure nulls `data` and comes last (only the first
+    such in the document's order is reported), whichever side answered it; and the same answers with the
+    declaration (server.planner.calls: the planner answers that refusal too)."""
+    from tests.planner.test_metrics import undeclared
+
     a, b, c, acme_id, full_id, trial_id, names = await _arrange_detail(sessionmaker)
     actor = _detail_actors(a, b, c, acme_id, full_id)[0]
     rest = 'e: existingOrganization(adminEmail: "not an email") { name }'
     weeks = "w: trialsByWeek(weeks: 0) { conversionRate }"
     cursor = 'c: customers(after: "not-a-cursor") { totalCount }'
-    for text, paths in ((f"query Q {{ {rest} {weeks} viewer {{ email }} }}", [["e"], ["w"]]),
-                        (f"query Q {{ {weeks} {rest} {cursor} }}", [["e"], ["w"]]),
-                        (f"query Q {{ {cursor} {rest} {weeks} }}", [["e"], ["c"]]),
-                        (f"query Q {{ {rest} customers(first: 1) {{ totalCount }} }}", [["e"]])):
+    cases = ((f"query Q {{ {rest} {weeks} viewer {{ email }} }}", [["e"], ["w"]]),
+             (f"query Q {{ {weeks} {rest} {cursor} }}", [["e"], ["w"]]),
+             (f"query Q {{ {cursor} {rest} {weeks} }}", [["e"], ["c"]]),
+             (f"query Q {{ {rest} customers(first: 1) {{ totalCount }} }}", [["e"]]))
+    with monkeypatch.context() as patch:
+        undeclared(patch, "existingOrganization")
+        for text, paths in cases:
+            body, answer = await _same(postgres, actor, text + " ")  # a plan of its own
+            assert answer is not None and [r.key for r in answer.rest] == ["e"], (text, body)
+            assert [e["path"] for e in body["errors"]] == paths and (body["data"] is None) == (len(paths) > 1), body
+    for text, paths in cases:
         body, answer = await _same(postgres, actor, text)
-        assert answer is not None and [r.key for r in answer.rest] == ["e"], (text, body)
+        assert answer is not None and answer.complete, (text, body)
         assert [e["path"] for e in body["errors"]] == paths and (body["data"] is None) == (len(paths) > 1), body
     body, answer = await _same(postgres, ANONYMOUS, f"query Q {{ {rest} {weeks} {cursor} trialDurations }}")
     assert answer.complete and [e["path"] for e in body["errors"]] == [["e"], ["w"]]  # non-null: the first
