@@ -252,7 +252,8 @@ async def _pages(app, url: str, ids: dict) -> dict:
 
     async def page(values: dict) -> dict:
         """As `/settings/audit` runs it (server.pages.operations.run_operation): one planned statement."""
-        reading = Context(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor)
+        reading = Context(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor,
+                          write_sessionmaker=state.sessionmaker)
         answer = await gql.run_planned(state.planner, planned, reading, document, values, "AuditLogPage")
         assert answer is not None and answer.complete
         return answer.data["auditLog"]

@@ -187,7 +187,8 @@ async def _how(app, case: tuple) -> str:
         return "reference"
     how = "tried"
     for _ in range(3):  # a refusal read is remembered, then the operation it hands back whole (Plan.handed_back)
-        context = Context(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor)
+        context = Context(sessionmaker=state.read_sessionmaker, settings=state.settings, actor=actor,
+                          write_sessionmaker=state.sessionmaker)  # as server.app gives the planner
         answer = await graphql_http.run_planned(state.planner, (prepared.document, prepared.operation), context,
                                                 text, variables, name)
         how = "tried" if answer is None else "planned" if answer.complete else "partial"
