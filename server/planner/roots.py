@@ -30,13 +30,14 @@ def pk_of(value: Any, decode: Callable[[str], int | None]) -> int | None:
 
 class ById(Root):
     """`field(<argument>: ID!)`: the object of that global ID within `condition(actor)` (a condition
-    on `model`'s table itself, from the domain), else null; `required`: else the reference path
-    answers (its NOT_FOUND error)."""
+    on `model`'s table itself, from the domain, raising what the domain raises first: FORBIDDEN), else
+    null; `required`: else the domain's NOT_FOUND, `missing()` (`exists`: `missing(exists)`, whether a
+    row of that ID exists out of reach, read beside it), or without `missing` the reference path answers."""
 
     def __init__(self, type_name: str, model: Any, condition: Callable[[Any], Any], argument: str = "id",
-                 required: bool = False) -> None:
+                 required: bool = False, missing: Callable[..., Any] | None = None, exists: bool = False) -> None:
         self.type_name, self.model, self.condition, self.argument = type_name, model, condition, argument
-        self.required = required
+        self.required, self.missing, self.exists = required, missing, exists
 
     def read(self, args: dict[str, Any], env: Any, prefix: str) -> tuple[Hashable, dict[str, Any]]:
         from server.schema.node import decode_id
@@ -50,22 +51,32 @@ class ById(Root):
         return args is None or self.required or \
             pk_of(args[self.argument], lambda text: decode_id(text, self.type_name)) is not None
 
+    def not_found(self, name: str, exists: bool = False) -> Exception:
+        if self.missing is None:
+            return Fallback(f"{name}: not found")
+        return self.missing(exists) if self.exists else self.missing()
+
     def compile(self, compiler: Any, planned: Any, prefix: str):
         from server.schema.node import decode_id
 
         if pk_of(planned.args[self.argument], lambda text: decode_id(text, self.type_name)) is None:
             if self.required:
-                raise Fallback(f"{planned.name}: not found")
+                self.condition(compiler.actor)  # what the domain refuses first (FORBIDDEN), then NOT_FOUND
+                raise self.not_found(planned.name)
             return [], lambda values, env: None
+        pk = bindparam(f"{prefix}id", type_=BigInteger)
         exprs, shape = object_by_id(compiler, planned.nodes, self.type_name, self.model, self.condition(compiler.actor),
-                                    bindparam(f"{prefix}id", type_=BigInteger))
+                                    pk)
         if not self.required:
             return exprs, shape
-        name = planned.name
+        name, not_found = planned.name, self.not_found
+        if self.exists:
+            table = self.model.__table__
+            exprs = [*exprs, exists(select(table.c.id).where(table.c.id == pk))]
 
         def found(values: list, env: Any) -> Any:
             if values[0] is None:
-                raise Fallback(f"{name}: not found")
+                raise not_found(name, bool(values[-1]))
             return shape(values, env)
         return exprs, found
 
@@ -196,43 +207,54 @@ class Record(Root):
 
 
 class ChildrenOf(Root):
-    """`field(<argument>: ID!)`: the rows of a parent object the actor must reach (else the reference
-    answers its NOT_FOUND error): `visible(actor, pk)` says whether it does, `rows(actor, pk)` is the
-    SELECT of the children's rows (ordered and limited, from the domain), a subquery here; with
-    `limit(args)` (the page size, raising what the reference raises), `rows(actor, pk, limit)`."""
+    """`field(<argument>: ID!)`: the rows of a parent object the actor must reach (else the domain's
+    NOT_FOUND, `missing()`; without it the reference path answers): `visible(actor, pk)` says whether it
+    does (raising what the domain raises first: FORBIDDEN), `rows(actor, pk)` is the SELECT of the
+    children's rows (ordered and limited, from the domain), a subquery here; with `limit(args)` (the
+    page size, raising what the reference raises, after the parent is found, as the domain does),
+    `rows(actor, pk, limit)`."""
 
     def __init__(self, type_name: str, parent_type: str, argument: str, visible: Callable[[Any, Any], Any],
                  rows: Callable[..., Any], order: Callable[[Any], list],
-                 limit: Callable[[dict[str, Any]], int] | None = None) -> None:
+                 limit: Callable[[dict[str, Any]], int] | None = None, missing: Callable[[], Any] | None = None) -> None:
         self.type_name, self.parent_type, self.argument = type_name, parent_type, argument
-        self.visible, self.rows, self.order, self.limit = visible, rows, order, limit
+        self.visible, self.rows, self.order, self.limit, self.missing = visible, rows, order, limit, missing
 
     def key(self, args: dict[str, Any], env: Any) -> Hashable:
         return ()
 
     def params(self, args: dict[str, Any], env: Any, prefix: str) -> dict[str, Any]:
+        from server.domain.core.errors import DomainError
         from server.schema.node import decode_id
 
         pk = pk_of(args[self.argument], lambda text: decode_id(text, self.parent_type))
         if pk is None:
-            raise Fallback(f"{self.argument}: not found")
+            if self.missing is None:
+                raise Fallback(f"{self.argument}: not found")
+            pk = 0  # names no row: not visible, the domain's NOT_FOUND (after its FORBIDDEN)
         if self.limit is None:
             return {f"{prefix}id": pk}
-        return {f"{prefix}id": pk, f"{prefix}limit": self.limit(args)}  # raises what the reference raises
+        try:
+            limit = self.limit(args)
+        except DomainError:  # raised after the parent is found, as the domain does (the shaper)
+            limit = 0
+        return {f"{prefix}id": pk, f"{prefix}limit": limit}
 
     def compile(self, compiler: Any, planned: Any, prefix: str):
         pk = bindparam(f"{prefix}id", type_=BigInteger)
         limit = () if self.limit is None else (bindparam(f"{prefix}limit", type_=BigInteger),)
+        visible = exists(self.visible(compiler.actor, pk))
         rows = self.rows(compiler.actor, pk, *limit).subquery()
         exprs, shape = compiler.object(self.type_name, planned.nodes, rows)
         listed = select(func.coalesce(func.json_agg(aggregate_order_by(func.json_build_array(*exprs),
                                                                        *self.order(rows.c))), EMPTY))
-        visible = exists(self.visible(compiler.actor, pk))
-        name = planned.name
+        name, missing, check = planned.name, self.missing, self.limit
 
         def answer(values: list, env: Any) -> list:
             if not values[0]:
-                raise Fallback(f"{name}: not found")
+                raise Fallback(f"{name}: not found") if missing is None else missing()
+            if check is not None:
+                check(env.args)  # the page size, once the parent is found
             return [shape(row, env) for row in values[1]]
         return [visible, listed.scalar_subquery()], answer
 

@@ -216,7 +216,7 @@ plan.root("auditEvents", roots.ChildrenOf(
     visible=lambda actor, pk: select(CustomerOrg.id).where(CustomerOrg.id == pk, visibility.customer_condition(actor)),
     rows=lambda actor, pk: (select(AuditEventRow).where(AuditEventRow.customer_id == pk, customers.audit_scope(actor))
                             .order_by(*customers.audit_order()).limit(customers.AUDIT_LIMIT)),
-    order=customers.audit_order))
+    order=customers.audit_order, missing=visibility.missing_customer))
 # availableServices and existingOrganization: the resolvers' own functions, called by the planner (calls.Call).
 plan.plannable("ServiceAvailability", type=plan.ByRoot(), available=plan.ByRoot(), reason=plan.ByRoot())
 plan.plannable("ExistingOrganization", name=plan.ByRoot(), country=plan.ByRoot())

@@ -124,18 +124,20 @@ class WebhookMutation:
 
 
 # What the planner reads for these fields (server.planner): the domain's reach (a FORBIDDEN, an argument
-# refused: answered and audited as the resolver does, `query_error`); an endpoint that is not the
-# partner's is the resolver's NOT_FOUND.
+# refused, an endpoint or delivery out of reach: the domain's errors, answered and audited as the
+# resolver does, `query_error`).
 plan.root("webhookEventTypes", roots.Value(lambda: list(webhook_events.CATALOGUE), public=False))
 plan.root("webhookEndpoints", roots.RowList("WebhookEndpoint", EndpointRow, order=lambda endpoint: [endpoint.c.id],
                                             condition=lambda actor, endpoint, bound: webhooks.endpoints_in_reach(actor)),
           refusal=query_error)
-plan.root("webhookEndpoint", roots.ById("WebhookEndpoint", EndpointRow, webhooks.endpoints_in_reach, required=True),
+plan.root("webhookEndpoint", roots.ById("WebhookEndpoint", EndpointRow, webhooks.endpoints_in_reach, required=True,
+                                        missing=webhooks.missing_endpoint),
           refusal=query_error)
 plan.root("webhookDeliveries", roots.ChildrenOf(
     "WebhookDelivery", "WebhookEndpoint", "endpointId",
     visible=webhook_log.endpoint_in_reach,
     rows=lambda actor, pk, limit: webhook_log.newest(pk, limit), order=lambda delivery: [delivery.id.desc()],
-    limit=lambda args: webhook_log.check_first(args["first"])), refusal=query_error)
-plan.root("webhookDelivery", roots.ById("WebhookDelivery", DeliveryRow, webhook_log.deliveries_in_reach, required=True),
+    limit=lambda args: webhook_log.check_first(args["first"]), missing=webhooks.missing_endpoint), refusal=query_error)
+plan.root("webhookDelivery", roots.ById("WebhookDelivery", DeliveryRow, webhook_log.deliveries_in_reach, required=True,
+                                        missing=webhook_log.missing_delivery, exists=True),
           refusal=query_error)

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db.models import ConsentRequest, CustomerOrg, PartnerAccessGrant, PartnerOrg, Trial
 from server.domain.core import permissions
 from server.domain.core.actor import Actor, ActorKind
-from server.domain.core.errors import not_found
+from server.domain.core.errors import DomainError, not_found
 from server.domain.core.permissions import Action
 from server.enums import TrialState
 
@@ -154,14 +154,19 @@ async def get_customer(db: AsyncSession, actor: Actor, customer_id: int | None, 
     """The customer, or NOT_FOUND when missing or out of reach (R-ORG-02); for anything but viewing it,
     also when the actor may not read its details (a pending consent request's customer, R-EX-01)."""
     if customer_id is None:
-        raise not_found("customer", field)
+        raise missing_customer(field)
     stmt = select(CustomerOrg).where(CustomerOrg.id == customer_id, customer_condition(actor, action))
     if action is not Action.VIEW:
         stmt = stmt.where(details_condition(actor))
     row = await db.scalar(stmt)
     if row is None:
-        raise not_found("customer", field)
+        raise missing_customer(field)
     return row
+
+
+def missing_customer(field: str | None = "customerId") -> DomainError:
+    """`get_customer`'s answer for a customer missing or out of reach (also the read planner's)."""
+    return not_found("customer", field)
 
 
 def trial_reach(actor: Actor, trial=Trial):

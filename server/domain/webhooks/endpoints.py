@@ -58,8 +58,13 @@ async def own_endpoint(db: AsyncSession, actor: Actor, endpoint_id: int | None, 
     require(actor, Action.MANAGE_WEBHOOKS)
     endpoint = await db.get(WebhookEndpoint, endpoint_id, with_for_update=lock) if endpoint_id is not None else None
     if endpoint is None or endpoint.partner_id != actor.partner_id:
-        raise not_found("webhook endpoint", "id")
+        raise missing_endpoint()
     return endpoint
+
+
+def missing_endpoint() -> DomainError:
+    """`own_endpoint`'s answer for an endpoint missing or another partner's (also the read planner's)."""
+    return not_found("webhook endpoint", "id")
 
 
 async def endpoints(db: AsyncSession, actor: Actor) -> list[WebhookEndpoint]:

@@ -19,7 +19,7 @@ from server.domain.webhooks import fanout as webhook_fanout
 from server.domain.core.actor import Actor
 from server.domain.core.errors import DomainError, not_found
 from server.domain.core.permissions import Action, require
-from server.domain.webhooks.endpoints import endpoints_in_reach, own_endpoint
+from server.domain.webhooks.endpoints import endpoints_in_reach, missing_endpoint, own_endpoint
 from server.enums import ErrorCode
 
 MAX_PAGE = 100
@@ -58,9 +58,15 @@ async def delivery(db: AsyncSession, actor: Actor, delivery_id: int | None) -> W
     require(actor, Action.MANAGE_WEBHOOKS)
     row = await db.get(WebhookDelivery, delivery_id) if delivery_id is not None else None
     if row is None:
-        raise not_found("webhook delivery", "id")
+        raise missing_delivery(exists=False)
     await own_endpoint(db, actor, row.endpoint_id)   # another partner's delivery: NOT_FOUND as well
     return row
+
+
+def missing_delivery(exists: bool) -> DomainError:
+    """`delivery`'s answer for a delivery out of reach: NOT_FOUND of the delivery when there is no such
+    row, else of its endpoint (`own_endpoint`: another partner's). The read planner's too."""
+    return missing_endpoint() if exists else not_found("webhook delivery", "id")
 
 
 async def redeliver(db: AsyncSession, actor: Actor, delivery_id: int | None) -> WebhookDelivery:
