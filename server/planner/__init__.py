@@ -54,16 +54,16 @@ also writes the denial's audit row for a FORBIDDEN, R-ROLE-02, on the request's 
 an object out of reach is the domain's own NOT_FOUND (`visibility.missing_customer`,
 `endpoints.missing_endpoint`, `log.missing_delivery`: the functions the domain raises them with,
 `roots.ById(missing=)`, `roots.ChildrenOf(missing=)`), raised in the domain's order (FORBIDDEN first,
-the page size last); a root raises `declare.Refused(error)` for anything else. Null goes at the root's key (`data` null
-for a non-null root: graphql-core's null propagation) and the errors, located at the root field's
+the page size last); a root raises `declare.Refused(error)` for anything else. Null goes at the
+root's key (`data` null for a non-null root: graphql-core's null propagation) and the errors, located at the root field's
 nodes and path, come in graphql-core's order, the reference path's merged in for a partial plan
 (`refusals.settle`). A signed-out caller's operation that needs no read is answered from the plan
 (`Plan.constants`: one dict lookup by the raw variables). What stays with the reference path: mutations,
 variables that do not coerce (a request error, 400), a root field with an undeclared selection, a
 `node` of a type registered for `node(id:)` but not planned, an ID out of 64 bits (the reference's
-loader fails on it), a call root's refusal (`calls.Call`: handed back and remembered for
-`run.REMEMBER` seconds, `plans.Plan.refused`); the counter `fallbacks[reason]` grows and a debug
-log line says so.
+loader fails on it), a root its declaration hands back after its read (`Fallback` from a shaper:
+remembered for `run.REMEMBER` seconds, `plans.Plan.refused`); the counter `fallbacks[reason]` grows
+and a debug log line says so.
 An exception inside the planner is logged and the reference path answers the whole operation.
 What the reference path answers whole is decided before any per-request work (graphql_http.prepare
 → `Planner.accepts`, from the plan and the caller when it is known already): every root field
