@@ -12,7 +12,7 @@ import structlog
 from graphql import (
     DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import get_argument_values
 from sqlalchemy import Text, cast, func, select
 
 from server import clock
@@ -219,7 +219,7 @@ class Planner:
         return answer
 
     async def _run(self, plan: Plan, context: Any, raw: dict[str, Any], label: str | None) -> Answer:
-        coerced = get_variable_values(self.schema, plan.operation.variable_definitions or [], raw)
+        coerced = plan.coerce(self.schema, raw)
         if isinstance(coerced, list):
             raise Fallback("variables")
         variables = coerced.coerced
