@@ -69,9 +69,10 @@ planner's p50 ≤ PostGraphile's and ≤ 1.15× the floor's, its req/s ≥ 0.9×
 machine wrk, PostgreSQL and the server share the cores, and other engineers' tests run too: single
 runs move 20-40 %; the ratios within one run are what can be claimed.
 
-Figures: the README's Benchmarks rows `postgraphile` (2026-12-07, load 3-5: at 10 000 customers every
-target met but the detail's (p50 1.32×, req/s 0.74× the floor's); at 1 000 the list's req/s 0.79× and
-the detail's 0.88× the floor's, the rest met).
+Figures: the README's Benchmarks rows `postgraphile` (2026-12-07 14:19, load 1.1-4.6, 10 000 customers:
+every p50 target met but (e)'s (1.38× the floor's, a ~25 ms statement), every req/s target but the
+detail's (0.82× the floor's); at 1 000 under load 7-8 the list's and detail's p50 1.16-1.18× and req/s
+0.86-0.87×, the rest met).
 """
 from __future__ import annotations
 
