@@ -2,6 +2,7 @@
 what it reads off a document before planning is server/planner/walk.py)."""
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter, OrderedDict
 from types import CoroutineType
@@ -313,12 +314,19 @@ class Planner:
         """The root fields answered with an error, each as the reference answers it (a DomainError through
         its resolver's function, which audits a FORBIDDEN: after a write, LATE), located at the root."""
         failures = []
-        for index in sorted(refused):
-            phase, error = refused[index]
+        indexes = sorted(refused)
+        # as the reference's sibling root fields do: their conversions (a FORBIDDEN's audit write) together
+        if len(indexes) > 1:  # the actor confirmed once (a bearer token's row read on the request's connection)
+            await context.actor_confirmed()
+            errors = await asyncio.gather(*(as_error(context, roots[index], refused[index][1]) for index in indexes))
+        else:
+            errors = [await as_error(context, roots[index], refused[index][1]) for index in indexes]
+        for index, error in zip(indexes, errors, strict=True):
+            phase = refused[index][0]
             planned = roots[index]
-            if isinstance(error, DomainError) and error.code is ErrorCode.FORBIDDEN:
+            if isinstance(refused[index][1], DomainError) and refused[index][1].code is ErrorCode.FORBIDDEN:
                 phase = LATE
-            located = locate(await as_error(context, planned, error), planned.nodes, planned.key)
+            located = locate(error, planned.nodes, planned.key)
             failures.append(Failure(index, phase, kind(self.schema, planned.name).non_null, located))
             code = (located.extensions or {}).get("code") or (  # a PermissionError is answered FORBIDDEN
                 "FORBIDDEN" if isinstance(located.original_error, PermissionError) else "error")

@@ -15,7 +15,7 @@ from server.domain.notifications import recipients
 from server.domain.partner_settings import email_texts, logo, preview, settings
 from server.enums import ErrorCode
 from server.resolvers.answer import attempt, attempt_in
-from server.resolvers.users import _query
+from server.resolvers.users import _query, query_error
 from server.schema.permissions import IsAuthenticated
 from server.schema.types.settings import (
     EmailPreview, EmailPreviewPayload, PartnerEmailText, PartnerEmailTextPayload, PartnerSettings, PartnerSettingsInput,
@@ -121,10 +121,13 @@ def _decoded(image: str) -> bytes:
         raise DomainError(ErrorCode.INVALID_INPUT, "The logo must be a PNG or JPEG image.", "logo") from None
 
 
+# a FORBIDDEN (raised by the rows' statement) answered and audited as `_query` does (`query_error`)
 plan.root("partnerSettings", roots.Record("PartnerSettings", settings.row_of,
-                                          lambda env, row: _out(settings.from_row(env.actor.partner_id, row))))
+                                          lambda env, row: _out(settings.from_row(env.actor.partner_id, row))),
+          refusal=query_error)
 plan.root("partnerEmailTexts", roots.Record("PartnerEmailText", email_texts.rows_of, many=True, build=lambda env, rows:
-                                           [PartnerEmailText.from_text(text) for text in email_texts.from_rows(rows)]))
+                                           [PartnerEmailText.from_text(text) for text in email_texts.from_rows(rows)]),
+          refusal=query_error)
 plan.plannable("EmailPreviewPayload", preview=plan.ByRoot(), userErrors=plan.ByRoot())
 plan.plannable("EmailPreview", subject=plan.ByRoot(), text=plan.ByRoot(), html=plan.ByRoot())
 plan.plannable("UserError", code=plan.ByRoot(), field=plan.ByRoot(), message=plan.ByRoot())

@@ -178,3 +178,31 @@ async def test_r_role_02_no_denial_is_written_for_a_revoked_token_s_guessed_acto
         await db.execute(update(ApiToken).where(ApiToken.token_hash == hash_token(token)).values(revoked_at=clock.now()))
     body = await gql(client, text, token=token)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" and await denials() == 2
+
+
+async def test_every_stored_document_for_every_actor_is_answered_by_the_planner_like_the_reference(
+        postgres, sessionmaker):
+    """bench.planner_ratio's stored pairs: every stored query document, every actor of the property
+    test's arrangement (signed out too), its page's variables (IDs in reach and out of it): answered by
+    the planner, whole, with the reference path's body (each root's error as its resolver answers it)."""
+    from graphql import OperationType, get_operation_ast
+
+    from bench.planner_ratio import _stored_variables
+    from server.pages.operations import read_operations
+    from tests.planner.test_property import _bench
+
+    bench = await _bench(postgres, sessionmaker)
+    everyone = [actor for group in bench.groups for actor in group]
+    compared = 0
+    for name, text in read_operations().items():
+        document = postgres.state.documents.get(text)[0]
+        if get_operation_ast(document, name).operation is not OperationType.QUERY:
+            continue
+        for index, actor in enumerate(everyone):
+            body, planned, answer = await both_paths(postgres.state, postgres.state.planner, postgres.state.documents,
+                                                     actor, text, _stored_variables(name, text, bench.pools, index),
+                                                     name)
+            assert orjson.dumps(planned) == orjson.dumps(body), (name, actor)
+            assert answer is not None and answer.complete, (name, actor, postgres.state.planner.fallbacks)
+            compared += 1
+    assert compared >= 500
