@@ -97,7 +97,10 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a request's read session (`read_session`) begins DEFERRED: under WAL it holds a snapshot,
+            # not the write lock, so a write of the same request (an audited look-up, a denial's audit
+            # row beside a read sibling) does not wait for it
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(SQLITE_DEFERRED) else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 20)   # a busy web process keeps its connections (no overflow churn)
@@ -321,6 +324,24 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
         read_pool.release(connection, broken=not isinstance(error, PostgresError))
         raise
     read_pool.release(connection)
+
+
+SQLITE_DEFERRED = "trialdesk_sqlite_deferred"
+
+
+@lru_cache(maxsize=8)
+def _deferred(engine: AsyncEngine) -> AsyncEngine:
+    return engine.execution_options(**{SQLITE_DEFERRED: True})
+
+
+def read_session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session of `sessionmaker` for reads only (a GraphQL request's read session): on SQLite its
+    transactions begin DEFERRED (every other one IMMEDIATE: two writers serialize at BEGIN), so under
+    WAL it never holds the write lock a unit of work of the same request then waits for."""
+    engine = sessionmaker.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        return sessionmaker()
+    return sessionmaker(bind=_deferred(engine))
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

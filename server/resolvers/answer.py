@@ -4,7 +4,6 @@ a GraphQL error carrying the code and field (`as_graphql_error`); a FORBIDDEN is
 GraphQL type."""
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -21,17 +20,12 @@ P = TypeVar("P")
 
 
 async def audit_denied(context, operation: str, actor: Actor | None = None) -> None:
-    """R-ROLE-02: a denial is logged, in its own transaction. On SQLite every transaction begins
-    IMMEDIATE (server.db.engine), so the request's open read would hold the denial's write for the
-    busy timeout (30 s, then an error): the read transaction ends first, under the read lock. Nothing
-    is written in the name of an actor not confirmed yet (the read planner's guess of a bearer token's
-    actor that the token no longer gives: that answer is dropped and the request runs again)."""
+    """R-ROLE-02: a denial is logged, in its own transaction (the request's read session does not hold
+    it up: on SQLite it begins DEFERRED, server.db.engine.read_session). Nothing is written in the name
+    of an actor not confirmed yet (the read planner's guess of a bearer token's actor that the token no
+    longer gives: that answer is dropped and the request runs again)."""
     if not await context.actor_confirmed():
         return
-    session = context._read_session
-    if session is not None and session.get_bind().dialect.name == "sqlite":
-        async with context.__dict__.setdefault("_read_lock", asyncio.Lock()):
-            await session.rollback()
     await audit.denied(context.write_sessionmaker or context.sessionmaker, actor or context.actor, operation)
 
 

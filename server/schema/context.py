@@ -10,6 +10,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import kept
+from server.db.engine import read_session
 from server.domain.core.actor import Actor
 from server.settings import Settings
 
@@ -36,9 +37,10 @@ class Context:
     write_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     async def db(self) -> AsyncSession:
-        """The request's read session (one per request, closed by `close()`)."""
+        """The request's read session (one per request, closed by `close()`; on SQLite it begins
+        DEFERRED: `read_session`)."""
         if self._read_session is None:
-            self._read_session = self.sessionmaker()
+            self._read_session = read_session(self.sessionmaker)
         return self._read_session
 
     @asynccontextmanager

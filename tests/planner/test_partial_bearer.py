@@ -25,11 +25,6 @@ async def test_r_ex_01_a_partly_planned_query_with_a_bearer_token_answers_both_p
                                                                                     monkeypatch, query, declared):
     from tests.planner.test_metrics import undeclared
 
-    if declared and app.state.engine.dialect.name != "postgresql":
-        # found 2026-12-07 (not the planner's: the reference path alone): on SQLite the look-up's unit of work
-        # waits for `viewer`'s read transaction (every transaction BEGIN IMMEDIATE) for the busy timeout, then
-        # INTERNAL_SERVER_ERROR; /work/notes/callroots.md
-        pytest.skip("SQLite: a look-up beside a read sibling waits out the busy timeout (reference path, open)")
     if not declared:
         undeclared(monkeypatch, "availableServices")
     team = await factories.partner_team(sessionmaker, roles=[Role.SALES_FULL_ADMIN])
