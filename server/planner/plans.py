@@ -199,16 +199,11 @@ class Plan:
         values (the schema's scalars parse without reading anything) and the planner only reads them. An
         integration sends the same few values again and again: a dict lookup instead of graphql-core's
         walk of the definitions (~10-40 µs a request)."""
-        key: tuple | None = None
-        if len(raw) <= 16:
-            for value in raw.values():
-                if value is not None and type(value) not in _SCALARS:
-                    break
-            else:
-                key = tuple(sorted((name, type(value), value) for name, value in raw.items()))  # True is not 1
-                kept = self.coerced.get(key)
-                if kept is not None:
-                    return kept
+        key = scalar_key(raw) if len(raw) <= 16 else None
+        if key is not None:
+            kept = self.coerced.get(key)
+            if kept is not None:
+                return kept
         coerced = get_variable_values(schema, self.operation.variable_definitions or [], raw)
         if key is not None and not isinstance(coerced, list):
             if len(self.coerced) >= 64:
@@ -217,4 +212,16 @@ class Plan:
         return coerced
 
 
-_SCALARS = frozenset({str, int, float, bool})  # raw variable values a coercion is kept by
+SCALARS = frozenset({str, int, float, bool})  # raw variable values a coercion, an answer or a hand-back is kept by
+
+
+def scalar_key(raw: dict[str, Any] | None) -> tuple | None:
+    """Raw variable values as a key: (name, type, value) sorted by name, or None when one is not a
+    scalar. The type is part of it: True == 1 in Python, but `true` and `1` coerce differently (one of
+    them may be a variables error). The key of `Plan.coerced`, `Plan.constants` and `Plan.handed_back`."""
+    if not raw:
+        return ()
+    for value in raw.values():
+        if value is not None and type(value) not in SCALARS:
+            return None
+    return tuple(sorted((name, type(value), value) for name, value in raw.items()))

@@ -26,7 +26,7 @@ from graphql import (
 )
 
 from server.domain.core.errors import DomainError
-from server.planner.declare import ROOTS, Refused
+from server.planner.declare import ROOTS, Fallback, Refused
 
 #: when a root field's error comes (graphql-core's order): its resolver is synchronous; decided at an
 #: asynchronous resolver's first step (a permission class, an argument); after a read
@@ -72,8 +72,6 @@ def check_permissions(kind: Kind, info: Any) -> None:
         except GraphQLError as error:
             raise Refused(error) from None
         if granted is not GRANTED:
-            from server.planner.declare import Fallback
-
             raise Fallback("permission answered by the reference")
 
 

@@ -24,7 +24,7 @@ from server.planner.compile import Compiler, Unplannable
 from server.planner.declare import ROOTS, Fallback, Refused
 from server.planner import execute
 from server.planner.execute import Prepared
-from server.planner.plans import Env, NothingToRead, Plan, PlannedRoot, Remembered
+from server.planner.plans import Env, NothingToRead, Plan, PlannedRoot, Remembered, scalar_key
 from server.planner.refusals import (  # noqa: F401 - Answer: run.Answer for the callers
     EARLY, LATE, SYNC, Answer, Failure, as_error, check_permissions, info_of, kind, locate,
 )
@@ -37,7 +37,6 @@ PLANNER, REFERENCE = "planner", "reference"  # who answered a root field (the co
 REMEMBER = 60.0  # seconds a root field's refusal is remembered (`Plan.refused`): data may change
 LEFT = object()  # a root field's statement key when the reference path answers it
 REFUSED = object()  # a root field's statement key when the planner answers it with an error before any read
-SCALARS = frozenset({str, int, float, bool})  # raw variable values a hand-back is remembered by
 
 
 class Planner:
@@ -144,24 +143,12 @@ class Planner:
                 if flag is not None and flag is not True and flag is not False:
                     return None
             return (actor, flags)
-        for value in values.values():
-            if value is not None and type(value) not in SCALARS:
-                return None
-        return (actor, tuple(sorted(values.items())))
+        raw = scalar_key(values)
+        return None if raw is None else (actor, raw)
 
     def fell_back(self, reason: str, operation: str | None) -> None:
         self.counted[reason] += 1
         log.debug("planner_fallback", reason=reason, operation=operation)
-
-    @staticmethod
-    def constant_key(variables: dict[str, Any] | None) -> tuple | None:
-        """The key of `Plan.constants`: the raw variables (None when one is not a scalar)."""
-        if not variables:
-            return ()
-        for value in variables.values():
-            if value is not None and type(value) not in SCALARS:
-                return None
-        return tuple(sorted(variables.items()))
 
     def _count(self, answer: Answer, label: str | None) -> None:
         self.counted_roots.update(answer.counted)
@@ -179,7 +166,7 @@ class Planner:
         if signed_out:
             if plan.signed_out is not None:  # counted by `accepts`
                 return None
-            constant_key = self.constant_key(variables)
+            constant_key = scalar_key(variables)
             answer = plan.constants.get(constant_key) if constant_key is not None else None
             if answer is not None:  # a signed-out caller's answer that needs no read: from the plan
                 self._count(answer, label)

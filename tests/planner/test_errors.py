@@ -54,6 +54,17 @@ async def test_a_signed_out_caller_is_answered_by_the_planner_without_a_read(pos
     assert planner.refusals[("viewer", "UNAUTHENTICATED")] >= 2
 
 
+async def test_a_signed_out_answer_kept_with_the_plan_is_keyed_by_the_variables_types_too(postgres, sessionmaker):
+    """`1` and `true` are equal in Python but not as GraphQL variables: the answer kept for `$n: 1` (a
+    signed-out caller's, no read) is not given to `$n: true`, which is the reference's variables error."""
+    await _arrange_detail(sessionmaker)
+    text = "query Q($n: Int) { viewer { email } customers(first: $n) { totalCount } }"
+    body, answer = await _same(postgres, ANONYMOUS, text, {"n": 1})
+    assert answer.complete and answer.constant and body["data"] is None
+    body, answer = await _same(postgres, ANONYMOUS, text, {"n": True})
+    assert answer is None and "Int cannot represent" in body["errors"][0]["message"], body
+
+
 async def test_arguments_refused_whoever_asks_are_answered_by_the_planner(postgres, sessionmaker):
     """A malformed cursor or `first` out of range, literal (decided with the plan) or a variable: the
     reference's error (raised by the same domain functions), without a read."""
